@@ -1,0 +1,25 @@
+//! The shared conformance suite on a fresh SQLite file per test.
+
+use sanad_store::RegistryStore;
+use sanad_store_sqlite::SqliteStore;
+
+async fn fresh() -> Box<dyn RegistryStore> {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    Box::new(SqliteStore::open(&format!("sqlite://{}", dir.join("test.db").display())).await.expect("open"))
+}
+
+sanad_store::conformance_tests!(fresh());
+
+#[tokio::test]
+async fn reopening_applies_no_migration_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    drop(SqliteStore::open(&url).await.unwrap());
+    let store = SqliteStore::open(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sanad_migrations").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(n, 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(fk, 1);
+}

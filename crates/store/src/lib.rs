@@ -1,0 +1,110 @@
+//! What Sanad asks of a database, independent of which one.
+//!
+//! Two adapters implement [`RegistryStore`]: `sanad-store-sqlite` (the default, a file) and
+//! `sanad-store-postgres`. Both run the same [`conformance`] suite. Region scoping is a
+//! parameter of every query that lists or finds households, so a caller cannot forget it.
+
+pub mod conformance;
+pub mod migrations;
+pub mod plan;
+pub mod rows;
+pub mod scope;
+pub mod sql;
+
+use async_trait::async_trait;
+use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
+use serde::Serialize;
+
+pub use plan::{BatchPlan, Outcome};
+pub use scope::Scope;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("cannot open database '{url}': {reason}")]
+    Open { url: String, reason: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A household key a caller can search by.
+#[derive(Debug, Clone)]
+pub enum FindKey {
+    RsuId(RsuId),
+    Idcs(Idcs),
+    Cnie(Cnie),
+    Phone(Phone),
+}
+
+impl FindKey {
+    /// The key's value as stored.
+    pub fn value(&self) -> String {
+        match self {
+            FindKey::RsuId(v) => v.to_string(),
+            FindKey::Idcs(v) => v.to_string(),
+            FindKey::Cnie(v) => v.to_string(),
+            FindKey::Phone(v) => v.to_string(),
+        }
+    }
+
+    /// Recognise what a person typed into a search box.
+    pub fn guess(input: &str) -> Option<FindKey> {
+        let s = input.trim();
+        RsuId::parse(s)
+            .map(FindKey::RsuId)
+            .or_else(|_| Idcs::parse(s).map(FindKey::Idcs))
+            .or_else(|_| Cnie::parse(&s.to_uppercase()).map(FindKey::Cnie))
+            .or_else(|_| Phone::parse(s).map(FindKey::Phone))
+            .ok()
+    }
+}
+
+/// One line of a search result: enough to pick the right household, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HouseholdSummary {
+    pub rsu_id: RsuId,
+    pub region: RegionCode,
+    pub province: String,
+    pub commune: String,
+    pub status: String,
+    pub head_name: String,
+    pub members: i64,
+    pub score: Option<Score>,
+}
+
+/// Households and persons per region, within a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionCount {
+    pub region: RegionCode,
+    pub households: i64,
+    pub persons: i64,
+}
+
+/// Whether a batch is written or only checked (`--dry-run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Apply,
+    DryRun,
+}
+
+#[async_trait]
+pub trait RegistryStore: Send + Sync {
+    /// Upsert a batch of households by RSU id and their members by IDCS, in one transaction.
+    /// Each household is applied whole or not at all; the outcome of each is returned in order.
+    async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>>;
+
+    /// A household with its members and full score history, if it is in `scope`.
+    async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;
+
+    /// Households matching a key, in `scope`.
+    async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>>;
+
+    /// Households in `scope`, ordered by RSU id, after `after` (keyset pagination).
+    async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>>;
+
+    /// Households and persons per region, in `scope`.
+    async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>>;
+}

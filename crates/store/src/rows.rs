@@ -1,0 +1,345 @@
+//! Flat rows as both backends store them, and their conversion to and from the domain.
+//! Keeping this here means the two adapters differ only in SQL dialect and bulk path.
+
+use chrono::NaiveDate;
+use sanad_domain::household::HouseholdParts;
+use sanad_domain::{
+    Area, Cnie, CrossCheck, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus,
+    PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, Rib, RsuId, Schooling, Score,
+    ScoreHistory, ScoreRecord, Sex,
+};
+
+use crate::StoreError;
+
+/// Column lists, in bind order, shared by the INSERT statements of both backends.
+pub const HOUSEHOLD_COLUMNS: &[&str] = &[
+    "rsu_id", "region", "province", "commune", "area", "registrant", "phone", "instrument_kind",
+    "instrument_provider", "instrument_ref", "status", "content_hash",
+];
+pub const PERSON_COLUMNS: &[&str] = &[
+    "idcs", "household_id", "position", "cnie", "first_name", "last_name", "first_name_ar", "last_name_ar",
+    "sex", "birth_date", "death_date", "relation", "marital_status", "schooling", "disability",
+    "father_deceased", "public_employee_source", "public_employee_date", "pensioner_source", "pensioner_date",
+    "family_allowance_source", "family_allowance_date",
+];
+pub const SCORE_COLUMNS: &[&str] = &["household_id", "value_millionths", "computed_on", "valid_from"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdRow {
+    pub rsu_id: String,
+    pub region: String,
+    pub province: String,
+    pub commune: String,
+    pub area: String,
+    pub registrant: String,
+    pub phone: Option<String>,
+    pub instrument_kind: Option<String>,
+    pub instrument_provider: Option<String>,
+    pub instrument_ref: Option<String>,
+    pub status: String,
+    pub content_hash: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    pub idcs: String,
+    pub household_id: String,
+    pub position: i32,
+    pub cnie: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_name_ar: String,
+    pub last_name_ar: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub death_date: Option<NaiveDate>,
+    pub relation: String,
+    pub marital_status: String,
+    pub schooling: String,
+    pub disability: String,
+    pub father_deceased: bool,
+    pub public_employee_source: Option<String>,
+    pub public_employee_date: Option<NaiveDate>,
+    pub pensioner_source: Option<String>,
+    pub pensioner_date: Option<NaiveDate>,
+    pub family_allowance_source: Option<String>,
+    pub family_allowance_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRow {
+    pub household_id: String,
+    pub value_millionths: i64,
+    pub computed_on: NaiveDate,
+    pub valid_from: NaiveDate,
+}
+
+/// A household split into the rows of the three tables.
+pub fn to_rows(h: &Household, content_hash: i64) -> (HouseholdRow, Vec<PersonRow>, Vec<ScoreRow>) {
+    let (kind, provider, reference) = match &h.instrument {
+        None => (None, None, None),
+        Some(PaymentInstrument::Bank { rib }) => (Some("bank"), None, Some(rib.to_string())),
+        Some(PaymentInstrument::Wallet { provider, reference }) => (Some("wallet"), Some(provider.clone()), Some(reference.clone())),
+        Some(PaymentInstrument::CashOut { provider, reference }) => (Some("cash_out"), Some(provider.clone()), Some(reference.clone())),
+    };
+    let id = h.rsu_id.to_string();
+    let row = HouseholdRow {
+        rsu_id: id.clone(),
+        region: h.residence.region.to_string(),
+        province: h.residence.province.clone(),
+        commune: h.residence.commune.clone(),
+        area: h.residence.area.as_str().to_owned(),
+        registrant: h.registrant.to_string(),
+        phone: h.phone.as_ref().map(ToString::to_string),
+        instrument_kind: kind.map(str::to_owned),
+        instrument_provider: provider,
+        instrument_ref: reference,
+        status: h.status.as_str().to_owned(),
+        content_hash,
+    };
+    let persons = h.members.iter().enumerate().map(|(i, p)| person_row(&id, i as i32, p)).collect();
+    let scores = h
+        .scores
+        .records()
+        .iter()
+        .map(|s| ScoreRow { household_id: id.clone(), value_millionths: s.value.millionths(), computed_on: s.computed_on, valid_from: s.valid_from })
+        .collect();
+    (row, persons, scores)
+}
+
+fn person_row(household: &str, position: i32, p: &Person) -> PersonRow {
+    let split = |c: &Option<CrossCheck>| (c.as_ref().map(|c| c.source.clone()), c.as_ref().map(|c| c.date));
+    let (pe_s, pe_d) = split(&p.checks.public_employee);
+    let (pn_s, pn_d) = split(&p.checks.pensioner);
+    let (fa_s, fa_d) = split(&p.checks.family_allowance);
+    PersonRow {
+        idcs: p.idcs.to_string(),
+        household_id: household.to_owned(),
+        position,
+        cnie: p.cnie.as_ref().map(ToString::to_string),
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+        first_name_ar: p.first_name_ar.clone(),
+        last_name_ar: p.last_name_ar.clone(),
+        sex: p.sex.as_str().to_owned(),
+        birth_date: p.birth_date,
+        death_date: p.death_date,
+        relation: p.relation.as_str().to_owned(),
+        marital_status: p.marital_status.as_str().to_owned(),
+        schooling: p.schooling.as_str().to_owned(),
+        disability: p.disability.as_str().to_owned(),
+        father_deceased: p.father_deceased,
+        public_employee_source: pe_s,
+        public_employee_date: pe_d,
+        pensioner_source: pn_s,
+        pensioner_date: pn_d,
+        family_allowance_source: fa_s,
+        family_allowance_date: fa_d,
+    }
+}
+
+fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Rebuild a household from its rows; the invariants are checked again, as of `today`.
+pub fn from_rows(h: HouseholdRow, persons: Vec<PersonRow>, scores: Vec<ScoreRow>, today: NaiveDate) -> Result<Household, StoreError> {
+    let ctx = format!("household {}", h.rsu_id);
+    let c = corrupt(&ctx);
+    let instrument = match (h.instrument_kind.as_deref(), h.instrument_provider, h.instrument_ref) {
+        (None, _, _) => None,
+        (Some("bank"), _, Some(r)) => Some(PaymentInstrument::Bank { rib: Rib::parse(&r).map_err(&c)? }),
+        (Some("wallet"), Some(provider), Some(reference)) => Some(PaymentInstrument::Wallet { provider, reference }),
+        (Some("cash_out"), Some(provider), Some(reference)) => Some(PaymentInstrument::CashOut { provider, reference }),
+        (Some(k), _, _) => return Err(c(format!("bad instrument '{k}'"))),
+    };
+    let members = persons.into_iter().map(|p| person_from_row(p, &c)).collect::<Result<Vec<_>, _>>()?;
+    let records = scores
+        .into_iter()
+        .map(|s| ScoreRecord { value: Score::from_millionths(s.value_millionths), computed_on: s.computed_on, valid_from: s.valid_from })
+        .collect();
+    let parts = HouseholdParts {
+        rsu_id: RsuId::parse(&h.rsu_id).map_err(&c)?,
+        residence: Residence {
+            region: RegionCode::parse(&h.region).map_err(&c)?,
+            province: h.province,
+            commune: h.commune,
+            area: Area::parse(&h.area).map_err(&c)?,
+        },
+        registrant: Idcs::parse(&h.registrant).map_err(&c)?,
+        phone: h.phone.as_deref().map(Phone::parse).transpose().map_err(&c)?,
+        instrument,
+        status: HouseholdStatus::parse(&h.status).map_err(&c)?,
+        members,
+        scores: ScoreHistory::new(records),
+    };
+    Household::new(parts, today).map_err(|errs| c(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
+}
+
+fn person_from_row(p: PersonRow, c: &impl Fn(String) -> StoreError) -> Result<Person, StoreError> {
+    let check = |s: Option<String>, d: Option<NaiveDate>| s.zip(d).map(|(source, date)| CrossCheck { source, date });
+    Ok(Person {
+        idcs: Idcs::parse(&p.idcs).map_err(c)?,
+        cnie: p.cnie.as_deref().map(Cnie::parse).transpose().map_err(c)?,
+        first_name: p.first_name,
+        last_name: p.last_name,
+        first_name_ar: p.first_name_ar,
+        last_name_ar: p.last_name_ar,
+        sex: Sex::parse(&p.sex).map_err(c)?,
+        birth_date: p.birth_date,
+        death_date: p.death_date,
+        relation: Relation::parse(&p.relation).map_err(c)?,
+        marital_status: MaritalStatus::parse(&p.marital_status).map_err(c)?,
+        schooling: Schooling::parse(&p.schooling).map_err(c)?,
+        disability: Disability::parse(&p.disability).map_err(c)?,
+        father_deceased: p.father_deceased,
+        checks: CrossChecks {
+            public_employee: check(p.public_employee_source, p.public_employee_date),
+            pensioner: check(p.pensioner_source, p.pensioner_date),
+            family_allowance: check(p.family_allowance_source, p.family_allowance_date),
+        },
+    })
+}
+
+/// Decoding rows for any sqlx backend whose types map the way ours do (SQLite and PostgreSQL),
+/// so the adapters share one mapping and differ only in SQL and bulk paths.
+pub mod decode {
+    use super::*;
+    use sqlx::{ColumnIndex, Decode, Row, Type};
+
+    /// Typed column access for any backend that decodes Sanad's column types.
+    pub trait SanadRow: Row
+    where
+        for<'a> &'a str: ColumnIndex<Self>,
+    {
+        fn text(&self, col: &str) -> Result<String, sqlx::Error>;
+        fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
+        fn date(&self, col: &str) -> Result<NaiveDate, sqlx::Error>;
+        fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, sqlx::Error>;
+        fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
+        fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error>;
+        fn flag(&self, col: &str) -> Result<bool, sqlx::Error>;
+    }
+
+    impl<R> SanadRow for R
+    where
+        R: Row,
+        for<'a> &'a str: ColumnIndex<R>,
+        for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+        for<'r> NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
+        for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+        for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    {
+        fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn date(&self, col: &str) -> Result<NaiveDate, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+            self.try_get(col)
+        }
+        fn flag(&self, col: &str) -> Result<bool, sqlx::Error> {
+            self.try_get(col)
+        }
+    }
+
+    pub fn household<R: SanadRow>(r: &R) -> Result<HouseholdRow, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(HouseholdRow {
+            rsu_id: r.text("rsu_id")?,
+            region: r.text("region")?,
+            province: r.text("province")?,
+            commune: r.text("commune")?,
+            area: r.text("area")?,
+            registrant: r.text("registrant")?,
+            phone: r.opt_text("phone")?,
+            instrument_kind: r.opt_text("instrument_kind")?,
+            instrument_provider: r.opt_text("instrument_provider")?,
+            instrument_ref: r.opt_text("instrument_ref")?,
+            status: r.text("status")?,
+            content_hash: r.int("content_hash")?,
+        })
+    }
+
+    pub fn person<R: SanadRow>(r: &R) -> Result<PersonRow, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(PersonRow {
+            idcs: r.text("idcs")?,
+            household_id: r.text("household_id")?,
+            position: r.int("position")? as i32,
+            cnie: r.opt_text("cnie")?,
+            first_name: r.text("first_name")?,
+            last_name: r.text("last_name")?,
+            first_name_ar: r.text("first_name_ar")?,
+            last_name_ar: r.text("last_name_ar")?,
+            sex: r.text("sex")?,
+            birth_date: r.date("birth_date")?,
+            death_date: r.opt_date("death_date")?,
+            relation: r.text("relation")?,
+            marital_status: r.text("marital_status")?,
+            schooling: r.text("schooling")?,
+            disability: r.text("disability")?,
+            father_deceased: r.flag("father_deceased")?,
+            public_employee_source: r.opt_text("public_employee_source")?,
+            public_employee_date: r.opt_date("public_employee_date")?,
+            pensioner_source: r.opt_text("pensioner_source")?,
+            pensioner_date: r.opt_date("pensioner_date")?,
+            family_allowance_source: r.opt_text("family_allowance_source")?,
+            family_allowance_date: r.opt_date("family_allowance_date")?,
+        })
+    }
+
+    pub fn score<R: SanadRow>(r: &R) -> Result<ScoreRow, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(ScoreRow {
+            household_id: r.text("household_id")?,
+            value_millionths: r.int("value_millionths")?,
+            computed_on: r.date("computed_on")?,
+            valid_from: r.date("valid_from")?,
+        })
+    }
+
+    pub fn summary<R: SanadRow>(r: &R) -> Result<crate::HouseholdSummary, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        let bad = |e: String| sqlx::Error::Decode(e.into());
+        Ok(crate::HouseholdSummary {
+            rsu_id: RsuId::parse(&r.text("rsu_id")?).map_err(bad)?,
+            region: RegionCode::parse(&r.text("region")?).map_err(bad)?,
+            province: r.text("province")?,
+            commune: r.text("commune")?,
+            status: r.text("status")?,
+            head_name: r.opt_text("head_name")?.unwrap_or_default(),
+            members: r.int("members")?,
+            score: r.opt_int("score")?.map(Score::from_millionths),
+        })
+    }
+
+    pub fn region_count<R: SanadRow>(r: &R) -> Result<crate::RegionCount, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(crate::RegionCount {
+            region: RegionCode::parse(&r.text("region")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
+            households: r.int("households")?,
+            persons: r.int("persons")?,
+        })
+    }
+}
