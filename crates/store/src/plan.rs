@@ -36,7 +36,7 @@ pub fn content_hash(h: &Household) -> i64 {
 
 impl BatchPlan {
     /// `existing`: content hash per RSU id already stored. `owners`: the household each
-    /// already-known IDCS belongs to. A person may not move between households through
+    /// already-known IDCS belongs to ('' when detached). A person may not move between households through
     /// the feed: that is a life event, declared and audited on its own.
     pub fn new(batch: &[Household], existing: &HashMap<String, i64>, owners: &HashMap<String, String>) -> BatchPlan {
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -44,7 +44,7 @@ impl BatchPlan {
         for (i, h) in batch.iter().enumerate() {
             let id = h.rsu_id.as_str();
             let conflict = h.members.iter().enumerate().find_map(|(m, p)| {
-                owners.get(p.idcs.as_str()).filter(|owner| owner.as_str() != id).map(|owner| (m, owner))
+                owners.get(p.idcs.as_str()).filter(|owner| !owner.is_empty() && owner.as_str() != id).map(|owner| (m, owner))
             });
             if let Some((m, owner)) = conflict {
                 outcomes.push(Outcome::Rejected(FieldError::new(

@@ -53,4 +53,5 @@ pub const DETACH_MISSING: &str = "UPDATE persons SET household_id = NULL WHERE h
 
 /// Prefixes completed with `IN (…)` (SQLite) or `= ANY($1)` (PostgreSQL) by the adapters.
 pub const EXISTING_HASHES: &str = "SELECT rsu_id, content_hash FROM households WHERE rsu_id";
-pub const OWNERS: &str = "SELECT idcs, household_id FROM persons WHERE household_id IS NOT NULL AND idcs";
+/// Every known person of the batch, with its household ('' when detached).
+pub const OWNERS: &str = "SELECT idcs, coalesce(household_id, '') FROM persons WHERE idcs";

@@ -1,0 +1,289 @@
+//! The PostgreSQL adapter. Bulk writes go through `COPY … FROM STDIN`: straight into the
+//! tables when a batch holds only new households and persons (a national load), through
+//! temporary staging tables and `INSERT … ON CONFLICT` otherwise.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sanad_domain::{Household, RsuId};
+use sanad_store::migrations::{self, Migration};
+use sanad_store::rows::{self, decode, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
+use sanad_store::{sql, BatchPlan, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
+
+const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") }];
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl PgStore {
+    /// Connect to `postgres://…` and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_in_schema(url, None).await
+    }
+
+    /// Connect with every session's `search_path` set to `schema` (created if missing):
+    /// isolated databases for tests, several tenants on one server.
+    pub async fn open_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
+        let open_err = |e: sqlx::Error| StoreError::Open { url: redact(url), reason: e.to_string() };
+        let mut opts = PgConnectOptions::from_str(url).map_err(open_err)?;
+        if let Some(s) = schema {
+            if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(StoreError::Open { url: redact(url), reason: format!("bad schema name '{s}'") });
+            }
+            let pool = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(open_err)?;
+            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {s}"))).execute(&pool).await.map_err(db)?;
+            pool.close().await;
+            opts = opts.options([("search_path", s)]);
+        }
+        let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await.map_err(open_err)?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // One migrator at a time, even with several processes starting together.
+        sqlx::query("SELECT pg_advisory_xact_lock(7337001)").execute(&mut *tx).await.map_err(db)?;
+        sqlx::query(migrations::CREATE_TABLE).execute(&mut *tx).await.map_err(db)?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations").fetch_all(&mut *tx).await.map_err(db)?;
+        for m in migrations::pending(MIGRATIONS, &applied) {
+            sqlx::raw_sql(AssertSqlSafe(m.sql)).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query("INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// The URL without its password, for error messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+/// Text-format COPY encoding of one field.
+trait CopyField {
+    fn put(&self, out: &mut String);
+}
+
+impl CopyField for str {
+    fn put(&self, out: &mut String) {
+        for c in self.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+    }
+}
+impl CopyField for String {
+    fn put(&self, out: &mut String) {
+        self.as_str().put(out)
+    }
+}
+impl CopyField for i64 {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+impl CopyField for i32 {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+impl CopyField for bool {
+    fn put(&self, out: &mut String) {
+        out.push(if *self { 't' } else { 'f' });
+    }
+}
+impl CopyField for NaiveDate {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "{}", self.format("%Y-%m-%d"));
+    }
+}
+impl<T: CopyField> CopyField for Option<T> {
+    fn put(&self, out: &mut String) {
+        match self {
+            Some(v) => v.put(out),
+            None => out.push_str("\\N"),
+        }
+    }
+}
+
+/// Append one COPY line made of `fields`.
+fn line(out: &mut String, fields: &[&dyn CopyField]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        f.put(out);
+    }
+    out.push('\n');
+}
+
+fn household_line(out: &mut String, h: &HouseholdRow) {
+    line(out, &[&h.rsu_id, &h.region, &h.province, &h.commune, &h.area, &h.registrant, &h.phone, &h.instrument_kind, &h.instrument_provider, &h.instrument_ref, &h.status, &h.content_hash]);
+}
+
+fn person_line(out: &mut String, p: &PersonRow) {
+    line(out, &[
+        &p.idcs, &p.household_id, &p.position, &p.cnie, &p.first_name, &p.last_name, &p.first_name_ar, &p.last_name_ar,
+        &p.sex, &p.birth_date, &p.death_date, &p.relation, &p.marital_status, &p.schooling, &p.disability,
+        &p.father_deceased, &p.public_employee_source, &p.public_employee_date, &p.pensioner_source, &p.pensioner_date,
+        &p.family_allowance_source, &p.family_allowance_date,
+    ]);
+}
+
+fn score_line(out: &mut String, s: &ScoreRow) {
+    line(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
+}
+
+async fn copy<T>(conn: &mut PgConnection, table: &str, columns: &[&str], rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut buf = String::with_capacity(rows.len() * 200);
+    for r in rows {
+        encode(&mut buf, r);
+    }
+    let mut copy = conn.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await.map_err(db)?;
+    copy.send(buf.into_bytes()).await.map_err(db)?;
+    copy.finish().await.map_err(db)?;
+    Ok(())
+}
+
+/// COPY into a staging copy of `table`, then upsert from it with `tail`.
+async fn copy_upsert<T>(conn: &mut PgConnection, table: &str, columns: &[&str], tail: &str, rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
+    let stage = format!("stage_{table}");
+    sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    copy(conn, &stage, columns, rows, encode).await?;
+    let cols = columns.join(", ");
+    sqlx::query(AssertSqlSafe(format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{tail}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+async fn pairs<T>(conn: &mut PgConnection, prefix: &str, keys: Vec<String>) -> Result<Vec<(String, T)>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    let rows = sqlx::query(AssertSqlSafe(format!("{prefix} = ANY($1)"))).bind(keys).fetch_all(&mut *conn).await.map_err(db)?;
+    rows.iter().map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?))).collect()
+}
+
+#[async_trait]
+impl RegistryStore for PgStore {
+    async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
+        let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
+        let existing: HashMap<String, i64> = pairs(&mut tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect();
+        let owners: HashMap<String, String> = pairs(&mut tx, sql::OWNERS, idcs).await?.into_iter().collect();
+        let plan = BatchPlan::new(batch, &existing, &owners);
+        if write == Write::DryRun || plan.to_write.is_empty() {
+            tx.rollback().await.map_err(db)?;
+            return Ok(plan.outcomes);
+        }
+        let (mut hs, mut ps, mut ss) = (Vec::new(), Vec::new(), Vec::new());
+        for &(i, hash) in &plan.to_write {
+            let (h, p, s) = rows::to_rows(&batch[i], hash);
+            hs.push(h);
+            ps.extend(p);
+            ss.extend(s);
+        }
+        if existing.is_empty() && owners.is_empty() {
+            copy(&mut tx, "households", HOUSEHOLD_COLUMNS, &hs, household_line).await?;
+            copy(&mut tx, "persons", PERSON_COLUMNS, &ps, person_line).await?;
+            copy(&mut tx, "score_history", SCORE_COLUMNS, &ss, score_line).await?;
+        } else {
+            for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
+                sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
+            }
+            copy_upsert(&mut tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, household_line).await?;
+            copy_upsert(&mut tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), &ps, person_line).await?;
+            copy_upsert(&mut tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", &ss, score_line).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(plan.outcomes)
+    }
+
+    async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
+        let Some(row) = sqlx::query(AssertSqlSafe(sql::household(scope))).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(db)? else {
+            return Ok(None);
+        };
+        let h = decode::household(&row).map_err(db)?;
+        let persons = sqlx::query(sql::PERSONS_OF).bind(id.to_string()).fetch_all(&self.pool).await.map_err(db)?;
+        let scores = sqlx::query(sql::SCORES_OF).bind(id.to_string()).fetch_all(&self.pool).await.map_err(db)?;
+        let persons = persons.iter().map(decode::person).collect::<Result<Vec<_>, _>>().map_err(db)?;
+        let scores = scores.iter().map(decode::score).collect::<Result<Vec<_>, _>>().map_err(db)?;
+        rows::from_rows(h, persons, scores, chrono::Local::now().date_naive()).map(Some)
+    }
+
+    async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>> {
+        let rows = sqlx::query(AssertSqlSafe(sql::find(scope, key))).bind(key.value()).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+    }
+
+    async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
+        let after = after.map(ToString::to_string).unwrap_or_default();
+        let rows = sqlx::query(AssertSqlSafe(sql::list(scope))).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+    }
+
+    async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
+        let rows = sqlx::query(AssertSqlSafe(sql::count_by_region(scope))).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(decode::region_count).collect::<Result<_, _>>().map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_escapes_and_nulls() {
+        let mut out = String::new();
+        line(&mut out, &[&"a\tb\\c\nd".to_string(), &None::<String>, &true, &NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()]);
+        assert_eq!(out, "a\\tb\\\\c\\nd\t\\N\tt\t2024-02-29\n");
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("postgres://sanad:secret@localhost/db"), "postgres://sanad:***@localhost/db");
+        assert_eq!(redact("postgres://localhost/db"), "postgres://localhost/db");
+    }
+}

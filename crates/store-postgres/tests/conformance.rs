@@ -1,0 +1,24 @@
+//! The shared conformance suite on PostgreSQL, one fresh schema per test.
+//!
+//! The server comes from `SANAD_TEST_PG_URL` (set by `scripts/test`). Without it these
+//! tests fail rather than pass silently: every storage test must run on both backends.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sanad_store::RegistryStore;
+use sanad_store_postgres::PgStore;
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+async fn fresh() -> Box<dyn RegistryStore> {
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL");
+    let schema = format!("t{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), chrono_free_nanos());
+    Box::new(PgStore::open_in_schema(&url, Some(&schema)).await.expect("open"))
+}
+
+fn chrono_free_nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000
+}
+
+sanad_store::conformance_tests!(fresh());
