@@ -1,0 +1,1 @@
+//! Streaming import (being written).

@@ -1,0 +1,1 @@
+//! Synthetic population (being written).
