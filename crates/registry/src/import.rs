@@ -1,1 +1,313 @@
-//! Streaming import (being written).
+//! Streaming import of an RSU feed file into a store.
+//!
+//! A reader thread parses and validates lines while the caller's task writes batches, so
+//! both cores work and memory stays bounded by a few batches. Every rejected row is
+//! reported with file, line, field and reason; nothing of a rejected household is applied.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc;
+
+use chrono::NaiveDate;
+use sanad_domain::Household;
+use sanad_store::{Outcome, RegistryStore, StoreError, Write};
+use serde::Serialize;
+
+use crate::feed::{FeedHeader, FeedHousehold};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: {source}")]
+    Io { file: String, source: std::io::Error },
+    #[error("{file}:{line}: {reason}")]
+    Header { file: String, line: u64, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Apply the good rows, report the bad ones.
+    GoodRows,
+    /// Apply nothing unless every row is good.
+    AllOrNothing,
+    /// Check everything, write nothing.
+    DryRun,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub mode: Mode,
+    /// Households per transaction.
+    pub batch_size: usize,
+    /// The date validation is relative to when the file has no header (default: today).
+    pub as_of: Option<NaiveDate>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions { mode: Mode::GoodRows, batch_size: 2_000, as_of: None }
+    }
+}
+
+/// One rejected row, located precisely enough to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub file: String,
+    pub line: u64,
+    pub rsu_id: Option<String>,
+    pub field: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = self.rsu_id.as_deref().map(|i| format!(" household {i}")).unwrap_or_default();
+        write!(f, "{}:{}:{id} {}: {}", self.file, self.line, self.field, self.reason)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub as_of: Option<NaiveDate>,
+    pub applied: bool,
+    pub households_read: u64,
+    pub persons_read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: Vec<Rejection>,
+}
+
+/// What the reader thread hands to the writer.
+struct Batch {
+    households: Vec<Household>,
+    lines: Vec<u64>,
+    rejected: Vec<Rejection>,
+    bytes_read: u64,
+    households_read: u64,
+}
+
+/// Import `path` into `store`. `progress` receives the bytes read so far (the file size is
+/// known up front, so a caller can draw a bar).
+pub async fn import_file(
+    path: &Path,
+    store: &dyn RegistryStore,
+    opts: &ImportOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    if opts.mode == Mode::AllOrNothing {
+        let check = ImportOptions { mode: Mode::DryRun, ..opts.clone() };
+        let report = run(path, store, &check, &mut progress).await?;
+        if !report.rejected.is_empty() {
+            return Ok(report);
+        }
+    }
+    run(path, store, opts, &mut progress).await
+}
+
+async fn run(path: &Path, store: &dyn RegistryStore, opts: &ImportOptions, progress: &mut impl FnMut(u64)) -> Result<ImportReport, ImportError> {
+    let file_name = path.display().to_string();
+    let file = File::open(path).map_err(|source| ImportError::Io { file: file_name.clone(), source })?;
+    let mut reader = LineReader::new(BufReader::with_capacity(1 << 20, file), file_name.clone());
+    let as_of = read_header(&mut reader)?.map(|h| h.as_of).or(opts.as_of).unwrap_or_else(|| chrono::Local::now().date_naive());
+    let write = if opts.mode == Mode::DryRun { Write::DryRun } else { Write::Apply };
+    let mut report = ImportReport { file: file_name, as_of: Some(as_of), applied: write == Write::Apply, ..Default::default() };
+
+    let (tx, rx) = mpsc::channel::<Result<Batch, ImportError>>(4);
+    let batch_size = opts.batch_size.max(1);
+    let reader_thread = std::thread::spawn(move || produce(reader, as_of, batch_size, tx));
+    let result = consume(rx, store, write, &mut report, progress).await;
+    // On a store error the receiver is gone, so the reader stops at its next send.
+    reader_thread.join().expect("reader thread does not panic");
+    result.map(|()| {
+        report.rejected.sort_by_key(|r| r.line);
+        report
+    })
+}
+
+async fn consume(
+    mut rx: mpsc::Receiver<Result<Batch, ImportError>>,
+    store: &dyn RegistryStore,
+    write: Write,
+    report: &mut ImportReport,
+    progress: &mut impl FnMut(u64),
+) -> Result<(), ImportError> {
+    while let Some(batch) = rx.recv().await {
+        let batch = batch?;
+        report.households_read += batch.households_read;
+        report.persons_read += batch.households.iter().map(|h| h.members.len() as u64).sum::<u64>();
+        report.rejected.extend(batch.rejected);
+        let outcomes = store.upsert_households(&batch.households, write).await?;
+        for ((outcome, h), line) in outcomes.into_iter().zip(&batch.households).zip(&batch.lines) {
+            match outcome {
+                Outcome::Inserted => report.inserted += 1,
+                Outcome::Updated => report.updated += 1,
+                Outcome::Unchanged => report.unchanged += 1,
+                Outcome::Rejected(e) => report.rejected.push(Rejection {
+                    file: report.file.clone(),
+                    line: *line,
+                    rsu_id: Some(h.rsu_id.to_string()),
+                    field: e.field,
+                    reason: e.reason,
+                }),
+            }
+        }
+        progress(batch.bytes_read);
+    }
+    Ok(())
+}
+
+/// Reads lines with their numbers and the running byte count.
+struct LineReader<R> {
+    inner: R,
+    file: String,
+    line: u64,
+    bytes: u64,
+    buf: String,
+}
+
+impl<R: BufRead> LineReader<R> {
+    fn new(inner: R, file: String) -> Self {
+        LineReader { inner, file, line: 0, bytes: 0, buf: String::new() }
+    }
+
+    /// The next line (without its newline) and its number, or `None` at the end.
+    fn next_line(&mut self) -> Result<Option<(u64, &str)>, ImportError> {
+        self.buf.clear();
+        let n = self.inner.read_line(&mut self.buf).map_err(|source| ImportError::Io { file: self.file.clone(), source })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        self.bytes += n as u64;
+        Ok(Some((self.line, self.buf.trim_end_matches(['\n', '\r']))))
+    }
+}
+
+/// Consume the header line if the file has one. A line that is neither a header nor a
+/// household stops the import: the file is not a Sanad RSU feed.
+fn read_header<R: BufRead>(r: &mut LineReader<R>) -> Result<Option<FeedHeader>, ImportError> {
+    let mut peek = [0u8; 12];
+    let available = r.inner.fill_buf().map_err(|source| ImportError::Io { file: r.file.clone(), source })?;
+    let n = available.len().min(peek.len());
+    peek[..n].copy_from_slice(&available[..n]);
+    if !peek[..n].starts_with(b"{\"feed\"") {
+        return Ok(None);
+    }
+    let file = r.file.clone();
+    let text = r.next_line()?.map(|(_, t)| t.to_owned()).unwrap_or_default();
+    let header: FeedHeader = serde_json::from_str(&text).map_err(|e| ImportError::Header { file: file.clone(), line: 1, reason: e.to_string() })?;
+    if header.feed != FeedHeader::FEED || header.version != FeedHeader::VERSION {
+        return Err(ImportError::Header {
+            file,
+            line: 1,
+            reason: format!("this is feed '{}' version {}; expected '{}' version {}", header.feed, header.version, FeedHeader::FEED, FeedHeader::VERSION),
+        });
+    }
+    Ok(Some(header))
+}
+
+/// Where an identifier was first seen in the file, to reject later duplicates.
+#[derive(Default)]
+struct SeenIds {
+    households: HashMap<String, u64>,
+    persons: HashMap<String, (u64, String)>,
+    cnies: HashMap<String, u64>,
+}
+
+impl SeenIds {
+    /// Register a valid household's ids, or name the first clash with an earlier line.
+    fn claim(&mut self, h: &Household, line: u64) -> Result<(), (String, String)> {
+        if let Some(first) = self.households.get(h.rsu_id.as_str()) {
+            return Err(("rsu_id".into(), format!("household {} already appears on line {first}", h.rsu_id)));
+        }
+        for (i, m) in h.members.iter().enumerate() {
+            if let Some((first, other)) = self.persons.get(m.idcs.as_str()) {
+                return Err((format!("members[{i}].idcs"), format!("person {} already appears in household {other} on line {first}", m.idcs)));
+            }
+            if let Some(first) = m.cnie.as_ref().and_then(|c| self.cnies.get(c.as_str())) {
+                return Err((format!("members[{i}].cnie"), format!("CNIE {} already appears on line {first}", m.cnie.as_ref().unwrap())));
+            }
+        }
+        self.households.insert(h.rsu_id.to_string(), line);
+        for m in &h.members {
+            if let Entry::Vacant(v) = self.persons.entry(m.idcs.to_string()) {
+                v.insert((line, h.rsu_id.to_string()));
+            }
+            if let Some(c) = &m.cnie {
+                self.cnies.insert(c.to_string(), line);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parse one line into a valid household, or the rejections it earns.
+fn parse_line(text: &str, as_of: NaiveDate) -> Result<Household, (Option<String>, Vec<(String, String)>)> {
+    let record: FeedHousehold = serde_json::from_str(text).map_err(|e| (None, vec![json_error_field(&e)]))?;
+    let id = Some(record.rsu_id.clone());
+    record.into_household(as_of).map_err(|errs| (id, errs.into_iter().map(|e| (e.field, e.reason)).collect()))
+}
+
+/// serde_json names a missing or unknown field in its message; surface it as the field.
+fn json_error_field(e: &serde_json::Error) -> (String, String) {
+    let msg = e.to_string();
+    let field = msg.split('`').nth(1).filter(|_| msg.contains("field")).unwrap_or("(json)").to_owned();
+    (field, msg)
+}
+
+fn produce<R: BufRead>(mut reader: LineReader<R>, as_of: NaiveDate, batch_size: usize, tx: mpsc::Sender<Result<Batch, ImportError>>) {
+    let mut seen = SeenIds::default();
+    let new_batch = || Batch { households: Vec::with_capacity(batch_size), lines: Vec::new(), rejected: Vec::new(), bytes_read: 0, households_read: 0 };
+    let mut batch = new_batch();
+    loop {
+        let (line_no, parsed) = match reader.next_line() {
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            Ok(None) => break,
+            Ok(Some((_, text))) if text.trim().is_empty() => continue,
+            Ok(Some((n, text))) => (n, parse_line(text, as_of)),
+        };
+        batch.households_read += 1;
+        let file = &reader.file;
+        let reject = |rsu_id: Option<String>, (field, reason): (String, String)| Rejection { file: file.clone(), line: line_no, rsu_id, field, reason };
+        match parsed {
+            Ok(h) => match seen.claim(&h, line_no) {
+                Ok(()) => {
+                    batch.households.push(h);
+                    batch.lines.push(line_no);
+                }
+                Err(e) => batch.rejected.push(reject(Some(h.rsu_id.to_string()), e)),
+            },
+            Err((id, errs)) => batch.rejected.extend(errs.into_iter().map(|e| reject(id.clone(), e))),
+        }
+        if batch.households.len() >= batch_size {
+            batch.bytes_read = reader.bytes;
+            if tx.blocking_send(Ok(std::mem::replace(&mut batch, new_batch()))).is_err() {
+                return;
+            }
+        }
+    }
+    batch.bytes_read = reader.bytes;
+    let _ = tx.blocking_send(Ok(batch));
+}
+
+/// The file's size, for a progress bar.
+pub fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Default location of the rejection report next to an input file.
+pub fn rejects_path(input: &Path) -> PathBuf {
+    let mut p = input.as_os_str().to_owned();
+    p.push(".rejected.csv");
+    PathBuf::from(p)
+}
