@@ -1,0 +1,140 @@
+//! The subcommands' bodies.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
+use sanad_store::RegistryStore;
+
+use crate::progress;
+
+/// Open the store a URL names: `postgres://…` or `sqlite://path` (a bare path means SQLite).
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn RegistryStore>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(sanad_store_postgres::PgStore::open(url).await?))
+    } else {
+        Ok(Arc::new(sanad_store_sqlite::SqliteStore::open(url).await?))
+    }
+}
+
+pub fn synth(households: u64, seed: u64, out: &Path, dirt_rate: f64, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!((0.0..=1.0).contains(&dirt_rate), "--dirt-rate must be between 0 and 1, got {dirt_rate}");
+    let cfg = sanad_synth::SynthConfig { households, seed, as_of: as_of.unwrap_or_else(today), dirt_rate };
+    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let bar = progress::count(households, "synth");
+    let stats = sanad_synth::write_feed(&cfg, BufWriter::with_capacity(1 << 20, file), |done| bar.set_position(done))
+        .with_context(|| format!("writing {}", out.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} households, {} persons ({} with a deliberate error) to {}",
+        stats.households,
+        stats.persons,
+        stats.dirty,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Exit status 0 when every row was good, 2 when some were rejected (the rest applied).
+pub async fn import_rsu(
+    file: &Path,
+    url: &str,
+    dry_run: bool,
+    all_or_nothing: bool,
+    rejects: Option<PathBuf>,
+    batch_size: usize,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    let mode = match (dry_run, all_or_nothing) {
+        (true, _) => Mode::DryRun,
+        (_, true) => Mode::AllOrNothing,
+        _ => Mode::GoodRows,
+    };
+    let report = import_with_bar(&*store, file, mode, batch_size).await?;
+    print_report(&report);
+    if report.rejected.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = rejects.unwrap_or_else(|| import::rejects_path(file));
+    write_rejects(&report, &path)?;
+    eprintln!("every rejected row is listed in {}", path.display());
+    Ok(ExitCode::from(2))
+}
+
+pub async fn import_with_bar(store: &dyn RegistryStore, file: &Path, mode: Mode, batch_size: usize) -> anyhow::Result<ImportReport> {
+    let bar = progress::bytes(import::file_len(file), "import");
+    let opts = ImportOptions { mode, batch_size, as_of: None };
+    let report = import::import_file(file, store, &opts, |b| bar.set_position(b)).await?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn print_report(r: &ImportReport) {
+    let verb = if r.applied { "applied" } else { "checked (nothing written)" };
+    eprintln!(
+        "{}: {} households read, {verb}: {} new, {} updated, {} unchanged, {} rejected",
+        r.file,
+        r.households_read,
+        r.inserted,
+        r.updated,
+        r.unchanged,
+        r.rejected.len()
+    );
+    for rej in r.rejected.iter().take(20) {
+        eprintln!("  {rej}");
+    }
+    if r.rejected.len() > 20 {
+        eprintln!("  … and {} more", r.rejected.len() - 20);
+    }
+}
+
+fn write_rejects(r: &ImportReport, path: &Path) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record(["file", "line", "rsu_id", "field", "reason"])?;
+    for x in &r.rejected {
+        w.write_record([x.file.as_str(), &x.line.to_string(), x.rsu_id.as_deref().unwrap_or(""), &x.field, &x.reason])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub async fn serve(url: &str, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    listen(store, bind, port).await
+}
+
+async fn listen(store: Arc<dyn RegistryStore>, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("cannot listen on {bind}:{port}"))?;
+    let addr = listener.local_addr()?;
+    println!("Sanad is running at http://{addr}/  (Ctrl-C to stop)");
+    sanad_web::serve(sanad_web::AppState { store }, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub const DEMO_DB: &str = "sanad-demo.db";
+pub const DEMO_FEED: &str = "sanad-demo.rsu.jsonl";
+
+pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyhow::Result<ExitCode> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{DEMO_DB}{suffix}");
+        if Path::new(&p).exists() {
+            std::fs::remove_file(&p).with_context(|| format!("cannot reset {p}"))?;
+        }
+    }
+    synth(households, seed, Path::new(DEMO_FEED), 0.01, None)?;
+    let store = open_store(&format!("sqlite://{DEMO_DB}")).await?;
+    let report = import_with_bar(&*store, Path::new(DEMO_FEED), Mode::GoodRows, 2_000).await?;
+    print_report(&report);
+    println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
+    if no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    listen(store, "127.0.0.1", port).await
+}

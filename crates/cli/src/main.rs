@@ -1,0 +1,119 @@
+//! `sanad`: the one binary. Each subcommand parses its arguments, opens what it needs and
+//! hands over to a library crate; no domain logic lives here.
+
+mod bench;
+mod commands;
+mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub const DEFAULT_DB: &str = "sqlite://sanad.db";
+
+#[derive(Parser)]
+#[command(name = "sanad", version, about = "Sanad — direct social aid, end to end")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reset ./sanad-demo.db, synthesise and import a population, and serve it.
+    Demo {
+        #[arg(long, default_value_t = 20_000)]
+        households: u64,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Prepare the database and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Serve the web application and API.
+    Serve {
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Import a feed file.
+    Import {
+        #[command(subcommand)]
+        feed: ImportFeed,
+    },
+    /// Write a synthetic national population in the RSU feed format.
+    Synth {
+        #[arg(long)]
+        households: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Share of households carrying one deliberate data error (0–1).
+        #[arg(long, default_value_t = 0.01)]
+        dirt_rate: f64,
+        /// The feed's extract date (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// Measure lookups against a database (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: bench::Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFeed {
+    /// RSU/RNP households (JSON lines, docs/formats.md).
+    Rsu {
+        file: PathBuf,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+        /// Check every row and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply nothing unless every row is valid.
+        #[arg(long, conflicts_with = "dry_run")]
+        all_or_nothing: bool,
+        /// Where to write every rejected row as CSV (default: <file>.rejected.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        #[arg(long, default_value_t = 2_000)]
+        batch_size: usize,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SANAD_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
+    use commands::*;
+    match command {
+        Command::Demo { households, port, seed, no_serve } => demo(households, port, seed, no_serve).await,
+        Command::Serve { database_url, bind, port } => serve(&database_url, &bind, port).await,
+        Command::Import { feed: ImportFeed::Rsu { file, database_url, dry_run, all_or_nothing, rejects, batch_size } } => {
+            import_rsu(&file, &database_url, dry_run, all_or_nothing, rejects, batch_size).await
+        }
+        Command::Synth { households, seed, out, dirt_rate, as_of } => synth(households, seed, &out, dirt_rate, as_of),
+        Command::Bench { what } => bench::run(what).await,
+    }
+}
