@@ -5,7 +5,6 @@
 //! reported with file, line, field and reason; nothing of a rejected household is applied.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -213,38 +212,67 @@ fn read_header<R: BufRead>(r: &mut LineReader<R>) -> Result<Option<FeedHeader>, 
     Ok(Some(header))
 }
 
-/// Where an identifier was first seen in the file, to reject later duplicates.
+/// Where an identifier was first seen in the file, to reject later duplicates. Keys are
+/// packed into integers: at national scale (19 M persons) string keys would cost gigabytes.
 #[derive(Default)]
 struct SeenIds {
-    households: HashMap<String, u64>,
-    persons: HashMap<String, (u64, String)>,
-    cnies: HashMap<String, u64>,
+    households: HashMap<u64, u64>,
+    persons: HashMap<u64, u64>,
+    cnies: HashMap<u64, u64>,
+}
+
+fn digits_key(s: &str) -> u64 {
+    s.parse().expect("validated identifiers are all digits")
+}
+
+/// An exact, collision-free integer for a CNIE (1–2 letters, 1–6 digits, leading zeros kept).
+fn cnie_key(c: &sanad_domain::Cnie) -> u64 {
+    let s = c.as_str();
+    let letters = s.bytes().take_while(u8::is_ascii_uppercase).collect::<Vec<_>>();
+    let digits = &s[letters.len()..];
+    let l1 = u64::from(letters[0] - b'A' + 1);
+    let l2 = letters.get(1).map_or(0, |b| u64::from(b - b'A' + 1));
+    let number = 10u64.pow(digits.len() as u32) + digits_key(digits);
+    (l1 * 27 + l2) * 10_000_000 + number
 }
 
 impl SeenIds {
     /// Register a valid household's ids, or name the first clash with an earlier line.
     fn claim(&mut self, h: &Household, line: u64) -> Result<(), (String, String)> {
-        if let Some(first) = self.households.get(h.rsu_id.as_str()) {
+        if let Some(first) = self.households.get(&digits_key(h.rsu_id.as_str())) {
             return Err(("rsu_id".into(), format!("household {} already appears on line {first}", h.rsu_id)));
         }
         for (i, m) in h.members.iter().enumerate() {
-            if let Some((first, other)) = self.persons.get(m.idcs.as_str()) {
-                return Err((format!("members[{i}].idcs"), format!("person {} already appears in household {other} on line {first}", m.idcs)));
+            if let Some(first) = self.persons.get(&digits_key(m.idcs.as_str())) {
+                return Err((format!("members[{i}].idcs"), format!("person {} already appears in the household on line {first}", m.idcs)));
             }
-            if let Some(first) = m.cnie.as_ref().and_then(|c| self.cnies.get(c.as_str())) {
-                return Err((format!("members[{i}].cnie"), format!("CNIE {} already appears on line {first}", m.cnie.as_ref().unwrap())));
+            if let Some(c) = &m.cnie
+                && let Some(first) = self.cnies.get(&cnie_key(c))
+            {
+                return Err((format!("members[{i}].cnie"), format!("CNIE {c} already appears on line {first}")));
             }
         }
-        self.households.insert(h.rsu_id.to_string(), line);
+        self.households.insert(digits_key(h.rsu_id.as_str()), line);
         for m in &h.members {
-            if let Entry::Vacant(v) = self.persons.entry(m.idcs.to_string()) {
-                v.insert((line, h.rsu_id.to_string()));
-            }
+            self.persons.entry(digits_key(m.idcs.as_str())).or_insert(line);
             if let Some(c) = &m.cnie {
-                self.cnies.insert(c.to_string(), line);
+                self.cnies.insert(cnie_key(c), line);
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnie_keys_are_distinct() {
+        let k = |s: &str| cnie_key(&sanad_domain::Cnie::parse(s).unwrap());
+        let all = ["K123", "K0123", "KA123", "A1", "Z999999", "ZZ999999", "AZ1", "B1"];
+        let keys: std::collections::HashSet<u64> = all.iter().map(|s| k(s)).collect();
+        assert_eq!(keys.len(), all.len());
     }
 }
 

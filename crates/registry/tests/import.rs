@@ -41,7 +41,7 @@ pub async fn bad_rows_are_located_and_never_applied(store: &dyn RegistryStore) {
         ]
     );
     let dup = r.rejected.iter().find(|x| x.line == 8).unwrap();
-    assert!(dup.reason.contains("100000000001") && dup.reason.contains("line 2"), "{}", dup.reason);
+    assert!(dup.reason.contains("line 2"), "{}", dup.reason);
     assert!(dup.file.ends_with("rsu-feed.jsonl"));
     assert_eq!(count(store).await, 3);
     for bad in 4..=9 {
