@@ -1,0 +1,14 @@
+//! ASD eligibility and benefit rules.
+//!
+//! - [`ruleset`]: rule sets as effective-dated, versioned data (`rules/*.toml`);
+//! - [`engine`]: the pure function (snapshot, rule set, month) → decision with line items;
+//! - [`io`]: the stable JSON interface of `sanad entitlement` and `POST /api/v1/entitlements/compute`;
+//! - [`explain`]: the decision in words, in French, Arabic and English.
+
+pub mod engine;
+pub mod explain;
+pub mod io;
+pub mod ruleset;
+
+pub use engine::{evaluate, Component, Decision, Line, Member, Reason, Snapshot};
+pub use ruleset::{RuleBook, RuleError, RuleSet};

@@ -1,0 +1,36 @@
+//! Rule files: the shipped ones are valid; a bad one is refused naming the parameter.
+
+use sanad_rules::ruleset::SHIPPED;
+use sanad_rules::RuleSet;
+
+fn shipped_2026() -> String {
+    SHIPPED[2].1.to_owned()
+}
+
+fn refused(text: &str) -> String {
+    RuleSet::from_toml(text).unwrap_err().parameter
+}
+
+#[test]
+fn shipped_files_are_valid_and_round_trip() {
+    for (name, text) in SHIPPED {
+        let rs = RuleSet::from_toml(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(RuleSet::from_toml(&rs.to_toml()).unwrap(), rs, "{name}");
+    }
+}
+
+#[test]
+fn invalid_files_name_the_parameter() {
+    let t = shipped_2026();
+    assert_eq!(refused(&t.replace("score_threshold = \"9.743001\"", "score_threshold = \"9.7430011\"")), "eligibility.score_threshold");
+    assert_eq!(refused(&t.replace("floor = 500", "floor = -5")), "household.floor");
+    assert_eq!(refused(&t.replace("floor = 500", "flor = 500")), "household.flor");
+    assert_eq!(refused(&t.replace("ranks = [4, 6]", "ranks = [5, 6]")), "child.bands[1].ranks");
+    assert_eq!(refused(&t.replace("max_children = 6                      # §4.1", "max_children = 7 #")), "child.bands");
+    assert_eq!(refused(&t.replace("month = 9", "month = 13")), "school_start_grant.month");
+    assert_eq!(refused(&t.replace("min_severity = \"severe\"", "min_severity = \"very\"")), "disability.min_severity");
+    assert_eq!(refused(&t.replace("age_on = \"first_day_of_month\"", "age_on = \"birthday\"")), "child.age_on");
+    assert_eq!(refused(&t.replace("floor = 500", "floor = = 500")), "(syntax)");
+    let syntax = RuleSet::from_toml(&t.replace("floor = 500", "floor = = 500")).unwrap_err().reason;
+    assert!(syntax.contains("line"), "{syntax}");
+}
