@@ -5,6 +5,7 @@
 //! - [`io`]: the stable JSON interface of `sanad entitlement` and `POST /api/v1/entitlements/compute`;
 //! - [`explain`]: the decision in words, in French, Arabic and English.
 
+pub mod diff;
 pub mod engine;
 pub mod explain;
 pub mod io;

@@ -11,11 +11,15 @@ use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
 use sanad_store::rows::{self, decode, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
+use sanad_store::rulesets::{self, RuleSetStore, StoredRuleSet};
 use sanad_store::{sql, BatchPlan, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
+    Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
+];
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -267,6 +271,47 @@ impl RegistryStore for PgStore {
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
         let rows = sqlx::query(AssertSqlSafe(sql::count_by_region(scope))).fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(decode::region_count).collect::<Result<_, _>>().map_err(db)
+    }
+}
+
+#[async_trait]
+impl RuleSetStore for PgStore {
+    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()> {
+        let res = sqlx::query(rulesets::sql::INSERT)
+            .bind(id)
+            .bind(effective_from)
+            .bind(body)
+            .bind(by)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&self.pool)
+            .await;
+        match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!("rule set {id}"))),
+            other => other.map(|_| ()).map_err(db),
+        }
+    }
+
+    async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let res = sqlx::query(rulesets::sql::APPROVE).bind(id).bind(by).bind(chrono::Utc::now().to_rfc3339()).execute(&mut *tx).await;
+        let updated = match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Refused(format!("another approved rule set takes effect on the same date as {id}")));
+            }
+            other => other.map_err(db)?.rows_affected(),
+        };
+        let row = sqlx::query(rulesets::sql::GET).bind(id).fetch_optional(&mut *tx).await.map_err(db)?;
+        let row = row.as_ref().map(decode::rule_set).transpose().map_err(db)?;
+        if updated != 1 {
+            return Err(rulesets::refusal(row.as_ref(), id, by));
+        }
+        tx.commit().await.map_err(db)?;
+        row.ok_or_else(|| StoreError::NotFound(format!("rule set {id}")))
+    }
+
+    async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
+        let rows = sqlx::query(rulesets::sql::LIST).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(decode::rule_set).collect::<Result<_, _>>().map_err(db)
     }
 }
 

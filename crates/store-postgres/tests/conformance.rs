@@ -5,12 +5,12 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sanad_store::RegistryStore;
+use sanad_store::Store;
 use sanad_store_postgres::PgStore;
 
 static N: AtomicU32 = AtomicU32::new(0);
 
-async fn fresh() -> Box<dyn RegistryStore> {
+async fn fresh() -> Box<dyn Store> {
     let url = std::env::var("SANAD_TEST_PG_URL")
         .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL");
     let schema = format!("t{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), chrono_free_nanos());

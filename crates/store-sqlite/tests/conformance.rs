@@ -1,9 +1,9 @@
 //! The shared conformance suite on a fresh SQLite file per test.
 
-use sanad_store::RegistryStore;
+use sanad_store::Store;
 use sanad_store_sqlite::SqliteStore;
 
-async fn fresh() -> Box<dyn RegistryStore> {
+async fn fresh() -> Box<dyn Store> {
     let dir = tempfile::tempdir().expect("temp dir").keep();
     Box::new(SqliteStore::open(&format!("sqlite://{}", dir.join("test.db").display())).await.expect("open"))
 }
@@ -14,10 +14,14 @@ sanad_store::conformance_tests!(fresh());
 async fn reopening_applies_no_migration_twice() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
-    drop(SqliteStore::open(&url).await.unwrap());
+    let count = |s: SqliteStore| async move {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sanad_migrations").fetch_one(s.pool()).await.unwrap();
+        n
+    };
+    let first = count(SqliteStore::open(&url).await.unwrap()).await;
+    assert!(first >= 2);
     let store = SqliteStore::open(&url).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sanad_migrations").fetch_one(store.pool()).await.unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(count(store.clone()).await, first);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
     assert_eq!(mode, "wal");
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();

@@ -9,10 +9,10 @@ use sanad_domain::{
     ScoreHistory, ScoreRecord, Sex,
 };
 
-use crate::{FindKey, Outcome, RegistryStore, Scope, Write};
+use crate::{FindKey, Outcome, RegistryStore, RuleSetStatus, Scope, Store, StoreError, Write};
 
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async expression
-/// giving a fresh, empty `Box<dyn RegistryStore>` for each test.
+/// giving a fresh, empty `Box<dyn Store>` for each test.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -24,6 +24,7 @@ macro_rules! conformance_tests {
             find_by_every_key_within_scope,
             list_and_count_within_scope,
             removed_member_is_detached_not_lost,
+            rule_sets_need_a_second_user,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -209,4 +210,22 @@ pub async fn removed_member_is_detached_not_lost(store: &dyn RegistryStore) {
     // The detached person may now join another household through the feed.
     let joined = with(&sample(21, "01"), |p| p.members.push(left));
     assert_eq!(apply(store, &[joined]).await, [Outcome::Inserted]);
+}
+
+pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
+    store.propose_rule_set("asd-2027-01", d("2027-01-01"), "id = \"asd-2027-01\"", "amina").await.unwrap();
+    let again = store.propose_rule_set("asd-2027-01", d("2027-01-01"), "x", "amina").await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    let own = store.approve_rule_set("asd-2027-01", "amina").await.unwrap_err();
+    assert!(matches!(own, StoreError::Refused(ref m) if m.contains("another user")), "{own}");
+    assert!(matches!(store.approve_rule_set("nope", "karim").await.unwrap_err(), StoreError::NotFound(_)));
+    let approved = store.approve_rule_set("asd-2027-01", "karim").await.unwrap();
+    assert_eq!((approved.status, approved.approved_by.as_deref()), (RuleSetStatus::Approved, Some("karim")));
+    assert!(matches!(store.approve_rule_set("asd-2027-01", "omar").await.unwrap_err(), StoreError::Refused(_)));
+    store.propose_rule_set("asd-2027-01b", d("2027-01-01"), "y", "amina").await.unwrap();
+    let clash = store.approve_rule_set("asd-2027-01b", "karim").await.unwrap_err();
+    assert!(matches!(clash, StoreError::Refused(ref m) if m.contains("same date")), "{clash}");
+    let all = store.rule_sets().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].body, "id = \"asd-2027-01\"");
 }

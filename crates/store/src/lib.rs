@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod migrations;
 pub mod plan;
 pub mod rows;
+pub mod rulesets;
 pub mod scope;
 pub mod sql;
 
@@ -16,6 +17,7 @@ use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
 pub use plan::{BatchPlan, Outcome};
+pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open database '{url}': {reason}")]
     Open { url: String, reason: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -108,3 +116,7 @@ pub trait RegistryStore: Send + Sync {
     /// Households and persons per region, in `scope`.
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>>;
 }
+
+/// Everything Sanad stores, as one object a server or command can hold.
+pub trait Store: RegistryStore + RuleSetStore {}
+impl<T: RegistryStore + RuleSetStore> Store for T {}

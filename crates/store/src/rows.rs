@@ -342,4 +342,24 @@ pub mod decode {
             persons: r.int("persons")?,
         })
     }
+
+    pub fn rule_set<R: SanadRow>(r: &R) -> Result<crate::StoredRuleSet, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        let status = match r.text("status")?.as_str() {
+            "approved" => crate::RuleSetStatus::Approved,
+            _ => crate::RuleSetStatus::Proposed,
+        };
+        Ok(crate::StoredRuleSet {
+            id: r.text("id")?,
+            effective_from: r.date("effective_from")?,
+            body: r.text("body")?,
+            status,
+            proposed_by: r.text("proposed_by")?,
+            proposed_at: r.text("proposed_at")?,
+            approved_by: r.opt_text("approved_by")?,
+            approved_at: r.opt_text("approved_at")?,
+        })
+    }
 }

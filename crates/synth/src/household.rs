@@ -103,11 +103,11 @@ fn cross_checks(rng: &mut Rng, as_of: NaiveDate, drafts: &[Draft], members: &mut
     let alive = |k: usize| members[k].death_date.is_none();
     let working = (0..drafts.len()).find(|&k| alive(k) && (years(20)..years(63)).contains(&drafts[k].age_days));
     if let Some(k) = working
-        && rng.chance(0.011)
+        && rng.chance(0.013)
     {
         members[k].public_employee = Some(check(rng, &["DGI-PAYROLL"]));
     }
-    if drafts[0].age_days >= years(60) && rng.chance(0.085) {
+    if drafts[0].age_days >= years(60) && rng.chance(0.066) {
         members[0].pensioner = Some(check(rng, &["CMR", "CNSS-PENSION", "RCAR"]));
     }
     let has_child = drafts.iter().any(|d| d.relation.is_child() && d.age_days < years(21));

@@ -89,7 +89,7 @@ pub(crate) fn member(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft) -> Fee
 /// ≈ 0.5 % of persons died in the two years before the extract, mostly the elderly; never
 /// the head or the registrant in clean data (that is a dirt item).
 fn death(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft, birth: NaiveDate, age: i32) -> Option<NaiveDate> {
-    let p = if age >= 60 { 0.03 } else { 0.003 };
+    let p = if age >= 60 { 0.05 } else { 0.004 };
     if d.relation == Relation::Head || slot == cx.registrant || !rng.chance(p) {
         return None;
     }

@@ -55,16 +55,16 @@ enum Kind {
 
 const KINDS: [(Kind, u32); 7] = [
     (Kind::Couple, 530),
-    (Kind::WidowWithChildren, 25),
+    (Kind::WidowWithChildren, 22),
     (Kind::SingleMother, 50),
     (Kind::SingleFather, 15),
-    (Kind::Elderly, 180),
-    (Kind::WidowAlone, 70),
-    (Kind::Adults, 130),
+    (Kind::Elderly, 175),
+    (Kind::WidowAlone, 88),
+    (Kind::Adults, 120),
 ];
 
-/// Number of children under 21 (1..=7) in a household that has any: mean ≈ 2.4.
-const CHILDREN: [u32; 7] = [28, 32, 22, 11, 4, 2, 1];
+/// Number of children under 21 (1..=7) in a household that has any: mean ≈ 2.3.
+const CHILDREN: [u32; 7] = [30, 33, 21, 10, 4, 1, 1];
 
 fn sex(rng: &mut Rng, p_male: f64) -> Sex {
     if rng.chance(p_male) { Sex::Male } else { Sex::Female }
@@ -88,7 +88,7 @@ pub(crate) fn compose(rng: &mut Rng) -> Vec<Draft> {
         Kind::WidowAlone => widow_alone(rng),
         Kind::Adults => adults(rng),
     };
-    if rng.chance(0.05) {
+    if rng.chance(0.04) {
         let marital = if rng.chance(0.8) { MaritalStatus::Single } else { MaritalStatus::Divorced };
         let s = sex(rng, 0.5);
         m.push(Draft::new(Relation::Other, s, aged(rng, 18, 60), marital));
@@ -153,7 +153,7 @@ fn maybe_parent(m: &mut Vec<Draft>, rng: &mut Rng, p: f64) {
 
 fn couple(rng: &mut Rng) -> Vec<Draft> {
     let young = young_children(rng);
-    let adults = adult_children(rng, 0.35, 35);
+    let adults = adult_children(rng, 0.25, 35);
     let oldest = adults.first().or(young.first()).copied().unwrap_or(0);
     let male_head = rng.chance(0.97);
     let (head_age, spouse_age) = if male_head {
@@ -205,7 +205,7 @@ fn elderly(rng: &mut Rng) -> Vec<Draft> {
         let marital = *rng.pick(&[MaritalStatus::Widowed, MaritalStatus::Widowed, MaritalStatus::Widowed, MaritalStatus::Divorced, MaritalStatus::Single]);
         vec![Draft::new(Relation::Head, Sex::Male, head_age, marital)]
     };
-    let adults = adult_children(rng, 0.45, (head_age / 365 - 20).min(45));
+    let adults = adult_children(rng, 0.35, (head_age / 365 - 20).min(45));
     push_children(&mut m, rng, &adults, false, false);
     m
 }
