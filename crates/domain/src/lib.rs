@@ -7,6 +7,7 @@ pub mod ids;
 pub mod money;
 pub mod month;
 pub mod score;
+pub mod snapshot;
 
 pub use chrono::NaiveDate as Date;
 pub use geo::{Area, CommuneCode, Geography, ProvinceCode, RegionCode};

@@ -3,25 +3,11 @@
 //! national simulation can call it millions of times.
 
 use chrono::NaiveDate;
+pub use sanad_domain::snapshot::Member;
 use sanad_domain::{Disability, Money, Month, Relation, Schooling, Score, Sex};
 use serde::Serialize;
 
 use crate::ruleset::{AgeOn, OrphanNotInSchool, RankOrder, RuleSet};
-
-/// One member as the rules see them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub relation: Relation,
-    pub sex: Sex,
-    pub birth_date: NaiveDate,
-    pub death_date: Option<NaiveDate>,
-    pub schooling: Schooling,
-    pub disability: Disability,
-    pub father_deceased: bool,
-    pub public_employee: bool,
-    pub pensioner: bool,
-    pub family_allowance: bool,
-}
 
 /// What the rules need of a household for one month.
 #[derive(Debug, Clone, Copy)]

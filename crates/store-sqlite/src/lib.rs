@@ -10,7 +10,7 @@ use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
 use sanad_store::rows::{self, decode, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::rulesets::{self, RuleSetStore, StoredRuleSet};
-use sanad_store::{sql, BatchPlan, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sanad_store::{sql, BatchPlan, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
@@ -214,6 +214,10 @@ impl RegistryStore for SqliteStore {
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
         let rows = sqlx::query(AssertSqlSafe(sql::count_by_region(scope))).fetch_all(&self.pool).await.map_err(db)?;
         rows.iter().map(decode::region_count).collect::<Result<_, _>>().map_err(db)
+    }
+
+    async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
+        sanad_store::population::load(&self.pool, scope, progress).await
     }
 }
 

@@ -25,6 +25,7 @@ macro_rules! conformance_tests {
             list_and_count_within_scope,
             removed_member_is_detached_not_lost,
             rule_sets_need_a_second_user,
+            population_loads_within_scope,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -228,4 +229,28 @@ pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
     let all = store.rule_sets().await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].body, "id = \"asd-2027-01\"");
+}
+
+pub async fn population_loads_within_scope(store: &dyn Store) {
+    let rescored = with(&sample(31, "04"), |p| {
+        p.scores = ScoreHistory::new(vec![ScoreRecord { value: Score::parse("10.5").unwrap(), computed_on: d("2025-05-02"), valid_from: d("2025-05-10") }]);
+    });
+    apply(store, &[sample(30, "01"), sample(31, "04"), sample(32, "04")]).await;
+    apply(store, &[rescored]).await;
+    let pop = store.load_population(&Scope::region(r("04")), &|_| {}).await.unwrap();
+    assert_eq!(pop.households.len(), 2);
+    assert_eq!(pop.members.len(), 8);
+    let h = &pop.households[0];
+    assert_eq!((h.id, h.region), (500_000_000_031, r("04")));
+    assert_eq!(sanad_domain::Geography::get().provinces[h.province as usize].code, "04.421");
+    let members = pop.members_of(h);
+    let expected: Vec<sanad_domain::snapshot::Member> = sample(31, "04").members.iter().map(Into::into).collect();
+    assert_eq!(members, expected.as_slice());
+    assert!(members[1].pensioner && !members[0].pensioner);
+    assert_eq!(pop.score_at(h, d("2025-05-09")).unwrap().0, Score::parse("9.743001").unwrap());
+    assert_eq!(pop.score_at(h, d("2025-05-10")).unwrap().0, Score::parse("10.5").unwrap());
+    assert_eq!(pop.score_at(h, d("2020-01-01")), None);
+    let national = store.load_population(&Scope::National, &|_| {}).await.unwrap();
+    assert_eq!((national.households.len(), national.members.len(), national.scores.len()), (3, 12, 4));
+    assert!(store.load_population(&Scope::Regions(vec![]), &|_| {}).await.unwrap().households.is_empty());
 }

@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod migrations;
 pub mod plan;
+pub mod population;
 pub mod rows;
 pub mod rulesets;
 pub mod scope;
@@ -17,6 +18,7 @@ use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
 pub use plan::{BatchPlan, Outcome};
+pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;
 
@@ -115,6 +117,10 @@ pub trait RegistryStore: Send + Sync {
 
     /// Households and persons per region, in `scope`.
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>>;
+
+    /// Every household in `scope` with its members and scores, in compact form.
+    /// `progress` receives the number of rows read so far.
+    async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population>;
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
