@@ -220,8 +220,8 @@ impl RuleSet {
 
     /// Checks serde cannot express: bands, limits, months and percentages.
     pub fn validate(&self) -> Result<(), RuleError> {
-        if self.id.is_empty() || !self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
-            return Err(bad("id", "must be letters, digits, '-', '_' or '.'"));
+        if self.id.is_empty() || !self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b)) {
+            return Err(bad("id", "must be letters, digits, '-', '_', '.' or '+'"));
         }
         let c = &self.child;
         if c.young_age_limit >= c.age_limit {
@@ -299,4 +299,46 @@ impl RuleBook {
     pub fn get(&self, id: &str) -> Option<&RuleSet> {
         self.sets.iter().find(|s| s.id == id)
     }
+}
+
+impl RuleSet {
+    /// A copy with parameters changed by path (`child.bands[0].young_or_in_school=350`,
+    /// `eligibility.score_threshold=9.9`), validated like a file; the id gets a `+what-if` suffix.
+    pub fn with_overrides(&self, sets: &[(String, String)]) -> Result<RuleSet, RuleError> {
+        let mut doc: toml::Value = toml::Value::try_from(self).map_err(|e| bad("(rule set)", e.to_string()))?;
+        for (path, value) in sets {
+            let slot = lookup(&mut doc, path).ok_or_else(|| bad(path.clone(), "no such parameter"))?;
+            *slot = match slot {
+                toml::Value::String(_) => toml::Value::String(value.clone()),
+                _ => value_literal(value).map_err(|e| bad(path.clone(), e))?,
+            };
+        }
+        if let Some(toml::Value::String(id)) = doc.get_mut("id")
+            && !sets.iter().any(|(p, _)| p == "id")
+        {
+            id.push_str("+what-if");
+        }
+        let text = toml::to_string(&doc).map_err(|e| bad("(rule set)", e.to_string()))?;
+        RuleSet::from_toml(&text)
+    }
+}
+
+fn value_literal(v: &str) -> Result<toml::Value, String> {
+    let doc: toml::Table = format!("v = {v}").parse().map_err(|_| format!("'{v}' is not a value"))?;
+    doc.get("v").cloned().ok_or_else(|| format!("'{v}' is not a value"))
+}
+
+/// The value at `a.b[2].c`, if it exists.
+fn lookup<'a>(mut v: &'a mut toml::Value, path: &str) -> Option<&'a mut toml::Value> {
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, rest)) => (k, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (part, None),
+        };
+        v = v.get_mut(key)?;
+        if let Some(i) = index {
+            v = v.get_mut(i)?;
+        }
+    }
+    Some(v)
 }

@@ -34,3 +34,18 @@ fn invalid_files_name_the_parameter() {
     let syntax = RuleSet::from_toml(&t.replace("floor = 500", "floor = = 500")).unwrap_err().reason;
     assert!(syntax.contains("line"), "{syntax}");
 }
+
+#[test]
+fn overrides_change_one_parameter_and_are_validated() {
+    let base = RuleSet::from_toml(&shipped_2026()).unwrap();
+    let set = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+    let raised = base.with_overrides(&set("child.bands[0].young_or_in_school", "350")).unwrap();
+    assert_eq!(raised.child.bands[0].young_or_in_school.0.centimes(), 35_000);
+    assert_eq!(raised.id, "asd-2026-11+what-if");
+    assert_eq!(sanad_rules::diff::diff(&base, &raised).len(), 2, "the id and the one rate");
+    let t = base.with_overrides(&set("eligibility.score_threshold", "9.9")).unwrap();
+    assert_eq!(t.threshold().to_string(), "9.900000");
+    assert_eq!(base.with_overrides(&set("household.flor", "1")).unwrap_err().parameter, "household.flor");
+    assert_eq!(base.with_overrides(&set("child.max_children", "5")).unwrap_err().parameter, "child.bands");
+    assert_eq!(base.with_overrides(&set("household.floor", "abc")).unwrap_err().parameter, "household.floor");
+}
