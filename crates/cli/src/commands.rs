@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
-use sanad_store::RegistryStore;
+use sanad_store::{RegistryStore, Store};
 
 use crate::progress;
 
 /// Open the store a URL names: `postgres://…` or `sqlite://path` (a bare path means SQLite).
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn RegistryStore>> {
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(sanad_store_postgres::PgStore::open(url).await?))
     } else {
@@ -110,7 +110,7 @@ pub async fn serve(url: &str, bind: &str, port: u16) -> anyhow::Result<ExitCode>
     listen(store, bind, port).await
 }
 
-async fn listen(store: Arc<dyn RegistryStore>, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
+async fn listen(store: Arc<dyn Store>, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
     println!("Sanad is running at http://{addr}/  (Ctrl-C to stop)");

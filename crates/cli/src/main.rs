@@ -4,6 +4,8 @@
 mod bench;
 mod commands;
 mod progress;
+mod report;
+mod rules_cmd;
 
 use std::path::PathBuf;
 
@@ -61,6 +63,42 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Rule sets: list, show, diff, validate, publish, approve.
+    Rules {
+        #[command(subcommand)]
+        cmd: rules_cmd::RulesCmd,
+    },
+    /// Compute one household's entitlement for a month (JSON in, JSON out; docs/entitlement.md).
+    Entitlement {
+        #[arg(long)]
+        month: sanad_domain::Month,
+        /// A rule file; default: the shipped rule set in force that month.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long)]
+        input: PathBuf,
+        /// Add the decision in words, in fr, ar or en.
+        #[arg(long)]
+        explain: Option<String>,
+    },
+    /// Cost and effect of a rule change over the whole registry, against the rules in force.
+    Simulate {
+        #[arg(long)]
+        month: sanad_domain::Month,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+        /// A scenario rule file (overrides apply on top of it).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Shorthand for --set eligibility.score_threshold=X.
+        #[arg(long)]
+        threshold: Option<String>,
+        /// Change one parameter: --set child.bands[0].young_or_in_school=350
+        #[arg(long = "set")]
+        set: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure lookups against a database (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -115,5 +153,10 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Synth { households, seed, out, dirt_rate, as_of } => synth(households, seed, &out, dirt_rate, as_of),
         Command::Bench { what } => bench::run(what).await,
+        Command::Rules { cmd } => rules_cmd::rules(cmd).await,
+        Command::Entitlement { month, rules, input, explain } => rules_cmd::entitlement(month, rules, &input, explain),
+        Command::Simulate { month, database_url, rules, threshold, set, json } => {
+            rules_cmd::simulate(month, &database_url, rules_cmd::Scenario { rules, threshold, set }, json).await
+        }
     }
 }

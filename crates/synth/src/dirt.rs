@@ -60,15 +60,15 @@ impl Dirt {
 /// The dirt of household `index`, given its clean form.
 pub(crate) fn choose(cfg: &SynthConfig, index: u64, h: &FeedHousehold) -> Option<Dirt> {
     let mut rng = Rng::new(cfg.seed, index, DIRT);
-    if !rng.chance(cfg.dirt_rate) {
+    if !dirty(&mut rng, cfg) {
         return None;
     }
     let n = h.members.len();
     Some(match rng.below(5) {
         // Copies come from an earlier line, so that it is this row the import refuses.
         0 if index > 0 => {
-            let from = rng.below(index);
-            let member = rng.below(clean(cfg, from).members.len() as u64) as usize;
+            let (from, source) = clean_source(cfg, &mut rng, index);
+            let member = rng.below(source.members.len() as u64) as usize;
             Dirt::DuplicatePerson { from, member, at: n }
         }
         1 => match rng.below(3) {
@@ -92,6 +92,25 @@ pub(crate) fn choose(cfg: &SynthConfig, index: u64, h: &FeedHousehold) -> Option
         _ if rng.chance(0.5) => Dirt::DeceasedRegistrant,
         _ => Dirt::DeceasedMember { at: n },
     })
+}
+
+/// The first draw of a household's dirt stream decides whether it is dirty.
+fn dirty(rng: &mut Rng, cfg: &SynthConfig) -> bool {
+    rng.chance(cfg.dirt_rate)
+}
+
+/// An earlier household written clean, so the copied person is really in the file as copied
+/// (a few tries; the odds that all are dirty are negligible at any sensible rate).
+fn clean_source(cfg: &SynthConfig, rng: &mut Rng, index: u64) -> (u64, FeedHousehold) {
+    // Only the decision is drawn, not the item: choosing an item may look at another household.
+    let mut from = rng.below(index);
+    for _ in 0..8 {
+        if !dirty(&mut Rng::new(cfg.seed, from, DIRT), cfg) {
+            break;
+        }
+        from = rng.below(index);
+    }
+    (from, clean(cfg, from))
 }
 
 pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Dirt) {

@@ -9,7 +9,7 @@ use crate::members::{Context, date, days_before, member};
 use crate::names::FAMILY;
 use crate::people::{Draft, compose, years};
 use crate::place::Places;
-use crate::rng::{Rng, scramble};
+use crate::rng::{Key, Rng, scramble};
 
 /// The ASD eligibility threshold (asd-rules.md §2), in millionths.
 pub const THRESHOLD_MILLIONTHS: i64 = 9_743_001;
@@ -25,7 +25,8 @@ pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold {
     let spouse = drafts.get(1).is_some_and(|d| d.relation == Relation::Spouse);
     let registrant = usize::from(spouse && rng.chance(0.1));
     let cx = Context { index, as_of: cfg.as_of, area: commune.kind, family: *rng.pick(FAMILY), registrant };
-    let mut members: Vec<FeedMember> = drafts.iter().enumerate().map(|(k, d)| member(&mut rng, &cx, k, d)).collect();
+    let mut taken = Vec::with_capacity(drafts.len());
+    let mut members: Vec<FeedMember> = drafts.iter().enumerate().map(|(k, d)| member(&mut rng, &cx, k, d, &mut taken)).collect();
     cross_checks(&mut rng, cfg.as_of, &drafts, &mut members);
     FeedHousehold {
         rsu_id: rsu_id(index),
@@ -48,7 +49,7 @@ pub(crate) fn rsu_id(index: u64) -> String {
 
 /// `06`/`07` and 8 digits, a bijection of the index below 200 M households.
 pub(crate) fn phone(index: u64) -> String {
-    let x = scramble(index, 200_000_000);
+    let x = scramble(index, 200_000_000, Key::Phone);
     format!("0{}{:08}", 6 + x / 100_000_000, x % 100_000_000)
 }
 
@@ -62,12 +63,12 @@ fn instrument(rng: &mut Rng, index: u64) -> FeedInstrument {
         kind: kind.into(),
         rib: None,
         provider: Some(provider.into()),
-        reference: Some(format!("{prefix}{:010}", scramble(index, 10_000_000_000))),
+        reference: Some(format!("{prefix}{:010}", scramble(index, 10_000_000_000, Key::Reference))),
     };
     match rng.below(100) {
         0..35 => {
             let bank = BANKS[rng.weighted(&BANKS.map(|b| b.1))].0;
-            let first22 = format!("{bank}{}{:016}", rng.pick(&CITIES), scramble(index, 10_000_000_000_000_000));
+            let first22 = format!("{bank}{}{:016}", rng.pick(&CITIES), scramble(index, 10_000_000_000_000_000, Key::Account));
             let rib = Rib::with_key(&first22).expect("22 digits").to_string();
             FeedInstrument { kind: "bank".into(), rib: Some(rib), provider: None, reference: None }
         }

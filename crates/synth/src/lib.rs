@@ -18,8 +18,8 @@
 //! | Household size | mean ≈ 3.6 | RSU 18.9 M persons / 5.2 M households (§7) |
 //! | Children under 21 | ≈ 1.45 per household | RSU 7.5 M / 5.2 M (§7) |
 //! | Households with a child under 21 | ≈ 62 % | 2.4 of 3.9 M beneficiary households (§7) |
-//! | Elderly households (head 60+, no child under 21) | ≈ 18 % | 1.0–1.5 M people 60+ on the flat rate (§7) |
-//! | Widow-headed households | ≈ 9.5 %, four in five without children | 431 k widows, 346 k without children, of 3.9 M (§7) |
+//! | Elderly households (head 60+, no child under 21) | ≈ 23 %, 1.3 people 60+ each: ≈ 1.2 M eligible people 60+ at national scale | 1.0–1.5 M people 60+ on the flat rate (§7) |
+//! | Widow-headed households | ≈ 10.5 %, four in five without children | 431 k widows, 346 k without children, of 3.9 M (§7) |
 //! | Paternal orphans | children of a widowed female head, `father_deceased` | §4.1 orphan rate |
 //! | Births | children's ages uniform over 21 years: a year's births ≈ 1/21 of children, some under 6 months | birth grant (§4.3) |
 //! | Schooling 6–11 / 12–14 / 15–17 / 18–20 | 97/94, 88/72, 70/45, 40/20 % urban/rural; 6 % of urban pupils under 18 private | MEN/HCP orders of magnitude; school-start grant levels (§4.3) |

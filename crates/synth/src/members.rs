@@ -6,7 +6,7 @@ use sanad_registry::feed::FeedMember;
 
 use crate::names::{FAMILY, FEMALE, MALE, Name};
 use crate::people::Draft;
-use crate::rng::{Rng, scramble};
+use crate::rng::{Key, Rng, scramble};
 
 /// IDCS bodies start here so that they read as 9 significant digits.
 const IDCS_BASE: u64 = 100_000_000;
@@ -22,7 +22,7 @@ pub(crate) fn idcs(index: u64, slot: u64) -> String {
 /// Two letters and six digits, a bijection of (index, slot) below 42 M households.
 pub(crate) fn cnie(index: u64, slot: u64) -> String {
     const SPACE: u64 = 26 * 26 * 1_000_000;
-    let n = scramble(index * SLOTS + slot, SPACE);
+    let n = scramble(index * SLOTS + slot, SPACE, Key::Cnie);
     let letters = n / 1_000_000;
     let a = char::from(b'A' + (letters / 26) as u8);
     let b = char::from(b'A' + (letters % 26) as u8);
@@ -58,10 +58,11 @@ pub(crate) struct Context {
     pub registrant: usize,
 }
 
-pub(crate) fn member(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft) -> FeedMember {
+/// `taken`: first names already given in the household, which parents do not repeat.
+pub(crate) fn member(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft, taken: &mut Vec<&'static str>) -> FeedMember {
     let birth = days_before(cx.as_of, d.age_days);
     let age = age_on(birth, cx.as_of);
-    let first = *rng.pick(if d.sex == Sex::Male { MALE } else { FEMALE });
+    let first = first_name(rng, d.sex, taken);
     let family = if d.head_family || slot == 0 { cx.family } else { *rng.pick(FAMILY) };
     let death = death(rng, cx, slot, d, birth, age);
     let schooling = if death.is_some() { Schooling::None } else { schooling(rng, age, cx.area) };
@@ -84,6 +85,17 @@ pub(crate) fn member(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft) -> Fee
         pensioner: None,
         family_allowance: None,
     }
+}
+
+fn first_name(rng: &mut Rng, sex: Sex, taken: &mut Vec<&'static str>) -> Name {
+    let list = if sex == Sex::Male { MALE } else { FEMALE };
+    // Ends: at most 15 of some 40 names are taken.
+    let mut name = *rng.pick(list);
+    while taken.contains(&name.0) {
+        name = *rng.pick(list);
+    }
+    taken.push(name.0);
+    name
 }
 
 /// ≈ 0.5 % of persons died in the two years before the extract, mostly the elderly; never

@@ -40,8 +40,8 @@ impl Draft {
 }
 
 /// Household kinds, per 1,000 RSU households. Tuned so that ≈ 62 % have a child under 21
-/// (2.4 of 3.9 M beneficiaries), ≈ 10 % are headed by a widow (431 k of 3.9 M, four in five
-/// without children) and ≈ 18 % are elderly without children (1.0–1.5 M people 60+).
+/// (2.4 of 3.9 M beneficiaries), ≈ 10.5 % are headed by a widow (431 k of 3.9 M, four in five
+/// without children) and ≈ 23 % have a head of 60+ and no child (1.0–1.5 M people 60+).
 #[derive(Clone, Copy)]
 enum Kind {
     Couple,

@@ -67,11 +67,23 @@ impl Rng {
     }
 }
 
+/// What an id derived from the household index is for: each gets its own multiplier, so
+/// that a household's phone, CNIE and references do not share digits.
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    Cnie = 0,
+    Phone = 1,
+    Reference = 2,
+    Account = 3,
+}
+
 /// A bijection of `0..modulus` (affine map with a multiplier prime to the modulus), so that
 /// ids derived from the household index are unique but do not look sequential.
-pub(crate) fn scramble(x: u64, modulus: u64) -> u64 {
-    const A: u128 = 7_919_000_001; // not divisible by 2, 5 or 13: prime to every modulus used
-    ((u128::from(x % modulus) * A + 12_345_679) % u128::from(modulus)) as u64
+pub(crate) fn scramble(x: u64, modulus: u64, key: Key) -> u64 {
+    // Prime to 2, 5 and 13, hence to every modulus used, with irregular low digits.
+    const A: [u128; 4] = [1_663_012_956_656_965_319, 1_104_218_398_237_397_673, 207_757_026_291_106_651, 1_266_834_398_482_705_207];
+    const B: u128 = 2_685_821_657_736_338_717;
+    ((u128::from(x % modulus) * A[key as usize] + B) % u128::from(modulus)) as u64
 }
 
 #[cfg(test)]
@@ -100,12 +112,15 @@ mod tests {
 
     #[test]
     fn scramble_is_a_bijection() {
-        let n = 100_000;
-        let mut seen = vec![false; n as usize];
-        for x in 0..n {
-            let y = scramble(x, n);
-            assert!(!seen[y as usize]);
-            seen[y as usize] = true;
+        // 2^5 × 5^5 × 13: the prime factors of every modulus used.
+        let n = 100_000 * 13;
+        for key in [Key::Cnie, Key::Phone, Key::Reference, Key::Account] {
+            let mut seen = vec![false; n as usize];
+            for x in 0..n {
+                let y = scramble(x, n, key);
+                assert!(!seen[y as usize]);
+                seen[y as usize] = true;
+            }
         }
     }
 }

@@ -281,7 +281,7 @@ fn dirt_is_at_the_rate_and_where_expected() {
                 assert!(result.is_ok(), "{d:?}: the row alone is valid");
                 let copy = &h.members[*at];
                 let original = &household(&clean, *from).members[*member];
-                assert!(*from < i);
+                assert!(*from < i && dirt(&c, *from).is_none(), "copied from an earlier clean row");
                 assert_eq!((&copy.idcs, &copy.first_name, &copy.last_name, &copy.birth_date), (&original.idcs, &original.first_name, &original.last_name, &original.birth_date));
             }
             Dirt::SharedPhone { from } => {

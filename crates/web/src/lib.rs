@@ -10,11 +10,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sanad_domain::Geography;
-use sanad_store::{RegionCount, RegistryStore, Scope, StoreError};
+use sanad_store::{RegionCount, Scope, Store, StoreError};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn RegistryStore>,
+    pub store: Arc<dyn Store>,
 }
 
 /// The one mapping from errors to HTTP responses.
