@@ -130,7 +130,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyh
     }
     synth(households, seed, Path::new(DEMO_FEED), 0.01, None)?;
     let store = open_store(&format!("sqlite://{DEMO_DB}")).await?;
-    let report = import_with_bar(&*store, Path::new(DEMO_FEED), Mode::GoodRows, 2_000).await?;
+    let report = import_with_bar(&*store, Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
     print_report(&report);
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     if no_serve {

@@ -122,14 +122,14 @@ enum ImportFeed {
         /// Where to write every rejected row as CSV (default: <file>.rejected.csv).
         #[arg(long)]
         rejects: Option<PathBuf>,
-        #[arg(long, default_value_t = 2_000)]
+        #[arg(long, default_value_t = 5_000)]
         batch_size: usize,
     },
 }
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SANAD_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SANAD_LOG").unwrap_or_else(|_| "info,sqlx=error".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -137,8 +137,13 @@ pub fn entitlement(month: Month, rules: Option<PathBuf>, input: &Path, explain_i
         None => RuleBook::shipped().for_month(month).cloned().with_context(|| format!("no rule set is in force in {month}"))?,
     };
     let (decision, _) = household.evaluate(&rs, month);
-    let mut out = serde_json::to_value(household.output(&rs, month, &decision))?;
-    if let Some(lang) = explain_in {
+    let output = household.output(&rs, month, &decision);
+    let Some(lang) = explain_in else {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut out = serde_json::to_value(output)?;
+    {
         let lang = Lang::parse(&lang).with_context(|| format!("'{lang}' is not fr, ar or en"))?;
         let mut text = explain::reasons(&decision, &rs, household.score, lang);
         text.extend(explain::lines(&decision, lang));

@@ -71,7 +71,7 @@ impl Schooling {
 }
 
 /// One positive cross-check against another administration's list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CrossCheck {
     /// The list it came from (e.g. `CNSS-AF`, `DGI-PAYROLL`, `CMR`).
     pub source: String,
@@ -79,14 +79,14 @@ pub struct CrossCheck {
     pub date: NaiveDate,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CrossChecks {
     pub public_employee: Option<CrossCheck>,
     pub pensioner: Option<CrossCheck>,
     pub family_allowance: Option<CrossCheck>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Person {
     pub idcs: Idcs,
     pub cnie: Option<Cnie>,
@@ -146,7 +146,7 @@ impl Person {
 }
 
 /// Where a household lives, checked against the embedded geography.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Residence {
     pub region: RegionCode,
     pub province: String,
@@ -173,7 +173,7 @@ impl Residence {
 }
 
 /// Everything a household record holds; turned into a [`Household`] by [`Household::new`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HouseholdParts {
     pub rsu_id: RsuId,
     pub residence: Residence,
@@ -187,7 +187,7 @@ pub struct HouseholdParts {
 }
 
 /// A household whose invariants hold. Read its fields through `Deref`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Household(HouseholdParts);
 
 impl Deref for Household {

@@ -203,7 +203,7 @@ fn mod97(digits: &str) -> u32 {
 }
 
 /// How a household is paid: a bank account, or a payment provider's wallet or cash-out reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PaymentInstrument {
     Bank { rib: Rib },

@@ -66,7 +66,7 @@ impl fmt::Display for Score {
 }
 
 /// One computation of a household's score by the RSU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScoreRecord {
     pub value: Score,
     pub computed_on: NaiveDate,
@@ -74,7 +74,7 @@ pub struct ScoreRecord {
 }
 
 /// Every score a household has had, in the order they took effect.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScoreHistory(Vec<ScoreRecord>);
 
 impl ScoreHistory {

@@ -49,7 +49,7 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { mode: Mode::GoodRows, batch_size: 2_000, as_of: None }
+        ImportOptions { mode: Mode::GoodRows, batch_size: 5_000, as_of: None }
     }
 }
 
@@ -120,10 +120,14 @@ async fn run(path: &Path, store: &dyn RegistryStore, opts: &ImportOptions, progr
 
     let (tx, rx) = mpsc::channel::<Result<Batch, ImportError>>(4);
     let batch_size = opts.batch_size.max(1);
+    let bulk = write == Write::Apply && store.bulk_load_begin().await?;
     let reader_thread = std::thread::spawn(move || produce(reader, as_of, batch_size, tx));
     let result = consume(rx, store, write, &mut report, progress).await;
     // On a store error the receiver is gone, so the reader stops at its next send.
     reader_thread.join().expect("reader thread does not panic");
+    if bulk {
+        store.bulk_load_end().await?;
+    }
     result.map(|()| {
         report.rejected.sort_by_key(|r| r.line);
         report

@@ -53,6 +53,7 @@ impl PgStore {
         let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await.map_err(open_err)?;
         let store = PgStore { pool };
         store.migrate().await?;
+        store.bulk_load_end().await?;
         Ok(store)
     }
 
@@ -243,6 +244,23 @@ impl RegistryStore for PgStore {
         }
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)
+    }
+
+    async fn bulk_load_begin(&self) -> Result<bool> {
+        let empty: bool = sqlx::query_scalar(sql::IS_EMPTY).fetch_one(&self.pool).await.map_err(db)?;
+        if empty {
+            for (name, _) in sql::SECONDARY_INDEXES {
+                sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(&self.pool).await.map_err(db)?;
+            }
+        }
+        Ok(empty)
+    }
+
+    async fn bulk_load_end(&self) -> Result<()> {
+        for (_, create) in sql::SECONDARY_INDEXES {
+            sqlx::query(*create).execute(&self.pool).await.map_err(db)?;
+        }
+        Ok(())
     }
 
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {

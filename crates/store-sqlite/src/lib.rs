@@ -24,7 +24,10 @@ const MAX_PARAMS: usize = 30_000;
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Readers.
     pool: SqlitePool,
+    /// The single writer.
+    writer: SqlitePool,
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -35,21 +38,30 @@ impl SqliteStore {
     /// Open (creating if needed) `sqlite://path` or a plain path, and apply pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        let open_err = |e: sqlx::Error| StoreError::Open { url: url.into(), reason: e.to_string() };
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
-            .map_err(|e| StoreError::Open { url: url.into(), reason: e.to_string() })?
+            .map_err(open_err)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .pragma("cache_size", "-262144") // 256 MiB page cache for national loads
-            .busy_timeout(std::time::Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
+            // Statement journals of multi-row upserts stay in memory, not in temp files.
+            .pragma("temp_store", "memory")
+            .busy_timeout(std::time::Duration::from_secs(30))
+            // Rows cross from the SQLite worker thread in a channel: a deep one lets national
+            // reads stream without a thread wake-up per row.
+            .row_buffer_size(16_384);
+        // SQLite has one writer at a time. One connection for writes keeps its page cache warm
+        // from batch to batch (a write by another connection would invalidate it).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone().pragma("cache_size", "-524288").pragma("wal_autocheckpoint", "16384"))
             .await
-            .map_err(|e| StoreError::Open { url: url.into(), reason: e.to_string() })?;
-        let store = SqliteStore { pool };
+            .map_err(open_err)?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts.pragma("cache_size", "-65536")).await.map_err(open_err)?;
+        let store = SqliteStore { pool, writer };
         store.migrate().await?;
+        store.bulk_load_end().await?;
         Ok(store)
     }
 
@@ -58,10 +70,10 @@ impl SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::query(migrations::CREATE_TABLE).execute(&self.pool).await.map_err(db)?;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations").fetch_all(&self.pool).await.map_err(db)?;
+        sqlx::query(migrations::CREATE_TABLE).execute(&self.writer).await.map_err(db)?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations").fetch_all(&self.writer).await.map_err(db)?;
         for m in migrations::pending(MIGRATIONS, &applied) {
-            let mut tx = self.pool.begin().await.map_err(db)?;
+            let mut tx = self.writer.begin().await.map_err(db)?;
             sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(db)?;
             sqlx::query("INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(m.version)
@@ -161,7 +173,7 @@ fn bind_score(b: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, 
 #[async_trait]
 impl RegistryStore for SqliteStore {
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
         let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
         let existing: HashMap<String, i64> = lookup(&mut tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect();
@@ -181,11 +193,31 @@ impl RegistryStore for SqliteStore {
         for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
             sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
         }
-        insert_rows(&mut tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, bind_household).await?;
-        insert_rows(&mut tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), &ps, bind_person).await?;
-        insert_rows(&mut tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", &ss, bind_score).await?;
+        // A batch of only new households and persons (a national load) needs no conflict clauses.
+        let fresh = existing.is_empty() && owners.is_empty();
+        let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
+        insert_rows(&mut tx, "households", HOUSEHOLD_COLUMNS, &tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, bind_household).await?;
+        insert_rows(&mut tx, "persons", PERSON_COLUMNS, &tail("idcs", PERSON_COLUMNS), &ps, bind_person).await?;
+        insert_rows(&mut tx, "score_history", SCORE_COLUMNS, if fresh { "" } else { " ON CONFLICT DO NOTHING" }, &ss, bind_score).await?;
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)
+    }
+
+    async fn bulk_load_begin(&self) -> Result<bool> {
+        let empty: bool = sqlx::query_scalar(sql::IS_EMPTY).fetch_one(&self.writer).await.map_err(db)?;
+        if empty {
+            for (name, _) in sql::SECONDARY_INDEXES {
+                sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(&self.writer).await.map_err(db)?;
+            }
+        }
+        Ok(empty)
+    }
+
+    async fn bulk_load_end(&self) -> Result<()> {
+        for (_, create) in sql::SECONDARY_INDEXES {
+            sqlx::query(*create).execute(&self.writer).await.map_err(db)?;
+        }
+        Ok(())
     }
 
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
@@ -230,7 +262,7 @@ impl RuleSetStore for SqliteStore {
             .bind(body)
             .bind(by)
             .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match res {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!("rule set {id}"))),
@@ -239,7 +271,7 @@ impl RuleSetStore for SqliteStore {
     }
 
     async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let res = sqlx::query(rulesets::sql::APPROVE).bind(id).bind(by).bind(chrono::Utc::now().to_rfc3339()).execute(&mut *tx).await;
         let updated = match res {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

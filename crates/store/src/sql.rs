@@ -55,3 +55,15 @@ pub const DETACH_MISSING: &str = "UPDATE persons SET household_id = NULL WHERE h
 pub const EXISTING_HASHES: &str = "SELECT rsu_id, content_hash FROM households WHERE rsu_id";
 /// Every known person of the batch, with its household ('' when detached).
 pub const OWNERS: &str = "SELECT idcs, coalesce(household_id, '') FROM persons WHERE idcs";
+
+/// Secondary indexes, dropped for a load into an empty registry and built once at its end
+/// (random-key index inserts batch by batch would rewrite most index pages at every commit).
+/// The same text works on both backends.
+pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
+    ("households_region", "CREATE INDEX IF NOT EXISTS households_region ON households (region, rsu_id)"),
+    ("households_phone", "CREATE INDEX IF NOT EXISTS households_phone ON households (phone)"),
+    ("persons_household", "CREATE INDEX IF NOT EXISTS persons_household ON persons (household_id, position)"),
+    ("persons_cnie", "CREATE INDEX IF NOT EXISTS persons_cnie ON persons (cnie) WHERE cnie IS NOT NULL"),
+];
+
+pub const IS_EMPTY: &str = "SELECT NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)";
