@@ -27,11 +27,49 @@ pub enum Bench {
         #[arg(long, default_value_t = 3_000)]
         samples: u64,
     },
+    /// Time the entitlement engine on synthetic households (no database).
+    Entitlement {
+        #[arg(long, default_value_t = 100_000)]
+        households: u64,
+        #[arg(long, default_value = "2026-11")]
+        month: sanad_domain::Month,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
-    let Bench::Find { database_url, households, seed, as_of, samples } = b;
-    let store = open_store(&database_url).await?;
+    match b {
+        Bench::Find { database_url, households, seed, as_of, samples } => find(&database_url, households, seed, as_of, samples).await,
+        Bench::Entitlement { households, month } => entitlement(households, month),
+    }
+}
+
+/// Evaluate synthetic households (converted once) repeatedly; report the time per household.
+fn entitlement(n: u64, month: sanad_domain::Month) -> anyhow::Result<ExitCode> {
+    use sanad_domain::snapshot::Member;
+    use sanad_rules::engine::{evaluate, Decision, Snapshot};
+    let cfg = sanad_synth::SynthConfig { households: n, seed: 7, as_of: month.first_day(), dirt_rate: 0.0 };
+    let households: Vec<(Option<(sanad_domain::Score, chrono::NaiveDate)>, Vec<Member>)> = (0..n)
+        .filter_map(|i| sanad_synth::household(&cfg, i).into_household(cfg.as_of).ok())
+        .map(|h| (h.scores.latest().map(|s| (s.value, s.valid_from)), h.members.iter().map(Member::from).collect()))
+        .collect();
+    let rules = sanad_rules::RuleBook::shipped().for_month(month).cloned().ok_or_else(|| anyhow::anyhow!("no rule set for {month}"))?;
+    let mut d = Decision::default();
+    let mut total = 0i64;
+    let rounds = 5;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for (score, members) in &households {
+            evaluate(&rules, &Snapshot { score: *score, resident: true, members }, month, &mut d);
+            total += d.monthly_total.centimes();
+        }
+    }
+    let per = t.elapsed() / (rounds * households.len() as u32);
+    println!("{} households × {rounds} rounds: {per:?} per household on one core (checksum {total})", households.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find(database_url: &str, households: u64, seed: u64, as_of: chrono::NaiveDate, samples: u64) -> anyhow::Result<ExitCode> {
+    let store = open_store(database_url).await?;
     let cfg = sanad_synth::SynthConfig { households, seed, as_of, dirt_rate: 0.0 };
     let mut times: [Vec<Duration>; 3] = Default::default();
     let mut misses = 0u64;

@@ -142,6 +142,12 @@ impl Person {
                 err(field, "must be 1 to 80 characters".into());
             }
         }
+        let names = [("first_name", &self.first_name), ("last_name", &self.last_name), ("first_name_ar", &self.first_name_ar), ("last_name_ar", &self.last_name_ar)];
+        for (field, name) in names {
+            if name.chars().any(char::is_control) {
+                err(field, "must not contain control characters".into());
+            }
+        }
     }
 }
 
@@ -356,6 +362,13 @@ pub(crate) mod tests {
         let mut p = parts();
         p.members[1].cnie = Some(Cnie::parse("AB1234").unwrap());
         assert_eq!(fields(Household::new(p, d("2026-11-01"))), ["members[1].cnie"]);
+    }
+
+    #[test]
+    fn control_characters_in_names_are_refused() {
+        let mut p = parts();
+        p.members[0].last_name_ar = "العلوي\u{0}".into();
+        assert_eq!(fields(Household::new(p, d("2026-11-01"))), ["members[0].last_name_ar"]);
     }
 
     #[test]

@@ -39,12 +39,12 @@ pub struct FeedHousehold {
     pub commune: String,
     pub area: String,
     pub registrant: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instrument: Option<FeedInstrument>,
     pub status: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<FeedScore>,
     pub members: Vec<FeedMember>,
 }
@@ -75,7 +75,7 @@ pub struct FeedScore {
 #[serde(deny_unknown_fields)]
 pub struct FeedMember {
     pub idcs: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnie: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -83,19 +83,19 @@ pub struct FeedMember {
     pub last_name_ar: String,
     pub sex: String,
     pub birth_date: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub death_date: Option<String>,
     pub relation: String,
     pub marital_status: String,
     pub schooling: String,
     pub disability: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub father_deceased: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_employee: Option<FeedCheck>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pensioner: Option<FeedCheck>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_allowance: Option<FeedCheck>,
 }
 
@@ -104,6 +104,10 @@ pub struct FeedMember {
 pub struct FeedCheck {
     pub source: String,
     pub date: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Collects field errors while parsing, so that one row reports all of its problems.

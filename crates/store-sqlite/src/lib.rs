@@ -2,6 +2,7 @@
 //! Bulk writes are multi-row `INSERT … VALUES` statements inside one transaction per batch.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -109,65 +110,102 @@ async fn lookup<T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + Send 
     Ok(out)
 }
 
-async fn insert_rows<T>(
-    tx: &mut Transaction<'_, Sqlite>,
-    table: &str,
-    columns: &[&str],
-    tail: &str,
-    rows: &[T],
-    bind: impl Fn(&mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, &T),
-) -> Result<()> {
-    for chunk in rows.chunks(MAX_PARAMS / columns.len()) {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({}) ", columns.join(", ")));
-        qb.push_values(chunk, |mut b, row| bind(&mut b, row));
-        qb.push(tail);
-        qb.build().execute(&mut **tx).await.map_err(db)?;
+/// SQL literal encoding of one value. Values are written into the statement text (as COPY's
+/// text format does for PostgreSQL) rather than bound one by one: binding 150,000 values per
+/// batch through the driver costs more than SQLite's parser reading them.
+trait Literal {
+    fn put(&self, out: &mut String);
+}
+
+impl Literal for str {
+    fn put(&self, out: &mut String) {
+        out.push('\'');
+        for c in self.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
+    }
+}
+impl Literal for String {
+    fn put(&self, out: &mut String) {
+        self.as_str().put(out)
+    }
+}
+impl Literal for i64 {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+impl Literal for i32 {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+impl Literal for bool {
+    fn put(&self, out: &mut String) {
+        out.push(if *self { '1' } else { '0' });
+    }
+}
+impl Literal for NaiveDate {
+    fn put(&self, out: &mut String) {
+        let _ = write!(out, "'{}'", self.format("%Y-%m-%d"));
+    }
+}
+impl<T: Literal> Literal for Option<T> {
+    fn put(&self, out: &mut String) {
+        match self {
+            Some(v) => v.put(out),
+            None => out.push_str("NULL"),
+        }
+    }
+}
+
+fn tuple(out: &mut String, fields: &[&dyn Literal]) {
+    out.push('(');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        f.put(out);
+    }
+    out.push(')');
+}
+
+fn household_tuple(out: &mut String, h: &HouseholdRow) {
+    tuple(out, &[&h.rsu_id, &h.region, &h.province, &h.commune, &h.area, &h.registrant, &h.phone, &h.instrument_kind, &h.instrument_provider, &h.instrument_ref, &h.status, &h.content_hash]);
+}
+
+fn person_tuple(out: &mut String, p: &PersonRow) {
+    tuple(out, &[
+        &p.idcs, &p.household_id, &p.position, &p.cnie, &p.first_name, &p.last_name, &p.first_name_ar, &p.last_name_ar,
+        &p.sex, &p.birth_date, &p.death_date, &p.relation, &p.marital_status, &p.schooling, &p.disability,
+        &p.father_deceased, &p.public_employee_source, &p.public_employee_date, &p.pensioner_source, &p.pensioner_date,
+        &p.family_allowance_source, &p.family_allowance_date,
+    ]);
+}
+
+fn score_tuple(out: &mut String, s: &ScoreRow) {
+    tuple(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
+}
+
+/// One multi-row INSERT per chunk of rows, values written as literals.
+async fn insert_rows<T>(tx: &mut Transaction<'_, Sqlite>, table: &str, columns: &[&str], tail: &str, rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
+    for chunk in rows.chunks(10_000) {
+        let mut sql = String::with_capacity(chunk.len() * 256);
+        let _ = write!(sql, "INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            encode(&mut sql, r);
+        }
+        sql.push_str(tail);
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await.map_err(db)?;
     }
     Ok(())
-}
-
-fn bind_household(b: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, h: &HouseholdRow) {
-    b.push_bind(h.rsu_id.clone())
-        .push_bind(h.region.clone())
-        .push_bind(h.province.clone())
-        .push_bind(h.commune.clone())
-        .push_bind(h.area.clone())
-        .push_bind(h.registrant.clone())
-        .push_bind(h.phone.clone())
-        .push_bind(h.instrument_kind.clone())
-        .push_bind(h.instrument_provider.clone())
-        .push_bind(h.instrument_ref.clone())
-        .push_bind(h.status.clone())
-        .push_bind(h.content_hash);
-}
-
-fn bind_person(b: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, p: &PersonRow) {
-    b.push_bind(p.idcs.clone())
-        .push_bind(p.household_id.clone())
-        .push_bind(p.position)
-        .push_bind(p.cnie.clone())
-        .push_bind(p.first_name.clone())
-        .push_bind(p.last_name.clone())
-        .push_bind(p.first_name_ar.clone())
-        .push_bind(p.last_name_ar.clone())
-        .push_bind(p.sex.clone())
-        .push_bind(p.birth_date)
-        .push_bind(p.death_date)
-        .push_bind(p.relation.clone())
-        .push_bind(p.marital_status.clone())
-        .push_bind(p.schooling.clone())
-        .push_bind(p.disability.clone())
-        .push_bind(p.father_deceased)
-        .push_bind(p.public_employee_source.clone())
-        .push_bind(p.public_employee_date)
-        .push_bind(p.pensioner_source.clone())
-        .push_bind(p.pensioner_date)
-        .push_bind(p.family_allowance_source.clone())
-        .push_bind(p.family_allowance_date);
-}
-
-fn bind_score(b: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, s: &ScoreRow) {
-    b.push_bind(s.household_id.clone()).push_bind(s.value_millionths).push_bind(s.computed_on).push_bind(s.valid_from);
 }
 
 #[async_trait]
@@ -196,9 +234,9 @@ impl RegistryStore for SqliteStore {
         // A batch of only new households and persons (a national load) needs no conflict clauses.
         let fresh = existing.is_empty() && owners.is_empty();
         let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
-        insert_rows(&mut tx, "households", HOUSEHOLD_COLUMNS, &tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, bind_household).await?;
-        insert_rows(&mut tx, "persons", PERSON_COLUMNS, &tail("idcs", PERSON_COLUMNS), &ps, bind_person).await?;
-        insert_rows(&mut tx, "score_history", SCORE_COLUMNS, if fresh { "" } else { " ON CONFLICT DO NOTHING" }, &ss, bind_score).await?;
+        insert_rows(&mut tx, "households", HOUSEHOLD_COLUMNS, &tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, household_tuple).await?;
+        insert_rows(&mut tx, "persons", PERSON_COLUMNS, &tail("idcs", PERSON_COLUMNS), &ps, person_tuple).await?;
+        insert_rows(&mut tx, "score_history", SCORE_COLUMNS, if fresh { "" } else { " ON CONFLICT DO NOTHING" }, &ss, score_tuple).await?;
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)
     }

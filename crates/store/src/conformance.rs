@@ -75,6 +75,8 @@ pub fn sample(n: u64, region: &str) -> Household {
     let mut head = person(1, Relation::Head, Sex::Male, "1980-02-29");
     head.cnie = Some(Cnie::parse(&format!("BE{n}")).unwrap());
     let mut spouse = person(2, Relation::Spouse, Sex::Female, "1984-07-15");
+    // Quotes and backslashes must survive both bulk paths (SQL literals, COPY text).
+    spouse.first_name = "M'barka \\ O''Brien".into();
     spouse.checks.pensioner = Some(CrossCheck { source: "CMR".into(), date: d("2026-06-30") });
     let parts = HouseholdParts {
         rsu_id: RsuId::parse(&format!("{:012}", 500_000_000_000 + n)).unwrap(),
