@@ -9,6 +9,7 @@ pub mod diff;
 pub mod engine;
 pub mod explain;
 pub mod io;
+pub mod replay;
 pub mod ruleset;
 
 pub use engine::{evaluate, Component, Decision, Line, Member, Reason, Snapshot};

@@ -292,7 +292,7 @@ impl RegistryStore for PgStore {
     }
 
     async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
-        sanad_store::population::load(&self.pool, scope, progress).await
+        sanad_store::population::load(&self.pool, scope, "string_agg({}, chr(10))", progress).await
     }
 }
 

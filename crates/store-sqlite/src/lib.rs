@@ -287,7 +287,7 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
-        sanad_store::population::load(&self.pool, scope, progress).await
+        sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress).await
     }
 }
 

@@ -40,33 +40,64 @@ impl Population {
     }
 }
 
-/// SQL for the three reads; rows may come in any order.
+/// SQL for the chunked reads. Rows are read in keyset-ordered chunks and each chunk comes back
+/// as one text value (`agg` joins lines): one round trip per 50,000 rows instead of a driver
+/// hand-off per row, which dominated a national load.
 pub mod sql {
     use crate::Scope;
 
-    pub fn households(scope: &Scope) -> String {
-        format!("SELECT rsu_id, region, province FROM households h WHERE {}", scope.sql("h.region"))
-    }
-
-    const MEMBER_COLUMNS: &str = "p.household_id, p.position, p.relation, p.sex, p.birth_date, p.death_date, p.schooling, p.disability, \
-        p.father_deceased, p.public_employee_date IS NOT NULL AS public_employee, p.pensioner_date IS NOT NULL AS pensioner, \
-        p.family_allowance_date IS NOT NULL AS family_allowance";
-
-    pub fn members(scope: &Scope) -> String {
-        match scope {
-            Scope::National => format!("SELECT {MEMBER_COLUMNS} FROM persons p WHERE p.household_id IS NOT NULL"),
-            _ => format!("SELECT {MEMBER_COLUMNS} FROM persons p JOIN households h ON h.rsu_id = p.household_id WHERE {}", scope.sql("h.region")),
-        }
-    }
-
-    pub fn scores(scope: &Scope) -> String {
-        match scope {
-            Scope::National => "SELECT household_id, value_millionths, valid_from FROM score_history".into(),
-            _ => format!(
-                "SELECT s.household_id, s.value_millionths, s.valid_from FROM score_history s JOIN households h ON h.rsu_id = s.household_id WHERE {}",
+    /// Households `(rsu_id|region|province)` with `rsu_id > $1`, at most `$2`.
+    pub fn households(scope: &Scope, agg: &str) -> String {
+        chunk(
+            &format!(
+                "SELECT h.rsu_id AS k, h.rsu_id || '|' || h.region || '|' || h.province AS line FROM households h \
+                 WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2",
                 scope.sql("h.region")
             ),
-        }
+            agg,
+        )
+    }
+
+    /// Members `(household|position|relation|sex|birth|death|schooling|disability|orphan|pe|pn|fa)`
+    /// with `idcs > $1`, at most `$2`.
+    pub fn members(scope: &Scope, agg: &str) -> String {
+        let join = match scope {
+            Scope::National => String::new(),
+            _ => format!(" JOIN households h ON h.rsu_id = p.household_id AND {}", scope.sql("h.region")),
+        };
+        let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
+        let line = [
+            "p.household_id".to_owned(),
+            "CAST(p.position AS TEXT)".into(),
+            "p.relation".into(),
+            "p.sex".into(),
+            "CAST(p.birth_date AS TEXT)".into(),
+            "coalesce(CAST(p.death_date AS TEXT), '')".into(),
+            "p.schooling".into(),
+            "p.disability".into(),
+            flag("p.father_deceased"),
+            flag("p.public_employee_date IS NOT NULL"),
+            flag("p.pensioner_date IS NOT NULL"),
+            flag("p.family_allowance_date IS NOT NULL"),
+        ]
+        .join(" || '|' || ");
+        chunk(
+            &format!("SELECT p.idcs AS k, {line} AS line FROM persons p{join} WHERE p.household_id IS NOT NULL AND p.idcs > $1 ORDER BY p.idcs LIMIT $2"),
+            agg,
+        )
+    }
+
+    /// Scores `(household|value|valid_from)` of households in `($1, $2]`.
+    pub fn scores(agg: &str) -> String {
+        let line = "s.household_id || '|' || CAST(s.value_millionths AS TEXT) || '|' || CAST(s.valid_from AS TEXT)";
+        format!(
+            "SELECT count(*) AS n, {} AS lines FROM (SELECT {line} AS line FROM score_history s WHERE s.household_id > $1 AND s.household_id <= $2) t",
+            agg.replace("{}", "t.line")
+        )
+    }
+
+    fn chunk(inner: &str, agg: &str) -> String {
+        format!("SELECT max(t.k) AS last, count(*) AS n, {} AS lines FROM ({inner}) t", agg.replace("{}", "t.line"))
     }
 }
 
@@ -76,6 +107,7 @@ pub struct Builder {
     households: Vec<(u64, RegionCode, u16)>,
     members: Vec<(u32, u32, Member)>,
     scores: Vec<(u32, Score, NaiveDate)>,
+    pending_scores: Vec<(u64, Score, NaiveDate)>,
     sorted: bool,
 }
 
@@ -88,6 +120,7 @@ impl Builder {
         let geo = Geography::get();
         let p = geo.provinces.iter().position(|p| p.code == province).ok_or_else(|| corrupt(format!("unknown province {province}")))?;
         self.households.push((rsu_id.parse().map_err(corrupt)?, RegionCode::parse(region).map_err(corrupt)?, p as u16));
+        self.sorted = false;
         Ok(())
     }
 
@@ -115,8 +148,19 @@ impl Builder {
         Ok(())
     }
 
+    /// A score read while households are still arriving; matched to its household at the end.
+    pub fn score_pending(&mut self, rsu_id: &str, value: i64, valid_from: NaiveDate) -> Result<(), StoreError> {
+        self.pending_scores.push((rsu_id.parse().map_err(corrupt)?, Score::from_millionths(value), valid_from));
+        Ok(())
+    }
+
     pub fn finish(mut self) -> Population {
         self.index("0").ok();
+        for (id, v, d) in std::mem::take(&mut self.pending_scores) {
+            if let Ok(i) = self.households.binary_search_by_key(&id, |h| h.0) {
+                self.scores.push((i as u32, v, d));
+            }
+        }
         self.members.sort_unstable_by_key(|m| (m.0, m.1));
         self.scores.sort_unstable_by_key(|s| (s.0, s.2));
         let mut pop = Population {
@@ -146,18 +190,46 @@ pub fn is_empty(scope: &Scope) -> bool {
     matches!(scope, Scope::Regions(r) if r.is_empty())
 }
 
-/// Read a population through any sqlx pool whose rows decode Sanad's column types
-/// (both backends), streaming the rows so memory holds only the compact result.
-pub async fn load<DB>(pool: &sqlx::Pool<DB>, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population, StoreError>
+/// Rows per chunk of a population read.
+const CHUNK: i64 = 50_000;
+
+fn field<'a>(it: &mut impl Iterator<Item = &'a str>, line: &str) -> Result<&'a str, StoreError> {
+    it.next().ok_or_else(|| corrupt(format!("short population line '{line}'")))
+}
+
+fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
+    use sanad_domain::{Disability, Relation, Schooling, Sex};
+    let mut it = line.split('|');
+    let mut f = || field(&mut it, line);
+    let household = f()?;
+    let position = f()?.parse().map_err(corrupt)?;
+    let relation = Relation::parse(f()?).map_err(corrupt)?;
+    let sex = Sex::parse(f()?).map_err(corrupt)?;
+    let birth_date = f()?.parse().map_err(corrupt)?;
+    let death = f()?;
+    let death_date = if death.is_empty() { None } else { Some(death.parse().map_err(corrupt)?) };
+    let schooling = Schooling::parse(f()?).map_err(corrupt)?;
+    let disability = Disability::parse(f()?).map_err(corrupt)?;
+    let mut flag = || f().map(|v| v == "1");
+    let (father_deceased, public_employee, pensioner, family_allowance) = (flag()?, flag()?, flag()?, flag()?);
+    let m = Member { relation, sex, birth_date, death_date, schooling, disability, father_deceased, public_employee, pensioner, family_allowance };
+    Ok((household, position, m))
+}
+
+/// Read a population through any sqlx pool whose rows decode Sanad's column types (both
+/// backends). `agg` is the backend's string aggregate with `{}` for the expression, e.g.
+/// `group_concat({}, char(10))` or `string_agg({}, chr(10))`.
+pub async fn load<DB>(pool: &sqlx::Pool<DB>, scope: &Scope, agg: &str, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population, StoreError>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Row: crate::rows::decode::SanadRow,
     for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    use crate::rows::decode::{pop_member, SanadRow};
-    use futures_util::TryStreamExt;
+    use crate::rows::decode::SanadRow;
     use sqlx::AssertSqlSafe;
 
     let db = |e: sqlx::Error| StoreError::Database(e.to_string());
@@ -166,31 +238,47 @@ where
         return Ok(b.finish());
     }
     let mut read = 0u64;
-    let tick = |read: &mut u64| {
-        *read += 1;
-        if *read % 100_000 == 0 {
-            progress(*read);
+    // Households, and the scores of each chunk's range of households.
+    let (hh_sql, score_sql) = (sql::households(scope, agg), sql::scores(agg));
+    let mut after = String::new();
+    loop {
+        let r = sqlx::query::<DB>(AssertSqlSafe(hh_sql.clone())).bind(after.clone()).bind(CHUNK).fetch_one(pool).await.map_err(db)?;
+        let n = r.int("n").map_err(db)?;
+        if n == 0 {
+            break;
         }
-    };
-    let mut rows = sqlx::query::<DB>(AssertSqlSafe(sql::households(scope))).fetch(pool);
-    while let Some(r) = rows.try_next().await.map_err(db)? {
-        b.household(&r.text("rsu_id").map_err(db)?, &r.text("region").map_err(db)?, &r.text("province").map_err(db)?)?;
-        tick(&mut read);
+        for line in r.text("lines").map_err(db)?.split('\n') {
+            let mut it = line.split('|');
+            b.household(field(&mut it, line)?, field(&mut it, line)?, field(&mut it, line)?)?;
+        }
+        let last = r.text("last").map_err(db)?;
+        let s = sqlx::query::<DB>(AssertSqlSafe(score_sql.clone())).bind(after.clone()).bind(last.clone()).fetch_one(pool).await.map_err(db)?;
+        if s.int("n").map_err(db)? > 0 {
+            for line in s.text("lines").map_err(db)?.split('\n') {
+                let mut it = line.split('|');
+                let (h, v, d) = (field(&mut it, line)?, field(&mut it, line)?, field(&mut it, line)?);
+                b.score_pending(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
+            }
+        }
+        read += n as u64;
+        progress(read);
+        after = last;
     }
-    drop(rows);
-    let mut rows = sqlx::query::<DB>(AssertSqlSafe(sql::members(scope))).fetch(pool);
-    while let Some(r) = rows.try_next().await.map_err(db)? {
-        let (hh, pos, m) = pop_member(&r).map_err(db)?;
-        b.member(&hh, pos, m)?;
-        tick(&mut read);
+    let member_sql = sql::members(scope, agg);
+    after.clear();
+    loop {
+        let r = sqlx::query::<DB>(AssertSqlSafe(member_sql.clone())).bind(after.clone()).bind(CHUNK).fetch_one(pool).await.map_err(db)?;
+        let n = r.int("n").map_err(db)?;
+        if n == 0 {
+            break;
+        }
+        for line in r.text("lines").map_err(db)?.split('\n') {
+            let (h, pos, m) = parse_member(line)?;
+            b.member(h, pos, m)?;
+        }
+        read += n as u64;
+        progress(read);
+        after = r.text("last").map_err(db)?;
     }
-    drop(rows);
-    let mut rows = sqlx::query::<DB>(AssertSqlSafe(sql::scores(scope))).fetch(pool);
-    while let Some(r) = rows.try_next().await.map_err(db)? {
-        b.score(&r.text("household_id").map_err(db)?, r.int("value_millionths").map_err(db)?, r.date("valid_from").map_err(db)?)?;
-        tick(&mut read);
-    }
-    drop(rows);
-    progress(read);
     Ok(b.finish())
 }

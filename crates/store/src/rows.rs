@@ -362,25 +362,4 @@ pub mod decode {
             approved_at: r.opt_text("approved_at")?,
         })
     }
-
-    /// A population member row: (household id, position, member).
-    pub fn pop_member<R: SanadRow>(r: &R) -> Result<(String, i64, sanad_domain::snapshot::Member), sqlx::Error>
-    where
-        for<'a> &'a str: ColumnIndex<R>,
-    {
-        let bad = |e: String| sqlx::Error::Decode(e.into());
-        let m = sanad_domain::snapshot::Member {
-            relation: Relation::parse(&r.text("relation")?).map_err(bad)?,
-            sex: Sex::parse(&r.text("sex")?).map_err(bad)?,
-            birth_date: r.date("birth_date")?,
-            death_date: r.opt_date("death_date")?,
-            schooling: Schooling::parse(&r.text("schooling")?).map_err(bad)?,
-            disability: Disability::parse(&r.text("disability")?).map_err(bad)?,
-            father_deceased: r.flag("father_deceased")?,
-            public_employee: r.flag("public_employee")?,
-            pensioner: r.flag("pensioner")?,
-            family_allowance: r.flag("family_allowance")?,
-        };
-        Ok((r.text("household_id")?, r.int("position")?, m))
-    }
 }
