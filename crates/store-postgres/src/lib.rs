@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
-use sanad_store::rows::{self, decode, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
-use sanad_store::rulesets::{self, RuleSetStore, StoredRuleSet};
+use sanad_store::rows::{self, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
+use sanad_store::generic::Sql;
+use sanad_store::rulesets::{RuleSetStore, StoredRuleSet};
 use sanad_store::{sql, BatchPlan, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
@@ -55,6 +56,10 @@ impl PgStore {
         store.migrate().await?;
         store.bulk_load_end().await?;
         Ok(store)
+    }
+
+    fn sql(&self) -> Sql<'_, sqlx::Postgres> {
+        Sql { read: &self.pool, write: &self.pool }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -247,48 +252,27 @@ impl RegistryStore for PgStore {
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {
-        let empty: bool = sqlx::query_scalar(sql::IS_EMPTY).fetch_one(&self.pool).await.map_err(db)?;
-        if empty {
-            for (name, _) in sql::SECONDARY_INDEXES {
-                sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(&self.pool).await.map_err(db)?;
-            }
-        }
-        Ok(empty)
+        self.sql().bulk_load_begin().await
     }
 
     async fn bulk_load_end(&self) -> Result<()> {
-        for (_, create) in sql::SECONDARY_INDEXES {
-            sqlx::query(*create).execute(&self.pool).await.map_err(db)?;
-        }
-        Ok(())
+        self.sql().bulk_load_end().await
     }
 
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
-        let Some(row) = sqlx::query(AssertSqlSafe(sql::household(scope))).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(db)? else {
-            return Ok(None);
-        };
-        let h = decode::household(&row).map_err(db)?;
-        let persons = sqlx::query(sql::PERSONS_OF).bind(id.to_string()).fetch_all(&self.pool).await.map_err(db)?;
-        let scores = sqlx::query(sql::SCORES_OF).bind(id.to_string()).fetch_all(&self.pool).await.map_err(db)?;
-        let persons = persons.iter().map(decode::person).collect::<Result<Vec<_>, _>>().map_err(db)?;
-        let scores = scores.iter().map(decode::score).collect::<Result<Vec<_>, _>>().map_err(db)?;
-        rows::from_rows(h, persons, scores, chrono::Local::now().date_naive()).map(Some)
+        self.sql().household(scope, id).await
     }
 
     async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>> {
-        let rows = sqlx::query(AssertSqlSafe(sql::find(scope, key))).bind(key.value()).fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+        self.sql().find(scope, key).await
     }
 
     async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
-        let after = after.map(ToString::to_string).unwrap_or_default();
-        let rows = sqlx::query(AssertSqlSafe(sql::list(scope))).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+        self.sql().list(scope, after, limit).await
     }
 
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
-        let rows = sqlx::query(AssertSqlSafe(sql::count_by_region(scope))).fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(decode::region_count).collect::<Result<_, _>>().map_err(db)
+        self.sql().count_by_region(scope).await
     }
 
     async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
@@ -299,41 +283,15 @@ impl RegistryStore for PgStore {
 #[async_trait]
 impl RuleSetStore for PgStore {
     async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()> {
-        let res = sqlx::query(rulesets::sql::INSERT)
-            .bind(id)
-            .bind(effective_from)
-            .bind(body)
-            .bind(by)
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&self.pool)
-            .await;
-        match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!("rule set {id}"))),
-            other => other.map(|_| ()).map_err(db),
-        }
+        self.sql().propose_rule_set(id, effective_from, body, by).await
     }
 
     async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let res = sqlx::query(rulesets::sql::APPROVE).bind(id).bind(by).bind(chrono::Utc::now().to_rfc3339()).execute(&mut *tx).await;
-        let updated = match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Refused(format!("another approved rule set takes effect on the same date as {id}")));
-            }
-            other => other.map_err(db)?.rows_affected(),
-        };
-        let row = sqlx::query(rulesets::sql::GET).bind(id).fetch_optional(&mut *tx).await.map_err(db)?;
-        let row = row.as_ref().map(decode::rule_set).transpose().map_err(db)?;
-        if updated != 1 {
-            return Err(rulesets::refusal(row.as_ref(), id, by));
-        }
-        tx.commit().await.map_err(db)?;
-        row.ok_or_else(|| StoreError::NotFound(format!("rule set {id}")))
+        self.sql().approve_rule_set(id, by).await
     }
 
     async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
-        let rows = sqlx::query(rulesets::sql::LIST).fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(decode::rule_set).collect::<Result<_, _>>().map_err(db)
+        self.sql().rule_sets().await
     }
 }
 

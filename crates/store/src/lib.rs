@@ -5,6 +5,7 @@
 //! parameter of every query that lists or finds households, so a caller cannot forget it.
 
 pub mod conformance;
+pub mod generic;
 pub mod migrations;
 pub mod plan;
 pub mod population;

@@ -66,4 +66,4 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ("persons_cnie", "CREATE INDEX IF NOT EXISTS persons_cnie ON persons (cnie) WHERE cnie IS NOT NULL"),
 ];
 
-pub const IS_EMPTY: &str = "SELECT NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)";
+pub const IS_EMPTY: &str = "SELECT (NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)) AS empty";
