@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
-use sanad_store::{RegistryStore, Store};
+use sanad_store::Store;
 
 use crate::progress;
 
@@ -57,7 +57,7 @@ pub async fn import_rsu(
         (_, true) => Mode::AllOrNothing,
         _ => Mode::GoodRows,
     };
-    let report = import_with_bar(&*store, file, mode, batch_size).await?;
+    let report = import_with_bar(store, file, mode, batch_size).await?;
     print_report(&report);
     if report.rejected.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -68,7 +68,7 @@ pub async fn import_rsu(
     Ok(ExitCode::from(2))
 }
 
-pub async fn import_with_bar(store: &dyn RegistryStore, file: &Path, mode: Mode, batch_size: usize) -> anyhow::Result<ImportReport> {
+pub async fn import_with_bar(store: Arc<dyn Store>, file: &Path, mode: Mode, batch_size: usize) -> anyhow::Result<ImportReport> {
     let bar = progress::bytes(import::file_len(file), "import");
     let opts = ImportOptions { mode, batch_size, as_of: None };
     let report = import::import_file(file, store, &opts, |b| bar.set_position(b)).await?;
@@ -130,7 +130,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyh
     }
     synth(households, seed, Path::new(DEMO_FEED), 0.01, None)?;
     let store = open_store(&format!("sqlite://{DEMO_DB}")).await?;
-    let report = import_with_bar(&*store, Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
+    let report = import_with_bar(store.clone(), Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
     print_report(&report);
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     if no_serve {

@@ -4,10 +4,11 @@
 //! both cores work and memory stays bounded by a few batches. Every rejected row is
 //! reported with file, line, field and reason; nothing of a rejected household is applied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
@@ -96,13 +97,13 @@ struct Batch {
 /// known up front, so a caller can draw a bar).
 pub async fn import_file(
     path: &Path,
-    store: &dyn RegistryStore,
+    store: Arc<dyn RegistryStore>,
     opts: &ImportOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     if opts.mode == Mode::AllOrNothing {
         let check = ImportOptions { mode: Mode::DryRun, ..opts.clone() };
-        let report = run(path, store, &check, &mut progress).await?;
+        let report = run(path, store.clone(), &check, &mut progress).await?;
         if !report.rejected.is_empty() {
             return Ok(report);
         }
@@ -110,7 +111,7 @@ pub async fn import_file(
     run(path, store, opts, &mut progress).await
 }
 
-async fn run(path: &Path, store: &dyn RegistryStore, opts: &ImportOptions, progress: &mut impl FnMut(u64)) -> Result<ImportReport, ImportError> {
+async fn run(path: &Path, store: Arc<dyn RegistryStore>, opts: &ImportOptions, progress: &mut impl FnMut(u64)) -> Result<ImportReport, ImportError> {
     let file_name = path.display().to_string();
     let file = File::open(path).map_err(|source| ImportError::Io { file: file_name.clone(), source })?;
     let mut reader = LineReader::new(BufReader::with_capacity(1 << 20, file), file_name.clone());
@@ -122,7 +123,11 @@ async fn run(path: &Path, store: &dyn RegistryStore, opts: &ImportOptions, progr
     let batch_size = opts.batch_size.max(1);
     let bulk = write == Write::Apply && store.bulk_load_begin().await?;
     let reader_thread = std::thread::spawn(move || produce(reader, as_of, batch_size, tx));
-    let result = consume(rx, store, write, &mut report, progress).await;
+    // Into an empty registry every batch only inserts, and rows of different batches never
+    // share an id (in-file duplicates are rejected), so two batches may be in flight: one is
+    // prepared while the other is written. Otherwise batches go one by one, in file order.
+    let in_flight = if bulk { 2 } else { 1 };
+    let result = consume(rx, &store, write, in_flight, &mut report, progress).await;
     // On a store error the receiver is gone, so the reader stops at its next send.
     reader_thread.join().expect("reader thread does not panic");
     if bulk {
@@ -134,35 +139,60 @@ async fn run(path: &Path, store: &dyn RegistryStore, opts: &ImportOptions, progr
     })
 }
 
+/// A batch being written.
+struct InFlight {
+    task: tokio::task::JoinHandle<Result<Vec<Outcome>, StoreError>>,
+    households: Arc<Vec<Household>>,
+    lines: Vec<u64>,
+    bytes_read: u64,
+}
+
 async fn consume(
     mut rx: mpsc::Receiver<Result<Batch, ImportError>>,
-    store: &dyn RegistryStore,
+    store: &Arc<dyn RegistryStore>,
     write: Write,
+    in_flight: usize,
     report: &mut ImportReport,
     progress: &mut impl FnMut(u64),
 ) -> Result<(), ImportError> {
+    let mut pending: VecDeque<InFlight> = VecDeque::new();
     while let Some(batch) = rx.recv().await {
         let batch = batch?;
         report.households_read += batch.households_read;
         report.persons_read += batch.households.iter().map(|h| h.members.len() as u64).sum::<u64>();
         report.rejected.extend(batch.rejected);
-        let outcomes = store.upsert_households(&batch.households, write).await?;
-        for ((outcome, h), line) in outcomes.into_iter().zip(&batch.households).zip(&batch.lines) {
-            match outcome {
-                Outcome::Inserted => report.inserted += 1,
-                Outcome::Updated => report.updated += 1,
-                Outcome::Unchanged => report.unchanged += 1,
-                Outcome::Rejected(e) => report.rejected.push(Rejection {
-                    file: report.file.clone(),
-                    line: *line,
-                    rsu_id: Some(h.rsu_id.to_string()),
-                    field: e.field,
-                    reason: e.reason,
-                }),
-            }
+        let households = Arc::new(batch.households);
+        let (store, hh) = (store.clone(), households.clone());
+        let task = tokio::spawn(async move { store.upsert_households(&hh, write).await });
+        pending.push_back(InFlight { task, households, lines: batch.lines, bytes_read: batch.bytes_read });
+        if pending.len() >= in_flight {
+            settle(pending.pop_front().expect("one is pending"), report, progress).await?;
         }
-        progress(batch.bytes_read);
     }
+    while let Some(p) = pending.pop_front() {
+        settle(p, report, progress).await?;
+    }
+    Ok(())
+}
+
+/// Wait for a batch's write and count its outcomes.
+async fn settle(p: InFlight, report: &mut ImportReport, progress: &mut impl FnMut(u64)) -> Result<(), ImportError> {
+    let outcomes = p.task.await.map_err(|e| StoreError::Database(format!("write task failed: {e}")))??;
+    for ((outcome, h), line) in outcomes.into_iter().zip(p.households.iter()).zip(&p.lines) {
+        match outcome {
+            Outcome::Inserted => report.inserted += 1,
+            Outcome::Updated => report.updated += 1,
+            Outcome::Unchanged => report.unchanged += 1,
+            Outcome::Rejected(e) => report.rejected.push(Rejection {
+                file: report.file.clone(),
+                line: *line,
+                rsu_id: Some(h.rsu_id.to_string()),
+                field: e.field,
+                reason: e.reason,
+            }),
+        }
+    }
+    progress(p.bytes_read);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! re-runs that change nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sanad_domain::RsuId;
 use sanad_registry::import::{import_file, ImportError, ImportOptions, ImportReport, Mode};
@@ -11,20 +12,20 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/rsu-feed.jsonl")
 }
 
-async fn import(store: &dyn RegistryStore, path: &Path, mode: Mode) -> ImportReport {
+async fn import(store: &Arc<dyn RegistryStore>, path: &Path, mode: Mode) -> ImportReport {
     let opts = ImportOptions { mode, batch_size: 2, ..Default::default() };
-    import_file(path, store, &opts, |_| {}).await.expect("import runs")
+    import_file(path, store.clone(), &opts, |_| {}).await.expect("import runs")
 }
 
 fn located(r: &ImportReport) -> Vec<(u64, String)> {
     r.rejected.iter().map(|x| (x.line, x.field.clone())).collect()
 }
 
-async fn count(store: &dyn RegistryStore) -> i64 {
+async fn count(store: &Arc<dyn RegistryStore>) -> i64 {
     store.count_by_region(&Scope::National).await.unwrap().iter().map(|c| c.households).sum()
 }
 
-pub async fn bad_rows_are_located_and_never_applied(store: &dyn RegistryStore) {
+pub async fn bad_rows_are_located_and_never_applied(store: &Arc<dyn RegistryStore>) {
     let r = import(store, &example(), Mode::GoodRows).await;
     assert_eq!(r.households_read, 9);
     assert_eq!((r.inserted, r.updated, r.unchanged), (3, 0, 0));
@@ -55,7 +56,7 @@ pub async fn bad_rows_are_located_and_never_applied(store: &dyn RegistryStore) {
     assert_eq!(count(store).await, 3);
 }
 
-pub async fn dry_run_and_all_or_nothing_write_nothing(store: &dyn RegistryStore) {
+pub async fn dry_run_and_all_or_nothing_write_nothing(store: &Arc<dyn RegistryStore>) {
     let dry = import(store, &example(), Mode::DryRun).await;
     assert_eq!((dry.inserted, dry.rejected.len(), dry.applied), (3, 7, false));
     assert_eq!(count(store).await, 0);
@@ -64,7 +65,7 @@ pub async fn dry_run_and_all_or_nothing_write_nothing(store: &dyn RegistryStore)
     assert_eq!(count(store).await, 0, "one bad row keeps the whole file out");
 }
 
-pub async fn a_clean_file_applies_whole_in_all_or_nothing(store: &dyn RegistryStore) {
+pub async fn a_clean_file_applies_whole_in_all_or_nothing(store: &Arc<dyn RegistryStore>) {
     let dir = tempfile::tempdir().unwrap();
     let clean = dir.path().join("clean.jsonl");
     let text = std::fs::read_to_string(example()).unwrap();
@@ -75,16 +76,16 @@ pub async fn a_clean_file_applies_whole_in_all_or_nothing(store: &dyn RegistrySt
     assert_eq!(count(store).await, 3);
 }
 
-pub async fn a_foreign_file_is_refused_with_its_line(store: &dyn RegistryStore) {
+pub async fn a_foreign_file_is_refused_with_its_line(store: &Arc<dyn RegistryStore>) {
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.jsonl");
     std::fs::write(&other, "{\"feed\":\"cnss-af\",\"version\":1,\"as_of\":\"2026-01-01\"}\n").unwrap();
-    let err = import_file(&other, store, &ImportOptions::default(), |_| {}).await.unwrap_err();
+    let err = import_file(&other, store.clone(), &ImportOptions::default(), |_| {}).await.unwrap_err();
     assert!(matches!(err, ImportError::Header { line: 1, .. }), "{err}");
     assert!(err.to_string().contains("other.jsonl:1"), "{err}");
     let garbage = dir.path().join("garbage.jsonl");
     std::fs::write(&garbage, "not json\n{\"rsu_id\":\"1\"}\n").unwrap();
-    let r = import_file(&garbage, store, &ImportOptions::default(), |_| {}).await.unwrap();
+    let r = import_file(&garbage, store.clone(), &ImportOptions::default(), |_| {}).await.unwrap();
     assert_eq!(located(&r), [(1, "(json)".to_string()), (2, "region".to_string())]);
 }
 
@@ -94,35 +95,35 @@ macro_rules! on_backend {
             use super::*;
             #[tokio::test]
             async fn bad_rows_are_located_and_never_applied() {
-                super::bad_rows_are_located_and_never_applied(&*$make.await).await
+                super::bad_rows_are_located_and_never_applied(&$make.await).await
             }
             #[tokio::test]
             async fn dry_run_and_all_or_nothing_write_nothing() {
-                super::dry_run_and_all_or_nothing_write_nothing(&*$make.await).await
+                super::dry_run_and_all_or_nothing_write_nothing(&$make.await).await
             }
             #[tokio::test]
             async fn a_clean_file_applies_whole_in_all_or_nothing() {
-                super::a_clean_file_applies_whole_in_all_or_nothing(&*$make.await).await
+                super::a_clean_file_applies_whole_in_all_or_nothing(&$make.await).await
             }
             #[tokio::test]
             async fn a_foreign_file_is_refused_with_its_line() {
-                super::a_foreign_file_is_refused_with_its_line(&*$make.await).await
+                super::a_foreign_file_is_refused_with_its_line(&$make.await).await
             }
         }
     };
 }
 
-async fn sqlite() -> Box<dyn RegistryStore> {
+async fn sqlite() -> Arc<dyn RegistryStore> {
     let dir = tempfile::tempdir().unwrap().keep();
-    Box::new(sanad_store_sqlite::SqliteStore::open(&dir.join("t.db").display().to_string()).await.unwrap())
+    Arc::new(sanad_store_sqlite::SqliteStore::open(&dir.join("t.db").display().to_string()).await.unwrap())
 }
 
-async fn postgres() -> Box<dyn RegistryStore> {
+async fn postgres() -> Arc<dyn RegistryStore> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     let url = std::env::var("SANAD_TEST_PG_URL").expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
     let schema = format!("imp{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    Box::new(sanad_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap())
+    Arc::new(sanad_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap())
 }
 
 on_backend!(on_sqlite, sqlite());

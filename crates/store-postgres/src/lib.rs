@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
-use sanad_store::rows::{self, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
+use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
 use sanad_store::rulesets::{RuleSetStore, StoredRuleSet};
-use sanad_store::{sql, BatchPlan, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
@@ -177,28 +177,30 @@ fn score_line(out: &mut String, s: &ScoreRow) {
     line(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
 }
 
-async fn copy<T>(conn: &mut PgConnection, table: &str, columns: &[&str], rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
-    if rows.is_empty() {
+const FORMAT: Format = Format { household: household_line, person: person_line, score: score_line, sep: "" };
+
+/// COPY pre-encoded lines into `table`.
+async fn copy(conn: &mut PgConnection, table: &str, columns: &[&str], lines: String) -> Result<()> {
+    if lines.is_empty() {
         return Ok(());
     }
-    let mut buf = String::with_capacity(rows.len() * 200);
-    for r in rows {
-        encode(&mut buf, r);
-    }
     let mut copy = conn.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await.map_err(db)?;
-    copy.send(buf.into_bytes()).await.map_err(db)?;
+    copy.send(lines.into_bytes()).await.map_err(db)?;
     copy.finish().await.map_err(db)?;
     Ok(())
 }
 
 /// COPY into a staging copy of `table`, then upsert from it with `tail`.
-async fn copy_upsert<T>(conn: &mut PgConnection, table: &str, columns: &[&str], tail: &str, rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
+async fn copy_upsert(conn: &mut PgConnection, table: &str, columns: &[&str], tail: &str, lines: String) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
     let stage = format!("stage_{table}");
     sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")))
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    copy(conn, &stage, columns, rows, encode).await?;
+    copy(conn, &stage, columns, lines).await?;
     let cols = columns.join(", ");
     sqlx::query(AssertSqlSafe(format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{tail}")))
         .execute(&mut *conn)
@@ -218,34 +220,30 @@ where
 #[async_trait]
 impl RegistryStore for PgStore {
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
+        let encoded = FORMAT.encode(batch);
+        let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
         let mut tx = self.pool.begin().await.map_err(db)?;
         let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
         let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
         let existing: HashMap<String, i64> = pairs(&mut tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect();
         let owners: HashMap<String, String> = pairs(&mut tx, sql::OWNERS, idcs).await?.into_iter().collect();
-        let plan = BatchPlan::new(batch, &existing, &owners);
+        let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
         if write == Write::DryRun || plan.to_write.is_empty() {
             tx.rollback().await.map_err(db)?;
             return Ok(plan.outcomes);
         }
-        let (mut hs, mut ps, mut ss) = (Vec::new(), Vec::new(), Vec::new());
-        for &(i, hash) in &plan.to_write {
-            let (h, p, s) = rows::to_rows(&batch[i], hash);
-            hs.push(h);
-            ps.extend(p);
-            ss.extend(s);
-        }
+        let lines = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
         if existing.is_empty() && owners.is_empty() {
-            copy(&mut tx, "households", HOUSEHOLD_COLUMNS, &hs, household_line).await?;
-            copy(&mut tx, "persons", PERSON_COLUMNS, &ps, person_line).await?;
-            copy(&mut tx, "score_history", SCORE_COLUMNS, &ss, score_line).await?;
+            copy(&mut tx, "households", HOUSEHOLD_COLUMNS, lines(|e| &e.household)).await?;
+            copy(&mut tx, "persons", PERSON_COLUMNS, lines(|e| &e.persons)).await?;
+            copy(&mut tx, "score_history", SCORE_COLUMNS, lines(|e| &e.scores)).await?;
         } else {
             for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
                 sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
             }
-            copy_upsert(&mut tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, household_line).await?;
-            copy_upsert(&mut tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), &ps, person_line).await?;
-            copy_upsert(&mut tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", &ss, score_line).await?;
+            copy_upsert(&mut tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), lines(|e| &e.household)).await?;
+            copy_upsert(&mut tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), lines(|e| &e.persons)).await?;
+            copy_upsert(&mut tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", lines(|e| &e.scores)).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
-use sanad_store::rows::{self, HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
+use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
 use sanad_store::rulesets::{RuleSetStore, StoredRuleSet};
-use sanad_store::{sql, BatchPlan, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
@@ -196,42 +196,32 @@ fn score_tuple(out: &mut String, s: &ScoreRow) {
     tuple(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
 }
 
-/// One multi-row INSERT per chunk of rows, values written as literals.
-async fn insert_rows<T>(tx: &mut Transaction<'_, Sqlite>, table: &str, columns: &[&str], tail: &str, rows: &[T], encode: fn(&mut String, &T)) -> Result<()> {
-    for chunk in rows.chunks(10_000) {
-        let mut sql = String::with_capacity(chunk.len() * 256);
-        let _ = write!(sql, "INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        for (i, r) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            encode(&mut sql, r);
-        }
-        sql.push_str(tail);
-        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await.map_err(db)?;
+const FORMAT: Format = Format { household: household_tuple, person: person_tuple, score: score_tuple, sep: "," };
+
+/// One multi-row INSERT of pre-encoded tuples.
+async fn insert(tx: &mut Transaction<'_, Sqlite>, table: &str, columns: &[&str], values: String, tail: &str) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
     }
+    let sql = format!("INSERT INTO {table} ({}) VALUES {values}{tail}", columns.join(", "));
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await.map_err(db)?;
     Ok(())
 }
 
 #[async_trait]
 impl RegistryStore for SqliteStore {
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
+        let encoded = FORMAT.encode(batch);
+        let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
         let mut tx = self.writer.begin().await.map_err(db)?;
         let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
         let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
         let existing: HashMap<String, i64> = lookup(&mut tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect();
         let owners: HashMap<String, String> = lookup(&mut tx, sql::OWNERS, &idcs).await?.into_iter().collect();
-        let plan = BatchPlan::new(batch, &existing, &owners);
+        let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
         if write == Write::DryRun || plan.to_write.is_empty() {
             tx.rollback().await.map_err(db)?;
             return Ok(plan.outcomes);
-        }
-        let (mut hs, mut ps, mut ss) = (Vec::new(), Vec::new(), Vec::new());
-        for &(i, hash) in &plan.to_write {
-            let (h, p, s) = rows::to_rows(&batch[i], hash);
-            hs.push(h);
-            ps.extend(p);
-            ss.extend(s);
         }
         for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
             sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
@@ -239,9 +229,10 @@ impl RegistryStore for SqliteStore {
         // A batch of only new households and persons (a national load) needs no conflict clauses.
         let fresh = existing.is_empty() && owners.is_empty();
         let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
-        insert_rows(&mut tx, "households", HOUSEHOLD_COLUMNS, &tail("rsu_id", HOUSEHOLD_COLUMNS), &hs, household_tuple).await?;
-        insert_rows(&mut tx, "persons", PERSON_COLUMNS, &tail("idcs", PERSON_COLUMNS), &ps, person_tuple).await?;
-        insert_rows(&mut tx, "score_history", SCORE_COLUMNS, if fresh { "" } else { " ON CONFLICT DO NOTHING" }, &ss, score_tuple).await?;
+        let values = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
+        insert(&mut tx, "households", HOUSEHOLD_COLUMNS, values(|e| &e.household), &tail("rsu_id", HOUSEHOLD_COLUMNS)).await?;
+        insert(&mut tx, "persons", PERSON_COLUMNS, values(|e| &e.persons), &tail("idcs", PERSON_COLUMNS)).await?;
+        insert(&mut tx, "score_history", SCORE_COLUMNS, values(|e| &e.scores), if fresh { "" } else { " ON CONFLICT DO NOTHING" }).await?;
         tx.commit().await.map_err(db)?;
         Ok(plan.outcomes)
     }

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
-pub use plan::{BatchPlan, Outcome};
+pub use plan::{BatchPlan, Encoded, Format, Outcome};
 pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;

@@ -66,7 +66,7 @@ impl BatchPlan {
     /// `existing`: content hash per RSU id already stored. `owners`: the household each
     /// already-known IDCS belongs to ('' when detached). A person may not move between households through
     /// the feed: that is a life event, declared and audited on its own.
-    pub fn new(batch: &[Household], existing: &HashMap<String, i64>, owners: &HashMap<String, String>) -> BatchPlan {
+    pub fn new(batch: &[Household], hashes: &[i64], existing: &HashMap<String, i64>, owners: &HashMap<String, String>) -> BatchPlan {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut to_write = Vec::with_capacity(batch.len());
         for (i, h) in batch.iter().enumerate() {
@@ -81,7 +81,7 @@ impl BatchPlan {
                 )));
                 continue;
             }
-            let hash = content_hash(h);
+            let hash = hashes[i];
             match existing.get(id) {
                 Some(&old) if old == hash => outcomes.push(Outcome::Unchanged),
                 Some(_) => {
@@ -95,5 +95,65 @@ impl BatchPlan {
             }
         }
         BatchPlan { outcomes, to_write }
+    }
+}
+
+/// A household's rows already written in a backend's bulk format (SQL tuples, COPY lines),
+/// with its content hash: the CPU work of a batch, done before the batch takes a connection
+/// so that one batch is prepared while the previous one is written.
+pub struct Encoded {
+    pub hash: i64,
+    pub household: String,
+    pub persons: String,
+    pub scores: String,
+}
+
+/// How a backend writes one row of each table; `sep` goes between rows.
+pub struct Format {
+    pub household: fn(&mut String, &crate::rows::HouseholdRow),
+    pub person: fn(&mut String, &crate::rows::PersonRow),
+    pub score: fn(&mut String, &crate::rows::ScoreRow),
+    pub sep: &'static str,
+}
+
+impl Format {
+    pub fn encode(&self, batch: &[Household]) -> Vec<Encoded> {
+        batch
+            .iter()
+            .map(|h| {
+                let hash = content_hash(h);
+                let (hr, ps, ss) = crate::rows::to_rows(h, hash);
+                let mut e = Encoded { hash, household: String::with_capacity(256), persons: String::with_capacity(1024), scores: String::new() };
+                (self.household)(&mut e.household, &hr);
+                self.join(&mut e.persons, &ps, self.person);
+                self.join(&mut e.scores, &ss, self.score);
+                e
+            })
+            .collect()
+    }
+
+    fn join<T>(&self, out: &mut String, rows: &[T], f: fn(&mut String, &T)) {
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push_str(self.sep);
+            }
+            f(out, r);
+        }
+    }
+
+    /// The selected households' rows of one table, ready for one statement.
+    pub fn gather(&self, encoded: &[Encoded], plan: &BatchPlan, part: fn(&Encoded) -> &str) -> String {
+        let mut out = String::new();
+        for &(i, _) in &plan.to_write {
+            let piece = part(&encoded[i]);
+            if piece.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str(self.sep);
+            }
+            out.push_str(piece);
+        }
+        out
     }
 }
