@@ -122,6 +122,7 @@ async fn run(path: &Path, store: Arc<dyn RegistryStore>, opts: &ImportOptions, p
     let (tx, rx) = mpsc::channel::<Result<Batch, ImportError>>(4);
     let batch_size = opts.batch_size.max(1);
     let bulk = write == Write::Apply && store.bulk_load_begin().await?;
+    let write = if bulk { Write::Load } else { write };
     let reader_thread = std::thread::spawn(move || produce(reader, as_of, batch_size, tx));
     // Into an empty registry every batch only inserts, and rows of different batches never
     // share an id (in-file duplicates are rejected), so two batches may be in flight: one is

@@ -225,8 +225,13 @@ impl RegistryStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
         let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
-        let existing: HashMap<String, i64> = pairs(&mut tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect();
-        let owners: HashMap<String, String> = pairs(&mut tx, sql::OWNERS, idcs).await?.into_iter().collect();
+        let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
+            Write::Load => Default::default(),
+            _ => (
+                pairs(&mut tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect(),
+                pairs(&mut tx, sql::OWNERS, idcs).await?.into_iter().collect(),
+            ),
+        };
         let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
         if write == Write::DryRun || plan.to_write.is_empty() {
             tx.rollback().await.map_err(db)?;

@@ -216,8 +216,13 @@ impl RegistryStore for SqliteStore {
         let mut tx = self.writer.begin().await.map_err(db)?;
         let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
         let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
-        let existing: HashMap<String, i64> = lookup(&mut tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect();
-        let owners: HashMap<String, String> = lookup(&mut tx, sql::OWNERS, &idcs).await?.into_iter().collect();
+        let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
+            Write::Load => Default::default(),
+            _ => (
+                lookup(&mut tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect(),
+                lookup(&mut tx, sql::OWNERS, &idcs).await?.into_iter().collect(),
+            ),
+        };
         let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
         if write == Write::DryRun || plan.to_write.is_empty() {
             tx.rollback().await.map_err(db)?;

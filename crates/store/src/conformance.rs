@@ -26,6 +26,7 @@ macro_rules! conformance_tests {
             removed_member_is_detached_not_lost,
             rule_sets_need_a_second_user,
             population_loads_within_scope,
+            a_load_writes_like_an_apply,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -255,4 +256,12 @@ pub async fn population_loads_within_scope(store: &dyn Store) {
     let national = store.load_population(&Scope::National, &|_| {}).await.unwrap();
     assert_eq!((national.households.len(), national.members.len(), national.scores.len()), (3, 12, 4));
     assert!(store.load_population(&Scope::Regions(vec![]), &|_| {}).await.unwrap().households.is_empty());
+}
+
+pub async fn a_load_writes_like_an_apply(store: &dyn Store) {
+    let batch = vec![sample(40, "01"), sample(41, "04")];
+    assert_eq!(store.upsert_households(&batch, Write::Load).await.unwrap(), [Outcome::Inserted, Outcome::Inserted]);
+    let back = store.household(&Scope::National, &batch[1].rsu_id).await.unwrap().expect("stored");
+    assert_eq!(back, batch[1]);
+    assert_eq!(apply(store, &batch).await, [Outcome::Unchanged, Outcome::Unchanged], "hashes are stored by a load too");
 }

@@ -99,6 +99,10 @@ pub struct RegionCount {
 pub enum Write {
     Apply,
     DryRun,
+    /// A load into a registry that was empty when it began, whose rows never repeat an id
+    /// (the import rejects in-file duplicates): nothing can exist yet, so the store skips
+    /// the look-ups of existing households and persons.
+    Load,
 }
 
 #[async_trait]
