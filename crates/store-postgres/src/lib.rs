@@ -59,7 +59,7 @@ impl PgStore {
     }
 
     fn sql(&self) -> Sql<'_, sqlx::Postgres> {
-        Sql { read: &self.pool, write: &self.pool }
+        Sql { read: &self.pool, write: &self.pool, index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'") }
     }
 
     pub fn pool(&self) -> &PgPool {

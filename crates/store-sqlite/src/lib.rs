@@ -57,7 +57,7 @@ impl SqliteStore {
         // from batch to batch (a write by another connection would invalidate it).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone().pragma("cache_size", "-524288").pragma("wal_autocheckpoint", "16384"))
+            .connect_with(opts.clone().pragma("cache_size", "-262144").pragma("wal_autocheckpoint", "16384"))
             .await
             .map_err(open_err)?;
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts.pragma("cache_size", "-65536")).await.map_err(open_err)?;
@@ -68,7 +68,7 @@ impl SqliteStore {
     }
 
     fn sql(&self) -> Sql<'_, Sqlite> {
-        Sql { read: &self.pool, write: &self.writer }
+        Sql { read: &self.pool, write: &self.writer, index_prelude: None }
     }
 
     pub fn pool(&self) -> &SqlitePool {
