@@ -157,6 +157,23 @@ async fn consume(
     progress: &mut impl FnMut(u64),
 ) -> Result<(), ImportError> {
     let mut pending: VecDeque<InFlight> = VecDeque::new();
+    let result = drive(&mut rx, store, write, in_flight, &mut pending, report, progress).await;
+    // After an error, batches still being written are abandoned: their transactions roll back.
+    for p in pending {
+        p.task.abort();
+    }
+    result
+}
+
+async fn drive(
+    rx: &mut mpsc::Receiver<Result<Batch, ImportError>>,
+    store: &Arc<dyn RegistryStore>,
+    write: Write,
+    in_flight: usize,
+    pending: &mut VecDeque<InFlight>,
+    report: &mut ImportReport,
+    progress: &mut impl FnMut(u64),
+) -> Result<(), ImportError> {
     while let Some(batch) = rx.recv().await {
         let batch = batch?;
         report.households_read += batch.households_read;
