@@ -1,0 +1,75 @@
+//! The `sanad` binary end to end on SQLite: exit codes, the rejects file, the JSON interfaces.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sanad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sanad")).args(args).env("SANAD_LOG", "error").output().expect("sanad runs")
+}
+
+fn docs(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(name)
+}
+
+#[test]
+fn import_reports_rejects_exits_2_and_reruns_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::copy(docs("examples/rsu-feed.jsonl"), &feed).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = sanad(&["import", "rsu", feed.to_str().unwrap(), "--database-url", &db]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 new, 0 updated, 0 unchanged, 7 rejected"), "{stderr}");
+    let rejects = std::fs::read_to_string(dir.path().join("feed.jsonl.rejected.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 8, "{rejects}");
+    assert!(rejects.lines().next().unwrap().starts_with("file,line,rsu_id,field,reason"));
+    assert!(rejects.contains(",6,100000000005,commune,unknown commune code"), "{rejects}");
+    let again = sanad(&["import", "rsu", feed.to_str().unwrap(), "--database-url", &db]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 new, 0 updated, 3 unchanged, 7 rejected"));
+}
+
+#[test]
+fn entitlement_prints_the_documented_json() {
+    let out = sanad(&["entitlement", "--month", "2026-11", "--input", docs("examples/household.json").to_str().unwrap(), "--explain", "ar"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rule_set"], "asd-2026-11");
+    assert_eq!(v["monthly_total_centimes"], 60000);
+    assert_eq!(v["lines"][0]["parameter"], "child.bands[0].not_in_school");
+    assert!(v["explanation"][0].as_str().unwrap().contains("درهم"));
+}
+
+#[test]
+fn a_bad_input_names_its_field_and_a_bad_rule_file_its_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("h.json");
+    let text = std::fs::read_to_string(docs("examples/household.json")).unwrap().replacen("public_primary", "college", 1);
+    std::fs::write(&input, text).unwrap();
+    let out = sanad(&["entitlement", "--month", "2026-11", "--input", input.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("members[2].schooling"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let rules = dir.path().join("r.toml");
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/asd-2026-11.toml")).unwrap();
+    std::fs::write(&rules, shipped.replace("floor = 500", "floor = -1")).unwrap();
+    let out = sanad(&["rules", "validate", rules.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("household.floor"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn publishing_needs_a_second_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let rules = dir.path().join("r.toml");
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/asd-2026-11.toml")).unwrap();
+    std::fs::write(&rules, shipped.replace("id = \"asd-2026-11\"", "id = \"asd-2027-01\"").replace("effective_from = \"2026-11-01\"", "effective_from = \"2027-01-01\"")).unwrap();
+    assert!(sanad(&["rules", "publish", rules.to_str().unwrap(), "--by", "amina", "--database-url", &db]).status.success());
+    let own = sanad(&["rules", "approve", "asd-2027-01", "--by", "amina", "--database-url", &db]);
+    assert!(!own.status.success());
+    assert!(String::from_utf8_lossy(&own.stderr).contains("another user"));
+    assert!(sanad(&["rules", "approve", "asd-2027-01", "--by", "karim", "--database-url", &db]).status.success());
+    let list = String::from_utf8_lossy(&sanad(&["rules", "list", "--database-url", &db]).stdout).to_string();
+    assert!(list.contains("asd-2027-01") && list.contains("approved"), "{list}");
+}
