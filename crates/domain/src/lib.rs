@@ -1,6 +1,7 @@
 //! Sanad's domain: types that can only hold valid values ("parse, don't validate").
 //! Nothing here does I/O; storage, files and HTTP live in other crates.
 
+pub mod fnv;
 pub mod geo;
 pub mod household;
 pub mod ids;

@@ -255,7 +255,7 @@ fn monthly_lines(rules: &RuleSet, h: &Snapshot, on: NaiveDate, out: &mut Decisio
         let in_school = m.schooling.in_school();
         let base = Line { member: Some(idx), component: Component::ChildAllowance, rank: Some(rank as u8), amount: Money::ZERO, param: Param::Floor, age: Some(age as u8), in_school };
         if rank <= c.max_children
-            && let Some((b, band)) = c.bands.iter().enumerate().find(|(_, b)| (b.ranks[0]..=b.ranks[1]).contains(&rank))
+            && let Some((b, band)) = rules.band(rank)
         {
             let b = b as u8;
             let counts_as_school = age < c.young_age_limit as i32 || in_school;

@@ -29,8 +29,7 @@ pub enum ReplayError {
 
 pub fn snapshot_hash(input: &HouseholdInput) -> String {
     let bytes = serde_json::to_vec(input).expect("inputs serialise");
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
+    format!("{:016x}", sanad_domain::fnv::fnv1a(&bytes))
 }
 
 /// Decide and keep what a replay needs. The rule set is the one in force for the month.

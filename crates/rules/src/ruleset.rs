@@ -252,9 +252,9 @@ impl RuleSet {
         Ok(())
     }
 
-    /// The band holding `rank` (1-based), if the rank is paid.
-    pub fn band(&self, rank: u32) -> Option<&RankBand> {
-        self.child.bands.iter().find(|b| (b.ranks[0]..=b.ranks[1]).contains(&rank))
+    /// The band holding `rank` (1-based) and its index, if the rank is paid.
+    pub fn band(&self, rank: u32) -> Option<(usize, &RankBand)> {
+        self.child.bands.iter().enumerate().find(|(_, b)| (b.ranks[0]..=b.ranks[1]).contains(&rank))
     }
 }
 

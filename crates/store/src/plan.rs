@@ -23,26 +23,11 @@ pub struct BatchPlan {
 }
 
 /// A stable 64-bit FNV-1a hash of a household's fields: equal hashes mean a re-imported
-/// record changes nothing, so the row is not rewritten. Our own hasher (not std's SipHash,
-/// whose output may change between Rust releases) makes stored hashes comparable forever.
+/// record changes nothing, so the row is not rewritten.
 pub fn content_hash(h: &Household) -> i64 {
-    let mut f = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut f = sanad_domain::fnv::Fnv::default();
     std::hash::Hash::hash(&**h, &mut f);
-    f.0 as i64
-}
-
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    std::hash::Hasher::finish(&f) as i64
 }
 
 #[cfg(test)]
