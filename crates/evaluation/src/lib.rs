@@ -1,0 +1,1 @@
+//! Impact evaluation: see ARCHITECTURE.md.

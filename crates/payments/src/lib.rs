@@ -1,0 +1,1 @@
+//! ISO 20022 payment files: see ARCHITECTURE.md.
