@@ -20,6 +20,13 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// The audit identity of a command-line action: the user named by `--by` (or the operating
+/// system account) and a request id that ties together what one invocation did.
+pub fn cli_actor(user: &str) -> sanad_store::Actor {
+    let at = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    sanad_store::Actor::new(user, format!("cli-{at}-{}", std::process::id()))
+}
+
 pub fn synth(households: u64, seed: u64, out: &Path, dirt_rate: f64, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
     anyhow::ensure!((0.0..=1.0).contains(&dirt_rate), "--dirt-rate must be between 0 and 1, got {dirt_rate}");
     let cfg = sanad_synth::SynthConfig { households, seed, as_of: as_of.unwrap_or_else(today), dirt_rate };

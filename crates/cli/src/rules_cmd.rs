@@ -117,12 +117,12 @@ pub async fn rules(cmd: RulesCmd) -> anyhow::Result<ExitCode> {
             let rs = read_rules(&file)?;
             let store = open_store(&database_url).await?;
             let body = std::fs::read_to_string(&file)?;
-            store.propose_rule_set(&rs.id, rs.effective_from, &body, &by).await?;
+            store.propose_rule_set(&rs.id, rs.effective_from, &body, &crate::commands::cli_actor(&by)).await?;
             println!("rule set {} (from {}) proposed by {by}; another user must approve it: sanad rules approve {} --by USER", rs.id, rs.effective_from, rs.id);
         }
         RulesCmd::Approve { id, by, database_url } => {
             let store = open_store(&database_url).await?;
-            let s = store.approve_rule_set(&id, &by).await?;
+            let s = store.approve_rule_set(&id, &crate::commands::cli_actor(&by)).await?;
             println!("rule set {} approved by {by}; in force from {}", s.id, s.effective_from);
         }
     }

@@ -1,6 +1,7 @@
 //! Sanad's domain: types that can only hold valid values ("parse, don't validate").
 //! Nothing here does I/O; storage, files and HTTP live in other crates.
 
+pub mod access;
 pub mod fnv;
 pub mod geo;
 pub mod household;
@@ -10,6 +11,7 @@ pub mod month;
 pub mod score;
 pub mod snapshot;
 
+pub use access::{mask_id, Permission, Role};
 pub use chrono::NaiveDate as Date;
 pub use geo::{Area, CommuneCode, Geography, ProvinceCode, RegionCode};
 pub use household::{

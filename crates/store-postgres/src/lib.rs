@@ -12,7 +12,6 @@ use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
 use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
-use sanad_store::rulesets::{RuleSetStore, StoredRuleSet};
 use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
@@ -20,6 +19,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
+    Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
 ];
 
 #[derive(Clone)]
@@ -59,7 +59,7 @@ impl PgStore {
     }
 
     fn sql(&self) -> Sql<'_, sqlx::Postgres> {
-        Sql { read: &self.pool, write: &self.pool, index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'") }
+        Sql { read: &self.pool, write: &self.pool, index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'"), audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE") }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -283,20 +283,7 @@ impl RegistryStore for PgStore {
     }
 }
 
-#[async_trait]
-impl RuleSetStore for PgStore {
-    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()> {
-        self.sql().propose_rule_set(id, effective_from, body, by).await
-    }
-
-    async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
-        self.sql().approve_rule_set(id, by).await
-    }
-
-    async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
-        self.sql().rule_sets().await
-    }
-}
+sanad_store::delegate_to_generic!(PgStore);
 
 #[cfg(test)]
 mod tests {

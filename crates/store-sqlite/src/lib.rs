@@ -11,7 +11,6 @@ use sanad_domain::{Household, RsuId};
 use sanad_store::migrations::{self, Migration};
 use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
-use sanad_store::rulesets::{RuleSetStore, StoredRuleSet};
 use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
@@ -19,6 +18,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
+    Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.
@@ -68,7 +68,7 @@ impl SqliteStore {
     }
 
     fn sql(&self) -> Sql<'_, Sqlite> {
-        Sql { read: &self.pool, write: &self.writer, index_prelude: None }
+        Sql { read: &self.pool, write: &self.writer, index_prelude: None, audit_lock: None }
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -271,17 +271,4 @@ impl RegistryStore for SqliteStore {
     }
 }
 
-#[async_trait]
-impl RuleSetStore for SqliteStore {
-    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()> {
-        self.sql().propose_rule_set(id, effective_from, body, by).await
-    }
-
-    async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
-        self.sql().approve_rule_set(id, by).await
-    }
-
-    async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
-        self.sql().rule_sets().await
-    }
-}
+sanad_store::delegate_to_generic!(SqliteStore);

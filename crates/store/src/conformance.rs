@@ -9,7 +9,8 @@ use sanad_domain::{
     ScoreHistory, ScoreRecord, Sex,
 };
 
-use crate::{FindKey, Outcome, RegistryStore, RuleSetStatus, Scope, Store, StoreError, Write};
+use crate::audit::Verifier;
+use crate::{Actor, ApiToken, AuditFilter, Change, FindKey, LoginAttempt, Outcome, RegistryStore, RuleSetStatus, Scope, Session, Store, StoreError, User, Write};
 
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async expression
 /// giving a fresh, empty `Box<dyn Store>` for each test.
@@ -27,6 +28,9 @@ macro_rules! conformance_tests {
             rule_sets_need_a_second_user,
             population_loads_within_scope,
             a_load_writes_like_an_apply,
+            users_sessions_and_tokens,
+            audit_chain_verifies_and_filters,
+            antenna_scope_sees_only_its_province,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -217,19 +221,22 @@ pub async fn removed_member_is_detached_not_lost(store: &dyn RegistryStore) {
 }
 
 pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
-    store.propose_rule_set("asd-2027-01", d("2027-01-01"), "id = \"asd-2027-01\"", "amina").await.unwrap();
-    let again = store.propose_rule_set("asd-2027-01", d("2027-01-01"), "x", "amina").await.unwrap_err();
+    store.propose_rule_set("asd-2027-01", d("2027-01-01"), "id = \"asd-2027-01\"", &actor("amina")).await.unwrap();
+    let again = store.propose_rule_set("asd-2027-01", d("2027-01-01"), "x", &actor("amina")).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict(_)), "{again}");
-    let own = store.approve_rule_set("asd-2027-01", "amina").await.unwrap_err();
+    let own = store.approve_rule_set("asd-2027-01", &actor("amina")).await.unwrap_err();
     assert!(matches!(own, StoreError::Refused(ref m) if m.contains("another user")), "{own}");
-    assert!(matches!(store.approve_rule_set("nope", "karim").await.unwrap_err(), StoreError::NotFound(_)));
-    let approved = store.approve_rule_set("asd-2027-01", "karim").await.unwrap();
+    assert!(matches!(store.approve_rule_set("nope", &actor("karim")).await.unwrap_err(), StoreError::NotFound(_)));
+    let approved = store.approve_rule_set("asd-2027-01", &actor("karim")).await.unwrap();
     assert_eq!((approved.status, approved.approved_by.as_deref()), (RuleSetStatus::Approved, Some("karim")));
-    assert!(matches!(store.approve_rule_set("asd-2027-01", "omar").await.unwrap_err(), StoreError::Refused(_)));
-    store.propose_rule_set("asd-2027-01b", d("2027-01-01"), "y", "amina").await.unwrap();
-    let clash = store.approve_rule_set("asd-2027-01b", "karim").await.unwrap_err();
+    assert!(matches!(store.approve_rule_set("asd-2027-01", &actor("omar")).await.unwrap_err(), StoreError::Refused(_)));
+    store.propose_rule_set("asd-2027-01b", d("2027-01-01"), "y", &actor("amina")).await.unwrap();
+    let clash = store.approve_rule_set("asd-2027-01b", &actor("karim")).await.unwrap_err();
     assert!(matches!(clash, StoreError::Refused(ref m) if m.contains("same date")), "{clash}");
     let all = store.rule_sets().await.unwrap();
+    let log = store.audit_records(&AuditFilter { entity: Some("rule_set".into()), ..Default::default() }, None, 10).await.unwrap();
+    let actions: Vec<(&str, &str)> = log.iter().map(|r| (r.action.as_str(), r.actor.as_str())).collect();
+    assert_eq!(actions, [("propose", "amina"), ("approve", "karim"), ("propose", "amina")], "refusals write nothing");
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].body, "id = \"asd-2027-01\"");
 }
@@ -264,4 +271,106 @@ pub async fn a_load_writes_like_an_apply(store: &dyn Store) {
     let back = store.household(&Scope::National, &batch[1].rsu_id).await.unwrap().expect("stored");
     assert_eq!(back, batch[1]);
     assert_eq!(apply(store, &batch).await, [Outcome::Unchanged, Outcome::Unchanged], "hashes are stored by a load too");
+}
+
+fn actor(user: &str) -> Actor {
+    Actor::new(user, "req-test")
+}
+
+fn user(name: &str, scope: Scope) -> User {
+    User {
+        username: name.into(),
+        display_name: format!("{name} (test)"),
+        role: sanad_domain::Role::AntennaAgent,
+        scope,
+        locale: "fr".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        failed_logins: 0,
+        locked_until: None,
+        active: true,
+        created_at: "2026-11-29T10:00:00.000Z".into(),
+    }
+}
+
+pub async fn users_sessions_and_tokens(store: &dyn Store) {
+    let u = user("amina", Scope::Regions(vec![r("01"), r("04")]));
+    store.create_user(&u, &actor("admin")).await.unwrap();
+    assert!(matches!(store.create_user(&u, &actor("admin")).await.unwrap_err(), StoreError::Conflict(_)));
+    assert_eq!(store.user("amina").await.unwrap().as_ref(), Some(&u));
+    assert_eq!(store.user("nobody").await.unwrap(), None);
+
+    let fail = LoginAttempt::Failed { now: 100, max_failures: 2, lock_until: 1000 };
+    store.record_login("amina", fail).await.unwrap();
+    assert_eq!(store.user("amina").await.unwrap().unwrap().locked_until, None, "one failure does not lock");
+    store.record_login("amina", fail).await.unwrap();
+    let locked = store.user("amina").await.unwrap().unwrap();
+    assert_eq!((locked.failed_logins, locked.locked_until), (2, Some(1000)));
+    store.record_login("amina", LoginAttempt::Succeeded).await.unwrap();
+    assert_eq!(store.user("amina").await.unwrap().unwrap().failed_logins, 0);
+
+    let changed = User { role: sanad_domain::Role::AntennaSupervisor, scope: Scope::Antennas(vec!["04.421".into()]), ..u.clone() };
+    store.update_user(&changed, &actor("admin")).await.unwrap();
+    assert_eq!(store.users().await.unwrap(), [changed.clone()]);
+
+    let s = Session { id_hash: "h1".into(), username: "amina".into(), csrf: "c".into(), created_at: 10, last_seen: 10 };
+    store.create_session(&s).await.unwrap();
+    store.touch_session("h1", 20).await.unwrap();
+    assert_eq!(store.session("h1").await.unwrap().unwrap().last_seen, 20);
+    store.delete_sessions_of("amina").await.unwrap();
+    assert_eq!(store.session("h1").await.unwrap(), None);
+
+    let t = ApiToken {
+        id: "tok1".into(),
+        secret_hash: "ff".into(),
+        name: "portal".into(),
+        username: "amina".into(),
+        scopes: vec!["households:read".into(), "entitlements:compute".into()],
+        created_at: "2026-11-29T10:00:00.000Z".into(),
+        revoked: false,
+    };
+    store.create_token(&t, &actor("admin")).await.unwrap();
+    assert_eq!(store.token("tok1").await.unwrap().as_ref(), Some(&t));
+    store.revoke_token("tok1", &actor("admin")).await.unwrap();
+    assert!(store.token("tok1").await.unwrap().unwrap().revoked);
+    assert_eq!(store.tokens().await.unwrap().len(), 1);
+
+    let log = store.audit_records(&AuditFilter::default(), None, 100).await.unwrap();
+    let actions: Vec<(&str, &str)> = log.iter().rev().map(|r| (r.action.as_str(), r.entity.as_str())).collect();
+    assert_eq!(actions, [("create", "user"), ("update", "user"), ("create", "api_token"), ("revoke", "api_token")]);
+    assert!(log.iter().all(|r| !r.after.as_deref().unwrap_or("").contains("argon2") && !r.after.as_deref().unwrap_or("").contains("\"ff\"")), "no secrets in the log");
+    assert!(log[2].before.as_deref().unwrap().contains("antenna_agent") && log[2].after.as_deref().unwrap().contains("antenna_supervisor"));
+}
+
+pub async fn audit_chain_verifies_and_filters(store: &dyn Store) {
+    for i in 0..5 {
+        let who = if i % 2 == 0 { "amina" } else { "karim" };
+        store.audit(&actor(who), &Change::new("update", "household", &format!("{i:012}"))).await.unwrap();
+    }
+    let chain = store.audit_chain(0, 100).await.unwrap();
+    assert_eq!(chain.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    let mut v = Verifier::default();
+    chain.iter().for_each(|r| v.push(r));
+    let v = v.finish(Some(&chain[4].hash));
+    assert!(v.ok(), "{:?}", v.problems);
+
+    let karim = store.audit_records(&AuditFilter { actor: Some("karim".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(karim.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 2], "newest first");
+    let page = store.audit_records(&AuditFilter::default(), Some(3), 10).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 1]);
+    let today = chain[0].at[..10].to_owned();
+    let dated = AuditFilter { from: Some(today.clone()), to: Some(today), ..Default::default() };
+    assert_eq!(store.audit_records(&dated, None, 10).await.unwrap().len(), 5, "a day's bound includes the whole day");
+    let before = AuditFilter { to: Some("2000-01-01".into()), ..Default::default() };
+    assert!(store.audit_records(&before, None, 10).await.unwrap().is_empty());
+}
+
+pub async fn antenna_scope_sees_only_its_province(store: &dyn Store) {
+    apply(store, &[sample(50, "01"), sample(51, "04")]).await;
+    let province = sample(51, "04").residence.province.clone();
+    let antenna = Scope::Antennas(vec![province]);
+    let listed = store.list_households(&antenna, None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|h| h.rsu_id.to_string()).collect::<Vec<_>>(), [sample(51, "04").rsu_id.to_string()]);
+    assert!(store.household(&antenna, &sample(50, "01").rsu_id).await.unwrap().is_none());
+    let counts = store.count_by_region(&antenna).await.unwrap();
+    assert_eq!((counts.len(), counts[0].households), (1, 1));
 }

@@ -6,9 +6,16 @@ use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type};
 
+use crate::access::{self, ApiToken, LoginAttempt, Session, User};
+use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
 use crate::{sql, FindKey, HouseholdSummary, RegionCount, Result, Scope, StoreError};
+
+/// Timestamps as stored: UTC, RFC 3339, milliseconds (sorts as text).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
 pub fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(e.to_string())
@@ -20,6 +27,8 @@ pub struct Sql<'a, DB: Database> {
     pub write: &'a Pool<DB>,
     /// Run before building indexes in the same transaction (PostgreSQL: more sort memory).
     pub index_prelude: Option<&'static str>,
+    /// Run before appending to the audit chain, so concurrent writers queue (PostgreSQL).
+    pub audit_lock: Option<&'static str>,
 }
 
 impl<DB> Sql<'_, DB>
@@ -32,6 +41,8 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
 {
     pub async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
         let id = id.to_string();
@@ -85,27 +96,32 @@ where
         tx.commit().await.map_err(db)
     }
 
-    pub async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()> {
+    pub async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
         let res = sqlx::query::<DB>(rulesets::sql::INSERT)
             .bind(id.to_owned())
             .bind(effective_from)
             .bind(body.to_owned())
-            .bind(by.to_owned())
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(self.write)
+            .bind(actor.user.clone())
+            .bind(now())
+            .execute(&mut *tx)
             .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!("rule set {id}"))),
-            other => other.map(|_| ()).map_err(db),
-        }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("rule set {id}"))),
+            other => other.map_err(db)?,
+        };
+        let state = serde_json::json!({"id": id, "effective_from": effective_from, "status": "proposed"});
+        self.append(&mut tx, actor, &Change::new("propose", "rule_set", id).after(&state)).await?;
+        tx.commit().await.map_err(db)
     }
 
-    pub async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet> {
+    pub async fn approve_rule_set(&self, id: &str, actor: &Actor) -> Result<StoredRuleSet> {
+        let by = actor.user.as_str();
         let mut tx = self.write.begin().await.map_err(db)?;
         let res = sqlx::query::<DB>(rulesets::sql::APPROVE)
             .bind(id.to_owned())
             .bind(by.to_owned())
-            .bind(chrono::Utc::now().to_rfc3339())
+            .bind(now())
             .execute(&mut *tx)
             .await;
         match res {
@@ -118,15 +134,199 @@ where
         let row = row.as_ref().map(decode::rule_set).transpose().map_err(db)?;
         // Approved by this user now (or already, which is the same outcome): done.
         let done = row.as_ref().is_some_and(|r| r.approved_by.as_deref() == Some(by));
-        if !done {
-            return Err(rulesets::refusal(row.as_ref(), id, by));
-        }
+        let row = match row {
+            Some(row) if done => row,
+            other => return Err(rulesets::refusal(other.as_ref(), id, by)),
+        };
+        let state = |status: &str| serde_json::json!({"id": id, "effective_from": row.effective_from, "status": status});
+        self.append(&mut tx, actor, &Change::new("approve", "rule_set", id).before(&state("proposed")).after(&state("approved"))).await?;
         tx.commit().await.map_err(db)?;
-        row.ok_or_else(|| StoreError::NotFound(format!("rule set {id}")))
+        Ok(row)
     }
 
     pub async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
         let rows = sqlx::query::<DB>(rulesets::sql::LIST).fetch_all(self.read).await.map_err(db)?;
         rows.iter().map(decode::rule_set).collect::<Result<_, _>>().map_err(db)
     }
+
+    /// Append `change` to the audit chain inside `tx`, so the record and the change it
+    /// describes commit together or not at all.
+    pub async fn append(&self, tx: &mut sqlx::Transaction<'_, DB>, actor: &Actor, change: &Change) -> Result<AuditRecord> {
+        if let Some(lock) = self.audit_lock {
+            sqlx::query::<DB>(lock).execute(&mut **tx).await.map_err(db)?;
+        }
+        let last = sqlx::query::<DB>(audit::sql::LAST).fetch_optional(&mut **tx).await.map_err(db)?;
+        let prev = last.map(|r| Ok::<_, sqlx::Error>((r.int("seq")?, r.text("hash")?))).transpose().map_err(db)?;
+        let rec = audit::next_record(prev.as_ref().map(|(s, h)| (*s, h.as_str())), now(), actor, change);
+        sqlx::query::<DB>(audit::sql::INSERT)
+            .bind(rec.seq)
+            .bind(rec.at.clone())
+            .bind(rec.actor.clone())
+            .bind(rec.action.clone())
+            .bind(rec.entity.clone())
+            .bind(rec.entity_id.clone())
+            .bind(rec.region.clone())
+            .bind(rec.before.clone())
+            .bind(rec.after.clone())
+            .bind(rec.request_id.clone())
+            .bind(rec.prev_hash.clone())
+            .bind(rec.hash.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(rec)
+    }
+
+    pub async fn audit(&self, actor: &Actor, change: &Change) -> Result<AuditRecord> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let rec = self.append(&mut tx, actor, change).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(rec)
+    }
+
+    pub async fn audit_records(&self, f: &AuditFilter, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        // `to` is inclusive of the whole day or second it names.
+        let to = f.to.as_ref().map(|t| format!("{t}~")).unwrap_or_default();
+        let rows = sqlx::query::<DB>(audit::sql::LIST)
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(opt(&f.actor))
+            .bind(opt(&f.action))
+            .bind(opt(&f.entity))
+            .bind(opt(&f.entity_id))
+            .bind(opt(&f.from))
+            .bind(to)
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter().map(decode::audit).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn audit_chain(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query::<DB>(audit::sql::CHAIN).bind(after_seq).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(decode::audit).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn create_user(&self, u: &User, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let res = bind_user(sqlx::query::<DB>(access::sql::USER_INSERT), u).bind(u.created_at.clone()).execute(&mut *tx).await;
+        match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("user {}", u.username))),
+            other => other.map_err(db)?,
+        };
+        self.append(&mut tx, actor, &Change::new("create", "user", &u.username).after(&u.view())).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn user(&self, username: &str) -> Result<Option<User>> {
+        let row = sqlx::query::<DB>(access::sql::USER_GET).bind(username.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.as_ref().map(decode::user).transpose().map_err(db)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query::<DB>(access::sql::USERS).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(decode::user).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn update_user(&self, u: &User, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let before = sqlx::query::<DB>(access::sql::USER_GET).bind(u.username.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let before = before.as_ref().map(decode::user).transpose().map_err(db)?.ok_or_else(|| StoreError::NotFound(format!("user {}", u.username)))?;
+        bind_user(sqlx::query::<DB>(access::sql::USER_UPDATE), u).execute(&mut *tx).await.map_err(db)?;
+        let mut change = Change::new("update", "user", &u.username).before(&before.view()).after(&u.view());
+        if before.password_hash != u.password_hash {
+            change.action = "update_password".into();
+        }
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn record_login(&self, username: &str, attempt: LoginAttempt) -> Result<()> {
+        let q = match attempt {
+            LoginAttempt::Succeeded => sqlx::query::<DB>(access::sql::LOGIN_OK).bind(username.to_owned()),
+            LoginAttempt::Failed { max_failures, lock_until, .. } => {
+                sqlx::query::<DB>(access::sql::LOGIN_FAILED).bind(username.to_owned()).bind(max_failures).bind(lock_until)
+            }
+        };
+        q.execute(self.write).await.map_err(db).map(|_| ())
+    }
+
+    pub async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query::<DB>(access::sql::SESSION_INSERT)
+            .bind(s.id_hash.clone())
+            .bind(s.username.clone())
+            .bind(s.csrf.clone())
+            .bind(s.created_at)
+            .bind(s.last_seen)
+            .execute(self.write)
+            .await
+            .map_err(db)
+            .map(|_| ())
+    }
+
+    pub async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        let row = sqlx::query::<DB>(access::sql::SESSION_GET).bind(id_hash.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.as_ref().map(decode::session).transpose().map_err(db)
+    }
+
+    /// Run one statement whose only parameter is a key.
+    pub async fn exec_keyed(&self, sql: &'static str, key: &str) -> Result<()> {
+        sqlx::query::<DB>(sql).bind(key.to_owned()).execute(self.write).await.map_err(db).map(|_| ())
+    }
+
+    pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<()> {
+        sqlx::query::<DB>(access::sql::SESSION_TOUCH).bind(id_hash.to_owned()).bind(now).execute(self.write).await.map_err(db).map(|_| ())
+    }
+
+    pub async fn create_token(&self, t: &ApiToken, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        sqlx::query::<DB>(access::sql::TOKEN_INSERT)
+            .bind(t.id.clone())
+            .bind(t.secret_hash.clone())
+            .bind(t.name.clone())
+            .bind(t.username.clone())
+            .bind(t.scopes.join(" "))
+            .bind(t.created_at.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        self.append(&mut tx, actor, &Change::new("create", "api_token", &t.id).after(t)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn token(&self, id: &str) -> Result<Option<ApiToken>> {
+        let row = sqlx::query::<DB>(access::sql::TOKEN_GET).bind(id.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.as_ref().map(decode::token).transpose().map_err(db)
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query::<DB>(access::sql::TOKENS).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(decode::token).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn revoke_token(&self, id: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        sqlx::query::<DB>(access::sql::TOKEN_REVOKE).bind(id.to_owned()).execute(&mut *tx).await.map_err(db)?;
+        self.append(&mut tx, actor, &Change::new("revoke", "api_token", id)).await?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// The user columns shared by insert and update, in their parameter order ($1–$9).
+fn bind_user<'q, DB: Database>(q: sqlx::query::Query<'q, DB, <DB as Database>::Arguments>, u: &User) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB>,
+{
+    q.bind(u.username.clone())
+        .bind(u.display_name.clone())
+        .bind(u.role.as_str().to_owned())
+        .bind(u.scope.to_string())
+        .bind(u.locale.clone())
+        .bind(u.password_hash.clone())
+        .bind(u.failed_logins)
+        .bind(u.locked_until)
+        .bind(i64::from(u.active))
 }

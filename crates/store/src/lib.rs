@@ -4,6 +4,8 @@
 //! `sanad-store-postgres`. Both run the same [`conformance`] suite. Region scoping is a
 //! parameter of every query that lists or finds households, so a caller cannot forget it.
 
+pub mod access;
+pub mod audit;
 pub mod conformance;
 pub mod generic;
 pub mod migrations;
@@ -18,6 +20,8 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
+pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
+pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
 pub use plan::{BatchPlan, Encoded, Format, Outcome};
 pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
@@ -136,5 +140,84 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore {}
-impl<T: RegistryStore + RuleSetStore> Store for T {}
+pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore {}
+impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore> Store for T {}
+
+/// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
+/// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
+#[macro_export]
+macro_rules! delegate_to_generic {
+    ($t:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::RuleSetStore for $t {
+            async fn propose_rule_set(&self, id: &str, effective_from: chrono::NaiveDate, body: &str, by: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().propose_rule_set(id, effective_from, body, by).await
+            }
+            async fn approve_rule_set(&self, id: &str, by: &$crate::Actor) -> $crate::Result<$crate::StoredRuleSet> {
+                self.sql().approve_rule_set(id, by).await
+            }
+            async fn rule_sets(&self) -> $crate::Result<Vec<$crate::StoredRuleSet>> {
+                self.sql().rule_sets().await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::AccessStore for $t {
+            async fn create_user(&self, user: &$crate::User, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().create_user(user, actor).await
+            }
+            async fn user(&self, username: &str) -> $crate::Result<Option<$crate::User>> {
+                self.sql().user(username).await
+            }
+            async fn users(&self) -> $crate::Result<Vec<$crate::User>> {
+                self.sql().users().await
+            }
+            async fn update_user(&self, user: &$crate::User, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().update_user(user, actor).await
+            }
+            async fn record_login(&self, username: &str, attempt: $crate::LoginAttempt) -> $crate::Result<()> {
+                self.sql().record_login(username, attempt).await
+            }
+            async fn create_session(&self, s: &$crate::Session) -> $crate::Result<()> {
+                self.sql().create_session(s).await
+            }
+            async fn session(&self, id_hash: &str) -> $crate::Result<Option<$crate::Session>> {
+                self.sql().session(id_hash).await
+            }
+            async fn touch_session(&self, id_hash: &str, now: i64) -> $crate::Result<()> {
+                self.sql().touch_session(id_hash, now).await
+            }
+            async fn delete_session(&self, id_hash: &str) -> $crate::Result<()> {
+                self.sql().exec_keyed($crate::access::sql::SESSION_DELETE, id_hash).await
+            }
+            async fn delete_sessions_of(&self, username: &str) -> $crate::Result<()> {
+                self.sql().exec_keyed($crate::access::sql::SESSIONS_OF_DELETE, username).await
+            }
+            async fn create_token(&self, t: &$crate::ApiToken, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().create_token(t, actor).await
+            }
+            async fn token(&self, id: &str) -> $crate::Result<Option<$crate::ApiToken>> {
+                self.sql().token(id).await
+            }
+            async fn tokens(&self) -> $crate::Result<Vec<$crate::ApiToken>> {
+                self.sql().tokens().await
+            }
+            async fn revoke_token(&self, id: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().revoke_token(id, actor).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::AuditStore for $t {
+            async fn audit(&self, actor: &$crate::Actor, change: &$crate::Change) -> $crate::Result<$crate::AuditRecord> {
+                self.sql().audit(actor, change).await
+            }
+            async fn audit_records(&self, filter: &$crate::AuditFilter, before_seq: Option<i64>, limit: u32) -> $crate::Result<Vec<$crate::AuditRecord>> {
+                self.sql().audit_records(filter, before_seq, limit).await
+            }
+            async fn audit_chain(&self, after_seq: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditRecord>> {
+                self.sql().audit_chain(after_seq, limit).await
+            }
+        }
+    };
+}

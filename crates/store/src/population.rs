@@ -52,7 +52,7 @@ pub mod sql {
             &format!(
                 "SELECT h.rsu_id AS k, h.rsu_id || '|' || h.region || '|' || h.province AS line FROM households h \
                  WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2",
-                scope.sql("h.region")
+                scope.sql("h")
             ),
             agg,
         )
@@ -63,7 +63,7 @@ pub mod sql {
     pub fn members(scope: &Scope, agg: &str) -> String {
         let join = match scope {
             Scope::National => String::new(),
-            _ => format!(" JOIN households h ON h.rsu_id = p.household_id AND {}", scope.sql("h.region")),
+            _ => format!(" JOIN households h ON h.rsu_id = p.household_id AND {}", scope.sql("h")),
         };
         let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
         let line = [
@@ -185,11 +185,6 @@ impl Builder {
     }
 }
 
-/// Whether a scope has anything to read (an empty region list reads nothing).
-pub fn is_empty(scope: &Scope) -> bool {
-    matches!(scope, Scope::Regions(r) if r.is_empty())
-}
-
 /// Rows per chunk of a population read.
 const CHUNK: i64 = 50_000;
 
@@ -234,7 +229,7 @@ where
 
     let db = |e: sqlx::Error| StoreError::Database(e.to_string());
     let mut b = Builder::default();
-    if is_empty(scope) {
+    if scope.is_empty() {
         return Ok(b.finish());
     }
     let mut read = 0u64;

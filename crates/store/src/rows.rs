@@ -362,4 +362,74 @@ pub mod decode {
             approved_at: r.opt_text("approved_at")?,
         })
     }
+
+    fn corrupt(col: &str, e: String) -> sqlx::Error {
+        sqlx::Error::ColumnDecode { index: col.to_owned(), source: e.into() }
+    }
+
+    pub fn user<R: SanadRow>(r: &R) -> Result<crate::access::User, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(crate::access::User {
+            username: r.text("username")?,
+            display_name: r.text("display_name")?,
+            role: sanad_domain::Role::parse(&r.text("role")?).map_err(|e| corrupt("role", e))?,
+            scope: crate::Scope::parse(&r.text("scope")?).map_err(|e| corrupt("scope", e))?,
+            locale: r.text("locale")?,
+            password_hash: r.text("password_hash")?,
+            failed_logins: r.int("failed_logins")?,
+            locked_until: r.opt_int("locked_until")?,
+            active: r.int("active")? != 0,
+            created_at: r.text("created_at")?,
+        })
+    }
+
+    pub fn session<R: SanadRow>(r: &R) -> Result<crate::access::Session, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(crate::access::Session {
+            id_hash: r.text("id_hash")?,
+            username: r.text("username")?,
+            csrf: r.text("csrf")?,
+            created_at: r.int("created_at")?,
+            last_seen: r.int("last_seen")?,
+        })
+    }
+
+    pub fn token<R: SanadRow>(r: &R) -> Result<crate::access::ApiToken, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(crate::access::ApiToken {
+            id: r.text("id")?,
+            secret_hash: r.text("secret_hash")?,
+            name: r.text("name")?,
+            username: r.text("username")?,
+            scopes: r.text("scopes")?.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            created_at: r.text("created_at")?,
+            revoked: r.int("revoked")? != 0,
+        })
+    }
+
+    pub fn audit<R: SanadRow>(r: &R) -> Result<crate::audit::AuditRecord, sqlx::Error>
+    where
+        for<'a> &'a str: ColumnIndex<R>,
+    {
+        Ok(crate::audit::AuditRecord {
+            seq: r.int("seq")?,
+            at: r.text("at")?,
+            actor: r.text("actor")?,
+            action: r.text("action")?,
+            entity: r.text("entity")?,
+            entity_id: r.text("entity_id")?,
+            region: r.opt_text("region")?,
+            before: r.opt_text("before")?,
+            after: r.opt_text("after")?,
+            request_id: r.text("request_id")?,
+            prev_hash: r.text("prev_hash")?,
+            hash: r.text("hash")?,
+        })
+    }
 }

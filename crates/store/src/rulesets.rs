@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::audit::Actor;
 use crate::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,10 +39,10 @@ pub struct StoredRuleSet {
 
 #[async_trait]
 pub trait RuleSetStore: Send + Sync {
-    /// Record a proposed rule set. Refused if the id exists.
-    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &str) -> Result<()>;
-    /// Approve a proposed rule set: refused for its proposer, or if already approved.
-    async fn approve_rule_set(&self, id: &str, by: &str) -> Result<StoredRuleSet>;
+    /// Record a proposed rule set. Refused if the id exists. Audited.
+    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &Actor) -> Result<()>;
+    /// Approve a proposed rule set: refused for its proposer, or if already approved. Audited.
+    async fn approve_rule_set(&self, id: &str, by: &Actor) -> Result<StoredRuleSet>;
     /// Every stored rule set, by effective date.
     async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>>;
 }

@@ -11,7 +11,7 @@ const SUMMARY_SELECT: &str = "SELECT h.rsu_id, h.region, h.province, h.commune, 
      FROM households h";
 
 pub fn household(scope: &Scope) -> String {
-    format!("SELECT * FROM households h WHERE h.rsu_id = $1 AND {}", scope.sql("h.region"))
+    format!("SELECT * FROM households h WHERE h.rsu_id = $1 AND {}", scope.sql("h"))
 }
 
 pub const PERSONS_OF: &str = "SELECT * FROM persons WHERE household_id = $1 ORDER BY position";
@@ -26,12 +26,12 @@ pub fn find(scope: &Scope, key: &crate::FindKey) -> String {
         Cnie(_) => "h.rsu_id IN (SELECT household_id FROM persons WHERE cnie = $1)",
         Phone(_) => "h.phone = $1",
     };
-    format!("{SUMMARY_SELECT} WHERE {cond} AND {} ORDER BY h.rsu_id LIMIT 100", scope.sql("h.region"))
+    format!("{SUMMARY_SELECT} WHERE {cond} AND {} ORDER BY h.rsu_id LIMIT 100", scope.sql("h"))
 }
 
 /// Keyset pagination: `$1` is the last RSU id seen ('' for the first page), `$2` the limit.
 pub fn list(scope: &Scope) -> String {
-    format!("{SUMMARY_SELECT} WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2", scope.sql("h.region"))
+    format!("{SUMMARY_SELECT} WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2", scope.sql("h"))
 }
 
 pub fn count_by_region(scope: &Scope) -> String {
@@ -39,7 +39,7 @@ pub fn count_by_region(scope: &Scope) -> String {
         "SELECT h.region AS region, count(DISTINCT h.rsu_id) AS households, count(p.idcs) AS persons \
          FROM households h LEFT JOIN persons p ON p.household_id = h.rsu_id \
          WHERE {} GROUP BY h.region ORDER BY h.region",
-        scope.sql("h.region")
+        scope.sql("h")
     )
 }
 

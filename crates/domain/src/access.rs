@@ -1,0 +1,129 @@
+//! Who may do what. Roles follow ANSS's organisation; each permission is granted to the
+//! fewest roles that need it (law 09-08: least privilege). Region or antenna scope is
+//! separate: it says *where*, the role says *what*.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    AntennaAgent,
+    AntennaSupervisor,
+    AppealsOfficer,
+    PaymentOfficer,
+    PaymentApprover,
+    MeAnalyst,
+    Auditor,
+    Administrator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Search households and open their pages (personal data).
+    HouseholdRead,
+    /// See national ID numbers (CNIE, IDCS) unmasked.
+    NationalIds,
+    /// Aggregates: counts, statistics, simulations.
+    Aggregates,
+    /// Read rule sets and compute entitlements from supplied data.
+    RulesRead,
+    /// Propose a new rule set.
+    RulesPropose,
+    /// Approve a rule set proposed by someone else.
+    RulesApprove,
+    /// Create users, change roles and scopes, issue API tokens.
+    UsersManage,
+    /// Browse, filter and export the audit log.
+    AuditRead,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::AntennaAgent,
+        Role::AntennaSupervisor,
+        Role::AppealsOfficer,
+        Role::PaymentOfficer,
+        Role::PaymentApprover,
+        Role::MeAnalyst,
+        Role::Auditor,
+        Role::Administrator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::AntennaAgent => "antenna_agent",
+            Role::AntennaSupervisor => "antenna_supervisor",
+            Role::AppealsOfficer => "appeals_officer",
+            Role::PaymentOfficer => "payment_officer",
+            Role::PaymentApprover => "payment_approver",
+            Role::MeAnalyst => "me_analyst",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, String> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("'{s}' is not a role (one of {})", names.join(", "))
+        })
+    }
+
+    /// The policy, in one place. Administrators manage the system but do not read
+    /// households; the auditor reads everything except unmasked IDs and changes nothing.
+    pub fn can(self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            HouseholdRead => !matches!(self, MeAnalyst | Administrator),
+            NationalIds => matches!(self, AntennaAgent | AntennaSupervisor | AppealsOfficer),
+            Aggregates | RulesRead => true,
+            RulesPropose => matches!(self, Administrator),
+            // The budget authority or a second administrator: never the proposer (the store checks).
+            RulesApprove => matches!(self, Administrator | PaymentApprover),
+            UsersManage => matches!(self, Administrator),
+            AuditRead => matches!(self, Auditor),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `AB123456` → `AB****56`: enough for a person to recognise their own number on a screen.
+pub fn mask_id(id: &str) -> String {
+    let n = id.chars().count();
+    if n <= 4 {
+        return "*".repeat(n);
+    }
+    id.chars().enumerate().map(|(i, c)| if i < 2 || i >= n - 2 { c } else { '*' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_policy_holds() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        assert!(Role::parse("root").unwrap_err().contains("antenna_agent"));
+        assert!(!Role::MeAnalyst.can(Permission::HouseholdRead));
+        assert!(!Role::Auditor.can(Permission::RulesApprove) && Role::Auditor.can(Permission::AuditRead));
+        assert!(!Role::PaymentOfficer.can(Permission::NationalIds));
+        assert!(Role::ALL.iter().filter(|r| r.can(Permission::UsersManage)).count() == 1);
+    }
+
+    #[test]
+    fn masks_keep_ends() {
+        assert_eq!(mask_id("AB123456"), "AB****56");
+        assert_eq!(mask_id("1234567890"), "12******90");
+        assert_eq!(mask_id("abc"), "***");
+    }
+}
