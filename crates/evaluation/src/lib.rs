@@ -1,1 +1,16 @@
-//! Impact evaluation: see ARCHITECTURE.md.
+//! Impact evaluation in pure Rust: randomised assignment, power, balance,
+//! attrition, OLS / 2SLS with absorbed fixed effects and robust or clustered
+//! variances, difference-in-differences (2×2 and Callaway–Sant'Anna),
+//! regression discontinuity (rdrobust-style) and multiple-testing corrections.
+//!
+//! See `README.md` in this crate for the conventions of every estimator and
+//! how they were checked against reference packages.
+
+pub mod data;
+pub mod dist;
+pub mod error;
+pub mod linalg;
+pub mod iv;
+pub mod ols;
+
+pub use error::{EvalError, Result};

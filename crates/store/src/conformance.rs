@@ -174,7 +174,10 @@ pub async fn find_by_every_key_within_scope(store: &dyn RegistryStore) {
         FindKey::Idcs(h.members[3].idcs.clone()),
         FindKey::Cnie(h.members[0].cnie.clone().unwrap()),
         FindKey::Phone(h.phone.clone().unwrap()),
+        FindKey::Name("NOM8".into()),
     ];
+    let arabic = store.find_households(&Scope::region(r("04")), &FindKey::Name("العلوي".into())).await.unwrap();
+    assert_eq!(arabic.iter().map(|s| &s.rsu_id).collect::<Vec<_>>(), [&h.rsu_id], "Arabic family name, within scope");
     for key in &keys {
         let hits = store.find_households(&Scope::region(r("04")), key).await.unwrap();
         assert_eq!(hits.len(), 1, "{key:?}");

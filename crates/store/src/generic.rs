@@ -58,7 +58,11 @@ where
     }
 
     pub async fn find(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::find(scope, key))).bind(key.value()).fetch_all(self.read).await.map_err(db)?;
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(sql::find(scope, key)));
+        for p in key.params() {
+            q = q.bind(p);
+        }
+        let rows = q.fetch_all(self.read).await.map_err(db)?;
         rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
     }
 

@@ -52,6 +52,8 @@ pub enum FindKey {
     Idcs(Idcs),
     Cnie(Cnie),
     Phone(Phone),
+    /// A family name, in Latin or Arabic script, as written or in capitals.
+    Name(String),
 }
 
 impl FindKey {
@@ -62,6 +64,19 @@ impl FindKey {
             FindKey::Idcs(v) => v.to_string(),
             FindKey::Cnie(v) => v.to_string(),
             FindKey::Phone(v) => v.to_string(),
+            FindKey::Name(v) => v.clone(),
+        }
+    }
+
+    /// The query parameters, in order: a name is tried as typed, in capitals and capitalised.
+    pub fn params(&self) -> Vec<String> {
+        match self {
+            FindKey::Name(v) => {
+                let mut chars = v.chars();
+                let title = chars.next().map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()).unwrap_or_default();
+                vec![v.clone(), v.to_uppercase(), title]
+            }
+            other => vec![other.value()],
         }
     }
 
@@ -74,6 +89,10 @@ impl FindKey {
             .or_else(|_| Cnie::parse(&s.to_uppercase()).map(FindKey::Cnie))
             .or_else(|_| Phone::parse(s).map(FindKey::Phone))
             .ok()
+            .or_else(|| {
+                let name = s.chars().count() >= 2 && s.chars().all(|c| c.is_alphabetic() || " -'".contains(c));
+                name.then(|| FindKey::Name(s.to_owned()))
+            })
     }
 }
 

@@ -25,6 +25,7 @@ pub fn find(scope: &Scope, key: &crate::FindKey) -> String {
         Idcs(_) => "h.rsu_id = (SELECT household_id FROM persons WHERE idcs = $1)",
         Cnie(_) => "h.rsu_id IN (SELECT household_id FROM persons WHERE cnie = $1)",
         Phone(_) => "h.phone = $1",
+        Name(_) => "h.rsu_id IN (SELECT household_id FROM persons WHERE last_name IN ($1, $2, $3) OR last_name_ar = $1)",
     };
     format!("{SUMMARY_SELECT} WHERE {cond} AND {} ORDER BY h.rsu_id LIMIT 100", scope.sql("h"))
 }
@@ -64,6 +65,8 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ("households_phone", "CREATE INDEX IF NOT EXISTS households_phone ON households (phone)"),
     ("persons_household", "CREATE INDEX IF NOT EXISTS persons_household ON persons (household_id, position)"),
     ("persons_cnie", "CREATE INDEX IF NOT EXISTS persons_cnie ON persons (cnie) WHERE cnie IS NOT NULL"),
+    ("persons_last_name", "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name)"),
+    ("persons_last_name_ar", "CREATE INDEX IF NOT EXISTS persons_last_name_ar ON persons (last_name_ar)"),
 ];
 
 pub const IS_EMPTY: &str = "SELECT (NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)) AS empty";
