@@ -112,17 +112,49 @@ fn write_rejects(r: &ImportReport, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(url: &str, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
+pub async fn serve(url: &str, bind: &str, port: u16, secure_cookies: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(url).await?;
-    listen(store, bind, port).await
+    if store.users().await?.is_empty() {
+        println!("no user yet: create the first administrator with `sanad admin create-user --username NAME --display-name \"…\"`");
+    }
+    listen(store, bind, port, secure_cookies).await
 }
 
-async fn listen(store: Arc<dyn Store>, bind: &str, port: u16) -> anyhow::Result<ExitCode> {
+async fn listen(store: Arc<dyn Store>, bind: &str, port: u16, secure_cookies: bool) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
     println!("Sanad is running at http://{addr}/  (Ctrl-C to stop)");
-    sanad_web::serve(sanad_web::AppState { store }, listener).await?;
+    let security = sanad_web::SecurityConfig { secure_cookies, ..Default::default() };
+    sanad_web::serve(sanad_web::AppState::new(store, security), listener).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's shared password (printed with the accounts; never used outside the demo).
+pub const DEMO_PASSWORD: &str = "sanad-demo-2026";
+
+/// One account per role. Antenna roles see one region (Casablanca-Settat) or one antenna.
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 9] = [
+    ("agent", "Amina Agent", "antenna_agent", "regions:06"),
+    ("supervisor", "Said Superviseur", "antenna_supervisor", "regions:06"),
+    ("appeals", "Rachid Recours", "appeals_officer", "regions:06,07"),
+    ("payments", "Nadia Paiements", "payment_officer", "national"),
+    ("approver", "Karim Ordonnateur", "payment_approver", "national"),
+    ("analyst", "Leila Analyste", "me_analyst", "national"),
+    ("auditor", "Omar Auditeur", "auditor", "national"),
+    ("admin", "Admin Sanad", "administrator", "national"),
+    ("agent-tanger", "Youssef Agent Tanger", "antenna_agent", "regions:01"),
+];
+
+pub async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<()> {
+    let hash = sanad_web::auth::hash_password(DEMO_PASSWORD);
+    for (username, name, role, scope) in DEMO_ACCOUNTS {
+        let role = sanad_domain::Role::parse(role).map_err(anyhow::Error::msg)?;
+        let scope = sanad_store::Scope::parse(scope).map_err(anyhow::Error::msg)?;
+        let mut u = sanad_web::service::new_user(username, name, role, scope, "fr", "unused");
+        u.password_hash = hash.clone();
+        store.create_user(&u, &cli_actor("demo")).await?;
+    }
+    Ok(())
 }
 
 pub const DEMO_DB: &str = "sanad-demo.db";
@@ -140,8 +172,14 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyh
     let report = import_with_bar(store.clone(), Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
     print_report(&report);
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
+    create_demo_accounts(&*store).await?;
+    println!("demo accounts (password for all: {DEMO_PASSWORD}):");
+    for (username, name, role, scope) in DEMO_ACCOUNTS {
+        println!("  {username:<13} {role:<19} {scope:<14} {name}");
+    }
     if no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    listen(store, "127.0.0.1", port).await
+    // The demo listens on localhost over plain HTTP: cookies cannot be Secure there.
+    listen(store, "127.0.0.1", port, false).await
 }

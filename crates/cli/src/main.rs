@@ -1,6 +1,7 @@
 //! `sanad`: the one binary. Each subcommand parses its arguments, opens what it needs and
 //! hands over to a library crate; no domain logic lives here.
 
+mod admin_cmd;
 mod bench;
 mod commands;
 mod progress;
@@ -42,6 +43,20 @@ enum Command {
         bind: String,
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Send cookies without the Secure flag, for a server reached over plain HTTP
+        /// (behind TLS, leave this off).
+        #[arg(long, env = "SANAD_INSECURE_COOKIES")]
+        insecure_cookies: bool,
+    },
+    /// Users and access.
+    Admin {
+        #[command(subcommand)]
+        cmd: admin_cmd::AdminCmd,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: admin_cmd::AuditCmd,
     },
     /// Import a feed file.
     Import {
@@ -147,7 +162,9 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
     use commands::*;
     match command {
         Command::Demo { households, port, seed, no_serve } => demo(households, port, seed, no_serve).await,
-        Command::Serve { database_url, bind, port } => serve(&database_url, &bind, port).await,
+        Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
+        Command::Admin { cmd } => admin_cmd::admin(cmd).await,
+        Command::Audit { cmd } => admin_cmd::audit(cmd).await,
         Command::Import { feed: ImportFeed::Rsu { file, database_url, dry_run, all_or_nothing, rejects, batch_size } } => {
             import_rsu(&file, &database_url, dry_run, all_or_nothing, rejects, batch_size).await
         }

@@ -6,11 +6,19 @@
 //! See `README.md` in this crate for the conventions of every estimator and
 //! how they were checked against reference packages.
 
+pub mod assign;
+pub mod balance;
+pub mod cli;
 pub mod data;
+pub mod did;
 pub mod dist;
 pub mod error;
-pub mod linalg;
 pub mod iv;
+pub mod linalg;
+pub mod multiple;
 pub mod ols;
+pub mod power;
+pub mod rdd;
+pub mod sha256;
 
 pub use error::{EvalError, Result};

@@ -21,7 +21,7 @@ mod xml_out;
 
 pub use check::{Pain001Check, check_pain001};
 pub use error::{PaymentsError, Result};
-pub use ids::EndToEndRef;
+pub use ids::{EndToEndRef, MsgRef};
 pub use manifest::{HashingWriter, MANIFEST_FORMAT, Manifest, ManifestFile, sha256_hex};
 pub use pain001::{
     BatchSummary, Debtor, DebtorAgent, FilePlan, PAIN001_NAMESPACE, Payment, Pain001Writer, ReleasePlan, ReleaseSpec,

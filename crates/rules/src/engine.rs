@@ -343,3 +343,14 @@ fn payee(h: &Snapshot, on: NaiveDate, child_aid: bool) -> Option<u16> {
         h.members.iter().position(|m| present(m, on) && age_on(m.birth_date, on) >= 18).map(|i| i as u16)
     })
 }
+
+/// Evaluate a registry household for `month`: its members as they are, the score in force
+/// on the reference date. Registry households reside in Morocco by construction.
+pub fn evaluate_household(rules: &RuleSet, h: &sanad_domain::Household, month: Month) -> (Decision, Vec<Member>) {
+    let members: Vec<Member> = h.members.iter().map(Member::from).collect();
+    let on = reference_date(rules, month);
+    let score = h.scores.at(on).map(|r| (r.value, r.valid_from));
+    let mut d = Decision::default();
+    evaluate(rules, &Snapshot { score, resident: true, members: &members }, month, &mut d);
+    (d, members)
+}

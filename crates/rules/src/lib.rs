@@ -12,5 +12,5 @@ pub mod io;
 pub mod replay;
 pub mod ruleset;
 
-pub use engine::{evaluate, Component, Decision, Line, Member, Reason, Snapshot};
+pub use engine::{evaluate, evaluate_household, Component, Decision, Line, Member, Reason, Snapshot};
 pub use ruleset::{RuleBook, RuleError, RuleSet};

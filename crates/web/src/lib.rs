@@ -1,131 +1,131 @@
-//! The web edge. For now: a status page with the registry's size per region, a health
-//! check and the same figures as JSON. Household pages arrive with authentication
-//! (issue 4): no personal data is served before access control exists.
+//! The web edge: server-rendered pages (htmx, no build step, assets embedded) and the JSON
+//! API under `/api/v1/`, over any [`Store`]. Requests pass, in order: request id and
+//! access log → security headers → authentication, CSRF and language → the handler.
+//! Handlers check the role; the store applies the region or antenna scope.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod service;
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use sanad_domain::Geography;
-use sanad_store::{RegionCount, Scope, Store, StoreError};
+use axum::Router;
+use sanad_rules::{RuleBook, RuleSet};
+use sanad_store::{RuleSetStatus, Store};
+
+pub use auth::SecurityConfig;
+pub use error::WebError;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub security: Arc<SecurityConfig>,
+    pub limiter: Arc<auth::LoginLimiter>,
 }
 
-/// The one mapping from errors to HTTP responses.
-#[derive(Debug, thiserror::Error)]
-pub enum WebError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
+        AppState { store, security: Arc::new(security), limiter: Arc::default() }
+    }
 
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        // Details go to the log, never to the client.
-        tracing::error!(error = %self, "request failed");
-        let body = serde_json::json!({"type": "about:blank", "title": "Internal error", "status": 500});
-        (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    /// The rule sets in force: those shipped with Sanad and those approved in the database
+    /// (a stored set replaces a shipped one with the same id).
+    pub async fn rule_book(&self) -> Result<RuleBook, WebError> {
+        let mut sets: Vec<RuleSet> = Vec::new();
+        for s in self.store.rule_sets().await? {
+            if s.status == RuleSetStatus::Approved {
+                let rs = RuleSet::from_toml(&s.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("rule set {}: {e}", s.id))))?;
+                sets.push(rs);
+            }
+        }
+        for shipped in RuleBook::shipped().sets() {
+            if !sets.iter().any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from) {
+                sets.push(shipped.clone());
+            }
+        }
+        RuleBook::new(sets).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))
     }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
         .route("/health", get(|| async { "ok" }))
-        .route("/api/v1/registry/regions", get(regions_json))
-        .route("/assets/sanad.css", get(css))
+        .route("/assets/sanad.css", get(|| asset("text/css; charset=utf-8", include_str!("../assets/sanad.css"))))
+        .route("/assets/htmx.min.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/htmx.min.js"))))
+        .route("/assets/sanad.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/sanad.js"))))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn(request_log))
         .with_state(state)
 }
 
-async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../assets/sanad.css"))
+async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
 }
 
-async fn regions_json(State(s): State<AppState>) -> Result<Json<Vec<RegionCount>>, WebError> {
-    Ok(Json(s.store.count_by_region(&Scope::National).await?))
-}
+/// The request id, for the audit log and for support.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
-async fn home(State(s): State<AppState>) -> Result<Html<String>, WebError> {
-    let counts = s.store.count_by_region(&Scope::National).await?;
-    Ok(Html(render_home(&counts)))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn render_home(counts: &[RegionCount]) -> String {
-    let geo = Geography::get();
-    let max = counts.iter().map(|c| c.households).max().unwrap_or(1).max(1);
-    let rows: String = counts
-        .iter()
-        .map(|c| {
-            let r = geo.region(c.region);
-            let pct = c.households * 100 / max;
-            format!(
-                "<tr><td>{code}</td><td>{fr}</td><td lang=\"ar\" dir=\"rtl\">{ar}</td><td class=\"num\">{hh}</td><td class=\"num\">{p}</td>\
-                 <td class=\"bar\"><span style=\"inline-size:{pct}%\"></span></td></tr>",
-                code = c.region,
-                fr = escape(&r.name_fr),
-                ar = escape(&r.name_ar),
-                hh = group(c.households),
-                p = group(c.persons),
-            )
-        })
-        .collect();
-    let total_hh: i64 = counts.iter().map(|c| c.households).sum();
-    let total_p: i64 = counts.iter().map(|c| c.persons).sum();
-    format!(
-        "<!doctype html><html lang=\"fr\" dir=\"ltr\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sanad — Registre</title><link rel=\"stylesheet\" href=\"/assets/sanad.css\"></head><body>\
-         <header><strong>Sanad</strong> <span>Aide sociale directe — registre des ménages</span></header><main>\
-         <h1>Registre social unifié</h1>\
-         <p class=\"totals\"><span><b>{}</b> ménages</span> <span><b>{}</b> personnes</span></p>\
-         <table><thead><tr><th>Code</th><th>Région</th><th>الجهة</th><th class=\"num\">Ménages</th><th class=\"num\">Personnes</th><th>Répartition</th></tr></thead>\
-         <tbody>{rows}</tbody></table>\
-         <p class=\"note\">Les pages des ménages s'ouvrent après connexion (à venir). API : <code>/api/v1/registry/regions</code>.</p>\
-         </main></body></html>",
-        group(total_hh),
-        group(total_p),
-    )
-}
-
-/// `1234567` → `1 234 567` (French grouping with a narrow no-break space).
-fn group(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
+/// One log line per request: method, route path, status, time, request id. Never the
+/// query string or body, which can hold names and ID numbers.
+async fn request_log(mut req: Request, next: Next) -> Response {
+    let id = auth::random_hex(8);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let start = Instant::now();
+    let mut res = next.run(req).await;
+    // Household paths carry an RSU id: log the route shape only.
+    let shown = if path.starts_with("/households/") || path.starts_with("/api/v1/households/") { "…/households/{id}" } else { path.as_str() };
+    tracing::info!(%method, path = shown, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, request_id = %id);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
     }
-    if n < 0 { format!("-{out}") } else { out }
+    res
 }
 
-/// Serve until Ctrl-C.
+/// A Content-Security-Policy with no inline script or style, and the usual hardening.
+async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    if s.security.secure_cookies {
+        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    res
+}
+
+/// Serve until Ctrl-C, with client addresses for login rate limiting.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::group;
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(1234567), "1\u{202f}234\u{202f}567");
-        assert_eq!(group(-1000), "-1\u{202f}000");
-    }
 }

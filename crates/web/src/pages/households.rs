@@ -1,0 +1,218 @@
+//! Household search and the household page: members, score history, eligibility with its
+//! explanation, and entitlement by month.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Html;
+use maud::{html, Markup};
+use sanad_domain::{Geography, Household, Month, Permission};
+use sanad_rules::explain;
+use sanad_store::HouseholdSummary;
+use serde::Deserialize;
+
+use super::layout;
+use crate::auth::{Lang, Principal};
+use crate::error::WebError;
+use crate::i18n::Locale;
+use crate::{service, AppState};
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn search(State(s): State<AppState>, Lang(l): Lang, p: Principal, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Result<Html<String>, WebError> {
+    p.require(Permission::HouseholdRead)?;
+    let q = q.q.trim().to_owned();
+    let results = if q.is_empty() { None } else { Some(service::search(&s, &p, &q).await) };
+    let results = match results {
+        None => html! {},
+        Some(Ok(rows)) => results_table(l, &rows),
+        Some(Err(WebError::Invalid(_))) => html! { p.error role="alert" { (l.t("search.unrecognised")) } },
+        Some(Err(e)) => return Err(e),
+    };
+    // htmx asks for the results only.
+    if headers.contains_key("hx-request") {
+        return Ok(Html(results.into_string()));
+    }
+    let content = html! {
+        h1 { (l.t("search.title")) }
+        form.search method="get" action="/households" hx-get="/households" hx-target="#results" hx-push-url="true" hx-trigger="submit" {
+            label for="q" { (l.t("search.label")) }
+            div.row {
+                input id="q" name="q" value=(q) type="search" autocomplete="off" required placeholder=(l.t("search.placeholder"));
+                button.primary type="submit" { (l.t("search.submit")) }
+            }
+            p.hint { (l.t("search.hint")) }
+        }
+        div id="results" aria-live="polite" { (results) }
+    };
+    Ok(layout::page(l, Some(&p), l.t("search.title"), "households", content))
+}
+
+fn results_table(l: Locale, rows: &[HouseholdSummary]) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p.empty { (l.t("search.none")) }
+        } @else {
+            p { (l.tn("households.count", rows.len() as i64)) }
+            table.results {
+                thead { tr { th { (l.t("household.rsu_id")) } th { (l.t("household.head")) } th { (l.t("household.commune")) } th.num { (l.t("household.members")) } th.num { (l.t("household.score")) } } }
+                tbody {
+                    @for r in rows {
+                        tr {
+                            td { a href=(format!("/households/{}", r.rsu_id)) { (r.rsu_id) } }
+                            td { (r.head_name) }
+                            td { (commune_name(l, &r.commune)) }
+                            td.num { (r.members) }
+                            td.num { (r.score.map(|s| s.to_string()).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn commune_name(l: Locale, code: &str) -> String {
+    Geography::get().commune(code).map_or_else(|| code.to_owned(), |c| if l == Locale::Ar { c.name_ar.clone() } else { c.name_fr.clone() })
+}
+
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(id): Path<String>, Query(q): Query<MonthQuery>) -> Result<Html<String>, WebError> {
+    let h = service::household(&s, &p, &id).await?;
+    let month = match q.month.as_deref() {
+        Some(m) => m.parse::<Month>().map_err(|e| WebError::Invalid(format!("month: {e}")))?,
+        None => Month::of(chrono::Local::now().date_naive()),
+    };
+    let current = service::entitlement(&s, &h, month).await?;
+    let mut history = Vec::new();
+    for i in (0..6).rev() {
+        let m = month.plus(-i);
+        if let Some(e) = service::entitlement(&s, &h, m).await? {
+            history.push((m, e));
+        }
+    }
+    let content = html! {
+        h1 { (l.t("household.title")) " " (h.rsu_id) }
+        (summary(l, &h))
+        section.card { h2 { (l.t("household.members_title")) } (members(l, &p, &h)) }
+        section.card { h2 { (l.t("household.scores_title")) } (scores(l, &h)) }
+        section.card id="eligibility" {
+            h2 { (l.t("household.eligibility_title")) " — " (l.month(month)) }
+            @match &current {
+                None => p { (l.t("household.no_rules")) },
+                Some(e) => (explanation(l, &h, e)),
+            }
+        }
+        section.card {
+            h2 { (l.t("household.history_title")) }
+            table {
+                thead { tr { th { (l.t("household.month")) } th { (l.t("household.rule_set")) } th { (l.t("household.eligible")) } th.num { (l.t("household.monthly_total")) } } }
+                tbody {
+                    @for (m, e) in &history {
+                        tr {
+                            td { a href=(format!("/households/{}?month={m}", h.rsu_id)) { (l.month(*m)) } }
+                            td { (e.rules.id) }
+                            td { (if e.decision.eligible { l.t("common.yes") } else { l.t("common.no") }) }
+                            td.num { (l.money(e.decision.monthly_total)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
+}
+
+fn summary(l: Locale, h: &Household) -> Markup {
+    let geo = Geography::get();
+    let province = geo.province(&h.residence.province).map(|p| if l == Locale::Ar { p.name_ar.clone() } else { p.name_fr.clone() }).unwrap_or_default();
+    html! {
+        dl.facts {
+            dt { (l.t("household.status")) } dd { (l.t(&format!("status.{}", h.status.as_str()))) }
+            dt { (l.t("household.commune")) } dd { (commune_name(l, &h.residence.commune)) ", " (province) }
+            dt { (l.t("household.area")) } dd { (l.t(&format!("area.{}", h.residence.area.as_str()))) }
+            dt { (l.t("household.phone")) } dd { (h.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
+        }
+    }
+}
+
+fn members(l: Locale, p: &Principal, h: &Household) -> Markup {
+    let today = chrono::Local::now().date_naive();
+    html! {
+        table {
+            thead { tr {
+                th { (l.t("person.name")) } th { (l.t("person.relation")) } th { (l.t("person.sex")) } th { (l.t("person.birth_date")) } th.num { (l.t("person.age")) }
+                th { (l.t("person.idcs")) } th { (l.t("person.cnie")) } th { (l.t("person.schooling")) } th { (l.t("person.disability")) }
+            } }
+            tbody {
+                @for m in &h.members {
+                    tr.deceased[m.death_date.is_some()] {
+                        td { (m.first_name) " " (m.last_name) br; span lang="ar" dir="rtl" { (m.first_name_ar) " " (m.last_name_ar) } }
+                        td { (l.t(&format!("relation.{}", m.relation.as_str()))) }
+                        td { (l.t(&format!("sex.{}", m.sex.as_str()))) }
+                        td { (l.date(m.birth_date)) @if let Some(d) = m.death_date { br; (l.t("person.died")) " " (l.date(d)) } }
+                        td.num { (m.age_on(today)) }
+                        td.id { (p.id_number(&m.idcs.to_string())) }
+                        td.id { (m.cnie.as_ref().map(|c| p.id_number(&c.to_string())).unwrap_or_else(|| "—".into())) }
+                        td { (l.t(&format!("schooling.{}", m.schooling.as_str()))) }
+                        td { (l.t(&format!("disability.{}", m.disability.as_str()))) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn scores(l: Locale, h: &Household) -> Markup {
+    let recs = h.scores.records();
+    html! {
+        @if recs.is_empty() { p { "—" } } @else {
+            (score_chart(recs))
+            table {
+                thead { tr { th { (l.t("score.valid_from")) } th { (l.t("score.computed_on")) } th.num { (l.t("score.value")) } } }
+                tbody { @for r in recs { tr { td { (l.date(r.valid_from)) } td { (l.date(r.computed_on)) } td.num { (r.value) } } } }
+            }
+        }
+    }
+}
+
+/// The score over time as a step line, SVG.
+fn score_chart(recs: &[sanad_domain::ScoreRecord]) -> Markup {
+    if recs.len() < 2 {
+        return html! {};
+    }
+    let vals: Vec<f64> = recs.iter().map(|r| r.value.to_string().parse().unwrap_or(0.0)).collect();
+    let (lo, hi) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let span = (hi - lo).max(0.01);
+    let pts: Vec<String> = vals.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", 10.0 + i as f64 * 380.0 / (vals.len() - 1) as f64, 70.0 - (v - lo) / span * 60.0)).collect();
+    html! { svg.chart.score viewBox="0 0 400 80" role="img" aria-hidden="true" { polyline points=(pts.join(" ")) {} } }
+}
+
+fn explanation(l: Locale, h: &Household, e: &service::Entitlement) -> Markup {
+    let lang = match l {
+        Locale::Fr => explain::Lang::Fr,
+        Locale::Ar => explain::Lang::Ar,
+        Locale::En => explain::Lang::En,
+    };
+    let score = h.scores.at(sanad_rules::engine::reference_date(&e.rules, Month::of(chrono::Local::now().date_naive()))).map(|r| r.value);
+    html! {
+        p.verdict.ok[e.decision.eligible].no[!e.decision.eligible] {
+            (if e.decision.eligible { l.t("household.is_eligible") } else { l.t("household.not_eligible") })
+            " · " (l.t("household.rule_set")) " " a href=(format!("/rules/{}", e.rules.id)) { (e.rules.id) }
+        }
+        @if !e.decision.eligible {
+            ul.reasons { @for r in explain::reasons(&e.decision, &e.rules, score, lang) { li { (r) } } }
+        }
+        @if e.decision.eligible {
+            ol.lines { @for line in explain::lines(&e.decision, lang) { li { (line) } } }
+            p.total { (l.t("household.monthly_total")) " : " strong { (l.money(e.decision.monthly_total)) } }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Server-rendered pages. Each handler renders with [`layout::page`]; errors come back as
+//! problem+json from [`WebError`] and [`html_errors`] renders them for people.
+
+pub mod admin;
+pub mod audit;
+pub mod home;
+pub mod households;
+pub mod layout;
+pub mod login;
+pub mod rules;
+
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::auth::{Lang, Principal};
+use crate::error::WebError;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::dashboard))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/settings/language", post(login::language))
+        .route("/households", get(households::search))
+        .route("/households/{id}", get(households::show))
+        .route("/rules", get(rules::list))
+        .route("/rules/diff", get(rules::diff))
+        .route("/rules/propose", get(rules::propose_form).post(rules::propose))
+        .route("/rules/{id}", get(rules::show))
+        .route("/rules/{id}/approve", post(rules::approve))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{username}", get(admin::edit_user).post(admin::update_user))
+        .route("/admin/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::export))
+        .route("/api/docs", get(crate::api::docs_page))
+        .layer(middleware::from_fn(html_errors))
+}
+
+/// People get pages, not JSON: a 401 becomes a redirect to the login form (back here
+/// afterwards), other problems a page in the user's language with the problem's detail.
+async fn html_errors(req: Request, next: Next) -> Response {
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang(crate::i18n::Locale::Fr));
+    let principal = req.extensions().get::<Principal>().cloned();
+    let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let htmx = req.headers().contains_key("hx-request");
+    let res = next.run(req).await;
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return res;
+    }
+    let status = res.status();
+    if status == StatusCode::UNAUTHORIZED {
+        let next = if path.starts_with('/') && !path.starts_with("//") { path } else { "/".into() };
+        return Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response();
+    }
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["detail"].as_str().map(str::to_owned));
+    let l = lang.0;
+    let title = WebError::title(status, l);
+    let content = maud::html! {
+        div.problem role="alert" {
+            h1 { (title) }
+            @if let Some(d) = &detail { p { (d) } }
+            @if !htmx { p { a href="/" { (l.t("nav.home")) } } }
+        }
+    };
+    let mut res = if htmx { axum::response::Html(content.into_string()).into_response() } else { layout::page(l, principal.as_ref(), title, "", content).into_response() };
+    *res.status_mut() = status;
+    res
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

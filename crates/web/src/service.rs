@@ -1,0 +1,219 @@
+//! The operations behind both the pages and the API, written once: each takes the caller,
+//! checks the permission, and lets the store apply the scope.
+
+use sanad_domain::{Household, Month, Permission, Role, RsuId};
+use sanad_rules::{Decision, Member, RuleSet};
+use sanad_store::{Actor, AuditFilter, AuditRecord, FindKey, HouseholdSummary, Scope, StoredRuleSet, User};
+use serde::Serialize;
+
+use crate::auth::{self, Principal};
+use crate::error::WebError;
+use crate::{AppState, RequestId};
+
+pub fn actor(p: &Principal, req: &RequestId) -> Actor {
+    Actor::new(&p.username, &req.0)
+}
+
+pub async fn search(s: &AppState, p: &Principal, q: &str) -> Result<Vec<HouseholdSummary>, WebError> {
+    p.require(Permission::HouseholdRead)?;
+    let key = FindKey::guess(q).ok_or_else(|| WebError::Invalid("q: not an RSU id, IDCS, CNIE, phone number or family name".into()))?;
+    Ok(s.store.find_households(&p.scope, &key).await?)
+}
+
+pub async fn list(s: &AppState, p: &Principal, after: Option<&str>, limit: u32) -> Result<Vec<HouseholdSummary>, WebError> {
+    p.require(Permission::HouseholdRead)?;
+    let after = after.map(RsuId::parse).transpose().map_err(|e| WebError::Invalid(format!("after: {e}")))?;
+    Ok(s.store.list_households(&p.scope, after.as_ref(), limit.clamp(1, 500)).await?)
+}
+
+/// A household in the caller's scope; one outside it does not exist for them (404).
+pub async fn household(s: &AppState, p: &Principal, id: &str) -> Result<Household, WebError> {
+    p.require(Permission::HouseholdRead)?;
+    let id = RsuId::parse(id).map_err(|_| WebError::NotFound)?;
+    s.store.household(&p.scope, &id).await?.ok_or(WebError::NotFound)
+}
+
+pub struct Entitlement {
+    pub rules: RuleSet,
+    pub decision: Decision,
+    pub members: Vec<Member>,
+}
+
+pub async fn entitlement(s: &AppState, h: &Household, month: Month) -> Result<Option<Entitlement>, WebError> {
+    let book = s.rule_book().await?;
+    Ok(book.for_month(month).map(|rules| {
+        let (decision, members) = sanad_rules::evaluate_household(rules, h, month);
+        Entitlement { rules: rules.clone(), decision, members }
+    }))
+}
+
+/// A rule set as listed: shipped with the code, or stored (proposed or approved).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RuleSetEntry {
+    pub id: String,
+    #[schema(value_type = String, format = Date)]
+    pub effective_from: chrono::NaiveDate,
+    pub title: String,
+    /// `shipped`, `proposed` or `approved`.
+    pub status: String,
+    pub proposed_by: Option<String>,
+    pub approved_by: Option<String>,
+}
+
+pub async fn rule_sets(s: &AppState, p: &Principal) -> Result<Vec<RuleSetEntry>, WebError> {
+    p.require(Permission::RulesRead)?;
+    let stored = s.store.rule_sets().await?;
+    let mut out: Vec<RuleSetEntry> = sanad_rules::RuleBook::shipped()
+        .sets()
+        .iter()
+        .filter(|r| !stored.iter().any(|s| s.id == r.id))
+        .map(|r| RuleSetEntry { id: r.id.clone(), effective_from: r.effective_from, title: r.title.clone(), status: "shipped".into(), proposed_by: None, approved_by: None })
+        .collect();
+    for st in stored {
+        let title = RuleSet::from_toml(&st.body).map(|r| r.title).unwrap_or_default();
+        out.push(RuleSetEntry {
+            id: st.id,
+            effective_from: st.effective_from,
+            title,
+            status: st.status.as_str().into(),
+            proposed_by: Some(st.proposed_by),
+            approved_by: st.approved_by,
+        });
+    }
+    out.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+    Ok(out)
+}
+
+/// A rule set by id, with its entry, whether shipped or stored.
+pub async fn rule_set(s: &AppState, p: &Principal, id: &str) -> Result<(RuleSetEntry, RuleSet), WebError> {
+    let entry = rule_sets(s, p).await?.into_iter().find(|e| e.id == id).ok_or(WebError::NotFound)?;
+    let stored: Option<StoredRuleSet> = s.store.rule_sets().await?.into_iter().find(|r| r.id == id);
+    let rs = match stored {
+        Some(st) => RuleSet::from_toml(&st.body).map_err(|e| WebError::Invalid(e.to_string()))?,
+        None => sanad_rules::RuleBook::shipped().get(id).cloned().ok_or(WebError::NotFound)?,
+    };
+    Ok((entry, rs))
+}
+
+pub async fn propose(s: &AppState, p: &Principal, req: &RequestId, body: &str) -> Result<RuleSet, WebError> {
+    p.require(Permission::RulesPropose)?;
+    let rs = RuleSet::from_toml(body).map_err(|e| WebError::Invalid(e.to_string()))?;
+    if sanad_rules::RuleBook::shipped().get(&rs.id).is_some() {
+        return Err(WebError::Conflict(format!("already exists: rule set {} is shipped with Sanad", rs.id)));
+    }
+    s.store.propose_rule_set(&rs.id, rs.effective_from, body, &actor(p, req)).await?;
+    Ok(rs)
+}
+
+pub async fn approve(s: &AppState, p: &Principal, req: &RequestId, id: &str) -> Result<StoredRuleSet, WebError> {
+    p.require(Permission::RulesApprove)?;
+    Ok(s.store.approve_rule_set(id, &actor(p, req)).await?)
+}
+
+/// What an administrator submits to create or change a user.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct UserForm {
+    pub username: String,
+    pub display_name: String,
+    /// One of the role codes (`antenna_agent`, … `administrator`).
+    pub role: String,
+    /// `national`, `regions:01,04` or `antennas:01.511`.
+    pub scope: String,
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// Required to create; when changing, empty keeps the current password.
+    #[serde(default)]
+    pub password: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn default_locale() -> String {
+    "fr".into()
+}
+fn yes() -> bool {
+    true
+}
+
+fn check_username(u: &str) -> Result<(), WebError> {
+    let ok = (3..=40).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok { Ok(()) } else { Err(WebError::Invalid("username: 3–40 characters among a–z, 0–9, '.', '_', '-'".into())) }
+}
+
+fn parse_user_form(f: &UserForm) -> Result<(Role, Scope), WebError> {
+    let role = Role::parse(&f.role).map_err(|e| WebError::Invalid(format!("role: {e}")))?;
+    let scope = Scope::parse(&f.scope).map_err(|e| WebError::Invalid(format!("scope: {e}")))?;
+    if crate::i18n::Locale::parse(&f.locale).is_none() {
+        return Err(WebError::Invalid("locale: fr, ar or en".into()));
+    }
+    if f.display_name.trim().is_empty() || f.display_name.chars().any(char::is_control) {
+        return Err(WebError::Invalid("display_name: required, printable".into()));
+    }
+    Ok((role, scope))
+}
+
+pub async fn create_user(s: &AppState, p: &Principal, req: &RequestId, f: &UserForm) -> Result<User, WebError> {
+    p.require(Permission::UsersManage)?;
+    check_username(&f.username)?;
+    let (role, scope) = parse_user_form(f)?;
+    auth::check_password_strength(&f.password).map_err(WebError::Invalid)?;
+    let user = new_user(&f.username, f.display_name.trim(), role, scope, &f.locale, &f.password);
+    s.store.create_user(&user, &actor(p, req)).await?;
+    Ok(user)
+}
+
+/// A user record with a freshly hashed password (also used by `sanad admin create-user`).
+pub fn new_user(username: &str, display_name: &str, role: Role, scope: Scope, locale: &str, password: &str) -> User {
+    User {
+        username: username.into(),
+        display_name: display_name.into(),
+        role,
+        scope,
+        locale: locale.into(),
+        password_hash: auth::hash_password(password),
+        failed_logins: 0,
+        locked_until: None,
+        active: true,
+        created_at: sanad_store::generic::now(),
+    }
+}
+
+pub async fn update_user(s: &AppState, p: &Principal, req: &RequestId, f: &UserForm) -> Result<User, WebError> {
+    p.require(Permission::UsersManage)?;
+    let (role, scope) = parse_user_form(f)?;
+    let mut u = s.store.user(&f.username).await?.ok_or(WebError::NotFound)?;
+    if u.username == p.username && (role != u.role || !f.active) {
+        return Err(WebError::Refused("an administrator cannot change their own role or deactivate themselves".into()));
+    }
+    let access_changed = role != u.role || scope != u.scope || !f.active || !f.password.is_empty();
+    (u.display_name, u.role, u.scope, u.locale, u.active) = (f.display_name.trim().into(), role, scope, f.locale.clone(), f.active);
+    if !f.password.is_empty() {
+        auth::check_password_strength(&f.password).map_err(WebError::Invalid)?;
+        u.password_hash = auth::hash_password(&f.password);
+        (u.failed_logins, u.locked_until) = (0, None);
+    }
+    s.store.update_user(&u, &actor(p, req)).await?;
+    if access_changed {
+        // New rights take effect at the next login, not in sessions opened under the old ones.
+        s.store.delete_sessions_of(&u.username).await?;
+    }
+    Ok(u)
+}
+
+pub async fn audit_records(s: &AppState, p: &Principal, f: &AuditFilter, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, WebError> {
+    p.require(Permission::AuditRead)?;
+    Ok(s.store.audit_records(f, before, limit.clamp(1, 1000)).await?)
+}
+
+/// Walk the whole chain in pages and check it.
+pub async fn verify_audit(store: &dyn sanad_store::Store, expect_head: Option<&str>) -> Result<sanad_store::audit::Verification, sanad_store::StoreError> {
+    let mut v = sanad_store::audit::Verifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_chain(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        page.iter().for_each(|r| v.push(r));
+    }
+    Ok(v.finish(expect_head))
+}
