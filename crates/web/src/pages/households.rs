@@ -138,7 +138,7 @@ fn summary(l: Locale, h: &Household) -> Markup {
             dt { (l.t("household.status")) } dd { (l.t(&format!("status.{}", h.status.as_str()))) }
             dt { (l.t("household.commune")) } dd { (commune_name(l, &h.residence.commune)) ", " (province) }
             dt { (l.t("household.area")) } dd { (l.t(&format!("area.{}", h.residence.area.as_str()))) }
-            dt { (l.t("household.phone")) } dd { (h.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
+            dt { (l.t("household.phone")) } dd { bdi dir="ltr" { (h.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) } }
         }
     }
 }
