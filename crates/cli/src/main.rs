@@ -3,6 +3,7 @@
 
 mod admin_cmd;
 mod bench;
+mod eval_cmd;
 mod commands;
 mod progress;
 mod report;
@@ -47,6 +48,11 @@ enum Command {
         /// (behind TLS, leave this off).
         #[arg(long, env = "SANAD_INSECURE_COOKIES")]
         insecure_cookies: bool,
+    },
+    /// Impact-evaluation estimators on a CSV file, printing JSON.
+    Eval {
+        #[command(subcommand)]
+        cmd: eval_cmd::EvalCmd,
     },
     /// Users and access.
     Admin {
@@ -164,6 +170,7 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Demo { households, port, seed, no_serve } => demo(households, port, seed, no_serve).await,
         Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
+        Command::Eval { cmd } => eval_cmd::eval(cmd),
         Command::Audit { cmd } => admin_cmd::audit(cmd).await,
         Command::Import { feed: ImportFeed::Rsu { file, database_url, dry_run, all_or_nothing, rejects, batch_size } } => {
             import_rsu(&file, &database_url, dry_run, all_or_nothing, rejects, batch_size).await

@@ -73,3 +73,36 @@ fn publishing_needs_a_second_user() {
     let list = String::from_utf8_lossy(&sanad(&["rules", "list", "--database-url", &db]).stdout).to_string();
     assert!(list.contains("asd-2027-01") && list.contains("approved"), "{list}");
 }
+
+fn eval_data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../evaluation/tests").join(name).display().to_string()
+}
+
+fn close(a: &serde_json::Value, b: &serde_json::Value, rel: f64) -> bool {
+    let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+    (a - b).abs() <= rel * b.abs().max(1e-12)
+}
+
+/// `sanad eval` prints the documented JSON with the reference packages' numbers.
+#[test]
+fn eval_ols_and_rdd_match_the_reference_fixtures() {
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(eval_data("fixtures/ols_mroz.json")).unwrap()).unwrap();
+    let out = sanad(&["eval", "ols", "--csv", &eval_data("data/mroz.csv"), "--y", "lwage", "--x", "educ,exper,expersq", "--cluster", "age", "--vcov", "cr1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (i, name) in ["(Intercept)", "educ", "exper", "expersq"].iter().enumerate() {
+        assert!(close(&v["coef"][name], &fx["cr1"]["coef"][i], 1e-6), "coef {name}");
+        assert!(close(&v["se"][name], &fx["cr1"]["se"][i], 1e-4), "se {name}");
+    }
+    assert_eq!(v["clusters"], fx["cr1"]["clusters"]);
+
+    let rd: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(eval_data("fixtures/rdd_senate.json")).unwrap()).unwrap();
+    let out = sanad(&["eval", "rdd", "--csv", &eval_data("data/senate.csv"), "--y", "vote", "--x", "margin", "--cutoff", "0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["h", "b", "tau_conventional", "tau_bias_corrected", "se_robust", "ci_robust_low", "ci_robust_high"] {
+        assert!(close(&v[key], &rd["default"][key], 1e-6), "{key}: {} vs {}", v[key], rd["default"][key]);
+    }
+    let bad = sanad(&["eval", "ols", "--csv", &eval_data("data/mroz.csv"), "--y", "lwage", "--x", "nosuch"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no column named 'nosuch'"));
+}
