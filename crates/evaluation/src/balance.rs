@@ -234,7 +234,7 @@ fn trimmed_mean(sorted: &[f64], p: f64, top: bool) -> f64 {
 /// Lee bounds: `y` is used only where `observed == 1`. The arm with the
 /// higher observation rate is trimmed by `(q_hi − q_lo)/q_hi`; the lower
 /// bound drops its top outcomes, the upper bound its bottom outcomes.
-/// Standard errors are not computed (see README).
+/// Standard errors are not computed (see docs/evaluation.md).
 pub fn lee_bounds(y: &[f64], observed: &[f64], treat: &[f64]) -> Result<LeeBounds> {
     check_binary(treat)?;
     let arm = |a: f64| -> (Vec<f64>, f64) {

@@ -3,7 +3,7 @@
 //! variances, difference-in-differences (2×2 and Callaway–Sant'Anna),
 //! regression discontinuity (rdrobust-style) and multiple-testing corrections.
 //!
-//! See `README.md` in this crate for the conventions of every estimator and
+//! See `docs/evaluation.md` for the conventions of every estimator and
 //! how they were checked against reference packages.
 
 pub mod assign;
