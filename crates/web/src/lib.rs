@@ -47,7 +47,7 @@ impl AppState {
                 sets.push(rs);
             }
         }
-        for shipped in RuleBook::shipped().sets() {
+        for shipped in service::shipped().sets() {
             if !sets.iter().any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from) {
                 sets.push(shipped.clone());
             }

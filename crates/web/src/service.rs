@@ -39,12 +39,18 @@ pub struct Entitlement {
     pub members: Vec<Member>,
 }
 
-pub async fn entitlement(s: &AppState, h: &Household, month: Month) -> Result<Option<Entitlement>, WebError> {
-    let book = s.rule_book().await?;
-    Ok(book.for_month(month).map(|rules| {
+/// The household's entitlement for `month` under the rule set in force then, if any.
+pub fn entitlement(book: &sanad_rules::RuleBook, h: &Household, month: Month) -> Option<Entitlement> {
+    book.for_month(month).map(|rules| {
         let (decision, members) = sanad_rules::evaluate_household(rules, h, month);
         Entitlement { rules: rules.clone(), decision, members }
-    }))
+    })
+}
+
+/// The rule sets shipped with Sanad, parsed once.
+pub fn shipped() -> &'static sanad_rules::RuleBook {
+    static BOOK: std::sync::OnceLock<sanad_rules::RuleBook> = std::sync::OnceLock::new();
+    BOOK.get_or_init(sanad_rules::RuleBook::shipped)
 }
 
 /// A rule set as listed: shipped with the code, or stored (proposed or approved).
@@ -63,7 +69,7 @@ pub struct RuleSetEntry {
 pub async fn rule_sets(s: &AppState, p: &Principal) -> Result<Vec<RuleSetEntry>, WebError> {
     p.require(Permission::RulesRead)?;
     let stored = s.store.rule_sets().await?;
-    let mut out: Vec<RuleSetEntry> = sanad_rules::RuleBook::shipped()
+    let mut out: Vec<RuleSetEntry> = shipped()
         .sets()
         .iter()
         .filter(|r| !stored.iter().any(|s| s.id == r.id))
@@ -90,7 +96,7 @@ pub async fn rule_set(s: &AppState, p: &Principal, id: &str) -> Result<(RuleSetE
     let stored: Option<StoredRuleSet> = s.store.rule_sets().await?.into_iter().find(|r| r.id == id);
     let rs = match stored {
         Some(st) => RuleSet::from_toml(&st.body).map_err(|e| WebError::Invalid(e.to_string()))?,
-        None => sanad_rules::RuleBook::shipped().get(id).cloned().ok_or(WebError::NotFound)?,
+        None => shipped().get(id).cloned().ok_or(WebError::NotFound)?,
     };
     Ok((entry, rs))
 }
@@ -98,7 +104,7 @@ pub async fn rule_set(s: &AppState, p: &Principal, id: &str) -> Result<(RuleSetE
 pub async fn propose(s: &AppState, p: &Principal, req: &RequestId, body: &str) -> Result<RuleSet, WebError> {
     p.require(Permission::RulesPropose)?;
     let rs = RuleSet::from_toml(body).map_err(|e| WebError::Invalid(e.to_string()))?;
-    if sanad_rules::RuleBook::shipped().get(&rs.id).is_some() {
+    if shipped().get(&rs.id).is_some() {
         return Err(WebError::Conflict(format!("already exists: rule set {} is shipped with Sanad", rs.id)));
     }
     s.store.propose_rule_set(&rs.id, rs.effective_from, body, &actor(p, req)).await?;

@@ -164,6 +164,53 @@ async fn every_route_as_every_role() {
     }
 }
 
+/// Every state-changing route, as every role: denied roles get 403 and change nothing.
+#[tokio::test]
+async fn every_change_as_every_role() {
+    use Role::*;
+    let app = app().await;
+    let toml = |id: &str, date: &str| {
+        include_str!("../../../rules/asd-2026-11.toml").replace("id = \"asd-2026-11\"", &format!("id = \"{id}\"")).replace("effective_from = \"2026-11-01\"", &format!("effective_from = \"{date}\""))
+    };
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        let id = format!("asd-walk-{i}");
+        let proposal = format!("body={}", sanad_web::pages::urlencode(&toml(&id, &format!("2040-0{}-01", i + 1))).replace('/', "%2F"));
+        let res = app.post("/rules/propose", &s, &proposal, true).await;
+        assert_eq!(res.status == StatusCode::SEE_OTHER, role == Administrator, "{role} POST /rules/propose: {}", res.status);
+        let user = format!("username=u{i}.x&display_name=U&role=auditor&scope=national&locale=fr&password=long+enough+pw");
+        let res = app.post("/admin/users", &s, &user, true).await;
+        assert_eq!(res.status == StatusCode::SEE_OTHER, role == Administrator, "{role} POST /admin/users: {}", res.status);
+        assert_eq!(app.store.user(&format!("u{i}.x")).await.unwrap().is_some(), role == Administrator);
+        let res = app.post("/admin/tokens", &s, "name=t&username=auditor&scopes=audit%3Aread", true).await;
+        assert_eq!(res.status == StatusCode::OK, role == Administrator, "{role} POST /admin/tokens: {}", res.status);
+        let api = Request::post("/api/v1/rule-sets")
+            .header(header::COOKIE, format!("sanad_session={}", s.cookie))
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::json!({"toml": toml(&format!("{id}-api"), &format!("2041-0{}-01", i + 1))}).to_string()))
+            .unwrap();
+        let res = app.send(api).await;
+        assert_eq!(res.status == StatusCode::CREATED, role == Administrator, "{role} POST /api/v1/rule-sets: {}", res.status);
+        if role != Administrator {
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+        }
+    }
+    // Approval: every role but the proposer's peers with the right is refused.
+    for role in Role::ALL {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        let res = app.post("/rules/asd-walk-7/approve", &s, "", true).await;
+        let want = match role {
+            PaymentApprover => StatusCode::SEE_OTHER,
+            Administrator => StatusCode::CONFLICT, // its own proposal, or already approved
+            _ => StatusCode::FORBIDDEN,
+        };
+        assert_eq!(res.status, want, "{role} approve");
+    }
+    let users = app.store.users().await.unwrap().len();
+    assert_eq!(users, Role::ALL.len() + 2, "only the administrator created a user");
+}
+
 #[tokio::test]
 async fn another_regions_household_does_not_exist_for_an_agent() {
     let app = app().await;

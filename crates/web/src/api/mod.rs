@@ -18,6 +18,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
 use crate::pages::admin::TokenForm;
+use crate::pages::audit::AuditQuery;
 use crate::service::{self, RuleSetEntry, UserForm};
 use crate::{AppState, RequestId};
 
@@ -116,7 +117,7 @@ fn month(m: &str) -> Result<Month, WebError> {
 async fn household_entitlement(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Query(q): Query<MonthParams>) -> Result<Json<serde_json::Value>, WebError> {
     let m = month(&q.month)?;
     let h = service::household(&s, &p, &id).await?;
-    let e = service::entitlement(&s, &h, m).await?.ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
+    let e = service::entitlement(&s.rule_book().await?, &h, m).ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
     let line = |l: &sanad_rules::Line| {
         serde_json::json!({"person_id": l.member.map(|i| p.id_number(&h.members[i as usize].idcs.to_string())), "component": l.component.code(), "rank": l.rank, "amount_centimes": l.amount.centimes(), "parameter": l.param.to_string()})
     };
@@ -225,25 +226,16 @@ async fn create_token(State(s): State<AppState>, p: Principal, Extension(req): E
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct AuditParams {
-    actor: Option<String>,
-    action: Option<String>,
-    entity: Option<String>,
-    entity_id: Option<String>,
-    /// Inclusive lower bound on the time (`2026-11-29` or RFC 3339).
-    from: Option<String>,
-    to: Option<String>,
-    /// The sequence number of the last record of the previous page.
-    before: Option<i64>,
+pub struct LimitParam {
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
 }
 
 /// Audit records, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200), (status = 403)))]
-async fn audit(State(s): State<AppState>, p: Principal, Query(q): Query<AuditParams>) -> Result<Json<Page<AuditRecord>>, WebError> {
-    let f = sanad_store::AuditFilter { actor: q.actor, action: q.action, entity: q.entity, entity_id: q.entity_id, from: q.from, to: q.to };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let items = service::audit_records(&s, &p, &f, q.before, limit).await?;
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, LimitParam), responses((status = 200), (status = 403)))]
+async fn audit(State(s): State<AppState>, p: Principal, Query(q): Query<AuditQuery>, Query(l): Query<LimitParam>) -> Result<Json<Page<AuditRecord>>, WebError> {
+    let limit = l.limit.unwrap_or(100).clamp(1, 1000);
+    let items = service::audit_records(&s, &p, &q.filter(), q.before, limit).await?;
     let next = (items.len() as u32 == limit).then(|| items.last().map(|r| r.seq.to_string())).flatten();
     Ok(Json(Page { items, next }))
 }

@@ -12,15 +12,19 @@ use crate::auth::{Lang, Principal};
 use crate::error::WebError;
 use crate::{service, AppState};
 
-#[derive(Deserialize, Default)]
+/// The audit filters, shared by the page, the CSV export and the API.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
     entity: Option<String>,
     entity_id: Option<String>,
+    /// Inclusive lower bound on the time (`2026-11-29` or RFC 3339).
     from: Option<String>,
+    /// Inclusive upper bound (a date includes the whole day).
     to: Option<String>,
-    before: Option<i64>,
+    /// The sequence number of the last record of the previous page.
+    pub before: Option<i64>,
 }
 
 impl AuditQuery {

@@ -90,14 +90,9 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         Some(m) => m.parse::<Month>().map_err(|e| WebError::Invalid(format!("month: {e}")))?,
         None => Month::of(chrono::Local::now().date_naive()),
     };
-    let current = service::entitlement(&s, &h, month).await?;
-    let mut history = Vec::new();
-    for i in (0..6).rev() {
-        let m = month.plus(-i);
-        if let Some(e) = service::entitlement(&s, &h, m).await? {
-            history.push((m, e));
-        }
-    }
+    let book = s.rule_book().await?;
+    let current = service::entitlement(&book, &h, month);
+    let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
     let content = html! {
         h1 { (l.t("household.title")) " " (h.rsu_id) }
         (summary(l, &h))
@@ -107,7 +102,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
             h2 { (l.t("household.eligibility_title")) " — " (l.month(month)) }
             @match &current {
                 None => p { (l.t("household.no_rules")) },
-                Some(e) => (explanation(l, &h, e)),
+                Some(e) => (explanation(l, &h, e, month)),
             }
         }
         section.card {
@@ -195,13 +190,13 @@ fn score_chart(recs: &[sanad_domain::ScoreRecord]) -> Markup {
     html! { svg.chart.score viewBox="0 0 400 80" role="img" aria-hidden="true" { polyline points=(pts.join(" ")) {} } }
 }
 
-fn explanation(l: Locale, h: &Household, e: &service::Entitlement) -> Markup {
+fn explanation(l: Locale, h: &Household, e: &service::Entitlement, month: Month) -> Markup {
     let lang = match l {
         Locale::Fr => explain::Lang::Fr,
         Locale::Ar => explain::Lang::Ar,
         Locale::En => explain::Lang::En,
     };
-    let score = h.scores.at(sanad_rules::engine::reference_date(&e.rules, Month::of(chrono::Local::now().date_naive()))).map(|r| r.value);
+    let score = h.scores.at(sanad_rules::engine::reference_date(&e.rules, month)).map(|r| r.value);
     html! {
         p.verdict.ok[e.decision.eligible].no[!e.decision.eligible] {
             (if e.decision.eligible { l.t("household.is_eligible") } else { l.t("household.not_eligible") })
