@@ -68,7 +68,7 @@ pub async fn audit(cmd: AuditCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn verify(store: &dyn Store, expect_head: Option<&str>) -> anyhow::Result<ExitCode> {
-    let v = sanad_web::service::verify_audit(store, expect_head).await?;
+    let v = sanad_store::audit::verify(store, expect_head).await?;
     for p in &v.problems {
         println!("BROKEN {p}");
     }

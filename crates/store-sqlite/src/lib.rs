@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
     Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
+    Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.

@@ -27,3 +27,13 @@ async fn reopening_applies_no_migration_twice() {
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
     assert_eq!(fk, 1);
 }
+
+#[tokio::test]
+async fn audit_tampering_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
+    let pool = store.pool().clone();
+    let sql = async |q: &str| sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned())).execute(&pool).await.map(|_| ()).map_err(|e| e.to_string());
+    let unprotect = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete";
+    sanad_store::conformance::audit_tampering_is_detected(&store, sql, unprotect).await;
+}

@@ -195,6 +195,19 @@ pub trait AuditStore: Send + Sync {
     async fn audit_chain(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
 }
 
+/// Walk the whole chain in pages and check it.
+pub async fn verify(store: &dyn AuditStore, expect_head: Option<&str>) -> Result<Verification> {
+    let mut v = Verifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_chain(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        page.iter().for_each(|r| v.push(r));
+    }
+    Ok(v.finish(expect_head))
+}
+
 pub mod sql {
     pub const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
     pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, region, before, after, request_id, prev_hash, hash) \

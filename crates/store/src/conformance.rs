@@ -377,3 +377,28 @@ pub async fn antenna_scope_sees_only_its_province(store: &dyn Store) {
     let counts = store.count_by_region(&antenna).await.unwrap();
     assert_eq!((counts.len(), counts[0].households), (1, 1));
 }
+
+/// The audit log refuses updates and deletes; if someone with database rights removes that
+/// protection (`unprotect`), the hash chain still shows every modification and deletion.
+/// `sql` runs one statement directly on the adapter's database.
+pub async fn audit_tampering_is_detected<F: AsyncFn(&str) -> Result<(), String>>(store: &dyn Store, sql: F, unprotect: &str) {
+    for i in 0..3 {
+        store.audit(&actor("amina"), &Change::new("update", "household", &format!("{i:012}"))).await.unwrap();
+    }
+    let head = crate::audit::verify(store, None).await.unwrap().head.unwrap();
+    for attempt in ["UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 3"] {
+        let err = sql(attempt).await.expect_err(attempt);
+        assert!(err.contains("append-only"), "{err}");
+    }
+    sql(unprotect).await.unwrap();
+    sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").await.unwrap();
+    let v = crate::audit::verify(store, Some(&head)).await.unwrap();
+    assert!(v.problems.iter().any(|p| p.starts_with("record 2:") && p.contains("modified")), "{:?}", v.problems);
+    sql("UPDATE audit_log SET actor = 'amina' WHERE seq = 2").await.unwrap();
+    assert!(crate::audit::verify(store, Some(&head)).await.unwrap().ok(), "restored");
+    sql("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
+    let v = crate::audit::verify(store, Some(&head)).await.unwrap();
+    assert!(!v.ok() && v.problems[0].contains("expected head"), "{:?}", v.problems);
+    sql("DELETE FROM audit_log WHERE seq = 1").await.unwrap();
+    assert!(crate::audit::verify(store, None).await.unwrap().problems.iter().any(|p| p.contains("expected sequence 1")));
+}

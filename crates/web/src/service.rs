@@ -210,16 +210,3 @@ pub async fn audit_records(s: &AppState, p: &Principal, f: &AuditFilter, before:
     p.require(Permission::AuditRead)?;
     Ok(s.store.audit_records(f, before, limit.clamp(1, 1000)).await?)
 }
-
-/// Walk the whole chain in pages and check it.
-pub async fn verify_audit(store: &dyn sanad_store::Store, expect_head: Option<&str>) -> Result<sanad_store::audit::Verification, sanad_store::StoreError> {
-    let mut v = sanad_store::audit::Verifier::default();
-    let mut after = 0;
-    loop {
-        let page = store.audit_chain(after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        page.iter().for_each(|r| v.push(r));
-    }
-    Ok(v.finish(expect_head))
-}

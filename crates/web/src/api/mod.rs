@@ -244,7 +244,7 @@ async fn audit(State(s): State<AppState>, p: Principal, Query(q): Query<AuditQue
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200)))]
 async fn verify_audit(State(s): State<AppState>, p: Principal) -> Result<Json<sanad_store::audit::Verification>, WebError> {
     p.require(Permission::AuditRead)?;
-    Ok(Json(service::verify_audit(&*s.store, None).await?))
+    Ok(Json(sanad_store::audit::verify(&*s.store, None).await?))
 }
 
 /// The API documentation, rendered on the server from the OpenAPI document (works offline).

@@ -39,7 +39,7 @@ const PAGE: u32 = 100;
 pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(q): Query<AuditQuery>) -> Result<Html<String>, WebError> {
     let filter = q.filter();
     let records = service::audit_records(&s, &p, &filter, q.before, PAGE).await?;
-    let verification = service::verify_audit(&*s.store, None).await?;
+    let verification = sanad_store::audit::verify(&*s.store, None).await?;
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     let content = html! {
         h1 { (l.t("audit.title")) }
