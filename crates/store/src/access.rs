@@ -93,6 +93,8 @@ pub trait AccessStore: Send + Sync {
 
     async fn create_session(&self, s: &Session) -> Result<()>;
     async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
+    /// A session with its user, in one round trip (every authenticated request asks).
+    async fn session_user(&self, id_hash: &str) -> Result<Option<(Session, User)>>;
     async fn touch_session(&self, id_hash: &str, now: i64) -> Result<()>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     /// Delete every session of a user (after a password or role change).
@@ -117,6 +119,9 @@ pub mod sql {
          locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE username = $1";
     pub const SESSION_INSERT: &str = "INSERT INTO sessions (id_hash, username, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)";
     pub const SESSION_GET: &str = "SELECT * FROM sessions WHERE id_hash = $1";
+    /// Session columns under their own names, user columns as in `users`.
+    pub const SESSION_USER: &str = "SELECT s.id_hash, s.csrf, s.created_at AS session_created_at, s.last_seen, u.* \
+         FROM sessions s JOIN users u ON u.username = s.username WHERE s.id_hash = $1";
     pub const SESSION_TOUCH: &str = "UPDATE sessions SET last_seen = $2 WHERE id_hash = $1";
     pub const SESSION_DELETE: &str = "DELETE FROM sessions WHERE id_hash = $1";
     pub const SESSIONS_OF_DELETE: &str = "DELETE FROM sessions WHERE username = $1";

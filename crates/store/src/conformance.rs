@@ -319,6 +319,9 @@ pub async fn users_sessions_and_tokens(store: &dyn Store) {
     store.create_session(&s).await.unwrap();
     store.touch_session("h1", 20).await.unwrap();
     assert_eq!(store.session("h1").await.unwrap().unwrap().last_seen, 20);
+    let (joined, owner) = store.session_user("h1").await.unwrap().unwrap();
+    assert_eq!((joined, owner), (Session { last_seen: 20, ..s.clone() }, changed.clone()));
+    assert_eq!(store.session_user("nope").await.unwrap(), None);
     store.delete_sessions_of("amina").await.unwrap();
     assert_eq!(store.session("h1").await.unwrap(), None);
 

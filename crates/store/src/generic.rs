@@ -274,6 +274,20 @@ where
         row.as_ref().map(decode::session).transpose().map_err(db)
     }
 
+    pub async fn session_user(&self, id_hash: &str) -> Result<Option<(Session, User)>> {
+        let row = sqlx::query::<DB>(access::sql::SESSION_USER).bind(id_hash.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let Some(r) = row else { return Ok(None) };
+        let user = decode::user(&r).map_err(db)?;
+        let session = Session {
+            id_hash: r.text("id_hash").map_err(db)?,
+            username: user.username.clone(),
+            csrf: r.text("csrf").map_err(db)?,
+            created_at: r.int("session_created_at").map_err(db)?,
+            last_seen: r.int("last_seen").map_err(db)?,
+        };
+        Ok(Some((session, user)))
+    }
+
     /// Run one statement whose only parameter is a key.
     pub async fn exec_keyed(&self, sql: &'static str, key: &str) -> Result<()> {
         sqlx::query::<DB>(sql).bind(key.to_owned()).execute(self.write).await.map_err(db).map(|_| ())

@@ -203,6 +203,9 @@ macro_rules! delegate_to_generic {
             async fn session(&self, id_hash: &str) -> $crate::Result<Option<$crate::Session>> {
                 self.sql().session(id_hash).await
             }
+            async fn session_user(&self, id_hash: &str) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+                self.sql().session_user(id_hash).await
+            }
             async fn touch_session(&self, id_hash: &str, now: i64) -> $crate::Result<()> {
                 self.sql().touch_session(id_hash, now).await
             }

@@ -227,15 +227,14 @@ async fn resolve(s: &AppState, headers: &HeaderMap) -> Result<Option<Principal>,
 
 async fn session_principal(s: &AppState, id: &str) -> Result<Option<Principal>, WebError> {
     let id_hash = sha256_hex(id);
-    let Some(session) = s.store.session(&id_hash).await? else { return Ok(None) };
+    let Some((session, user)) = s.store.session_user(&id_hash).await? else { return Ok(None) };
     let now = now_secs();
     let c = &s.security;
     let expired = now - session.last_seen > c.idle_timeout.as_secs() as i64 || now - session.created_at > c.absolute_timeout.as_secs() as i64;
-    let user = s.store.user(&session.username).await?.filter(|u| u.active);
-    let Some(user) = user.filter(|_| !expired) else {
+    if expired || !user.active {
         s.store.delete_session(&id_hash).await?;
         return Ok(None);
-    };
+    }
     if now - session.last_seen >= 60 {
         s.store.touch_session(&id_hash, now).await?;
     }

@@ -10,8 +10,8 @@ pub mod i18n;
 pub mod pages;
 pub mod service;
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -30,16 +30,38 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub security: Arc<SecurityConfig>,
     pub limiter: Arc<auth::LoginLimiter>,
+    rules: Arc<RwLock<Option<(Instant, Arc<RuleBook>)>>>,
 }
+
+/// How long a process trusts its copy of the rule book: approvals made by this process
+/// replace it at once, those made by another server process are seen within this delay.
+const RULE_BOOK_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
-        AppState { store, security: Arc::new(security), limiter: Arc::default() }
+        AppState { store, security: Arc::new(security), limiter: Arc::default(), rules: Arc::default() }
+    }
+
+    /// The rule book in force, from the cache when fresh.
+    pub async fn rule_book(&self) -> Result<Arc<RuleBook>, WebError> {
+        if let Some((at, book)) = self.rules.read().expect("rule cache lock").as_ref()
+            && at.elapsed() < RULE_BOOK_TTL
+        {
+            return Ok(book.clone());
+        }
+        let book = Arc::new(self.load_rule_book().await?);
+        *self.rules.write().expect("rule cache lock") = Some((Instant::now(), book.clone()));
+        Ok(book)
+    }
+
+    /// Forget the cached rule book (after an approval).
+    pub fn rules_changed(&self) {
+        *self.rules.write().expect("rule cache lock") = None;
     }
 
     /// The rule sets in force: those shipped with Sanad and those approved in the database
     /// (a stored set replaces a shipped one with the same id).
-    pub async fn rule_book(&self) -> Result<RuleBook, WebError> {
+    async fn load_rule_book(&self) -> Result<RuleBook, WebError> {
         let mut sets: Vec<RuleSet> = Vec::new();
         for s in self.store.rule_sets().await? {
             if s.status == RuleSetStatus::Approved {

@@ -113,7 +113,9 @@ pub async fn propose(s: &AppState, p: &Principal, req: &RequestId, body: &str) -
 
 pub async fn approve(s: &AppState, p: &Principal, req: &RequestId, id: &str) -> Result<StoredRuleSet, WebError> {
     p.require(Permission::RulesApprove)?;
-    Ok(s.store.approve_rule_set(id, &actor(p, req)).await?)
+    let approved = s.store.approve_rule_set(id, &actor(p, req)).await?;
+    s.rules_changed();
+    Ok(approved)
 }
 
 /// What an administrator submits to create or change a user.

@@ -117,7 +117,7 @@ fn month(m: &str) -> Result<Month, WebError> {
 async fn household_entitlement(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Query(q): Query<MonthParams>) -> Result<Json<serde_json::Value>, WebError> {
     let m = month(&q.month)?;
     let h = service::household(&s, &p, &id).await?;
-    let e = service::entitlement(&s.rule_book().await?, &h, m).ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
+    let e = service::entitlement(&*s.rule_book().await?, &h, m).ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
     let line = |l: &sanad_rules::Line| {
         serde_json::json!({"person_id": l.member.map(|i| p.id_number(&h.members[i as usize].idcs.to_string())), "component": l.component.code(), "rank": l.rank, "amount_centimes": l.amount.centimes(), "parameter": l.param.to_string()})
     };
