@@ -1,0 +1,28 @@
+//! Sanad's payroll: what each household is paid each month, and the books that prove it.
+//!
+//! - [`ledger`]: a double-entry benefit ledger; balances are folds of balanced entries;
+//! - [`cycle`]: the monthly computation (dues, arrears, re-issues, recoveries) into a [`Payroll`];
+//! - [`variance`](mod@variance): the payroll against the previous month's;
+//! - [`budget`]: appropriation, commitment, execution, forecast, and the refusal to overspend;
+//! - [`state`]: the maker-checker states of a cycle.
+//!
+//! Pure: no I/O, no clock, no database. Amounts are integer centimes ([`Money`]); the only
+//! rounding is the recovery cap, rounded down to the centime. See README.md.
+//!
+//! [`Money`]: sanad_domain::Money
+
+pub mod budget;
+pub mod codes;
+pub mod cycle;
+mod error;
+pub mod ledger;
+pub mod state;
+pub mod variance;
+
+pub use budget::{check_budget, Appropriation, BudgetLine, BudgetRefusal, BudgetReport, YearToDate};
+pub use codes::ByComponent;
+pub use cycle::{run_cycle, Beneficiary, CycleParams, Payroll, PayrollLine, Retro};
+pub use error::PayrollError;
+pub use ledger::{Account, Entry, Kind, Ledger};
+pub use state::{Cycle, Digest, Status};
+pub use variance::{variance, Threshold, VarianceReport};
