@@ -21,6 +21,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
     Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
     Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
+    Migration { version: 5, name: "payroll", sql: include_str!("../migrations/0005_payroll.sql") },
 ];
 
 #[derive(Clone)]
@@ -273,6 +274,10 @@ impl RegistryStore for PgStore {
 
     async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
         self.sql().list(scope, after, limit).await
+    }
+
+    async fn payment_instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
+        self.sql().instruments(scope).await
     }
 
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {

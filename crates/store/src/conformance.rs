@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
             users_sessions_and_tokens,
             audit_chain_verifies_and_filters,
             antenna_scope_sees_only_its_province,
+            payroll_steps_are_atomic_and_idempotent,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -379,6 +380,8 @@ pub async fn antenna_scope_sees_only_its_province(store: &dyn Store) {
     assert!(store.household(&antenna, &sample(50, "01").rsu_id).await.unwrap().is_none());
     let counts = store.count_by_region(&antenna).await.unwrap();
     assert_eq!((counts.len(), counts[0].households), (1, 1));
+    let instruments = store.payment_instruments(&antenna).await.unwrap();
+    assert_eq!(instruments, [(sample(51, "04").rsu_id.clone(), sample(51, "04").instrument.clone().unwrap())]);
 }
 
 /// The audit log refuses updates and deletes; if someone with database rights removes that
@@ -404,4 +407,56 @@ pub async fn audit_tampering_is_detected<F: AsyncFn(&str) -> Result<(), String>>
     assert!(!v.ok() && v.problems[0].contains("expected head"), "{:?}", v.problems);
     sql("DELETE FROM audit_log WHERE seq = 1").await.unwrap();
     assert!(crate::audit::verify(store, None).await.unwrap().problems.iter().any(|p| p.contains("expected sequence 1")));
+}
+
+pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
+    use crate::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+    let line = |id: &str, amount| LineRow { rsu_id: id.into(), region: "04".into(), status: "pay".into(), amount, body: format!("{{\"h\":\"{id}\"}}") };
+    assert_eq!(store.cycle("2026-11").await.unwrap(), None);
+    store.save_prepared("2026-11", "{\"v\":1}", &[line("b", 500), line("a", 800)], &["e1".into(), "e2".into()], &actor("maker")).await.unwrap();
+    // Preparing again replaces, never adds.
+    store.save_prepared("2026-11", "{\"v\":2}", &[line("a", 800), line("b", 600)], &["e1".into()], &actor("maker")).await.unwrap();
+    let lines = store.payroll_lines("2026-11").await.unwrap();
+    assert_eq!(lines.iter().map(|l| (l.rsu_id.as_str(), l.amount)).collect::<Vec<_>>(), [("a", 800), ("b", 600)]);
+    assert_eq!(store.pending_entries("2026-11").await.unwrap(), ["e1"]);
+    store.save_cycle("2026-11", "approved", "{\"v\":3}", "approve", &actor("checker")).await.unwrap();
+    assert_eq!(store.cycle("2026-11").await.unwrap().as_deref(), Some("{\"v\":3}"));
+
+    let entry = |h: &str, kind: &str, r: &str| EntryRow { household: h.into(), kind: kind.into(), reference: r.into(), body: format!("{h}/{kind}/{r}") };
+    let payment = PaymentRow {
+        end_to_end_id: "ASD-202611-000000001-1".into(),
+        month: "2026-11".into(),
+        rsu_id: "a".into(),
+        reference: "ASD-202611-a-1".into(),
+        provider: "BANK1".into(),
+        amount: 800,
+        status: "sent".into(),
+        reason: None,
+        file_name: "f1.xml".into(),
+    };
+    let file = FileRow { file_name: "f1.xml".into(), month: "2026-11".into(), provider: "BANK1".into(), msg_id: "M1".into(), txs: 1, ctrl_sum: 800, sha256: "ab".into() };
+    let entries = [entry("a", "due", "d1"), entry("a", "issued", "p1"), entry("a", "due", "d1")];
+    store.save_release("2026-11", "{\"v\":4}", &entries, std::slice::from_ref(&payment), std::slice::from_ref(&file), &actor("releaser")).await.unwrap();
+    let ledger = store.ledger_entries(0, 10).await.unwrap();
+    assert_eq!(ledger.iter().map(|(_, b)| b.as_str()).collect::<Vec<_>>(), ["a/due/d1", "a/issued/p1"], "the same event is posted once");
+    // A second release of the same payments fails whole: nothing is half-written.
+    let again = store.save_release("2026-11", "{\"v\":5}", &[entry("a", "due", "d9")], &[payment.clone()], &[], &actor("releaser")).await;
+    assert!(again.is_err());
+    assert_eq!(store.ledger_entries(0, 10).await.unwrap().len(), 2);
+    assert_eq!(store.cycle("2026-11").await.unwrap().as_deref(), Some("{\"v\":4}"));
+    assert_eq!(store.payments("2026-11").await.unwrap(), [payment.clone()]);
+    assert_eq!(store.payment_files("2026-11").await.unwrap(), [file]);
+
+    let update = StatusUpdate { end_to_end_id: payment.end_to_end_id.clone(), status: "rejected".into(), reason: Some("AC04".into()) };
+    assert!(!store.returns_imported("f00d").await.unwrap());
+    store.save_returns("f00d", "pain002.xml", "{\"rejected\":1}", std::slice::from_ref(&update), &[entry("a", "rejected", "p1")], &actor("bank")).await.unwrap();
+    assert!(store.returns_imported("f00d").await.unwrap());
+    let err = store.save_returns("f00d", "pain002.xml", "{}", &[update], &[entry("a", "confirmed", "p1")], &actor("bank")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let p = store.payment(&payment.end_to_end_id).await.unwrap().unwrap();
+    assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
+    let (seqs, bodies): (Vec<i64>, Vec<String>) = store.ledger_entries(0, 10).await.unwrap().into_iter().unzip();
+    assert_eq!((seqs, bodies.last().unwrap().as_str()), (vec![1, 2, 3], "a/rejected/p1"));
+    let log = store.audit_records(&AuditFilter { entity: Some("payroll_cycle".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["release", "approve", "prepare", "prepare"]);
 }

@@ -7,6 +7,7 @@ use sanad_domain::{Household, RsuId};
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type};
 
 use crate::access::{self, ApiToken, LoginAttempt, Session, User};
+use crate::payroll::{self as pay, EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
 use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
@@ -70,6 +71,20 @@ where
         let after = after.map(ToString::to_string).unwrap_or_default();
         let rows = sqlx::query::<DB>(AssertSqlSafe(sql::list(scope))).bind(after).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
         rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::instruments(scope))).fetch_all(self.read).await.map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = r.text("rsu_id").map_err(db)?;
+            let found = rows::instrument(r.opt_text("instrument_kind").map_err(db)?.as_deref(), r.opt_text("instrument_provider").map_err(db)?, r.opt_text("instrument_ref").map_err(db)?);
+            let bad = |e: String| StoreError::Corrupt(format!("household {id}: {e}"));
+            if let Some(i) = found.map_err(bad)? {
+                out.push((RsuId::parse(&id).map_err(bad)?, i));
+            }
+        }
+        Ok(out)
     }
 
     pub async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
@@ -327,6 +342,218 @@ where
         let mut tx = self.write.begin().await.map_err(db)?;
         sqlx::query::<DB>(access::sql::TOKEN_REVOKE).bind(id.to_owned()).execute(&mut *tx).await.map_err(db)?;
         self.append(&mut tx, actor, &Change::new("revoke", "api_token", id)).await?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+impl<DB> Sql<'_, DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Row: SanadRow,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+{
+    pub async fn cycle(&self, month: &str) -> Result<Option<String>> {
+        let row = sqlx::query::<DB>(pay::sql::CYCLE_GET).bind(month.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.map(|r| r.text("body")).transpose().map_err(db)
+    }
+
+    async fn put_cycle(&self, tx: &mut sqlx::Transaction<'_, DB>, month: &str, status: &str, body: &str) -> Result<()> {
+        sqlx::query::<DB>(pay::sql::CYCLE_UPSERT)
+            .bind(month.to_owned())
+            .bind(status.to_owned())
+            .bind(body.to_owned())
+            .bind(now())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)
+            .map(|_| ())
+    }
+
+    pub async fn save_prepared(&self, month: &str, cycle: &str, lines: &[LineRow], entries: &[String], actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        for q in [pay::sql::LINES_DELETE, pay::sql::PENDING_DELETE] {
+            sqlx::query::<DB>(q).bind(month.to_owned()).execute(&mut *tx).await.map_err(db)?;
+        }
+        for l in lines {
+            sqlx::query::<DB>(pay::sql::LINE_INSERT)
+                .bind(month.to_owned())
+                .bind(l.rsu_id.clone())
+                .bind(l.region.clone())
+                .bind(l.status.clone())
+                .bind(l.amount)
+                .bind(l.body.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        for (i, e) in entries.iter().enumerate() {
+            sqlx::query::<DB>(pay::sql::PENDING_INSERT).bind(month.to_owned()).bind(i as i64).bind(e.clone()).execute(&mut *tx).await.map_err(db)?;
+        }
+        self.put_cycle(&mut tx, month, "prepared", cycle).await?;
+        let total: i64 = lines.iter().map(|l| l.amount).sum();
+        let summary = serde_json::json!({"month": month, "status": "prepared", "households": lines.len(), "total_centimes": total});
+        self.append(&mut tx, actor, &Change::new("prepare", "payroll_cycle", month).after(&summary)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        self.put_cycle(&mut tx, month, status, cycle).await?;
+        self.append(&mut tx, actor, &Change::new(action, "payroll_cycle", month).after(&serde_json::json!({"status": status}))).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn payroll_lines(&self, month: &str) -> Result<Vec<LineRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::LINES).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| Ok(LineRow { rsu_id: r.text("rsu_id")?, region: r.text("region")?, status: r.text("status")?, amount: r.int("amount")?, body: r.text("body")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn pending_entries(&self, month: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query::<DB>(pay::sql::PENDING).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| r.text("body")).collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// Post entries after the ledger's last sequence number; an entry already posted is skipped.
+    async fn post_entries(&self, tx: &mut sqlx::Transaction<'_, DB>, entries: &[EntryRow]) -> Result<()> {
+        let row = sqlx::query::<DB>(pay::sql::LEDGER_NEXT_SEQ).fetch_one(&mut **tx).await.map_err(db)?;
+        let mut seq = row.int("seq").map_err(db)?;
+        for e in entries {
+            seq += 1;
+            sqlx::query::<DB>(pay::sql::LEDGER_INSERT)
+                .bind(seq)
+                .bind(e.household.clone())
+                .bind(e.kind.clone())
+                .bind(e.reference.clone())
+                .bind(e.body.clone())
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    pub async fn save_release(&self, month: &str, cycle: &str, entries: &[EntryRow], payments: &[PaymentRow], files: &[FileRow], actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if let Some(lock) = self.audit_lock {
+            // The ledger's sequence is taken under the same lock as the audit chain.
+            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+        }
+        self.post_entries(&mut tx, entries).await?;
+        let at = now();
+        for p in payments {
+            sqlx::query::<DB>(pay::sql::PAYMENT_INSERT)
+                .bind(p.end_to_end_id.clone())
+                .bind(p.month.clone())
+                .bind(p.rsu_id.clone())
+                .bind(p.reference.clone())
+                .bind(p.provider.clone())
+                .bind(p.amount)
+                .bind(p.status.clone())
+                .bind(p.reason.clone())
+                .bind(p.file_name.clone())
+                .bind(at.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        for f in files {
+            sqlx::query::<DB>(pay::sql::FILE_INSERT)
+                .bind(f.file_name.clone())
+                .bind(f.month.clone())
+                .bind(f.provider.clone())
+                .bind(f.msg_id.clone())
+                .bind(f.txs)
+                .bind(f.ctrl_sum)
+                .bind(f.sha256.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        self.put_cycle(&mut tx, month, "released", cycle).await?;
+        let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
+        self.append(&mut tx, actor, &Change::new("release", "payroll_cycle", month).after(&summary)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query::<DB>(pay::sql::LEDGER).bind(after_seq).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.int("seq")?, r.text("body")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
+    fn payment_row(r: &DB::Row) -> Result<PaymentRow, sqlx::Error> {
+        Ok(PaymentRow {
+            end_to_end_id: r.text("end_to_end_id")?,
+            month: r.text("month")?,
+            rsu_id: r.text("rsu_id")?,
+            reference: r.text("reference")?,
+            provider: r.text("provider")?,
+            amount: r.int("amount")?,
+            status: r.text("status")?,
+            reason: r.opt_text("reason")?,
+            file_name: r.text("file_name")?,
+        })
+    }
+
+    pub async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn payment(&self, e2e: &str) -> Result<Option<PaymentRow>> {
+        let row = sqlx::query::<DB>(pay::sql::PAYMENT).bind(e2e.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.as_ref().map(Self::payment_row).transpose().map_err(db)
+    }
+
+    pub async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::FILES).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(FileRow {
+                    file_name: r.text("file_name")?,
+                    month: r.text("month")?,
+                    provider: r.text("provider")?,
+                    msg_id: r.text("msg_id")?,
+                    txs: r.int("txs")?,
+                    ctrl_sum: r.int("ctrl_sum")?,
+                    sha256: r.text("sha256")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
+        let row = sqlx::query::<DB>(pay::sql::RETURNS_GET).bind(sha256.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        Ok(row.is_some())
+    }
+
+    pub async fn save_returns(&self, sha256: &str, file_name: &str, summary: &str, updates: &[StatusUpdate], entries: &[EntryRow], actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if let Some(lock) = self.audit_lock {
+            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+        }
+        let res = sqlx::query::<DB>(pay::sql::RETURNS_INSERT).bind(sha256.to_owned()).bind(file_name.to_owned()).bind(now()).bind(summary.to_owned()).execute(&mut *tx).await;
+        match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("return file {file_name} (already imported)"))),
+            other => other.map_err(db)?,
+        };
+        let at = now();
+        for u in updates {
+            sqlx::query::<DB>(pay::sql::PAYMENT_STATUS).bind(u.end_to_end_id.clone()).bind(u.status.clone()).bind(u.reason.clone()).bind(at.clone()).execute(&mut *tx).await.map_err(db)?;
+        }
+        self.post_entries(&mut tx, entries).await?;
+        let change = Change::new("import_returns", "payment_file", file_name).after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
+        self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod conformance;
 pub mod generic;
 pub mod migrations;
+pub mod payroll;
 pub mod plan;
 pub mod population;
 pub mod rows;
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
+pub use payroll::PayrollStore;
 pub use plan::{BatchPlan, Encoded, Format, Outcome};
 pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
@@ -150,6 +152,9 @@ pub trait RegistryStore: Send + Sync {
     /// Households in `scope`, ordered by RSU id, after `after` (keyset pagination).
     async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>>;
 
+    /// The payment instrument of every household that has one, in `scope`, by RSU id.
+    async fn payment_instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>>;
+
     /// Households and persons per region, in `scope`.
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>>;
 
@@ -159,8 +164,8 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore {}
-impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore> Store for T {}
+pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore {}
+impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore> Store for T {}
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
 /// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
@@ -226,6 +231,62 @@ macro_rules! delegate_to_generic {
             }
             async fn revoke_token(&self, id: &str, actor: &$crate::Actor) -> $crate::Result<()> {
                 self.sql().revoke_token(id, actor).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::PayrollStore for $t {
+            async fn cycle(&self, month: &str) -> $crate::Result<Option<String>> {
+                self.sql().cycle(month).await
+            }
+            async fn save_prepared(&self, month: &str, cycle: &str, lines: &[$crate::payroll::LineRow], entries: &[String], actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_prepared(month, cycle, lines, entries, actor).await
+            }
+            async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_cycle(month, status, cycle, action, actor).await
+            }
+            async fn payroll_lines(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::LineRow>> {
+                self.sql().payroll_lines(month).await
+            }
+            async fn pending_entries(&self, month: &str) -> $crate::Result<Vec<String>> {
+                self.sql().pending_entries(month).await
+            }
+            async fn save_release(
+                &self,
+                month: &str,
+                cycle: &str,
+                entries: &[$crate::payroll::EntryRow],
+                payments: &[$crate::payroll::PaymentRow],
+                files: &[$crate::payroll::FileRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql().save_release(month, cycle, entries, payments, files, actor).await
+            }
+            async fn ledger_entries(&self, after_seq: i64, limit: u32) -> $crate::Result<Vec<(i64, String)>> {
+                self.sql().ledger_entries(after_seq, limit).await
+            }
+            async fn payments(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+                self.sql().payments(month).await
+            }
+            async fn payment(&self, end_to_end_id: &str) -> $crate::Result<Option<$crate::payroll::PaymentRow>> {
+                self.sql().payment(end_to_end_id).await
+            }
+            async fn payment_files(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::FileRow>> {
+                self.sql().payment_files(month).await
+            }
+            async fn returns_imported(&self, sha256: &str) -> $crate::Result<bool> {
+                self.sql().returns_imported(sha256).await
+            }
+            async fn save_returns(
+                &self,
+                sha256: &str,
+                file_name: &str,
+                summary: &str,
+                updates: &[$crate::payroll::StatusUpdate],
+                entries: &[$crate::payroll::EntryRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql().save_returns(sha256, file_name, summary, updates, entries, actor).await
             }
         }
 

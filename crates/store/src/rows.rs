@@ -142,17 +142,22 @@ fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// A payment instrument from its three columns.
+pub fn instrument(kind: Option<&str>, provider: Option<String>, reference: Option<String>) -> Result<Option<PaymentInstrument>, String> {
+    Ok(match (kind, provider, reference) {
+        (None, _, _) => None,
+        (Some("bank"), _, Some(r)) => Some(PaymentInstrument::Bank { rib: Rib::parse(&r)? }),
+        (Some("wallet"), Some(provider), Some(reference)) => Some(PaymentInstrument::Wallet { provider, reference }),
+        (Some("cash_out"), Some(provider), Some(reference)) => Some(PaymentInstrument::CashOut { provider, reference }),
+        (Some(k), _, _) => return Err(format!("bad instrument '{k}'")),
+    })
+}
+
 /// Rebuild a household from its rows; the invariants are checked again, as of `today`.
 pub fn from_rows(h: HouseholdRow, persons: Vec<PersonRow>, scores: Vec<ScoreRow>, today: NaiveDate) -> Result<Household, StoreError> {
     let ctx = format!("household {}", h.rsu_id);
     let c = corrupt(&ctx);
-    let instrument = match (h.instrument_kind.as_deref(), h.instrument_provider, h.instrument_ref) {
-        (None, _, _) => None,
-        (Some("bank"), _, Some(r)) => Some(PaymentInstrument::Bank { rib: Rib::parse(&r).map_err(&c)? }),
-        (Some("wallet"), Some(provider), Some(reference)) => Some(PaymentInstrument::Wallet { provider, reference }),
-        (Some("cash_out"), Some(provider), Some(reference)) => Some(PaymentInstrument::CashOut { provider, reference }),
-        (Some(k), _, _) => return Err(c(format!("bad instrument '{k}'"))),
-    };
+    let instrument = instrument(h.instrument_kind.as_deref(), h.instrument_provider, h.instrument_ref).map_err(&c)?;
     let members = persons.into_iter().map(|p| person_from_row(p, &c)).collect::<Result<Vec<_>, _>>()?;
     let records = scores
         .into_iter()

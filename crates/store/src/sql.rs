@@ -35,6 +35,15 @@ pub fn list(scope: &Scope) -> String {
     format!("{SUMMARY_SELECT} WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2", scope.sql("h"))
 }
 
+/// Households with a payment instrument, in `scope`.
+pub fn instruments(scope: &Scope) -> String {
+    format!(
+        "SELECT h.rsu_id, h.instrument_kind, h.instrument_provider, h.instrument_ref FROM households h \
+         WHERE h.instrument_kind IS NOT NULL AND {} ORDER BY h.rsu_id",
+        scope.sql("h")
+    )
+}
+
 pub fn count_by_region(scope: &Scope) -> String {
     format!(
         "SELECT h.region AS region, count(DISTINCT h.rsu_id) AS households, count(p.idcs) AS persons \

@@ -1,0 +1,113 @@
+//! The payroll's rows. The payroll crate decides what they mean; the store keeps them, with
+//! the few columns queries select on beside each JSON body, and makes each step of a cycle
+//! one transaction, audited, so a step is either done or not at all.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::audit::Actor;
+use crate::Result;
+
+/// One household's line of a prepared payroll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRow {
+    pub rsu_id: String,
+    pub region: String,
+    pub status: String,
+    pub amount: i64,
+    pub body: String,
+}
+
+/// A payment sent in a payment file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentRow {
+    pub end_to_end_id: String,
+    pub month: String,
+    pub rsu_id: String,
+    /// The ledger's payment reference.
+    pub reference: String,
+    pub provider: String,
+    pub amount: i64,
+    /// `sent`, `accepted`, `rejected`, `settled` or `returned`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRow {
+    pub file_name: String,
+    pub month: String,
+    pub provider: String,
+    pub msg_id: String,
+    pub txs: i64,
+    pub ctrl_sum: i64,
+    pub sha256: String,
+}
+
+/// A ledger entry to post: its household, kind and reference make it unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow {
+    pub household: String,
+    pub kind: String,
+    pub reference: String,
+    pub body: String,
+}
+
+/// A payment's new status from a bank return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub end_to_end_id: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[async_trait]
+pub trait PayrollStore: Send + Sync {
+    /// The cycle's state document (`Cycle` as JSON), if the cycle exists.
+    async fn cycle(&self, month: &str) -> Result<Option<String>>;
+    /// Replace the month's lines and pending entries and save the cycle as prepared.
+    async fn save_prepared(&self, month: &str, cycle: &str, lines: &[LineRow], entries: &[String], actor: &Actor) -> Result<()>;
+    /// Save a new state of the cycle (approval, lock), audited as `action`.
+    async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &Actor) -> Result<()>;
+    async fn payroll_lines(&self, month: &str) -> Result<Vec<LineRow>>;
+    async fn pending_entries(&self, month: &str) -> Result<Vec<String>>;
+    /// Release: post the pending entries to the ledger, record the payments and files, save
+    /// the cycle as released, in one transaction.
+    async fn save_release(&self, month: &str, cycle: &str, entries: &[EntryRow], payments: &[PaymentRow], files: &[FileRow], actor: &Actor) -> Result<()>;
+    /// Every ledger entry (JSON), in posting order, after `after_seq`, a page at a time.
+    async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, String)>>;
+    async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>>;
+    async fn payment(&self, end_to_end_id: &str) -> Result<Option<PaymentRow>>;
+    async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>>;
+    /// Whether a return file (by its SHA-256) was already applied.
+    async fn returns_imported(&self, sha256: &str) -> Result<bool>;
+    /// Apply a return file: statuses, ledger entries, and the file's record, in one
+    /// transaction. Entries already posted are skipped (same household, kind, reference).
+    async fn save_returns(&self, sha256: &str, file_name: &str, summary: &str, updates: &[StatusUpdate], entries: &[EntryRow], actor: &Actor) -> Result<()>;
+}
+
+pub mod sql {
+    pub const CYCLE_GET: &str = "SELECT body FROM payroll_cycles WHERE month = $1";
+    pub const CYCLE_UPSERT: &str = "INSERT INTO payroll_cycles (month, status, body, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (month) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";
+    pub const LINES_DELETE: &str = "DELETE FROM payroll_lines WHERE month = $1";
+    pub const PENDING_DELETE: &str = "DELETE FROM payroll_pending_entries WHERE month = $1";
+    pub const LINE_INSERT: &str = "INSERT INTO payroll_lines (month, rsu_id, region, status, amount, body) VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const PENDING_INSERT: &str = "INSERT INTO payroll_pending_entries (month, seq, body) VALUES ($1, $2, $3)";
+    pub const LINES: &str = "SELECT rsu_id, region, status, amount, body FROM payroll_lines WHERE month = $1 ORDER BY rsu_id";
+    pub const PENDING: &str = "SELECT body FROM payroll_pending_entries WHERE month = $1 ORDER BY seq";
+    pub const LEDGER_NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) AS seq FROM ledger_entries";
+    pub const LEDGER_INSERT: &str =
+        "INSERT INTO ledger_entries (seq, household, kind, reference, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (household, kind, reference) DO NOTHING";
+    pub const LEDGER: &str = "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
+    pub const PAYMENT_INSERT: &str = "INSERT INTO payments (end_to_end_id, month, rsu_id, reference, provider, amount, status, reason, file_name, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    pub const PAYMENTS: &str = "SELECT * FROM payments WHERE month = $1 ORDER BY end_to_end_id";
+    pub const PAYMENT: &str = "SELECT * FROM payments WHERE end_to_end_id = $1";
+    pub const PAYMENT_STATUS: &str = "UPDATE payments SET status = $2, reason = $3, updated_at = $4 WHERE end_to_end_id = $1";
+    pub const FILE_INSERT: &str = "INSERT INTO payment_files (file_name, month, provider, msg_id, txs, ctrl_sum, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    pub const FILES: &str = "SELECT * FROM payment_files WHERE month = $1 ORDER BY file_name";
+    pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
+    pub const RETURNS_INSERT: &str = "INSERT INTO imported_returns (sha256, file_name, imported_at, summary) VALUES ($1, $2, $3, $4)";
+}
