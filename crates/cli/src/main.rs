@@ -5,6 +5,7 @@ mod admin_cmd;
 mod bench;
 mod eval_cmd;
 mod commands;
+mod payroll_cmd;
 mod progress;
 mod report;
 mod rules_cmd;
@@ -53,6 +54,16 @@ enum Command {
     Eval {
         #[command(subcommand)]
         cmd: eval_cmd::EvalCmd,
+    },
+    /// The monthly payroll: prepare (maker), approve (checker), release (payment files), status.
+    Payroll {
+        #[command(subcommand)]
+        cmd: payroll_cmd::PayrollCmd,
+    },
+    /// Bank return files (pain.002, camt.054).
+    Payments {
+        #[command(subcommand)]
+        cmd: payroll_cmd::PaymentsCmd,
     },
     /// Users and access.
     Admin {
@@ -171,6 +182,8 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
         Command::Eval { cmd } => eval_cmd::eval(cmd),
+        Command::Payroll { cmd } => payroll_cmd::payroll(cmd).await,
+        Command::Payments { cmd } => payroll_cmd::payments(cmd).await,
         Command::Audit { cmd } => admin_cmd::audit(cmd).await,
         Command::Import { feed: ImportFeed::Rsu { file, database_url, dry_run, all_or_nothing, rejects, batch_size } } => {
             import_rsu(&file, &database_url, dry_run, all_or_nothing, rejects, batch_size).await

@@ -6,7 +6,9 @@
 //! - [`budget`]: appropriation, commitment, execution, forecast, and the refusal to overspend;
 //! - [`state`]: the maker-checker states of a cycle.
 //!
-//! Pure: no I/O, no clock, no database. Amounts are integer centimes ([`Money`]); the only
+//! - [`run`]: the edge — the cycle and bank returns against a store, and the payment files.
+//!
+//! All but `run` is pure: no I/O, no clock, no database. Amounts are integer centimes ([`Money`]); the only
 //! rounding is the recovery cap, rounded down to the centime. See README.md.
 //!
 //! [`Money`]: sanad_domain::Money
@@ -16,6 +18,7 @@ pub mod codes;
 pub mod cycle;
 mod error;
 pub mod ledger;
+pub mod run;
 pub mod state;
 pub mod variance;
 

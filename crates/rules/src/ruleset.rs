@@ -287,6 +287,18 @@ impl RuleBook {
         RuleBook::new(sets).expect("shipped rule sets have distinct dates")
     }
 
+    /// The rule sets in force: the shipped ones, and the approved rule files from the
+    /// database (an approved set replaces a shipped one with the same id or date).
+    pub fn in_force<'a>(approved: impl IntoIterator<Item = &'a str>) -> Result<RuleBook, RuleError> {
+        let mut sets = approved.into_iter().map(RuleSet::from_toml).collect::<Result<Vec<_>, _>>()?;
+        for shipped in RuleBook::shipped().sets {
+            if !sets.iter().any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from) {
+                sets.push(shipped);
+            }
+        }
+        RuleBook::new(sets)
+    }
+
     pub fn sets(&self) -> &[RuleSet] {
         &self.sets
     }

@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sanad_rules::{RuleBook, RuleSet};
+use sanad_rules::RuleBook;
 use sanad_store::{RuleSetStatus, Store};
 
 pub use auth::SecurityConfig;
@@ -59,22 +59,11 @@ impl AppState {
         *self.rules.write().expect("rule cache lock") = None;
     }
 
-    /// The rule sets in force: those shipped with Sanad and those approved in the database
-    /// (a stored set replaces a shipped one with the same id).
+    /// The rule sets in force: those shipped with Sanad and those approved in the database.
     async fn load_rule_book(&self) -> Result<RuleBook, WebError> {
-        let mut sets: Vec<RuleSet> = Vec::new();
-        for s in self.store.rule_sets().await? {
-            if s.status == RuleSetStatus::Approved {
-                let rs = RuleSet::from_toml(&s.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("rule set {}: {e}", s.id))))?;
-                sets.push(rs);
-            }
-        }
-        for shipped in service::shipped().sets() {
-            if !sets.iter().any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from) {
-                sets.push(shipped.clone());
-            }
-        }
-        RuleBook::new(sets).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))
+        let stored = self.store.rule_sets().await?;
+        let approved = stored.iter().filter(|s| s.status == RuleSetStatus::Approved).map(|s| s.body.as_str());
+        RuleBook::in_force(approved).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("approved rule sets: {e}"))))
     }
 }
 

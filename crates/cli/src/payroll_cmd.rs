@@ -1,0 +1,172 @@
+//! `sanad payroll prepare|approve|release|status` and `sanad payments import`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use sanad_domain::{Money, Month, Rib};
+use sanad_payments::{Debtor, DebtorAgent};
+use sanad_payroll::run::{self, ReleaseConfig};
+
+use crate::commands::{cli_actor, open_store};
+use crate::report::mad;
+use crate::DEFAULT_DB;
+
+#[derive(Subcommand)]
+pub enum PayrollCmd {
+    /// Compute the month's payroll (maker). Re-running replaces a prepared payroll.
+    Prepare {
+        #[arg(long)]
+        month: Month,
+        #[arg(long)]
+        by: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// Approve the prepared payroll (checker: another user).
+    Approve {
+        #[arg(long)]
+        month: Month,
+        #[arg(long)]
+        by: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// Write the ISO 20022 pain.001 files and their manifests, post the ledger, lock the payroll.
+    Release {
+        #[arg(long)]
+        month: Month,
+        #[arg(long)]
+        by: String,
+        /// Files go to OUT/YYYY-MM/.
+        #[arg(long, default_value = "payments")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 50_000)]
+        max_per_file: u32,
+        /// The agency's account (24-digit RIB).
+        #[arg(long, env = "SANAD_DEBTOR_RIB", default_value = "011780000012345678901296")]
+        debtor_rib: String,
+        /// The agency's bank BIC.
+        #[arg(long, env = "SANAD_DEBTOR_BIC", default_value = "BKAMMAMR")]
+        debtor_bic: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// The cycle's state, totals and payments.
+    Status {
+        #[arg(long)]
+        month: Month,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PaymentsCmd {
+    /// Apply a bank return file (pain.002 status report or camt.054 notification). Applying
+    /// the same file again changes nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "bank-returns")]
+        by: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PayrollCmd::Prepare { month, by, database_url } => {
+            let store = open_store(&database_url).await?;
+            let p = run::prepare(&*store, month, &cli_actor(&by)).await?;
+            let paid = p.payroll.lines.iter().filter(|l| l.status == sanad_payroll::cycle::LineStatus::Pay).count();
+            let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
+            let verb = if p.changed { "prepared" } else { "already prepared, unchanged" };
+            println!("payroll {month} {verb} by {by}: {} households, {paid} payments, {} MAD", p.payroll.lines.len(), mad(total.centimes()));
+            println!("another user must approve it: sanad payroll approve --month {month} --by USER");
+        }
+        PayrollCmd::Approve { month, by, database_url } => {
+            let store = open_store(&database_url).await?;
+            run::approve(&*store, month, &cli_actor(&by)).await?;
+            println!("payroll {month} approved by {by}; release it: sanad payroll release --month {month} --by USER");
+        }
+        PayrollCmd::Release { month, by, out, max_per_file, debtor_rib, debtor_bic, database_url } => {
+            let store = open_store(&database_url).await?;
+            let account = Rib::parse(&debtor_rib).map_err(|e| anyhow::anyhow!("--debtor-rib: {e}"))?;
+            let debtor = Debtor { name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(), account, agent: DebtorAgent::Bic(debtor_bic) };
+            let cfg = ReleaseConfig { out_dir: out, max_txs_per_file: max_per_file, debtor };
+            let r = run::release(&*store, month, &cli_actor(&by), &cfg).await?;
+            let verb = if r.changed { "released" } else { "was already released; files checked" };
+            println!("payroll {month} {verb}: {} payments in {} files under {}", r.payments, r.files.len(), r.dir.display());
+            for f in &r.files {
+                println!("  {}  {:>7} tx  {:>16} MAD  sha256 {}", f.file_name, f.txs, mad(f.ctrl_sum), f.sha256);
+            }
+        }
+        PayrollCmd::Status { month, database_url } => {
+            let store = open_store(&database_url).await?;
+            status(&*store, month).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(store: &dyn sanad_store::Store, month: Month) -> anyhow::Result<()> {
+    let Some(body) = store.cycle(&month.to_string()).await? else {
+        println!("payroll {month}: not prepared");
+        return Ok(());
+    };
+    let cycle: sanad_payroll::Cycle = serde_json::from_str(&body)?;
+    println!(
+        "payroll {month}: {:?} (prepared by {}, approved by {}, released by {})",
+        cycle.status(),
+        cycle.prepared_by().unwrap_or("-"),
+        cycle.approved_by().unwrap_or("-"),
+        cycle.released_by().unwrap_or("-")
+    );
+    let lines = store.payroll_lines(&month.to_string()).await?;
+    let mut by_status: std::collections::BTreeMap<&str, (usize, i64)> = Default::default();
+    for l in &lines {
+        let e = by_status.entry(l.status.as_str()).or_default();
+        (e.0, e.1) = (e.0 + 1, e.1 + l.amount);
+    }
+    for (s, (n, amount)) in by_status {
+        println!("  {s:<9} {n:>9} households  {:>18} MAD", mad(amount));
+    }
+    let mut payments: std::collections::BTreeMap<String, (usize, i64)> = Default::default();
+    for p in store.payments(&month.to_string()).await? {
+        let e = payments.entry(p.status).or_default();
+        (e.0, e.1) = (e.0 + 1, e.1 + p.amount);
+    }
+    for (s, (n, amount)) in payments {
+        println!("  payments {s:<9} {n:>9}  {:>18} MAD", mad(amount));
+    }
+    Ok(())
+}
+
+pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
+    let PaymentsCmd::Import { file, by, database_url } = cmd;
+    let store = open_store(&database_url).await?;
+    let r = run::import_returns(&*store, &file, &cli_actor(&by)).await?;
+    if r.already_imported {
+        println!("{}: already imported; nothing changed", file.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} ({}): {} accepted, {} rejected, {} settled, {} returned, {} unchanged, {} unmatched",
+        file.display(),
+        r.message,
+        r.accepted,
+        r.rejected,
+        r.settled,
+        r.returned,
+        r.unchanged,
+        r.unmatched.len()
+    );
+    for u in r.unmatched.iter().take(20) {
+        println!("  unmatched {u}");
+    }
+    for w in &r.warnings {
+        println!("  warning {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,135 @@
+//! The monthly cycle end to end on a demo database: maker-checker, ISO 20022 files that
+//! validate against the official schema, idempotent release, bank returns applied once, and
+//! rejected payments re-issued the next month.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sanad_domain::{Money, Rib};
+use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
+
+fn sanad(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sanad")).current_dir(dir).args(args).env("SANAD_LOG", "error").output().expect("sanad runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const DB: &str = "sqlite://sanad-demo.db";
+
+fn schema() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../payments/schemas/pain.001.001.10.xsd")
+}
+
+/// Every transaction of the released files: (EndToEndId, amount, file MsgId).
+fn released(dir: &Path) -> Vec<(String, Money, String)> {
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "xml")).collect();
+    files.sort();
+    for f in files {
+        let xmllint = Command::new("xmllint").arg("--noout").arg("--schema").arg(schema()).arg(&f).output().expect("xmllint is installed (libxml2-utils)");
+        assert!(xmllint.status.success(), "{}: {}", f.display(), String::from_utf8_lossy(&xmllint.stderr));
+        let msg = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut txs = Vec::new();
+        let check = sanad_payments::check_pain001(std::io::BufReader::new(std::fs::File::open(&f).unwrap()), |id, amount| txs.push((id.to_owned(), amount))).unwrap();
+        assert!(check.is_consistent(), "{}: control sums", f.display());
+        out.extend(txs.into_iter().map(|(id, a)| (id, a, msg.clone())));
+    }
+    out
+}
+
+/// The count on the status line that starts with `label`.
+fn count(status: &str, label: &str) -> usize {
+    let line = status.lines().map(str::trim).find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no '{label}' in {status}"));
+    line[label.len()..].split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn header(original: &str, n: u32) -> ResponseHeader {
+    ResponseHeader {
+        msg_id: format!("BANKRESP-{n}"),
+        created_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+        original_msg_id: original.into(),
+        booking_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+        account: Rib::parse("011780000012345678901296").unwrap(),
+    }
+}
+
+#[test]
+fn a_cycle_pays_once_reconciles_and_reissues() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(sanad(d, &["demo", "--households", "600", "--seed", "5", "--no-serve"]));
+    let prepared = ok(sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]));
+    assert!(prepared.contains("prepared by payments"), "{prepared}");
+    let again = ok(sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]));
+    assert!(again.contains("already prepared, unchanged"), "{again}");
+
+    let own = sanad(d, &["payroll", "approve", "--month", "2026-11", "--by", "payments", "--database-url", DB]);
+    assert!(!own.status.success() && String::from_utf8_lossy(&own.stderr).contains("cannot also approve"));
+    let early = sanad(d, &["payroll", "release", "--month", "2026-11", "--by", "payments", "--out", "pay", "--database-url", DB]);
+    assert!(!early.status.success(), "no release before approval");
+    assert!(!d.join("pay/2026-11").exists());
+    ok(sanad(d, &["payroll", "approve", "--month", "2026-11", "--by", "approver", "--database-url", DB]));
+    ok(sanad(d, &["payroll", "release", "--month", "2026-11", "--by", "payments", "--out", "pay", "--max-per-file", "40", "--database-url", DB]));
+
+    let txs = released(&d.join("pay/2026-11"));
+    let ids: std::collections::HashSet<&str> = txs.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(ids.len(), txs.len(), "EndToEndIds are unique");
+    let status = ok(sanad(d, &["payroll", "status", "--month", "2026-11", "--database-url", DB]));
+    let total: Money = txs.iter().map(|t| t.1).sum();
+    assert_eq!(count(&status, "payments sent"), txs.len(), "{status}");
+    assert!(txs.len() > 40, "the release was split: {} payments", txs.len());
+
+    // A second release regenerates nothing new and keeps the recorded digests.
+    let manifest_before = std::fs::read_dir(d.join("pay/2026-11")).unwrap().count();
+    let rerun = ok(sanad(d, &["payroll", "release", "--month", "2026-11", "--by", "payments", "--out", "pay", "--max-per-file", "40", "--database-url", DB]));
+    assert!(rerun.contains("already released"), "{rerun}");
+    assert_eq!(std::fs::read_dir(d.join("pay/2026-11")).unwrap().count(), manifest_before);
+    assert_eq!(released(&d.join("pay/2026-11")).iter().map(|t| t.1).sum::<Money>(), total);
+
+    // The bank rejects two payments and settles three; a foreign payment is unmatched.
+    let (rejected, settled) = (&txs[..2], &txs[2..5]);
+    let mut responses: Vec<BankResponse> = rejected.iter().map(|t| BankResponse { end_to_end_id: t.0.clone(), amount: t.1, outcome: Outcome::Rejected { reason: "AC04".into() } }).collect();
+    responses.push(BankResponse { end_to_end_id: "OTHER-PAYER-1".into(), amount: Money::from_centimes(100), outcome: Outcome::Rejected { reason: "AC01".into() } });
+    let (pain002, _) = bank_sim::write_pain002(&header(&rejected[0].2, 1), &responses, Vec::new()).unwrap();
+    std::fs::write(d.join("pain002.xml"), pain002).unwrap();
+    let settle: Vec<BankResponse> = settled.iter().map(|t| BankResponse { end_to_end_id: t.0.clone(), amount: t.1, outcome: Outcome::Settled }).collect();
+    let (camt, _) = bank_sim::write_camt054(&header(&settled[0].2, 2), &settle, 10, Vec::new()).unwrap();
+    std::fs::write(d.join("camt054.xml"), camt).unwrap();
+
+    let first = ok(sanad(d, &["payments", "import", "pain002.xml", "--database-url", DB]));
+    assert!(first.contains("2 rejected") && first.contains("1 unmatched") && first.contains("OTHER-PAYER-1"), "{first}");
+    let twice = ok(sanad(d, &["payments", "import", "pain002.xml", "--database-url", DB]));
+    assert!(twice.contains("already imported; nothing changed"), "{twice}");
+    let camt_out = ok(sanad(d, &["payments", "import", "camt054.xml", "--database-url", DB]));
+    assert!(camt_out.contains("3 settled"), "{camt_out}");
+    let status = ok(sanad(d, &["payroll", "status", "--month", "2026-11", "--database-url", DB]));
+    assert_eq!((count(&status, "payments rejected"), count(&status, "payments settled")), (2, 3), "{status}");
+
+    // December: the rejected payments are sent again, on top of December's entitlement.
+    ok(sanad(d, &["payroll", "prepare", "--month", "2026-12", "--by", "payments", "--database-url", DB]));
+    ok(sanad(d, &["payroll", "approve", "--month", "2026-12", "--by", "approver", "--database-url", DB]));
+    ok(sanad(d, &["payroll", "release", "--month", "2026-12", "--by", "payments", "--out", "pay", "--database-url", DB]));
+    released(&d.join("pay/2026-12"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sanad_store::PayrollStore;
+        let store = sanad_store_sqlite::SqliteStore::open(&format!("sqlite://{}", d.join("sanad-demo.db").display())).await.unwrap();
+        let november = store.payments("2026-11").await.unwrap();
+        let december = store.payroll_lines("2026-12").await.unwrap();
+        for r in rejected {
+            let p = november.iter().find(|p| p.end_to_end_id == r.0).unwrap();
+            assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
+            let line = december.iter().find(|l| l.rsu_id == p.rsu_id).expect("still a beneficiary");
+            let body: serde_json::Value = serde_json::from_str(&line.body).unwrap();
+            assert_eq!(body["reissue"].as_i64(), Some(p.amount), "the rejected payment is re-issued in December: {body}");
+            assert_eq!(line.amount, body["current"].as_i64().unwrap() + p.amount - body["recovery"].as_i64().unwrap() + body["arrears"].as_i64().unwrap());
+        }
+        let settled_line = december.iter().find(|l| l.rsu_id == november.iter().find(|p| p.end_to_end_id == settled[0].0).unwrap().rsu_id).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&settled_line.body).unwrap()["reissue"].as_i64(), Some(0), "a settled payment is not sent again");
+    });
+    let audit = ok(sanad(d, &["audit", "verify", "--database-url", DB]));
+    assert!(audit.contains("audit log intact"), "{audit}");
+}

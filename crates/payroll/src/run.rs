@@ -1,0 +1,395 @@
+//! The payroll's edge: the monthly cycle and bank returns run against a [`Store`]. The
+//! decisions are the pure modules' (`cycle`, `ledger`, `state`); this module only reads
+//! their inputs, saves their outputs, and writes the payment files.
+//!
+//! Every step can be run again: prepare replaces a prepared cycle (or does nothing when the
+//! result is the same), release regenerates byte-identical files when a crash came between
+//! saving and renaming, and a return file is applied once (by its SHA-256).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use sanad_domain::{Date, Month, PaymentInstrument, RsuId};
+use sanad_payments::{Debtor, EndToEndRef, ReleaseSpec, ReturnKind};
+use sanad_rules::{RuleBook, Snapshot};
+use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+use sanad_store::{Actor, RuleSetStatus, Scope, Store, StoreError};
+
+use crate::cycle::{run_cycle, Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine};
+use crate::ledger::{settle_entry, Entry, Kind, Ledger, Origin};
+use crate::state::{Cycle, Status};
+use crate::PayrollError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Payroll(#[from] PayrollError),
+    #[error(transparent)]
+    Payments(#[from] sanad_payments::PaymentsError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("stored payroll data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, RunError>;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io { path: path.display().to_string(), source }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> RunError {
+    RunError::Corrupt(e.to_string())
+}
+
+/// Where and how payment files are written.
+#[derive(Debug, Clone)]
+pub struct ReleaseConfig {
+    pub out_dir: PathBuf,
+    pub max_txs_per_file: u32,
+    pub debtor: Debtor,
+}
+
+/// The rule sets in force: shipped, and approved in the database.
+pub async fn rule_book(store: &dyn Store) -> Result<RuleBook> {
+    let stored = store.rule_sets().await?;
+    let approved = stored.iter().filter(|s| s.status == RuleSetStatus::Approved).map(|s| s.body.as_str());
+    RuleBook::in_force(approved).map_err(corrupt)
+}
+
+async fn load_cycle(store: &dyn Store, month: Month) -> Result<Cycle> {
+    match store.cycle(&month.to_string()).await? {
+        Some(body) => serde_json::from_str(&body).map_err(corrupt),
+        None => Ok(Cycle::new(month)),
+    }
+}
+
+/// Every ledger entry, replayed into books.
+pub async fn load_ledger(store: &dyn Store) -> Result<Ledger> {
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.ledger_entries(after, 50_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, body) in &page {
+            entries.push(serde_json::from_str::<Entry>(body).map_err(corrupt)?);
+        }
+    }
+    Ok(Ledger::replay(entries)?)
+}
+
+/// Eligible households this month, and every household the ledger still owes something.
+async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger: &Ledger) -> Result<Vec<Beneficiary>> {
+    let rules = book.for_month(month).ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
+    let population = store.load_population(&Scope::National, &|_| {}).await?;
+    let instruments: HashMap<RsuId, PaymentInstrument> = store.payment_instruments(&Scope::National).await?.into_iter().collect();
+    let on = sanad_rules::engine::reference_date(rules, month);
+    let mut out = Vec::new();
+    for h in &population.households {
+        let snap = Snapshot { score: population.score_at(h, on), resident: true, members: population.members_of(h) };
+        let mut decision = sanad_rules::Decision::default();
+        sanad_rules::evaluate(rules, &snap, month, &mut decision);
+        let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
+        if !decision.eligible && ledger.book(&household).is_none() {
+            continue;
+        }
+        out.push(Beneficiary {
+            instrument: instruments.get(&household).cloned(),
+            reference: format!("DEC-{month}-{household}-{}", rules.id),
+            household,
+            region: h.region,
+            decision,
+            retro: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// What `prepare` did.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub payroll: Payroll,
+    /// False when the cycle was already prepared with exactly this result.
+    pub changed: bool,
+}
+
+pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<Prepared> {
+    let cycle = load_cycle(store, month).await?;
+    let book = rule_book(store).await?;
+    let rules = book.for_month(month).ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
+    let ledger = load_ledger(store).await?;
+    let params = CycleParams::from_rules(month, &rules.payment);
+    let payroll = run_cycle(&params, &beneficiaries(store, &book, month, &ledger).await?, &ledger)?;
+    let digest = payroll.digest();
+    if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
+        return Ok(Prepared { payroll, changed: false });
+    }
+    let next = cycle.prepare(&actor.user, digest)?;
+    let lines = payroll.lines.iter().map(line_row).collect::<Result<Vec<_>>>()?;
+    let entries = payroll.entries.iter().map(|e| serde_json::to_string(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
+    let body = serde_json::to_string(&next).map_err(corrupt)?;
+    store.save_prepared(&month.to_string(), &body, &lines, &entries, actor).await?;
+    Ok(Prepared { payroll, changed: true })
+}
+
+fn line_row(l: &PayrollLine) -> Result<LineRow> {
+    Ok(LineRow {
+        rsu_id: l.household.to_string(),
+        region: l.region.to_string(),
+        status: l.status.code().into(),
+        amount: l.amount.centimes(),
+        body: serde_json::to_string(l).map_err(corrupt)?,
+    })
+}
+
+/// The prepared payroll as stored (lines and the entries it will post).
+pub async fn stored_payroll(store: &dyn Store, month: Month) -> Result<Payroll> {
+    let m = month.to_string();
+    let lines = store.payroll_lines(&m).await?.iter().map(|l| serde_json::from_str::<PayrollLine>(&l.body).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
+    let entries = store.pending_entries(&m).await?.iter().map(|e| serde_json::from_str::<Entry>(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
+    Ok(Payroll { month, run_date: month.last_day(), lines, entries, totals: Default::default() })
+}
+
+/// The checker approves what the maker prepared: the stored payroll's digest must be the
+/// prepared one, and the checker another user.
+pub async fn approve(store: &dyn Store, month: Month, actor: &Actor) -> Result<Cycle> {
+    let cycle = load_cycle(store, month).await?;
+    let digest = stored_payroll(store, month).await?.digest();
+    let next = cycle.approve(&actor.user, digest)?;
+    store.save_cycle(&month.to_string(), "approved", &serde_json::to_string(&next).map_err(corrupt)?, "approve", actor).await?;
+    Ok(next)
+}
+
+/// What `release` wrote.
+#[derive(Debug, Clone)]
+pub struct Released {
+    pub dir: PathBuf,
+    pub files: Vec<FileRow>,
+    pub payments: usize,
+    /// False when the cycle was already released (files regenerated if they were missing).
+    pub changed: bool,
+}
+
+/// The provider a payment goes through: the bank (its 3-digit code in the RIB) or the
+/// wallet / cash-out operator.
+pub fn provider_of(i: &PaymentInstrument) -> String {
+    let clean = |s: &str| s.chars().filter(char::is_ascii_alphanumeric).flat_map(|c| c.to_uppercase()).take(12).collect::<String>();
+    match i {
+        PaymentInstrument::Bank { rib } => format!("BANK{}", rib.bank_code()),
+        PaymentInstrument::Wallet { provider, .. } | PaymentInstrument::CashOut { provider, .. } => clean(provider),
+    }
+}
+
+/// Payments of the cycle by provider, numbered in RSU id order (payment id = position).
+fn payments_by_provider(month: Month, lines: &[PayrollLine], names: &HashMap<String, String>) -> BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>> {
+    let mut out: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    let paid = lines.iter().filter(|l| l.status == LineStatus::Pay);
+    for (i, l) in paid.enumerate() {
+        let (Some(instrument), Some(reference)) = (&l.instrument, &l.payment) else { continue };
+        let id = EndToEndRef { cycle: month, payment_id: i as u64 + 1, issue: 1 };
+        let provider = provider_of(instrument);
+        let name = names.get(&l.household.to_string()).cloned().unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household));
+        let payment = sanad_payments::Payment { payment_id: id.payment_id, issue: 1, beneficiary_name: name, instrument: instrument.clone(), amount: l.amount };
+        let row = PaymentRow {
+            end_to_end_id: id.to_id().unwrap_or_default(),
+            month: month.to_string(),
+            rsu_id: l.household.to_string(),
+            reference: reference.clone(),
+            provider: provider.clone(),
+            amount: l.amount.centimes(),
+            status: "sent".into(),
+            reason: None,
+            file_name: String::new(),
+        };
+        out.entry(provider).or_default().push((payment, row));
+    }
+    out
+}
+
+/// Heads of household's names (Latin script), for the payment files.
+async fn payee_names(store: &dyn Store) -> Result<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    let mut after: Option<RsuId> = None;
+    loop {
+        let page = store.list_households(&Scope::National, after.as_ref(), 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.rsu_id.clone());
+        names.extend(page.into_iter().map(|h| (h.rsu_id.to_string(), h.head_name)));
+    }
+    Ok(names)
+}
+
+pub async fn release(store: &dyn Store, month: Month, actor: &Actor, cfg: &ReleaseConfig) -> Result<Released> {
+    let cycle = load_cycle(store, month).await?;
+    let payroll = stored_payroll(store, month).await?;
+    let dir = cfg.out_dir.join(month.to_string());
+    let already = matches!(cycle.status(), Status::Released | Status::Locked);
+    if !already {
+        // Checked before anything is written: only an approved cycle may be released.
+        cycle.release(&actor.user, payroll.digest())?;
+    }
+    let names = payee_names(store).await?;
+    let by_provider = payments_by_provider(month, &payroll.lines, &names);
+    let tmp = cfg.out_dir.join(format!(".{month}.partial"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let (files, payments) = write_files(month, cfg, &tmp, &by_provider)?;
+    if already {
+        return finish_again(store, month, &tmp, &dir, files).await;
+    }
+    let next = cycle.release(&actor.user, payroll.digest())?;
+    let entries = payroll.entries.iter().map(entry_row).collect::<Result<Vec<_>>>()?;
+    store.save_release(&month.to_string(), &serde_json::to_string(&next).map_err(corrupt)?, &entries, &payments, &files, actor).await?;
+    replace_dir(&tmp, &dir)?;
+    Ok(Released { dir, payments: payments.len(), files, changed: true })
+}
+
+/// A released cycle asked again: its files are regenerated (they are deterministic) and
+/// checked against the recorded digests; they replace the directory only if it is missing.
+async fn finish_again(store: &dyn Store, month: Month, tmp: &Path, dir: &Path, files: Vec<FileRow>) -> Result<Released> {
+    let recorded = store.payment_files(&month.to_string()).await?;
+    let digests = |fs: &[FileRow]| fs.iter().map(|f| (f.file_name.clone(), f.sha256.clone())).collect::<BTreeMap<_, _>>();
+    if digests(&recorded) != digests(&files) {
+        return Err(RunError::Refused(format!("cycle {month} is released, but its files would now differ from the recorded ones")));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(tmp).map_err(io(tmp))?;
+    } else {
+        replace_dir(tmp, dir)?;
+    }
+    let payments = store.payments(&month.to_string()).await?.len();
+    Ok(Released { dir: dir.to_owned(), files: recorded, payments, changed: false })
+}
+
+fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    }
+    std::fs::rename(tmp, dir).map_err(io(dir))
+}
+
+/// One release per provider; files and manifests into `tmp`.
+fn write_files(month: Month, cfg: &ReleaseConfig, tmp: &Path, by_provider: &BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>>) -> Result<(Vec<FileRow>, Vec<PaymentRow>)> {
+    let mut files = Vec::new();
+    let mut rows = Vec::new();
+    for (provider, items) in by_provider {
+        let spec = ReleaseSpec {
+            debtor: cfg.debtor.clone(),
+            cycle: month,
+            provider: provider.clone(),
+            release_seq: 1,
+            execution_date: month.last_day(),
+            // Fixed per cycle, so that a regenerated file is byte-identical.
+            created_at: month.first_day().and_hms_opt(0, 0, 0).expect("midnight exists"),
+            max_txs_per_file: cfg.max_txs_per_file,
+        };
+        let payments: Vec<&sanad_payments::Payment> = items.iter().map(|(p, _)| p).collect();
+        let plan = sanad_payments::plan_release(&spec, payments.iter().copied())?;
+        let manifest = sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| std::fs::File::create(tmp.join(&f.file_name)))?;
+        let mpath = tmp.join(manifest.file_name());
+        std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
+        let mut next = 0usize;
+        for (plan_file, listed) in plan.files.iter().zip(&manifest.files) {
+            let n = plan_file.summary.nb_of_txs as usize;
+            for (_, row) in &items[next..next + n] {
+                rows.push(PaymentRow { file_name: listed.name.clone(), ..row.clone() });
+            }
+            next += n;
+            files.push(FileRow {
+                file_name: listed.name.clone(),
+                month: month.to_string(),
+                provider: provider.clone(),
+                msg_id: listed.msg_id.clone(),
+                txs: listed.nb_of_txs as i64,
+                ctrl_sum: plan_file.summary.ctrl_sum.centimes(),
+                sha256: listed.sha256.clone(),
+            });
+        }
+    }
+    Ok((files, rows))
+}
+
+fn entry_row(e: &Entry) -> Result<EntryRow> {
+    Ok(EntryRow { household: e.household().to_string(), kind: e.kind().code().into(), reference: e.reference().into(), body: serde_json::to_string(e).map_err(corrupt)? })
+}
+
+/// What a return file did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReturnsReport {
+    pub file: String,
+    pub message: String,
+    pub already_imported: bool,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub settled: usize,
+    pub returned: usize,
+    pub unchanged: usize,
+    /// Lines naming a payment Sanad did not send (other payers' files, or errors).
+    pub unmatched: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Read a pain.002 or camt.054 file and apply it: statuses, and ledger entries for
+/// rejected, settled and returned payments. A file is applied once.
+pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Result<ReturnsReport> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    let sha = sanad_payments::sha256_hex(&bytes);
+    let mut report = ReturnsReport { file: path.display().to_string(), ..Default::default() };
+    if store.returns_imported(&sha).await? {
+        report.already_imported = true;
+        return Ok(report);
+    }
+    let mut events = Vec::new();
+    let summary = sanad_payments::read_returns(BufReader::new(bytes.as_slice()), |e| events.push(e))?;
+    report.message = format!("{:?}", summary.message);
+    report.warnings = summary.warnings.iter().map(|w| format!("line {}: {}: {}", w.line, w.element, w.message)).collect();
+    let mut ledger = load_ledger(store).await?;
+    let (mut updates, mut entries) = (Vec::new(), Vec::new());
+    for ev in events {
+        let Some(payment) = store.payment(&ev.end_to_end_id).await? else {
+            report.unmatched.push(format!("line {}: {} is not a payment of this programme", ev.source_line, ev.end_to_end_id));
+            continue;
+        };
+        let (status, kind, reason) = match &ev.kind {
+            ReturnKind::Accepted => ("accepted", None, None),
+            ReturnKind::Rejected { reason } => ("rejected", Some(Kind::Rejected), reason.clone()),
+            ReturnKind::Settled => ("settled", Some(Kind::Confirmed), None),
+            ReturnKind::Returned { reason } => ("returned", Some(Kind::Returned), reason.clone()),
+            ReturnKind::Pending | ReturnKind::Other => {
+                report.unchanged += 1;
+                continue;
+            }
+        };
+        if payment.status == status {
+            report.unchanged += 1;
+            continue;
+        }
+        if let Some(kind) = kind {
+            let household = RsuId::parse(&payment.rsu_id).map_err(corrupt)?;
+            let date: Date = ev.booking_date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let book = ledger.book(&household).ok_or_else(|| RunError::Corrupt(format!("payment {} has no ledger", payment.reference)))?;
+            let entry = settle_entry(book, &Origin::new(&household, date, payment.reference.clone()), kind)?;
+            entries.push(entry_row(&entry)?);
+            ledger.post(entry)?;
+        }
+        match status {
+            "accepted" => report.accepted += 1,
+            "rejected" => report.rejected += 1,
+            "settled" => report.settled += 1,
+            _ => report.returned += 1,
+        }
+        updates.push(StatusUpdate { end_to_end_id: payment.end_to_end_id, status: status.into(), reason });
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let summary_json = serde_json::to_string(&report).map_err(corrupt)?;
+    store.save_returns(&sha, &name, &summary_json, &updates, &entries, actor).await?;
+    Ok(report)
+}
