@@ -162,6 +162,9 @@ pub async fn approve(store: &dyn Store, month: Month, actor: &Actor) -> Result<C
     let cycle = load_cycle(store, month).await?;
     let digest = stored_payroll(store, month).await?.digest();
     let next = cycle.approve(&actor.user, digest)?;
+    if next.status() == cycle.status() {
+        return Ok(next); // approved already by this user: nothing to record again
+    }
     store.save_cycle(&month.to_string(), "approved", &serde_json::to_string(&next).map_err(corrupt)?, "approve", actor).await?;
     Ok(next)
 }
