@@ -159,8 +159,13 @@ pub async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<()> {
 
 pub const DEMO_DB: &str = "sanad-demo.db";
 pub const DEMO_FEED: &str = "sanad-demo.rsu.jsonl";
+/// Payment files and bank returns of the demo's cycles.
+pub const DEMO_PAYMENTS: &str = "sanad-demo-payments";
 
-pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyhow::Result<ExitCode> {
+pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles: u32) -> anyhow::Result<ExitCode> {
+    if Path::new(DEMO_PAYMENTS).exists() {
+        std::fs::remove_dir_all(DEMO_PAYMENTS).with_context(|| format!("cannot reset {DEMO_PAYMENTS}"))?;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let p = format!("{DEMO_DB}{suffix}");
         if Path::new(&p).exists() {
@@ -173,6 +178,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool) -> anyh
     print_report(&report);
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     create_demo_accounts(&*store).await?;
+    crate::payroll_cmd::demo_cycles(&*store, Path::new(DEMO_PAYMENTS), today(), cycles).await?;
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");
     for (username, name, role, scope) in DEMO_ACCOUNTS {
         println!("  {username:<13} {role:<19} {scope:<14} {name}");

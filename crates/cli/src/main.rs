@@ -36,6 +36,10 @@ enum Command {
         /// Prepare the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Monthly payroll cycles to run, ending with the current month (payment files and
+        /// simulated bank returns under ./sanad-demo-payments/).
+        #[arg(long, default_value_t = 3)]
+        cycles: u32,
     },
     /// Serve the web application and API.
     Serve {
@@ -178,7 +182,7 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
     use commands::*;
     match command {
-        Command::Demo { households, port, seed, no_serve } => demo(households, port, seed, no_serve).await,
+        Command::Demo { households, port, seed, no_serve, cycles } => demo(households, port, seed, no_serve, cycles).await,
         Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
         Command::Eval { cmd } => eval_cmd::eval(cmd),

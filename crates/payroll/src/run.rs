@@ -340,6 +340,16 @@ pub struct ReturnsReport {
     pub warnings: Vec<String>,
 }
 
+/// The payments of every cycle an EndToEndId of ours names, by EndToEndId (one query per cycle).
+async fn payments_of_cycles(store: &dyn Store, ids: impl Iterator<Item = &str>) -> Result<HashMap<String, PaymentRow>> {
+    let months: std::collections::BTreeSet<Month> = ids.filter_map(EndToEndRef::parse).map(|r| r.cycle).collect();
+    let mut out = HashMap::new();
+    for m in months {
+        out.extend(store.payments(&m.to_string()).await?.into_iter().map(|p| (p.end_to_end_id.clone(), p)));
+    }
+    Ok(out)
+}
+
 /// Read a pain.002 or camt.054 file and apply it: statuses, and ledger entries for
 /// rejected, settled and returned payments. A file is applied once.
 pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Result<ReturnsReport> {
@@ -355,9 +365,10 @@ pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Re
     report.message = format!("{:?}", summary.message);
     report.warnings = summary.warnings.iter().map(|w| format!("line {}: {}: {}", w.line, w.element, w.message)).collect();
     let mut ledger = load_ledger(store).await?;
+    let known = payments_of_cycles(store, events.iter().map(|e| e.end_to_end_id.as_str())).await?;
     let (mut updates, mut entries) = (Vec::new(), Vec::new());
     for ev in events {
-        let Some(payment) = store.payment(&ev.end_to_end_id).await? else {
+        let Some(payment) = known.get(&ev.end_to_end_id).cloned() else {
             report.unmatched.push(format!("line {}: {} is not a payment of this programme", ev.source_line, ev.end_to_end_id));
             continue;
         };

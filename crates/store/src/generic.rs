@@ -381,21 +381,11 @@ where
         for q in [pay::sql::LINES_DELETE, pay::sql::PENDING_DELETE] {
             sqlx::query::<DB>(q).bind(month.to_owned()).execute(&mut *tx).await.map_err(db)?;
         }
-        for l in lines {
-            sqlx::query::<DB>(pay::sql::LINE_INSERT)
-                .bind(month.to_owned())
-                .bind(l.rsu_id.clone())
-                .bind(l.region.clone())
-                .bind(l.status.clone())
-                .bind(l.amount)
-                .bind(l.body.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        for (i, e) in entries.iter().enumerate() {
-            sqlx::query::<DB>(pay::sql::PENDING_INSERT).bind(month.to_owned()).bind(i as i64).bind(e.clone()).execute(&mut *tx).await.map_err(db)?;
-        }
+        let m = || Cell::Text(month.to_owned());
+        let line_rows = lines.iter().map(|l| vec![m(), Cell::Text(l.rsu_id.clone()), Cell::Text(l.region.clone()), Cell::Text(l.status.clone()), Cell::Int(l.amount), Cell::Text(l.body.clone())]).collect();
+        insert_many(&mut tx, "payroll_lines", &["month", "rsu_id", "region", "status", "amount", "body"], line_rows, "").await?;
+        let entry_rows = entries.iter().enumerate().map(|(i, e)| vec![m(), Cell::Int(i as i64), Cell::Text(e.clone())]).collect();
+        insert_many(&mut tx, "payroll_pending_entries", &["month", "seq", "body"], entry_rows, "").await?;
         self.put_cycle(&mut tx, month, "prepared", cycle).await?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         let summary = serde_json::json!({"month": month, "status": "prepared", "households": lines.len(), "total_centimes": total});
@@ -426,20 +416,13 @@ where
     /// Post entries after the ledger's last sequence number; an entry already posted is skipped.
     async fn post_entries(&self, tx: &mut sqlx::Transaction<'_, DB>, entries: &[EntryRow]) -> Result<()> {
         let row = sqlx::query::<DB>(pay::sql::LEDGER_NEXT_SEQ).fetch_one(&mut **tx).await.map_err(db)?;
-        let mut seq = row.int("seq").map_err(db)?;
-        for e in entries {
-            seq += 1;
-            sqlx::query::<DB>(pay::sql::LEDGER_INSERT)
-                .bind(seq)
-                .bind(e.household.clone())
-                .bind(e.kind.clone())
-                .bind(e.reference.clone())
-                .bind(e.body.clone())
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-        }
-        Ok(())
+        let first = row.int("seq").map_err(db)? + 1;
+        let rows = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| vec![Cell::Int(first + i as i64), Cell::Text(e.household.clone()), Cell::Text(e.kind.clone()), Cell::Text(e.reference.clone()), Cell::Text(e.body.clone())])
+            .collect();
+        insert_many(tx, "ledger_entries", &["seq", "household", "kind", "reference", "body"], rows, " ON CONFLICT (household, kind, reference) DO NOTHING").await
     }
 
     pub async fn save_release(&self, month: &str, cycle: &str, entries: &[EntryRow], payments: &[PaymentRow], files: &[FileRow], actor: &Actor) -> Result<()> {
@@ -450,35 +433,30 @@ where
         }
         self.post_entries(&mut tx, entries).await?;
         let at = now();
-        for p in payments {
-            sqlx::query::<DB>(pay::sql::PAYMENT_INSERT)
-                .bind(p.end_to_end_id.clone())
-                .bind(p.month.clone())
-                .bind(p.rsu_id.clone())
-                .bind(p.reference.clone())
-                .bind(p.provider.clone())
-                .bind(p.amount)
-                .bind(p.status.clone())
-                .bind(p.reason.clone())
-                .bind(p.file_name.clone())
-                .bind(at.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        for f in files {
-            sqlx::query::<DB>(pay::sql::FILE_INSERT)
-                .bind(f.file_name.clone())
-                .bind(f.month.clone())
-                .bind(f.provider.clone())
-                .bind(f.msg_id.clone())
-                .bind(f.txs)
-                .bind(f.ctrl_sum)
-                .bind(f.sha256.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        let payment_rows = payments
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::Text(p.end_to_end_id.clone()),
+                    Cell::Text(p.month.clone()),
+                    Cell::Text(p.rsu_id.clone()),
+                    Cell::Text(p.reference.clone()),
+                    Cell::Text(p.provider.clone()),
+                    Cell::Int(p.amount),
+                    Cell::Text(p.status.clone()),
+                    Cell::OptText(p.reason.clone()),
+                    Cell::Text(p.file_name.clone()),
+                    Cell::Text(at.clone()),
+                ]
+            })
+            .collect();
+        let columns = ["end_to_end_id", "month", "rsu_id", "reference", "provider", "amount", "status", "reason", "file_name", "updated_at"];
+        insert_many(&mut tx, "payments", &columns, payment_rows, "").await?;
+        let file_rows = files
+            .iter()
+            .map(|f| vec![Cell::Text(f.file_name.clone()), Cell::Text(f.month.clone()), Cell::Text(f.provider.clone()), Cell::Text(f.msg_id.clone()), Cell::Int(f.txs), Cell::Int(f.ctrl_sum), Cell::Text(f.sha256.clone())])
+            .collect();
+        insert_many(&mut tx, "payment_files", &["file_name", "month", "provider", "msg_id", "txs", "ctrl_sum", "sha256"], file_rows, "").await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
         self.append(&mut tx, actor, &Change::new("release", "payroll_cycle", month).after(&summary)).await?;
@@ -547,15 +525,74 @@ where
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("return file {file_name} (already imported)"))),
             other => other.map_err(db)?,
         };
+        // One statement per (status, reason) and chunk of payments.
         let at = now();
+        let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&str>> = Default::default();
         for u in updates {
-            sqlx::query::<DB>(pay::sql::PAYMENT_STATUS).bind(u.end_to_end_id.clone()).bind(u.status.clone()).bind(u.reason.clone()).bind(at.clone()).execute(&mut *tx).await.map_err(db)?;
+            groups.entry((u.status.as_str(), u.reason.as_deref())).or_default().push(&u.end_to_end_id);
+        }
+        for ((status, reason), ids) in groups {
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+                let text = format!("{} IN ({})", pay::sql::PAYMENT_STATUS_PREFIX, ps.join(", "));
+                let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(status.to_owned()).bind(reason.map(str::to_owned)).bind(at.clone());
+                for id in chunk {
+                    q = q.bind((*id).to_owned());
+                }
+                q.execute(&mut *tx).await.map_err(db)?;
+            }
         }
         self.post_entries(&mut tx, entries).await?;
         let change = Change::new("import_returns", "payment_file", file_name).after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
+}
+
+/// A value of a multi-row statement.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    OptText(Option<String>),
+}
+
+/// Rows per multi-row statement: well under both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
+async fn insert_many<DB>(tx: &mut sqlx::Transaction<'_, DB>, table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, tail: &str) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let mut n = 0;
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let ps: Vec<String> = r.iter().map(|_| { n += 1; format!("${n}") }).collect();
+                format!("({})", ps.join(", "))
+            })
+            .collect();
+        let text = format!("INSERT INTO {table} ({}) VALUES {}{tail}", columns.join(", "), tuples.join(", "));
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(text));
+        for cell in chunk.into_iter().flatten() {
+            q = match cell {
+                Cell::Text(v) => q.bind(v),
+                Cell::Int(v) => q.bind(v),
+                Cell::OptText(v) => q.bind(v),
+            };
+        }
+        q.execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The user columns shared by insert and update, in their parameter order ($1–$9).

@@ -93,20 +93,14 @@ pub mod sql {
          ON CONFLICT (month) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";
     pub const LINES_DELETE: &str = "DELETE FROM payroll_lines WHERE month = $1";
     pub const PENDING_DELETE: &str = "DELETE FROM payroll_pending_entries WHERE month = $1";
-    pub const LINE_INSERT: &str = "INSERT INTO payroll_lines (month, rsu_id, region, status, amount, body) VALUES ($1, $2, $3, $4, $5, $6)";
-    pub const PENDING_INSERT: &str = "INSERT INTO payroll_pending_entries (month, seq, body) VALUES ($1, $2, $3)";
     pub const LINES: &str = "SELECT rsu_id, region, status, amount, body FROM payroll_lines WHERE month = $1 ORDER BY rsu_id";
     pub const PENDING: &str = "SELECT body FROM payroll_pending_entries WHERE month = $1 ORDER BY seq";
     pub const LEDGER_NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) AS seq FROM ledger_entries";
-    pub const LEDGER_INSERT: &str =
-        "INSERT INTO ledger_entries (seq, household, kind, reference, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (household, kind, reference) DO NOTHING";
     pub const LEDGER: &str = "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
-    pub const PAYMENT_INSERT: &str = "INSERT INTO payments (end_to_end_id, month, rsu_id, reference, provider, amount, status, reason, file_name, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     pub const PAYMENTS: &str = "SELECT * FROM payments WHERE month = $1 ORDER BY end_to_end_id";
     pub const PAYMENT: &str = "SELECT * FROM payments WHERE end_to_end_id = $1";
-    pub const PAYMENT_STATUS: &str = "UPDATE payments SET status = $2, reason = $3, updated_at = $4 WHERE end_to_end_id = $1";
-    pub const FILE_INSERT: &str = "INSERT INTO payment_files (file_name, month, provider, msg_id, txs, ctrl_sum, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    /// Completed with `IN ($4, …)` by the store.
+    pub const PAYMENT_STATUS_PREFIX: &str = "UPDATE payments SET status = $1, reason = $2, updated_at = $3 WHERE end_to_end_id";
     pub const FILES: &str = "SELECT * FROM payment_files WHERE month = $1 ORDER BY file_name";
     pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
     pub const RETURNS_INSERT: &str = "INSERT INTO imported_returns (sha256, file_name, imported_at, summary) VALUES ($1, $2, $3, $4)";

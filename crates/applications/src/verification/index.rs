@@ -1,0 +1,137 @@
+//! The duplicate indexes a verification reads. The caller builds them from the registry
+//! (at national scale, from the database); [`MemoryIndex`] builds them from households in
+//! memory, for tests and small runs.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sanad_domain::{Cnie, Household, Idcs, PaymentInstrument, Phone, RsuId};
+use serde::{Deserialize, Serialize};
+
+/// Which households hold a person, by IDCS or by CNIE.
+pub trait IdentityIndex {
+    fn households_with_idcs(&self, idcs: &Idcs) -> Vec<RsuId>;
+    fn households_with_cnie(&self, cnie: &Cnie) -> Vec<RsuId>;
+}
+
+/// How many households are registered with a phone number or a payment account — the
+/// household being verified included, when it is in the index (it is, when the index is the
+/// registry's).
+pub trait ContactIndex {
+    fn households_with_phone(&self, phone: &Phone) -> u32;
+    fn households_with_account(&self, account: &PaymentInstrument) -> u32;
+}
+
+/// A person recorded somewhere else, for name and birth-date matching. Identifiers are
+/// optional: records from declarations or other programmes may carry neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub household: RsuId,
+    pub idcs: Option<Idcs>,
+    pub cnie: Option<Cnie>,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_name_ar: String,
+    pub last_name_ar: String,
+    pub birth_date: NaiveDate,
+}
+
+/// Persons by birth date, the blocking key of the fuzzy match.
+pub trait PersonIndex {
+    /// Every person born between `from` and `to` inclusive.
+    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PersonRecord>;
+}
+
+/// The three indexes a verification needs.
+#[derive(Clone, Copy)]
+pub struct Indexes<'a> {
+    pub identity: &'a dyn IdentityIndex,
+    pub contacts: &'a dyn ContactIndex,
+    pub persons: &'a dyn PersonIndex,
+}
+
+/// The key of a payment account: a RIB, or provider and reference of a wallet or cash-out.
+pub fn account_key(i: &PaymentInstrument) -> String {
+    match i {
+        PaymentInstrument::Bank { rib } => format!("bank:{rib}"),
+        PaymentInstrument::Wallet { provider, reference } => format!("wallet:{provider}:{reference}"),
+        PaymentInstrument::CashOut { provider, reference } => format!("cash_out:{provider}:{reference}"),
+    }
+}
+
+/// All three indexes over households held in memory.
+#[derive(Debug, Default)]
+pub struct MemoryIndex {
+    idcs: HashMap<Idcs, Vec<RsuId>>,
+    cnie: HashMap<Cnie, Vec<RsuId>>,
+    phones: HashMap<Phone, u32>,
+    accounts: HashMap<String, u32>,
+    persons: Vec<PersonRecord>,
+}
+
+impl MemoryIndex {
+    pub fn new<'a>(households: impl IntoIterator<Item = &'a Household>) -> Self {
+        let mut ix = MemoryIndex::default();
+        for h in households {
+            ix.add(h);
+        }
+        ix.persons.sort_by_key(|p| p.birth_date);
+        ix
+    }
+
+    fn add(&mut self, h: &Household) {
+        for m in &h.members {
+            self.idcs.entry(m.idcs.clone()).or_default().push(h.rsu_id.clone());
+            if let Some(c) = &m.cnie {
+                self.cnie.entry(c.clone()).or_default().push(h.rsu_id.clone());
+            }
+            self.persons.push(PersonRecord {
+                household: h.rsu_id.clone(),
+                idcs: Some(m.idcs.clone()),
+                cnie: m.cnie.clone(),
+                first_name: m.first_name.clone(),
+                last_name: m.last_name.clone(),
+                first_name_ar: m.first_name_ar.clone(),
+                last_name_ar: m.last_name_ar.clone(),
+                birth_date: m.birth_date,
+            });
+        }
+        if let Some(p) = &h.phone {
+            *self.phones.entry(p.clone()).or_default() += 1;
+        }
+        if let Some(i) = &h.instrument {
+            *self.accounts.entry(account_key(i)).or_default() += 1;
+        }
+    }
+
+    /// Add a person known only from another source (no household record of ours).
+    pub fn add_person(&mut self, p: PersonRecord) {
+        let at = self.persons.partition_point(|q| q.birth_date <= p.birth_date);
+        self.persons.insert(at, p);
+    }
+}
+
+impl IdentityIndex for MemoryIndex {
+    fn households_with_idcs(&self, idcs: &Idcs) -> Vec<RsuId> {
+        self.idcs.get(idcs).cloned().unwrap_or_default()
+    }
+    fn households_with_cnie(&self, cnie: &Cnie) -> Vec<RsuId> {
+        self.cnie.get(cnie).cloned().unwrap_or_default()
+    }
+}
+
+impl ContactIndex for MemoryIndex {
+    fn households_with_phone(&self, phone: &Phone) -> u32 {
+        self.phones.get(phone).copied().unwrap_or(0)
+    }
+    fn households_with_account(&self, account: &PaymentInstrument) -> u32 {
+        self.accounts.get(&account_key(account)).copied().unwrap_or(0)
+    }
+}
+
+impl PersonIndex for MemoryIndex {
+    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PersonRecord> {
+        let start = self.persons.partition_point(|p| p.birth_date < from);
+        self.persons[start..].iter().take_while(|p| p.birth_date <= to).cloned().collect()
+    }
+}
