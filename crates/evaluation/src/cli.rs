@@ -20,6 +20,8 @@ use crate::multiple;
 use crate::ols::{self, OlsInput, RegResult, Vcov};
 use crate::power::{self, PowerParams};
 use crate::rdd::{self, Kernel, RdOptions};
+use crate::report::{self, Lang, ReportSpec};
+use crate::{export as exp, parquet, survey};
 
 fn default_level() -> f64 {
     0.95
@@ -476,6 +478,130 @@ pub fn adjust_pvalues(p: &[f64]) -> Result<Value> {
         "sharpened_q": multiple::sharpened_q(p)?,
         "holm": multiple::holm(p)?,
     }))
+}
+
+/// `report` command: the standalone HTML report of a dataset and its design.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportArgs {
+    /// One row per unit: assignment, take-up, baseline and follow-up columns.
+    pub csv: PathBuf,
+    /// Data of the RD section (needed when `rd` is set).
+    #[serde(default)]
+    pub rd_csv: Option<PathBuf>,
+    /// Long panel of the event-study section (needed when `did` is set).
+    #[serde(default)]
+    pub did_csv: Option<PathBuf>,
+    #[serde(flatten)]
+    pub spec: ReportSpec,
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// `report`: the whole report as one offline HTML document.
+pub fn report(a: &ReportArgs) -> Result<String> {
+    let main = Frame::from_path(&a.csv)?;
+    let rd = a.rd_csv.as_ref().map(Frame::from_path).transpose()?;
+    let panel = a.did_csv.as_ref().map(Frame::from_path).transpose()?;
+    report::render(&a.spec, &main, rd.as_ref(), panel.as_ref(), a.lang)
+}
+
+/// `export` command: pseudonymised analysis dataset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportArgs {
+    pub csv: PathBuf,
+    /// Unit id column, replaced by the keyed pseudonym `pid`.
+    pub id: String,
+    /// Analysis variables to keep.
+    pub keep: Vec<String>,
+    /// Label columns kept as keyed pseudonyms (e.g. the cluster).
+    #[serde(default)]
+    pub hash: Vec<String>,
+    /// File holding the secret key (trailing newlines ignored; ≥ 16 bytes).
+    pub key_file: PathBuf,
+    #[serde(default)]
+    pub out_csv: Option<PathBuf>,
+    #[serde(default)]
+    pub out_parquet: Option<PathBuf>,
+}
+
+fn io_err(path: &std::path::Path, e: std::io::Error) -> EvalError {
+    EvalError::Csv {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// `export`: writes the requested files, returns
+/// `{"rows","columns":[{"name","type"}],"csv","parquet"}` (never the key).
+pub fn export(a: &ExportArgs) -> Result<Value> {
+    if a.out_csv.is_none() && a.out_parquet.is_none() {
+        return invalid("export: give out_csv and/or out_parquet");
+    }
+    let mut key = std::fs::read(&a.key_file).map_err(|e| io_err(&a.key_file, e))?;
+    while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        key.pop();
+    }
+    let frame = Frame::from_path(&a.csv)?;
+    let spec = exp::ExportSpec {
+        id: &a.id,
+        keep: &a.keep,
+        hash: &a.hash,
+        key: &key,
+    };
+    let table = exp::analysis_table(&frame, &spec)?;
+    let create = |p: &PathBuf| {
+        std::fs::File::create(p)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| io_err(p, e))
+    };
+    if let Some(p) = &a.out_csv {
+        exp::write_csv(&table, create(p)?)?;
+    }
+    if let Some(p) = &a.out_parquet {
+        exp::write_parquet(&table, create(p)?)?;
+    }
+    let columns: Vec<Value> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = match c.data {
+                parquet::ColumnData::Int64(_) => "int64",
+                parquet::ColumnData::Double(_) => "double",
+                parquet::ColumnData::Utf8(_) => "utf8",
+            };
+            json!({ "name": c.name, "type": ty })
+        })
+        .collect();
+    Ok(
+        json!({ "rows": table.n_rows(), "columns": columns, "csv": a.out_csv, "parquet": a.out_parquet }),
+    )
+}
+
+/// `survey` command: validate a survey file against its codebook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SurveyArgs {
+    pub codebook: PathBuf,
+    pub csv: PathBuf,
+    /// Round of the whole file when it has no `round` column.
+    #[serde(default)]
+    pub round: Option<String>,
+}
+
+/// `survey`: `{"ok", "records", "violations":[{file,line,column,value,message}]}`.
+pub fn survey(a: &SurveyArgs) -> Result<Value> {
+    let open = |p: &PathBuf| std::fs::File::open(p).map_err(|e| io_err(p, e));
+    let name = |p: &PathBuf| p.display().to_string();
+    let round = a.round.as_deref().map(str::parse).transpose()?;
+    let cb = match survey::Codebook::from_reader(open(&a.codebook)?, &name(&a.codebook)) {
+        Ok(cb) => cb,
+        Err(v) => return Ok(json!({ "ok": false, "records": 0, "violations": v })),
+    };
+    Ok(
+        match survey::import(open(&a.csv)?, &name(&a.csv), &cb, round) {
+            Ok(d) => json!({ "ok": true, "records": d.records.len(), "violations": [] }),
+            Err(v) => json!({ "ok": false, "records": 0, "violations": v }),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -106,6 +106,11 @@ impl Frame {
         &self.names
     }
 
+    /// Raw text cells of a column (missing cells included as written).
+    pub fn column(&self, name: &str) -> Result<&[String]> {
+        Ok(&self.columns[self.index(name)?])
+    }
+
     fn index(&self, name: &str) -> Result<usize> {
         self.names
             .iter()

@@ -213,7 +213,9 @@ where
             previous = Some(p.key());
         }
         let (hashing, written) = w.finish()?;
-        let (_, sha256) = hashing.finish();
+        let (mut inner, sha256) = hashing.finish();
+        // A buffered writer reports a failed final write only here, not when dropped.
+        inner.flush()?;
         listed.push(ManifestFile { name: file.file_name.clone(), msg_id: file.msg_id.clone(), nb_of_txs: written.nb_of_txs, ctrl_sum: format_amount(written.ctrl_sum), sha256 });
     }
     if let Some(extra) = payments.next() {

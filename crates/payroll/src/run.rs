@@ -296,7 +296,7 @@ fn write_files(month: Month, cfg: &ReleaseConfig, tmp: &Path, by_provider: &BTre
         };
         let payments: Vec<&sanad_payments::Payment> = items.iter().map(|(p, _)| p).collect();
         let plan = sanad_payments::plan_release(&spec, payments.iter().copied())?;
-        let manifest = sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| std::fs::File::create(tmp.join(&f.file_name)))?;
+        let manifest = sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| std::fs::File::create(tmp.join(&f.file_name)).map(std::io::BufWriter::new))?;
         let mpath = tmp.join(manifest.file_name());
         std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
         let mut next = 0usize;

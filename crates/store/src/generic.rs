@@ -532,7 +532,7 @@ where
             groups.entry((u.status.as_str(), u.reason.as_deref())).or_default().push(&u.end_to_end_id);
         }
         for ((status, reason), ids) in groups {
-            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            for chunk in ids.chunks(PARAMS_PER_STATEMENT - 3) {
                 let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
                 let text = format!("{} IN ({})", pay::sql::PAYMENT_STATUS_PREFIX, ps.join(", "));
                 let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(status.to_owned()).bind(reason.map(str::to_owned)).bind(at.clone());
@@ -557,8 +557,9 @@ pub enum Cell {
     OptText(Option<String>),
 }
 
-/// Rows per multi-row statement: well under both backends' parameter limits.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
+/// scanning the statement's parameter names, so binding costs grow with the square of it.
+const PARAMS_PER_STATEMENT: usize = 240;
 
 /// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
 async fn insert_many<DB>(tx: &mut sqlx::Transaction<'_, DB>, table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, tail: &str) -> Result<()>
@@ -572,7 +573,7 @@ where
 {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take((PARAMS_PER_STATEMENT / columns.len()).max(1)).collect();
         let mut n = 0;
         let tuples: Vec<String> = chunk
             .iter()
