@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use sanad_domain::{Money, Month, Rib};
-use sanad_payments::{Debtor, DebtorAgent};
 use sanad_payroll::run::{self, ReleaseConfig};
 
 use crate::commands::{cli_actor, open_store};
@@ -44,10 +43,10 @@ pub enum PayrollCmd {
         #[arg(long, default_value_t = 50_000)]
         max_per_file: u32,
         /// The agency's account (24-digit RIB).
-        #[arg(long, env = "SANAD_DEBTOR_RIB", default_value = "011780000012345678901296")]
+        #[arg(long, env = "SANAD_DEBTOR_RIB", default_value = run::DEMO_DEBTOR_RIB)]
         debtor_rib: String,
         /// The agency's bank BIC.
-        #[arg(long, env = "SANAD_DEBTOR_BIC", default_value = "BKAMMAMR")]
+        #[arg(long, env = "SANAD_DEBTOR_BIC", default_value = run::DEFAULT_DEBTOR_BIC)]
         debtor_bic: String,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
@@ -93,8 +92,7 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
         PayrollCmd::Release { month, by, out, max_per_file, debtor_rib, debtor_bic, database_url } => {
             let store = open_store(&database_url).await?;
             let account = Rib::parse(&debtor_rib).map_err(|e| anyhow::anyhow!("--debtor-rib: {e}"))?;
-            let debtor = Debtor { name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(), account, agent: DebtorAgent::Bic(debtor_bic) };
-            let cfg = ReleaseConfig { out_dir: out, max_txs_per_file: max_per_file, debtor };
+            let cfg = ReleaseConfig::anss(out, max_per_file, account, &debtor_bic);
             let r = run::release(&*store, month, &cli_actor(&by), &cfg).await?;
             let verb = if r.changed { "released" } else { "was already released; files checked" };
             println!("payroll {month} {verb}: {} payments in {} files under {}", r.payments, r.files.len(), r.dir.display());
@@ -176,9 +174,8 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
 /// account, the rest settled) imported, so that each cycle re-issues the last one's rejects.
 pub async fn demo_cycles(store: &dyn sanad_store::Store, out: &std::path::Path, today: chrono::NaiveDate, cycles: u32) -> anyhow::Result<()> {
     use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
-    let account = Rib::parse("011780000012345678901296").map_err(anyhow::Error::msg)?;
-    let debtor = Debtor { name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(), account: account.clone(), agent: DebtorAgent::Bic("BKAMMAMR".into()) };
-    let cfg = ReleaseConfig { out_dir: out.join("files"), max_txs_per_file: 5_000, debtor };
+    let account = Rib::parse(run::DEMO_DEBTOR_RIB).map_err(anyhow::Error::msg)?;
+    let cfg = ReleaseConfig::anss(out.join("files"), 5_000, account.clone(), run::DEFAULT_DEBTOR_BIC);
     let current = Month::of(today);
     for back in (0..cycles as i32).rev() {
         let month = current.plus(-back);

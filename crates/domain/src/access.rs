@@ -37,6 +37,12 @@ pub enum Permission {
     UsersManage,
     /// Browse, filter and export the audit log.
     AuditRead,
+    /// See payroll cycles, their totals and the reconciliation with the banks (aggregates).
+    PayrollRead,
+    /// Prepare a payroll (maker) and release an approved one.
+    PayrollPrepare,
+    /// Approve a payroll prepared by someone else (checker).
+    PayrollApprove,
 }
 
 impl Role {
@@ -85,6 +91,9 @@ impl Role {
             RulesApprove => matches!(self, Administrator | PaymentApprover),
             UsersManage => matches!(self, Administrator),
             AuditRead => matches!(self, Auditor),
+            PayrollRead => matches!(self, PaymentOfficer | PaymentApprover | Auditor | MeAnalyst),
+            PayrollPrepare => matches!(self, PaymentOfficer),
+            PayrollApprove => matches!(self, PaymentApprover),
         }
     }
 }

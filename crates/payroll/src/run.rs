@@ -55,6 +55,19 @@ pub struct ReleaseConfig {
     pub debtor: Debtor,
 }
 
+impl ReleaseConfig {
+    /// The agency as debtor: its account and its bank's BIC (deployment settings).
+    pub fn anss(out_dir: PathBuf, max_txs_per_file: u32, account: sanad_domain::Rib, bic: &str) -> ReleaseConfig {
+        let debtor = Debtor { name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(), account, agent: sanad_payments::DebtorAgent::Bic(bic.into()) };
+        ReleaseConfig { out_dir, max_txs_per_file, debtor }
+    }
+}
+
+/// The demo and test account of the agency (a valid RIB, not a real one).
+pub const DEMO_DEBTOR_RIB: &str = "011780000012345678901296";
+/// Bank Al-Maghrib's BIC, the default debtor agent.
+pub const DEFAULT_DEBTOR_BIC: &str = "BKAMMAMR";
+
 /// The rule sets in force: shipped, and approved in the database.
 pub async fn rule_book(store: &dyn Store) -> Result<RuleBook> {
     let stored = store.rule_sets().await?;

@@ -102,7 +102,8 @@ pub fn sample(n: u64, region: &str) -> Household {
     Household::new(parts, d(TODAY)).expect("sample is valid")
 }
 
-fn with(h: &Household, change: impl FnOnce(&mut HouseholdParts)) -> Household {
+/// `h` with a change applied, checked again.
+pub fn with(h: &Household, change: impl FnOnce(&mut HouseholdParts)) -> Household {
     let mut p = h.clone().into_parts();
     change(&mut p);
     Household::new(p, d(TODAY)).expect("still valid")

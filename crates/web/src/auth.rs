@@ -84,10 +84,12 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::RulesPropose | Permission::RulesApprove => "rules:write",
         Permission::UsersManage => "users:admin",
         Permission::AuditRead => "audit:read",
+        Permission::PayrollRead => "payroll:read",
+        Permission::PayrollPrepare | Permission::PayrollApprove => "payroll:write",
     }
 }
 
-pub const TOKEN_SCOPES: [&str; 6] = ["households:read", "stats:read", "rules:read", "rules:write", "users:admin", "audit:read"];
+pub const TOKEN_SCOPES: [&str; 8] = ["households:read", "stats:read", "rules:read", "rules:write", "users:admin", "audit:read", "payroll:read", "payroll:write"];
 
 impl Principal {
     pub fn can(&self, p: Permission) -> bool {

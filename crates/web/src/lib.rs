@@ -30,6 +30,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub security: Arc<SecurityConfig>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Where released payment files go, and the agency as debtor.
+    pub release: Arc<sanad_payroll::run::ReleaseConfig>,
     rules: Arc<RwLock<Option<(Instant, Arc<RuleBook>)>>>,
 }
 
@@ -39,7 +41,15 @@ const RULE_BOOK_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
-        AppState { store, security: Arc::new(security), limiter: Arc::default(), rules: Arc::default() }
+        let account = sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).expect("the demo RIB is valid");
+        let release = sanad_payroll::run::ReleaseConfig::anss("payments".into(), 50_000, account, sanad_payroll::run::DEFAULT_DEBTOR_BIC);
+        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), rules: Arc::default() }
+    }
+
+    /// Payment files go where `cfg` says.
+    pub fn with_release(mut self, cfg: sanad_payroll::run::ReleaseConfig) -> AppState {
+        self.release = Arc::new(cfg);
+        self
     }
 
     /// The rule book in force, from the cache when fresh.

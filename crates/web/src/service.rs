@@ -212,3 +212,100 @@ pub async fn audit_records(s: &AppState, p: &Principal, f: &AuditFilter, before:
     p.require(Permission::AuditRead)?;
     Ok(s.store.audit_records(f, before, limit.clamp(1, 1000)).await?)
 }
+
+/// A payroll cycle as the payment officer, the approver and the auditor see it: aggregates
+/// only, never a household.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PayrollSummary {
+    pub month: String,
+    /// `draft` (not prepared), `prepared`, `approved`, `released`, `locked`.
+    pub status: String,
+    pub prepared_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub released_by: Option<String>,
+    /// Households and centimes by line status (`pay`, `withheld`, `nothing`).
+    pub lines: Vec<(String, i64, i64)>,
+    /// Households and centimes paid, by region.
+    pub by_region: Vec<(String, i64, i64)>,
+    pub reconciliation: Vec<Reconciliation>,
+    pub files: Vec<sanad_store::payroll::FileRow>,
+}
+
+/// What was sent to one provider and what the bank answered, counts and centimes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reconciliation {
+    pub provider: String,
+    pub sent: (i64, i64),
+    pub pending: (i64, i64),
+    pub settled: (i64, i64),
+    pub rejected: (i64, i64),
+    pub returned: (i64, i64),
+}
+
+pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Result<PayrollSummary, WebError> {
+    p.require(Permission::PayrollRead)?;
+    let m = month.to_string();
+    let mut out = PayrollSummary { month: m.clone(), status: "draft".into(), ..Default::default() };
+    if let Some(body) = s.store.cycle(&m).await? {
+        let c: sanad_payroll::Cycle = serde_json::from_str(&body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+        out.status = format!("{:?}", c.status()).to_lowercase();
+        (out.prepared_by, out.approved_by, out.released_by) = (c.prepared_by().map(Into::into), c.approved_by().map(Into::into), c.released_by().map(Into::into));
+    }
+    let add = |v: &mut Vec<(String, i64, i64)>, k: &str, amount: i64| match v.iter_mut().find(|x| x.0 == k) {
+        Some(x) => (x.1, x.2) = (x.1 + 1, x.2 + amount),
+        None => v.push((k.to_owned(), 1, amount)),
+    };
+    for l in s.store.payroll_lines(&m).await? {
+        add(&mut out.lines, &l.status, l.amount);
+        if l.status == "pay" {
+            add(&mut out.by_region, &l.region, l.amount);
+        }
+    }
+    out.by_region.sort();
+    for pay in s.store.payments(&m).await? {
+        let r = match out.reconciliation.iter().position(|r| r.provider == pay.provider) {
+            Some(i) => &mut out.reconciliation[i],
+            None => {
+                out.reconciliation.push(Reconciliation { provider: pay.provider.clone(), ..Default::default() });
+                out.reconciliation.last_mut().expect("just pushed")
+            }
+        };
+        let bump = |x: &mut (i64, i64)| (x.0, x.1) = (x.0 + 1, x.1 + pay.amount);
+        bump(&mut r.sent);
+        match pay.status.as_str() {
+            "settled" => bump(&mut r.settled),
+            "rejected" => bump(&mut r.rejected),
+            "returned" => bump(&mut r.returned),
+            _ => bump(&mut r.pending),
+        }
+    }
+    out.reconciliation.sort_by(|a, b| a.provider.cmp(&b.provider));
+    out.files = s.store.payment_files(&m).await?;
+    Ok(out)
+}
+
+/// Run a step of the cycle as this user; the payroll crate enforces maker-checker.
+pub async fn payroll_step(s: &AppState, p: &Principal, req: &RequestId, month: Month, step: &str) -> Result<(), WebError> {
+    let store = &*s.store;
+    let actor = actor(p, req);
+    let refused = |e: sanad_payroll::run::RunError| match e {
+        sanad_payroll::run::RunError::Store(e) => WebError::from(e),
+        other => WebError::Refused(other.to_string()),
+    };
+    match step {
+        "prepare" => {
+            p.require(Permission::PayrollPrepare)?;
+            sanad_payroll::run::prepare(store, month, &actor).await.map_err(refused)?;
+        }
+        "approve" => {
+            p.require(Permission::PayrollApprove)?;
+            sanad_payroll::run::approve(store, month, &actor).await.map_err(refused)?;
+        }
+        "release" => {
+            p.require(Permission::PayrollPrepare)?;
+            sanad_payroll::run::release(store, month, &actor, &s.release).await.map_err(refused)?;
+        }
+        _ => return Err(WebError::NotFound),
+    }
+    Ok(())
+}

@@ -37,7 +37,8 @@ async fn app() -> App {
     other.password_hash = hash;
     store.create_user(&other, &sanad_store::Actor::new("test", "setup")).await.unwrap();
     let security = SecurityConfig { secure_cookies: false, max_failures: 3, ..Default::default() };
-    App { router: router(AppState::new(store.clone(), security)), store, _dir: dir }
+    let release = sanad_payroll::run::ReleaseConfig::anss(dir.path().join("payments"), 2, sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).unwrap(), "BKAMMAMR");
+    App { router: router(AppState::new(store.clone(), security).with_release(release)), store, _dir: dir }
 }
 
 #[derive(Debug)]
@@ -153,6 +154,10 @@ async fn every_route_as_every_role() {
         ("/api/v1/users", vec![Administrator]),
         ("/api/v1/audit", vec![Auditor]),
         ("/api/v1/audit/verify", vec![Auditor]),
+        ("/payroll", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        ("/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        ("/payroll/2026-11/reconciliation.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        ("/api/v1/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
     ];
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap_or_else(|r| panic!("{role} cannot log in: {}", r.status));
@@ -394,4 +399,37 @@ async fn the_openapi_document_lists_every_api_route() {
     let src = include_str!("../src/api/mod.rs");
     let routed = src.matches(".route(\"/").count() - 1; // minus openapi.json itself
     assert_eq!(doc["paths"].as_object().unwrap().len(), routed, "every routed path is documented");
+}
+
+#[tokio::test]
+async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
+    let app = app().await;
+    // Three more households in region 04 whose spouse draws no pension: eligible.
+    let eligible: Vec<_> = (7..10).map(|n| sanad_store::conformance::with(&sample(n, "04"), |p| p.members[1].checks = Default::default())).collect();
+    app.store.upsert_households(&eligible, Write::Apply).await.unwrap();
+    let officer = app.login("payment_officer", PASSWORD).await.unwrap();
+    let approver = app.login("payment_approver", PASSWORD).await.unwrap();
+    let page = app.get("/payroll/2026-11", Some(&officer)).await.body;
+    assert!(page.contains("/payroll/2026-11/prepare"), "the officer is offered to prepare");
+    assert_eq!(app.post("/payroll/2026-11/prepare", &approver, "", true).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post("/payroll/2026-11/prepare", &officer, "", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/payroll/2026-11/approve", &officer, "", true).await.status, StatusCode::FORBIDDEN, "the maker is not a checker");
+    assert_eq!(app.post("/payroll/2026-11/release", &officer, "", true).await.status, StatusCode::CONFLICT, "not before approval");
+    assert!(app.get("/payroll/2026-11", Some(&approver)).await.body.contains("/payroll/2026-11/approve"));
+    assert_eq!(app.post("/payroll/2026-11/approve", &approver, "", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/payroll/2026-11/release", &officer, "", true).await.status, StatusCode::SEE_OTHER);
+
+    let summary: serde_json::Value = serde_json::from_str(&app.get("/api/v1/payroll/2026-11", Some(&approver)).await.body).unwrap();
+    assert_eq!(summary["status"], "released");
+    assert_eq!((summary["prepared_by"].as_str(), summary["approved_by"].as_str()), (Some("payment_officer"), Some("payment_approver")));
+    let paid = summary["lines"].as_array().unwrap().iter().find(|l| l[0] == "pay").unwrap_or_else(|| panic!("{summary}")).clone();
+    assert_eq!(paid[1], 3, "the three eligible households are paid");
+    let files = summary["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "split at two payments per file: {files:?}");
+    assert_eq!(files.iter().map(|f| f["ctrl_sum"].as_i64().unwrap()).sum::<i64>(), paid[2].as_i64().unwrap(), "control sums add up to the payroll");
+    let csv = app.get("/payroll/2026-11/reconciliation.csv", Some(&approver)).await.body;
+    assert!(csv.starts_with("month,provider,sent_count") && csv.lines().nth(1).unwrap().starts_with("2026-11,BANK230,3,"), "{csv}");
+    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
+    let actions: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap())).collect();
+    assert_eq!(actions, [("release", "payment_officer"), ("approve", "payment_approver"), ("prepare", "payment_officer")]);
 }

@@ -25,9 +25,9 @@ use crate::{AppState, RequestId};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sanad API", version = "1", description = "Direct social aid (ASD): registry, rules, entitlements, administration and audit. Every route but this document needs authentication: an API token (`Authorization: Bearer sanad_<id>_<secret>`) or a session cookie with its CSRF token for changes. Errors are RFC 9457 `application/problem+json`."),
-    paths(search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
+    paths(payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
     components(schemas(UserForm, TokenForm, ProposeBody, RuleSetEntry)),
-    tags((name = "registry"), (name = "rules"), (name = "admin"), (name = "audit"))
+    tags((name = "registry"), (name = "rules"), (name = "payroll"), (name = "admin"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{username}", axum::routing::put(update_user))
         .route("/tokens", post(create_token))
+        .route("/payroll/{month}", get(payroll))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
 }
@@ -229,6 +230,13 @@ async fn create_token(State(s): State<AppState>, p: Principal, Extension(req): E
 pub struct LimitParam {
     /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
+}
+
+/// A payroll cycle: its state, totals by line status and region, the reconciliation with
+/// each provider and the payment files (aggregates only; amounts in centimes).
+#[utoipa::path(get, path = "/api/v1/payroll/{month}", tag = "payroll", params(("month" = String, Path, description = "YYYY-MM")), responses((status = 200), (status = 403)))]
+async fn payroll(State(s): State<AppState>, p: Principal, Path(m): Path<String>) -> Result<Json<service::PayrollSummary>, WebError> {
+    Ok(Json(service::payroll_summary(&s, &p, month(&m)?).await?))
 }
 
 /// Audit records, newest first.

@@ -40,9 +40,10 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 }
 
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
-    let items: [(&str, &str, bool); 6] = [
+    let items: [(&str, &str, bool); 7] = [
         ("home", "/", p.can(Permission::Aggregates)),
         ("households", "/households", p.can(Permission::HouseholdRead)),
+        ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
         ("users", "/admin/users", p.can(Permission::UsersManage)),
         ("audit", "/audit", p.can(Permission::AuditRead)),

@@ -7,6 +7,7 @@ pub mod home;
 pub mod households;
 pub mod layout;
 pub mod login;
+pub mod payroll;
 pub mod rules;
 
 use axum::extract::Request;
@@ -37,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{username}", get(admin::edit_user).post(admin::update_user))
         .route("/admin/tokens", get(admin::tokens).post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/payroll", get(payroll::list))
+        .route("/payroll/{month}", get(payroll::show))
+        .route("/payroll/{month}/reconciliation.csv", get(payroll::reconciliation_csv))
+        .route("/payroll/{month}/{step}", post(payroll::step))
         .route("/audit", get(audit::list))
         .route("/audit.csv", get(audit::export))
         .route("/api/docs", get(crate::api::docs_page))
