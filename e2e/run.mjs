@@ -74,7 +74,7 @@ try {
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {
     // The 404 of the refused household is expected; anything else (CSP, script) is not.
-    if (m.type() === "error" && !m.text().includes("404")) errors.push(m.text());
+    if (m.type() === "error" && !/\b40[34]\b/.test(m.text())) errors.push(m.text());
   });
   page.on("dialog", (d) => d.accept());
   let householdId;
@@ -152,6 +152,28 @@ try {
     assert.match(text, /propose/);
     assert.match(await page.textContent("p.verdict"), /Chaîne intègre/);
     await page.screenshot({ path: join(shots, "audit.png"), fullPage: true });
+    await logout(page);
+  });
+
+  await step("the payment approver reads this month's payroll and its reconciliation", async () => {
+    await login(page, "approver");
+    await page.goto(`${base}/payroll`);
+    await page.screenshot({ path: join(shots, "payroll-list.png"), fullPage: true });
+    await Promise.all([page.waitForNavigation(), page.locator("main tr:has(span.badge.released) a").first().click()]);
+    assert.match(await page.textContent("h1"), /Paie de/);
+    assert.match(await page.textContent("main"), /Rapprochement/);
+    assert.ok((await page.locator("svg.chart.stack rect").count()) > 0, "reconciliation chart drawn");
+    await page.screenshot({ path: join(shots, "payroll.png"), fullPage: true });
+    await logout(page);
+  });
+
+  await step("the M&E analyst reads the pilot's evaluation report", async () => {
+    await login(page, "analyst");
+    await page.goto(`${base}/pilot`);
+    assert.ok((await page.locator(".eval-report svg").count()) >= 3, "coefficient, RD and event-study plots");
+    await page.screenshot({ path: join(shots, "pilot.png"), fullPage: true });
+    const res = await page.goto(`${base}/households`);
+    assert.equal(res.status(), 403, "the analyst sees aggregates only");
     await logout(page);
   });
 

@@ -161,6 +161,8 @@ pub const DEMO_DB: &str = "sanad-demo.db";
 pub const DEMO_FEED: &str = "sanad-demo.rsu.jsonl";
 /// Payment files and bank returns of the demo's cycles.
 pub const DEMO_PAYMENTS: &str = "sanad-demo-payments";
+/// The accompanying-measures pilot: data, evaluation report, pseudonymised export.
+pub const DEMO_PILOT: &str = "sanad-demo-pilot";
 
 pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles: u32) -> anyhow::Result<ExitCode> {
     if Path::new(DEMO_PAYMENTS).exists() {
@@ -179,6 +181,8 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     create_demo_accounts(&*store).await?;
     crate::payroll_cmd::demo_cycles(&*store, Path::new(DEMO_PAYMENTS), today(), cycles).await?;
+    sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
+    println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");
     for (username, name, role, scope) in DEMO_ACCOUNTS {
         println!("  {username:<13} {role:<19} {scope:<14} {name}");

@@ -169,6 +169,52 @@ pub enum EvalCmd {
         #[arg(long)]
         waves: Option<usize>,
     },
+    /// The pilot's synthetic data with known effects, its report (fr, ar, en) and the
+    /// pseudonymised analysis dataset (CSV, Parquet), into a directory.
+    Pilot {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
+    /// An evaluation report as one offline HTML file, from a JSON specification
+    /// (docs/evaluation.md: `ReportArgs`).
+    Report {
+        /// The report's specification (JSON: csv, rd_csv, did_csv, design, outcomes, …).
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Pseudonymised analysis dataset: ids replaced by keyed pseudonyms, only the listed variables.
+    Export {
+        #[arg(long)]
+        csv: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        keep: String,
+        /// Label columns kept as pseudonyms (e.g. the cluster).
+        #[arg(long, default_value = "")]
+        hash: String,
+        /// File holding the secret key (at least 16 bytes).
+        #[arg(long)]
+        key_file: PathBuf,
+        #[arg(long)]
+        out_csv: Option<PathBuf>,
+        #[arg(long)]
+        out_parquet: Option<PathBuf>,
+    },
+    /// Check a survey file against its codebook: every violation with line and column.
+    Survey {
+        #[arg(long)]
+        codebook: PathBuf,
+        #[arg(long)]
+        csv: PathBuf,
+        /// `baseline` or `followup` when the file has no `round` column.
+        #[arg(long)]
+        round: Option<String>,
+    },
     /// Benjamini–Hochberg (and sharpened) q-values and Holm adjusted p-values.
     Adjust {
         /// p-values, comma-separated.
@@ -202,6 +248,20 @@ pub fn eval(cmd: EvalCmd) -> anyhow::Result<ExitCode> {
         EvalCmd::Assign { csv, unit, strata, cluster, arms, seed, waves } => {
             ev::assign(&ev::AssignArgs { csv, unit, strata: list(&strata), cluster, arms: ev::parse_arms(&arms)?, seed, waves })
         }
+        EvalCmd::Pilot { out, seed } => {
+            let (_, truth) = sanad_evaluation::pilot::write_demo(&out, seed)?;
+            Ok(serde_json::json!({"out": out, "truth": truth}))
+        }
+        EvalCmd::Report { spec, out } => {
+            let text = std::fs::read_to_string(&spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            let args: ev::ReportArgs = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            std::fs::write(&out, ev::report(&args)?).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            Ok(serde_json::json!({"report": out}))
+        }
+        EvalCmd::Export { csv, id, keep, hash, key_file, out_csv, out_parquet } => {
+            ev::export(&ev::ExportArgs { csv, id, keep: list(&keep), hash: list(&hash), key_file, out_csv, out_parquet })
+        }
+        EvalCmd::Survey { codebook, csv, round } => ev::survey(&ev::SurveyArgs { codebook, csv, round }),
         EvalCmd::Adjust { p } => {
             let ps = list(&p).iter().map(|v| v.parse::<f64>().map_err(|_| anyhow::anyhow!("--p: '{v}' is not a number"))).collect::<Result<Vec<_>, _>>()?;
             ev::adjust_pvalues(&ps)

@@ -211,6 +211,7 @@ mod tests {
             include_str!("pages/audit.rs"),
             include_str!("pages/home.rs"),
             include_str!("pages/payroll.rs"),
+            include_str!("pages/pilot.rs"),
             include_str!("error.rs"),
         ];
         for src in sources {

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/assets/sanad.css", get(|| asset("text/css; charset=utf-8", include_str!("../assets/sanad.css"))))
         .route("/assets/htmx.min.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/htmx.min.js"))))
+        .route("/assets/report.css", get(|| asset("text/css; charset=utf-8", sanad_evaluation::report::FRAGMENT_STYLESHEET)))
         .route("/assets/sanad.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/sanad.js"))))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

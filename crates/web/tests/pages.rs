@@ -154,6 +154,7 @@ async fn every_route_as_every_role() {
         ("/api/v1/users", vec![Administrator]),
         ("/api/v1/audit", vec![Auditor]),
         ("/api/v1/audit/verify", vec![Auditor]),
+        ("/pilot", all.clone()),
         ("/payroll", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/payroll/2026-11/reconciliation.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),

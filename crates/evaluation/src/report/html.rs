@@ -12,9 +12,14 @@ use crate::ols::Vcov;
 
 /// Styles of the standalone document; the web app can serve the same rules
 /// from its own stylesheet (class names are stable).
-pub const STYLESHEET: &str = r#"
+/// The page styles of the standalone report; [`FRAGMENT_STYLESHEET`] follows them.
+const PAGE_STYLESHEET: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans Arabic",sans-serif;margin:2rem auto;max-width:68rem;padding:0 1rem;color:#1f2933;line-height:1.45}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #d9e2ec;padding-bottom:.3rem}
+"#;
+
+/// The styles of the fragments alone, for a page that has its own (the web application).
+pub const FRAGMENT_STYLESHEET: &str = r#"
 table.eval-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}
 .eval-table th,.eval-table td{border-bottom:1px solid #e4e7eb;padding:.3rem .5rem;text-align:end;vertical-align:top}
 .eval-table th:first-child,.eval-table td:first-child{text-align:start}
@@ -34,6 +39,30 @@ fn th(s: &str) -> String {
 
 fn td(s: &str) -> String {
     format!("<td>{}</td>", escape(s))
+}
+
+fn report_title(r: &Report, lang: Lang) -> String {
+    r.title.clone().unwrap_or_else(|| text(lang, Key::ReportTitle).to_string())
+}
+
+/// The report's title and every section, for embedding in a page.
+pub fn body_html(r: &Report, lang: Lang) -> String {
+    let mut body = format!("<h1>{}</h1>\n", escape(&report_title(r, lang)));
+    body.push_str(&design_html(&r.design, lang));
+    if let Some(b) = &r.balance {
+        body.push_str(&balance_html(b, lang));
+    }
+    if !r.estimates.rows.is_empty() {
+        body.push_str(&estimates_html(&r.estimates, lang));
+        body.push_str(&qvalues_html(&r.estimates, lang));
+    }
+    if let Some(rd) = &r.rd {
+        body.push_str(&rd_table_html(rd, lang));
+    }
+    if let Some(es) = &r.event_study {
+        body.push_str(&event_study_table_html(es, lang));
+    }
+    body
 }
 
 /// Numbers keep left-to-right order inside Arabic text ("-0.08", "[a, b]", "<0.001").
@@ -366,35 +395,19 @@ pub fn event_study_table_html(es: &EventStudy, lang: Lang) -> String {
 
 /// The whole report as one offline HTML document (no external assets, no script).
 pub fn standalone_html(r: &Report, lang: Lang) -> String {
-    let title = r
-        .title
-        .clone()
-        .unwrap_or_else(|| text(lang, Key::ReportTitle).to_string());
-    let mut body = format!("<h1>{}</h1>\n", escape(&title));
-    body.push_str(&design_html(&r.design, lang));
-    if let Some(b) = &r.balance {
-        body.push_str(&balance_html(b, lang));
-    }
-    if !r.estimates.rows.is_empty() {
-        body.push_str(&estimates_html(&r.estimates, lang));
-        body.push_str(&qvalues_html(&r.estimates, lang));
-    }
-    if let Some(rd) = &r.rd {
-        body.push_str(&rd_table_html(rd, lang));
-    }
-    if let Some(es) = &r.event_study {
-        body.push_str(&event_study_table_html(es, lang));
-    }
+    let title = report_title(r, lang);
+    let body = body_html(r, lang);
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"sanad-evaluation {}\">\n<title>{}</title>\n<style>{}</style>\n</head>\n\
+         <meta name=\"generator\" content=\"sanad-evaluation {}\">\n<title>{}</title>\n<style>{}{}</style>\n</head>\n\
          <body>\n{body}<footer class=\"eval-note\">{} {}</footer>\n</body>\n</html>\n",
         lang.code(),
         lang.dir(),
         env!("CARGO_PKG_VERSION"),
         escape(&title),
-        STYLESHEET,
+        PAGE_STYLESHEET,
+        FRAGMENT_STYLESHEET,
         escape(text(lang, Key::GeneratedBy)),
         env!("CARGO_PKG_VERSION"),
     )

@@ -5,7 +5,7 @@
 //! Rendering rules (the web app embeds the fragments under a strict CSP):
 //! all user text is HTML-escaped; no JavaScript; no `style=` attributes
 //! (SVG uses presentation attributes and classes); the standalone document
-//! carries [`STYLESHEET`] in a `<style>` block and nothing external.
+//! carries its styles in a `<style>` block and nothing external.
 
 mod html;
 mod labels;
@@ -24,7 +24,7 @@ use crate::ols::{self, OlsInput, RegResult, Vcov};
 use crate::rdd::{self, Bin, RdOptions, RdResult};
 
 pub use html::{
-    STYLESHEET, balance_html, design_html, estimates_html, event_study_table_html, qvalues_html,
+    FRAGMENT_STYLESHEET, balance_html, body_html, design_html, estimates_html, event_study_table_html, qvalues_html,
     rd_table_html, standalone_html,
 };
 pub use labels::{Key, Lang, text};

@@ -20,6 +20,7 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
                     meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowScriptTags":false}"#;
                     title { (title) " — Sanad" }
                     link rel="stylesheet" href="/assets/sanad.css";
+                    link rel="stylesheet" href="/assets/report.css";
                     script src="/assets/htmx.min.js" defer {}
                     script src="/assets/sanad.js" defer {}
                 }
@@ -40,11 +41,12 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 }
 
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
-    let items: [(&str, &str, bool); 7] = [
+    let items: [(&str, &str, bool); 8] = [
         ("home", "/", p.can(Permission::Aggregates)),
         ("households", "/households", p.can(Permission::HouseholdRead)),
         ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
+        ("pilot", "/pilot", p.can(Permission::Aggregates)),
         ("users", "/admin/users", p.can(Permission::UsersManage)),
         ("audit", "/audit", p.can(Permission::AuditRead)),
         ("api", "/api/docs", true),

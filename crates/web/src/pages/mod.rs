@@ -8,6 +8,7 @@ pub mod households;
 pub mod layout;
 pub mod login;
 pub mod payroll;
+pub mod pilot;
 pub mod rules;
 
 use axum::extract::Request;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/payroll/{month}", get(payroll::show))
         .route("/payroll/{month}/reconciliation.csv", get(payroll::reconciliation_csv))
         .route("/payroll/{month}/{step}", post(payroll::step))
+        .route("/pilot", get(pilot::show))
         .route("/audit", get(audit::list))
         .route("/audit.csv", get(audit::export))
         .route("/api/docs", get(crate::api::docs_page))

@@ -27,7 +27,8 @@ pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Res
     p.require(Permission::PayrollRead)?;
     let current = Month::of(chrono::Local::now().date_naive());
     let mut rows = Vec::new();
-    for i in (-1..12).rev() {
+    // Newest first: next month (to prepare), this month, then the last eleven.
+    for i in -1..12 {
         let m = current.plus(-i);
         rows.push(service::payroll_summary(&s, &p, m).await?);
     }
