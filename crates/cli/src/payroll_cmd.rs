@@ -82,6 +82,18 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
             let verb = if p.changed { "prepared" } else { "already prepared, unchanged" };
             println!("payroll {month} {verb} by {by}: {} households, {paid} payments, {} MAD", p.payroll.lines.len(), mad(total.centimes()));
+            if let Some(v) = run::variance_vs_previous(&*store, month, run::VARIANCE_THRESHOLD).await? {
+                let a = &v.all;
+                println!(
+                    "against {}: {} new, {} dropped, {} changed by more than 20 %; {} → {} MAD",
+                    v.previous,
+                    a.new,
+                    a.dropped,
+                    a.changed,
+                    mad(a.amount_before.centimes()),
+                    mad(a.amount_after.centimes())
+                );
+            }
             println!("another user must approve it: sanad payroll approve --month {month} --by USER");
         }
         PayrollCmd::Approve { month, by, database_url } => {

@@ -169,6 +169,19 @@ pub async fn stored_payroll(store: &dyn Store, month: Month) -> Result<Payroll> 
     Ok(Payroll { month, run_date: month.last_day(), lines, entries, totals: Default::default() })
 }
 
+/// The prepared payroll against the previous month's: new and dropped households, amounts
+/// changed by more than `threshold`, by region. `None` when either month has no payroll.
+pub async fn variance_vs_previous(store: &dyn Store, month: Month, threshold: crate::Threshold) -> Result<Option<crate::VarianceReport>> {
+    let (prev, cur) = (stored_payroll(store, month.prev()).await?, stored_payroll(store, month).await?);
+    if prev.lines.is_empty() || cur.lines.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(crate::variance(&prev, &cur, threshold)))
+}
+
+/// The default variance threshold: 20 % of the previous amount.
+pub const VARIANCE_THRESHOLD: crate::Threshold = crate::Threshold { percent: Some(20), amount: None };
+
 /// The checker approves what the maker prepared: the stored payroll's digest must be the
 /// prepared one, and the checker another user.
 pub async fn approve(store: &dyn Store, month: Month, actor: &Actor) -> Result<Cycle> {

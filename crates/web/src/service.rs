@@ -229,6 +229,8 @@ pub struct PayrollSummary {
     pub by_region: Vec<(String, i64, i64)>,
     pub reconciliation: Vec<Reconciliation>,
     pub files: Vec<sanad_store::payroll::FileRow>,
+    /// Against the previous month (new, dropped, changed by more than 20 %), when both exist.
+    pub variance: Option<sanad_payroll::VarianceReport>,
 }
 
 /// What was sent to one provider and what the bank answered, counts and centimes.
@@ -281,6 +283,9 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
     }
     out.reconciliation.sort_by(|a, b| a.provider.cmp(&b.provider));
     out.files = s.store.payment_files(&m).await?;
+    out.variance = sanad_payroll::run::variance_vs_previous(&*s.store, month, sanad_payroll::run::VARIANCE_THRESHOLD)
+        .await
+        .map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
     Ok(out)
 }
 

@@ -1,4 +1,4 @@
-//! Cross-check lists from other administrations, each a dated CSV file (FORMATS.md):
+//! Cross-check lists from other administrations, each a dated CSV file (docs/formats.md):
 //!
 //! ```text
 //! # list=public_payroll as_of=2026-10-31 source=DGI-PAYROLL

@@ -72,6 +72,20 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m
                 tbody { @for (st, n, amount) in &r.lines { tr { td { (l.t(&format!("payroll.line.{st}"))) } td.num { (l.int(*n)) } td.num { (l.money(Money::from_centimes(*amount))) } } } }
             }
         }
+        @if let Some(v) = &r.variance {
+            section.card {
+                h2 { (l.t("payroll.variance")) " " (l.month(v.previous)) }
+                table {
+                    thead { tr { th { (l.t("home.region")) } th.num { (l.t("payroll.new")) } th.num { (l.t("payroll.dropped")) } th.num { (l.t("payroll.changed")) } th.num { (l.month(v.previous)) } th.num { (l.month(v.current)) } } }
+                    tbody {
+                        @for (code, x) in &v.by_region {
+                            tr { td { (region_name(&code.to_string())) } td.num { (l.int(x.new as i64)) } td.num { (l.int(x.dropped as i64)) } td.num { (l.int(x.changed as i64)) } td.num { (l.money(x.amount_before)) } td.num { (l.money(x.amount_after)) } }
+                        }
+                        tr.total { th { (l.t("payroll.total")) } td.num { (l.int(v.all.new as i64)) } td.num { (l.int(v.all.dropped as i64)) } td.num { (l.int(v.all.changed as i64)) } td.num { (l.money(v.all.amount_before)) } td.num { (l.money(v.all.amount_after)) } }
+                    }
+                }
+            }
+        }
         @if !r.by_region.is_empty() {
             section.card {
                 h2 { (l.t("payroll.by_region")) }
