@@ -11,15 +11,7 @@ use serde::Serialize;
 /// Width of a bucket of the distribution of monthly amounts, and how many buckets.
 const BUCKET: i64 = 100_00;
 const BUCKETS: usize = 21;
-const COMPONENTS: [Component; 7] = [
-    Component::ChildAllowance,
-    Component::OrphanAllowance,
-    Component::DisabilitySupplement,
-    Component::FloorTopUp,
-    Component::FlatRate,
-    Component::BirthGrant,
-    Component::SchoolStartGrant,
-];
+const COMPONENTS: [Component; 7] = Component::ALL;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Side {

@@ -8,15 +8,7 @@ use sanad_rules::Component;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Every component, monthly first, in `Component`'s order.
-pub const ALL_COMPONENTS: [Component; 7] = [
-    Component::ChildAllowance,
-    Component::OrphanAllowance,
-    Component::DisabilitySupplement,
-    Component::FloorTopUp,
-    Component::FlatRate,
-    Component::BirthGrant,
-    Component::SchoolStartGrant,
-];
+pub const ALL_COMPONENTS: [Component; 7] = Component::ALL;
 
 /// The component with this code (`Component::code`).
 pub fn component_from_code(code: &str) -> Option<Component> {

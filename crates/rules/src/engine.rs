@@ -55,6 +55,17 @@ pub enum Component {
 }
 
 impl Component {
+    /// Every component, monthly first, in declaration order.
+    pub const ALL: [Component; 7] = [
+        Component::ChildAllowance,
+        Component::OrphanAllowance,
+        Component::DisabilitySupplement,
+        Component::FloorTopUp,
+        Component::FlatRate,
+        Component::BirthGrant,
+        Component::SchoolStartGrant,
+    ];
+
     pub const MONTHLY: [Component; 5] =
         [Component::ChildAllowance, Component::OrphanAllowance, Component::DisabilitySupplement, Component::FloorTopUp, Component::FlatRate];
 

@@ -20,7 +20,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
     Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
     Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
-    Migration { version: 5, name: "payroll", sql: include_str!("../migrations/0005_payroll.sql") },
+    Migration { version: 5, name: "payroll", sql: include_str!("../../store/migrations/0005_payroll.sql") },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.

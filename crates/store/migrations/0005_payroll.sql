@@ -1,3 +1,4 @@
+-- Shared by both backends: the dialects agree on every statement here.
 -- The monthly payroll: cycles, their lines, the entries they will post, the benefit
 -- ledger, payments sent and the return files read. Bodies are JSON documents of the
 -- payroll crate's types; the columns beside them are what queries select on.
