@@ -446,6 +446,9 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
     assert_eq!(store.ledger_entries(0, 10).await.unwrap().len(), 2);
     assert_eq!(store.cycle("2026-11").await.unwrap().as_deref(), Some("{\"v\":4}"));
     assert_eq!(store.payments("2026-11").await.unwrap(), [payment.clone()]);
+    assert_eq!(store.payments_of("a").await.unwrap(), [payment.clone()]);
+    assert!(store.payments_of("b").await.unwrap().is_empty());
+    assert_eq!(store.ledger_of("a").await.unwrap(), ["a/due/d1", "a/issued/p1"]);
     assert_eq!(store.payment_files("2026-11").await.unwrap(), [file]);
 
     let update = StatusUpdate { end_to_end_id: payment.end_to_end_id.clone(), status: "rejected".into(), reason: Some("AC04".into()) };

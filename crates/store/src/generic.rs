@@ -492,6 +492,16 @@ where
         row.as_ref().map(Self::payment_row).transpose().map_err(db)
     }
 
+    pub async fn payments_of(&self, rsu_id: &str) -> Result<Vec<PaymentRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn ledger_of(&self, rsu_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query::<DB>(pay::sql::LEDGER_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| r.text("body")).collect::<Result<_, _>>().map_err(db)
+    }
+
     pub async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>> {
         let rows = sqlx::query::<DB>(pay::sql::FILES).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
         rows.iter()

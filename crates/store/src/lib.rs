@@ -271,6 +271,12 @@ macro_rules! delegate_to_generic {
             async fn payment(&self, end_to_end_id: &str) -> $crate::Result<Option<$crate::payroll::PaymentRow>> {
                 self.sql().payment(end_to_end_id).await
             }
+            async fn payments_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+                self.sql().payments_of(rsu_id).await
+            }
+            async fn ledger_of(&self, rsu_id: &str) -> $crate::Result<Vec<String>> {
+                self.sql().ledger_of(rsu_id).await
+            }
             async fn payment_files(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::FileRow>> {
                 self.sql().payment_files(month).await
             }

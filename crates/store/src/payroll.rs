@@ -79,6 +79,10 @@ pub trait PayrollStore: Send + Sync {
     async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, String)>>;
     async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>>;
     async fn payment(&self, end_to_end_id: &str) -> Result<Option<PaymentRow>>;
+    /// A household's payments, newest first (the caller has checked the household's scope).
+    async fn payments_of(&self, rsu_id: &str) -> Result<Vec<PaymentRow>>;
+    /// A household's ledger entries (JSON), in posting order.
+    async fn ledger_of(&self, rsu_id: &str) -> Result<Vec<String>>;
     async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>>;
     /// Whether a return file (by its SHA-256) was already applied.
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
@@ -99,6 +103,8 @@ pub mod sql {
     pub const LEDGER: &str = "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
     pub const PAYMENTS: &str = "SELECT * FROM payments WHERE month = $1 ORDER BY end_to_end_id";
     pub const PAYMENT: &str = "SELECT * FROM payments WHERE end_to_end_id = $1";
+    pub const PAYMENTS_OF: &str = "SELECT * FROM payments WHERE rsu_id = $1 ORDER BY month DESC, end_to_end_id";
+    pub const LEDGER_OF: &str = "SELECT body FROM ledger_entries WHERE household = $1 ORDER BY seq";
     /// Completed with `IN ($4, …)` by the store.
     pub const PAYMENT_STATUS_PREFIX: &str = "UPDATE payments SET status = $1, reason = $2, updated_at = $3 WHERE end_to_end_id";
     pub const FILES: &str = "SELECT * FROM payment_files WHERE month = $1 ORDER BY file_name";

@@ -314,3 +314,24 @@ pub async fn payroll_step(s: &AppState, p: &Principal, req: &RequestId, month: M
     }
     Ok(())
 }
+
+/// A household's payments and what its ledger says it owes or is owed back.
+pub struct HouseholdPayments {
+    pub payments: Vec<sanad_store::payroll::PaymentRow>,
+    /// Undue payments still to recover.
+    pub debt: sanad_domain::Money,
+    /// Rejected or returned payments waiting to be re-issued.
+    pub held: sanad_domain::Money,
+}
+
+/// For a household the caller may see (checked by [`household`] first).
+pub async fn household_payments(s: &AppState, h: &Household) -> Result<HouseholdPayments, WebError> {
+    let id = h.rsu_id.to_string();
+    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
+    let entries = s.store.ledger_of(&id).await?.iter().map(|b| serde_json::from_str::<sanad_payroll::Entry>(b).map_err(|e| corrupt(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
+    let ledger = sanad_payroll::Ledger::replay(entries).map_err(|e| corrupt(e.to_string()))?;
+    let (debt, held) = ledger.book(&h.rsu_id).map_or((sanad_domain::Money::ZERO, sanad_domain::Money::ZERO), |b| {
+        (b.total(sanad_payroll::Account::Debt), b.total(sanad_payroll::Account::Returned))
+    });
+    Ok(HouseholdPayments { payments: s.store.payments_of(&id).await?, debt, held })
+}

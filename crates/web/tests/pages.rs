@@ -428,6 +428,10 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     let files = summary["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "split at two payments per file: {files:?}");
     assert_eq!(files.iter().map(|f| f["ctrl_sum"].as_i64().unwrap()).sum::<i64>(), paid[2].as_i64().unwrap(), "control sums add up to the payroll");
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
+    let section = &page[page.find("id=\"payments\"").expect("a payments section")..];
+    assert!(section.contains("2026-11") && section.contains("BANK230") && section.contains("Émis"), "{section}");
     let csv = app.get("/payroll/2026-11/reconciliation.csv", Some(&approver)).await.body;
     assert!(csv.starts_with("month,provider,sent_count") && csv.lines().nth(1).unwrap().starts_with("2026-11,BANK230,3,"), "{csv}");
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();

@@ -90,6 +90,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         Some(m) => m.parse::<Month>().map_err(|e| WebError::Invalid(format!("month: {e}")))?,
         None => Month::of(chrono::Local::now().date_naive()),
     };
+    let paid = service::household_payments(&s, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
     let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
@@ -121,8 +122,34 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
                 }
             }
         }
+        (payments(l, &paid))
     };
     Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
+}
+
+fn payments(l: Locale, paid: &service::HouseholdPayments) -> Markup {
+    html! {
+        section.card id="payments" {
+            h2 { (l.t("household.payments_title")) }
+            @if paid.payments.is_empty() { p.empty { (l.t("household.no_payments")) } } @else {
+                table {
+                    thead { tr { th { (l.t("household.month")) } th { (l.t("payroll.provider")) } th.num { (l.t("payroll.amount")) } th { (l.t("rules.status")) } } }
+                    tbody {
+                        @for x in &paid.payments {
+                            tr {
+                                td { (x.month) }
+                                td { (x.provider) }
+                                td.num { (l.money(sanad_domain::Money::from_centimes(x.amount))) }
+                                td { (l.t(&format!("payment.status.{}", x.status))) @if let Some(r) = &x.reason { " (" (r) ")" } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if paid.held.centimes() > 0 { p { (l.t("household.held")) " : " strong { (l.money(paid.held)) } } }
+            @if paid.debt.centimes() > 0 { p { (l.t("household.debt")) " : " strong { (l.money(paid.debt)) } } }
+        }
+    }
 }
 
 fn summary(l: Locale, h: &Household) -> Markup {
