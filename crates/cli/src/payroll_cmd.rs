@@ -51,6 +51,28 @@ pub enum PayrollCmd {
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
     },
+    /// Set the year's appropriation for a component (a payroll exceeding it is refused).
+    BudgetSet {
+        #[arg(long)]
+        year: i32,
+        /// child_allowance, orphan_allowance, disability_supplement, floor_top_up, flat_rate, birth_grant or school_start_grant.
+        #[arg(long)]
+        component: String,
+        /// In MAD, e.g. 12000000000 or 1250.50.
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// The prepared payroll against the year's appropriation: committed, executed, forecast.
+    Budget {
+        #[arg(long)]
+        month: Month,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
     /// The cycle's state, totals and payments.
     Status {
         #[arg(long)]
@@ -110,6 +132,35 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             println!("payroll {month} {verb}: {} payments in {} files under {}", r.payments, r.files.len(), r.dir.display());
             for f in &r.files {
                 println!("  {}  {:>7} tx  {:>16} MAD  sha256 {}", f.file_name, f.txs, mad(f.ctrl_sum), f.sha256);
+            }
+        }
+        PayrollCmd::BudgetSet { year, component, amount, by, database_url } => {
+            sanad_payroll::codes::component_from_code(&component).ok_or_else(|| anyhow::anyhow!("--component: '{component}' is not a component code"))?;
+            let amount = Money::parse_mad(&amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
+            let store = open_store(&database_url).await?;
+            store.set_appropriation(year, &component, amount.centimes(), &cli_actor(&by)).await?;
+            println!("appropriation {year} {component}: {} MAD", mad(amount.centimes()));
+        }
+        PayrollCmd::Budget { month, database_url } => {
+            let store = open_store(&database_url).await?;
+            let payroll = run::stored_payroll(&*store, month).await?;
+            match run::budget(&*store, &payroll).await? {
+                None => println!("no appropriation set for {}: sanad payroll budget-set --year {} …", month.year(), month.year()),
+                Some(r) => {
+                    println!("{:<22} {:>18} {:>18} {:>16} {:>18} {:>18}", "component", "appropriation", "committed before", "this payroll", "available after", "year forecast");
+                    for l in &r.lines {
+                        let flag = if l.forecast_over { "  over" } else { "" };
+                        println!(
+                            "{:<22} {:>18} {:>18} {:>16} {:>18} {:>18}{flag}",
+                            l.component.code(),
+                            mad(l.appropriation.centimes()),
+                            mad(l.committed_before.centimes()),
+                            mad(l.payroll.centimes()),
+                            mad(l.available.centimes()),
+                            mad(l.forecast.centimes())
+                        );
+                    }
+                }
             }
         }
         PayrollCmd::Status { month, database_url } => {

@@ -187,3 +187,28 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
     let audit = ok(sanad(crashy.path(), &["audit", "verify", "--database-url", DB]));
     assert!(audit.contains("audit log intact"), "{audit}");
 }
+
+/// A payroll that would exceed the year's appropriation of a component is refused, with the
+/// figures; within it, it is prepared and the budget shows commitment and forecast.
+#[test]
+fn the_appropriation_caps_the_payroll() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(sanad(d, &["demo", "--households", "400", "--seed", "4", "--no-serve", "--cycles", "0"]));
+    let components = ["child_allowance", "orphan_allowance", "disability_supplement", "floor_top_up", "flat_rate", "birth_grant", "school_start_grant"];
+    for c in components {
+        ok(sanad(d, &["payroll", "budget-set", "--year", "2026", "--component", c, "--amount", "10000000", "--by", "budget", "--database-url", DB]));
+    }
+    ok(sanad(d, &["payroll", "budget-set", "--year", "2026", "--component", "flat_rate", "--amount", "1000", "--by", "budget", "--database-url", DB]));
+    let refused = sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && err.contains("exceeds the appropriation") && err.contains("flat_rate"), "{err}");
+    assert!(ok(sanad(d, &["payroll", "status", "--month", "2026-11", "--database-url", DB])).contains("not prepared"));
+
+    ok(sanad(d, &["payroll", "budget-set", "--year", "2026", "--component", "flat_rate", "--amount", "10000000", "--by", "budget", "--database-url", DB]));
+    ok(sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]));
+    let budget = ok(sanad(d, &["payroll", "budget", "--month", "2026-11", "--database-url", DB]));
+    assert!(budget.lines().any(|l| l.starts_with("flat_rate") && l.contains("10 000 000")), "{budget}");
+    let bad = sanad(d, &["payroll", "budget-set", "--year", "2026", "--component", "bonus", "--amount", "1", "--by", "budget", "--database-url", DB]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a component code"));
+}

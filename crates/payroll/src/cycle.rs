@@ -498,7 +498,8 @@ fn decided(d: &Decision) -> ByComponent {
     d.lines.iter().chain(&d.one_off).map(|l| (l.component, l.amount)).collect()
 }
 
-fn totals(lines: &[PayrollLine], entries: &[Entry]) -> Totals {
+/// The payroll's totals, from its lines and entries (also used to rebuild a stored payroll).
+pub fn totals(lines: &[PayrollLine], entries: &[Entry]) -> Totals {
     let mut t = Totals::default();
     for l in lines {
         t.all.add(l);

@@ -139,6 +139,10 @@ pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<P
     let ledger = load_ledger(store).await?;
     let params = CycleParams::from_rules(month, &rules.payment);
     let payroll = run_cycle(&params, &beneficiaries(store, &book, month, &ledger).await?, &ledger)?;
+    // Budget control: a payroll that would exceed the year's appropriation is refused.
+    if let Some(a) = appropriation(store, month.year()).await? {
+        crate::check_budget(&a, &year_to_date(store, month).await?, &payroll)?;
+    }
     let digest = payroll.digest();
     if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
         return Ok(Prepared { payroll, changed: false });
@@ -166,7 +170,45 @@ pub async fn stored_payroll(store: &dyn Store, month: Month) -> Result<Payroll> 
     let m = month.to_string();
     let lines = store.payroll_lines(&m).await?.iter().map(|l| serde_json::from_str::<PayrollLine>(&l.body).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
     let entries = store.pending_entries(&m).await?.iter().map(|e| serde_json::from_str::<Entry>(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
-    Ok(Payroll { month, run_date: month.last_day(), lines, entries, totals: Default::default() })
+    let totals = crate::cycle::totals(&lines, &entries);
+    Ok(Payroll { month, run_date: month.last_day(), lines, entries, totals })
+}
+
+/// The year's appropriation, if one is set.
+async fn appropriation(store: &dyn Store, year: i32) -> Result<Option<crate::Appropriation>> {
+    let rows = store.appropriations(year).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut amounts = crate::ByComponent::new();
+    for (code, centimes) in rows {
+        let c = crate::codes::component_from_code(&code).ok_or_else(|| RunError::Corrupt(format!("appropriation for unknown component '{code}'")))?;
+        amounts.set(c, sanad_domain::Money::from_centimes(centimes));
+    }
+    Ok(Some(crate::Appropriation { year, amounts }))
+}
+
+/// What the year has committed before `month` (its approved and released payrolls) and
+/// executed (money confirmed received, net of returns).
+async fn year_to_date(store: &dyn Store, month: Month) -> Result<crate::YearToDate> {
+    let mut payrolls = Vec::new();
+    let mut m = Month::new(month.year(), 1).expect("January exists");
+    while m < month {
+        let cycle = load_cycle(store, m).await?;
+        if matches!(cycle.status(), Status::Approved | Status::Released | Status::Locked) {
+            payrolls.push(stored_payroll(store, m).await?);
+        }
+        m = m.next();
+    }
+    let ledger = load_ledger(store).await?;
+    Ok(crate::YearToDate { committed: crate::budget::committed_in_year(&payrolls, month.year()), executed: crate::budget::executed_in_year(ledger.entries(), month.year()) })
+}
+
+/// The payroll against the year's appropriation; `None` when none is set.
+pub async fn budget(store: &dyn Store, payroll: &Payroll) -> Result<Option<crate::BudgetReport>> {
+    let Some(a) = appropriation(store, payroll.month.year()).await? else { return Ok(None) };
+    let ytd = year_to_date(store, payroll.month).await?;
+    Ok(Some(crate::budget::budget_report(&a, &ytd, payroll)?))
 }
 
 /// The prepared payroll against the previous month's: new and dropped households, amounts

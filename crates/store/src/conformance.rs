@@ -461,6 +461,12 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
     assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
     let (seqs, bodies): (Vec<i64>, Vec<String>) = store.ledger_entries(0, 10).await.unwrap().into_iter().unzip();
     assert_eq!((seqs, bodies.last().unwrap().as_str()), (vec![1, 2, 3], "a/rejected/p1"));
+    store.set_appropriation(2026, "flat_rate", 100, &actor("budget")).await.unwrap();
+    store.set_appropriation(2026, "flat_rate", 250, &actor("budget")).await.unwrap();
+    store.set_appropriation(2027, "birth_grant", 7, &actor("budget")).await.unwrap();
+    assert_eq!(store.appropriations(2026).await.unwrap(), [("flat_rate".to_owned(), 250)]);
+    let set = store.audit_records(&AuditFilter { entity: Some("appropriation".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(set[1].before.as_deref(), Some("{\"centimes\":100}"), "the change records the amount before");
     let log = store.audit_records(&AuditFilter { entity: Some("payroll_cycle".into()), ..Default::default() }, None, 10).await.unwrap();
     assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["release", "approve", "prepare", "prepare"]);
 }

@@ -520,6 +520,22 @@ where
             .map_err(db)
     }
 
+    pub async fn appropriations(&self, year: i32) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query::<DB>(pay::sql::APPROPRIATIONS).bind(i64::from(year)).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.text("component")?, r.int("amount")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
+    pub async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let before = sqlx::query::<DB>(pay::sql::APPROPRIATION_GET).bind(i64::from(year)).bind(component.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let before = before.map(|r| r.int("amount")).transpose().map_err(db)?;
+        sqlx::query::<DB>(pay::sql::APPROPRIATION_SET).bind(i64::from(year)).bind(component.to_owned()).bind(amount).execute(&mut *tx).await.map_err(db)?;
+        let id = format!("{year}/{component}");
+        let change = Change::new("set", "appropriation", &id).before(&serde_json::json!({"centimes": before})).after(&serde_json::json!({"centimes": amount}));
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
     pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
         let row = sqlx::query::<DB>(pay::sql::RETURNS_GET).bind(sha256.to_owned()).fetch_optional(self.read).await.map_err(db)?;
         Ok(row.is_some())

@@ -280,6 +280,12 @@ macro_rules! delegate_to_generic {
             async fn payment_files(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::FileRow>> {
                 self.sql().payment_files(month).await
             }
+            async fn appropriations(&self, year: i32) -> $crate::Result<Vec<(String, i64)>> {
+                self.sql().appropriations(year).await
+            }
+            async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().set_appropriation(year, component, amount, actor).await
+            }
             async fn returns_imported(&self, sha256: &str) -> $crate::Result<bool> {
                 self.sql().returns_imported(sha256).await
             }

@@ -84,6 +84,10 @@ pub trait PayrollStore: Send + Sync {
     /// A household's ledger entries (JSON), in posting order.
     async fn ledger_of(&self, rsu_id: &str) -> Result<Vec<String>>;
     async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>>;
+    /// The year's appropriation per component code, in centimes.
+    async fn appropriations(&self, year: i32) -> Result<Vec<(String, i64)>>;
+    /// Set one component's appropriation for a year. Audited with the amounts before and after.
+    async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &Actor) -> Result<()>;
     /// Whether a return file (by its SHA-256) was already applied.
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
     /// Apply a return file: statuses, ledger entries, and the file's record, in one
@@ -108,6 +112,10 @@ pub mod sql {
     /// Completed with `IN ($4, …)` by the store.
     pub const PAYMENT_STATUS_PREFIX: &str = "UPDATE payments SET status = $1, reason = $2, updated_at = $3 WHERE end_to_end_id";
     pub const FILES: &str = "SELECT * FROM payment_files WHERE month = $1 ORDER BY file_name";
+    pub const APPROPRIATIONS: &str = "SELECT component, amount FROM appropriations WHERE year = $1 ORDER BY component";
+    pub const APPROPRIATION_GET: &str = "SELECT amount FROM appropriations WHERE year = $1 AND component = $2";
+    pub const APPROPRIATION_SET: &str =
+        "INSERT INTO appropriations (year, component, amount) VALUES ($1, $2, $3) ON CONFLICT (year, component) DO UPDATE SET amount = excluded.amount";
     pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
     pub const RETURNS_INSERT: &str = "INSERT INTO imported_returns (sha256, file_name, imported_at, summary) VALUES ($1, $2, $3, $4)";
 }

@@ -231,6 +231,8 @@ pub struct PayrollSummary {
     pub files: Vec<sanad_store::payroll::FileRow>,
     /// Against the previous month (new, dropped, changed by more than 20 %), when both exist.
     pub variance: Option<sanad_payroll::VarianceReport>,
+    /// Against the year's appropriation, when one is set and the payroll is prepared.
+    pub budget: Option<sanad_payroll::BudgetReport>,
 }
 
 /// What was sent to one provider and what the bank answered, counts and centimes.
@@ -283,9 +285,12 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
     }
     out.reconciliation.sort_by(|a, b| a.provider.cmp(&b.provider));
     out.files = s.store.payment_files(&m).await?;
-    out.variance = sanad_payroll::run::variance_vs_previous(&*s.store, month, sanad_payroll::run::VARIANCE_THRESHOLD)
-        .await
-        .map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+    let corrupt = |e: sanad_payroll::run::RunError| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string()));
+    out.variance = sanad_payroll::run::variance_vs_previous(&*s.store, month, sanad_payroll::run::VARIANCE_THRESHOLD).await.map_err(corrupt)?;
+    if !out.lines.is_empty() {
+        let payroll = sanad_payroll::run::stored_payroll(&*s.store, month).await.map_err(corrupt)?;
+        out.budget = sanad_payroll::run::budget(&*s.store, &payroll).await.map_err(corrupt)?;
+    }
     Ok(out)
 }
 

@@ -72,6 +72,26 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m
                 tbody { @for (st, n, amount) in &r.lines { tr { td { (l.t(&format!("payroll.line.{st}"))) } td.num { (l.int(*n)) } td.num { (l.money(Money::from_centimes(*amount))) } } } }
             }
         }
+        @if let Some(b) = &r.budget {
+            section.card {
+                h2 { (l.t("payroll.budget")) " " (b.year) }
+                table {
+                    thead { tr { th { (l.t("payroll.component")) } th.num { (l.t("payroll.appropriation")) } th.num { (l.t("payroll.committed_before")) } th.num { (l.t("payroll.this_payroll")) } th.num { (l.t("payroll.available")) } th.num { (l.t("payroll.forecast")) } } }
+                    tbody {
+                        @for x in &b.lines {
+                            tr.over[x.forecast_over] {
+                                td { (l.t(&format!("component.{}", x.component.code()))) }
+                                td.num { (l.money(x.appropriation)) }
+                                td.num { (l.money(x.committed_before)) }
+                                td.num { (l.money(x.payroll)) }
+                                td.num { (l.money(x.available)) }
+                                td.num { (l.money(x.forecast)) @if x.forecast_over { " ⚠" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         @if let Some(v) = &r.variance {
             section.card {
                 h2 { (l.t("payroll.variance")) " " (l.month(v.previous)) }
