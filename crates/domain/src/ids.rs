@@ -100,7 +100,7 @@ fn luhn_sum(digits: &str, double_first: bool) -> u32 {
 }
 
 fn luhn_valid(s: &str) -> bool {
-    luhn_sum(s, false) % 10 == 0
+    luhn_sum(s, false).is_multiple_of(10)
 }
 
 fn luhn_check_digit(body: &str) -> u32 {

@@ -30,23 +30,6 @@ pub fn content_hash(h: &Household) -> i64 {
     std::hash::Hasher::finish(&f) as i64
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::conformance::sample;
-
-    #[test]
-    fn hash_is_stable_and_sensitive() {
-        let h = sample(1, "01");
-        assert_eq!(content_hash(&h), content_hash(&sample(1, "01")));
-        assert_ne!(content_hash(&h), content_hash(&sample(2, "01")));
-        // Pinned: a change here would make every stored household look modified.
-        assert_eq!(content_hash(&h), PINNED);
-    }
-
-    const PINNED: i64 = -188029756459300991;
-}
-
 impl BatchPlan {
     /// `existing`: content hash per RSU id already stored. `owners`: the household each
     /// already-known IDCS belongs to ('' when detached). A person may not move between households through
@@ -141,4 +124,21 @@ impl Format {
         }
         out
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::sample;
+
+    #[test]
+    fn hash_is_stable_and_sensitive() {
+        let h = sample(1, "01");
+        assert_eq!(content_hash(&h), content_hash(&sample(1, "01")));
+        assert_ne!(content_hash(&h), content_hash(&sample(2, "01")));
+        // Pinned: a change here would make every stored household look modified.
+        assert_eq!(content_hash(&h), PINNED);
+    }
+
+    const PINNED: i64 = -188029756459300991;
 }

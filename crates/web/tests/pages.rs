@@ -291,7 +291,7 @@ async fn repeated_failures_lock_the_account() {
         assert_eq!(res.status, StatusCode::OK);
         assert!(res.body.contains("incorrect"));
     }
-    let res = app.login("auditor", PASSWORD).await.err().expect("locked even with the right password");
+    let res = app.login("auditor", PASSWORD).await.expect_err("locked even with the right password");
     assert!(res.body.contains("verrouillé"), "{}", res.body);
     assert!(app.login("nobody", PASSWORD).await.is_err());
 }
