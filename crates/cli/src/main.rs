@@ -116,6 +116,9 @@ enum Command {
         /// Add the decision in words, in fr, ar or en.
         #[arg(long)]
         explain: Option<String>,
+        /// Also use the rule sets approved in this database (default: the shipped ones only).
+        #[arg(long, env = "SANAD_DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Cost and effect of a rule change over the whole registry, against the rules in force.
     Simulate {
@@ -195,7 +198,13 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Synth { households, seed, out, dirt_rate, as_of } => synth(households, seed, &out, dirt_rate, as_of),
         Command::Bench { what } => bench::run(what).await,
         Command::Rules { cmd } => rules_cmd::rules(cmd).await,
-        Command::Entitlement { month, rules, input, explain } => rules_cmd::entitlement(month, rules, &input, explain),
+        Command::Entitlement { month, rules, input, explain, database_url } => {
+            let book = match &database_url {
+                Some(url) => sanad_payroll::run::rule_book(&*commands::open_store(url).await?).await?,
+                None => sanad_rules::RuleBook::shipped(),
+            };
+            rules_cmd::entitlement(month, rules, &input, explain, &book)
+        }
         Command::Simulate { month, database_url, rules, threshold, set, json } => {
             rules_cmd::simulate(month, &database_url, rules_cmd::Scenario { rules, threshold, set }, json).await
         }

@@ -129,12 +129,12 @@ pub async fn rules(cmd: RulesCmd) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn entitlement(month: Month, rules: Option<PathBuf>, input: &Path, explain_in: Option<String>) -> anyhow::Result<ExitCode> {
+pub fn entitlement(month: Month, rules: Option<PathBuf>, input: &Path, explain_in: Option<String>, book: &RuleBook) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(input).with_context(|| format!("cannot read {}", input.display()))?;
     let household = HouseholdInput::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
     let rs = match rules {
         Some(p) => read_rules(&p)?,
-        None => RuleBook::shipped().for_month(month).cloned().with_context(|| format!("no rule set is in force in {month}"))?,
+        None => book.for_month(month).cloned().with_context(|| format!("no rule set is in force in {month}"))?,
     };
     let (decision, _) = household.evaluate(&rs, month);
     let output = household.output(&rs, month, &decision);

@@ -72,6 +72,13 @@ fn publishing_needs_a_second_user() {
     assert!(sanad(&["rules", "approve", "asd-2027-01", "--by", "karim", "--database-url", &db]).status.success());
     let list = String::from_utf8_lossy(&sanad(&["rules", "list", "--database-url", &db]).stdout).to_string();
     assert!(list.contains("asd-2027-01") && list.contains("approved"), "{list}");
+    // The approved set is in force from its date for `sanad entitlement --database-url`.
+    let input = docs("examples/household.json");
+    let with_db = sanad(&["entitlement", "--month", "2027-02", "--input", input.to_str().unwrap(), "--database-url", &db]);
+    let v: serde_json::Value = serde_json::from_slice(&with_db.stdout).unwrap();
+    assert_eq!(v["rule_set"], "asd-2027-01");
+    let shipped_only = sanad(&["entitlement", "--month", "2027-02", "--input", input.to_str().unwrap()]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&shipped_only.stdout).unwrap()["rule_set"], "asd-2026-11");
 }
 
 fn eval_data(name: &str) -> String {
