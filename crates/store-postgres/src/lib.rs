@@ -24,6 +24,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "payroll", sql: include_str!("../../store/migrations/0005_payroll.sql") },
     Migration { version: 6, name: "payments_by_household", sql: include_str!("../../store/migrations/0006_payments_by_household.sql") },
     Migration { version: 7, name: "appropriations", sql: include_str!("../../store/migrations/0007_appropriations.sql") },
+    Migration { version: 8, name: "applications", sql: include_str!("../../store/migrations/0008_applications.sql") },
 ];
 
 #[derive(Clone)]

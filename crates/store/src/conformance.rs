@@ -32,6 +32,7 @@ macro_rules! conformance_tests {
             audit_chain_verifies_and_filters,
             antenna_scope_sees_only_its_province,
             payroll_steps_are_atomic_and_idempotent,
+            applications_and_receipt_counters,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -469,4 +470,20 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
     assert_eq!(set[1].before.as_deref(), Some("{\"centimes\":100}"), "the change records the amount before");
     let log = store.audit_records(&AuditFilter { entity: Some("payroll_cycle".into()), ..Default::default() }, None, 10).await.unwrap();
     assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["release", "approve", "prepare", "prepare"]);
+}
+
+pub async fn applications_and_receipt_counters(store: &dyn Store) {
+    use crate::ApplicationRow;
+    assert_eq!((store.next_sequence("receipt-2026").await.unwrap(), store.next_sequence("receipt-2026").await.unwrap()), (1, 2));
+    assert_eq!(store.next_sequence("receipt-2027").await.unwrap(), 1, "counters are independent");
+    let row = |receipt: &str, status: &str, on: &str| ApplicationRow { receipt: receipt.into(), rsu_id: "500000000001".into(), status: status.into(), submitted_on: on.into(), body: format!("{{\"r\":\"{receipt}\"}}") };
+    store.save_application(&row("ASD-2026-0000001-0", "in_review", "2026-11-02"), "submit", &actor("agent")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), "submit", &actor("agent")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000001-0", "rejected", "2026-11-02"), "decide", &actor("supervisor")).await.unwrap();
+    let of = store.applications_of("500000000001").await.unwrap();
+    assert_eq!(of.iter().map(|a| (a.receipt.as_str(), a.status.as_str())).collect::<Vec<_>>(), [("ASD-2026-0000002-3", "approved"), ("ASD-2026-0000001-0", "rejected")]);
+    assert_eq!(store.application("ASD-2026-0000001-0").await.unwrap().unwrap().status, "rejected");
+    assert!(store.applications_of("500000000009").await.unwrap().is_empty());
+    let log = store.audit_records(&AuditFilter { entity: Some("application".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(log[0].before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));
 }

@@ -536,6 +536,53 @@ where
         tx.commit().await.map_err(db)
     }
 
+    pub async fn next_sequence(&self, name: &str) -> Result<i64> {
+        let row = sqlx::query::<DB>(crate::applications::sql::NEXT).bind(name.to_owned()).fetch_one(self.write).await.map_err(db)?;
+        row.int("value").map_err(db)
+    }
+
+    fn application_row(r: &DB::Row) -> Result<crate::applications::ApplicationRow, sqlx::Error> {
+        Ok(crate::applications::ApplicationRow {
+            receipt: r.text("receipt")?,
+            rsu_id: r.text("rsu_id")?,
+            status: r.text("status")?,
+            submitted_on: r.text("submitted_on")?,
+            body: r.text("body")?,
+        })
+    }
+
+    pub async fn save_application(&self, a: &crate::applications::ApplicationRow, action: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let before = sqlx::query::<DB>(crate::applications::sql::GET).bind(a.receipt.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let before = before.map(|r| r.text("status")).transpose().map_err(db)?;
+        sqlx::query::<DB>(crate::applications::sql::UPSERT)
+            .bind(a.receipt.clone())
+            .bind(a.rsu_id.clone())
+            .bind(a.status.clone())
+            .bind(a.submitted_on.clone())
+            .bind(a.body.clone())
+            .bind(now())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut change = Change::new(action, "application", &a.receipt).after(&serde_json::json!({"household": a.rsu_id, "status": a.status}));
+        if let Some(b) = before {
+            change = change.before(&serde_json::json!({"household": a.rsu_id, "status": b}));
+        }
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn application(&self, receipt: &str) -> Result<Option<crate::applications::ApplicationRow>> {
+        let row = sqlx::query::<DB>(crate::applications::sql::GET).bind(receipt.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.as_ref().map(Self::application_row).transpose().map_err(db)
+    }
+
+    pub async fn applications_of(&self, rsu_id: &str) -> Result<Vec<crate::applications::ApplicationRow>> {
+        let rows = sqlx::query::<DB>(crate::applications::sql::OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
+    }
+
     pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
         let row = sqlx::query::<DB>(pay::sql::RETURNS_GET).bind(sha256.to_owned()).fetch_optional(self.read).await.map_err(db)?;
         Ok(row.is_some())

@@ -5,6 +5,7 @@
 //! parameter of every query that lists or finds households, so a caller cannot forget it.
 
 pub mod access;
+pub mod applications;
 pub mod audit;
 pub mod conformance;
 pub mod generic;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
+pub use applications::{ApplicationRow, ApplicationStore};
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
 pub use payroll::PayrollStore;
@@ -164,8 +166,8 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore {}
-impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore> Store for T {}
+pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore {}
+impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore> Store for T {}
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
 /// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
@@ -299,6 +301,22 @@ macro_rules! delegate_to_generic {
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
                 self.sql().save_returns(sha256, file_name, summary, updates, entries, actor).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::ApplicationStore for $t {
+            async fn next_sequence(&self, name: &str) -> $crate::Result<i64> {
+                self.sql().next_sequence(name).await
+            }
+            async fn save_application(&self, row: &$crate::ApplicationRow, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_application(row, action, actor).await
+            }
+            async fn application(&self, receipt: &str) -> $crate::Result<Option<$crate::ApplicationRow>> {
+                self.sql().application(receipt).await
+            }
+            async fn applications_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::ApplicationRow>> {
+                self.sql().applications_of(rsu_id).await
             }
         }
 
