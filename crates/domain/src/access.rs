@@ -43,6 +43,8 @@ pub enum Permission {
     PayrollPrepare,
     /// Approve a payroll prepared by someone else (checker).
     PayrollApprove,
+    /// Take an application on a household's behalf (at the antenna or from the citizen portal).
+    ApplicationsIntake,
 }
 
 impl Role {
@@ -94,6 +96,7 @@ impl Role {
             PayrollRead => matches!(self, PaymentOfficer | PaymentApprover | Auditor | MeAnalyst),
             PayrollPrepare => matches!(self, PaymentOfficer),
             PayrollApprove => matches!(self, PaymentApprover),
+            ApplicationsIntake => matches!(self, AntennaAgent | AntennaSupervisor),
         }
     }
 }

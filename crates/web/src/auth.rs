@@ -86,10 +86,12 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::AuditRead => "audit:read",
         Permission::PayrollRead => "payroll:read",
         Permission::PayrollPrepare | Permission::PayrollApprove => "payroll:write",
+        Permission::ApplicationsIntake => "applications:write",
     }
 }
 
-pub const TOKEN_SCOPES: [&str; 8] = ["households:read", "stats:read", "rules:read", "rules:write", "users:admin", "audit:read", "payroll:read", "payroll:write"];
+pub const TOKEN_SCOPES: [&str; 9] =
+    ["households:read", "stats:read", "rules:read", "rules:write", "users:admin", "audit:read", "payroll:read", "payroll:write", "applications:write"];
 
 impl Principal {
     pub fn can(&self, p: Permission) -> bool {

@@ -340,3 +340,80 @@ pub async fn household_payments(s: &AppState, h: &Household) -> Result<Household
     });
     Ok(HouseholdPayments { payments: s.store.payments_of(&id).await?, debt, held })
 }
+
+/// What an applicant (or the agent for them) submits.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ApplicationForm {
+    pub household_id: String,
+    /// `child_allowance` and/or `flat_rate`.
+    #[schema(value_type = Vec<String>)]
+    pub components: Vec<sanad_applications::Requested>,
+    /// `web`, `api`, `agent` or `bulk` (default: `agent` from the pages, `api` from the API).
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<sanad_applications::Channel>,
+}
+
+/// An application with its checks and the automatic decision, as stored and shown.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ApplicationFile {
+    pub receipt: String,
+    pub status: sanad_applications::Status,
+    pub application: sanad_applications::Application,
+    pub checks: Vec<sanad_applications::Check>,
+    pub decision: sanad_applications::AutoDecision,
+    pub deadline: chrono::NaiveDate,
+}
+
+/// Take an application: one open per household and component, a receipt number, every
+/// check run with its evidence, then approved, rejected with reasons, or sent to review.
+/// Cross-check lists are not imported yet, so their checks are inconclusive: such
+/// applications go to an agent's review.
+pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f: &ApplicationForm, default_channel: sanad_applications::Channel) -> Result<ApplicationFile, WebError> {
+    use sanad_applications as apps;
+    p.require(Permission::ApplicationsIntake)?;
+    let h = household(s, p, &f.household_id).await?;
+    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
+    let existing = s.store.applications_of(&h.rsu_id.to_string()).await?;
+    let existing: Vec<apps::Application> = existing.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(|e| corrupt(e.to_string()))).collect::<Result<_, _>>()?;
+    apps::check_no_open_application(&existing, &h.rsu_id, &f.components).map_err(|e| WebError::Refused(e.to_string()))?;
+    let today = chrono::Local::now().date_naive();
+    let year = chrono::Datelike::year(&today);
+    let seq = s.store.next_sequence(&format!("receipt-{year}")).await?;
+    let receipt = apps::ReceiptNumber::new(year, u32::try_from(seq).map_err(|e| corrupt(e.to_string()))?).map_err(corrupt)?;
+    let mut app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, today).map_err(WebError::Invalid)?;
+    let book = s.rule_book().await?;
+    let rules = book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
+    let index = apps::verification::MemoryIndex::new([&h]);
+    let indexes = apps::verification::Indexes { identity: &index, contacts: &index, persons: &index };
+    let checks = apps::verify(&app, &h, &apps::Lists::default(), indexes, rules, &apps::VerificationPolicy::default(), today);
+    let decision = apps::decide(&checks);
+    let reasons = match &decision {
+        apps::AutoDecision::Reject { reasons } => reasons.clone(),
+        _ => Vec::new(),
+    };
+    app.move_to(apps::Status::Verifying, today, Vec::new()).map_err(|e| corrupt(e.to_string()))?;
+    app.move_to(decision.status(), today, reasons).map_err(|e| corrupt(e.to_string()))?;
+    let file = ApplicationFile {
+        receipt: receipt.to_string(),
+        status: app.status(),
+        deadline: today + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
+        application: app,
+        checks,
+        decision,
+    };
+    let row = sanad_store::ApplicationRow {
+        receipt: file.receipt.clone(),
+        rsu_id: h.rsu_id.to_string(),
+        status: serde_json::to_value(file.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        submitted_on: today.to_string(),
+        body: serde_json::to_string(&file).map_err(|e| corrupt(e.to_string()))?,
+    };
+    s.store.save_application(&row, "submit", &actor(p, req)).await?;
+    Ok(file)
+}
+
+/// A household's applications, for a caller who may see the household.
+pub async fn applications_of(s: &AppState, h: &Household) -> Result<Vec<ApplicationFile>, WebError> {
+    let rows = s.store.applications_of(&h.rsu_id.to_string()).await?;
+    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))).collect()
+}

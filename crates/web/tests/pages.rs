@@ -147,6 +147,7 @@ async fn every_route_as_every_role() {
         ("/api/v1/households?q=500000000003", readers.clone()),
         ("/api/v1/households/500000000003", readers.clone()),
         ("/api/v1/households/500000000003/entitlement?month=2026-11", readers.clone()),
+        ("/api/v1/households/500000000003/applications", readers.clone()),
         ("/api/v1/registry/regions", all.clone()),
         ("/api/v1/rule-sets", all.clone()),
         ("/api/v1/rule-sets/asd-2026-11", all.clone()),
@@ -437,4 +438,48 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
     let actions: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap())).collect();
     assert_eq!(actions, [("release", "payment_officer"), ("approve", "payment_approver"), ("prepare", "payment_officer")]);
+}
+
+#[tokio::test]
+async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
+    let app = app().await;
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let officer = app.login("payment_officer", PASSWORD).await.unwrap();
+    let submit = |s: &Session, body: &str| {
+        Request::post("/api/v1/applications")
+            .header(header::COOKIE, format!("sanad_session={}", s.cookie))
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let body = r#"{"household_id":"500000000003","components":["child_allowance"]}"#;
+    assert_eq!(app.send(submit(&officer, body)).await.status, StatusCode::FORBIDDEN, "payment officers do not take applications");
+    let other = r#"{"household_id":"500000000001","components":["child_allowance"]}"#;
+    assert_eq!(app.send(submit(&agent, other)).await.status, StatusCode::NOT_FOUND, "another region's household");
+
+    let res = app.send(submit(&agent, body)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let receipt = file["receipt"].as_str().unwrap().to_owned();
+    assert!(receipt.starts_with("ASD-") && receipt.len() == 18, "{receipt}");
+    assert_eq!(file["checks"].as_array().unwrap().len(), 13, "every check, each with its outcome");
+    // The spouse of the sample household draws a pension (CMR): a conclusive exclusion.
+    let pension = file["checks"].as_array().unwrap().iter().find(|c| c["code"] == "pension").unwrap().clone();
+    assert_eq!(pension["outcome"], "fail", "{pension}");
+    // No cross-check list is imported, so those checks are open: a person reviews it, with
+    // the pension failure already established.
+    assert_eq!(file["status"], "in_review");
+    assert_eq!(file["decision"]["decision"], "review");
+    assert!(file["decision"]["failed"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("pension")), "{}", file["decision"]);
+
+    let again = app.send(submit(&agent, body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "one open application per component: {}", again.body);
+    let page = app.get("/households/500000000003", Some(&agent)).await.body;
+    assert!(page.contains(&receipt) && page.contains("id=\"applications\""));
+    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/applications", Some(&agent)).await.body).unwrap();
+    assert!(list.as_array().unwrap().iter().any(|a| a["receipt"] == receipt.as_str()));
+    let auditor = app.login("auditor", PASSWORD).await.unwrap();
+    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=application", Some(&auditor)).await.body).unwrap();
+    assert!(log["items"].as_array().unwrap().iter().any(|r| r["entity_id"] == receipt.as_str() && r["actor"] == "antenna_agent"));
 }

@@ -25,9 +25,9 @@ use crate::{AppState, RequestId};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sanad API", version = "1", description = "Direct social aid (ASD): registry, rules, entitlements, administration and audit. Every route but this document needs authentication: an API token (`Authorization: Bearer sanad_<id>_<secret>`) or a session cookie with its CSRF token for changes. Errors are RFC 9457 `application/problem+json`."),
-    paths(payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
-    components(schemas(UserForm, TokenForm, ProposeBody, RuleSetEntry)),
-    tags((name = "registry"), (name = "rules"), (name = "payroll"), (name = "admin"), (name = "audit"))
+    paths(submit_application, household_applications, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
+    components(schemas(service::ApplicationForm, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
+    tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "admin"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
@@ -47,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{username}", axum::routing::put(update_user))
         .route("/tokens", post(create_token))
         .route("/payroll/{month}", get(payroll))
+        .route("/applications", post(submit_application))
+        .route("/households/{id}/applications", get(household_applications))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
 }
@@ -230,6 +232,21 @@ async fn create_token(State(s): State<AppState>, p: Principal, Extension(req): E
 pub struct LimitParam {
     /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
+}
+
+/// Take an application for a household in the caller's scope: a receipt number, every check
+/// with its evidence, and the automatic decision (approve, reject with reasons, or review).
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = service::ApplicationForm, responses((status = 201), (status = 404), (status = 409, description = "An application for that component is already open")))]
+async fn submit_application(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Json(f): Json<service::ApplicationForm>) -> Result<Response, WebError> {
+    let file = service::submit_application(&s, &p, &req, &f, sanad_applications::Channel::Api).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(file)).into_response())
+}
+
+/// A household's applications with their checks and decisions.
+#[utoipa::path(get, path = "/api/v1/households/{id}/applications", tag = "applications", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn household_applications(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<Vec<service::ApplicationFile>>, WebError> {
+    let h = service::household(&s, &p, &id).await?;
+    Ok(Json(service::applications_of(&s, &h).await?))
 }
 
 /// A payroll cycle: its state, totals by line status and region, the reconciliation with

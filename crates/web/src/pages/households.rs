@@ -91,6 +91,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         None => Month::of(chrono::Local::now().date_naive()),
     };
     let paid = service::household_payments(&s, &h).await?;
+    let applications = service::applications_of(&s, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
     let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
@@ -122,9 +123,69 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
                 }
             }
         }
+        (applications_section(l, &p, &h, &applications))
         (payments(l, &paid))
     };
     Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
+}
+
+/// A serde enum's wire name (`in_review`, `child_allowance`…), the key of its label.
+fn code(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service::ApplicationFile]) -> Markup {
+    html! {
+        section.card id="applications" {
+            h2 { (l.t("application.title")) }
+            @for a in apps {
+                details open[a.status == sanad_applications::Status::InReview] {
+                    summary {
+                        strong { (a.receipt) } " · " (l.t(&format!("application.status.{}", code(&a.status))))
+                        " · " (l.t("application.deadline")) " " (l.date(a.deadline))
+                    }
+                    table.checks {
+                        thead { tr { th { (l.t("application.check")) } th { (l.t("application.outcome")) } th { (l.t("application.evidence")) } } }
+                        tbody {
+                            @for c in &a.checks {
+                                tr class=(code(&c.outcome)) { td { code { (code(&c.code)) } } td { (l.t(&format!("application.outcome.{}", code(&c.outcome)))) } td { (c.message) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if apps.is_empty() { p.empty { (l.t("application.none")) } }
+            @if p.can(sanad_domain::Permission::ApplicationsIntake) {
+                form.inline-form method="post" action=(format!("/households/{}/applications", h.rsu_id)) {
+                    input type="hidden" name="_csrf" value=(p.csrf());
+                    label { input type="checkbox" name="child_allowance" value="1" checked; " " (l.t("application.child_allowance")) }
+                    label { input type="checkbox" name="flat_rate" value="1"; " " (l.t("application.flat_rate")) }
+                    button.primary type="submit" { (l.t("application.submit")) }
+                }
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ApplyForm {
+    child_allowance: Option<String>,
+    flat_rate: Option<String>,
+}
+
+/// An agent takes an application for the household from its page.
+pub async fn apply(
+    State(s): State<AppState>,
+    p: Principal,
+    axum::Extension(req): axum::Extension<crate::RequestId>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ApplyForm>,
+) -> Result<axum::response::Redirect, WebError> {
+    use sanad_applications::Requested;
+    let components: Vec<Requested> = [(f.child_allowance.is_some(), Requested::ChildAllowance), (f.flat_rate.is_some(), Requested::FlatRate)].into_iter().filter(|(on, _)| *on).map(|(_, r)| r).collect();
+    let form = service::ApplicationForm { household_id: id.clone(), components, channel: Some(sanad_applications::Channel::Agent) };
+    service::submit_application(&s, &p, &req, &form, sanad_applications::Channel::Agent).await?;
+    Ok(axum::response::Redirect::to(&format!("/households/{id}#applications")))
 }
 
 fn payments(l: Locale, paid: &service::HouseholdPayments) -> Markup {

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/language", post(login::language))
         .route("/households", get(households::search))
         .route("/households/{id}", get(households::show))
+        .route("/households/{id}/applications", post(households::apply))
         .route("/rules", get(rules::list))
         .route("/rules/diff", get(rules::diff))
         .route("/rules/propose", get(rules::propose_form).post(rules::propose))
