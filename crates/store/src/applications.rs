@@ -26,9 +26,19 @@ pub trait ApplicationStore: Send + Sync {
     async fn application(&self, receipt: &str) -> Result<Option<ApplicationRow>>;
     /// A household's applications, newest first (the caller checked the household's scope).
     async fn applications_of(&self, rsu_id: &str) -> Result<Vec<ApplicationRow>>;
+    /// Applications waiting for a person's review, oldest first, for households in `scope`.
+    async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
 }
 
 pub mod sql {
+    /// The review queue; the scope's condition is on the households alias `h`.
+    pub fn review_queue(scope: &crate::Scope) -> String {
+        format!(
+            "SELECT a.receipt, a.rsu_id, a.status, a.submitted_on, a.body FROM applications a JOIN households h ON h.rsu_id = a.rsu_id \
+             WHERE a.status = 'in_review' AND {} ORDER BY a.submitted_on, a.receipt LIMIT $1",
+            scope.sql("h")
+        )
+    }
     pub const NEXT: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
     pub const GET: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
     pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";

@@ -474,6 +474,7 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
 
 pub async fn applications_and_receipt_counters(store: &dyn Store) {
     use crate::ApplicationRow;
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
     assert_eq!((store.next_sequence("receipt-2026").await.unwrap(), store.next_sequence("receipt-2026").await.unwrap()), (1, 2));
     assert_eq!(store.next_sequence("receipt-2027").await.unwrap(), 1, "counters are independent");
     let row = |receipt: &str, status: &str, on: &str| ApplicationRow { receipt: receipt.into(), rsu_id: "500000000001".into(), status: status.into(), submitted_on: on.into(), body: format!("{{\"r\":\"{receipt}\"}}") };
@@ -484,6 +485,14 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
     assert_eq!(of.iter().map(|a| (a.receipt.as_str(), a.status.as_str())).collect::<Vec<_>>(), [("ASD-2026-0000002-3", "approved"), ("ASD-2026-0000001-0", "rejected")]);
     assert_eq!(store.application("ASD-2026-0000001-0").await.unwrap().unwrap().status, "rejected");
     assert!(store.applications_of("500000000009").await.unwrap().is_empty());
+    let waiting = ApplicationRow { receipt: "ASD-2026-0000003-6".into(), rsu_id: "500000000002".into(), status: "in_review".into(), submitted_on: "2026-11-03".into(), body: "{}".into() };
+    store.save_application(&waiting, "submit", &actor("agent")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000004-9", "in_review", "2026-11-01"), "submit", &actor("agent")).await.unwrap();
+    let national: Vec<String> = store.review_queue(&Scope::National, 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
+    assert_eq!(national, ["ASD-2026-0000004-9", "ASD-2026-0000003-6"], "oldest first");
+    let region: Vec<String> = store.review_queue(&Scope::region(r("04")), 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
+    assert_eq!(region, ["ASD-2026-0000003-6"], "the queue stays within the scope");
     let log = store.audit_records(&AuditFilter { entity: Some("application".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(log[0].before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));
+    let decided = log.iter().find(|r| r.action == "decide").expect("the decision is audited");
+    assert_eq!(decided.before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));
 }

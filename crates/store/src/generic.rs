@@ -583,6 +583,11 @@ where
         rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
     }
 
+    pub async fn review_queue(&self, scope: &Scope, limit: u32) -> Result<Vec<crate::applications::ApplicationRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::review_queue(scope))).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
+    }
+
     pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
         let row = sqlx::query::<DB>(pay::sql::RETURNS_GET).bind(sha256.to_owned()).fetch_optional(self.read).await.map_err(db)?;
         Ok(row.is_some())

@@ -318,6 +318,9 @@ macro_rules! delegate_to_generic {
             async fn applications_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().applications_of(rsu_id).await
             }
+            async fn review_queue(&self, scope: &$crate::Scope, limit: u32) -> $crate::Result<Vec<$crate::ApplicationRow>> {
+                self.sql().review_queue(scope, limit).await
+            }
         }
 
         #[async_trait::async_trait]

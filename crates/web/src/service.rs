@@ -417,3 +417,29 @@ pub async fn applications_of(s: &AppState, h: &Household) -> Result<Vec<Applicat
     let rows = s.store.applications_of(&h.rsu_id.to_string()).await?;
     rows.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))).collect()
 }
+
+/// Applications waiting for review in the caller's scope, oldest first.
+pub async fn review_queue(s: &AppState, p: &Principal) -> Result<Vec<ApplicationFile>, WebError> {
+    p.require(Permission::ApplicationsIntake)?;
+    let rows = s.store.review_queue(&p.scope, 200).await?;
+    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))).collect()
+}
+
+/// An agent decides an application under review: approve, or reject with a reason.
+pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, receipt: &str, reject: Option<sanad_applications::ReasonCode>) -> Result<ApplicationFile, WebError> {
+    p.require(Permission::ApplicationsIntake)?;
+    let row = s.store.application(receipt).await?.ok_or(WebError::NotFound)?;
+    // The household's scope decides whether this application exists for the caller.
+    household(s, p, &row.rsu_id).await?;
+    let mut file: ApplicationFile = serde_json::from_str(&row.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+    let (to, reasons) = match reject {
+        Some(r) => (sanad_applications::Status::Rejected, vec![r]),
+        None => (sanad_applications::Status::Approved, Vec::new()),
+    };
+    file.application.move_to(to, chrono::Local::now().date_naive(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
+    file.status = file.application.status();
+    let status = serde_json::to_value(file.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let body = serde_json::to_string(&file).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+    s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, "decide", &actor(p, req)).await?;
+    Ok(file)
+}

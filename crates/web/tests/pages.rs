@@ -135,6 +135,7 @@ async fn every_route_as_every_role() {
         ("/", all.clone()),
         ("/households?q=500000000003", readers.clone()),
         ("/households/500000000003", readers.clone()),
+        ("/applications", vec![AntennaAgent, AntennaSupervisor]),
         ("/rules", all.clone()),
         ("/rules/asd-2026-11", all.clone()),
         ("/rules/diff?a=asd-2025-11&b=asd-2026-11", all.clone()),
@@ -479,7 +480,23 @@ async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
     assert!(page.contains(&receipt) && page.contains("id=\"applications\""));
     let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/applications", Some(&agent)).await.body).unwrap();
     assert!(list.as_array().unwrap().iter().any(|a| a["receipt"] == receipt.as_str()));
+    // The review queue: the agent of the household's region sees it, another region's does not.
+    assert!(app.get("/applications", Some(&agent)).await.body.contains(&receipt));
+    let agent01 = app.login("agent01", PASSWORD).await.unwrap();
+    assert!(!app.get("/applications", Some(&agent01)).await.body.contains(&receipt), "no leak through the queue");
+    let path = format!("/applications/{receipt}/decide");
+    assert_eq!(app.post(&path, &agent01, "decision=approve", true).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post(&path, &agent, "decision=reject&reason=bogus", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post(&path, &agent, "decision=reject&reason=excluded_pensioner", true).await.status, StatusCode::SEE_OTHER);
+    assert!(!app.get("/applications", Some(&agent)).await.body.contains(&receipt), "decided: out of the queue");
+    assert_eq!(app.post(&path, &agent, "decision=approve", true).await.status, StatusCode::CONFLICT, "a decision is final");
+    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/applications", Some(&agent)).await.body).unwrap();
+    let decided = list.as_array().unwrap().iter().find(|a| a["receipt"] == receipt.as_str()).unwrap();
+    assert_eq!(decided["status"], "rejected");
+    assert_eq!(app.send(submit(&agent, body)).await.status, StatusCode::CREATED, "once decided, a new application may be made");
+
     let auditor = app.login("auditor", PASSWORD).await.unwrap();
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=application", Some(&auditor)).await.body).unwrap();
-    assert!(log["items"].as_array().unwrap().iter().any(|r| r["entity_id"] == receipt.as_str() && r["actor"] == "antenna_agent"));
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter(|r| r["entity_id"] == receipt.as_str()).map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["decide", "submit"]);
 }

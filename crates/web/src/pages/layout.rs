@@ -41,9 +41,10 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 }
 
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
-    let items: [(&str, &str, bool); 8] = [
+    let items: [(&str, &str, bool); 9] = [
         ("home", "/", p.can(Permission::Aggregates)),
         ("households", "/households", p.can(Permission::HouseholdRead)),
+        ("review", "/applications", p.can(Permission::ApplicationsIntake)),
         ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
         ("pilot", "/pilot", p.can(Permission::Aggregates)),

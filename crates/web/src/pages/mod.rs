@@ -2,6 +2,7 @@
 //! problem+json from [`WebError`] and [`html_errors`] renders them for people.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod home;
 pub mod households;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/households", get(households::search))
         .route("/households/{id}", get(households::show))
         .route("/households/{id}/applications", post(households::apply))
+        .route("/applications", get(applications::queue))
+        .route("/applications/{receipt}/decide", post(applications::decide))
         .route("/rules", get(rules::list))
         .route("/rules/diff", get(rules::diff))
         .route("/rules/propose", get(rules::propose_form).post(rules::propose))
