@@ -24,6 +24,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "payments_by_household", sql: include_str!("../../store/migrations/0006_payments_by_household.sql") },
     Migration { version: 7, name: "appropriations", sql: include_str!("../../store/migrations/0007_appropriations.sql") },
     Migration { version: 8, name: "applications", sql: include_str!("../../store/migrations/0008_applications.sql") },
+    Migration { version: 9, name: "cross_check_lists", sql: include_str!("../../store/migrations/0009_cross_check_lists.sql") },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.

@@ -26,11 +26,24 @@ pub trait ApplicationStore: Send + Sync {
     async fn application(&self, receipt: &str) -> Result<Option<ApplicationRow>>;
     /// A household's applications, newest first (the caller checked the household's scope).
     async fn applications_of(&self, rsu_id: &str) -> Result<Vec<ApplicationRow>>;
+    /// Replace a cross-check list whole (its reference as JSON, rows as (line, IDCS, JSON)),
+    /// in one transaction; audited.
+    async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &Actor) -> Result<()>;
+    /// A list's reference (JSON), if it was imported.
+    async fn list_meta(&self, kind: &str) -> Result<Option<String>>;
+    /// A list's rows about these persons: (line, JSON).
+    async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>>;
     /// Applications waiting for a person's review, oldest first, for households in `scope`.
     async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
 }
 
 pub mod sql {
+    pub const LIST_DELETE_ROWS: &str = "DELETE FROM cross_check_rows WHERE kind = $1";
+    pub const LIST_UPSERT: &str = "INSERT INTO cross_check_lists (kind, meta, row_count, imported_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (kind) DO UPDATE SET meta = excluded.meta, row_count = excluded.row_count, imported_at = excluded.imported_at";
+    pub const LIST_META: &str = "SELECT meta FROM cross_check_lists WHERE kind = $1";
+    /// Completed with `IN ($2, …)` by the store.
+    pub const LIST_ROWS_PREFIX: &str = "SELECT line, body FROM cross_check_rows WHERE kind = $1 AND idcs";
     /// The review queue; the scope's condition is on the households alias `h`.
     pub fn review_queue(scope: &crate::Scope) -> String {
         format!(

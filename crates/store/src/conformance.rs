@@ -492,6 +492,15 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
     assert_eq!(national, ["ASD-2026-0000004-9", "ASD-2026-0000003-6"], "oldest first");
     let region: Vec<String> = store.review_queue(&Scope::region(r("04")), 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
     assert_eq!(region, ["ASD-2026-0000003-6"], "the queue stays within the scope");
+
+    let rows = vec![(3, "1000000017".to_owned(), "{\"a\":1}".to_owned()), (4, "1000000025".to_owned(), "{\"a\":2}".to_owned()), (5, "1000000017".to_owned(), "{\"a\":3}".to_owned())];
+    store.replace_list("pensions", "{\"as_of\":\"2026-10-31\"}", &rows, &actor("cmr")).await.unwrap();
+    assert_eq!(store.list_rows("pensions", &["1000000017".into(), "9".into()]).await.unwrap(), [(3, "{\"a\":1}".to_owned()), (5, "{\"a\":3}".to_owned())]);
+    store.replace_list("pensions", "{\"as_of\":\"2026-11-30\"}", &rows[1..2], &actor("cmr")).await.unwrap();
+    assert!(store.list_rows("pensions", &["1000000017".into()]).await.unwrap().is_empty(), "a new import replaces the list whole");
+    assert_eq!(store.list_meta("pensions").await.unwrap().as_deref(), Some("{\"as_of\":\"2026-11-30\"}"));
+    assert_eq!(store.list_meta("deaths").await.unwrap(), None);
+    assert!(store.list_rows("pensions", &[]).await.unwrap().is_empty());
     let log = store.audit_records(&AuditFilter { entity: Some("application".into()), ..Default::default() }, None, 10).await.unwrap();
     let decided = log.iter().find(|r| r.action == "decide").expect("the decision is audited");
     assert_eq!(decided.before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));

@@ -583,6 +583,37 @@ where
         rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
     }
 
+    pub async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &Actor) -> Result<()> {
+        use crate::applications::sql as q;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        sqlx::query::<DB>(q::LIST_DELETE_ROWS).bind(kind.to_owned()).execute(&mut *tx).await.map_err(db)?;
+        let cells = rows.iter().map(|(line, idcs, body)| vec![Cell::Text(kind.to_owned()), Cell::Int(*line), Cell::Text(idcs.clone()), Cell::Text(body.clone())]).collect();
+        insert_many(&mut tx, "cross_check_rows", &["kind", "line", "idcs", "body"], cells, "").await?;
+        sqlx::query::<DB>(q::LIST_UPSERT).bind(kind.to_owned()).bind(meta.to_owned()).bind(rows.len() as i64).bind(now()).execute(&mut *tx).await.map_err(db)?;
+        let after = serde_json::json!({"reference": serde_json::from_str::<serde_json::Value>(meta).unwrap_or_default(), "rows": rows.len()});
+        self.append(&mut tx, actor, &Change::new("import", "cross_check_list", kind).after(&after)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn list_meta(&self, kind: &str) -> Result<Option<String>> {
+        let row = sqlx::query::<DB>(crate::applications::sql::LIST_META).bind(kind.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        row.map(|r| r.text("meta")).transpose().map_err(db)
+    }
+
+    pub async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>> {
+        if idcs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = (0..idcs.len()).map(|i| format!("${}", i + 2)).collect();
+        let text = format!("{} IN ({}) ORDER BY line", crate::applications::sql::LIST_ROWS_PREFIX, ps.join(", "));
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(kind.to_owned());
+        for i in idcs {
+            q = q.bind(i.clone());
+        }
+        let rows = q.fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.int("line")?, r.text("body")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
     pub async fn review_queue(&self, scope: &Scope, limit: u32) -> Result<Vec<crate::applications::ApplicationRow>> {
         let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::review_queue(scope))).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
         rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)

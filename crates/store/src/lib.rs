@@ -318,6 +318,15 @@ macro_rules! delegate_to_generic {
             async fn applications_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().applications_of(rsu_id).await
             }
+            async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().replace_list(kind, meta, rows, actor).await
+            }
+            async fn list_meta(&self, kind: &str) -> $crate::Result<Option<String>> {
+                self.sql().list_meta(kind).await
+            }
+            async fn list_rows(&self, kind: &str, idcs: &[String]) -> $crate::Result<Vec<(i64, String)>> {
+                self.sql().list_rows(kind, idcs).await
+            }
             async fn review_queue(&self, scope: &$crate::Scope, limit: u32) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().review_queue(scope, limit).await
             }
