@@ -80,3 +80,36 @@ async fn verify(store: &dyn Store, expect_head: Option<&str>) -> anyhow::Result<
         ExitCode::FAILURE
     })
 }
+
+#[derive(Subcommand)]
+pub enum ListsCmd {
+    /// Import a cross-check list (the kind is read from its header line). A file applies whole:
+    /// with any bad row, every problem is printed with its line and field, and nothing changes.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "lists")]
+        by: String,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+pub async fn lists(cmd: ListsCmd) -> anyhow::Result<ExitCode> {
+    let ListsCmd::Import { file, by, database_url } = cmd;
+    let name = file.display().to_string();
+    let reader = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let (meta, rows) = match sanad_applications::lists::parse_any(&name, std::io::BufReader::new(reader)) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}:{}: {}: {}", e.file, e.line, e.field, e.reason);
+            }
+            eprintln!("{name}: {} problem(s); nothing imported", errors.len());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = open_store(&database_url).await?;
+    store.replace_list(meta.kind.code(), &serde_json::to_string(&meta)?, &rows, &cli_actor(&by)).await?;
+    println!("{name}: {} list of {} ({}), {} rows imported", meta.kind.code(), meta.as_of, meta.source, rows.len());
+    Ok(ExitCode::SUCCESS)
+}

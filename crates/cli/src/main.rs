@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         cmd: payroll_cmd::PaymentsCmd,
     },
+    /// Cross-check lists from other administrations, for verifying applications.
+    Lists {
+        #[command(subcommand)]
+        cmd: admin_cmd::ListsCmd,
+    },
     /// Users and access.
     Admin {
         #[command(subcommand)]
@@ -188,6 +193,7 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Demo { households, port, seed, no_serve, cycles } => demo(households, port, seed, no_serve, cycles).await,
         Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
+        Command::Lists { cmd } => admin_cmd::lists(cmd).await,
         Command::Eval { cmd } => eval_cmd::eval(cmd),
         Command::Payroll { cmd } => payroll_cmd::payroll(cmd).await,
         Command::Payments { cmd } => payroll_cmd::payments(cmd).await,

@@ -113,3 +113,20 @@ fn eval_ols_and_rdd_match_the_reference_fixtures() {
     let bad = sanad(&["eval", "ols", "--csv", &eval_data("data/mroz.csv"), "--y", "lwage", "--x", "nosuch"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no column named 'nosuch'"));
 }
+
+/// A cross-check list applies whole, or reports every problem and changes nothing.
+#[test]
+fn lists_import_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("l.db").display());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples/pensions.csv");
+    let out = sanad(&["lists", "import", example.to_str().unwrap(), "--database-url", &db]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pensions list of"));
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "# list=pensions as_of=2026-10-31 source=CMR\nidcs,fund,sector\n12,CMR,public\nnot-an-idcs,CMR,public\n").unwrap();
+    let out = sanad(&["lists", "import", bad.to_str().unwrap(), "--database-url", &db]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3: idcs") && err.contains("bad.csv:4: idcs") && err.contains("nothing imported"), "{err}");
+}

@@ -366,8 +366,8 @@ pub struct ApplicationFile {
 
 /// Take an application: one open per household and component, a receipt number, every
 /// check run with its evidence, then approved, rejected with reasons, or sent to review.
-/// Cross-check lists are not imported yet, so their checks are inconclusive: such
-/// applications go to an agent's review.
+/// A cross-check list never imported leaves its checks inconclusive: such applications go to
+/// an agent's review.
 pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f: &ApplicationForm, default_channel: sanad_applications::Channel) -> Result<ApplicationFile, WebError> {
     use sanad_applications as apps;
     p.require(Permission::ApplicationsIntake)?;
@@ -383,9 +383,10 @@ pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f:
     let mut app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, today).map_err(WebError::Invalid)?;
     let book = s.rule_book().await?;
     let rules = book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
+    let lists = stored_lists(s, &h).await?;
     let index = apps::verification::MemoryIndex::new([&h]);
     let indexes = apps::verification::Indexes { identity: &index, contacts: &index, persons: &index };
-    let checks = apps::verify(&app, &h, &apps::Lists::default(), indexes, rules, &apps::VerificationPolicy::default(), today);
+    let checks = apps::verify(&app, &h, &lists, indexes, rules, &apps::VerificationPolicy::default(), today);
     let decision = apps::decide(&checks);
     let reasons = match &decision {
         apps::AutoDecision::Reject { reasons } => reasons.clone(),
@@ -410,6 +411,18 @@ pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f:
     };
     s.store.save_application(&row, "submit", &actor(p, req)).await?;
     Ok(file)
+}
+
+/// The imported cross-check lists, with the rows about this household's members.
+async fn stored_lists(s: &AppState, h: &Household) -> Result<sanad_applications::Lists, WebError> {
+    let idcs: Vec<String> = h.members.iter().map(|m| m.idcs.to_string()).collect();
+    let mut found = std::collections::HashMap::new();
+    for kind in sanad_applications::ListKind::ALL {
+        if let Some(meta) = s.store.list_meta(kind.code()).await? {
+            found.insert(kind, (meta, s.store.list_rows(kind.code(), &idcs).await?));
+        }
+    }
+    sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("cross-check list: {e}"))))
 }
 
 /// A household's applications, for a caller who may see the household.

@@ -500,3 +500,35 @@ async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter(|r| r["entity_id"] == receipt.as_str()).map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["decide", "submit"]);
 }
+
+/// With the cross-check lists imported, their checks are conclusive and cite the list.
+#[tokio::test]
+async fn imported_lists_make_checks_conclusive_with_evidence() {
+    let app = app().await;
+    let today = chrono::Local::now().date_naive().to_string();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples");
+    for f in ["family_allowance.csv", "public_payroll.csv", "pensions.csv", "deaths.csv", "school_enrolment.csv", "disability_cards.csv"] {
+        let text = std::fs::read_to_string(examples.join(f)).unwrap();
+        // Dated today, so the lists are never too old for the test's application.
+        let (header, rest) = text.split_once('\n').unwrap();
+        let header: Vec<String> = header.split_whitespace().map(|kv| if kv.starts_with("as_of=") { format!("as_of={today}") } else { kv.to_owned() }).collect();
+        let dated = format!("{}\n{rest}", header.join(" "));
+        let (meta, rows) = sanad_applications::lists::parse_any(f, dated.as_bytes()).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        app.store.replace_list(meta.kind.code(), &serde_json::to_string(&meta).unwrap(), &rows, &sanad_store::Actor::new("test", "lists")).await.unwrap();
+    }
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let req = Request::post("/api/v1/applications")
+        .header(header::COOKIE, format!("sanad_session={}", agent.cookie))
+        .header("x-csrf-token", &agent.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"household_id":"500000000003","components":["flat_rate"]}"#))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let check = |code: &str| file["checks"].as_array().unwrap().iter().find(|c| c["code"] == code).unwrap().clone();
+    let fa = check("family_allowance");
+    assert_eq!(fa["outcome"], "pass", "{fa}");
+    assert!(fa.to_string().contains("CNSS-AF"), "the evidence names the list: {fa}");
+    assert_ne!(check("death")["outcome"], "inconclusive");
+}

@@ -37,6 +37,15 @@ pub enum ListKind {
 }
 
 impl ListKind {
+    pub const ALL: [ListKind; 6] = [
+        ListKind::FamilyAllowance,
+        ListKind::PublicPayroll,
+        ListKind::Pensions,
+        ListKind::Deaths,
+        ListKind::SchoolEnrolment,
+        ListKind::DisabilityCards,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             ListKind::FamilyAllowance => "family_allowance",
@@ -301,3 +310,54 @@ fn parse_row<T: Row>(record: &csv::StringRecord, columns: &[usize], as_of: Naive
 
 #[cfg(test)]
 mod tests;
+
+/// A list ready to store: its reference, and each row as (line, IDCS, JSON).
+pub type StoredList = (ListRef, Vec<(i64, String, String)>);
+
+fn to_stored<T: Row>(list: List<T>) -> StoredList {
+    let rows = list
+        .rows
+        .iter()
+        .map(|e| (e.line as i64, e.row.idcs().to_string(), serde_json::to_string(&e.row).expect("list rows serialise")))
+        .collect();
+    (list.meta, rows)
+}
+
+/// Parse any list, recognised by its header line (`# list=<kind> …`), into its stored form.
+pub fn parse_any(file: &str, mut r: impl Read) -> Result<StoredList, Vec<RowError>> {
+    let mut text = String::new();
+    r.read_to_string(&mut text).map_err(|e| vec![RowError { file: file.into(), line: 0, field: "(file)".into(), reason: e.to_string() }])?;
+    let kind = text.lines().next().and_then(|h| h.split_whitespace().find_map(|kv| kv.strip_prefix("list="))).unwrap_or_default().to_owned();
+    let bytes = text.as_bytes();
+    match kind.as_str() {
+        "family_allowance" => parse_family_allowance(file, bytes).map(to_stored),
+        "public_payroll" => parse_public_payroll(file, bytes).map(to_stored),
+        "pensions" => parse_pensions(file, bytes).map(to_stored),
+        "deaths" => parse_deaths(file, bytes).map(to_stored),
+        "school_enrolment" => parse_school_enrolment(file, bytes).map(to_stored),
+        "disability_cards" => parse_disability_cards(file, bytes).map(to_stored),
+        other => Err(vec![RowError { file: file.into(), line: 1, field: "list".into(), reason: format!("'{other}' is not a list kind (family_allowance, public_payroll, pensions, deaths, school_enrolment, disability_cards)") }]),
+    }
+}
+
+fn from_stored<T: Row + serde::de::DeserializeOwned>(stored: Option<(String, Vec<(i64, String)>)>) -> Result<Option<List<T>>, String> {
+    let Some((meta, rows)) = stored else { return Ok(None) };
+    let meta: ListRef = serde_json::from_str(&meta).map_err(|e| e.to_string())?;
+    let rows = rows.into_iter().map(|(line, body)| serde_json::from_str(&body).map(|row| Entry { line: line as u64, row }).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(List::from_rows(meta, rows)))
+}
+
+impl Lists {
+    /// Lists read back from storage: for each kind, its reference (JSON) and the rows (line,
+    /// JSON) about the persons being verified; `None` for a list never imported.
+    pub fn from_stored(mut get: impl FnMut(ListKind) -> Option<(String, Vec<(i64, String)>)>) -> Result<Lists, String> {
+        Ok(Lists {
+            family_allowance: from_stored(get(ListKind::FamilyAllowance))?,
+            public_payroll: from_stored(get(ListKind::PublicPayroll))?,
+            pensions: from_stored(get(ListKind::Pensions))?,
+            deaths: from_stored(get(ListKind::Deaths))?,
+            school_enrolment: from_stored(get(ListKind::SchoolEnrolment))?,
+            disability_cards: from_stored(get(ListKind::DisabilityCards))?,
+        })
+    }
+}
