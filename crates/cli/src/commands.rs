@@ -181,6 +181,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     create_demo_accounts(&*store).await?;
     crate::payroll_cmd::demo_cycles(&*store, Path::new(DEMO_PAYMENTS), today(), cycles).await?;
+    crate::demo_apps::demo_applications(store.clone(), 300, today()).await?;
     sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
     println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");

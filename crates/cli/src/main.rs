@@ -3,6 +3,7 @@
 
 mod admin_cmd;
 mod bench;
+mod demo_apps;
 mod eval_cmd;
 mod commands;
 mod payroll_cmd;

@@ -130,3 +130,17 @@ fn lists_import_whole_or_not_at_all() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:3: idcs") && err.contains("bad.csv:4: idcs") && err.contains("nothing imported"), "{err}");
 }
+
+/// The demo takes applications against lists derived from its registry: some approved, some
+/// rejected with reasons, some left for an agent's review.
+#[test]
+fn the_demo_takes_a_mix_of_applications() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sanad")).current_dir(dir.path()).args(["demo", "--households", "800", "--seed", "3", "--no-serve", "--cycles", "0"]).env("SANAD_LOG", "error").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("applications: 300 taken")).unwrap_or_else(|| panic!("{stdout}"));
+    for status in ["approved", "rejected", "in_review"] {
+        assert!(line.contains(status), "{line}");
+    }
+}
