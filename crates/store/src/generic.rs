@@ -344,21 +344,9 @@ where
         self.append(&mut tx, actor, &Change::new("revoke", "api_token", id)).await?;
         tx.commit().await.map_err(db)
     }
-}
 
-impl<DB> Sql<'_, DB>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Row: SanadRow,
-    for<'a> &'a str: ColumnIndex<DB::Row>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-{
+    // --- the payroll ---
+
     pub async fn cycle(&self, month: &str) -> Result<Option<String>> {
         let row = sqlx::query::<DB>(pay::sql::CYCLE_GET).bind(month.to_owned()).fetch_optional(self.read).await.map_err(db)?;
         row.map(|r| r.text("body")).transpose().map_err(db)
