@@ -207,7 +207,8 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
     req.extensions_mut().insert(Lang(lang));
     let ip = client_ip(req.extensions());
     req.extensions_mut().insert(ip);
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The login form carries its own token (bound to a cookie), also when a session is open.
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && req.uri().path() != "/login";
     if let Some(p) = principal {
         if unsafe_method && let Via::Session { csrf, .. } = &p.via {
             match check_csrf(req, csrf).await {

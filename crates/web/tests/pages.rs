@@ -275,6 +275,19 @@ async fn sessions_rotate_expire_and_end_at_logout() {
     let a = app.login("auditor", PASSWORD).await.unwrap();
     let b = app.login("auditor", PASSWORD).await.unwrap();
     assert_ne!(a.cookie, b.cookie, "a new session id at every login");
+    // Signing in again from a browser that still holds a session works, and replaces it.
+    let form = app.get("/login", None).await;
+    let token = set_cookie(&form, "sanad_login_csrf").unwrap();
+    let relogin = Request::post("/login")
+        .header(header::COOKIE, format!("sanad_login_csrf={token}; sanad_session={}", b.cookie))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("_csrf={token}&username=auditor&password={}&next=/audit", PASSWORD.replace(' ', "+"))))
+        .unwrap();
+    let res = app.send(relogin).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(app.store.session(&auth::sha256_hex(&b.cookie)).await.unwrap().is_none(), "the previous session is ended");
+    let b = Session { cookie: set_cookie(&res, "sanad_session").unwrap(), csrf: String::new() };
+    let b = Session { csrf: app.store.session(&auth::sha256_hex(&b.cookie)).await.unwrap().unwrap().csrf, ..b };
     let logout = app.post("/logout", &b, "", true).await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/api/v1/audit", Some(&b)).await.status, StatusCode::UNAUTHORIZED);
