@@ -160,6 +160,7 @@ async fn every_route_as_every_role() {
         ("/payroll", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/payroll/2026-11/reconciliation.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        ("/payroll/2026-11/budget.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/api/v1/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
     ];
     for role in Role::ALL {
@@ -423,6 +424,9 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     // Three more households in region 04 whose spouse draws no pension: eligible.
     let eligible: Vec<_> = (7..10).map(|n| sanad_store::conformance::with(&sample(n, "04"), |p| p.members[1].checks = Default::default())).collect();
     app.store.upsert_households(&eligible, Write::Apply).await.unwrap();
+    for c in ["child_allowance", "orphan_allowance", "disability_supplement", "floor_top_up", "flat_rate", "birth_grant", "school_start_grant"] {
+        app.store.set_appropriation(2026, c, 1_000_000_000, &sanad_store::Actor::new("budget", "t")).await.unwrap();
+    }
     let officer = app.login("payment_officer", PASSWORD).await.unwrap();
     let approver = app.login("payment_approver", PASSWORD).await.unwrap();
     let page = app.get("/payroll/2026-11", Some(&officer)).await.body;
@@ -447,6 +451,10 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
     let section = &page[page.find("id=\"payments\"").expect("a payments section")..];
     assert!(section.contains("2026-11") && section.contains("BANK230") && section.contains("Émis"), "{section}");
+    let budget = app.get("/payroll/2026-11/budget.csv", Some(&approver)).await.body;
+    assert_eq!(budget.lines().count(), 8, "a header and the seven components: {budget}");
+    let flat = budget.lines().find(|l| l.contains(",flat_rate,")).unwrap();
+    assert!(flat.starts_with("2026,2026-11,flat_rate,1000000000,0,"), "{flat}");
     let csv = app.get("/payroll/2026-11/reconciliation.csv", Some(&approver)).await.body;
     assert!(csv.starts_with("month,provider,sent_count") && csv.lines().nth(1).unwrap().starts_with("2026-11,BANK230,3,"), "{csv}");
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();

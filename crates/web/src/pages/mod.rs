@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/payroll", get(payroll::list))
         .route("/payroll/{month}", get(payroll::show))
         .route("/payroll/{month}/reconciliation.csv", get(payroll::reconciliation_csv))
+        .route("/payroll/{month}/budget.csv", get(payroll::budget_csv))
         .route("/payroll/{month}/{step}", post(payroll::step))
         .route("/pilot", get(pilot::show))
         .route("/audit", get(audit::list))

@@ -74,7 +74,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m
         }
         @if let Some(b) = &r.budget {
             section.card {
-                h2 { (l.t("payroll.budget")) " " (b.year) }
+                h2 { (l.t("payroll.budget")) " " (b.year) " " a.button href=(format!("/payroll/{m}/budget.csv")) { "CSV" } }
                 table {
                     thead { tr { th { (l.t("payroll.component")) } th.num { (l.t("payroll.appropriation")) } th.num { (l.t("payroll.committed_before")) } th.num { (l.t("payroll.this_payroll")) } th.num { (l.t("payroll.available")) } th.num { (l.t("payroll.forecast")) } } }
                     tbody {
@@ -189,6 +189,31 @@ pub async fn step(State(s): State<AppState>, p: Principal, Extension(req): Exten
     let m = month(&m)?;
     service::payroll_step(&s, &p, &req, m, &step).await?;
     Ok(Redirect::to(&format!("/payroll/{m}")))
+}
+
+/// Budget execution for the cycle's year as CSV (amounts in centimes, exact): appropriation,
+/// committed before, this payroll, available after, executed, year-end forecast.
+pub async fn budget_csv(State(s): State<AppState>, p: Principal, Path(m): Path<String>) -> Result<Response, WebError> {
+    let m = month(&m)?;
+    let r = service::payroll_summary(&s, &p, m).await?;
+    let mut out = String::from("year,month,component,appropriation_centimes,committed_before_centimes,payroll_centimes,available_centimes,executed_centimes,forecast_centimes,forecast_over\n");
+    for l in r.budget.iter().flat_map(|b| &b.lines) {
+        let c = |x: Money| x.centimes().to_string();
+        out.push_str(&format!(
+            "{},{m},{},{},{},{},{},{},{},{}\n",
+            m.year(),
+            l.component.code(),
+            c(l.appropriation),
+            c(l.committed_before),
+            c(l.payroll),
+            c(l.available),
+            c(l.executed),
+            c(l.forecast),
+            l.forecast_over
+        ));
+    }
+    let name = format!("attachment; filename=\"sanad-budget-{m}.csv\"");
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)], out).into_response())
 }
 
 /// Reconciliation per provider as CSV (amounts in centimes, exact).
