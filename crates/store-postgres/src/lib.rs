@@ -21,11 +21,6 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
     Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
     Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
-    Migration { version: 5, name: "payroll", sql: include_str!("../../store/migrations/0005_payroll.sql") },
-    Migration { version: 6, name: "payments_by_household", sql: include_str!("../../store/migrations/0006_payments_by_household.sql") },
-    Migration { version: 7, name: "appropriations", sql: include_str!("../../store/migrations/0007_appropriations.sql") },
-    Migration { version: 8, name: "applications", sql: include_str!("../../store/migrations/0008_applications.sql") },
-    Migration { version: 9, name: "cross_check_lists", sql: include_str!("../../store/migrations/0009_cross_check_lists.sql") },
 ];
 
 #[derive(Clone)]

@@ -10,6 +10,11 @@ use crate::auth::{self, Principal};
 use crate::error::WebError;
 use crate::{AppState, RequestId};
 
+/// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
+pub fn wire_name(v: &impl Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 pub fn actor(p: &Principal, req: &RequestId) -> Actor {
     Actor::new(&p.username, &req.0)
 }
@@ -405,7 +410,7 @@ pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f:
     let row = sanad_store::ApplicationRow {
         receipt: file.receipt.clone(),
         rsu_id: h.rsu_id.to_string(),
-        status: serde_json::to_value(file.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        status: wire_name(&file.status),
         submitted_on: today.to_string(),
         body: serde_json::to_string(&file).map_err(|e| corrupt(e.to_string()))?,
     };
@@ -451,7 +456,7 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
     };
     file.application.move_to(to, chrono::Local::now().date_naive(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
     file.status = file.application.status();
-    let status = serde_json::to_value(file.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let status = wire_name(&file.status);
     let body = serde_json::to_string(&file).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
     s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, "decide", &actor(p, req)).await?;
     Ok(file)

@@ -13,10 +13,6 @@ use crate::auth::{Lang, Principal};
 use crate::error::WebError;
 use crate::{service, AppState, RequestId};
 
-fn code(v: &impl serde::Serialize) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 pub async fn queue(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
     let files = service::review_queue(&s, &p).await?;
     let today = chrono::Local::now().date_naive();
@@ -33,8 +29,8 @@ pub async fn queue(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Re
                 }
                 table.checks {
                     tbody {
-                        @for c in f.checks.iter().filter(|c| code(&c.outcome) != "pass") {
-                            tr class=(code(&c.outcome)) { td { code { (code(&c.code)) } } td { (l.t(&format!("application.outcome.{}", code(&c.outcome)))) } td { (c.message) } }
+                        @for c in f.checks.iter().filter(|c| service::wire_name(&c.outcome) != "pass") {
+                            tr class=(service::wire_name(&c.outcome)) { td { code { (service::wire_name(&c.code)) } } td { (l.t(&format!("application.outcome.{}", service::wire_name(&c.outcome)))) } td { (c.message) } }
                         }
                     }
                 }

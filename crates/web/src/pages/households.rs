@@ -129,11 +129,6 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
     Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
 }
 
-/// A serde enum's wire name (`in_review`, `child_allowance`…), the key of its label.
-fn code(v: &impl serde::Serialize) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service::ApplicationFile]) -> Markup {
     html! {
         section.card id="applications" {
@@ -141,14 +136,14 @@ fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service
             @for a in apps {
                 details open[a.status == sanad_applications::Status::InReview] {
                     summary {
-                        strong { (a.receipt) } " · " (l.t(&format!("application.status.{}", code(&a.status))))
+                        strong { (a.receipt) } " · " (l.t(&format!("application.status.{}", service::wire_name(&a.status))))
                         " · " (l.t("application.deadline")) " " (l.date(a.deadline))
                     }
                     table.checks {
                         thead { tr { th { (l.t("application.check")) } th { (l.t("application.outcome")) } th { (l.t("application.evidence")) } } }
                         tbody {
                             @for c in &a.checks {
-                                tr class=(code(&c.outcome)) { td { code { (code(&c.code)) } } td { (l.t(&format!("application.outcome.{}", code(&c.outcome)))) } td { (c.message) } }
+                                tr class=(service::wire_name(&c.outcome)) { td { code { (service::wire_name(&c.code)) } } td { (l.t(&format!("application.outcome.{}", service::wire_name(&c.outcome)))) } td { (c.message) } }
                             }
                         }
                     }
