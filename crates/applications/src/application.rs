@@ -31,6 +31,31 @@ pub enum Requested {
     FlatRate,
 }
 
+impl Requested {
+    pub const ALL: [Requested; 2] = [Requested::ChildAllowance, Requested::FlatRate];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Requested::ChildAllowance => "child_allowance",
+            Requested::FlatRate => "flat_rate",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Requested> {
+        Requested::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The engine's components an award of this aid pays: the child allowance brings its
+    /// supplements, the floor top-up and the one-off grants; the flat-rate aid is itself alone.
+    pub fn covers(self, c: sanad_rules::Component) -> bool {
+        use sanad_rules::Component as C;
+        match self {
+            Requested::ChildAllowance => !matches!(c, C::FlatRate),
+            Requested::FlatRate => matches!(c, C::FlatRate),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -282,6 +307,17 @@ mod tests {
     fn app(seq: u32, household: &str, requested: &[Requested]) -> Application {
         let r = ReceiptNumber::new(2026, seq).unwrap();
         Application::submit(r, rsu(household), Idcs::from_body(1), Channel::Web, requested, d("2026-03-02")).unwrap()
+    }
+
+    #[test]
+    fn each_engine_component_belongs_to_exactly_one_aid() {
+        for c in sanad_rules::Component::ALL {
+            assert_eq!(Requested::ALL.iter().filter(|r| r.covers(c)).count(), 1, "{c:?}");
+        }
+        for r in Requested::ALL {
+            assert_eq!(Requested::parse(r.code()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.code(), "the code is the wire name");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
+use sanad_domain::Month;
 use sanad_store::Store;
 
 use crate::progress;
@@ -164,7 +165,39 @@ pub const DEMO_PAYMENTS: &str = "sanad-demo-payments";
 /// The accompanying-measures pilot: data, evaluation report, pseudonymised export.
 pub const DEMO_PILOT: &str = "sanad-demo-pilot";
 
-pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles: u32) -> anyhow::Result<ExitCode> {
+/// Households that apply on the demo's last day; the others applied before its first cycle.
+const DEMO_TODAYS_APPLICATIONS: usize = 300;
+
+/// The programme's recent past, as it would have happened: households apply during the
+/// first cycle's month (those the checks cannot settle wait for an agent, who reviews them
+/// early the next month — so the next cycle pays their first month as arrears); each month's
+/// payroll is prepared, approved, released and answered by the banks; and on `today` a last
+/// wave applies, taken after this month's payroll, some still in the review queue.
+async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: u32) -> anyhow::Result<()> {
+    use crate::demo_apps;
+    let all = demo_apps::households(&**store).await?;
+    let (backlog, todays) = all.split_at(all.len().saturating_sub(DEMO_TODAYS_APPLICATIONS));
+    let current = Month::of(today);
+    let first = current.plus(1 - cycles.max(1) as i32);
+    let opened = first.first_day();
+    demo_apps::import_lists(&**store, &all, opened).await?;
+    let taken = demo_apps::take(store, backlog, |i| (opened + chrono::Duration::days((i % 20) as i64)).min(today)).await?;
+    println!("applications in {first}: {taken}");
+    for back in (0..cycles as i32).rev() {
+        let month = current.plus(-back);
+        if month == first.next() {
+            let reviewed = demo_apps::review(store, month.first_day() + chrono::Duration::days(4)).await?;
+            println!("review queue worked through early {month}: {reviewed} applications decided");
+        }
+        crate::payroll_cmd::demo_cycle(&**store, Path::new(DEMO_PAYMENTS), month).await?;
+    }
+    demo_apps::import_lists(&**store, &all, today).await?;
+    let taken = demo_apps::take(store, todays, |_| today).await?;
+    println!("applications on {today}: {taken}; cross-check lists imported");
+    Ok(())
+}
+
+pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles: u32, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
     if Path::new(DEMO_PAYMENTS).exists() {
         std::fs::remove_dir_all(DEMO_PAYMENTS).with_context(|| format!("cannot reset {DEMO_PAYMENTS}"))?;
     }
@@ -180,8 +213,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     print_report(&report);
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     create_demo_accounts(&*store).await?;
-    crate::payroll_cmd::demo_cycles(&*store, Path::new(DEMO_PAYMENTS), today(), cycles).await?;
-    crate::demo_apps::demo_applications(store.clone(), 300, today()).await?;
+    demo_history(&store, as_of.unwrap_or_else(today), cycles).await?;
     sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
     println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");

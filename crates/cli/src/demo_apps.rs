@@ -52,7 +52,7 @@ fn lists(households: &[Household], today: NaiveDate) -> Vec<(String, String)> {
         if m.checks.pensioner.is_some() {
             let _ = writeln!(pensions, "{id},CMR,public");
         }
-        if let Some(d) = m.death_date {
+        if let Some(d) = m.death_date.filter(|d| *d <= today) {
             let _ = writeln!(deaths, "{id},{d}");
         }
         if let Some(l) = level(m.schooling) {
@@ -71,36 +71,86 @@ fn lists(households: &[Household], today: NaiveDate) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Import the lists, then take `n` applications as a national antenna agent would.
-pub async fn demo_applications(store: Arc<dyn Store>, n: u32, today: NaiveDate) -> anyhow::Result<()> {
-    let page = store.list_households(&Scope::National, None, n).await?;
-    let mut households = Vec::with_capacity(page.len());
-    for h in &page {
-        households.extend(store.household(&Scope::National, &h.rsu_id).await?);
+/// Every household of the demo registry, whole (members and their cross-check flags).
+pub async fn households(store: &dyn Store) -> anyhow::Result<Vec<Household>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_households(&Scope::National, after.as_ref(), 1_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.rsu_id.clone());
+        for h in &page {
+            out.extend(store.household(&Scope::National, &h.rsu_id).await?);
+        }
     }
-    for (name, text) in lists(&households, today) {
+    Ok(out)
+}
+
+/// The lists as the administrations would send them on `on`, imported like real ones.
+pub async fn import_lists(store: &dyn Store, households: &[Household], on: NaiveDate) -> anyhow::Result<()> {
+    for (name, text) in lists(households, on) {
         let (meta, rows) = sanad_applications::lists::parse_any(&name, text.as_bytes()).map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
         store.replace_list(meta.kind.code(), &serde_json::to_string(&meta)?, &rows, &cli_actor("demo")).await?;
     }
-    let state = sanad_web::AppState::new(store.clone(), sanad_web::SecurityConfig::default());
-    let agent = Principal {
+    Ok(())
+}
+
+/// The demo's antenna agent, national, as the service sees a caller.
+fn agent() -> Principal {
+    Principal {
         username: "agent".into(),
         display_name: "Amina Agent".into(),
         role: Role::AntennaAgent,
         scope: Scope::National,
         locale: sanad_web::i18n::Locale::Fr,
         via: Via::Token { id: "demo".into(), scopes: vec!["households:read".into(), "applications:write".into()] },
-    };
+    }
+}
+
+fn state(store: &Arc<dyn Store>, on: NaiveDate) -> sanad_web::AppState {
+    sanad_web::AppState::new(store.clone(), sanad_web::SecurityConfig::default()).with_today(on)
+}
+
+/// Each household applies on the date `dated` gives it, for the child allowance when it has
+/// children under 21, else the flat-rate aid: a day's applications are taken as one batch
+/// through the same service as the web form.
+pub async fn take(store: &Arc<dyn Store>, households: &[Household], dated: impl Fn(usize) -> NaiveDate) -> anyhow::Result<String> {
     let req = sanad_web::RequestId("demo-applications".into());
-    let mut counts = std::collections::BTreeMap::<String, u32>::new();
-    for h in &households {
-        let children = h.members.iter().any(|m| matches!(m.relation, Relation::Child | Relation::KafalaChild | Relation::Ward) && m.age_on(today) < 21);
+    let agent = agent();
+    let mut days = std::collections::BTreeMap::<NaiveDate, Vec<sanad_web::service::ApplicationForm>>::new();
+    for (i, h) in households.iter().enumerate() {
+        let on = dated(i);
+        let children = h.members.iter().any(|m| matches!(m.relation, Relation::Child | Relation::KafalaChild | Relation::Ward) && m.age_on(on) < 21);
         let components = vec![if children { Requested::ChildAllowance } else { Requested::FlatRate }];
-        let form = sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web) };
-        let file = sanad_web::service::submit_application(&state, &agent, &req, &form, Channel::Web).await.map_err(|e| anyhow::anyhow!("{}: {e}", h.rsu_id))?;
-        *counts.entry(serde_json::to_value(file.status)?.as_str().unwrap_or_default().to_owned()).or_default() += 1;
+        days.entry(on).or_default().push(sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web) });
+    }
+    let mut counts = std::collections::BTreeMap::<String, u32>::new();
+    for (on, forms) in days {
+        let files = sanad_web::service::submit_applications(&state(store, on), &agent, &req, &forms, Channel::Web).await.map_err(|e| anyhow::anyhow!("{on}: {e}"))?;
+        for f in files {
+            *counts.entry(sanad_web::service::wire_name(&f.status)).or_default() += 1;
+        }
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("applications: {} taken ({}), cross-check lists imported", households.len(), summary.join(", "));
-    Ok(())
+    Ok(format!("{} applications ({})", households.len(), summary.join(", ")))
+}
+
+/// The agent works through the review queue on `on`: rejects for the first failed check's
+/// reason, approves the rest (open checks the agent settles by hand; the payroll still pays
+/// only what the rules give).
+pub async fn review(store: &Arc<dyn Store>, on: NaiveDate) -> anyhow::Result<usize> {
+    let (state, agent) = (state(store, on), agent());
+    let req = sanad_web::RequestId("demo-review".into());
+    let mut n = 0;
+    loop {
+        let queue = sanad_web::service::review_queue(&state, &agent).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if queue.is_empty() {
+            return Ok(n);
+        }
+        for f in queue {
+            let reject = f.checks.iter().find_map(|c| c.reason);
+            sanad_web::service::decide_application(&state, &agent, &req, &f.receipt, reject).await.map_err(|e| anyhow::anyhow!("{}: {e}", f.receipt))?;
+            n += 1;
+        }
+    }
 }

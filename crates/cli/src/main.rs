@@ -41,6 +41,9 @@ enum Command {
         /// simulated bank returns under ./sanad-demo-payments/).
         #[arg(long, default_value_t = 3)]
         cycles: u32,
+        /// Take the demo's "today" to be this date (YYYY-MM-DD) instead of the clock's.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Serve the web application and API.
     Serve {
@@ -191,7 +194,7 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
     use commands::*;
     match command {
-        Command::Demo { households, port, seed, no_serve, cycles } => demo(households, port, seed, no_serve, cycles).await,
+        Command::Demo { households, port, seed, no_serve, cycles, as_of } => demo(households, port, seed, no_serve, cycles, as_of).await,
         Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
         Command::Lists { cmd } => admin_cmd::lists(cmd).await,

@@ -232,42 +232,47 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The demo's payment history: the last `cycles` monthly cycles prepared, approved by a
-/// second user and released, with the banks' answers (about 1 % rejected for a closed
-/// account, the rest settled) imported, so that each cycle re-issues the last one's rejects.
-pub async fn demo_cycles(store: &dyn sanad_store::Store, out: &std::path::Path, today: chrono::NaiveDate, cycles: u32) -> anyhow::Result<()> {
+/// One month of the demo's payment history: the cycle prepared, approved by a second user
+/// and released, with the banks' answers (about 1 % rejected for a closed account, the rest
+/// settled) imported, so that the next cycle re-issues its rejects.
+pub async fn demo_cycle(store: &dyn sanad_store::Store, out: &std::path::Path, month: Month) -> anyhow::Result<()> {
     use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
     let account = Rib::parse(run::DEMO_DEBTOR_RIB).map_err(anyhow::Error::msg)?;
     let cfg = ReleaseConfig::anss(out.join("files"), 5_000, account.clone(), run::DEFAULT_DEBTOR_BIC);
-    let current = Month::of(today);
-    for back in (0..cycles as i32).rev() {
-        let month = current.plus(-back);
-        let p = run::prepare(store, month, &cli_actor("payments")).await?;
-        run::approve(store, month, &cli_actor("approver")).await?;
-        let r = run::release(store, month, &cli_actor("payments"), &cfg).await?;
-        let payments = store.payments(&month.to_string()).await?;
-        let booked = month.last_day() + chrono::Duration::days(2);
-        let header = |n: &str| ResponseHeader {
-            msg_id: format!("DEMOBANK-{month}-{n}"),
-            created_at: booked.and_hms_opt(8, 0, 0).expect("valid time"),
-            original_msg_id: r.files.first().map(|f| f.msg_id.clone()).unwrap_or_default(),
-            booking_date: booked,
-            account: account.clone(),
-        };
-        let response = |p: &sanad_store::payroll::PaymentRow, outcome| BankResponse { end_to_end_id: p.end_to_end_id.clone(), amount: Money::from_centimes(p.amount), outcome };
-        let (rejects, rest): (Vec<_>, Vec<_>) = payments.iter().enumerate().partition(|(i, _)| i % 97 == 13);
-        let rejects: Vec<BankResponse> = rejects.into_iter().map(|(_, p)| response(p, Outcome::Rejected { reason: "AC04".into() })).collect();
-        let settled: Vec<BankResponse> = rest.into_iter().map(|(_, p)| response(p, Outcome::Settled)).collect();
-        let pain002 = out.join(format!("returns/{month}-pain002.xml"));
-        let camt054 = out.join(format!("returns/{month}-camt054.xml"));
-        std::fs::create_dir_all(out.join("returns"))?;
-        bank_sim::write_pain002(&header("STS"), &rejects, std::fs::File::create(&pain002)?)?;
-        bank_sim::write_camt054(&header("NTF"), &settled, 500, std::fs::File::create(&camt054)?)?;
-        for f in [&pain002, &camt054] {
-            run::import_returns(store, f, &cli_actor("bank-returns")).await?;
-        }
-        let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
-        println!("payroll {month}: {} payments, {} MAD, {} files; bank: {} rejected, {} settled", payments.len(), mad(total.centimes()), r.files.len(), rejects.len(), settled.len());
+    let p = run::prepare(store, month, &cli_actor("payments")).await?;
+    run::approve(store, month, &cli_actor("approver")).await?;
+    let r = run::release(store, month, &cli_actor("payments"), &cfg).await?;
+    let payments = store.payments(&month.to_string()).await?;
+    let booked = month.last_day() + chrono::Duration::days(2);
+    let header = |n: &str| ResponseHeader {
+        msg_id: format!("DEMOBANK-{month}-{n}"),
+        created_at: booked.and_hms_opt(8, 0, 0).expect("valid time"),
+        original_msg_id: r.files.first().map(|f| f.msg_id.clone()).unwrap_or_default(),
+        booking_date: booked,
+        account: account.clone(),
+    };
+    let response = |p: &sanad_store::payroll::PaymentRow, outcome| BankResponse { end_to_end_id: p.end_to_end_id.clone(), amount: Money::from_centimes(p.amount), outcome };
+    let (rejects, rest): (Vec<_>, Vec<_>) = payments.iter().enumerate().partition(|(i, _)| i % 97 == 13);
+    let rejects: Vec<BankResponse> = rejects.into_iter().map(|(_, p)| response(p, Outcome::Rejected { reason: "AC04".into() })).collect();
+    let settled: Vec<BankResponse> = rest.into_iter().map(|(_, p)| response(p, Outcome::Settled)).collect();
+    let pain002 = out.join(format!("returns/{month}-pain002.xml"));
+    let camt054 = out.join(format!("returns/{month}-camt054.xml"));
+    std::fs::create_dir_all(out.join("returns"))?;
+    bank_sim::write_pain002(&header("STS"), &rejects, std::fs::File::create(&pain002)?)?;
+    bank_sim::write_camt054(&header("NTF"), &settled, 500, std::fs::File::create(&camt054)?)?;
+    for f in [&pain002, &camt054] {
+        run::import_returns(store, f, &cli_actor("bank-returns")).await?;
     }
+    let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
+    let arrears: Money = p.payroll.lines.iter().map(|l| l.arrears).sum();
+    println!(
+        "payroll {month}: {} payments, {} MAD ({} MAD arrears), {} files; bank: {} rejected, {} settled",
+        payments.len(),
+        mad(total.centimes()),
+        mad(arrears.centimes()),
+        r.files.len(),
+        rejects.len(),
+        settled.len()
+    );
     Ok(())
 }

@@ -131,16 +131,35 @@ fn lists_import_whole_or_not_at_all() {
     assert!(err.contains("bad.csv:3: idcs") && err.contains("bad.csv:4: idcs") && err.contains("nothing imported"), "{err}");
 }
 
-/// The demo takes applications against lists derived from its registry: some approved, some
-/// rejected with reasons, some left for an agent's review.
+/// The demo's history: households apply in the first cycle's month against lists derived
+/// from its registry (some approved, some rejected with reasons, some left for review); the
+/// agent works through the review queue the next month; the payroll pays the approved —
+/// late approvals with their first month as arrears — and a last wave applies today.
 #[test]
-fn the_demo_takes_a_mix_of_applications() {
+fn the_demo_takes_applications_and_pays_the_approved() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sanad")).current_dir(dir.path()).args(["demo", "--households", "800", "--seed", "3", "--no-serve", "--cycles", "0"]).env("SANAD_LOG", "error").output().unwrap();
+    let args = ["demo", "--households", "800", "--seed", "3", "--no-serve", "--cycles", "2", "--as-of", "2026-11-20"];
+    let out = Command::new(env!("CARGO_BIN_EXE_sanad")).current_dir(dir.path()).args(args).env("SANAD_LOG", "error").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find(|l| l.starts_with("applications: 300 taken")).unwrap_or_else(|| panic!("{stdout}"));
+    let line = |prefix: &str| stdout.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no '{prefix}' in {stdout}")).to_owned();
+    let first = line("applications in 2026-10:");
     for status in ["approved", "rejected", "in_review"] {
-        assert!(line.contains(status), "{line}");
+        assert!(first.contains(status), "{first}");
     }
+    let number = |l: &str, after: &str| -> u32 { l.split(after).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{l}")) };
+    let approved_first = number(&first, "(");
+    let reviewed = number(&line("review queue worked through early 2026-11:"), ": ");
+    assert!(reviewed > 0);
+    assert!(line("applications on 2026-11-20:").starts_with("applications on 2026-11-20: 300 applications"));
+    // October pays the automatic approvals alone; November adds those approved on review.
+    let paid = |month: &str| number(&line(&format!("payroll {month}:")), ": ");
+    assert!(paid("2026-10") <= approved_first, "only approved households are paid: {stdout}");
+    assert!(paid("2026-11") > paid("2026-10"), "{stdout}");
+    let arrears = |month: &str| line(&format!("payroll {month}:")).split(" MAD (").nth(1).unwrap().split(" MAD arrears").next().unwrap().to_owned();
+    assert_eq!(arrears("2026-10"), "0", "the first cycle owes no past month");
+    assert_ne!(arrears("2026-11"), "0", "late approvals are paid October as arrears");
+    let db = format!("sqlite://{}", dir.path().join("sanad-demo.db").display());
+    let status = Command::new(env!("CARGO_BIN_EXE_sanad")).args(["payroll", "status", "--month", "2026-11", "--database-url", &db]).output().unwrap();
+    assert!(status.status.success());
 }

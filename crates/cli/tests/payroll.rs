@@ -60,7 +60,7 @@ fn header(original: &str, n: u32) -> ResponseHeader {
 fn a_cycle_pays_once_reconciles_and_reissues() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(sanad(d, &["demo", "--households", "600", "--seed", "5", "--no-serve", "--cycles", "0"]));
+    ok(sanad(d, &["demo", "--households", "600", "--seed", "5", "--no-serve", "--cycles", "0", "--as-of", "2026-11-20"]));
     let prepared = ok(sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]));
     assert!(prepared.contains("prepared by payments"), "{prepared}");
     let again = ok(sanad(d, &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB]));
@@ -141,7 +141,7 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
     let reference = tempfile::tempdir().unwrap();
     let crashy = tempfile::tempdir().unwrap();
     for d in [reference.path(), crashy.path()] {
-        ok(sanad(d, &["demo", "--households", "1500", "--seed", "9", "--no-serve", "--cycles", "0"]));
+        ok(sanad(d, &["demo", "--households", "1500", "--seed", "9", "--no-serve", "--cycles", "0", "--as-of", "2026-11-20"]));
     }
     let steps: [&[&str]; 3] = [
         &["payroll", "prepare", "--month", "2026-11", "--by", "payments", "--database-url", DB],
@@ -194,7 +194,7 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
 fn the_appropriation_caps_the_payroll() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(sanad(d, &["demo", "--households", "400", "--seed", "4", "--no-serve", "--cycles", "0"]));
+    ok(sanad(d, &["demo", "--households", "400", "--seed", "4", "--no-serve", "--cycles", "0", "--as-of", "2026-11-20"]));
     let components = ["child_allowance", "orphan_allowance", "disability_supplement", "floor_top_up", "flat_rate", "birth_grant", "school_start_grant"];
     for c in components {
         ok(sanad(d, &["payroll", "budget-set", "--year", "2026", "--component", c, "--amount", "10000000", "--by", "budget", "--database-url", DB]));

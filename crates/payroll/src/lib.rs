@@ -1,5 +1,6 @@
 //! Sanad's payroll: what each household is paid each month, and the books that prove it.
 //!
+//! - [`awards`]: who is paid (approved applications, from their start month) and late decisions' arrears;
 //! - [`ledger`]: a double-entry benefit ledger; balances are folds of balanced entries;
 //! - [`cycle`]: the monthly computation (dues, arrears, re-issues, recoveries) into a [`Payroll`];
 //! - [`variance`](mod@variance): the payroll against the previous month's;
@@ -13,6 +14,7 @@
 //!
 //! [`Money`]: sanad_domain::Money
 
+pub mod awards;
 pub mod budget;
 pub mod codes;
 pub mod cycle;

@@ -16,6 +16,7 @@ use sanad_rules::{RuleBook, Snapshot};
 use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
 use sanad_store::{Actor, RuleSetStatus, Scope, Store, StoreError};
 
+use crate::awards;
 use crate::cycle::{run_cycle, Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine};
 use crate::ledger::{settle_entry, Entry, Kind, Ledger, Origin};
 use crate::state::{Cycle, Status};
@@ -97,29 +98,54 @@ pub async fn load_ledger(store: &dyn Store) -> Result<Ledger> {
     Ok(Ledger::replay(entries)?)
 }
 
-/// Eligible households this month, and every household the ledger still owes something.
+/// Households with an award running this month or arrears of a late one, and every household
+/// the ledger still owes something. Each is paid only the aid it was awarded.
 async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger: &Ledger) -> Result<Vec<Beneficiary>> {
     let rules = book.for_month(month).ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
     let population = store.load_population(&Scope::National, &|_| {}).await?;
     let instruments: HashMap<RsuId, PaymentInstrument> = store.payment_instruments(&Scope::National).await?.into_iter().collect();
-    let on = sanad_rules::engine::reference_date(rules, month);
+    let grants = grants(store).await?;
     let mut out = Vec::new();
     for h in &population.households {
-        let snap = Snapshot { score: population.score_at(h, on), resident: true, members: population.members_of(h) };
-        let mut decision = sanad_rules::Decision::default();
-        sanad_rules::evaluate(rules, &snap, month, &mut decision);
         let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
-        if !decision.eligible && ledger.book(&household).is_none() {
+        let mine = grants.get(&household).map_or(&[][..], Vec::as_slice);
+        let held = ledger.book(&household);
+        if mine.is_empty() && held.is_none() {
             continue;
         }
+        let decide = |m: Month| -> Result<sanad_rules::Decision> {
+            let rules = book.for_month(m).ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
+            let on = sanad_rules::engine::reference_date(rules, m);
+            let snap = Snapshot { score: population.score_at(h, on), resident: true, members: population.members_of(h) };
+            let mut decision = sanad_rules::Decision::default();
+            sanad_rules::evaluate(rules, &snap, m, &mut decision);
+            awards::restrict(&mut decision, mine, m);
+            Ok(decision)
+        };
+        let retro = awards::arrears_months(mine, held, month)
+            .into_iter()
+            .map(|(m, receipt)| Ok(crate::Retro { month: m, decision: decide(m)?, reference: format!("{receipt}/{m}") }))
+            .collect::<Result<Vec<_>>>()?;
         out.push(Beneficiary {
             instrument: instruments.get(&household).cloned(),
             reference: format!("DEC-{month}-{household}-{}", rules.id),
             household,
             region: h.region,
-            decision,
-            retro: Vec::new(),
+            decision: decide(month)?,
+            retro,
         });
+    }
+    Ok(out)
+}
+
+/// Every award, by household.
+async fn grants(store: &dyn Store) -> Result<HashMap<RsuId, Vec<awards::Grant>>> {
+    let mut out: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
+    for a in store.awards(&Scope::National).await? {
+        let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| corrupt(format!("award {}: unknown component '{}'", a.receipt, a.component)))?;
+        let month = |s: &str| s.parse::<Month>().map_err(|e| corrupt(format!("award {}: {e}", a.receipt)));
+        let grant = awards::Grant { aid, start: month(&a.start_month)?, end: a.end_month.as_deref().map(month).transpose()?, receipt: a.receipt.clone() };
+        out.entry(RsuId::parse(&a.rsu_id).map_err(corrupt)?).or_default().push(grant);
     }
     Ok(out)
 }

@@ -175,3 +175,38 @@ fn totals_add_up_by_component_and_region() {
     let issued: sanad_domain::Money = p.entries.iter().filter(|e| e.kind() == Kind::Issued).map(|e| e.legs(Account::InTransit, Side::Credit).values().copied().sum::<sanad_domain::Money>()).sum();
     assert_eq!(issued, p.totals.all.amount);
 }
+
+/// A household is paid the aid it was awarded, from the start month: a flat-rate award on a
+/// decision that also holds child lines pays the flat rate alone, and a child award after
+/// the payroll of its start month ran is owed that month as arrears.
+#[test]
+fn a_household_is_paid_what_it_was_awarded() {
+    use sanad_applications::Requested;
+    use sanad_payroll::awards::{arrears_months, restrict, Grant};
+    let full = || decision(&[(ChildAllowance, 300), (sanad_rules::Component::FloorTopUp, 200), (FlatRate, 500)]);
+    let flat = [Grant { aid: Requested::FlatRate, start: m("2026-03"), end: None, receipt: "R1".into() }];
+    let mut d = full();
+    restrict(&mut d, &flat, m("2026-03"));
+    assert_eq!((d.lines.len(), d.monthly_total), (1, mad(500)));
+    let mut before = full();
+    restrict(&mut before, &flat, m("2026-02"));
+    assert_eq!(before.monthly_total, mad(0), "nothing before the start month");
+
+    let child = [Grant { aid: Requested::ChildAllowance, start: m("2026-03"), end: None, receipt: "R2".into() }];
+    let mut ledger = Ledger::new();
+    let mut april = full();
+    restrict(&mut april, &child, m("2026-04"));
+    let retro_march: Vec<_> = arrears_months(&child, ledger.book(&hh(1)), m("2026-04"))
+        .into_iter()
+        .map(|(month, receipt)| {
+            let mut d = full();
+            restrict(&mut d, &child, month);
+            retro(&month.to_string(), d, receipt)
+        })
+        .collect();
+    let mut b = beneficiary(1, april);
+    b.retro = retro_march;
+    let p = run_and_post(&mut ledger, "2026-04", &[b]);
+    assert_eq!(p.lines[0].amount, mad(1000), "April's 500 and March's 500 as arrears, no flat rate");
+    assert!(arrears_months(&child, ledger.book(&hh(1)), m("2026-05")).is_empty(), "once recognised, March is not owed again");
+}

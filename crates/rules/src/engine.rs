@@ -146,6 +146,14 @@ impl Decision {
         self.one_off.iter().map(|l| l.amount).sum()
     }
 
+    /// Keep only the components `keep` allows (those a household was awarded); the monthly
+    /// total follows its lines.
+    pub fn retain(&mut self, keep: impl Fn(Component) -> bool) {
+        self.lines.retain(|l| keep(l.component));
+        self.one_off.retain(|l| keep(l.component));
+        self.monthly_total = self.lines.iter().map(|l| l.amount).sum();
+    }
+
     fn clear(&mut self) {
         self.eligible = false;
         self.reasons.clear();

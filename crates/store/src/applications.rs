@@ -17,12 +17,37 @@ pub struct ApplicationRow {
     pub body: String,
 }
 
+/// What an approved application grants: the requested components, from a start month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Award {
+    pub components: Vec<String>,
+    pub start_month: String,
+}
+
+/// One awarded component of a household, as the payroll reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwardRow {
+    pub receipt: String,
+    pub rsu_id: String,
+    pub component: String,
+    pub start_month: String,
+    pub end_month: Option<String>,
+}
+
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
-    /// The next value of a named counter (1 for a new one), atomically.
-    async fn next_sequence(&self, name: &str) -> Result<i64>;
+    /// Reserve `n` (≥ 1) consecutive values of a named counter, atomically; returns the first
+    /// (1 for a new counter). No value is ever handed out twice.
+    async fn reserve_sequence(&self, name: &str, n: u32) -> Result<i64>;
     /// Insert or replace an application; audited as `action` with its status before and after.
-    async fn save_application(&self, row: &ApplicationRow, action: &str, actor: &Actor) -> Result<()>;
+    /// With an award (an approval), its rows are written in the same transaction, replacing
+    /// any the application had; without one, the application's awards stay as they are.
+    async fn save_application(&self, row: &ApplicationRow, award: Option<&Award>, action: &str, actor: &Actor) -> Result<()>;
+    /// Save many applications as [`Self::save_application`] does each, in one transaction:
+    /// all of them or none.
+    async fn save_applications(&self, batch: &[(ApplicationRow, Option<Award>)], action: &str, actor: &Actor) -> Result<()>;
+    /// Every award of the households in `scope`, by household then start month.
+    async fn awards(&self, scope: &crate::Scope) -> Result<Vec<AwardRow>>;
     async fn application(&self, receipt: &str) -> Result<Option<ApplicationRow>>;
     /// A household's applications, newest first (the caller checked the household's scope).
     async fn applications_of(&self, rsu_id: &str) -> Result<Vec<ApplicationRow>>;
@@ -52,7 +77,18 @@ pub mod sql {
             scope.sql("h")
         )
     }
-    pub const NEXT: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+    pub const AWARDS_DELETE: &str = "DELETE FROM awards WHERE receipt = $1";
+    pub const AWARD_INSERT: &str = "INSERT INTO awards (receipt, component, rsu_id, start_month, end_month) VALUES ($1, $2, $3, $4, NULL)";
+    /// Awards in a scope; the scope's condition is on the households alias `h`.
+    pub fn awards(scope: &crate::Scope) -> String {
+        format!(
+            "SELECT a.receipt, a.rsu_id, a.component, a.start_month, a.end_month FROM awards a JOIN households h ON h.rsu_id = a.rsu_id \
+             WHERE {} ORDER BY a.rsu_id, a.start_month, a.receipt, a.component",
+            scope.sql("h")
+        )
+    }
+    /// Adds `$2` to the counter and returns its new value, the last one reserved.
+    pub const RESERVE: &str = "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value";
     pub const GET: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
     pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";
     pub const UPSERT: &str = "INSERT INTO applications (receipt, rsu_id, status, submitted_on, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -475,23 +475,51 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
 pub async fn applications_and_receipt_counters(store: &dyn Store) {
     use crate::ApplicationRow;
     apply(store, &[sample(1, "01"), sample(2, "04")]).await;
-    assert_eq!((store.next_sequence("receipt-2026").await.unwrap(), store.next_sequence("receipt-2026").await.unwrap()), (1, 2));
-    assert_eq!(store.next_sequence("receipt-2027").await.unwrap(), 1, "counters are independent");
+    assert_eq!((store.reserve_sequence("receipt-2026", 1).await.unwrap(), store.reserve_sequence("receipt-2026", 1).await.unwrap()), (1, 2));
+    assert_eq!(store.reserve_sequence("receipt-2026", 5).await.unwrap(), 3, "a block starts after the last value given");
+    assert_eq!(store.reserve_sequence("receipt-2026", 1).await.unwrap(), 8);
+    assert!(store.reserve_sequence("receipt-2026", 0).await.is_err());
+    assert_eq!(store.reserve_sequence("receipt-2027", 1).await.unwrap(), 1, "counters are independent");
     let row = |receipt: &str, status: &str, on: &str| ApplicationRow { receipt: receipt.into(), rsu_id: "500000000001".into(), status: status.into(), submitted_on: on.into(), body: format!("{{\"r\":\"{receipt}\"}}") };
-    store.save_application(&row("ASD-2026-0000001-0", "in_review", "2026-11-02"), "submit", &actor("agent")).await.unwrap();
-    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), "submit", &actor("agent")).await.unwrap();
-    store.save_application(&row("ASD-2026-0000001-0", "rejected", "2026-11-02"), "decide", &actor("supervisor")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000001-0", "in_review", "2026-11-02"), None, "submit", &actor("agent")).await.unwrap();
+    let award = crate::Award { components: vec!["child_allowance".into(), "flat_rate".into()], start_month: "2026-11".into() };
+    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), Some(&award), "submit", &actor("agent")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000001-0", "rejected", "2026-11-02"), None, "decide", &actor("supervisor")).await.unwrap();
     let of = store.applications_of("500000000001").await.unwrap();
     assert_eq!(of.iter().map(|a| (a.receipt.as_str(), a.status.as_str())).collect::<Vec<_>>(), [("ASD-2026-0000002-3", "approved"), ("ASD-2026-0000001-0", "rejected")]);
     assert_eq!(store.application("ASD-2026-0000001-0").await.unwrap().unwrap().status, "rejected");
     assert!(store.applications_of("500000000009").await.unwrap().is_empty());
     let waiting = ApplicationRow { receipt: "ASD-2026-0000003-6".into(), rsu_id: "500000000002".into(), status: "in_review".into(), submitted_on: "2026-11-03".into(), body: "{}".into() };
-    store.save_application(&waiting, "submit", &actor("agent")).await.unwrap();
-    store.save_application(&row("ASD-2026-0000004-9", "in_review", "2026-11-01"), "submit", &actor("agent")).await.unwrap();
+    store.save_application(&waiting, None, "submit", &actor("agent")).await.unwrap();
+    store.save_application(&row("ASD-2026-0000004-9", "in_review", "2026-11-01"), None, "submit", &actor("agent")).await.unwrap();
     let national: Vec<String> = store.review_queue(&Scope::National, 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
     assert_eq!(national, ["ASD-2026-0000004-9", "ASD-2026-0000003-6"], "oldest first");
     let region: Vec<String> = store.review_queue(&Scope::region(r("04")), 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
     assert_eq!(region, ["ASD-2026-0000003-6"], "the queue stays within the scope");
+    // An approval in review grants its award; saving the application again without one keeps it.
+    let later = crate::Award { components: vec!["flat_rate".into()], start_month: "2026-12".into() };
+    store.save_application(&ApplicationRow { status: "approved".into(), ..waiting.clone() }, Some(&later), "approve", &actor("agent")).await.unwrap();
+    store.save_application(&ApplicationRow { status: "approved".into(), ..waiting.clone() }, None, "note", &actor("agent")).await.unwrap();
+    let awards = |scope: Scope| async move { store.awards(&scope).await.unwrap().into_iter().map(|a| (a.rsu_id, a.component, a.start_month, a.end_month)).collect::<Vec<_>>() };
+    let granted = |h: &str, c: &str, m: &str| (h.to_owned(), c.to_owned(), m.to_owned(), None);
+    assert_eq!(
+        awards(Scope::National).await,
+        [granted("500000000001", "child_allowance", "2026-11"), granted("500000000001", "flat_rate", "2026-11"), granted("500000000002", "flat_rate", "2026-12")],
+        "one row per awarded component, only for approvals"
+    );
+    assert_eq!(awards(Scope::region(r("04"))).await, [granted("500000000002", "flat_rate", "2026-12")], "awards are listed within the scope");
+    let narrower = crate::Award { components: vec!["child_allowance".into()], start_month: "2026-11".into() };
+    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), Some(&narrower), "correct", &actor("supervisor")).await.unwrap();
+    assert_eq!(awards(Scope::region(r("01"))).await, [granted("500000000001", "child_allowance", "2026-11")], "a new award replaces the application's rows");
+    // A batch is saved whole or not at all: a row the database refuses undoes the others.
+    let batch = |n: u32, rsu: &str| (ApplicationRow { receipt: format!("ASD-2026-00001{n:02}-0"), rsu_id: rsu.into(), status: "approved".into(), submitted_on: "2026-11-05".into(), body: "{}".into() }, Some(later.clone()));
+    let mut bad = batch(3, "500000000002");
+    bad.1 = Some(crate::Award { components: vec!["flat_rate".into(), "flat_rate".into()], start_month: "2026-11".into() });
+    assert!(store.save_applications(&[batch(1, "500000000001"), bad], "submit", &actor("bulk")).await.is_err());
+    assert!(store.application("ASD-2026-0000101-0").await.unwrap().is_none(), "nothing of a refused batch is kept");
+    store.save_applications(&[batch(1, "500000000001"), batch(2, "500000000002")], "submit", &actor("bulk")).await.unwrap();
+    assert_eq!(store.applications_of("500000000002").await.unwrap().len(), 2);
+    assert_eq!(awards(Scope::region(r("04"))).await.len(), 2, "each approval of the batch grants its award");
 
     let rows = vec![(3, "1000000017".to_owned(), "{\"a\":1}".to_owned()), (4, "1000000025".to_owned(), "{\"a\":2}".to_owned()), (5, "1000000017".to_owned(), "{\"a\":3}".to_owned())];
     store.replace_list("pensions", "{\"as_of\":\"2026-10-31\"}", &rows, &actor("cmr")).await.unwrap();

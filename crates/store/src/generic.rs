@@ -524,9 +524,12 @@ where
         tx.commit().await.map_err(db)
     }
 
-    pub async fn next_sequence(&self, name: &str) -> Result<i64> {
-        let row = sqlx::query::<DB>(crate::applications::sql::NEXT).bind(name.to_owned()).fetch_one(self.write).await.map_err(db)?;
-        row.int("value").map_err(db)
+    pub async fn reserve_sequence(&self, name: &str, n: u32) -> Result<i64> {
+        if n == 0 {
+            return Err(StoreError::Refused("a reservation takes at least one value".into()));
+        }
+        let row = sqlx::query::<DB>(crate::applications::sql::RESERVE).bind(name.to_owned()).bind(i64::from(n)).fetch_one(self.write).await.map_err(db)?;
+        Ok(row.int("value").map_err(db)? - i64::from(n) + 1)
     }
 
     fn application_row(r: &DB::Row) -> Result<crate::applications::ApplicationRow, sqlx::Error> {
@@ -539,9 +542,22 @@ where
         })
     }
 
-    pub async fn save_application(&self, a: &crate::applications::ApplicationRow, action: &str, actor: &Actor) -> Result<()> {
+    pub async fn save_application(&self, a: &crate::applications::ApplicationRow, award: Option<&crate::Award>, action: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let before = sqlx::query::<DB>(crate::applications::sql::GET).bind(a.receipt.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        self.put_application(&mut tx, a, award, action, actor).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn save_applications(&self, batch: &[(crate::applications::ApplicationRow, Option<crate::Award>)], action: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        for (a, award) in batch {
+            self.put_application(&mut tx, a, award.as_ref(), action, actor).await?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn put_application(&self, tx: &mut sqlx::Transaction<'_, DB>, a: &crate::applications::ApplicationRow, award: Option<&crate::Award>, action: &str, actor: &Actor) -> Result<()> {
+        let before = sqlx::query::<DB>(crate::applications::sql::GET).bind(a.receipt.clone()).fetch_optional(&mut **tx).await.map_err(db)?;
         let before = before.map(|r| r.text("status")).transpose().map_err(db)?;
         sqlx::query::<DB>(crate::applications::sql::UPSERT)
             .bind(a.receipt.clone())
@@ -550,15 +566,37 @@ where
             .bind(a.submitted_on.clone())
             .bind(a.body.clone())
             .bind(now())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db)?;
-        let mut change = Change::new(action, "application", &a.receipt).after(&serde_json::json!({"household": a.rsu_id, "status": a.status}));
+        let mut after = serde_json::json!({"household": a.rsu_id, "status": a.status});
+        if let Some(w) = award {
+            self.write_award(tx, a, w).await?;
+            after["award"] = serde_json::json!({"components": w.components, "start_month": w.start_month});
+        }
+        let mut change = Change::new(action, "application", &a.receipt).after(&after);
         if let Some(b) = before {
             change = change.before(&serde_json::json!({"household": a.rsu_id, "status": b}));
         }
-        self.append(&mut tx, actor, &change).await?;
-        tx.commit().await.map_err(db)
+        self.append(tx, actor, &change).await?;
+        Ok(())
+    }
+
+    async fn write_award(&self, tx: &mut sqlx::Transaction<'_, DB>, a: &crate::applications::ApplicationRow, w: &crate::Award) -> Result<()> {
+        use crate::applications::sql as q;
+        sqlx::query::<DB>(q::AWARDS_DELETE).bind(a.receipt.clone()).execute(&mut **tx).await.map_err(db)?;
+        for c in &w.components {
+            sqlx::query::<DB>(q::AWARD_INSERT).bind(a.receipt.clone()).bind(c.clone()).bind(a.rsu_id.clone()).bind(w.start_month.clone()).execute(&mut **tx).await.map_err(db)?;
+        }
+        Ok(())
+    }
+
+    pub async fn awards(&self, scope: &Scope) -> Result<Vec<crate::AwardRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::awards(scope))).fetch_all(self.read).await.map_err(db)?;
+        let award = |r: &DB::Row| -> Result<crate::AwardRow, sqlx::Error> {
+            Ok(crate::AwardRow { receipt: r.text("receipt")?, rsu_id: r.text("rsu_id")?, component: r.text("component")?, start_month: r.text("start_month")?, end_month: r.opt_text("end_month")? })
+        };
+        rows.iter().map(award).collect::<Result<_, _>>().map_err(db)
     }
 
     pub async fn application(&self, receipt: &str) -> Result<Option<crate::applications::ApplicationRow>> {

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
-pub use applications::{ApplicationRow, ApplicationStore};
+pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow};
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
 pub use payroll::PayrollStore;
@@ -306,11 +306,17 @@ macro_rules! delegate_to_generic {
 
         #[async_trait::async_trait]
         impl $crate::ApplicationStore for $t {
-            async fn next_sequence(&self, name: &str) -> $crate::Result<i64> {
-                self.sql().next_sequence(name).await
+            async fn reserve_sequence(&self, name: &str, n: u32) -> $crate::Result<i64> {
+                self.sql().reserve_sequence(name, n).await
             }
-            async fn save_application(&self, row: &$crate::ApplicationRow, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().save_application(row, action, actor).await
+            async fn save_application(&self, row: &$crate::ApplicationRow, award: Option<&$crate::Award>, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_application(row, award, action, actor).await
+            }
+            async fn save_applications(&self, batch: &[($crate::ApplicationRow, Option<$crate::Award>)], action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_applications(batch, action, actor).await
+            }
+            async fn awards(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::AwardRow>> {
+                self.sql().awards(scope).await
             }
             async fn application(&self, receipt: &str) -> $crate::Result<Option<$crate::ApplicationRow>> {
                 self.sql().application(receipt).await

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Where released payment files go, and the agency as debtor.
     pub release: Arc<sanad_payroll::run::ReleaseConfig>,
     rules: Arc<RwLock<Option<(Instant, Arc<RuleBook>)>>>,
+    /// A fixed date instead of the clock (the demo's history, tests).
+    today: Option<chrono::NaiveDate>,
 }
 
 /// How long a process trusts its copy of the rule book: approvals made by this process
@@ -43,13 +45,24 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
         let account = sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).expect("the demo RIB is valid");
         let release = sanad_payroll::run::ReleaseConfig::anss("payments".into(), 50_000, account, sanad_payroll::run::DEFAULT_DEBTOR_BIC);
-        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), rules: Arc::default() }
+        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), rules: Arc::default(), today: None }
     }
 
     /// Payment files go where `cfg` says.
     pub fn with_release(mut self, cfg: sanad_payroll::run::ReleaseConfig) -> AppState {
         self.release = Arc::new(cfg);
         self
+    }
+
+    /// Work as if today were `day`: the demo takes its past months' applications this way.
+    pub fn with_today(mut self, day: chrono::NaiveDate) -> AppState {
+        self.today = Some(day);
+        self
+    }
+
+    /// The date operations are taken on.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 
     /// The rule book in force, from the cache when fresh.

@@ -1,6 +1,8 @@
 //! The operations behind both the pages and the API, written once: each takes the caller,
 //! checks the permission, and lets the store apply the scope.
 
+use std::collections::HashMap;
+
 use sanad_domain::{Household, Month, Permission, Role, RsuId};
 use sanad_rules::{Decision, Member, RuleSet};
 use sanad_store::{Actor, AuditFilter, AuditRecord, FindKey, HouseholdSummary, Scope, StoredRuleSet, User};
@@ -367,6 +369,23 @@ pub struct ApplicationFile {
     pub checks: Vec<sanad_applications::Check>,
     pub decision: sanad_applications::AutoDecision,
     pub deadline: chrono::NaiveDate,
+    /// The first month paid, once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_month: Option<Month>,
+}
+
+/// What an approval grants: the requested aids, from the start month of the rule set in force
+/// in the application's month. Nothing for any other status.
+async fn award_of(s: &AppState, file: &mut ApplicationFile) -> Result<Option<sanad_store::Award>, WebError> {
+    let app = &file.application;
+    let decided = app.history.last().filter(|c| c.to == sanad_applications::Status::Approved);
+    let Some(decided) = decided else { return Ok(None) };
+    let book = s.rule_book().await?;
+    let applied = Month::of(app.submitted_on);
+    let rules = book.for_month(applied).ok_or_else(|| WebError::Refused(format!("no rule set in force in {applied}")))?;
+    let start = sanad_applications::start_month(rules, app.submitted_on, decided.on);
+    file.start_month = Some(start);
+    Ok(Some(sanad_store::Award { components: app.requested.iter().map(|r| r.code().to_owned()).collect(), start_month: start.to_string() }))
 }
 
 /// Take an application: one open per household and component, a receipt number, every
@@ -374,24 +393,71 @@ pub struct ApplicationFile {
 /// A cross-check list never imported leaves its checks inconclusive: such applications go to
 /// an agent's review.
 pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f: &ApplicationForm, default_channel: sanad_applications::Channel) -> Result<ApplicationFile, WebError> {
+    let mut files = submit_applications(s, p, req, std::slice::from_ref(f), default_channel).await?;
+    Ok(files.pop().expect("one file per form"))
+}
+
+/// Take many applications as [`submit_application`] takes one — bulk intake, a launch wave —
+/// with the cross-check lists read once and every application saved in one transaction: all
+/// are taken, or none (the first refusal names its form, counted from 1).
+pub async fn submit_applications(s: &AppState, p: &Principal, req: &RequestId, forms: &[ApplicationForm], default_channel: sanad_applications::Channel) -> Result<Vec<ApplicationFile>, WebError> {
     use sanad_applications as apps;
     p.require(Permission::ApplicationsIntake)?;
-    let h = household(s, p, &f.household_id).await?;
     let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
-    let existing = s.store.applications_of(&h.rsu_id.to_string()).await?;
-    let existing: Vec<apps::Application> = existing.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(|e| corrupt(e.to_string()))).collect::<Result<_, _>>()?;
-    apps::check_no_open_application(&existing, &h.rsu_id, &f.components).map_err(|e| WebError::Refused(e.to_string()))?;
-    let today = chrono::Local::now().date_naive();
-    let year = chrono::Datelike::year(&today);
-    let seq = s.store.next_sequence(&format!("receipt-{year}")).await?;
-    let receipt = apps::ReceiptNumber::new(year, u32::try_from(seq).map_err(|e| corrupt(e.to_string()))?).map_err(corrupt)?;
-    let mut app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, today).map_err(WebError::Invalid)?;
+    let today = s.today();
     let book = s.rule_book().await?;
     let rules = book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
-    let lists = stored_lists(s, &h).await?;
-    let index = apps::verification::MemoryIndex::new([&h]);
+    let mut households = Vec::with_capacity(forms.len());
+    for f in forms {
+        households.push(household(s, p, &f.household_id).await?);
+    }
+    let lists = stored_lists(s, &households).await?;
+    let year = chrono::Datelike::year(&today);
+    let first = match forms.len() {
+        0 => return Ok(Vec::new()),
+        n => s.store.reserve_sequence(&format!("receipt-{year}"), u32::try_from(n).map_err(|e| corrupt(e.to_string()))?).await?,
+    };
+    // Applications already taken, and those earlier in this batch, by household.
+    let mut open: HashMap<String, Vec<apps::Application>> = HashMap::new();
+    let (mut files, mut batch) = (Vec::with_capacity(forms.len()), Vec::with_capacity(forms.len()));
+    for (i, (f, h)) in forms.iter().zip(&households).enumerate() {
+        let key = h.rsu_id.to_string();
+        if !open.contains_key(&key) {
+            let stored = s.store.applications_of(&key).await?;
+            let stored = stored.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(|e| corrupt(e.to_string()))).collect::<Result<_, _>>()?;
+            open.insert(key.clone(), stored);
+        }
+        let existing = open.get_mut(&key).expect("just inserted");
+        let refused = |e: String| WebError::Refused(if forms.len() == 1 { e } else { format!("application {}: {e}", i + 1) });
+        apps::check_no_open_application(existing, &h.rsu_id, &f.components).map_err(|e| refused(e.to_string()))?;
+        let seq = u32::try_from(first + i as i64).map_err(|e| corrupt(e.to_string()))?;
+        let receipt = apps::ReceiptNumber::new(year, seq).map_err(corrupt)?;
+        let app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, today).map_err(refused)?;
+        let mut file = verify_and_decide(app, h, &lists, rules, today)?;
+        let award = award_of(s, &mut file).await?;
+        existing.push(file.application.clone());
+        let row = sanad_store::ApplicationRow {
+            receipt: file.receipt.clone(),
+            rsu_id: key,
+            status: wire_name(&file.status),
+            submitted_on: today.to_string(),
+            body: serde_json::to_string(&file).map_err(|e| corrupt(e.to_string()))?,
+        };
+        batch.push((row, award));
+        files.push(file);
+    }
+    s.store.save_applications(&batch, "submit", &actor(p, req)).await?;
+    Ok(files)
+}
+
+/// Every check with its evidence, then the automatic decision: approved, rejected with its
+/// reasons, or sent to an agent's review.
+fn verify_and_decide(mut app: sanad_applications::Application, h: &Household, lists: &sanad_applications::Lists, rules: &sanad_rules::RuleSet, today: chrono::NaiveDate) -> Result<ApplicationFile, WebError> {
+    use sanad_applications as apps;
+    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
+    let index = apps::verification::MemoryIndex::new([h]);
     let indexes = apps::verification::Indexes { identity: &index, contacts: &index, persons: &index };
-    let checks = apps::verify(&app, &h, &lists, indexes, rules, &apps::VerificationPolicy::default(), today);
+    let checks = apps::verify(&app, h, lists, indexes, rules, &apps::VerificationPolicy::default(), today);
     let decision = apps::decide(&checks);
     let reasons = match &decision {
         apps::AutoDecision::Reject { reasons } => reasons.clone(),
@@ -399,32 +465,29 @@ pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f:
     };
     app.move_to(apps::Status::Verifying, today, Vec::new()).map_err(|e| corrupt(e.to_string()))?;
     app.move_to(decision.status(), today, reasons).map_err(|e| corrupt(e.to_string()))?;
-    let file = ApplicationFile {
-        receipt: receipt.to_string(),
+    Ok(ApplicationFile {
+        receipt: app.receipt.to_string(),
         status: app.status(),
         deadline: today + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
         application: app,
         checks,
         decision,
-    };
-    let row = sanad_store::ApplicationRow {
-        receipt: file.receipt.clone(),
-        rsu_id: h.rsu_id.to_string(),
-        status: wire_name(&file.status),
-        submitted_on: today.to_string(),
-        body: serde_json::to_string(&file).map_err(|e| corrupt(e.to_string()))?,
-    };
-    s.store.save_application(&row, "submit", &actor(p, req)).await?;
-    Ok(file)
+        start_month: None,
+    })
 }
 
-/// The imported cross-check lists, with the rows about this household's members.
-async fn stored_lists(s: &AppState, h: &Household) -> Result<sanad_applications::Lists, WebError> {
-    let idcs: Vec<String> = h.members.iter().map(|m| m.idcs.to_string()).collect();
-    let mut found = std::collections::HashMap::new();
+/// The imported cross-check lists, with the rows about these households' members.
+async fn stored_lists(s: &AppState, households: &[Household]) -> Result<sanad_applications::Lists, WebError> {
+    let idcs: Vec<String> = households.iter().flat_map(|h| &h.members).map(|m| m.idcs.to_string()).collect();
+    let mut found = HashMap::new();
     for kind in sanad_applications::ListKind::ALL {
         if let Some(meta) = s.store.list_meta(kind.code()).await? {
-            found.insert(kind, (meta, s.store.list_rows(kind.code(), &idcs).await?));
+            let mut rows = Vec::new();
+            // Bounded IN lists: every backend accepts this many parameters.
+            for chunk in idcs.chunks(500) {
+                rows.extend(s.store.list_rows(kind.code(), chunk).await?);
+            }
+            found.insert(kind, (meta, rows));
         }
     }
     sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("cross-check list: {e}"))))
@@ -454,10 +517,11 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
         Some(r) => (sanad_applications::Status::Rejected, vec![r]),
         None => (sanad_applications::Status::Approved, Vec::new()),
     };
-    file.application.move_to(to, chrono::Local::now().date_naive(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
+    file.application.move_to(to, s.today(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
     file.status = file.application.status();
+    let award = award_of(s, &mut file).await?;
     let status = wire_name(&file.status);
     let body = serde_json::to_string(&file).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
-    s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, "decide", &actor(p, req)).await?;
+    s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, award.as_ref(), "decide", &actor(p, req)).await?;
     Ok(file)
 }

@@ -13,6 +13,8 @@ use sanad_web::{auth, router, service, AppState, SecurityConfig};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
+/// The date the application works on in these tests (payroll months are fixed below).
+const TODAY: &str = "2026-11-20";
 
 struct App {
     router: axum::Router,
@@ -38,7 +40,7 @@ async fn app() -> App {
     store.create_user(&other, &sanad_store::Actor::new("test", "setup")).await.unwrap();
     let security = SecurityConfig { secure_cookies: false, max_failures: 3, ..Default::default() };
     let release = sanad_payroll::run::ReleaseConfig::anss(dir.path().join("payments"), 2, sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).unwrap(), "BKAMMAMR");
-    App { router: router(AppState::new(store.clone(), security).with_release(release)), store, _dir: dir }
+    App { router: router(AppState::new(store.clone(), security).with_release(release).with_today(TODAY.parse().unwrap())), store, _dir: dir }
 }
 
 #[derive(Debug)]
@@ -73,6 +75,16 @@ impl App {
             .body(Body::from(body))
             .unwrap();
         self.send(req).await
+    }
+
+    /// A JSON request as a signed-in browser script would send it (CSRF in the header).
+    fn json_post(&self, uri: &str, session: &Session, body: &str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::COOKIE, format!("sanad_session={}", session.cookie))
+            .header("x-csrf-token", &session.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<Session, Res> {
@@ -427,6 +439,20 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     for c in ["child_allowance", "orphan_allowance", "disability_supplement", "floor_top_up", "flat_rate", "birth_grant", "school_start_grant"] {
         app.store.set_appropriation(2026, c, 1_000_000_000, &sanad_store::Actor::new("budget", "t")).await.unwrap();
     }
+    // The payroll pays approved applications: the three apply (no list imported, so an agent
+    // reviews them) and are approved; the three sample households never applied.
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    for h in &eligible {
+        let body = format!(r#"{{"household_id":"{}","components":["child_allowance","flat_rate"]}}"#, h.rsu_id);
+        let res = app.send(app.json_post("/api/v1/applications", &agent, &body)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+        assert_eq!(file["status"], "in_review");
+        let decided = app.post(&format!("/applications/{}/decide", file["receipt"].as_str().unwrap()), &agent, "decision=approve", true).await;
+        assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    }
+    let listed: serde_json::Value = serde_json::from_str(&app.get(&format!("/api/v1/households/{}/applications", eligible[0].rsu_id), Some(&agent)).await.body).unwrap();
+    assert_eq!(listed[0]["start_month"], "2026-11", "entitled from the application month: {listed}");
     let officer = app.login("payment_officer", PASSWORD).await.unwrap();
     let approver = app.login("payment_approver", PASSWORD).await.unwrap();
     let page = app.get("/payroll/2026-11", Some(&officer)).await.body;
@@ -443,7 +469,7 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     assert_eq!(summary["status"], "released");
     assert_eq!((summary["prepared_by"].as_str(), summary["approved_by"].as_str()), (Some("payment_officer"), Some("payment_approver")));
     let paid = summary["lines"].as_array().unwrap().iter().find(|l| l[0] == "pay").unwrap_or_else(|| panic!("{summary}")).clone();
-    assert_eq!(paid[1], 3, "the three eligible households are paid");
+    assert_eq!(paid[1], 3, "the three approved households are paid, and only they");
     let files = summary["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "split at two payments per file: {files:?}");
     assert_eq!(files.iter().map(|f| f["ctrl_sum"].as_i64().unwrap()).sum::<i64>(), paid[2].as_i64().unwrap(), "control sums add up to the payroll");
@@ -460,6 +486,8 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
     let actions: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap())).collect();
     assert_eq!(actions, [("release", "payment_officer"), ("approve", "payment_approver"), ("prepare", "payment_officer")]);
+    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
+    assert!(page.contains("payée à partir de"), "the household page says from when it is paid");
 }
 
 #[tokio::test]
@@ -526,7 +554,7 @@ async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
 #[tokio::test]
 async fn imported_lists_make_checks_conclusive_with_evidence() {
     let app = app().await;
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = TODAY;
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples");
     for f in ["family_allowance.csv", "public_payroll.csv", "pensions.csv", "deaths.csv", "school_enrolment.csv", "disability_cards.csv"] {
         let text = std::fs::read_to_string(examples.join(f)).unwrap();

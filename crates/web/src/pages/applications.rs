@@ -15,7 +15,7 @@ use crate::{service, AppState, RequestId};
 
 pub async fn queue(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
     let files = service::review_queue(&s, &p).await?;
-    let today = chrono::Local::now().date_naive();
+    let today = s.today();
     let content = html! {
         h1 { (l.t("review.title")) }
         p { (l.tn("review.count", files.len() as i64)) }

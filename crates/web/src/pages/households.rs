@@ -88,7 +88,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
     let h = service::household(&s, &p, &id).await?;
     let month = match q.month.as_deref() {
         Some(m) => m.parse::<Month>().map_err(|e| WebError::Invalid(format!("month: {e}")))?,
-        None => Month::of(chrono::Local::now().date_naive()),
+        None => Month::of(s.today()),
     };
     let paid = service::household_payments(&s, &h).await?;
     let applications = service::applications_of(&s, &h).await?;
@@ -137,7 +137,11 @@ fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service
                 details open[a.status == sanad_applications::Status::InReview] {
                     summary {
                         strong { (a.receipt) } " · " (l.t(&format!("application.status.{}", service::wire_name(&a.status))))
-                        " · " (l.t("application.deadline")) " " (l.date(a.deadline))
+                        @if let Some(m) = a.start_month {
+                            " · " (l.t("application.paid_from")) " " (l.month(m))
+                        } @else {
+                            " · " (l.t("application.deadline")) " " (l.date(a.deadline))
+                        }
                     }
                     table.checks {
                         thead { tr { th { (l.t("application.check")) } th { (l.t("application.outcome")) } th { (l.t("application.evidence")) } } }

@@ -25,7 +25,7 @@ fn status_badge(l: Locale, status: &str) -> Markup {
 
 pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
     p.require(Permission::PayrollRead)?;
-    let current = Month::of(chrono::Local::now().date_naive());
+    let current = Month::of(s.today());
     let mut rows = Vec::new();
     // Newest first: next month (to prepare), this month, then the last eleven.
     for i in -1..12 {

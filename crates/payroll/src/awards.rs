@@ -1,0 +1,107 @@
+//! Who the payroll pays: households whose approved applications (awards) run in the month,
+//! each paid only the aid it was awarded. A decision taken after the payroll of its start
+//! month has run is owed those months as arrears.
+
+use sanad_applications::Requested;
+use sanad_domain::Month;
+use sanad_rules::Decision;
+
+use crate::ledger::HouseholdBook;
+
+/// How far back arrears are looked for: a year (assumption; a retroactive decision older than
+/// that goes through an appeal, which brings its own retroactive months).
+pub const ARREARS_LOOKBACK_MONTHS: i32 = 12;
+
+/// One awarded aid of a household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub aid: Requested,
+    pub start: Month,
+    /// The last month paid, once the award ended.
+    pub end: Option<Month>,
+    /// The application's receipt: the reference of what the award brings.
+    pub receipt: String,
+}
+
+impl Grant {
+    pub fn runs_in(&self, m: Month) -> bool {
+        self.start <= m && self.end.is_none_or(|e| m <= e)
+    }
+}
+
+/// Keep only the components of the aids awarded and running in `m`.
+pub fn restrict(decision: &mut Decision, grants: &[Grant], m: Month) {
+    decision.retain(|c| grants.iter().any(|g| g.runs_in(m) && g.aid.covers(c)));
+}
+
+/// The months before `month` in which an award ran but the ledger recognised nothing, oldest
+/// first, each with the receipt that brings it: arrears of a decision taken late.
+pub fn arrears_months<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month) -> Vec<(Month, &'g str)> {
+    let Some(first) = grants.iter().map(|g| g.start).min() else { return Vec::new() };
+    let from = first.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
+    let mut out = Vec::new();
+    let mut m = from;
+    while m < month {
+        let recognised = book.is_some_and(|b| b.due_components(m).next().is_some());
+        if let (false, Some(g)) = (recognised, grants.iter().find(|g| g.runs_in(m))) {
+            out.push((m, g.receipt.as_str()));
+        }
+        m = m.next();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Kind, Ledger, Origin};
+    use sanad_domain::{Money, RsuId};
+    use sanad_rules::Component;
+
+    fn m(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn grant(aid: Requested, start: &str, end: Option<&str>) -> Grant {
+        Grant { aid, start: m(start), end: end.map(m), receipt: format!("R-{start}") }
+    }
+
+    #[test]
+    fn an_award_runs_from_its_start_to_its_end() {
+        let g = grant(Requested::FlatRate, "2026-03", Some("2026-06"));
+        let runs: Vec<bool> = ["2026-02", "2026-03", "2026-06", "2026-07"].iter().map(|s| g.runs_in(m(s))).collect();
+        assert_eq!(runs, [false, true, true, false]);
+        assert!(grant(Requested::FlatRate, "2026-03", None).runs_in(m("2030-01")));
+    }
+
+    #[test]
+    fn months_the_ledger_never_recognised_are_arrears() {
+        let household = RsuId::parse("000000000042").unwrap();
+        let grants = [grant(Requested::ChildAllowance, "2026-03", None)];
+        assert_eq!(arrears_months(&grants, None, m("2026-03")), [], "the start month itself is this cycle's due");
+        let none: Vec<Month> = arrears_months(&grants, None, m("2026-06")).into_iter().map(|(x, _)| x).collect();
+        assert_eq!(none, [m("2026-03"), m("2026-04"), m("2026-05")]);
+
+        let mut ledger = Ledger::new();
+        let o = Origin::new(&household, m("2026-04").last_day(), "DEC");
+        ledger.post_due(&o, Kind::Due, m("2026-04"), Component::ChildAllowance, Money::from_centimes(30_000)).unwrap();
+        let found = arrears_months(&grants, ledger.book(&household), m("2026-06"));
+        assert_eq!(found, [(m("2026-03"), "R-2026-03"), (m("2026-05"), "R-2026-03")], "a recognised month is not owed again");
+        assert!(arrears_months(&[], None, m("2026-06")).is_empty());
+    }
+
+    #[test]
+    fn arrears_look_back_one_year_at_most() {
+        let grants = [grant(Requested::FlatRate, "2020-01", None)];
+        let found = arrears_months(&grants, None, m("2026-06"));
+        assert_eq!(found.len(), ARREARS_LOOKBACK_MONTHS as usize);
+        assert_eq!(found[0].0, m("2025-06"));
+    }
+
+    #[test]
+    fn an_ended_award_brings_no_arrears_after_its_end() {
+        let grants = [grant(Requested::FlatRate, "2026-01", Some("2026-02"))];
+        let found: Vec<Month> = arrears_months(&grants, None, m("2026-05")).into_iter().map(|(x, _)| x).collect();
+        assert_eq!(found, [m("2026-01"), m("2026-02")]);
+    }
+}
