@@ -233,8 +233,8 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
 }
 
 /// One month of the demo's payment history: the cycle prepared, approved by a second user
-/// and released, with the banks' answers (about 1 % rejected for a closed account, the rest
-/// settled) imported, so that the next cycle re-issues its rejects.
+/// and released, with the banks' answers (about 2 % rejected, the rest settled) imported, so
+/// that the next cycle re-issues some rejects and holds the others.
 pub async fn demo_cycle(store: &dyn sanad_store::Store, out: &std::path::Path, month: Month) -> anyhow::Result<()> {
     use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
     let account = Rib::parse(run::DEMO_DEBTOR_RIB).map_err(anyhow::Error::msg)?;
@@ -252,8 +252,10 @@ pub async fn demo_cycle(store: &dyn sanad_store::Store, out: &std::path::Path, m
         account: account.clone(),
     };
     let response = |p: &sanad_store::payroll::PaymentRow, outcome| BankResponse { end_to_end_id: p.end_to_end_id.clone(), amount: Money::from_centimes(p.amount), outcome };
-    let (rejects, rest): (Vec<_>, Vec<_>) = payments.iter().enumerate().partition(|(i, _)| i % 97 == 13);
-    let rejects: Vec<BankResponse> = rejects.into_iter().map(|(_, p)| response(p, Outcome::Rejected { reason: "AC04".into() })).collect();
+    // A closed account (held until the household gives another) and an unexplained rejection
+    // (sent again by the next cycle), each about once in a hundred payments.
+    let (rejects, rest): (Vec<_>, Vec<_>) = payments.iter().enumerate().partition(|(i, _)| i % 97 == 13 || i % 97 == 47);
+    let rejects: Vec<BankResponse> = rejects.into_iter().map(|(i, p)| response(p, Outcome::Rejected { reason: if i % 97 == 13 { "AC04" } else { "MS03" }.into() })).collect();
     let settled: Vec<BankResponse> = rest.into_iter().map(|(_, p)| response(p, Outcome::Settled)).collect();
     let pain002 = out.join(format!("returns/{month}-pain002.xml"));
     let camt054 = out.join(format!("returns/{month}-camt054.xml"));

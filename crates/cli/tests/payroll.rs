@@ -89,9 +89,11 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     assert_eq!(std::fs::read_dir(d.join("pay/2026-11")).unwrap().count(), manifest_before);
     assert_eq!(released(&d.join("pay/2026-11")).iter().map(|t| t.1).sum::<Money>(), total);
 
-    // The bank rejects two payments and settles three; a foreign payment is unmatched.
+    // The bank rejects two payments — one account is closed (AC04), one for no stated reason
+    // (MS03) — and settles three; a foreign payment is unmatched.
     let (rejected, settled) = (&txs[..2], &txs[2..5]);
-    let mut responses: Vec<BankResponse> = rejected.iter().map(|t| BankResponse { end_to_end_id: t.0.clone(), amount: t.1, outcome: Outcome::Rejected { reason: "AC04".into() } }).collect();
+    let reasons = ["AC04", "MS03"];
+    let mut responses: Vec<BankResponse> = rejected.iter().zip(reasons).map(|(t, r)| BankResponse { end_to_end_id: t.0.clone(), amount: t.1, outcome: Outcome::Rejected { reason: r.into() } }).collect();
     responses.push(BankResponse { end_to_end_id: "OTHER-PAYER-1".into(), amount: Money::from_centimes(100), outcome: Outcome::Rejected { reason: "AC01".into() } });
     let (pain002, _) = bank_sim::write_pain002(&header(&rejected[0].2, 1), &responses, Vec::new()).unwrap();
     std::fs::write(d.join("pain002.xml"), pain002).unwrap();
@@ -108,28 +110,48 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     let status = ok(sanad(d, &["payroll", "status", "--month", "2026-11", "--database-url", DB]));
     assert_eq!((count(&status, "payments rejected"), count(&status, "payments settled")), (2, 3), "{status}");
 
-    // December: the rejected payments are sent again, on top of December's entitlement.
+    // December: the payment rejected for no stated reason is sent again on top of December's
+    // entitlement; the household whose account is closed is held until it gives a new one.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = rt.block_on(sanad_store_sqlite::SqliteStore::open(&format!("sqlite://{}", d.join("sanad-demo.db").display()))).unwrap();
+    let line_of = |rsu: &str| -> serde_json::Value {
+        use sanad_store::PayrollStore;
+        let lines = rt.block_on(store.payroll_lines("2026-12")).unwrap();
+        let line = lines.iter().find(|l| l.rsu_id == rsu).expect("still a beneficiary");
+        let body: serde_json::Value = serde_json::from_str(&line.body).unwrap();
+        assert_eq!(line.amount, body["current"].as_i64().unwrap() + body["reissue"].as_i64().unwrap() - body["recovery"].as_i64().unwrap() + body["arrears"].as_i64().unwrap());
+        body
+    };
+    let november = rt.block_on(sanad_store::PayrollStore::payments(&store, "2026-11")).unwrap();
+    let bounced: Vec<_> = rejected.iter().zip(reasons).map(|(r, reason)| {
+        let p = november.iter().find(|p| p.end_to_end_id == r.0).unwrap().clone();
+        assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some(reason)));
+        p
+    }).collect();
+    let (closed, other) = (&bounced[0], &bounced[1]);
     ok(sanad(d, &["payroll", "prepare", "--month", "2026-12", "--by", "payments", "--database-url", DB]));
+    assert_eq!(line_of(&other.rsu_id)["reissue"].as_i64(), Some(other.amount), "sent again to the same account");
+    let held = line_of(&closed.rsu_id);
+    assert_eq!((held["status"].as_str(), held["reissue"].as_i64()), (Some("withheld"), Some(0)), "not sent to a closed account: {held}");
+    // The household gives a new account: the next preparation re-issues the held payment there.
+    let scope = sanad_store::Scope::National;
+    let id = sanad_domain::RsuId::parse(&closed.rsu_id).unwrap();
+    let h = rt.block_on(sanad_store::RegistryStore::household(&store, &scope, &id)).unwrap().unwrap();
+    let new_rib = sanad_domain::Rib::with_key("0077800000123456789012").unwrap();
+    let moved = sanad_store::conformance::with(&h, |p| p.instrument = Some(sanad_domain::PaymentInstrument::Bank { rib: new_rib.clone() }));
+    rt.block_on(sanad_store::RegistryStore::upsert_households(&store, &[moved], sanad_store::Write::Apply)).unwrap();
+    ok(sanad(d, &["payroll", "prepare", "--month", "2026-12", "--by", "payments", "--database-url", DB]));
+    let fixed = line_of(&closed.rsu_id);
+    assert_eq!((fixed["status"].as_str(), fixed["reissue"].as_i64()), (Some("pay"), Some(closed.amount)), "{fixed}");
+    assert_eq!(fixed["instrument"]["rib"].as_str(), Some(new_rib.to_string().as_str()));
     ok(sanad(d, &["payroll", "approve", "--month", "2026-12", "--by", "approver", "--database-url", DB]));
     ok(sanad(d, &["payroll", "release", "--month", "2026-12", "--by", "payments", "--out", "pay", "--database-url", DB]));
     released(&d.join("pay/2026-12"));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        use sanad_store::PayrollStore;
-        let store = sanad_store_sqlite::SqliteStore::open(&format!("sqlite://{}", d.join("sanad-demo.db").display())).await.unwrap();
-        let november = store.payments("2026-11").await.unwrap();
-        let december = store.payroll_lines("2026-12").await.unwrap();
-        for r in rejected {
-            let p = november.iter().find(|p| p.end_to_end_id == r.0).unwrap();
-            assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
-            let line = december.iter().find(|l| l.rsu_id == p.rsu_id).expect("still a beneficiary");
-            let body: serde_json::Value = serde_json::from_str(&line.body).unwrap();
-            assert_eq!(body["reissue"].as_i64(), Some(p.amount), "the rejected payment is re-issued in December: {body}");
-            assert_eq!(line.amount, body["current"].as_i64().unwrap() + p.amount - body["recovery"].as_i64().unwrap() + body["arrears"].as_i64().unwrap());
-        }
-        let settled_line = december.iter().find(|l| l.rsu_id == november.iter().find(|p| p.end_to_end_id == settled[0].0).unwrap().rsu_id).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&settled_line.body).unwrap()["reissue"].as_i64(), Some(0), "a settled payment is not sent again");
-    });
+    let december = rt.block_on(sanad_store::PayrollStore::payments(&store, "2026-12")).unwrap();
+    let sent = december.iter().find(|p| p.rsu_id == closed.rsu_id).unwrap();
+    assert_eq!(sent.account.as_deref(), Some(new_rib.to_string().as_str()), "the payment records the account it went to");
+    let settled_line = line_of(&november.iter().find(|p| p.end_to_end_id == settled[0].0).unwrap().rsu_id);
+    assert_eq!(settled_line["reissue"].as_i64(), Some(0), "a settled payment is not sent again");
     let audit = ok(sanad(d, &["audit", "verify", "--database-url", DB]));
     assert!(audit.contains("audit log intact"), "{audit}");
 }

@@ -1,6 +1,7 @@
 //! Sanad's payroll: what each household is paid each month, and the books that prove it.
 //!
 //! - [`awards`]: who is paid (approved applications, from their start month) and late decisions' arrears;
+//! - [`held`]: payments that bounced on the account itself wait for a new account;
 //! - [`ledger`]: a double-entry benefit ledger; balances are folds of balanced entries;
 //! - [`cycle`]: the monthly computation (dues, arrears, re-issues, recoveries) into a [`Payroll`];
 //! - [`variance`](mod@variance): the payroll against the previous month's;
@@ -19,6 +20,7 @@ pub mod budget;
 pub mod codes;
 pub mod cycle;
 mod error;
+pub mod held;
 pub mod ledger;
 pub mod run;
 pub mod state;

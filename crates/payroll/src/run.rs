@@ -17,6 +17,8 @@ use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate}
 use sanad_store::{Actor, RuleSetStatus, Scope, Store, StoreError};
 
 use crate::awards;
+use crate::held;
+use crate::ledger::PaymentStatus;
 use crate::cycle::{run_cycle, Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine};
 use crate::ledger::{settle_entry, Entry, Kind, Ledger, Origin};
 use crate::state::{Cycle, Status};
@@ -105,6 +107,8 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
     let population = store.load_population(&Scope::National, &|_| {}).await?;
     let instruments: HashMap<RsuId, PaymentInstrument> = store.payment_instruments(&Scope::National).await?.into_iter().collect();
     let grants = grants(store).await?;
+    let bounced: HashMap<String, held::Bounce> =
+        store.bounced_payments().await?.into_iter().map(|p| (p.reference, held::Bounce { account: p.account, reason: p.reason })).collect();
     let mut out = Vec::new();
     for h in &population.households {
         let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
@@ -126,8 +130,11 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
             .into_iter()
             .map(|(m, receipt)| Ok(crate::Retro { month: m, decision: decide(m)?, reference: format!("{receipt}/{m}") }))
             .collect::<Result<Vec<_>>>()?;
+        // Payments still held (came back, not re-issued) that bounced on this very account.
+        let waiting = held.into_iter().flat_map(|b| b.payments()).filter(|x| x.status == PaymentStatus::Returned && x.reissued_by.is_none());
+        let instrument = held::usable(instruments.get(&household), waiting.filter_map(|x| bounced.get(&x.reference)));
         out.push(Beneficiary {
-            instrument: instruments.get(&household).cloned(),
+            instrument,
             reference: format!("DEC-{month}-{household}-{}", rules.id),
             household,
             region: h.region,
@@ -173,6 +180,9 @@ pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<P
     if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
         return Ok(Prepared { payroll, changed: false });
     }
+    // Prepared from other data (a registry change, a new account): the preparer's new run
+    // replaces the old one until approval; both are audited.
+    let cycle = if cycle.status() == Status::Prepared { cycle.reopen()? } else { cycle };
     let next = cycle.prepare(&actor.user, digest)?;
     let lines = payroll.lines.iter().map(line_row).collect::<Result<Vec<_>>>()?;
     let entries = payroll.entries.iter().map(|e| serde_json::to_string(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
@@ -303,6 +313,7 @@ fn payments_by_provider(month: Month, lines: &[PayrollLine], names: &HashMap<Str
             status: "sent".into(),
             reason: None,
             file_name: String::new(),
+            account: Some(held::account_key(instrument)),
         };
         out.entry(provider).or_default().push((payment, row));
     }

@@ -435,6 +435,7 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
         status: "sent".into(),
         reason: None,
         file_name: "f1.xml".into(),
+        account: Some("011780000012345678901296".into()),
     };
     let file = FileRow { file_name: "f1.xml".into(), month: "2026-11".into(), provider: "BANK1".into(), msg_id: "M1".into(), txs: 1, ctrl_sum: 800, sha256: "ab".into() };
     let entries = [entry("a", "due", "d1"), entry("a", "issued", "p1"), entry("a", "due", "d1")];
@@ -460,6 +461,7 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let p = store.payment(&payment.end_to_end_id).await.unwrap().unwrap();
     assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
+    assert_eq!(store.bounced_payments().await.unwrap(), [p.clone()], "a rejected payment keeps the account it was sent to");
     let (seqs, bodies): (Vec<i64>, Vec<String>) = store.ledger_entries(0, 10).await.unwrap().into_iter().unzip();
     assert_eq!((seqs, bodies.last().unwrap().as_str()), (vec![1, 2, 3], "a/rejected/p1"));
     store.set_appropriation(2026, "flat_rate", 100, &actor("budget")).await.unwrap();

@@ -435,10 +435,11 @@ where
                     Cell::OptText(p.reason.clone()),
                     Cell::Text(p.file_name.clone()),
                     Cell::Text(at.clone()),
+                    Cell::OptText(p.account.clone()),
                 ]
             })
             .collect();
-        let columns = ["end_to_end_id", "month", "rsu_id", "reference", "provider", "amount", "status", "reason", "file_name", "updated_at"];
+        let columns = ["end_to_end_id", "month", "rsu_id", "reference", "provider", "amount", "status", "reason", "file_name", "updated_at", "account"];
         insert_many(&mut tx, "payments", &columns, payment_rows, "").await?;
         let file_rows = files
             .iter()
@@ -467,7 +468,13 @@ where
             status: r.text("status")?,
             reason: r.opt_text("reason")?,
             file_name: r.text("file_name")?,
+            account: r.opt_text("account")?,
         })
+    }
+
+    pub async fn bounced_payments(&self) -> Result<Vec<PaymentRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::BOUNCED).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
     }
 
     pub async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>> {

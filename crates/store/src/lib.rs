@@ -276,6 +276,9 @@ macro_rules! delegate_to_generic {
             async fn payments_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
                 self.sql().payments_of(rsu_id).await
             }
+            async fn bounced_payments(&self) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+                self.sql().bounced_payments().await
+            }
             async fn ledger_of(&self, rsu_id: &str) -> $crate::Result<Vec<String>> {
                 self.sql().ledger_of(rsu_id).await
             }

@@ -26,4 +26,5 @@ pub const SHARED: &[Migration] = &[
     Migration { version: 8, name: "applications", sql: include_str!("../migrations/0008_applications.sql") },
     Migration { version: 9, name: "cross_check_lists", sql: include_str!("../migrations/0009_cross_check_lists.sql") },
     Migration { version: 10, name: "awards", sql: include_str!("../migrations/0010_awards.sql") },
+    Migration { version: 13, name: "payment_account", sql: include_str!("../migrations/0013_payment_account.sql") },
 ];

@@ -32,6 +32,8 @@ pub struct PaymentRow {
     pub status: String,
     pub reason: Option<String>,
     pub file_name: String,
+    /// Where it was sent (see `sanad_payroll::held::account_key`); unknown for older rows.
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,6 +83,8 @@ pub trait PayrollStore: Send + Sync {
     async fn payment(&self, end_to_end_id: &str) -> Result<Option<PaymentRow>>;
     /// A household's payments, newest first (the caller has checked the household's scope).
     async fn payments_of(&self, rsu_id: &str) -> Result<Vec<PaymentRow>>;
+    /// Every payment the banks rejected or returned, oldest month first.
+    async fn bounced_payments(&self) -> Result<Vec<PaymentRow>>;
     /// A household's ledger entries (JSON), in posting order.
     async fn ledger_of(&self, rsu_id: &str) -> Result<Vec<String>>;
     async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>>;
@@ -107,6 +111,7 @@ pub mod sql {
     pub const LEDGER: &str = "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
     pub const PAYMENTS: &str = "SELECT * FROM payments WHERE month = $1 ORDER BY end_to_end_id";
     pub const PAYMENT: &str = "SELECT * FROM payments WHERE end_to_end_id = $1";
+    pub const BOUNCED: &str = "SELECT * FROM payments WHERE status IN ('rejected', 'returned') ORDER BY month, end_to_end_id";
     pub const PAYMENTS_OF: &str = "SELECT * FROM payments WHERE rsu_id = $1 ORDER BY month DESC, end_to_end_id";
     pub const LEDGER_OF: &str = "SELECT body FROM ledger_entries WHERE household = $1 ORDER BY seq";
     /// Completed with `IN ($4, …)` by the store.

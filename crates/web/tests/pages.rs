@@ -479,6 +479,11 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     assert!(section.contains("2026-11") && section.contains("BANK230") && section.contains("Émis"), "{section}");
     let budget = app.get("/payroll/2026-11/budget.csv", Some(&approver)).await.body;
     assert_eq!(budget.lines().count(), 8, "a header and the seven components: {budget}");
+    let page = app.get("/payroll/2026-11", Some(&approver)).await.body;
+    let chart = &page[page.find("svg class=\"chart budget\"").expect("a budget chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches("class=\"payroll\"").count(), 7, "one bar per component: {chart}");
+    assert!(!chart.contains("forecast over"), "no component overruns a 10 M MAD appropriation: {chart}");
     let flat = budget.lines().find(|l| l.contains(",flat_rate,")).unwrap();
     assert!(flat.starts_with("2026,2026-11,flat_rate,1000000000,0,"), "{flat}");
     let csv = app.get("/payroll/2026-11/reconciliation.csv", Some(&approver)).await.body;

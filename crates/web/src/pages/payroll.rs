@@ -75,6 +75,13 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m
         @if let Some(b) = &r.budget {
             section.card {
                 h2 { (l.t("payroll.budget")) " " (b.year) " " a.button href=(format!("/payroll/{m}/budget.csv")) { "CSV" } }
+                (budget_chart(l, b))
+                p.legend {
+                    span.key.before {} (l.t("payroll.committed_before")) " "
+                    span.key.payroll {} (l.t("payroll.this_payroll")) " "
+                    span.key.track {} (l.t("payroll.appropriation")) " "
+                    span.key.forecast {} (l.t("payroll.forecast"))
+                }
                 table {
                     thead { tr { th { (l.t("payroll.component")) } th.num { (l.t("payroll.appropriation")) } th.num { (l.t("payroll.committed_before")) } th.num { (l.t("payroll.this_payroll")) } th.num { (l.t("payroll.available")) } th.num { (l.t("payroll.forecast")) } } }
                     tbody {
@@ -161,6 +168,26 @@ fn actions(l: Locale, p: &Principal, r: &PayrollSummary) -> Markup {
             }
         } @else if r.status == "prepared" {
             p.hint { (l.t("payroll.awaiting_approval")) }
+        }
+    }
+}
+
+/// Per component: the appropriation as the track, what approved payrolls committed before
+/// and this payroll stacked on it, and a mark at the year-end forecast (red when it overruns).
+fn budget_chart(l: Locale, b: &sanad_payroll::BudgetReport) -> Markup {
+    let (h, x0, span) = (26, 210.0, 380.0);
+    let top = b.lines.iter().map(|x| x.appropriation.max(x.forecast).max(x.committed_after).centimes()).max().unwrap_or(1).max(1) as f64;
+    let w = |m: Money| (m.centimes().max(0) as f64 / top * span * 10.0).round() / 10.0;
+    html! {
+        svg.chart.budget viewBox=(format!("0 0 600 {}", b.lines.len() * h)) role="img" aria-label=(l.t("payroll.budget_chart")) {
+            @for (i, x) in b.lines.iter().enumerate() {
+                @let y = i * h;
+                text x="0" y=(y + 16) { (l.t(&format!("component.{}", x.component.code()))) }
+                rect.track x=(x0) y=(y + 5) width=(w(x.appropriation)) height="14" {}
+                rect.before x=(x0) y=(y + 5) width=(w(x.committed_before)) height="14" {}
+                rect.payroll x=(x0 + w(x.committed_before)) y=(y + 5) width=(w(x.payroll)) height="14" {}
+                line.forecast.over[x.forecast_over] x1=(x0 + w(x.forecast)) x2=(x0 + w(x.forecast)) y1=(y + 1) y2=(y + 23) {}
+            }
         }
     }
 }
