@@ -221,38 +221,23 @@ where
 #[async_trait]
 impl RegistryStore for PgStore {
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
-        let encoded = FORMAT.encode(batch);
-        let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
-        let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
-        let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
-            Write::Load => Default::default(),
-            _ => (
-                pairs(&mut tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect(),
-                pairs(&mut tx, sql::OWNERS, idcs).await?.into_iter().collect(),
-            ),
-        };
-        let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
-        if write == Write::DryRun || plan.to_write.is_empty() {
+        let outcomes = upsert_in(&mut tx, batch, write).await?;
+        if write == Write::DryRun {
             tx.rollback().await.map_err(db)?;
-            return Ok(plan.outcomes);
-        }
-        let lines = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
-        if existing.is_empty() && owners.is_empty() {
-            copy(&mut tx, "households", HOUSEHOLD_COLUMNS, lines(|e| &e.household)).await?;
-            copy(&mut tx, "persons", PERSON_COLUMNS, lines(|e| &e.persons)).await?;
-            copy(&mut tx, "score_history", SCORE_COLUMNS, lines(|e| &e.scores)).await?;
         } else {
-            for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
-                sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
-            }
-            copy_upsert(&mut tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), lines(|e| &e.household)).await?;
-            copy_upsert(&mut tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), lines(|e| &e.persons)).await?;
-            copy_upsert(&mut tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", lines(|e| &e.scores)).await?;
+            tx.commit().await.map_err(db)?;
         }
-        tx.commit().await.map_err(db)?;
-        Ok(plan.outcomes)
+        Ok(outcomes)
+    }
+
+    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for outcome in upsert_in(&mut tx, std::slice::from_ref(household), Write::Apply).await? {
+            outcome.applied()?;
+        }
+        self.sql().put_event(&mut tx, event, actor).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {
@@ -306,4 +291,40 @@ mod tests {
         assert_eq!(redact("postgres://sanad:secret@localhost/db"), "postgres://sanad:***@localhost/db");
         assert_eq!(redact("postgres://localhost/db"), "postgres://localhost/db");
     }
+}
+
+/// Write a batch of households in `tx` (the caller commits): new ones appended, changed ones
+/// replaced, unchanged ones left alone.
+type TX = sqlx::Transaction<'static, sqlx::Postgres>;
+
+async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
+    let encoded = FORMAT.encode(batch);
+    let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
+    let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
+    let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
+    let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
+        Write::Load => Default::default(),
+        _ => (
+            pairs(tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect(),
+            pairs(tx, sql::OWNERS, idcs).await?.into_iter().collect(),
+        ),
+    };
+    let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
+    if write == Write::DryRun || plan.to_write.is_empty() {
+        return Ok(plan.outcomes);
+    }
+    let lines = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
+    if existing.is_empty() && owners.is_empty() {
+        copy(tx, "households", HOUSEHOLD_COLUMNS, lines(|e| &e.household)).await?;
+        copy(tx, "persons", PERSON_COLUMNS, lines(|e| &e.persons)).await?;
+        copy(tx, "score_history", SCORE_COLUMNS, lines(|e| &e.scores)).await?;
+    } else {
+        for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
+            sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut **tx).await.map_err(db)?;
+        }
+        copy_upsert(tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), lines(|e| &e.household)).await?;
+        copy_upsert(tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), lines(|e| &e.persons)).await?;
+        copy_upsert(tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", lines(|e| &e.scores)).await?;
+    }
+    Ok(plan.outcomes)
 }

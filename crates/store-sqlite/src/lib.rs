@@ -212,35 +212,23 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, table: &str, columns: &[&str],
 #[async_trait]
 impl RegistryStore for SqliteStore {
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
-        let encoded = FORMAT.encode(batch);
-        let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
-        let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
-        let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
-            Write::Load => Default::default(),
-            _ => (
-                lookup(&mut tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect(),
-                lookup(&mut tx, sql::OWNERS, &idcs).await?.into_iter().collect(),
-            ),
-        };
-        let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
-        if write == Write::DryRun || plan.to_write.is_empty() {
+        let outcomes = upsert_in(&mut tx, batch, write).await?;
+        if write == Write::DryRun {
             tx.rollback().await.map_err(db)?;
-            return Ok(plan.outcomes);
+        } else {
+            tx.commit().await.map_err(db)?;
         }
-        for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
-            sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut *tx).await.map_err(db)?;
+        Ok(outcomes)
+    }
+
+    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        for outcome in upsert_in(&mut tx, std::slice::from_ref(household), Write::Apply).await? {
+            outcome.applied()?;
         }
-        // A batch of only new households and persons (a national load) needs no conflict clauses.
-        let fresh = existing.is_empty() && owners.is_empty();
-        let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
-        let values = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
-        insert(&mut tx, "households", HOUSEHOLD_COLUMNS, values(|e| &e.household), &tail("rsu_id", HOUSEHOLD_COLUMNS)).await?;
-        insert(&mut tx, "persons", PERSON_COLUMNS, values(|e| &e.persons), &tail("idcs", PERSON_COLUMNS)).await?;
-        insert(&mut tx, "score_history", SCORE_COLUMNS, values(|e| &e.scores), if fresh { "" } else { " ON CONFLICT DO NOTHING" }).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(plan.outcomes)
+        self.sql().put_event(&mut tx, event, actor).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {
@@ -277,3 +265,36 @@ impl RegistryStore for SqliteStore {
 }
 
 sanad_store::delegate_to_generic!(SqliteStore);
+
+/// Write a batch of households in `tx` (the caller commits): new ones appended, changed ones
+/// replaced, unchanged ones left alone.
+type TX = Transaction<'static, Sqlite>;
+
+async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
+    let encoded = FORMAT.encode(batch);
+    let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
+    let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
+    let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
+    let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
+        Write::Load => Default::default(),
+        _ => (
+            lookup(tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect(),
+            lookup(tx, sql::OWNERS, &idcs).await?.into_iter().collect(),
+        ),
+    };
+    let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
+    if write == Write::DryRun || plan.to_write.is_empty() {
+        return Ok(plan.outcomes);
+    }
+    for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
+        sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut **tx).await.map_err(db)?;
+    }
+    // A batch of only new households and persons (a national load) needs no conflict clauses.
+    let fresh = existing.is_empty() && owners.is_empty();
+    let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
+    let values = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
+    insert(tx, "households", HOUSEHOLD_COLUMNS, values(|e| &e.household), &tail("rsu_id", HOUSEHOLD_COLUMNS)).await?;
+    insert(tx, "persons", PERSON_COLUMNS, values(|e| &e.persons), &tail("idcs", PERSON_COLUMNS)).await?;
+    insert(tx, "score_history", SCORE_COLUMNS, values(|e| &e.scores), if fresh { "" } else { " ON CONFLICT DO NOTHING" }).await?;
+    Ok(plan.outcomes)
+}

@@ -34,6 +34,20 @@ pub struct AwardRow {
     pub end_month: Option<String>,
 }
 
+/// A life event or declaration as recorded (see `sanad_applications::LifeEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// Given by the store when recorded (0 before).
+    pub id: i64,
+    pub rsu_id: String,
+    /// `birth`, `death`, `schooling_change`…
+    pub kind: String,
+    pub effective: String,
+    pub declared_on: String,
+    pub body: String,
+    pub declared_by: String,
+}
+
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
     /// Reserve `n` (≥ 1) consecutive values of a named counter, atomically; returns the first
@@ -46,6 +60,11 @@ pub trait ApplicationStore: Send + Sync {
     /// Save many applications as [`Self::save_application`] does each, in one transaction:
     /// all of them or none.
     async fn save_applications(&self, batch: &[(ApplicationRow, Option<Award>)], action: &str, actor: &Actor) -> Result<()>;
+    /// A household's recorded events, newest first (the caller checked the household's scope).
+    async fn events_of(&self, rsu_id: &str) -> Result<Vec<EventRow>>;
+    /// Households with an event effective on or after `from` (YYYY-MM-DD), with the earliest
+    /// such effective date: the ones whose past months the payroll checks again.
+    async fn events_since(&self, from: &str) -> Result<Vec<(String, String)>>;
     /// Every award of the households in `scope`, by household then start month.
     async fn awards(&self, scope: &crate::Scope) -> Result<Vec<AwardRow>>;
     async fn application(&self, receipt: &str) -> Result<Option<ApplicationRow>>;
@@ -77,6 +96,9 @@ pub mod sql {
             scope.sql("h")
         )
     }
+    pub const EVENT_INSERT: &str = "INSERT INTO life_events (id, rsu_id, kind, effective, declared_on, body, declared_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    pub const EVENTS_OF: &str = "SELECT * FROM life_events WHERE rsu_id = $1 ORDER BY id DESC";
+    pub const EVENTS_SINCE: &str = "SELECT rsu_id, MIN(effective) AS effective FROM life_events WHERE effective >= $1 GROUP BY rsu_id";
     pub const AWARDS_DELETE: &str = "DELETE FROM awards WHERE receipt = $1";
     pub const AWARD_INSERT: &str = "INSERT INTO awards (receipt, component, rsu_id, start_month, end_month) VALUES ($1, $2, $3, $4, NULL)";
     /// Awards in a scope; the scope's condition is on the households alias `h`.

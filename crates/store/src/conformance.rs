@@ -33,6 +33,7 @@ macro_rules! conformance_tests {
             antenna_scope_sees_only_its_province,
             payroll_steps_are_atomic_and_idempotent,
             applications_and_receipt_counters,
+            life_events_change_the_household_atomically,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -534,4 +535,39 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
     let log = store.audit_records(&AuditFilter { entity: Some("application".into()), ..Default::default() }, None, 10).await.unwrap();
     let decided = log.iter().find(|r| r.action == "decide").expect("the decision is audited");
     assert_eq!(decided.before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));
+}
+
+pub async fn life_events_change_the_household_atomically(store: &dyn Store) {
+    use crate::EventRow;
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let event = |rsu: &str, kind: &str, effective: &str| EventRow {
+        id: 0,
+        rsu_id: rsu.into(),
+        kind: kind.into(),
+        effective: effective.into(),
+        declared_on: "2026-11-10".into(),
+        body: format!("{{\"event\":\"{kind}\"}}"),
+        declared_by: "agent".into(),
+    };
+    // A death recorded: the household and the event are written together.
+    let died = with(&sample(1, "01"), |p| p.members[2].death_date = Some(d("2026-09-14")));
+    store.record_event(&died, &event("500000000001", "death", "2026-09-14"), &actor("agent")).await.unwrap();
+    let id = RsuId::parse("500000000001").unwrap();
+    let now = store.household(&Scope::National, &id).await.unwrap().unwrap();
+    assert_eq!(now.members[2].death_date, Some(d("2026-09-14")));
+    store.record_event(&with(&sample(2, "04"), |p| p.phone = None), &event("500000000002", "phone_change", "2026-11-10"), &actor("agent")).await.unwrap();
+    let ids: Vec<i64> = store.events_of("500000000001").await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 1);
+    assert!(store.events_of("500000000002").await.unwrap()[0].id > ids[0], "ids follow the order of recording");
+    // A household the registry refuses (a member already in another household) writes nothing.
+    let stolen = with(&sample(2, "04"), |p| p.members.push(sample(1, "01").members[3].clone()));
+    assert!(store.record_event(&stolen, &event("500000000002", "member_joins", "2026-11-01"), &actor("agent")).await.is_err());
+    assert_eq!(store.events_of("500000000002").await.unwrap().len(), 1, "no event without its household");
+    let mut since = store.events_since("2026-10-01").await.unwrap();
+    since.sort();
+    assert_eq!(since, [("500000000002".to_owned(), "2026-11-10".to_owned())]);
+    assert_eq!(store.events_since("2026-01-01").await.unwrap().len(), 2);
+    let log = store.audit_records(&AuditFilter { entity: Some("life_event".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(!log[0].after.as_deref().unwrap_or_default().contains("Prenom"), "no personal data in the audit record");
 }

@@ -598,6 +598,47 @@ where
         Ok(())
     }
 
+    /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.
+    pub async fn put_event(&self, tx: &mut sqlx::Transaction<'_, DB>, e: &crate::EventRow, actor: &Actor) -> Result<()> {
+        let id = sqlx::query::<DB>(crate::applications::sql::RESERVE).bind("life-event".to_owned()).bind(1_i64).fetch_one(&mut **tx).await.map_err(db)?.int("value").map_err(db)?;
+        sqlx::query::<DB>(crate::applications::sql::EVENT_INSERT)
+            .bind(id)
+            .bind(e.rsu_id.clone())
+            .bind(e.kind.clone())
+            .bind(e.effective.clone())
+            .bind(e.declared_on.clone())
+            .bind(e.body.clone())
+            .bind(e.declared_by.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        // The audit record names the event, not its content: the content is personal data.
+        let after = serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
+        self.append(tx, actor, &Change::new("declare", "life_event", &id.to_string()).after(&after)).await?;
+        Ok(())
+    }
+
+    pub async fn events_of(&self, rsu_id: &str) -> Result<Vec<crate::EventRow>> {
+        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let event = |r: &DB::Row| -> Result<crate::EventRow, sqlx::Error> {
+            Ok(crate::EventRow {
+                id: r.int("id")?,
+                rsu_id: r.text("rsu_id")?,
+                kind: r.text("kind")?,
+                effective: r.text("effective")?,
+                declared_on: r.text("declared_on")?,
+                body: r.text("body")?,
+                declared_by: r.text("declared_by")?,
+            })
+        };
+        rows.iter().map(event).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn events_since(&self, from: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_SINCE).bind(from.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.text("rsu_id")?, r.text("effective")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
     pub async fn awards(&self, scope: &Scope) -> Result<Vec<crate::AwardRow>> {
         let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::awards(scope))).fetch_all(self.read).await.map_err(db)?;
         let award = |r: &DB::Row| -> Result<crate::AwardRow, sqlx::Error> {

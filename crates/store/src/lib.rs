@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
-pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow};
+pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow, EventRow};
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
 pub use payroll::PayrollStore;
@@ -137,6 +137,9 @@ pub trait RegistryStore: Send + Sync {
     /// Upsert a batch of households by RSU id and their members by IDCS, in one transaction.
     /// Each household is applied whole or not at all; the outcome of each is returned in order.
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>>;
+
+    /// Record a life event and the household as it is after it, in one transaction, audited.
+    async fn record_event(&self, household: &Household, event: &EventRow, actor: &Actor) -> Result<()>;
 
     /// A household with its members and full score history, if it is in `scope`.
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;
@@ -317,6 +320,12 @@ macro_rules! delegate_to_generic {
             }
             async fn save_applications(&self, batch: &[($crate::ApplicationRow, Option<$crate::Award>)], action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
                 self.sql().save_applications(batch, action, actor).await
+            }
+            async fn events_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::EventRow>> {
+                self.sql().events_of(rsu_id).await
+            }
+            async fn events_since(&self, from: &str) -> $crate::Result<Vec<(String, String)>> {
+                self.sql().events_since(from).await
             }
             async fn awards(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::AwardRow>> {
                 self.sql().awards(scope).await

@@ -14,6 +14,16 @@ pub enum Outcome {
     Rejected(FieldError),
 }
 
+impl Outcome {
+    /// A rejection as an error, for a write that must apply (an event's household).
+    pub fn applied(&self) -> crate::Result<()> {
+        match self {
+            Outcome::Rejected(e) => Err(crate::StoreError::Refused(e.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The households of a batch to write, and the outcome of every one.
 #[derive(Debug)]
 pub struct BatchPlan {
