@@ -25,4 +25,6 @@ pub const SHARED: &[Migration] = &[
     Migration { version: 7, name: "appropriations", sql: include_str!("../migrations/0007_appropriations.sql") },
     Migration { version: 8, name: "applications", sql: include_str!("../migrations/0008_applications.sql") },
     Migration { version: 9, name: "cross_check_lists", sql: include_str!("../migrations/0009_cross_check_lists.sql") },
+    // notify branch: the notification outbox.
+    Migration { version: 12, name: "outbox", sql: include_str!("../migrations/0012_outbox.sql") },
 ];
