@@ -93,10 +93,12 @@ pub async fn demo_applications(store: Arc<dyn Store>, n: u32, today: NaiveDate) 
     };
     let req = sanad_web::RequestId("demo-applications".into());
     let mut counts = std::collections::BTreeMap::<String, u32>::new();
-    for h in &households {
+    for (i, h) in households.iter().enumerate() {
+        // One household in three reads its notices in Arabic.
+        let language = Some(if i % 3 == 2 { sanad_applications::notify::Language::Ar } else { sanad_applications::notify::Language::Fr });
         let children = h.members.iter().any(|m| matches!(m.relation, Relation::Child | Relation::KafalaChild | Relation::Ward) && m.age_on(today) < 21);
         let components = vec![if children { Requested::ChildAllowance } else { Requested::FlatRate }];
-        let form = sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web) };
+        let form = sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web), language };
         let file = sanad_web::service::submit_application(&state, &agent, &req, &form, Channel::Web).await.map_err(|e| anyhow::anyhow!("{}: {e}", h.rsu_id))?;
         *counts.entry(serde_json::to_value(file.status)?.as_str().unwrap_or_default().to_owned()).or_default() += 1;
     }
