@@ -59,7 +59,7 @@ pub fn notify_config(path: Option<&Path>) -> anyhow::Result<NotifyConfig> {
     let mut cfg = NotifyConfig::default();
     if let Some(p) = path {
         let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-        cfg.templates = Templates::defaults().overlay(&text).map_err(|e| anyhow::anyhow!("{}:{e}", p.display()))?;
+        cfg.templates = Templates::defaults().overlay(&text).map_err(|e| anyhow::anyhow!("{}:{}: {}", p.display(), e.line, e.reason))?;
     }
     Ok(cfg)
 }

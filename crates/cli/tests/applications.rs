@@ -17,7 +17,9 @@ fn text(o: &Output) -> String {
 fn a_bulk_file_applies_whole_or_not_at_all_and_its_receipts_are_sent() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("a.db").display());
-    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/rsu-feed.jsonl");
+    // A copy: the import writes its rejects beside the feed.
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/rsu-feed.jsonl"), &feed).unwrap();
     sanad(&["import", "rsu", feed.to_str().unwrap(), "--database-url", &db]);
     let agent = sanad(&["admin", "create-user", "--username", "amina", "--display-name", "Amina", "--role", "antenna_agent", "--scope", "national", "--database-url", &db]);
     assert!(agent.status.success(), "{}", text(&agent));
@@ -66,7 +68,13 @@ fn a_bulk_file_applies_whole_or_not_at_all_and_its_receipts_are_sent() {
     std::fs::write(&good, "household_id,components,submitted_on,language\n100000000001,child_allowance,2026-11-02,ar\n100000000002,flat_rate,,fr\n").unwrap();
     let dry = sanad(&["applications", "import", good.to_str().unwrap(), "--by", "amina", "--dry-run", "--database-url", &db]);
     assert!(dry.status.success() && text(&dry).contains("2 application(s) valid; nothing taken"), "{}", text(&dry));
-    let out = sanad(&["applications", "import", good.to_str().unwrap(), "--by", "amina", "--database-url", &db]);
+    // Edited templates: a bad file is refused with its line, a good one changes the wording.
+    let templates = dir.path().join("templates.txt");
+    std::fs::write(&templates, "# ours\n[receipt.fr]\nANSS : demande {numero} reçue.\n").unwrap();
+    let refused = sanad(&["applications", "import", good.to_str().unwrap(), "--by", "amina", "--templates", templates.to_str().unwrap(), "--database-url", &db]);
+    assert!(!refused.status.success() && text(&refused).contains("templates.txt:2: [receipt.fr]: unknown placeholder {numero}"), "{}", text(&refused));
+    std::fs::write(&templates, "# ours\n[receipt.fr]\nANSS : demande {receipt} reçue le {submitted_on}.\n").unwrap();
+    let out = sanad(&["applications", "import", good.to_str().unwrap(), "--by", "amina", "--templates", templates.to_str().unwrap(), "--database-url", &db]);
     assert!(out.status.success() && text(&out).contains("2 application(s) taken"), "{}", text(&out));
     let again = sanad(&["applications", "import", good.to_str().unwrap(), "--by", "amina", "--database-url", &db]);
     assert_eq!(again.status.code(), Some(2), "the same applications are open now: {}", text(&again));
@@ -81,7 +89,8 @@ fn a_bulk_file_applies_whole_or_not_at_all_and_its_receipts_are_sent() {
     assert_eq!(first["language"], "ar");
     assert!(first["body"].as_str().unwrap().contains("02/11/2026"), "received on the file's date: {first}");
     let second = receipts.iter().find(|l| l["household"] == "100000000002").unwrap();
-    assert!(second["body"].as_str().unwrap().starts_with("Sanad : votre demande"), "{second}");
+    assert!(second["body"].as_str().unwrap().starts_with("ANSS : demande ASD-") && second["body"].as_str().unwrap().ends_with("reçue le 29/11/2026.".replace("29/11/2026", &chrono::Local::now().date_naive().format("%d/%m/%Y").to_string()).as_str()), "the edited French template: {second}");
+    assert!(first["body"].as_str().unwrap().starts_with("سند"), "the Arabic template is the default still: {first}");
     let twice = sanad(&["notify", "send", "--sender", &sender, "--database-url", &db]);
     assert!(text(&twice).contains("outbox: 0 sent"), "a sent message is not sent again: {}", text(&twice));
 }

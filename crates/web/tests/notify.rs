@@ -111,3 +111,30 @@ async fn a_permanent_refusal_is_dead_at_once_and_the_file_sender_writes_lines() 
     assert!(line["body"].as_str().unwrap().starts_with("Sanad : votre demande"), "{line}");
     assert!(sender_from_spec("ftp://x").is_err());
 }
+
+/// `sanad serve` and `demo` run the worker in the background: a queued message reaches the
+/// file sender without anyone asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_worker_delivers_what_is_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sanad_store_sqlite::SqliteStore::open(&dir.path().join("n.db").display().to_string()).await.unwrap();
+    let h = sample(3, "04");
+    store.upsert_households(std::slice::from_ref(&h), Write::Apply).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let path = dir.path().join("bg.jsonl");
+    let worker = sanad_web::notify::spawn_worker(store.clone(), sender_from_spec(&format!("file:{}", path.display())).unwrap(), RetryPolicy::default(), std::time::Duration::from_millis(50));
+    let notice = Notice::Receipt { receipt: ReceiptNumber::new(2026, 3).unwrap(), submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), decision_by: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap() };
+    let row = message_row(&NotifyConfig::default(), &h, "receipt:bg".into(), &notice, Language::Fr, sanad_web::notify::now()).unwrap().unwrap();
+    store.enqueue(&row).await.unwrap();
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        sent = store.messages(&Scope::National, Some("sent"), 10).await.unwrap();
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    worker.abort();
+    assert_eq!(sent.len(), 1, "delivered within five seconds");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("\"id\":\"receipt:bg\""));
+}

@@ -611,6 +611,13 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=message", Some(&auditor)).await.body).unwrap();
     assert_eq!(log["items"][0]["actor"], "antenna_agent");
 
+    // The household page's form asks the notices' language too.
+    let form = app.get("/households/500000000003", Some(&agent)).await.body;
+    assert!(form.contains("name=\"language\""), "a language choice on the intake form");
+    assert_eq!(app.post("/households/500000000003/applications", &agent, "child_allowance=1&language=fr", true).await.status, StatusCode::SEE_OTHER);
+    let receipts: Vec<String> = app.store.messages_of(&Scope::National, "500000000003").await.unwrap().into_iter().filter(|m| m.template == "receipt").map(|m| m.language).collect();
+    assert_eq!(receipts, ["ar", "fr"], "each application's notices in the language given with it");
+
     // The household's timeline: submitted, decided, messages, scores, in date order.
     let page = app.get("/households/500000000003", Some(&agent)).await.body;
     let timeline = &page[page.find("id=\"timeline\"").expect("a timeline section")..];

@@ -208,7 +208,7 @@ fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &
         }
     }
     for x in &paid.payments {
-        if let Some(on) = NaiveDate::parse_from_str(&format!("{}-01", x.month), "%Y-%m-%d").ok() {
+        if let Ok(on) = NaiveDate::parse_from_str(&format!("{}-01", x.month), "%Y-%m-%d") {
             let text = format!("{} · {} · {}", x.month, l.money(sanad_domain::Money::from_centimes(x.amount)), l.t(&format!("payment.status.{}", x.status)));
             events.push((on, "payment", text));
         }
