@@ -573,4 +573,35 @@ pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
     assert_eq!(again.iter().map(|m| (m.id.as_str(), m.status.as_str(), m.attempts)).collect::<Vec<_>>(), [("receipt:B", "queued", 0), ("receipt:C", "queued", 0)]);
     let log = store.audit_records(&AuditFilter { entity: Some("message".into()), ..Default::default() }, None, 10).await.unwrap();
     assert_eq!((log.len(), log[0].action.as_str(), log[0].entity_id.as_str()), (1, "retry", "receipt:B"));
+
+    // Two workers claiming at the same moment never get the same message.
+    for i in 0..30 {
+        assert!(store.enqueue(&msg(&format!("bulk:{i:02}"), "500000000001", "2026-11-04 08:00:00")).await.unwrap());
+    }
+    let (t, lease) = (at("2026-11-04 09:00:00"), at("2026-11-04 09:05:00"));
+    let (a, b) = join(store.claim_due(t, lease, 20), store.claim_due(t, lease, 20)).await;
+    let mut ids: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).map(|m| m.id).collect();
+    let claimed = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "no message claimed twice");
+    assert!(claimed >= 20, "{claimed}");
+}
+
+/// Both futures polled together until both are done (no runtime dependency in this crate).
+async fn join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+    use std::task::Poll;
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() && let Poll::Ready(v) = a.as_mut().poll(cx) {
+            ra = Some(v);
+        }
+        if rb.is_none() && let Poll::Ready(v) = b.as_mut().poll(cx) {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    (ra.expect("done"), rb.expect("done"))
 }
