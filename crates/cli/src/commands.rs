@@ -113,20 +113,40 @@ fn write_rejects(r: &ImportReport, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(url: &str, bind: &str, port: u16, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+/// The server's notifications: templates, and the background delivery of the outbox.
+#[derive(clap::Args, Clone)]
+pub struct OutboxArgs {
+    /// Where the outbox worker delivers: `file:PATH` (JSON lines) or an SMS gateway's `http://host:port/path`.
+    #[arg(long, env = "SANAD_NOTIFY_SENDER", default_value = crate::notify_cmd::DEFAULT_SENDER)]
+    pub notify_sender: String,
+    /// Seconds between two deliveries of due messages; 0: no worker in this process (run `sanad notify send`).
+    #[arg(long, default_value_t = 60)]
+    pub notify_every: u64,
+    /// Notification templates overriding the defaults (see docs/applications.md).
+    #[arg(long, env = "SANAD_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+}
+
+pub async fn serve(url: &str, bind: &str, port: u16, secure_cookies: bool, outbox: OutboxArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(url).await?;
     if store.users().await?.is_empty() {
         println!("no user yet: create the first administrator with `sanad admin create-user --username NAME --display-name \"…\"`");
     }
-    listen(store, bind, port, secure_cookies).await
+    listen(store, bind, port, secure_cookies, outbox).await
 }
 
-async fn listen(store: Arc<dyn Store>, bind: &str, port: u16, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+async fn listen(store: Arc<dyn Store>, bind: &str, port: u16, secure_cookies: bool, outbox: OutboxArgs) -> anyhow::Result<ExitCode> {
+    let cfg = crate::notify_cmd::notify_config(outbox.templates.as_deref())?;
+    if outbox.notify_every > 0 {
+        let sender = sanad_web::notify::sender_from_spec(&outbox.notify_sender).map_err(|e| anyhow::anyhow!("--notify-sender: {e}"))?;
+        sanad_web::notify::spawn_worker(store.clone(), sender, cfg.retry, std::time::Duration::from_secs(outbox.notify_every));
+        println!("notifications: delivered every {}s to {}", outbox.notify_every, outbox.notify_sender);
+    }
     let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
     println!("Sanad is running at http://{addr}/  (Ctrl-C to stop)");
     let security = sanad_web::SecurityConfig { secure_cookies, ..Default::default() };
-    sanad_web::serve(sanad_web::AppState::new(store, security), listener).await?;
+    sanad_web::serve(sanad_web::AppState::new(store, security).with_notify(cfg), listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -161,6 +181,8 @@ pub async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<()> {
 pub const DEMO_DB: &str = "sanad-demo.db";
 pub const DEMO_FEED: &str = "sanad-demo.rsu.jsonl";
 /// Payment files and bank returns of the demo's cycles.
+/// Where the demo's notices are delivered (one JSON line per message).
+pub const DEMO_OUTBOX: &str = "sanad-demo-outbox.jsonl";
 pub const DEMO_PAYMENTS: &str = "sanad-demo-payments";
 /// The accompanying-measures pilot: data, evaluation report, pseudonymised export.
 pub const DEMO_PILOT: &str = "sanad-demo-pilot";
@@ -201,6 +223,9 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     if Path::new(DEMO_PAYMENTS).exists() {
         std::fs::remove_dir_all(DEMO_PAYMENTS).with_context(|| format!("cannot reset {DEMO_PAYMENTS}"))?;
     }
+    if Path::new(DEMO_OUTBOX).exists() {
+        std::fs::remove_file(DEMO_OUTBOX).with_context(|| format!("cannot reset {DEMO_OUTBOX}"))?;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let p = format!("{DEMO_DB}{suffix}");
         if Path::new(&p).exists() {
@@ -223,6 +248,8 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     if no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    // The demo listens on localhost over plain HTTP: cookies cannot be Secure there.
-    listen(store, "127.0.0.1", port, false).await
+    // The demo listens on localhost over plain HTTP: cookies cannot be Secure there. Its
+    // notices go to a file, every 10 seconds.
+    let outbox = OutboxArgs { notify_sender: format!("file:{DEMO_OUTBOX}"), notify_every: 10, templates: None };
+    listen(store, "127.0.0.1", port, false, outbox).await
 }

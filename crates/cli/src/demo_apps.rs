@@ -120,13 +120,15 @@ pub async fn take(store: &Arc<dyn Store>, households: &[Household], dated: impl 
     let mut days = std::collections::BTreeMap::<NaiveDate, Vec<sanad_web::service::ApplicationForm>>::new();
     for (i, h) in households.iter().enumerate() {
         let on = dated(i);
+        // One household in three reads its notices in Arabic.
+        let language = Some(if i % 3 == 2 { sanad_applications::notify::Language::Ar } else { sanad_applications::notify::Language::Fr });
         let children = h.members.iter().any(|m| matches!(m.relation, Relation::Child | Relation::KafalaChild | Relation::Ward) && m.age_on(on) < 21);
         let components = vec![if children { Requested::ChildAllowance } else { Requested::FlatRate }];
-        days.entry(on).or_default().push(sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web) });
+        days.entry(on).or_default().push(sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web), language });
     }
     let mut counts = std::collections::BTreeMap::<String, u32>::new();
     for (on, forms) in days {
-        let files = sanad_web::service::submit_applications(&state(store, on), &agent, &req, &forms, Channel::Web).await.map_err(|e| anyhow::anyhow!("{on}: {e}"))?;
+        let files = sanad_web::service::submit_applications(&state(store, on), &agent, &req, &forms, Channel::Web, on).await.map_err(|e| anyhow::anyhow!("{on}: {e}"))?;
         for f in files {
             *counts.entry(sanad_web::service::wire_name(&f.status)).or_default() += 1;
         }

@@ -6,6 +6,7 @@ mod bench;
 mod demo_apps;
 mod eval_cmd;
 mod commands;
+mod notify_cmd;
 mod payroll_cmd;
 mod progress;
 mod report;
@@ -57,6 +58,8 @@ enum Command {
         /// (behind TLS, leave this off).
         #[arg(long, env = "SANAD_INSECURE_COOKIES")]
         insecure_cookies: bool,
+        #[command(flatten)]
+        outbox: commands::OutboxArgs,
     },
     /// Impact-evaluation estimators on a CSV file, printing JSON.
     Eval {
@@ -147,6 +150,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The notification outbox: deliver due messages.
+    Notify {
+        #[command(subcommand)]
+        cmd: notify_cmd::NotifyCmd,
+    },
+    /// Applications: bulk intake from a CSV file.
+    Applications {
+        #[command(subcommand)]
+        cmd: notify_cmd::ApplicationsCmd,
+    },
     /// Measure lookups against a database (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -195,7 +208,9 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
     use commands::*;
     match command {
         Command::Demo { households, port, seed, no_serve, cycles, as_of } => demo(households, port, seed, no_serve, cycles, as_of).await,
-        Command::Serve { database_url, bind, port, insecure_cookies } => serve(&database_url, &bind, port, !insecure_cookies).await,
+        Command::Serve { database_url, bind, port, insecure_cookies, outbox } => serve(&database_url, &bind, port, !insecure_cookies, outbox).await,
+        Command::Notify { cmd } => notify_cmd::notify(cmd).await,
+        Command::Applications { cmd } => notify_cmd::applications(cmd).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
         Command::Lists { cmd } => admin_cmd::lists(cmd).await,
         Command::Eval { cmd } => eval_cmd::eval(cmd),

@@ -45,6 +45,8 @@ pub enum Permission {
     PayrollApprove,
     /// Take an application on a household's behalf (at the antenna or from the citizen portal).
     ApplicationsIntake,
+    /// See the notification outbox of the households in scope, and queue a dead message again.
+    Outbox,
 }
 
 impl Role {
@@ -97,6 +99,7 @@ impl Role {
             PayrollPrepare => matches!(self, PaymentOfficer),
             PayrollApprove => matches!(self, PaymentApprover),
             ApplicationsIntake => matches!(self, AntennaAgent | AntennaSupervisor),
+            Outbox => matches!(self, AntennaAgent | AntennaSupervisor | Administrator),
         }
     }
 }

@@ -34,6 +34,7 @@ macro_rules! conformance_tests {
             payroll_steps_are_atomic_and_idempotent,
             applications_and_receipt_counters,
             life_events_change_the_household_atomically,
+            outbox_claims_retries_and_scopes,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -570,4 +571,102 @@ pub async fn life_events_change_the_household_atomically(store: &dyn Store) {
     let log = store.audit_records(&AuditFilter { entity: Some("life_event".into()), ..Default::default() }, None, 10).await.unwrap();
     assert_eq!(log.len(), 2);
     assert!(!log[0].after.as_deref().unwrap_or_default().contains("Prenom"), "no personal data in the audit record");
+}
+
+/// The outbox: idempotent enqueue, leased claims in due order, backoff and giving up, a
+/// person's retry of a dead message (audited), listings within the scope (notify branch).
+pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
+    use crate::outbox::stamp;
+    use crate::MessageRow;
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    let msg = |id: &str, household: &str, due: &str| MessageRow {
+        id: id.into(),
+        rsu_id: household.into(),
+        channel: "sms".into(),
+        recipient: "+212612345678".into(),
+        language: "ar".into(),
+        template: "receipt".into(),
+        body: format!("نص {id}"),
+        status: "queued".into(),
+        attempts: 0,
+        next_attempt_at: Some(stamp(at(due))),
+        last_error: None,
+        delivery_id: None,
+        created_at: stamp(at(due)),
+        sent_at: None,
+    };
+    assert!(store.enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:00:00")).await.unwrap());
+    assert!(!store.enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:05:00")).await.unwrap(), "the same notice is queued once");
+    assert!(store.enqueue(&msg("receipt:B", "500000000002", "2026-11-02 09:01:00")).await.unwrap());
+    assert!(store.enqueue(&msg("receipt:C", "500000000001", "2026-11-02 10:00:00")).await.unwrap());
+
+    let t0 = at("2026-11-02 09:30:00");
+    let lease = at("2026-11-02 09:35:00");
+    let claimed = store.claim_due(t0, lease, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["receipt:A", "receipt:B"], "only due messages");
+    assert_eq!(claimed[0].body, "نص receipt:A");
+    assert!(store.claim_due(t0, lease, 10).await.unwrap().is_empty(), "a claimed message is leased to its worker");
+
+    store.mark_sent("receipt:A", "gw-1", at("2026-11-02 09:30:01")).await.unwrap();
+    store.mark_failed("receipt:B", "transient: HTTP 503", Some(at("2026-11-02 09:31:00"))).await.unwrap();
+    let b = store.claim_due(at("2026-11-02 09:31:00"), at("2026-11-02 09:36:00"), 10).await.unwrap();
+    assert_eq!((b.len(), b[0].status.as_str(), b[0].attempts, b[0].last_error.as_deref()), (1, "failed", 1, Some("transient: HTTP 503")), "a failed message is due again at its retry time");
+    store.mark_failed("receipt:B", "permanent: HTTP 400", None).await.unwrap();
+    assert!(matches!(store.mark_sent("nope", "x", t0).await, Err(StoreError::NotFound(_))));
+
+    let all = store.messages(&Scope::National, None, 10).await.unwrap();
+    assert_eq!(all.iter().map(|m| (m.id.as_str(), m.status.as_str(), m.attempts)).collect::<Vec<_>>(), [("receipt:C", "queued", 0), ("receipt:B", "dead", 2), ("receipt:A", "sent", 1)], "newest first");
+    let a = &all[2];
+    assert_eq!((a.delivery_id.as_deref(), a.sent_at.as_deref(), a.next_attempt_at.as_deref()), (Some("gw-1"), Some("2026-11-02T09:30:01.000Z"), None));
+    let dead = store.messages(&Scope::National, Some("dead"), 10).await.unwrap();
+    assert_eq!(dead.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["receipt:B"]);
+    assert_eq!(store.message_counts(&Scope::National).await.unwrap(), [("dead".to_owned(), 1), ("queued".to_owned(), 1), ("sent".to_owned(), 1)]);
+    let region01 = Scope::region(r("01"));
+    assert_eq!(store.message_counts(&region01).await.unwrap(), [("queued".to_owned(), 1), ("sent".to_owned(), 1)], "counts stay within the scope");
+    assert!(store.messages(&region01, Some("dead"), 10).await.unwrap().is_empty());
+    let of: Vec<String> = store.messages_of(&Scope::National, "500000000001").await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(of, ["receipt:A", "receipt:C"], "a household's messages, oldest first");
+    assert!(store.messages_of(&region01, "500000000002").await.unwrap().is_empty());
+
+    // A person queues the dead message again; only in scope, only when dead.
+    let now = at("2026-11-03 08:00:00");
+    assert!(matches!(store.retry_message(&region01, "receipt:B", now, &actor("agent")).await, Err(StoreError::NotFound(_))), "outside the scope");
+    assert!(matches!(store.retry_message(&Scope::National, "receipt:A", now, &actor("agent")).await, Err(StoreError::NotFound(_))), "not dead");
+    store.retry_message(&Scope::region(r("04")), "receipt:B", now, &actor("agent")).await.unwrap();
+    let again = store.claim_due(now, at("2026-11-03 08:05:00"), 10).await.unwrap();
+    assert_eq!(again.iter().map(|m| (m.id.as_str(), m.status.as_str(), m.attempts)).collect::<Vec<_>>(), [("receipt:B", "queued", 0), ("receipt:C", "queued", 0)]);
+    let log = store.audit_records(&AuditFilter { entity: Some("message".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!((log.len(), log[0].action.as_str(), log[0].entity_id.as_str()), (1, "retry", "receipt:B"));
+
+    // Two workers claiming at the same moment never get the same message.
+    for i in 0..30 {
+        assert!(store.enqueue(&msg(&format!("bulk:{i:02}"), "500000000001", "2026-11-04 08:00:00")).await.unwrap());
+    }
+    let (t, lease) = (at("2026-11-04 09:00:00"), at("2026-11-04 09:05:00"));
+    let (a, b) = join(store.claim_due(t, lease, 20), store.claim_due(t, lease, 20)).await;
+    let mut ids: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).map(|m| m.id).collect();
+    let claimed = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "no message claimed twice");
+    assert!(claimed >= 20, "{claimed}");
+}
+
+/// Both futures polled together until both are done (no runtime dependency in this crate).
+async fn join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+    use std::task::Poll;
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() && let Poll::Ready(v) = a.as_mut().poll(cx) {
+            ra = Some(v);
+        }
+        if rb.is_none() && let Poll::Ready(v) = b.as_mut().poll(cx) {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    (ra.expect("done"), rb.expect("done"))
 }

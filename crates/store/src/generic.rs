@@ -2,7 +2,7 @@
 //! over any sqlx pool that decodes Sanad's column types. Each adapter keeps only what
 //! differs: opening, migrations, and its bulk write path.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use sanad_domain::{Household, RsuId};
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type};
 
@@ -11,6 +11,7 @@ use crate::payroll::{self as pay, EntryRow, FileRow, LineRow, PaymentRow, Status
 use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
+use crate::outbox::{self, stamp, MessageRow};
 use crate::{sql, FindKey, HouseholdSummary, RegionCount, Result, Scope, StoreError};
 
 /// Timestamps as stored: UTC, RFC 3339, milliseconds (sorts as text).
@@ -729,6 +730,115 @@ where
         let change = Change::new("import_returns", "payment_file", file_name).after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
+    }
+}
+
+/// The notification outbox (notify branch).
+impl<DB> Sql<'_, DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Row: SanadRow,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+{
+    fn message_row(r: &DB::Row) -> Result<MessageRow, sqlx::Error> {
+        Ok(MessageRow {
+            id: r.text("id")?,
+            rsu_id: r.text("rsu_id")?,
+            channel: r.text("channel")?,
+            recipient: r.text("recipient")?,
+            language: r.text("language")?,
+            template: r.text("template")?,
+            body: r.text("body")?,
+            status: r.text("status")?,
+            attempts: r.int("attempts")?,
+            next_attempt_at: r.opt_text("next_attempt_at")?,
+            last_error: r.opt_text("last_error")?,
+            delivery_id: r.opt_text("delivery_id")?,
+            created_at: r.text("created_at")?,
+            sent_at: r.opt_text("sent_at")?,
+        })
+    }
+
+    fn message_rows(rows: &[DB::Row]) -> Result<Vec<MessageRow>> {
+        rows.iter().map(Self::message_row).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn enqueue(&self, m: &MessageRow) -> Result<bool> {
+        let done = sqlx::query::<DB>(outbox::sql::INSERT)
+            .bind(m.id.clone())
+            .bind(m.rsu_id.clone())
+            .bind(m.channel.clone())
+            .bind(m.recipient.clone())
+            .bind(m.language.clone())
+            .bind(m.template.clone())
+            .bind(m.body.clone())
+            .bind(m.next_attempt_at.clone())
+            .bind(m.created_at.clone())
+            .fetch_optional(self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.is_some())
+    }
+
+    pub async fn claim_due(&self, now: NaiveDateTime, lease_until: NaiveDateTime, limit: u32) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query::<DB>(outbox::sql::CLAIM).bind(stamp(now)).bind(stamp(lease_until)).bind(i64::from(limit)).fetch_all(self.write).await.map_err(db)?;
+        let mut out = Self::message_rows(&rows)?;
+        // RETURNING gives no order.
+        out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        Ok(out)
+    }
+
+    pub async fn mark_sent(&self, id: &str, delivery_id: &str, at: NaiveDateTime) -> Result<()> {
+        let done = sqlx::query::<DB>(outbox::sql::SENT).bind(id.to_owned()).bind(delivery_id.to_owned()).bind(stamp(at)).fetch_optional(self.write).await.map_err(db)?;
+        if done.is_none() { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+    }
+
+    pub async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> Result<()> {
+        let status = if retry_at.is_some() { "failed" } else { "dead" };
+        let done = sqlx::query::<DB>(outbox::sql::FAILED)
+            .bind(id.to_owned())
+            .bind(error.to_owned())
+            .bind(retry_at.map(stamp))
+            .bind(status.to_owned())
+            .fetch_optional(self.write)
+            .await
+            .map_err(db)?;
+        if done.is_none() { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+    }
+
+    pub async fn retry_message(&self, scope: &Scope, id: &str, now: NaiveDateTime, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let found = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::get(scope))).bind(id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let found = found.as_ref().map(Self::message_row).transpose().map_err(db)?;
+        let Some(m) = found.filter(|m| m.status == "dead") else {
+            return Err(StoreError::NotFound(format!("dead message {id}")));
+        };
+        sqlx::query::<DB>(outbox::sql::RETRY).bind(id.to_owned()).bind(stamp(now)).execute(&mut *tx).await.map_err(db)?;
+        let state = |status: &str, attempts: i64| serde_json::json!({"household": m.rsu_id, "status": status, "attempts": attempts});
+        self.append(&mut tx, actor, &Change::new("retry", "message", id).before(&state("dead", m.attempts)).after(&state("queued", 0))).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn messages(&self, scope: &Scope, status: Option<&str>, limit: u32) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::list(scope))).bind(status.unwrap_or("").to_owned()).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
+        Self::message_rows(&rows)
+    }
+
+    pub async fn message_counts(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::counts(scope))).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.text("status")?, r.int("n")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
+    pub async fn messages_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::of(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        Self::message_rows(&rows)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod conformance;
 pub mod generic;
 pub mod migrations;
+pub mod outbox;
 pub mod payroll;
 pub mod plan;
 pub mod population;
@@ -30,6 +31,7 @@ pub use plan::{BatchPlan, Encoded, Format, Outcome};
 pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;
+pub use outbox::{MessageRow, OutboxStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -169,8 +171,8 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore {}
-impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore> Store for T {}
+pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore {}
+impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore> Store for T {}
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
 /// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
@@ -347,6 +349,35 @@ macro_rules! delegate_to_generic {
             }
             async fn review_queue(&self, scope: &$crate::Scope, limit: u32) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().review_queue(scope, limit).await
+            }
+        }
+
+        // notify branch: the outbox.
+        #[async_trait::async_trait]
+        impl $crate::OutboxStore for $t {
+            async fn enqueue(&self, m: &$crate::MessageRow) -> $crate::Result<bool> {
+                self.sql().enqueue(m).await
+            }
+            async fn claim_due(&self, now: chrono::NaiveDateTime, lease_until: chrono::NaiveDateTime, limit: u32) -> $crate::Result<Vec<$crate::MessageRow>> {
+                self.sql().claim_due(now, lease_until, limit).await
+            }
+            async fn mark_sent(&self, id: &str, delivery_id: &str, at: chrono::NaiveDateTime) -> $crate::Result<()> {
+                self.sql().mark_sent(id, delivery_id, at).await
+            }
+            async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<chrono::NaiveDateTime>) -> $crate::Result<()> {
+                self.sql().mark_failed(id, error, retry_at).await
+            }
+            async fn retry_message(&self, scope: &$crate::Scope, id: &str, now: chrono::NaiveDateTime, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().retry_message(scope, id, now, actor).await
+            }
+            async fn messages(&self, scope: &$crate::Scope, status: Option<&str>, limit: u32) -> $crate::Result<Vec<$crate::MessageRow>> {
+                self.sql().messages(scope, status, limit).await
+            }
+            async fn message_counts(&self, scope: &$crate::Scope) -> $crate::Result<Vec<(String, i64)>> {
+                self.sql().message_counts(scope).await
+            }
+            async fn messages_of(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Vec<$crate::MessageRow>> {
+                self.sql().messages_of(scope, rsu_id).await
             }
         }
 

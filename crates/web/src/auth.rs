@@ -86,7 +86,7 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::AuditRead => "audit:read",
         Permission::PayrollRead => "payroll:read",
         Permission::PayrollPrepare | Permission::PayrollApprove => "payroll:write",
-        Permission::ApplicationsIntake => "applications:write",
+        Permission::ApplicationsIntake | Permission::Outbox => "applications:write",
     }
 }
 

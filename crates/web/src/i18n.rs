@@ -213,6 +213,7 @@ mod tests {
             include_str!("pages/payroll.rs"),
             include_str!("pages/pilot.rs"),
             include_str!("pages/applications.rs"),
+            include_str!("pages/outbox.rs"),
             include_str!("error.rs"),
         ];
         for src in sources {

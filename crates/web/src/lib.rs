@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod notify;
 pub mod pages;
 pub mod service;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     /// Where released payment files go, and the agency as debtor.
     pub release: Arc<sanad_payroll::run::ReleaseConfig>,
+    /// The notification templates and retry policy.
+    pub notify: Arc<notify::NotifyConfig>,
     rules: Arc<RwLock<Option<(Instant, Arc<RuleBook>)>>>,
     /// A fixed date instead of the clock (the demo's history, tests).
     today: Option<chrono::NaiveDate>,
@@ -45,7 +48,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
         let account = sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).expect("the demo RIB is valid");
         let release = sanad_payroll::run::ReleaseConfig::anss("payments".into(), 50_000, account, sanad_payroll::run::DEFAULT_DEBTOR_BIC);
-        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), rules: Arc::default(), today: None }
+        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), notify: Arc::default(), rules: Arc::default(), today: None }
     }
 
     /// Payment files go where `cfg` says.
@@ -63,6 +66,12 @@ impl AppState {
     /// The date operations are taken on.
     pub fn today(&self) -> chrono::NaiveDate {
         self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+    }
+
+    /// Notices worded by these templates (an edited file overlaid on the defaults).
+    pub fn with_notify(mut self, cfg: notify::NotifyConfig) -> AppState {
+        self.notify = Arc::new(cfg);
+        self
     }
 
     /// The rule book in force, from the cache when fresh.

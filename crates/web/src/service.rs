@@ -358,6 +358,10 @@ pub struct ApplicationForm {
     /// `web`, `api`, `agent` or `bulk` (default: `agent` from the pages, `api` from the API).
     #[schema(value_type = Option<String>)]
     pub channel: Option<sanad_applications::Channel>,
+    /// The household's language for its notices: `fr` (default) or `ar`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<sanad_applications::notify::Language>,
 }
 
 /// An application with its checks and the automatic decision, as stored and shown.
@@ -372,6 +376,19 @@ pub struct ApplicationFile {
     /// The first month paid, once approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_month: Option<Month>,
+    /// The language of the household's notices (absent in files saved before: French).
+    #[serde(default)]
+    pub language: Option<sanad_applications::notify::Language>,
+}
+
+impl ApplicationFile {
+    pub fn language(&self) -> sanad_applications::notify::Language {
+        self.language.unwrap_or(sanad_applications::notify::Language::Fr)
+    }
+}
+
+fn corrupt(e: impl ToString) -> WebError {
+    WebError::Store(sanad_store::StoreError::Corrupt(e.to_string()))
 }
 
 /// What an approval grants: the requested aids, from the start month of the rule set in force
@@ -391,20 +408,62 @@ async fn award_of(s: &AppState, file: &mut ApplicationFile) -> Result<Option<san
 /// Take an application: one open per household and component, a receipt number, every
 /// check run with its evidence, then approved, rejected with reasons, or sent to review.
 /// A cross-check list never imported leaves its checks inconclusive: such applications go to
-/// an agent's review.
+/// an agent's review. The receipt, and an automatic decision, are queued to the household.
 pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f: &ApplicationForm, default_channel: sanad_applications::Channel) -> Result<ApplicationFile, WebError> {
-    let mut files = submit_applications(s, p, req, std::slice::from_ref(f), default_channel).await?;
+    submit_application_on(s, p, req, f, default_channel, s.today()).await
+}
+
+/// Whether `f` would be taken on `submitted_on`, without writing anything: the permission,
+/// the household in scope, the date, the one-open-application rule and a rule set in force.
+/// What the import checks for every row before applying any.
+pub async fn check_application(s: &AppState, p: &Principal, f: &ApplicationForm, submitted_on: chrono::NaiveDate) -> Result<Household, WebError> {
+    use sanad_applications as apps;
+    p.require(Permission::ApplicationsIntake)?;
+    let h = household(s, p, &f.household_id).await?;
+    let today = s.today();
+    if submitted_on > today {
+        return Err(WebError::Invalid(format!("submitted_on: {submitted_on} is in the future")));
+    }
+    let existing = s.store.applications_of(&h.rsu_id.to_string()).await?;
+    let existing: Vec<apps::Application> = existing.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(corrupt)).collect::<Result<_, _>>()?;
+    apps::check_no_open_application(&existing, &h.rsu_id, &f.components).map_err(|e| WebError::Refused(e.to_string()))?;
+    let book = s.rule_book().await?;
+    book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
+    Ok(h)
+}
+
+/// [`submit_application`] for an application received on `submitted_on` (a paper form
+/// entered later by the bulk import); checked and decided today.
+pub async fn submit_application_on(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    f: &ApplicationForm,
+    default_channel: sanad_applications::Channel,
+    submitted_on: chrono::NaiveDate,
+) -> Result<ApplicationFile, WebError> {
+    let mut files = submit_applications(s, p, req, std::slice::from_ref(f), default_channel, submitted_on).await?;
     Ok(files.pop().expect("one file per form"))
 }
 
-/// Take many applications as [`submit_application`] takes one — bulk intake, a launch wave —
-/// with the cross-check lists read once and every application saved in one transaction: all
-/// are taken, or none (the first refusal names its form, counted from 1).
-pub async fn submit_applications(s: &AppState, p: &Principal, req: &RequestId, forms: &[ApplicationForm], default_channel: sanad_applications::Channel) -> Result<Vec<ApplicationFile>, WebError> {
+/// Take many applications received on `submitted_on` as [`submit_application`] takes one — a
+/// launch wave, the demo's history — with the cross-check lists read once and every
+/// application saved in one transaction: all are taken, or none (the first refusal names its
+/// form, counted from 1). Checked and decided today; notices queued once saved.
+pub async fn submit_applications(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    forms: &[ApplicationForm],
+    default_channel: sanad_applications::Channel,
+    submitted_on: chrono::NaiveDate,
+) -> Result<Vec<ApplicationFile>, WebError> {
     use sanad_applications as apps;
     p.require(Permission::ApplicationsIntake)?;
-    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
     let today = s.today();
+    if submitted_on > today {
+        return Err(WebError::Invalid(format!("submitted_on: {submitted_on} is in the future")));
+    }
     let book = s.rule_book().await?;
     let rules = book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
     let mut households = Vec::with_capacity(forms.len());
@@ -412,10 +471,10 @@ pub async fn submit_applications(s: &AppState, p: &Principal, req: &RequestId, f
         households.push(household(s, p, &f.household_id).await?);
     }
     let lists = stored_lists(s, &households).await?;
-    let year = chrono::Datelike::year(&today);
+    let year = chrono::Datelike::year(&submitted_on);
     let first = match forms.len() {
         0 => return Ok(Vec::new()),
-        n => s.store.reserve_sequence(&format!("receipt-{year}"), u32::try_from(n).map_err(|e| corrupt(e.to_string()))?).await?,
+        n => s.store.reserve_sequence(&format!("receipt-{year}"), u32::try_from(n).map_err(corrupt)?).await?,
     };
     // Applications already taken, and those earlier in this batch, by household.
     let mut open: HashMap<String, Vec<apps::Application>> = HashMap::new();
@@ -424,37 +483,36 @@ pub async fn submit_applications(s: &AppState, p: &Principal, req: &RequestId, f
         let key = h.rsu_id.to_string();
         if !open.contains_key(&key) {
             let stored = s.store.applications_of(&key).await?;
-            let stored = stored.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(|e| corrupt(e.to_string()))).collect::<Result<_, _>>()?;
+            let stored = stored.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(corrupt)).collect::<Result<_, _>>()?;
             open.insert(key.clone(), stored);
         }
         let existing = open.get_mut(&key).expect("just inserted");
         let refused = |e: String| WebError::Refused(if forms.len() == 1 { e } else { format!("application {}: {e}", i + 1) });
         apps::check_no_open_application(existing, &h.rsu_id, &f.components).map_err(|e| refused(e.to_string()))?;
-        let seq = u32::try_from(first + i as i64).map_err(|e| corrupt(e.to_string()))?;
-        let receipt = apps::ReceiptNumber::new(year, seq).map_err(corrupt)?;
-        let app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, today).map_err(refused)?;
+        let receipt = apps::ReceiptNumber::new(year, u32::try_from(first + i as i64).map_err(corrupt)?).map_err(corrupt)?;
+        let app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, submitted_on).map_err(refused)?;
         let mut file = verify_and_decide(app, h, &lists, rules, today)?;
+        file.language = f.language;
         let award = award_of(s, &mut file).await?;
         existing.push(file.application.clone());
-        let row = sanad_store::ApplicationRow {
-            receipt: file.receipt.clone(),
-            rsu_id: key,
-            status: wire_name(&file.status),
-            submitted_on: today.to_string(),
-            body: serde_json::to_string(&file).map_err(|e| corrupt(e.to_string()))?,
-        };
+        let row = sanad_store::ApplicationRow { receipt: file.receipt.clone(), rsu_id: key, status: wire_name(&file.status), submitted_on: submitted_on.to_string(), body: serde_json::to_string(&file).map_err(corrupt)? };
         batch.push((row, award));
         files.push(file);
     }
     s.store.save_applications(&batch, "submit", &actor(p, req)).await?;
+    let policy = apps::DeadlinePolicy::default();
+    for (file, h) in files.iter().zip(&households) {
+        let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
+        crate::notify::queue(&*s.store, &s.notify, h, format!("receipt:{}", file.receipt), &receipt_notice, file.language()).await;
+        queue_decision(s, h, file, &book).await;
+    }
     Ok(files)
 }
 
 /// Every check with its evidence, then the automatic decision: approved, rejected with its
-/// reasons, or sent to an agent's review.
+/// reasons, or sent to an agent's review. The 30-day deadline runs from the application date.
 fn verify_and_decide(mut app: sanad_applications::Application, h: &Household, lists: &sanad_applications::Lists, rules: &sanad_rules::RuleSet, today: chrono::NaiveDate) -> Result<ApplicationFile, WebError> {
     use sanad_applications as apps;
-    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
     let index = apps::verification::MemoryIndex::new([h]);
     let indexes = apps::verification::Indexes { identity: &index, contacts: &index, persons: &index };
     let checks = apps::verify(&app, h, lists, indexes, rules, &apps::VerificationPolicy::default(), today);
@@ -463,17 +521,36 @@ fn verify_and_decide(mut app: sanad_applications::Application, h: &Household, li
         apps::AutoDecision::Reject { reasons } => reasons.clone(),
         _ => Vec::new(),
     };
-    app.move_to(apps::Status::Verifying, today, Vec::new()).map_err(|e| corrupt(e.to_string()))?;
-    app.move_to(decision.status(), today, reasons).map_err(|e| corrupt(e.to_string()))?;
+    app.move_to(apps::Status::Verifying, today, Vec::new()).map_err(corrupt)?;
+    app.move_to(decision.status(), today, reasons).map_err(corrupt)?;
     Ok(ApplicationFile {
         receipt: app.receipt.to_string(),
         status: app.status(),
-        deadline: today + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
+        deadline: app.submitted_on + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
         application: app,
         checks,
         decision,
         start_month: None,
+        language: None,
     })
+}
+
+/// Queue the decision notice of a decided application: the amount and first month of an
+/// approval, the reasons and appeal deadline of a rejection. Nothing while it is in review.
+async fn queue_decision(s: &AppState, h: &Household, file: &ApplicationFile, book: &sanad_rules::RuleBook) {
+    use sanad_applications as apps;
+    let Some(d) = file.application.decision() else { return };
+    let on = d.on;
+    let (start, amount) = match book.for_month(Month::of(on)) {
+        Some(rules) => {
+            let start = file.start_month.unwrap_or_else(|| apps::start_month(rules, file.application.submitted_on, on));
+            (start, entitlement(book, h, start).map_or(sanad_domain::Money::ZERO, |e| e.decision.monthly_total))
+        }
+        None => (Month::of(on), sanad_domain::Money::ZERO),
+    };
+    if let Some(n) = apps::notify::Notice::decision(&file.application, start, amount, &apps::DeadlinePolicy::default()) {
+        crate::notify::queue(&*s.store, &s.notify, h, format!("decision:{}", file.receipt), &n, file.language()).await;
+    }
 }
 
 /// The imported cross-check lists, with the rows about these households' members.
@@ -511,7 +588,7 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
     p.require(Permission::ApplicationsIntake)?;
     let row = s.store.application(receipt).await?.ok_or(WebError::NotFound)?;
     // The household's scope decides whether this application exists for the caller.
-    household(s, p, &row.rsu_id).await?;
+    let h = household(s, p, &row.rsu_id).await?;
     let mut file: ApplicationFile = serde_json::from_str(&row.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
     let (to, reasons) = match reject {
         Some(r) => (sanad_applications::Status::Rejected, vec![r]),
@@ -523,5 +600,35 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
     let status = wire_name(&file.status);
     let body = serde_json::to_string(&file).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
     s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, award.as_ref(), "decide", &actor(p, req)).await?;
+    queue_decision(s, &h, &file, &*s.rule_book().await?).await;
     Ok(file)
+}
+
+/// The outbox page: messages of the households in the caller's scope, newest first, of one
+/// status or all, with the count per status (notify branch).
+pub struct OutboxView {
+    pub counts: Vec<(String, i64)>,
+    pub messages: Vec<sanad_store::MessageRow>,
+}
+
+pub const MESSAGE_STATUSES: [&str; 5] = ["queued", "failed", "sent", "dead", "delivered"];
+
+pub async fn outbox(s: &AppState, p: &Principal, status: Option<&str>) -> Result<OutboxView, WebError> {
+    p.require(Permission::Outbox)?;
+    let status = status.filter(|s| !s.is_empty());
+    if let Some(st) = status.filter(|st| !MESSAGE_STATUSES.contains(st)) {
+        return Err(WebError::Invalid(format!("status: '{st}' is not one of {}", MESSAGE_STATUSES.join(", "))));
+    }
+    Ok(OutboxView { counts: s.store.message_counts(&p.scope).await?, messages: s.store.messages(&p.scope, status, 200).await? })
+}
+
+/// Queue a dead message again (attempts reset); a message outside the scope does not exist.
+pub async fn retry_message(s: &AppState, p: &Principal, req: &RequestId, id: &str) -> Result<(), WebError> {
+    p.require(Permission::Outbox)?;
+    Ok(s.store.retry_message(&p.scope, id, crate::notify::now(), &actor(p, req)).await?)
+}
+
+/// The messages of a household the caller may see (checked by [`household`] first).
+pub async fn household_messages(s: &AppState, p: &Principal, h: &Household) -> Result<Vec<sanad_store::MessageRow>, WebError> {
+    Ok(s.store.messages_of(&p.scope, &h.rsu_id.to_string()).await?)
 }

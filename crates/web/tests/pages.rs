@@ -174,6 +174,9 @@ async fn every_route_as_every_role() {
         ("/payroll/2026-11/reconciliation.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/payroll/2026-11/budget.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
         ("/api/v1/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        // notify branch
+        ("/outbox", vec![AntennaAgent, AntennaSupervisor, Administrator]),
+        ("/outbox?status=dead", vec![AntennaAgent, AntennaSupervisor, Administrator]),
     ];
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap_or_else(|r| panic!("{role} cannot log in: {}", r.status));
@@ -585,4 +588,75 @@ async fn imported_lists_make_checks_conclusive_with_evidence() {
     assert_eq!(fa["outcome"], "pass", "{fa}");
     assert!(fa.to_string().contains("CNSS-AF"), "the evidence names the list: {fa}");
     assert_ne!(check("death")["outcome"], "inconclusive");
+}
+
+/// Notices go to the outbox in the household's language: the receipt on submission, the
+/// decision with its reasons and appeal deadline; the outbox page shows them within the scope
+/// and queues a dead message again; the household page tells it all in date order.
+#[tokio::test]
+async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
+    let app = app().await;
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let agent01 = app.login("agent01", PASSWORD).await.unwrap();
+    let body = r#"{"household_id":"500000000003","components":["child_allowance"],"language":"ar"}"#;
+    let req = Request::post("/api/v1/applications")
+        .header(header::COOKIE, format!("sanad_session={}", agent.cookie))
+        .header("x-csrf-token", &agent.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let receipt = serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["receipt"].as_str().unwrap().to_owned();
+    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
+    assert_eq!(msgs.len(), 1, "in review: only the receipt so far");
+    assert_eq!((msgs[0].id.clone(), msgs[0].template.as_str(), msgs[0].language.as_str(), msgs[0].status.as_str()), (format!("receipt:{receipt}"), "receipt", "ar", "queued"));
+    assert!(msgs[0].body.contains(&receipt) && msgs[0].body.starts_with("سند"), "{}", msgs[0].body);
+    assert_eq!(msgs[0].recipient, "+212600000003");
+
+    let decide = format!("/applications/{receipt}/decide");
+    assert_eq!(app.post(&decide, &agent, "decision=reject&reason=excluded_pensioner", true).await.status, StatusCode::SEE_OTHER);
+    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
+    let decision = msgs.iter().find(|m| m.template == "rejected").expect("the decision is queued");
+    let appeal = (TODAY.parse::<chrono::NaiveDate>().unwrap() + chrono::Duration::days(15)).format("%d/%m/%Y").to_string();
+    assert!(decision.body.contains(&appeal) && decision.body.contains(&receipt), "reasons and appeal deadline: {}", decision.body);
+    assert_eq!(decision.language, "ar");
+
+    // The outbox page, within the scope.
+    let page = app.get("/outbox", Some(&agent)).await;
+    assert!(page.body.contains("500000000003") && page.body.contains(&decision.body), "{}", &page.body[..page.body.len().min(500)]);
+    assert!(!app.get("/outbox", Some(&agent01)).await.body.contains("500000000003"), "no leak to another region");
+    assert_eq!(app.get("/outbox?status=bogus", Some(&agent)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A message given up is sent again on request, by someone whose scope holds it.
+    let id = format!("receipt:{receipt}");
+    app.store.mark_failed(&id, "permanent: HTTP 400: invalid number", None).await.unwrap();
+    let dead = app.get("/outbox?status=dead", Some(&agent)).await.body;
+    assert!(dead.contains("invalid number") && dead.contains("/retry"), "{dead}");
+    let retry = format!("/outbox/{}/retry", sanad_web::pages::urlencode(&id));
+    assert_eq!(app.post(&retry, &agent01, "", true).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post(&retry, &agent, "", false).await.status, StatusCode::FORBIDDEN, "CSRF");
+    assert_eq!(app.post(&retry, &agent, "", true).await.status, StatusCode::SEE_OTHER);
+    let again = app.store.messages(&Scope::National, Some("queued"), 10).await.unwrap();
+    assert!(again.iter().any(|m| m.id == id && m.attempts == 0));
+    assert_eq!(app.post(&retry, &agent, "", true).await.status, StatusCode::NOT_FOUND, "only a dead message");
+    let auditor = app.login("auditor", PASSWORD).await.unwrap();
+    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=message", Some(&auditor)).await.body).unwrap();
+    assert_eq!(log["items"][0]["actor"], "antenna_agent");
+
+    // The household page's form asks the notices' language too.
+    let form = app.get("/households/500000000003", Some(&agent)).await.body;
+    assert!(form.contains("name=\"language\""), "a language choice on the intake form");
+    assert_eq!(app.post("/households/500000000003/applications", &agent, "child_allowance=1&language=fr", true).await.status, StatusCode::SEE_OTHER);
+    let receipts: Vec<String> = app.store.messages_of(&Scope::National, "500000000003").await.unwrap().into_iter().filter(|m| m.template == "receipt").map(|m| m.language).collect();
+    assert_eq!(receipts, ["ar", "fr"], "each application's notices in the language given with it");
+
+    // The household's timeline: submitted, decided, messages, scores, in date order.
+    let page = app.get("/households/500000000003", Some(&agent)).await.body;
+    let timeline = &page[page.find("id=\"timeline\"").expect("a timeline section")..];
+    for label in ["Demande déposée", "Décision", "Message", "Score"] {
+        assert!(timeline.contains(label), "{label}: {timeline}");
+    }
+    let dates: Vec<&str> = timeline.match_indices("datetime=\"").map(|(i, _)| &timeline[i + 10..i + 20]).collect();
+    assert!(dates.len() >= 4 && dates.windows(2).all(|w| w[0] <= w[1]), "in date order: {dates:?}");
 }

@@ -92,6 +92,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
     };
     let paid = service::household_payments(&s, &h).await?;
     let applications = service::applications_of(&s, &h).await?;
+    let messages = service::household_messages(&s, &p, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
     let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
@@ -125,6 +126,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         }
         (applications_section(l, &p, &h, &applications))
         (payments(l, &paid))
+        (timeline(l, &h, &applications, &paid, &messages))
     };
     Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
 }
@@ -159,6 +161,11 @@ fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service
                     input type="hidden" name="_csrf" value=(p.csrf());
                     label { input type="checkbox" name="child_allowance" value="1" checked; " " (l.t("application.child_allowance")) }
                     label { input type="checkbox" name="flat_rate" value="1"; " " (l.t("application.flat_rate")) }
+                    label for="notice-language" { (l.t("application.notice_language")) }
+                    select id="notice-language" name="language" {
+                        option value="fr" selected[l != Locale::Ar] { "Français" }
+                        option value="ar" selected[l == Locale::Ar] lang="ar" { "العربية" }
+                    }
                     button.primary type="submit" { (l.t("application.submit")) }
                 }
             }
@@ -170,6 +177,8 @@ fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service
 pub struct ApplyForm {
     child_allowance: Option<String>,
     flat_rate: Option<String>,
+    /// The household's language for its notices.
+    language: Option<sanad_applications::notify::Language>,
 }
 
 /// An agent takes an application for the household from its page.
@@ -182,9 +191,56 @@ pub async fn apply(
 ) -> Result<axum::response::Redirect, WebError> {
     use sanad_applications::Requested;
     let components: Vec<Requested> = [(f.child_allowance.is_some(), Requested::ChildAllowance), (f.flat_rate.is_some(), Requested::FlatRate)].into_iter().filter(|(on, _)| *on).map(|(_, r)| r).collect();
-    let form = service::ApplicationForm { household_id: id.clone(), components, channel: Some(sanad_applications::Channel::Agent) };
+    let form = service::ApplicationForm { household_id: id.clone(), components, channel: Some(sanad_applications::Channel::Agent), language: f.language };
     service::submit_application(&s, &p, &req, &form, sanad_applications::Channel::Agent).await?;
     Ok(axum::response::Redirect::to(&format!("/households/{id}#applications")))
+}
+
+/// What happened to the household, oldest first: applications submitted and decided,
+/// payments, score changes and the messages sent to it (notify branch).
+fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &service::HouseholdPayments, messages: &[sanad_store::MessageRow]) -> Markup {
+    use chrono::NaiveDate;
+    let mut events: Vec<(NaiveDate, &str, String)> = Vec::new();
+    for a in apps {
+        events.push((a.application.submitted_on, "submitted", a.receipt.clone()));
+        if let Some(d) = a.application.decision() {
+            let mut text = format!("{} · {}", a.receipt, l.t(&format!("application.status.{}", service::wire_name(&d.to))));
+            if !d.reasons.is_empty() {
+                text += &format!(" ({})", d.reasons.iter().map(|r| r.code()).collect::<Vec<_>>().join(", "));
+            }
+            events.push((d.on, "decided", text));
+        }
+    }
+    for x in &paid.payments {
+        if let Ok(on) = NaiveDate::parse_from_str(&format!("{}-01", x.month), "%Y-%m-%d") {
+            let text = format!("{} · {} · {}", x.month, l.money(sanad_domain::Money::from_centimes(x.amount)), l.t(&format!("payment.status.{}", x.status)));
+            events.push((on, "payment", text));
+        }
+    }
+    let mut before: Option<sanad_domain::Score> = None;
+    for r in h.scores.records() {
+        let text = match before { Some(b) => format!("{b} → {}", r.value), None => r.value.to_string() };
+        events.push((r.valid_from, "score", text));
+        before = Some(r.value);
+    }
+    for m in messages {
+        if let Some(on) = m.created_at.get(..10).and_then(|d| d.parse().ok()) {
+            events.push((on, "message", format!("{} ({}) · {}", l.t(&format!("outbox.template.{}", m.template)), m.language, l.t(&format!("outbox.status.{}", m.status)))));
+        }
+    }
+    events.sort_by_key(|e| e.0);
+    html! {
+        section.card id="timeline" {
+            h2 { (l.t("timeline.title")) }
+            @if events.is_empty() { p.empty { "—" } } @else {
+                ol.timeline {
+                    @for (on, kind, text) in &events {
+                        li class=(kind) { time datetime=(on) { (l.date(*on)) } " " strong { (l.t(&format!("timeline.{kind}"))) } " " (text) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn payments(l: Locale, paid: &service::HouseholdPayments) -> Markup {

@@ -8,6 +8,7 @@ pub mod home;
 pub mod households;
 pub mod layout;
 pub mod login;
+pub mod outbox;
 pub mod payroll;
 pub mod pilot;
 pub mod rules;
@@ -52,6 +53,9 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/audit.csv", get(audit::export))
         .route("/api/docs", get(crate::api::docs_page))
+        // notify branch
+        .route("/outbox", get(outbox::list))
+        .route("/outbox/{id}/retry", post(outbox::retry))
         .layer(middleware::from_fn(html_errors))
 }
 

@@ -1,0 +1,97 @@
+//! The notification outbox as stored: what is said is decided by `sanad-applications`
+//! (templates, retry policy); the store keeps each message and its delivery state, and hands
+//! due messages to one worker at a time.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+
+use crate::audit::Actor;
+use crate::{Result, Scope};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Chosen by the caller from what the message is about (`receipt:<receipt>`), so the
+    /// same notice is never queued twice.
+    pub id: String,
+    pub rsu_id: String,
+    /// `sms` or `email`.
+    pub channel: String,
+    pub recipient: String,
+    /// `fr` or `ar`.
+    pub language: String,
+    /// The template's name: `receipt`, `approved`, `rejected`…
+    pub template: String,
+    pub body: String,
+    /// `queued`, `failed` (retry due at `next_attempt_at`), `sent`, `dead`, `delivered`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub delivery_id: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// Timestamps as stored (UTC, milliseconds, sorts as text), like [`crate::generic::now`].
+pub fn stamp(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queue a message (due at `next_attempt_at`); `false` if one with this id exists already.
+    async fn enqueue(&self, m: &MessageRow) -> Result<bool>;
+    /// Up to `limit` messages due at `now` (queued or failed), oldest due first, each leased
+    /// to the caller until `lease_until`: another worker does not see them before then, and
+    /// a worker that dies leaves them due again after it.
+    async fn claim_due(&self, now: NaiveDateTime, lease_until: NaiveDateTime, limit: u32) -> Result<Vec<MessageRow>>;
+    /// An attempt the gateway accepted.
+    async fn mark_sent(&self, id: &str, delivery_id: &str, at: NaiveDateTime) -> Result<()>;
+    /// An attempt that failed: retried at `retry_at` (status `failed`), or given up (`dead`).
+    async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> Result<()>;
+    /// A dead message queued again by a person, with its attempts reset; audited.
+    /// `NotFound` unless it is dead and its household in `scope`.
+    async fn retry_message(&self, scope: &Scope, id: &str, now: NaiveDateTime, actor: &Actor) -> Result<()>;
+    /// Messages in `scope`, newest first, of one status or all.
+    async fn messages(&self, scope: &Scope, status: Option<&str>, limit: u32) -> Result<Vec<MessageRow>>;
+    /// Messages per status in `scope`.
+    async fn message_counts(&self, scope: &Scope) -> Result<Vec<(String, i64)>>;
+    /// A household's messages in `scope`, oldest first.
+    async fn messages_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<MessageRow>>;
+}
+
+pub mod sql {
+    use crate::Scope;
+
+    const COLUMNS: &str = "m.id, m.rsu_id, m.channel, m.recipient, m.language, m.template, m.body, m.status, m.attempts, \
+         m.next_attempt_at, m.last_error, m.delivery_id, m.created_at, m.sent_at";
+
+    pub const INSERT: &str = "INSERT INTO outbox (id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING id";
+    /// The outer condition is checked again on the row a concurrent claim may have changed
+    /// (PostgreSQL re-evaluates it after the lock), so no message is claimed twice.
+    pub const CLAIM: &str = "UPDATE outbox SET next_attempt_at = $2 WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1 AND id IN \
+         (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $3) \
+         RETURNING id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, last_error, delivery_id, created_at, sent_at";
+    pub const SENT: &str = "UPDATE outbox SET status = 'sent', attempts = attempts + 1, delivery_id = $2, sent_at = $3, next_attempt_at = NULL, last_error = NULL WHERE id = $1 RETURNING id";
+    pub const FAILED: &str = "UPDATE outbox SET status = $4, attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1 RETURNING id";
+    pub const RETRY: &str = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL WHERE id = $1 AND status = 'dead'";
+
+    fn scoped(scope: &Scope, tail: &str) -> String {
+        format!("SELECT {COLUMNS} FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} {tail}", scope.sql("h"))
+    }
+    /// One message, if its household is in the scope.
+    pub fn get(scope: &Scope) -> String {
+        scoped(scope, "AND m.id = $1")
+    }
+    /// `$1`: a status or '' for all; `$2`: the limit.
+    pub fn list(scope: &Scope) -> String {
+        scoped(scope, "AND ($1 = '' OR m.status = $1) ORDER BY m.created_at DESC, m.id DESC LIMIT $2")
+    }
+    pub fn of(scope: &Scope) -> String {
+        scoped(scope, "AND m.rsu_id = $1 ORDER BY m.created_at, m.id")
+    }
+    pub fn counts(scope: &Scope) -> String {
+        format!("SELECT m.status, count(*) AS n FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} GROUP BY m.status ORDER BY m.status", scope.sql("h"))
+    }
+}
