@@ -25,4 +25,6 @@ pub const SHARED: &[Migration] = &[
     Migration { version: 7, name: "appropriations", sql: include_str!("../migrations/0007_appropriations.sql") },
     Migration { version: 8, name: "applications", sql: include_str!("../migrations/0008_applications.sql") },
     Migration { version: 9, name: "cross_check_lists", sql: include_str!("../migrations/0009_cross_check_lists.sql") },
+    // pilot (issue 7): 10 and 12 belong to other branches.
+    Migration { version: 11, name: "pilot", sql: include_str!("../migrations/0011_pilot.sql") },
 ];
