@@ -45,6 +45,9 @@ pub enum Permission {
     PayrollApprove,
     /// Take an application on a household's behalf (at the antenna or from the citizen portal).
     ApplicationsIntake,
+    /// Pilot (issue 7): follow households as a social worker — caseload, case plans, visit
+    /// notes, referrals, enrolment into measures. Case notes are personal data: no analyst.
+    CasesManage,
 }
 
 impl Role {
@@ -97,6 +100,7 @@ impl Role {
             PayrollPrepare => matches!(self, PaymentOfficer),
             PayrollApprove => matches!(self, PaymentApprover),
             ApplicationsIntake => matches!(self, AntennaAgent | AntennaSupervisor),
+            CasesManage => matches!(self, AntennaAgent | AntennaSupervisor),
         }
     }
 }
@@ -130,6 +134,7 @@ mod tests {
         assert!(!Role::Auditor.can(Permission::RulesApprove) && Role::Auditor.can(Permission::AuditRead));
         assert!(!Role::PaymentOfficer.can(Permission::NationalIds));
         assert!(Role::ALL.iter().filter(|r| r.can(Permission::UsersManage)).count() == 1);
+        assert!(!Role::MeAnalyst.can(Permission::CasesManage) && Role::MeAnalyst.can(Permission::Aggregates), "designs, not case notes");
     }
 
     #[test]

@@ -41,13 +41,14 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 }
 
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
-    let items: [(&str, &str, bool); 9] = [
+    let items: [(&str, &str, bool); 10] = [
         ("home", "/", p.can(Permission::Aggregates)),
         ("households", "/households", p.can(Permission::HouseholdRead)),
         ("review", "/applications", p.can(Permission::ApplicationsIntake)),
         ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
         ("pilot", "/pilot", p.can(Permission::Aggregates)),
+        ("caseload", "/pilot/caseload", p.can(Permission::CasesManage)),
         ("users", "/admin/users", p.can(Permission::UsersManage)),
         ("audit", "/audit", p.can(Permission::AuditRead)),
         ("api", "/api/docs", true),

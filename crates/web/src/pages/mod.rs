@@ -10,6 +10,8 @@ pub mod layout;
 pub mod login;
 pub mod payroll;
 pub mod pilot;
+// pilot (issue 7)
+pub mod pilot_cases;
 pub mod rules;
 
 use axum::extract::Request;
@@ -52,6 +54,17 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/audit.csv", get(audit::export))
         .route("/api/docs", get(crate::api::docs_page))
+        // pilot (issue 7)
+        .route("/pilot/measures", get(pilot_cases::measures))
+        .route("/pilot/caseload", get(pilot_cases::caseload))
+        .route("/pilot/designs", get(pilot_cases::designs))
+        .route("/pilot/cases/{id}", get(pilot_cases::case))
+        .route("/pilot/cases/{id}/open", post(pilot_cases::open))
+        .route("/pilot/cases/{id}/goals", post(pilot_cases::add_goal))
+        .route("/pilot/cases/{id}/visits", post(pilot_cases::record_visit))
+        .route("/pilot/cases/{id}/referrals", post(pilot_cases::refer))
+        .route("/pilot/cases/{id}/referrals/{referral}", post(pilot_cases::referral_outcome))
+        .route("/pilot/cases/{id}/enrol", post(pilot_cases::enrol))
         .layer(middleware::from_fn(html_errors))
 }
 
