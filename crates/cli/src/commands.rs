@@ -182,6 +182,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     create_demo_accounts(&*store).await?;
     crate::payroll_cmd::demo_cycles(&*store, Path::new(DEMO_PAYMENTS), today(), cycles).await?;
     crate::demo_apps::demo_applications(store.clone(), 300, today()).await?;
+    crate::demo_pilot::demo_pilot(store.clone(), today()).await?;
     sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
     println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");

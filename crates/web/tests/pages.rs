@@ -663,7 +663,7 @@ async fn enrolment_respects_the_target_group_and_the_places_left() {
     seed_pilot(&app).await;
     let s = app.login("antenna_agent", PASSWORD).await.unwrap();
     let not_asd = app.get("/pilot/cases/500000000003", Some(&s)).await.body;
-    assert!(!not_asd.contains("name=\"measure\""), "a household outside the ASD is offered no measure");
+    assert!(!not_asd.contains("name=\"measure\"") && not_asd.contains("Hors du groupe cible"), "a household outside the ASD is offered no measure, and told why");
     let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
     assert!(page.contains("name=\"measure\" value=\"disability-care\""), "a severely disabled member: disability care is offered");
     assert!(!page.contains("name=\"measure\" value=\"school-return\""), "the child is in school: not offered");

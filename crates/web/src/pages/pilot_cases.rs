@@ -8,7 +8,7 @@ use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
 use maud::{html, Markup};
 use sanad_domain::Permission;
-use sanad_pilot::{Alert, Attendance, Case, Domain, ReferralStatus, Service, Severity};
+use sanad_pilot::{Alert, Attendance, Case, Domain, ReferralStatus, Refusal, Service, Severity};
 use serde::Deserialize;
 
 use super::layout;
@@ -237,6 +237,19 @@ fn referrals(l: Locale, p: &Principal, c: &Case, today: &str) -> Markup {
     }
 }
 
+/// Why a measure is not offered, in the user's language.
+fn refusal_text(l: Locale, r: &Refusal) -> String {
+    match r {
+        Refusal::UnknownMeasure(_) => l.t("pilot.refusal.unknown_measure").to_owned(),
+        Refusal::NotInPlan { .. } => l.t("pilot.refusal.not_in_plan").to_owned(),
+        Refusal::WaveNotStarted { start, .. } => format!("{} {}", l.t("pilot.refusal.wave_not_started"), l.month(*start)),
+        Refusal::HouseholdNotActive => l.t("pilot.refusal.household_not_active").to_owned(),
+        Refusal::AlreadyEnrolled { since } => format!("{} {}", l.t("pilot.refusal.already_enrolled"), l.date(*since)),
+        Refusal::NotInTargetGroup(_) => l.t("pilot.refusal.not_in_target_group").to_owned(),
+        Refusal::CapacityFull { capacity, .. } => format!("{} ({})", l.t("pilot.refusal.capacity_full"), l.int(i64::from(*capacity))),
+    }
+}
+
 fn enrolment(l: Locale, p: &Principal, f: &svc::CaseFile) -> Markup {
     let h = &f.household.rsu_id;
     html! {
@@ -261,7 +274,7 @@ fn enrolment(l: Locale, p: &Principal, f: &svc::CaseFile) -> Markup {
                                         button.primary type="submit" { (l.t("pilot.enrolment.enrol")) }
                                     }
                                 }
-                                Err(refusal) => { " " span.hint { (refusal.to_string()) } }
+                                Err(refusal) => { " " span.hint { (refusal_text(l, refusal)) } }
                             }
                         }
                     }
