@@ -609,8 +609,15 @@ async fn a_social_worker_follows_a_household_through_its_case() {
     }
     let case = app.store.open_case(&Scope::National, "500000000003").await.unwrap().unwrap();
     assert_eq!((case.worker.as_str(), case.visits.len(), case.referrals[0].status.as_str()), ("antenna_agent", 1, "completed"));
+    // The goal is reached once; the case is closed with a reason, and may be opened again.
+    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=achieved", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=dropped", true).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=Objectifs+atteints", true).await.status, StatusCode::SEE_OTHER);
+    assert!(app.store.open_case(&Scope::National, "500000000003").await.unwrap().is_none());
+    assert!(app.get("/pilot/cases/500000000003", Some(&s)).await.body.contains("action=\"/pilot/cases/500000000003/open\""));
     let log = app.store.audit_records(&sanad_store::AuditFilter { entity: Some("pilot_case".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["update_referral", "refer", "record_visit", "add_goal", "open"]);
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["close", "set_goal_status", "update_referral", "refer", "record_visit", "add_goal", "open"]);
 }
 
 #[tokio::test]

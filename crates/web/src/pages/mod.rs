@@ -61,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/pilot/cases/{id}", get(pilot_cases::case))
         .route("/pilot/cases/{id}/open", post(pilot_cases::open))
         .route("/pilot/cases/{id}/goals", post(pilot_cases::add_goal))
+        .route("/pilot/cases/{id}/goals/{goal}", post(pilot_cases::set_goal_status))
+        .route("/pilot/cases/{id}/close", post(pilot_cases::close))
         .route("/pilot/cases/{id}/visits", post(pilot_cases::record_visit))
         .route("/pilot/cases/{id}/referrals", post(pilot_cases::refer))
         .route("/pilot/cases/{id}/referrals/{referral}", post(pilot_cases::referral_outcome))

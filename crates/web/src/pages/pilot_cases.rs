@@ -8,7 +8,7 @@ use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
 use maud::{html, Markup};
 use sanad_domain::Permission;
-use sanad_pilot::{Alert, Attendance, Case, Domain, ReferralStatus, Refusal, Service, Severity};
+use sanad_pilot::{Alert, Attendance, Case, Domain, GoalStatus, ReferralStatus, Refusal, Service, Severity};
 use serde::Deserialize;
 
 use super::layout;
@@ -139,7 +139,8 @@ fn csrf(p: &Principal) -> Markup {
     html! { input type="hidden" name="_csrf" value=(p.csrf()); }
 }
 
-fn goals(l: Locale, c: &Case) -> Markup {
+fn goals(l: Locale, p: &Principal, c: &Case) -> Markup {
+    let h = &c.household;
     html! {
         @for d in Domain::ALL {
             @let gs = c.goals.iter().filter(|g| g.domain == d).collect::<Vec<_>>();
@@ -147,7 +148,16 @@ fn goals(l: Locale, c: &Case) -> Markup {
                 h3 { (d.name().get(lang(l))) }
                 ul.goals {
                     @for g in gs {
-                        li { (g.text) " — " (l.t(&format!("pilot.goal.{}", wire_name(&g.status)))) " · " (l.t("pilot.goal.target")) " " (l.date(g.target_date)) }
+                        li {
+                            (g.text) " — " (l.t(&format!("pilot.goal.{}", wire_name(&g.status)))) " · " (l.t("pilot.goal.target")) " " (l.date(g.target_date))
+                            @if g.status == GoalStatus::Open {
+                                form.inline-form method="post" action=(format!("/pilot/cases/{h}/goals/{}", g.id)) {
+                                    (csrf(p))
+                                    button type="submit" name="status" value="achieved" { (l.t("pilot.goal.mark_achieved")) }
+                                    button type="submit" name="status" value="dropped" { (l.t("pilot.goal.mark_dropped")) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -306,7 +316,7 @@ pub async fn case(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
                 @if !f.alerts.is_empty() { section.card { (alert_list(l, &f.alerts)) } }
                 section.card id="plan" {
                     h2 { (l.t("pilot.plan.title")) }
-                    (goals(l, c))
+                    (goals(l, &p, c))
                     form.stack method="post" action=(format!("/pilot/cases/{h}/goals")) {
                         (csrf(&p))
                         h3 { (l.t("pilot.goal.add")) }
@@ -321,6 +331,15 @@ pub async fn case(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
                 }
                 section.card id="visits" { h2 { (l.t("pilot.visit.title")) } (visits(l, &p, c, &today)) }
                 section.card id="referrals" { h2 { (l.t("pilot.referral.title")) } (referrals(l, &p, c, &today)) }
+                section.card id="close" {
+                    form.stack method="post" action=(format!("/pilot/cases/{h}/close")) {
+                        (csrf(&p))
+                        h2 { (l.t("pilot.case.close")) }
+                        label for="close-reason" { (l.t("pilot.case.close_reason")) }
+                        input id="close-reason" name="reason" required;
+                        button type="submit" { (l.t("pilot.case.close")) }
+                    }
+                }
             }
         }
         section.card id="enrolment" { h2 { (l.t("pilot.enrolment.title")) } (enrolment(l, &p, &f)) }
@@ -340,6 +359,22 @@ pub async fn open(State(s): State<AppState>, p: Principal, Extension(req): Exten
 pub async fn add_goal(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::GoalForm>) -> Result<Redirect, WebError> {
     svc::add_goal(&s, &p, &req, &id, &f).await?;
     Ok(back(&id, "plan"))
+}
+
+pub async fn set_goal_status(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path((id, goal)): Path<(String, u32)>,
+    Form(f): Form<svc::GoalStatusForm>,
+) -> Result<Redirect, WebError> {
+    svc::set_goal_status(&s, &p, &req, &id, goal, &f).await?;
+    Ok(back(&id, "plan"))
+}
+
+pub async fn close(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::CloseForm>) -> Result<Redirect, WebError> {
+    svc::close_case(&s, &p, &req, &id, &f).await?;
+    Ok(Redirect::to(&format!("/pilot/cases/{}", super::urlencode(&id))))
 }
 
 pub async fn record_visit(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::VisitForm>) -> Result<Redirect, WebError> {

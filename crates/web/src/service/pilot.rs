@@ -395,6 +395,35 @@ pub async fn referral_outcome(s: &AppState, p: &Principal, req: &RequestId, id: 
     change_case(s, p, req, id, "update_referral", |c, today| c.update_referral(referral, status, on, f.outcome.trim(), today)).await
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct GoalStatusForm {
+    /// `achieved` or `dropped`.
+    pub status: String,
+}
+
+/// Mark an open goal of the plan achieved or dropped today.
+pub async fn set_goal_status(s: &AppState, p: &Principal, req: &RequestId, id: &str, goal: u32, f: &GoalStatusForm) -> Result<(), WebError> {
+    let status = from_wire("status", &f.status)?;
+    change_case(s, p, req, id, "set_goal_status", |c, today| c.set_goal_status(goal, status, today, today)).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Close the household's case today; its history stays, and a new case may be opened.
+pub async fn close_case(s: &AppState, p: &Principal, req: &RequestId, id: &str, f: &CloseForm) -> Result<(), WebError> {
+    change_case(s, p, req, id, "close", |c, today| {
+        let mut book = CaseBook::from_cases(vec![c.clone()]).map_err(|_| sanad_pilot::CaseError::NoOpenCase(c.household.clone()))?;
+        book.close(&c.household, today, f.reason.trim(), today)?;
+        *c = book.cases()[0].clone();
+        Ok(())
+    })
+    .await
+}
+
 /// Enrol the household into a measure: every rule of the pure check (plan, wave, status, target
 /// group, places in the caller's view), then the store's own capacity check in its transaction.
 pub async fn enrol(s: &AppState, p: &Principal, req: &RequestId, id: &str, measure: &str) -> Result<Enrolment, WebError> {
