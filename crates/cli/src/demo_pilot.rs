@@ -19,7 +19,7 @@ use crate::commands::cli_actor;
 /// The pilot antenna's social worker among the demo accounts.
 pub const WORKER: &str = "agent-tanger";
 /// The demo's design id and seed.
-pub const DESIGN_ID: &str = "pilot-2027-communes";
+pub const DESIGN_ID: &str = "pilot-2027-households";
 const DESIGN_SEED: u64 = 20_270_101;
 
 fn ago(today: NaiveDate, days: u64) -> NaiveDate {
@@ -129,23 +129,23 @@ async fn open_cases(store: &dyn Store, pilot: &Pilot, enrolled: &[(Household, Do
     Ok(book.cases().len())
 }
 
-/// The evaluation design, frozen before its assignment: communes of the pilot antenna
-/// randomised 1:1 within the antenna (strata are constant within a cluster), then the
-/// assignment of every listed household stored with it.
+/// The evaluation design, frozen before its assignment: households of the pilot antenna
+/// randomised 1:1 within each commune (the antenna has too few communes for a balanced
+/// cluster design), then the assignment of every listed household stored with it.
 async fn register_design(state: &sanad_web::AppState, households: &[Household]) -> anyhow::Result<sanad_store::pilot::DesignRow> {
     let design = Design {
         algorithm: ALGORITHM.into(),
         seed: DESIGN_SEED,
         unit: "rsu_id".into(),
-        cluster: Some("commune".into()),
-        strata: vec!["province".into()],
+        cluster: None,
+        strata: vec!["commune".into()],
         arms: vec![Arm { name: "control".into(), share: 0.5 }, Arm { name: "treatment".into(), share: 0.5 }],
         waves: None,
     };
     let input = AssignInput {
         ids: households.iter().map(|h| h.rsu_id.to_string()).collect(),
-        strata: vec![households.iter().map(|h| h.residence.province.clone()).collect()],
-        clusters: Some(households.iter().map(|h| h.residence.commune.clone()).collect()),
+        strata: vec![households.iter().map(|h| h.residence.commune.clone()).collect()],
+        clusters: None,
     };
     svc::register_and_assign(state, DESIGN_ID, &design, &input, &cli_actor("analyst")).await.map_err(|e| anyhow::anyhow!("design {DESIGN_ID}: {e}"))
 }

@@ -45,11 +45,10 @@ async fn the_demo_seeds_the_pilot_antenna() {
     assert!(line.contains(&designs[0].hash), "the hash is printed: {line}");
     let stored = store.assignments(&Scope::National, &designs[0].id).await.unwrap();
     let households = store.list_households(&Scope::Antennas(vec!["01.511".into()]), None, 600).await.unwrap();
-    let mut input = sanad_evaluation::assign::AssignInput { ids: vec![], strata: vec![vec![]], clusters: Some(vec![]) };
+    let mut input = sanad_evaluation::assign::AssignInput { ids: vec![], strata: vec![vec![]], clusters: None };
     for h in &households {
         input.ids.push(h.rsu_id.to_string());
-        input.strata[0].push(h.province.clone());
-        input.clusters.as_mut().unwrap().push(h.commune.clone());
+        input.strata[0].push(h.commune.clone());
     }
     let again = sanad_evaluation::assign::assign(&design, &input).unwrap();
     let mut redrawn: Vec<(String, String)> = again.units.into_iter().map(|u| (u.id, u.arm)).collect();
@@ -57,4 +56,5 @@ async fn the_demo_seeds_the_pilot_antenna() {
     assert_eq!(stored.into_iter().map(|a| (a.unit, a.arm)).collect::<Vec<_>>(), redrawn, "the same seed draws the same assignment");
     let counts = store.assignment_counts(&designs[0].id).await.unwrap();
     assert_eq!(counts.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["control", "treatment"]);
+    assert!((counts[0].1 - counts[1].1).abs() <= 3, "1:1 within each of a few communes: {counts:?}");
 }

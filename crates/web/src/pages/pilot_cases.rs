@@ -89,7 +89,7 @@ pub async fn measures(State(s): State<AppState>, Lang(l): Lang, p: Principal) ->
 
 fn severity(s: Severity) -> &'static str {
     match s {
-        Severity::Info => "ok",
+        Severity::Info => "info",
         Severity::Warning => "at-risk",
         Severity::Critical => "overdue",
     }
@@ -324,7 +324,7 @@ pub async fn case(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
                         select id="domain" name="domain" { @for d in Domain::ALL { option value=(d.as_str()) { (d.name().get(lang(l))) } } }
                         label for="goal-text" { (l.t("pilot.goal.text")) }
                         input id="goal-text" name="text" required;
-                        label for="target_date" { (l.t("pilot.goal.target")) }
+                        label for="target_date" { (l.t("pilot.goal.target_date")) }
                         input id="target_date" name="target_date" type="date" required min=(today);
                         button.primary type="submit" { (l.t("pilot.goal.save")) }
                     }
