@@ -642,9 +642,10 @@ async fn the_caseload_shows_overdue_follow_ups_and_another_antenna_sees_nothing(
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("href=\"/pilot/cases/500000000005\"") && page.body.contains("Visite en retard"), "{}", page.body);
     assert!(page.body.contains("badge overdue"), "the next contact is overdue");
-    // The supervisor of the same antenna has no case of their own.
+    // The supervisor of the same antenna sees the team's cases, by worker.
     let sup = app.login("antenna_supervisor", PASSWORD).await.unwrap();
-    assert!(!app.get("/pilot/caseload", Some(&sup)).await.body.contains("500000000005"));
+    let team = app.get("/pilot/caseload", Some(&sup)).await.body;
+    assert!(team.contains("href=\"/pilot/cases/500000000005\"") && team.contains("<td>antenna_agent</td><td class=\"num\">1</td>"), "{team}");
     // An agent of region 01 sees nothing of region 04's households, and cannot write to them.
     let other = app.login("agent01", PASSWORD).await.unwrap();
     assert_eq!(app.get("/pilot/cases/500000000005", Some(&other)).await.status, StatusCode::NOT_FOUND);

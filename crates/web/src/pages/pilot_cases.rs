@@ -117,6 +117,15 @@ pub async fn caseload(State(s): State<AppState>, Lang(l): Lang, p: Principal) ->
         (tabs(l, &p, "caseload"))
         h1 { (l.t("pilot.caseload.title")) }
         p { (l.tn("pilot.caseload.count", load.cases.len() as i64)) }
+        @if !load.team.is_empty() {
+            section.card id="team" {
+                h2 { (l.t("pilot.caseload.team")) }
+                table {
+                    thead { tr { th { (l.t("pilot.case.worker_title")) } th.num { (l.t("pilot.caseload.open")) } } }
+                    tbody { @for (w, n) in &load.team { tr class=[(*n > load.policy.max_caseload).then_some("over")] { td { (w) } td.num { (l.int(*n as i64)) } } } }
+                }
+            }
+        }
         section.card id="alerts" {
             h2 { (l.tn("pilot.alerts.count", load.alerts.len() as i64)) }
             (alert_list(l, &load.alerts))
@@ -127,6 +136,7 @@ pub async fn caseload(State(s): State<AppState>, Lang(l): Lang, p: Principal) ->
             a.case-card href=(format!("/pilot/cases/{}", c.household)) {
                 strong { (c.household) }
                 span { (l.t("pilot.case.opened")) " " (l.date(c.opened_on)) }
+                @if !load.team.is_empty() { span { (l.t("pilot.case.worker")) " " (c.worker) } }
                 span { (l.tn("pilot.case.visits", c.visits.len() as i64)) }
                 span class=(format!("badge {class}")) { (l.t("pilot.case.next_contact")) " " (l.date(next)) }
             }

@@ -225,21 +225,36 @@ pub fn case_from_row(r: &CaseRow) -> Result<Case, WebError> {
     })
 }
 
-/// The signed-in social worker's open cases and their follow-up alerts on `today`.
+/// Open cases and their follow-up alerts on `today`: the signed-in social worker's own, or
+/// for a supervisor every case of their antennas with each worker's load.
 pub struct Caseload {
     pub cases: Vec<Case>,
     pub alerts: Vec<Alert>,
     pub policy: AlertPolicy,
+    /// (worker, open cases) for a supervisor's team view; empty for an agent.
+    pub team: Vec<(WorkerId, usize)>,
 }
 
 pub async fn caseload(s: &AppState, p: &Principal) -> Result<Caseload, WebError> {
     p.require(Permission::CasesManage)?;
-    let rows = s.store.open_cases(&p.scope, Some(p.username.as_str())).await?;
+    let supervisor = p.role == sanad_domain::Role::AntennaSupervisor;
+    let worker = (!supervisor).then_some(p.username.as_str());
+    let rows = s.store.open_cases(&p.scope, worker).await?;
     let cases: Vec<Case> = rows.iter().map(case_from_row).collect::<Result<_, _>>()?;
     let book = CaseBook::from_cases(cases.clone()).map_err(corrupt)?;
     let policy = AlertPolicy::default();
     let alerts = sanad_pilot::alerts(&book, &policy, today());
-    Ok(Caseload { cases, alerts, policy })
+    let mut team: Vec<(WorkerId, usize)> = Vec::new();
+    if supervisor {
+        for c in &cases {
+            match team.iter_mut().find(|(w, _)| w == &c.worker) {
+                Some((_, n)) => *n += 1,
+                None => team.push((c.worker.clone(), 1)),
+            }
+        }
+        team.sort();
+    }
+    Ok(Caseload { cases, alerts, policy, team })
 }
 
 /// When the next contact is due: the visit the last one planned, else the interval after the
