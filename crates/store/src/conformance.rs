@@ -617,7 +617,7 @@ pub async fn pilot_designs_are_frozen_with_their_hash(store: &dyn Store) {
     assert!(matches!(changed, StoreError::Conflict(_)), "{changed}");
     let same = store.register_design("pilot-2027", body, &actor("analyst")).await.unwrap_err();
     assert!(matches!(same, StoreError::Conflict(_)), "even the same body is not registered twice");
-    assert_eq!(store.designs().await.unwrap(), [d.clone()]);
+    assert_eq!(store.designs().await.unwrap(), std::slice::from_ref(&d));
 
     let unit = |n: u64, arm: &str| AssignmentRow { unit: format!("{:012}", 500_000_000_000 + n), arm: arm.into(), stratum: "all".into(), wave: Some(1) };
     assert!(matches!(store.save_assignment("nope", &[unit(1, "t")], &actor("analyst")).await, Err(StoreError::NotFound(_))));
