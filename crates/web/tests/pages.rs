@@ -685,6 +685,15 @@ async fn enrolment_respects_the_target_group_and_the_places_left() {
     assert_eq!(enrolled, ["500000000005/disability-care"]);
     let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
     assert!(page.contains("<code>disability-care</code>") && !page.contains("name=\"measure\" value=\"disability-care\""), "enrolled: listed, not offered again");
+    // Ending the enrolment frees the place for the next household.
+    let exit = "reason=no_longer_eligible&note=Carte+obtenue";
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, "reason=gone", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::NOT_FOUND, "no active enrolment left");
+    assert_eq!(app.post("/pilot/cases/500000000006/enrol", &s, "measure=disability-care", true).await.status, StatusCode::SEE_OTHER);
+    let rows = app.store.enrolments(&Scope::National).await.unwrap();
+    assert_eq!(rows.iter().map(|e| (e.rsu_id.as_str(), e.exit.as_ref().map(|x| x.reason.as_str()))).collect::<Vec<_>>(), [("500000000005", Some("no_longer_eligible")), ("500000000006", None)]);
+    assert!(app.get("/pilot/cases/500000000005", Some(&s)).await.body.contains("sorti du groupe cible"));
     let measures = app.get("/pilot/measures", Some(&app.login("me_analyst", PASSWORD).await.unwrap())).await.body;
     assert!(measures.contains("id=\"measure-disability-care\""));
     let section = &measures[measures.find("id=\"measure-disability-care\"").unwrap()..];

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pilot/cases/{id}/referrals", post(pilot_cases::refer))
         .route("/pilot/cases/{id}/referrals/{referral}", post(pilot_cases::referral_outcome))
         .route("/pilot/cases/{id}/enrol", post(pilot_cases::enrol))
+        .route("/pilot/cases/{id}/enrolments/{measure}/exit", post(pilot_cases::exit_enrolment))
         .layer(middleware::from_fn(html_errors))
 }
 

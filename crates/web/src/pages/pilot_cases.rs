@@ -8,7 +8,7 @@ use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
 use maud::{html, Markup};
 use sanad_domain::Permission;
-use sanad_pilot::{Alert, Attendance, Case, Domain, GoalStatus, ReferralStatus, Refusal, Service, Severity};
+use sanad_pilot::{Alert, Attendance, Case, Domain, ExitReason, GoalStatus, ReferralStatus, Refusal, Service, Severity};
 use serde::Deserialize;
 
 use super::layout;
@@ -274,9 +274,24 @@ fn enrolment(l: Locale, p: &Principal, f: &svc::CaseFile) -> Markup {
     let h = &f.household.rsu_id;
     html! {
         @for e in &f.enrolments {
-            p {
-                code { (e.measure) } " · " (l.t("pilot.enrolment.since")) " " (l.date(e.enrolled_on))
-                @if let Some(x) = &e.exit { " · " (l.t("pilot.enrolment.exited")) " " (l.date(x.on)) }
+            div.enrolled {
+                p {
+                    code { (e.measure) } " · " (l.t("pilot.enrolment.since")) " " (l.date(e.enrolled_on))
+                    @if let Some(x) = &e.exit { " · " (l.t("pilot.enrolment.exited")) " " (l.date(x.on)) " (" (l.t(&format!("pilot.exit.{}", wire_name(&x.reason)))) ")" }
+                }
+                @if e.is_active() {
+                    form.inline-form method="post" action=(format!("/pilot/cases/{h}/enrolments/{}/exit", e.measure)) {
+                        (csrf(p))
+                        label for=(format!("exit-{}", e.measure)) { (l.t("pilot.enrolment.reason")) }
+                        select id=(format!("exit-{}", e.measure)) name="reason" {
+                            @for r in [ExitReason::Completed, ExitReason::NoLongerEligible, ExitReason::Withdrew, ExitReason::Moved, ExitReason::Deceased, ExitReason::Other] {
+                                option value=(wire_name(&r)) { (l.t(&format!("pilot.exit.{}", wire_name(&r)))) }
+                            }
+                        }
+                        input name="note" placeholder=(l.t("pilot.enrolment.note")) aria-label=(l.t("pilot.enrolment.note"));
+                        button type="submit" { (l.t("pilot.enrolment.end")) }
+                    }
+                }
             }
         }
         @match &f.offers {
@@ -406,6 +421,17 @@ pub async fn referral_outcome(
 ) -> Result<Redirect, WebError> {
     svc::referral_outcome(&s, &p, &req, &id, referral, &f).await?;
     Ok(back(&id, "referrals"))
+}
+
+pub async fn exit_enrolment(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path((id, measure)): Path<(String, String)>,
+    Form(f): Form<svc::ExitForm>,
+) -> Result<Redirect, WebError> {
+    svc::exit_enrolment(&s, &p, &req, &id, &measure, &f).await?;
+    Ok(back(&id, "enrolment"))
 }
 
 #[derive(Deserialize)]

@@ -456,9 +456,30 @@ pub async fn enrol(s: &AppState, p: &Principal, req: &RequestId, id: &str, measu
     Ok(e)
 }
 
-/// The row of an exit (for the CLI and tests; the pages do not end enrolments yet).
 pub fn exit_row(x: &Exit) -> ExitRow {
     ExitRow { on: x.on.to_string(), reason: wire_name(&x.reason), note: x.note.clone() }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ExitForm {
+    /// `completed`, `no_longer_eligible`, `withdrew`, `moved`, `deceased` or `other`.
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// End the household's active enrolment in a measure today; its place is freed.
+pub async fn exit_enrolment(s: &AppState, p: &Principal, req: &RequestId, id: &str, measure: &str, f: &ExitForm) -> Result<(), WebError> {
+    p.require(Permission::CasesManage)?;
+    let h = household(s, p, id).await?;
+    let measure = MeasureId::parse(measure).map_err(|_| WebError::NotFound)?;
+    let exit = Exit { on: today(), reason: from_wire("reason", &f.reason)?, note: f.note.trim().to_owned() };
+    let mut register = register(s, p).await?;
+    register.exit(&h.rsu_id, &measure, exit.clone()).map_err(|e| match e {
+        sanad_pilot::ExitError::NotEnrolled => WebError::NotFound,
+        other => WebError::Refused(other.to_string()),
+    })?;
+    Ok(s.store.exit_enrolment(&h.rsu_id.to_string(), measure.as_str(), &exit_row(&exit), &actor(p, req)).await?)
 }
 
 // ---- evaluation designs ----
