@@ -179,6 +179,7 @@ fn goals(l: Locale, p: &Principal, c: &Case) -> Markup {
 fn visits(l: Locale, p: &Principal, c: &Case, today: &str) -> Markup {
     let h = &c.household;
     html! {
+        @if c.visits.is_empty() { p.empty { (l.t("pilot.visit.none")) } }
         @for v in c.visits.iter().rev() {
             article.visit {
                 h3 { (l.date(v.date)) " · " (l.t(&format!("pilot.attendance.{}", wire_name(&v.attendance)))) }
@@ -212,6 +213,7 @@ fn visits(l: Locale, p: &Principal, c: &Case, today: &str) -> Markup {
 fn referrals(l: Locale, p: &Principal, c: &Case, today: &str) -> Markup {
     let h = &c.household;
     html! {
+        @if c.referrals.is_empty() { p.empty { (l.t("pilot.referral.none")) } }
         @for r in &c.referrals {
             article.referral {
                 h3 { (l.t(&format!("pilot.service.{}", wire_name(&r.service)))) @if !r.detail.is_empty() { " — " (r.detail) } }
