@@ -239,6 +239,7 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
     create_demo_accounts(&*store).await?;
     demo_history(&store, as_of.unwrap_or_else(today), cycles).await?;
+    crate::demo_pilot::demo_pilot(store.clone(), as_of.unwrap_or_else(today)).await?;
     sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
     println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");

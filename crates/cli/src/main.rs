@@ -4,6 +4,8 @@
 mod admin_cmd;
 mod bench;
 mod demo_apps;
+// pilot (issue 7)
+mod demo_pilot;
 mod eval_cmd;
 mod commands;
 mod notify_cmd;

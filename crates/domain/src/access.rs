@@ -47,6 +47,9 @@ pub enum Permission {
     ApplicationsIntake,
     /// See the notification outbox of the households in scope, and queue a dead message again.
     Outbox,
+    /// Pilot (issue 7): follow households as a social worker — caseload, case plans, visit
+    /// notes, referrals, enrolment into measures. Case notes are personal data: no analyst.
+    CasesManage,
 }
 
 impl Role {
@@ -100,6 +103,7 @@ impl Role {
             PayrollApprove => matches!(self, PaymentApprover),
             ApplicationsIntake => matches!(self, AntennaAgent | AntennaSupervisor),
             Outbox => matches!(self, AntennaAgent | AntennaSupervisor | Administrator),
+            CasesManage => matches!(self, AntennaAgent | AntennaSupervisor),
         }
     }
 }
@@ -133,6 +137,7 @@ mod tests {
         assert!(!Role::Auditor.can(Permission::RulesApprove) && Role::Auditor.can(Permission::AuditRead));
         assert!(!Role::PaymentOfficer.can(Permission::NationalIds));
         assert!(Role::ALL.iter().filter(|r| r.can(Permission::UsersManage)).count() == 1);
+        assert!(!Role::MeAnalyst.can(Permission::CasesManage) && Role::MeAnalyst.can(Permission::Aggregates), "designs, not case notes");
     }
 
     #[test]

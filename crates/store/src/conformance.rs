@@ -35,6 +35,10 @@ macro_rules! conformance_tests {
             applications_and_receipt_counters,
             life_events_change_the_household_atomically,
             outbox_claims_retries_and_scopes,
+            // pilot (issue 7)
+            pilot_enrolment_respects_capacity_and_scope,
+            pilot_cases_round_trip_within_scope,
+            pilot_designs_are_frozen_with_their_hash,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -669,4 +673,125 @@ async fn join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A:
     })
     .await;
     (ra.expect("done"), rb.expect("done"))
+}
+
+// ---- pilot (issue 7) ----
+
+fn measure(id: &str, capacity: i64) -> crate::pilot::MeasureRow {
+    crate::pilot::MeasureRow { id: id.into(), catalogue_version: "v1".into(), domain: "schooling".into(), capacity, cost_centimes: 150_000, body: format!("{{\"id\":\"{id}\"}}") }
+}
+
+fn enrolment(n: u64, measure: &str, antenna: &str) -> crate::pilot::EnrolmentRow {
+    crate::pilot::EnrolmentRow { rsu_id: format!("{:012}", 500_000_000_000 + n), measure_id: measure.into(), antenna: antenna.into(), enrolled_on: "2027-03-01".into(), exit: None }
+}
+
+pub async fn pilot_enrolment_respects_capacity_and_scope(store: &dyn Store) {
+    use crate::pilot::{AntennaRow, ExitRow};
+    apply(store, &[sample(1, "01"), sample(2, "01"), sample(3, "01"), sample(4, "04")]).await;
+    let antennas = [AntennaRow { province: "01.511".into(), wave: 1, start_month: "2027-01".into() }, AntennaRow { province: "04.421".into(), wave: 2, start_month: "2027-07".into() }];
+    store.save_pilot_config(&[measure("school-return", 2), measure("early-nutrition", 5)], &antennas, &actor("admin")).await.unwrap();
+    // Saving again replaces the measures by id and the plan whole.
+    store.save_pilot_config(&[measure("school-return", 2)], &antennas[..1], &actor("admin")).await.unwrap();
+    assert_eq!(store.measures().await.unwrap().iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["early-nutrition", "school-return"]);
+    assert_eq!(store.antennas().await.unwrap(), antennas[..1]);
+
+    store.enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
+    let twice = store.enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent")).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict(_)), "{twice}");
+    store.enrol(&enrolment(2, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
+    let full = store.enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent")).await.unwrap_err();
+    assert!(matches!(full, StoreError::Refused(_)), "the third place of two is refused: {full}");
+    store.enrol(&enrolment(4, "school-return", "04.421"), 2, &actor("agent")).await.unwrap();
+    // An exit frees the place.
+    let exit = ExitRow { on: "2027-06-30".into(), reason: "completed".into(), note: String::new() };
+    store.exit_enrolment("500000000001", "school-return", &exit, &actor("agent")).await.unwrap();
+    assert!(matches!(store.exit_enrolment("500000000001", "school-return", &exit, &actor("agent")).await, Err(StoreError::NotFound(_))));
+    store.enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
+
+    let pilot = Scope::Antennas(vec!["01.511".into()]);
+    let other = Scope::Antennas(vec!["04.421".into()]);
+    let listed: Vec<(String, bool)> = store.enrolments(&pilot).await.unwrap().into_iter().map(|e| (e.rsu_id, e.exit.is_none())).collect();
+    assert_eq!(listed, [("500000000001".to_owned(), false), ("500000000002".to_owned(), true), ("500000000003".to_owned(), true)]);
+    assert_eq!(store.enrolments(&other).await.unwrap().len(), 1);
+    assert!(store.enrolments_of(&other, "500000000002").await.unwrap().is_empty(), "another antenna's household does not exist");
+    assert_eq!(store.enrolments_of(&pilot, "500000000001").await.unwrap()[0].exit, Some(exit));
+    let places: Vec<(String, i64)> = store.places(&pilot).await.unwrap().into_iter().map(|p| (p.antenna, p.active)).collect();
+    assert_eq!(places, [("01.511".to_owned(), 2)]);
+    assert_eq!(store.places(&Scope::National).await.unwrap().len(), 2);
+    let log = store.audit_records(&AuditFilter { entity: Some("pilot_enrolment".into()), ..Default::default() }, None, 20).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["enrol", "exit", "enrol", "enrol", "enrol"], "refusals write nothing");
+}
+
+pub async fn pilot_cases_round_trip_within_scope(store: &dyn Store) {
+    use crate::pilot::{CaseRow, ReferralRow, VisitRow};
+    apply(store, &[sample(1, "01"), sample(4, "04")]).await;
+    let visit = |date: &str| VisitRow { date: date.into(), attendance: "present".into(), notes: "school visited".into(), next_steps: "call".into(), next_visit: Some("2027-04-15".into()) };
+    let mut case = CaseRow {
+        rsu_id: "500000000001".into(),
+        antenna: "01.511".into(),
+        worker: "agent.tanger".into(),
+        opened_on: "2027-03-01".into(),
+        closure: None,
+        goals: "[]".into(),
+        visits: vec![],
+        referrals: vec![],
+    };
+    store.save_case(&case, "open", &actor("agent.tanger")).await.unwrap();
+    case.goals = "[{\"id\":1}]".into();
+    case.visits = vec![visit("2027-03-02"), visit("2027-03-20")];
+    case.referrals = vec![ReferralRow { id: 1, service: "school".into(), detail: "École Ibn Battouta".into(), sent_on: "2027-03-02".into(), status: "sent".into(), status_on: None, outcome: String::new() }];
+    store.save_case(&case, "record_visit", &actor("agent.tanger")).await.unwrap();
+    let mut other = CaseRow { rsu_id: "500000000004".into(), antenna: "04.421".into(), worker: "agent.rabat".into(), ..case.clone() };
+    other.visits.clear();
+    store.save_case(&other, "open", &actor("agent.rabat")).await.unwrap();
+
+    let pilot = Scope::Antennas(vec!["01.511".into()]);
+    assert_eq!(store.open_cases(&pilot, Some("agent.tanger")).await.unwrap(), [case.clone()]);
+    assert!(store.open_cases(&pilot, Some("agent.rabat")).await.unwrap().is_empty());
+    assert_eq!(store.open_cases(&Scope::National, None).await.unwrap().len(), 2);
+    assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap(), Some(case.clone()));
+    let rabat = Scope::Antennas(vec!["04.421".into()]);
+    assert_eq!(store.open_case(&rabat, "500000000001").await.unwrap(), None, "a caseworker of another antenna sees nothing");
+    assert!(store.open_cases(&rabat, Some("agent.tanger")).await.unwrap().is_empty());
+
+    // Updating a referral replaces the case's rows whole, never duplicating them.
+    case.referrals[0].status = "completed".into();
+    case.referrals[0].status_on = Some("2027-03-25".into());
+    case.referrals[0].outcome = "re-enrolled in year 4".into();
+    store.save_case(&case, "update_referral", &actor("agent.tanger")).await.unwrap();
+    assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap().unwrap().referrals, case.referrals);
+    // A second open case for the household is refused; a closed one frees it.
+    let again = CaseRow { opened_on: "2027-03-05".into(), visits: vec![], referrals: vec![], ..case.clone() };
+    assert!(matches!(store.save_case(&again, "open", &actor("agent.tanger")).await, Err(StoreError::Conflict(_))));
+    case.closure = Some(("2027-03-30".into(), "goals met".into()));
+    store.save_case(&case, "close", &actor("agent.tanger")).await.unwrap();
+    assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap(), None);
+    store.save_case(&again, "open", &actor("agent.tanger")).await.unwrap();
+    let log = store.audit_records(&AuditFilter { entity: Some("pilot_case".into()), ..Default::default() }, None, 20).await.unwrap();
+    assert_eq!(log.len(), 6);
+    assert!(log.iter().all(|r| !r.after.as_deref().unwrap_or_default().contains("school visited")), "notes stay out of the audit log");
+}
+
+pub async fn pilot_designs_are_frozen_with_their_hash(store: &dyn Store) {
+    use crate::pilot::{design_hash, AssignmentRow};
+    apply(store, &[sample(1, "01"), sample(4, "04")]).await;
+    let body = "{\"algorithm\":\"sanad-assign-v1\",\"seed\":20270101}";
+    let d = store.register_design("pilot-2027", body, &actor("analyst")).await.unwrap();
+    assert_eq!((d.hash.as_str(), d.hash.len()), (design_hash(body).as_str(), 64));
+    let changed = store.register_design("pilot-2027", "{\"seed\":1}", &actor("analyst")).await.unwrap_err();
+    assert!(matches!(changed, StoreError::Conflict(_)), "{changed}");
+    let same = store.register_design("pilot-2027", body, &actor("analyst")).await.unwrap_err();
+    assert!(matches!(same, StoreError::Conflict(_)), "even the same body is not registered twice");
+    assert_eq!(store.designs().await.unwrap(), std::slice::from_ref(&d));
+
+    let unit = |n: u64, arm: &str| AssignmentRow { unit: format!("{:012}", 500_000_000_000 + n), arm: arm.into(), stratum: "all".into(), wave: Some(1) };
+    assert!(matches!(store.save_assignment("nope", &[unit(1, "t")], &actor("analyst")).await, Err(StoreError::NotFound(_))));
+    store.save_assignment("pilot-2027", &[unit(1, "treatment"), unit(4, "control")], &actor("analyst")).await.unwrap();
+    let redraw = store.save_assignment("pilot-2027", &[unit(1, "control")], &actor("analyst")).await.unwrap_err();
+    assert!(matches!(redraw, StoreError::Conflict(_)), "an assignment is drawn once: {redraw}");
+    assert_eq!(store.assignment_counts("pilot-2027").await.unwrap(), [("control".to_owned(), 1), ("treatment".to_owned(), 1)]);
+    assert_eq!(store.assignments(&Scope::Antennas(vec!["01.511".into()]), "pilot-2027").await.unwrap(), [unit(1, "treatment")]);
+    assert_eq!(store.assignments(&Scope::National, "pilot-2027").await.unwrap().len(), 2);
+    let log = store.audit_records(&AuditFilter { entity: Some("pilot_design".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["assign", "register"]);
 }

@@ -12,6 +12,7 @@ use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
 use crate::outbox::{self, stamp, MessageRow};
+use crate::pilot;
 use crate::{sql, FindKey, HouseholdSummary, RegionCount, Result, Scope, StoreError};
 
 /// Timestamps as stored: UTC, RFC 3339, milliseconds (sorts as text).
@@ -848,6 +849,7 @@ pub enum Cell {
     Text(String),
     Int(i64),
     OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 /// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
@@ -863,6 +865,7 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
 {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -882,6 +885,7 @@ where
                 Cell::Text(v) => q.bind(v),
                 Cell::Int(v) => q.bind(v),
                 Cell::OptText(v) => q.bind(v),
+                Cell::OptInt(v) => q.bind(v),
             };
         }
         q.execute(&mut **tx).await.map_err(db)?;
@@ -905,4 +909,331 @@ where
         .bind(u.failed_logins)
         .bind(u.locked_until)
         .bind(i64::from(u.active))
+}
+
+/// The accompanying-measures pilot (`crate::pilot`), written once like the rest.
+impl<DB> Sql<'_, DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Row: SanadRow,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+{
+    pub async fn save_pilot_config(&self, measures: &[pilot::MeasureRow], antennas: &[pilot::AntennaRow], actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let at = now();
+        for m in measures {
+            sqlx::query::<DB>(pilot::sql::MEASURE_UPSERT)
+                .bind(m.id.clone())
+                .bind(m.catalogue_version.clone())
+                .bind(m.domain.clone())
+                .bind(m.capacity)
+                .bind(m.cost_centimes)
+                .bind(m.body.clone())
+                .bind(at.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query::<DB>(pilot::sql::ANTENNAS_DELETE).execute(&mut *tx).await.map_err(db)?;
+        for a in antennas {
+            sqlx::query::<DB>(pilot::sql::ANTENNA_INSERT).bind(a.province.clone()).bind(a.wave).bind(a.start_month.clone()).execute(&mut *tx).await.map_err(db)?;
+        }
+        let version = measures.first().map(|m| m.catalogue_version.clone()).unwrap_or_default();
+        let after = serde_json::json!({"measures": measures.iter().map(|m| (&m.id, m.capacity, m.cost_centimes)).collect::<Vec<_>>(), "antennas": antennas});
+        self.append(&mut tx, actor, &Change::new("save", "pilot_catalogue", &version).after(&after)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn pilot_measures(&self) -> Result<Vec<pilot::MeasureRow>> {
+        let rows = sqlx::query::<DB>(pilot::sql::MEASURES).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(pilot::MeasureRow {
+                    id: r.text("id")?,
+                    catalogue_version: r.text("catalogue_version")?,
+                    domain: r.text("domain")?,
+                    capacity: r.int("capacity")?,
+                    cost_centimes: r.int("cost_centimes")?,
+                    body: r.text("body")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn pilot_antennas(&self) -> Result<Vec<pilot::AntennaRow>> {
+        let rows = sqlx::query::<DB>(pilot::sql::ANTENNAS).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| Ok(pilot::AntennaRow { province: r.text("province")?, wave: r.int("wave")?, start_month: r.text("start_month")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    /// Capacity is checked inside the transaction, behind the audit lock on PostgreSQL (the
+    /// single writer on SQLite), so two agents can never take the last place together.
+    pub async fn enrol(&self, e: &pilot::EnrolmentRow, capacity: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if let Some(lock) = self.audit_lock {
+            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+        }
+        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF).bind(e.rsu_id.clone()).bind(e.measure_id.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        if let Some(r) = active {
+            let since = r.text("enrolled_on").map_err(db)?;
+            return Err(StoreError::Conflict(format!("household {} is enrolled in {} since {since}", e.rsu_id, e.measure_id)));
+        }
+        let taken = sqlx::query::<DB>(pilot::sql::PLACES_TAKEN).bind(e.measure_id.clone()).bind(e.antenna.clone()).fetch_one(&mut *tx).await.map_err(db)?;
+        if taken.int("n").map_err(db)? >= capacity {
+            return Err(StoreError::Refused(format!("all {capacity} places of {} in antenna {} are taken", e.measure_id, e.antenna)));
+        }
+        sqlx::query::<DB>(pilot::sql::ENROL)
+            .bind(e.rsu_id.clone())
+            .bind(e.measure_id.clone())
+            .bind(e.antenna.clone())
+            .bind(e.enrolled_on.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let after = serde_json::json!({"household": e.rsu_id, "measure": e.measure_id, "antenna": e.antenna, "enrolled_on": e.enrolled_on, "status": "active"});
+        let mut change = Change::new("enrol", "pilot_enrolment", &format!("{}/{}", e.rsu_id, e.measure_id)).after(&after);
+        change.region = Some(e.antenna.clone());
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn exit_enrolment(&self, rsu_id: &str, measure_id: &str, exit: &pilot::ExitRow, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF).bind(rsu_id.to_owned()).bind(measure_id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        if active.is_none() {
+            return Err(StoreError::NotFound(format!("active enrolment of {rsu_id} in {measure_id}")));
+        }
+        sqlx::query::<DB>(pilot::sql::EXIT)
+            .bind(rsu_id.to_owned())
+            .bind(measure_id.to_owned())
+            .bind(exit.on.clone())
+            .bind(exit.reason.clone())
+            .bind(exit.note.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let id = format!("{rsu_id}/{measure_id}");
+        let change = Change::new("exit", "pilot_enrolment", &id)
+            .before(&serde_json::json!({"status": "active"}))
+            .after(&serde_json::json!({"status": "exited", "on": exit.on, "reason": exit.reason}));
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    fn enrolment_row(r: &DB::Row) -> Result<pilot::EnrolmentRow, sqlx::Error> {
+        let exit = match r.opt_text("exited_on")? {
+            Some(on) => Some(pilot::ExitRow { on, reason: r.opt_text("exit_reason")?.unwrap_or_default(), note: r.text("exit_note")? }),
+            None => None,
+        };
+        Ok(pilot::EnrolmentRow { rsu_id: r.text("rsu_id")?, measure_id: r.text("measure_id")?, antenna: r.text("antenna")?, enrolled_on: r.text("enrolled_on")?, exit })
+    }
+
+    pub async fn enrolments(&self, scope: &Scope) -> Result<Vec<pilot::EnrolmentRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments(scope))).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::enrolment_row).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn enrolments_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<pilot::EnrolmentRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments_of(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(Self::enrolment_row).collect::<Result<_, _>>().map_err(db)
+    }
+
+    pub async fn places(&self, scope: &Scope) -> Result<Vec<pilot::PlacesRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::places(scope))).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| Ok(pilot::PlacesRow { measure_id: r.text("measure_id")?, antenna: r.text("antenna")?, active: r.int("n")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn save_case(&self, c: &pilot::CaseRow, action: &str, actor: &Actor) -> Result<()> {
+        let id = c.id();
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let before = sqlx::query::<DB>(pilot::sql::CASE_GET).bind(id.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let existed = before.is_some();
+        let (closed_on, reason) = c.closure.clone().unzip();
+        let res = sqlx::query::<DB>(pilot::sql::CASE_UPSERT)
+            .bind(id.clone())
+            .bind(c.rsu_id.clone())
+            .bind(c.antenna.clone())
+            .bind(c.worker.clone())
+            .bind(c.opened_on.clone())
+            .bind(closed_on)
+            .bind(reason)
+            .bind(c.goals.clone())
+            .bind(now())
+            .execute(&mut *tx)
+            .await;
+        match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("household {} already has an open case", c.rsu_id))),
+            other => other.map_err(db)?,
+        };
+        for q in [pilot::sql::VISITS_DELETE, pilot::sql::REFERRALS_DELETE] {
+            sqlx::query::<DB>(q).bind(id.clone()).execute(&mut *tx).await.map_err(db)?;
+        }
+        let visits = c
+            .visits
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let seq = i64::try_from(i).unwrap_or(i64::MAX);
+                vec![Cell::Text(id.clone()), Cell::Int(seq), Cell::Text(v.date.clone()), Cell::Text(v.attendance.clone()), Cell::Text(v.notes.clone()), Cell::Text(v.next_steps.clone()), Cell::OptText(v.next_visit.clone())]
+            })
+            .collect();
+        insert_many(&mut tx, "pilot_visits", &["case_id", "seq", "visit_date", "attendance", "notes", "next_steps", "next_visit"], visits, "").await?;
+        let referrals = c
+            .referrals
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(id.clone()),
+                    Cell::Int(r.id),
+                    Cell::Text(r.service.clone()),
+                    Cell::Text(r.detail.clone()),
+                    Cell::Text(r.sent_on.clone()),
+                    Cell::Text(r.status.clone()),
+                    Cell::OptText(r.status_on.clone()),
+                    Cell::Text(r.outcome.clone()),
+                ]
+            })
+            .collect();
+        insert_many(&mut tx, "pilot_referrals", &["case_id", "id", "service", "detail", "sent_on", "status", "status_on", "outcome"], referrals, "").await?;
+        // The audit keeps the case's shape, not the social worker's notes.
+        let summary = serde_json::json!({
+            "household": c.rsu_id, "worker": c.worker, "open": c.closure.is_none(), "visits": c.visits.len(),
+            "referrals": c.referrals.iter().map(|r| (r.id, &r.service, &r.status)).collect::<Vec<_>>(),
+        });
+        let mut change = Change::new(action, "pilot_case", &id).after(&summary);
+        change.region = Some(c.antenna.clone());
+        if existed {
+            change = change.before(&serde_json::json!({"existed": true}));
+        }
+        self.append(&mut tx, actor, &change).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn case_rows(&self, rows: Vec<DB::Row>) -> Result<Vec<pilot::CaseRow>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = r.text("id").map_err(db)?;
+            let visits = sqlx::query::<DB>(pilot::sql::VISITS_OF).bind(id.clone()).fetch_all(self.read).await.map_err(db)?;
+            let referrals = sqlx::query::<DB>(pilot::sql::REFERRALS_OF).bind(id).fetch_all(self.read).await.map_err(db)?;
+            let visits = visits
+                .iter()
+                .map(|v| Ok(pilot::VisitRow { date: v.text("visit_date")?, attendance: v.text("attendance")?, notes: v.text("notes")?, next_steps: v.text("next_steps")?, next_visit: v.opt_text("next_visit")? }))
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(db)?;
+            let referrals = referrals
+                .iter()
+                .map(|x| {
+                    Ok(pilot::ReferralRow {
+                        id: x.int("id")?,
+                        service: x.text("service")?,
+                        detail: x.text("detail")?,
+                        sent_on: x.text("sent_on")?,
+                        status: x.text("status")?,
+                        status_on: x.opt_text("status_on")?,
+                        outcome: x.text("outcome")?,
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(db)?;
+            let closure = match r.opt_text("closed_on").map_err(db)? {
+                Some(on) => Some((on, r.opt_text("close_reason").map_err(db)?.unwrap_or_default())),
+                None => None,
+            };
+            out.push(pilot::CaseRow {
+                rsu_id: r.text("rsu_id").map_err(db)?,
+                antenna: r.text("antenna").map_err(db)?,
+                worker: r.text("worker").map_err(db)?,
+                opened_on: r.text("opened_on").map_err(db)?,
+                closure,
+                goals: r.text("goals").map_err(db)?,
+                visits,
+                referrals,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn open_cases(&self, scope: &Scope, worker: Option<&str>) -> Result<Vec<pilot::CaseRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_cases(scope))).bind(worker.unwrap_or_default().to_owned()).fetch_all(self.read).await.map_err(db)?;
+        self.case_rows(rows).await
+    }
+
+    pub async fn open_case(&self, scope: &Scope, rsu_id: &str) -> Result<Option<pilot::CaseRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_case(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        Ok(self.case_rows(rows).await?.pop())
+    }
+
+    pub async fn register_design(&self, id: &str, body: &str, actor: &Actor) -> Result<pilot::DesignRow> {
+        let row = pilot::DesignRow { id: id.to_owned(), body: body.to_owned(), hash: pilot::design_hash(body), registered_at: now(), registered_by: actor.user.clone() };
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let res = sqlx::query::<DB>(pilot::sql::DESIGN_INSERT)
+            .bind(row.id.clone())
+            .bind(row.body.clone())
+            .bind(row.hash.clone())
+            .bind(row.registered_at.clone())
+            .bind(row.registered_by.clone())
+            .execute(&mut *tx)
+            .await;
+        match res {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("design {id} is registered and cannot change"))),
+            other => other.map_err(db)?,
+        };
+        self.append(&mut tx, actor, &Change::new("register", "pilot_design", id).after(&serde_json::json!({"sha256": row.hash}))).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(row)
+    }
+
+    pub async fn designs(&self) -> Result<Vec<pilot::DesignRow>> {
+        let rows = sqlx::query::<DB>(pilot::sql::DESIGNS).fetch_all(self.read).await.map_err(db)?;
+        let rows: Vec<pilot::DesignRow> = rows
+            .iter()
+            .map(|r| Ok(pilot::DesignRow { id: r.text("id")?, body: r.text("body")?, hash: r.text("hash")?, registered_at: r.text("registered_at")?, registered_by: r.text("registered_by")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)?;
+        match rows.iter().find(|d| pilot::design_hash(&d.body) != d.hash) {
+            Some(d) => Err(StoreError::Corrupt(format!("design {} no longer matches its registered hash", d.id))),
+            None => Ok(rows),
+        }
+    }
+
+    pub async fn save_assignment(&self, design_id: &str, units: &[pilot::AssignmentRow], actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if sqlx::query::<DB>(pilot::sql::DESIGN_EXISTS).bind(design_id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?.is_none() {
+            return Err(StoreError::NotFound(format!("design {design_id}")));
+        }
+        let n = sqlx::query::<DB>(pilot::sql::ASSIGNED).bind(design_id.to_owned()).fetch_one(&mut *tx).await.map_err(db)?.int("n").map_err(db)?;
+        if n > 0 {
+            return Err(StoreError::Conflict(format!("design {design_id} already has its assignment")));
+        }
+        let rows = units.iter().map(|u| vec![Cell::Text(design_id.to_owned()), Cell::Text(u.unit.clone()), Cell::Text(u.arm.clone()), Cell::Text(u.stratum.clone()), Cell::OptInt(u.wave)]).collect();
+        insert_many(&mut tx, "pilot_assignments", &["design_id", "unit", "arm", "stratum", "wave"], rows, "").await?;
+        self.append(&mut tx, actor, &Change::new("assign", "pilot_design", design_id).after(&serde_json::json!({"units": units.len()}))).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn assignment_counts(&self, design_id: &str) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query::<DB>(pilot::sql::ASSIGNMENT_COUNTS).bind(design_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.text("arm")?, r.int("n")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+    }
+
+    pub async fn assignments(&self, scope: &Scope, design_id: &str) -> Result<Vec<pilot::AssignmentRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::assignments(scope))).bind(design_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        rows.iter()
+            .map(|r| Ok(pilot::AssignmentRow { unit: r.text("unit")?, arm: r.text("arm")?, stratum: r.text("stratum")?, wave: r.opt_int("wave")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
 }

@@ -18,6 +18,8 @@ pub mod rows;
 pub mod rulesets;
 pub mod scope;
 pub mod sql;
+// pilot (issue 7)
+pub mod pilot;
 
 use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
@@ -32,6 +34,8 @@ pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;
 pub use outbox::{MessageRow, OutboxStore};
+// pilot (issue 7)
+pub use pilot::PilotStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -171,8 +175,8 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore {}
-impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore> Store for T {}
+pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore + PilotStore {}
+impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore + PilotStore> Store for T {}
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
 /// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
@@ -391,6 +395,58 @@ macro_rules! delegate_to_generic {
             }
             async fn audit_chain(&self, after_seq: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditRecord>> {
                 self.sql().audit_chain(after_seq, limit).await
+            }
+        }
+        // pilot (issue 7)
+        #[async_trait::async_trait]
+        impl $crate::PilotStore for $t {
+            async fn save_pilot_config(&self, measures: &[$crate::pilot::MeasureRow], antennas: &[$crate::pilot::AntennaRow], actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_pilot_config(measures, antennas, actor).await
+            }
+            async fn measures(&self) -> $crate::Result<Vec<$crate::pilot::MeasureRow>> {
+                self.sql().pilot_measures().await
+            }
+            async fn antennas(&self) -> $crate::Result<Vec<$crate::pilot::AntennaRow>> {
+                self.sql().pilot_antennas().await
+            }
+            async fn enrol(&self, e: &$crate::pilot::EnrolmentRow, capacity: i64, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().enrol(e, capacity, actor).await
+            }
+            async fn exit_enrolment(&self, rsu_id: &str, measure_id: &str, exit: &$crate::pilot::ExitRow, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().exit_enrolment(rsu_id, measure_id, exit, actor).await
+            }
+            async fn enrolments(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
+                self.sql().enrolments(scope).await
+            }
+            async fn enrolments_of(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
+                self.sql().enrolments_of(scope, rsu_id).await
+            }
+            async fn places(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::pilot::PlacesRow>> {
+                self.sql().places(scope).await
+            }
+            async fn save_case(&self, case: &$crate::pilot::CaseRow, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_case(case, action, actor).await
+            }
+            async fn open_cases(&self, scope: &$crate::Scope, worker: Option<&str>) -> $crate::Result<Vec<$crate::pilot::CaseRow>> {
+                self.sql().open_cases(scope, worker).await
+            }
+            async fn open_case(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Option<$crate::pilot::CaseRow>> {
+                self.sql().open_case(scope, rsu_id).await
+            }
+            async fn register_design(&self, id: &str, body: &str, actor: &$crate::Actor) -> $crate::Result<$crate::pilot::DesignRow> {
+                self.sql().register_design(id, body, actor).await
+            }
+            async fn designs(&self) -> $crate::Result<Vec<$crate::pilot::DesignRow>> {
+                self.sql().designs().await
+            }
+            async fn save_assignment(&self, design_id: &str, units: &[$crate::pilot::AssignmentRow], actor: &$crate::Actor) -> $crate::Result<()> {
+                self.sql().save_assignment(design_id, units, actor).await
+            }
+            async fn assignment_counts(&self, design_id: &str) -> $crate::Result<Vec<(String, i64)>> {
+                self.sql().assignment_counts(design_id).await
+            }
+            async fn assignments(&self, scope: &$crate::Scope, design_id: &str) -> $crate::Result<Vec<$crate::pilot::AssignmentRow>> {
+                self.sql().assignments(scope, design_id).await
             }
         }
     };

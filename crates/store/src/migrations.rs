@@ -26,6 +26,7 @@ pub const SHARED: &[Migration] = &[
     Migration { version: 8, name: "applications", sql: include_str!("../migrations/0008_applications.sql") },
     Migration { version: 9, name: "cross_check_lists", sql: include_str!("../migrations/0009_cross_check_lists.sql") },
     Migration { version: 10, name: "awards", sql: include_str!("../migrations/0010_awards.sql") },
+    Migration { version: 11, name: "pilot", sql: include_str!("../migrations/0011_pilot.sql") },
     Migration { version: 12, name: "outbox", sql: include_str!("../migrations/0012_outbox.sql") },
     Migration { version: 13, name: "payment_account", sql: include_str!("../migrations/0013_payment_account.sql") },
     Migration { version: 14, name: "life_events", sql: include_str!("../migrations/0014_life_events.sql") },

@@ -87,6 +87,8 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::PayrollRead => "payroll:read",
         Permission::PayrollPrepare | Permission::PayrollApprove => "payroll:write",
         Permission::ApplicationsIntake | Permission::Outbox => "applications:write",
+        // Case work is done in the pages only: no token can be issued with this scope.
+        Permission::CasesManage => "cases:write",
     }
 }
 

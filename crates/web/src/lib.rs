@@ -131,7 +131,13 @@ async fn request_log(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let mut res = next.run(req).await;
     // Household paths carry an RSU id: log the route shape only.
-    let shown = if path.starts_with("/households/") || path.starts_with("/api/v1/households/") { "…/households/{id}" } else { path.as_str() };
+    let shown = if path.starts_with("/households/") || path.starts_with("/api/v1/households/") {
+        "…/households/{id}"
+    } else if path.starts_with("/pilot/cases/") {
+        "/pilot/cases/{id}…"
+    } else {
+        path.as_str()
+    };
     tracing::info!(%method, path = shown, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, request_id = %id);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);

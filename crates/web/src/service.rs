@@ -12,6 +12,9 @@ use crate::auth::{self, Principal};
 use crate::error::WebError;
 use crate::{AppState, RequestId};
 
+// pilot (issue 7)
+pub mod pilot;
+
 /// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
 pub fn wire_name(v: &impl Serialize) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()

@@ -177,6 +177,11 @@ async fn every_route_as_every_role() {
         // notify branch
         ("/outbox", vec![AntennaAgent, AntennaSupervisor, Administrator]),
         ("/outbox?status=dead", vec![AntennaAgent, AntennaSupervisor, Administrator]),
+        // pilot (issue 7): the analyst sees measures and designs, never case notes
+        ("/pilot/measures", all.clone()),
+        ("/pilot/designs", all.clone()),
+        ("/pilot/caseload", vec![AntennaAgent, AntennaSupervisor]),
+        ("/pilot/cases/500000000003", vec![AntennaAgent, AntennaSupervisor]),
     ];
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap_or_else(|r| panic!("{role} cannot log in: {}", r.status));
@@ -659,4 +664,164 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
     }
     let dates: Vec<&str> = timeline.match_indices("datetime=\"").map(|(i, _)| &timeline[i + 10..i + 20]).collect();
     assert!(dates.len() >= 4 && dates.windows(2).all(|w| w[0] <= w[1]), "in date order: {dates:?}");
+}
+
+// ---- pilot (issue 7) ----
+
+/// The shipped catalogue (disability care reduced to one place per antenna) and a plan whose
+/// pilot antenna is 04.421, started long ago, so the fixture's region-04 staff can work.
+async fn seed_pilot(app: &App) {
+    use sanad_pilot::{Catalogue, PlannedAntenna, Pilot, RolloutPlan};
+    let shipped = Catalogue::shipped();
+    let mut measures = shipped.measures().to_vec();
+    measures.iter_mut().filter(|m| m.id.as_str() == "disability-care").for_each(|m| m.capacity_per_antenna = 1);
+    let catalogue = Catalogue::new(shipped.version().to_owned(), measures).unwrap();
+    let antenna = |p: &str, wave, start: &str| PlannedAntenna { province: p.into(), wave, start: start.parse().unwrap() };
+    let plan = RolloutPlan::new(None, vec![antenna("04.421", 1, "2024-01"), antenna("01.511", 2, "2099-01")]).unwrap();
+    let (measures, antennas) = service::pilot::config_rows(&Pilot { catalogue, plan }).unwrap();
+    app.store.save_pilot_config(&measures, &antennas, &sanad_store::Actor::new("test", "setup")).await.unwrap();
+    // Households 5 and 6 of region 04 are eligible to the ASD (no pension in the household).
+    let eligible: Vec<_> = [5, 6].iter().map(|n| sanad_store::conformance::with(&sample(*n, "04"), |p| p.members[1].checks = Default::default())).collect();
+    app.store.upsert_households(&eligible, Write::Apply).await.unwrap();
+}
+
+fn days(n: i64) -> String {
+    (chrono::Local::now().date_naive() + chrono::Duration::days(n)).to_string()
+}
+
+#[tokio::test]
+async fn a_social_worker_follows_a_household_through_its_case() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/cases/500000000003", Some(&s)).await;
+    assert!(page.body.contains("action=\"/pilot/cases/500000000003/open\""), "no case yet: an open button");
+    assert_eq!(app.post("/pilot/cases/500000000003/open", &s, "", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000003/open", &s, "", true).await.status, StatusCode::CONFLICT, "one open case per household");
+    let goal = format!("domain=health&text=Carte+handicap+renouvel%C3%A9e&target_date={}", days(60));
+    assert_eq!(app.post("/pilot/cases/500000000003/goals", &s, &goal, true).await.status, StatusCode::SEE_OTHER);
+    let visit = format!("date={}&attendance=present&notes=Famille+re%C3%A7ue+%C3%A0+domicile&next_steps=Appeler+l%27%C3%A9cole&next_visit={}", days(0), days(10));
+    assert_eq!(app.post("/pilot/cases/500000000003/visits", &s, &visit, true).await.status, StatusCode::SEE_OTHER);
+    let future = format!("date={}&attendance=present", days(3));
+    assert_eq!(app.post("/pilot/cases/500000000003/visits", &s, &future, true).await.status, StatusCode::UNPROCESSABLE_ENTITY, "no visit in the future");
+    let referral = format!("service=health_centre&detail=CS+Hay+Nahda&sent_on={}", days(0));
+    assert_eq!(app.post("/pilot/cases/500000000003/referrals", &s, &referral, true).await.status, StatusCode::SEE_OTHER);
+    let outcome = format!("status=completed&on={}&outcome=Bilan+fait", days(0));
+    assert_eq!(app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true).await.status, StatusCode::CONFLICT, "a completed referral is final");
+
+    let page = app.get("/pilot/cases/500000000003", Some(&s)).await.body;
+    for shown in ["Carte handicap renouvelée", "Famille reçue à domicile", "Appeler l'école", "CS Hay Nahda", "Bilan fait", "Aboutie"] {
+        assert!(page.contains(shown), "the case page shows {shown}");
+    }
+    let case = app.store.open_case(&Scope::National, "500000000003").await.unwrap().unwrap();
+    assert_eq!((case.worker.as_str(), case.visits.len(), case.referrals[0].status.as_str()), ("antenna_agent", 1, "completed"));
+    // The goal is reached once; the case is closed with a reason, and may be opened again.
+    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=achieved", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=dropped", true).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=Objectifs+atteints", true).await.status, StatusCode::SEE_OTHER);
+    assert!(app.store.open_case(&Scope::National, "500000000003").await.unwrap().is_none());
+    assert!(app.get("/pilot/cases/500000000003", Some(&s)).await.body.contains("action=\"/pilot/cases/500000000003/open\""));
+    let log = app.store.audit_records(&sanad_store::AuditFilter { entity: Some("pilot_case".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["close", "set_goal_status", "update_referral", "refer", "record_visit", "add_goal", "open"]);
+}
+
+#[tokio::test]
+async fn the_caseload_shows_overdue_follow_ups_and_another_antenna_sees_nothing() {
+    use sanad_store::pilot::CaseRow;
+    let app = app().await;
+    seed_pilot(&app).await;
+    // A case opened 70 days ago and never visited: more than twice the 30-day interval.
+    let stale = CaseRow {
+        rsu_id: "500000000005".into(),
+        antenna: "04.421".into(),
+        worker: "antenna_agent".into(),
+        opened_on: days(-70),
+        closure: None,
+        goals: "[]".into(),
+        visits: vec![],
+        referrals: vec![],
+    };
+    app.store.save_case(&stale, "open", &sanad_store::Actor::new("antenna_agent", "t")).await.unwrap();
+    let s = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/caseload", Some(&s)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("href=\"/pilot/cases/500000000005\"") && page.body.contains("Visite en retard"), "{}", page.body);
+    assert!(page.body.contains("badge overdue"), "the next contact is overdue");
+    // The supervisor of the same antenna sees the team's cases, by worker.
+    let sup = app.login("antenna_supervisor", PASSWORD).await.unwrap();
+    let team = app.get("/pilot/caseload", Some(&sup)).await.body;
+    assert!(team.contains("href=\"/pilot/cases/500000000005\"") && team.contains("<td>antenna_agent</td><td class=\"num\">1</td>"), "{team}");
+    // An agent of region 01 sees nothing of region 04's households, and cannot write to them.
+    let other = app.login("agent01", PASSWORD).await.unwrap();
+    assert_eq!(app.get("/pilot/cases/500000000005", Some(&other)).await.status, StatusCode::NOT_FOUND);
+    let visit = format!("date={}&attendance=present&notes=x", days(0));
+    assert_eq!(app.post("/pilot/cases/500000000005/visits", &other, &visit, true).await.status, StatusCode::NOT_FOUND);
+    assert!(!app.get("/pilot/caseload", Some(&other)).await.body.contains("500000000005"));
+    assert!(app.store.open_case(&Scope::National, "500000000005").await.unwrap().unwrap().visits.is_empty());
+    // Every role writes a visit: antenna staff may (303), every other role is refused (403).
+    for role in Role::ALL {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        let res = app.post("/pilot/cases/500000000005/visits", &s, &visit, true).await;
+        let allowed = matches!(role, Role::AntennaAgent | Role::AntennaSupervisor);
+        assert_eq!(res.status, if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN }, "{role} POST a visit");
+        let enrol = app.post("/pilot/cases/500000000005/enrol", &s, "measure=school-return", true).await;
+        assert_eq!(enrol.status == StatusCode::FORBIDDEN, !allowed, "{role} POST an enrolment: {}", enrol.status);
+    }
+    assert_eq!(app.store.open_case(&Scope::National, "500000000005").await.unwrap().unwrap().visits.len(), 2);
+}
+
+#[tokio::test]
+async fn enrolment_respects_the_target_group_and_the_places_left() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let not_asd = app.get("/pilot/cases/500000000003", Some(&s)).await.body;
+    assert!(!not_asd.contains("name=\"measure\"") && not_asd.contains("Hors du groupe cible"), "a household outside the ASD is offered no measure, and told why");
+    let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
+    assert!(page.contains("name=\"measure\" value=\"disability-care\""), "a severely disabled member: disability care is offered");
+    assert!(!page.contains("name=\"measure\" value=\"school-return\""), "the child is in school: not offered");
+    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=school-return", true).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.post("/pilot/cases/500000000003/enrol", &s, "measure=disability-care", true).await.status, StatusCode::CONFLICT, "not in the ASD");
+    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=disability-care", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=disability-care", true).await.status, StatusCode::CONFLICT, "already enrolled");
+    let full = app.post("/pilot/cases/500000000006/enrol", &s, "measure=disability-care", true).await;
+    assert_eq!(full.status, StatusCode::CONFLICT, "the single place is taken");
+    let enrolled: Vec<String> = app.store.enrolments(&Scope::National).await.unwrap().into_iter().map(|e| format!("{}/{}", e.rsu_id, e.measure_id)).collect();
+    assert_eq!(enrolled, ["500000000005/disability-care"]);
+    let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
+    assert!(page.contains("<code>disability-care</code>") && !page.contains("name=\"measure\" value=\"disability-care\""), "enrolled: listed, not offered again");
+    // Ending the enrolment frees the place for the next household.
+    let exit = "reason=no_longer_eligible&note=Carte+obtenue";
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, "reason=gone", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::NOT_FOUND, "no active enrolment left");
+    assert_eq!(app.post("/pilot/cases/500000000006/enrol", &s, "measure=disability-care", true).await.status, StatusCode::SEE_OTHER);
+    let rows = app.store.enrolments(&Scope::National).await.unwrap();
+    assert_eq!(rows.iter().map(|e| (e.rsu_id.as_str(), e.exit.as_ref().map(|x| x.reason.as_str()))).collect::<Vec<_>>(), [("500000000005", Some("no_longer_eligible")), ("500000000006", None)]);
+    assert!(app.get("/pilot/cases/500000000005", Some(&s)).await.body.contains("sorti du groupe cible"));
+    let measures = app.get("/pilot/measures", Some(&app.login("me_analyst", PASSWORD).await.unwrap())).await.body;
+    assert!(measures.contains("id=\"measure-disability-care\""));
+    let section = &measures[measures.find("id=\"measure-disability-care\"").unwrap()..];
+    let row = &section[section.find("04.421").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td>"), "wave 1, one used, none left: {row}");
+}
+
+#[tokio::test]
+async fn designs_show_their_frozen_hash_and_arm_counts() {
+    let app = app().await;
+    let design = sanad_evaluation::pilot::pilot_design(20270101);
+    let body = design.canonical_json();
+    app.store.register_design("demo-pilot", &body, &sanad_store::Actor::new("me_analyst", "t")).await.unwrap();
+    let units = vec![
+        sanad_store::pilot::AssignmentRow { unit: "500000000001".into(), arm: "control".into(), stratum: "01".into(), wave: None },
+        sanad_store::pilot::AssignmentRow { unit: "500000000002".into(), arm: "treatment".into(), stratum: "01".into(), wave: None },
+    ];
+    app.store.save_assignment("demo-pilot", &units, &sanad_store::Actor::new("me_analyst", "t")).await.unwrap();
+    let s = app.login("me_analyst", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/designs", Some(&s)).await.body;
+    assert!(page.contains(&design.hash()), "the stored hash is the design's own hash");
+    assert!(page.contains("empreinte vérifiée") && page.contains("sanad-assign-v1") && page.contains("20270101"));
 }

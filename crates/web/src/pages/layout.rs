@@ -41,7 +41,7 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 }
 
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
-    let items: [(&str, &str, bool); 10] = [
+    let items: [(&str, &str, bool); 11] = [
         ("home", "/", p.can(Permission::Aggregates)),
         ("households", "/households", p.can(Permission::HouseholdRead)),
         ("review", "/applications", p.can(Permission::ApplicationsIntake)),
@@ -49,6 +49,7 @@ fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
         ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
         ("pilot", "/pilot", p.can(Permission::Aggregates)),
+        ("caseload", "/pilot/caseload", p.can(Permission::CasesManage)),
         ("users", "/admin/users", p.can(Permission::UsersManage)),
         ("audit", "/audit", p.can(Permission::AuditRead)),
         ("api", "/api/docs", true),

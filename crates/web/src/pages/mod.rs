@@ -11,6 +11,8 @@ pub mod login;
 pub mod outbox;
 pub mod payroll;
 pub mod pilot;
+// pilot (issue 7)
+pub mod pilot_cases;
 pub mod rules;
 
 use axum::extract::Request;
@@ -56,6 +58,20 @@ pub fn routes() -> Router<AppState> {
         // notify branch
         .route("/outbox", get(outbox::list))
         .route("/outbox/{id}/retry", post(outbox::retry))
+        // pilot (issue 7)
+        .route("/pilot/measures", get(pilot_cases::measures))
+        .route("/pilot/caseload", get(pilot_cases::caseload))
+        .route("/pilot/designs", get(pilot_cases::designs))
+        .route("/pilot/cases/{id}", get(pilot_cases::case))
+        .route("/pilot/cases/{id}/open", post(pilot_cases::open))
+        .route("/pilot/cases/{id}/goals", post(pilot_cases::add_goal))
+        .route("/pilot/cases/{id}/goals/{goal}", post(pilot_cases::set_goal_status))
+        .route("/pilot/cases/{id}/close", post(pilot_cases::close))
+        .route("/pilot/cases/{id}/visits", post(pilot_cases::record_visit))
+        .route("/pilot/cases/{id}/referrals", post(pilot_cases::refer))
+        .route("/pilot/cases/{id}/referrals/{referral}", post(pilot_cases::referral_outcome))
+        .route("/pilot/cases/{id}/enrol", post(pilot_cases::enrol))
+        .route("/pilot/cases/{id}/enrolments/{measure}/exit", post(pilot_cases::exit_enrolment))
         .layer(middleware::from_fn(html_errors))
 }
 
