@@ -51,6 +51,26 @@ pub fn arrears_months<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, mon
     out
 }
 
+/// The past months the cycle settles again for a household: the months a late decision owes
+/// ([`arrears_months`]), and — when a life event changed the household from `changed_from` —
+/// every month since then that an award ran and the ledger recognised, so each is corrected
+/// to what the household is owed now (arrears, or an undue payment to recover). Oldest first.
+pub fn months_to_settle<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month, changed_from: Option<Month>) -> Vec<(Month, &'g str)> {
+    let mut out = arrears_months(grants, book, month);
+    if let (Some(from), Some(book)) = (changed_from, book) {
+        let mut m = from.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
+        while m < month {
+            let recognised = book.due_components(m).next().is_some();
+            if let (true, Some(g)) = (recognised, grants.iter().find(|g| g.runs_in(m))) {
+                out.push((m, g.receipt.as_str()));
+            }
+            m = m.next();
+        }
+        out.sort_by_key(|(m, _)| *m);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +108,21 @@ mod tests {
         let found = arrears_months(&grants, ledger.book(&household), m("2026-06"));
         assert_eq!(found, [(m("2026-03"), "R-2026-03"), (m("2026-05"), "R-2026-03")], "a recognised month is not owed again");
         assert!(arrears_months(&[], None, m("2026-06")).is_empty());
+    }
+
+    #[test]
+    fn a_change_settles_the_recognised_months_since_it_took_effect() {
+        let household = RsuId::parse("000000000042").unwrap();
+        let grants = [grant(Requested::ChildAllowance, "2026-01", None)];
+        let mut ledger = Ledger::new();
+        let o = Origin::new(&household, m("2026-05").last_day(), "DEC");
+        for month in ["2026-01", "2026-02", "2026-03", "2026-05"] {
+            ledger.post_due(&o, Kind::Due, m(month), Component::ChildAllowance, Money::from_centimes(30_000)).unwrap();
+        }
+        let months = |from: Option<&str>| -> Vec<Month> { months_to_settle(&grants, ledger.book(&household), m("2026-06"), from.map(m)).into_iter().map(|(x, _)| x).collect() };
+        assert_eq!(months(None), [m("2026-04")], "without a change, only the month never recognised");
+        assert_eq!(months(Some("2026-03")), [m("2026-03"), m("2026-04"), m("2026-05")], "from the change on, every month");
+        assert_eq!(months(Some("2026-06")), [m("2026-04")], "a change this month is this month's decision");
     }
 
     #[test]

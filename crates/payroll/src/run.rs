@@ -107,6 +107,7 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
     let population = store.load_population(&Scope::National, &|_| {}).await?;
     let instruments: HashMap<RsuId, PaymentInstrument> = store.payment_instruments(&Scope::National).await?.into_iter().collect();
     let grants = grants(store).await?;
+    let changed = changed_since(store, month).await?;
     let bounced: HashMap<String, held::Bounce> =
         store.bounced_payments().await?.into_iter().map(|p| (p.reference, held::Bounce { account: p.account, reason: p.reason })).collect();
     let mut out = Vec::new();
@@ -126,7 +127,7 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
             awards::restrict(&mut decision, mine, m);
             Ok(decision)
         };
-        let retro = awards::arrears_months(mine, held, month)
+        let retro = awards::months_to_settle(mine, held, month, changed.get(&household).copied())
             .into_iter()
             .map(|(m, receipt)| Ok(crate::Retro { month: m, decision: decide(m)?, reference: format!("{receipt}/{m}") }))
             .collect::<Result<Vec<_>>>()?;
@@ -141,6 +142,17 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
             decision: decide(month)?,
             retro,
         });
+    }
+    Ok(out)
+}
+
+/// Households a life event changed within the arrears look-back, with the month it took effect.
+async fn changed_since(store: &dyn Store, month: Month) -> Result<HashMap<RsuId, Month>> {
+    let from = month.plus(-awards::ARREARS_LOOKBACK_MONTHS).first_day().to_string();
+    let mut out = HashMap::new();
+    for (rsu, effective) in store.events_since(&from).await? {
+        let day = effective.parse::<chrono::NaiveDate>().map_err(|e| corrupt(format!("life event of {rsu}: {e}")))?;
+        out.insert(RsuId::parse(&rsu).map_err(corrupt)?, Month::of(day));
     }
     Ok(out)
 }

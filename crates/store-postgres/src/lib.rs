@@ -231,13 +231,14 @@ impl RegistryStore for PgStore {
         Ok(outcomes)
     }
 
-    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<()> {
+    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<i64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         for outcome in upsert_in(&mut tx, std::slice::from_ref(household), Write::Apply).await? {
             outcome.applied()?;
         }
-        self.sql().put_event(&mut tx, event, actor).await?;
-        tx.commit().await.map_err(db)
+        let id = self.sql().put_event(&mut tx, event, actor).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {

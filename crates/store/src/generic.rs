@@ -601,7 +601,7 @@ where
     }
 
     /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.
-    pub async fn put_event(&self, tx: &mut sqlx::Transaction<'_, DB>, e: &crate::EventRow, actor: &Actor) -> Result<()> {
+    pub async fn put_event(&self, tx: &mut sqlx::Transaction<'_, DB>, e: &crate::EventRow, actor: &Actor) -> Result<i64> {
         let id = sqlx::query::<DB>(crate::applications::sql::RESERVE).bind("life-event".to_owned()).bind(1_i64).fetch_one(&mut **tx).await.map_err(db)?.int("value").map_err(db)?;
         sqlx::query::<DB>(crate::applications::sql::EVENT_INSERT)
             .bind(id)
@@ -617,7 +617,7 @@ where
         // The audit record names the event, not its content: the content is personal data.
         let after = serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
         self.append(tx, actor, &Change::new("declare", "life_event", &id.to_string()).after(&after)).await?;
-        Ok(())
+        Ok(id)
     }
 
     pub async fn events_of(&self, rsu_id: &str) -> Result<Vec<crate::EventRow>> {

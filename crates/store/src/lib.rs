@@ -144,8 +144,9 @@ pub trait RegistryStore: Send + Sync {
     /// Each household is applied whole or not at all; the outcome of each is returned in order.
     async fn upsert_households(&self, batch: &[Household], write: Write) -> Result<Vec<Outcome>>;
 
-    /// Record a life event and the household as it is after it, in one transaction, audited.
-    async fn record_event(&self, household: &Household, event: &EventRow, actor: &Actor) -> Result<()>;
+    /// Record a life event and the household as it is after it, in one transaction, audited;
+    /// returns the event's id.
+    async fn record_event(&self, household: &Household, event: &EventRow, actor: &Actor) -> Result<i64>;
 
     /// A household with its members and full score history, if it is in `scope`.
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;

@@ -573,6 +573,69 @@ async fn stored_lists(s: &AppState, households: &[Household]) -> Result<sanad_ap
     sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("cross-check list: {e}"))))
 }
 
+/// What a declared life event did: the household re-evaluated from the event's month to this
+/// one under the rules in force each month (the next payroll settles it in the ledger).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventOutcome {
+    pub id: i64,
+    pub kind: String,
+    /// Owed to the household for the months already paid (centimes).
+    pub arrears: i64,
+    /// Paid too much for the months already paid, to recover (centimes).
+    pub overpayment: i64,
+    /// `continue`, `suspend` or `terminate`.
+    pub lifecycle: String,
+}
+
+/// A recorded event, as listed on the household page and by the API.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: String,
+    pub effective: String,
+    pub declared_on: String,
+    pub declared_by: String,
+}
+
+/// Record a life event or declaration for a household the caller may see: the household as it
+/// is after it (checked whole), the event, and the audit record, in one transaction. Declared
+/// today; effective on its own date, which may be in the past (a birth declared late).
+pub async fn declare_event(s: &AppState, p: &Principal, req: &RequestId, id: &str, kind: sanad_applications::EventKind, effective: chrono::NaiveDate) -> Result<EventOutcome, WebError> {
+    use sanad_applications as apps;
+    p.require(Permission::ApplicationsIntake)?;
+    let before = household(s, p, id).await?;
+    let today = s.today();
+    let event = apps::LifeEvent { effective, declared_on: today, kind };
+    let after = apps::apply_event(&before, &event).map_err(|e| WebError::Invalid(e.to_string()))?;
+    let book = s.rule_book().await?;
+    let paid = s.store.payments_of(id).await?.iter().filter_map(|x| x.month.parse::<Month>().ok()).max();
+    let params = apps::ReevaluationParams::new(Month::of(effective), Month::of(today), paid);
+    let r = apps::reevaluate(&before, &after, &book, &params);
+    let kind = wire_name(&serde_json::to_value(&event.kind).map_err(corrupt)?["event"]);
+    let row = sanad_store::EventRow {
+        id: 0,
+        rsu_id: id.to_owned(),
+        kind: kind.clone(),
+        effective: effective.to_string(),
+        declared_on: today.to_string(),
+        body: serde_json::to_string(&event).map_err(corrupt)?,
+        declared_by: p.username.clone(),
+    };
+    let recorded = s.store.record_event(&after, &row, &actor(p, req)).await?;
+    let lifecycle = match r.lifecycle {
+        apps::Lifecycle::Continue => "continue",
+        apps::Lifecycle::Suspend { .. } => "suspend",
+        apps::Lifecycle::Terminate { .. } => "terminate",
+    };
+    Ok(EventOutcome { id: recorded, kind, arrears: r.arrears.centimes(), overpayment: r.overpayment.centimes(), lifecycle: lifecycle.into() })
+}
+
+/// A household's recorded events, newest first (the caller may see the household).
+pub async fn events_of(s: &AppState, h: &Household) -> Result<Vec<EventView>, WebError> {
+    let rows = s.store.events_of(&h.rsu_id.to_string()).await?;
+    Ok(rows.into_iter().map(|e| EventView { id: e.id, kind: e.kind, effective: e.effective, declared_on: e.declared_on, declared_by: e.declared_by }).collect())
+}
+
 /// A household's applications, for a caller who may see the household.
 pub async fn applications_of(s: &AppState, h: &Household) -> Result<Vec<ApplicationFile>, WebError> {
     let rows = s.store.applications_of(&h.rsu_id.to_string()).await?;

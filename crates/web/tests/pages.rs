@@ -161,6 +161,7 @@ async fn every_route_as_every_role() {
         ("/api/v1/households/500000000003", readers.clone()),
         ("/api/v1/households/500000000003/entitlement?month=2026-11", readers.clone()),
         ("/api/v1/households/500000000003/applications", readers.clone()),
+        ("/api/v1/households/500000000003/events", readers.clone()),
         ("/api/v1/registry/regions", all.clone()),
         ("/api/v1/rule-sets", all.clone()),
         ("/api/v1/rule-sets/asd-2026-11", all.clone()),
@@ -501,6 +502,58 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     assert_eq!(actions, [("release", "payment_officer"), ("approve", "payment_approver"), ("prepare", "payment_officer")]);
     let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
     assert!(page.contains("payée à partir de"), "the household page says from when it is paid");
+
+    // A birth on 1 November, declared on the 20th after November was paid: December's payroll
+    // pays the new child's November allowance and the birth grant as arrears.
+    let head = &eligible[0].members[0];
+    let birth = serde_json::json!({"effective": "2026-11-01", "kind": {"event": "birth", "child": {
+        "idcs": sanad_domain::Idcs::from_body(12_345_678).to_string(), "cnie": null, "first_name": "Yasmine", "last_name": head.last_name, "first_name_ar": "ياسمين", "last_name_ar": head.last_name_ar,
+        "sex": "F", "birth_date": "2026-11-01", "death_date": null, "relation": "child", "marital_status": "single", "schooling": "none",
+        "disability": "none", "father_deceased": false, "checks": {}}}});
+    let path = format!("/api/v1/households/{}/events", eligible[0].rsu_id);
+    let res = app.send(app.json_post(&path, &agent, &birth.to_string())).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let outcome: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let owed = outcome["arrears"].as_i64().unwrap();
+    assert!(owed > 0 && outcome["overpayment"] == 0 && outcome["lifecycle"] == "continue", "{outcome}");
+    let again = app.send(app.json_post(&path, &agent, &birth.to_string())).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "the same child cannot be born twice: {}", again.body);
+    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
+    assert!(page.contains("Yasmine") && page[page.find("id=\"events\"").unwrap()..].contains("Naissance"), "the household page shows the child and the event");
+    assert_eq!(app.post("/payroll/2026-12/prepare", &officer, "", true).await.status, StatusCode::SEE_OTHER);
+    let lines = sanad_store::PayrollStore::payroll_lines(&*app.store, "2026-12").await.unwrap();
+    let line = lines.iter().find(|l| l.rsu_id == eligible[0].rsu_id.to_string()).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&line.body).unwrap();
+    let arrears = |component: &str| body["explanation"].as_array().unwrap().iter().find(|e| e["kind"] == "arrears" && e["component"] == component && e["month"] == "2026-11").map(|e| e["amount"].as_i64().unwrap());
+    assert_eq!(arrears("child_allowance"), Some(owed), "November's new allowance, as the declaration said: {body}");
+    assert!(arrears("birth_grant").is_some_and(|a| a > 0), "and the birth grant of the month of birth: {body}");
+    let other = lines.iter().find(|l| l.rsu_id == eligible[1].rsu_id.to_string()).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&other.body).unwrap()["arrears"].as_i64(), Some(0), "no event, nothing to settle");
+}
+
+/// Declaring an event is an agent's or supervisor's work, within their scope.
+#[tokio::test]
+async fn events_are_declared_by_agents_within_their_scope() {
+    let app = app().await;
+    let phone = r#"{"effective": "2026-11-20", "kind": {"event": "phone_change", "phone": null}}"#;
+    for role in Role::ALL {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        let res = app.send(app.json_post("/api/v1/households/500000000003/events", &s, phone)).await;
+        let want = if role.can(sanad_domain::Permission::ApplicationsIntake) { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+        assert_eq!(res.status, want, "{role}: {}", res.body);
+    }
+    let agent01 = app.login("agent01", PASSWORD).await.unwrap();
+    assert_eq!(app.send(app.json_post("/api/v1/households/500000000003/events", &agent01, phone)).await.status, StatusCode::NOT_FOUND, "another region's household");
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let form = "kind=death&effective=2026-11-10&person=0000000000";
+    assert_eq!(app.post("/households/500000000003/events", &agent, form, true).await.status, StatusCode::UNPROCESSABLE_ENTITY, "not a member");
+    let member = sanad_store::conformance::sample(3, "04").members[0].idcs.to_string();
+    let res = app.post("/households/500000000003/events", &agent, &format!("kind=death&effective=2026-11-10&person={member}"), true).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/events", Some(&agent)).await.body).unwrap();
+    assert_eq!(list[0]["kind"], "death");
+    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=life_event", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
+    assert!(!log["items"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]

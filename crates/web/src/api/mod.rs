@@ -25,8 +25,8 @@ use crate::{AppState, RequestId};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sanad API", version = "1", description = "Direct social aid (ASD): registry, rules, entitlements, administration and audit. Every route but this document needs authentication: an API token (`Authorization: Bearer sanad_<id>_<secret>`) or a session cookie with its CSRF token for changes. Errors are RFC 9457 `application/problem+json`."),
-    paths(submit_application, household_applications, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
-    components(schemas(service::ApplicationForm, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
+    paths(submit_application, household_applications, declare_event, household_events, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
+    components(schemas(service::ApplicationForm, EventBody, service::EventOutcome, service::EventView, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
     tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "admin"), (name = "audit"))
 )]
 pub struct ApiDoc;
@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/payroll/{month}", get(payroll))
         .route("/applications", post(submit_application))
         .route("/households/{id}/applications", get(household_applications))
+        .route("/households/{id}/events", get(household_events).post(declare_event))
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
 }
@@ -247,6 +248,35 @@ async fn submit_application(State(s): State<AppState>, p: Principal, Extension(r
 async fn household_applications(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<Vec<service::ApplicationFile>>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     Ok(Json(service::applications_of(&s, &h).await?))
+}
+
+/// A life event or declaration: when it takes effect and what happened, e.g.
+/// `{"effective": "2026-11-05", "kind": {"event": "death", "person": "1000000017"}}`
+/// (`event`: birth, death, schooling_change, disability_recognised, marriage, divorce,
+/// member_leaves, member_joins, residence_change, score_update, payment_account_change,
+/// phone_change — see docs/applications.md).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct EventBody {
+    #[schema(value_type = String, format = Date)]
+    pub effective: chrono::NaiveDate,
+    #[schema(value_type = Object)]
+    pub kind: sanad_applications::EventKind,
+}
+
+/// Declare a life event for a household in the caller's scope: the household is changed (and
+/// checked whole), the event recorded and audited, and the household re-evaluated from the
+/// event's month; the next payroll settles the difference.
+#[utoipa::path(post, path = "/api/v1/households/{id}/events", tag = "applications", params(("id" = String, Path)), request_body = EventBody, responses((status = 201, body = service::EventOutcome), (status = 404), (status = 422)))]
+async fn declare_event(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Json(b): Json<EventBody>) -> Result<Response, WebError> {
+    let outcome = service::declare_event(&s, &p, &req, &id, b.kind, b.effective).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(outcome)).into_response())
+}
+
+/// A household's recorded events, newest first.
+#[utoipa::path(get, path = "/api/v1/households/{id}/events", tag = "applications", params(("id" = String, Path)), responses((status = 200, body = Vec<service::EventView>), (status = 404)))]
+async fn household_events(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<Vec<service::EventView>>, WebError> {
+    let h = service::household(&s, &p, &id).await?;
+    Ok(Json(service::events_of(&s, &h).await?))
 }
 
 /// A payroll cycle: its state, totals by line status and region, the reconciliation with

@@ -93,6 +93,7 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
     let paid = service::household_payments(&s, &h).await?;
     let applications = service::applications_of(&s, &h).await?;
     let messages = service::household_messages(&s, &p, &h).await?;
+    let events = service::events_of(&s, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
     let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
@@ -125,8 +126,9 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
             }
         }
         (applications_section(l, &p, &h, &applications))
+        (events_section(l, &p, &h, &events))
         (payments(l, &paid))
-        (timeline(l, &h, &applications, &paid, &messages))
+        (timeline(l, &h, &applications, &paid, &messages, &events))
     };
     Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
 }
@@ -198,7 +200,7 @@ pub async fn apply(
 
 /// What happened to the household, oldest first: applications submitted and decided,
 /// payments, score changes and the messages sent to it (notify branch).
-fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &service::HouseholdPayments, messages: &[sanad_store::MessageRow]) -> Markup {
+fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &service::HouseholdPayments, messages: &[sanad_store::MessageRow], declared: &[service::EventView]) -> Markup {
     use chrono::NaiveDate;
     let mut events: Vec<(NaiveDate, &str, String)> = Vec::new();
     for a in apps {
@@ -226,6 +228,11 @@ fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &
     for m in messages {
         if let Some(on) = m.created_at.get(..10).and_then(|d| d.parse().ok()) {
             events.push((on, "message", format!("{} ({}) · {}", l.t(&format!("outbox.template.{}", m.template)), m.language, l.t(&format!("outbox.status.{}", m.status)))));
+        }
+    }
+    for e in declared {
+        if let Ok(on) = e.effective.parse() {
+            events.push((on, "event", l.t(&format!("event.kind.{}", e.kind)).to_owned()));
         }
     }
     events.sort_by_key(|e| e.0);
@@ -353,4 +360,129 @@ fn explanation(l: Locale, h: &Household, e: &service::Entitlement, month: Month)
             p.total { (l.t("household.monthly_total")) " : " strong { (l.money(e.decision.monthly_total)) } }
         }
     }
+}
+
+/// The kinds of event an agent declares from the household page (the API takes every kind).
+const DECLARABLE: [&str; 5] = ["birth", "death", "schooling_change", "disability_recognised", "payment_account_change"];
+const SCHOOLING: [&str; 7] = ["none", "public_primary", "public_college", "public_secondary", "public_vocational", "private", "higher"];
+const SEVERITY: [&str; 4] = ["mild", "moderate", "severe", "profound"];
+
+fn events_section(l: Locale, p: &Principal, h: &Household, events: &[service::EventView]) -> Markup {
+    html! {
+        section.card id="events" {
+            h2 { (l.t("event.title")) }
+            @if events.is_empty() { p.empty { (l.t("event.none")) } } @else {
+                table {
+                    thead { tr { th { (l.t("event.effective")) } th { (l.t("event.kind")) } th { (l.t("event.declared_on")) } th { (l.t("event.declared_by")) } } }
+                    tbody { @for e in events { tr { td { (e.effective) } td { (l.t(&format!("event.kind.{}", e.kind))) } td { (e.declared_on) } td { (e.declared_by) } } } }
+                }
+            }
+            @if p.can(sanad_domain::Permission::ApplicationsIntake) {
+                details {
+                    summary { (l.t("event.declare")) }
+                    form.stack method="post" action=(format!("/households/{}/events", h.rsu_id)) {
+                        input type="hidden" name="_csrf" value=(p.csrf());
+                        label { (l.t("event.kind")) select name="kind" { @for k in DECLARABLE { option value=(k) { (l.t(&format!("event.kind.{k}"))) } } } }
+                        label { (l.t("event.effective")) input type="date" name="effective" required; }
+                        label { (l.t("event.person")) select name="person" { option value="" { "—" } @for m in &h.members { option value=(m.idcs) { (m.first_name) " " (m.last_name) } } } }
+                        label { (l.t("person.schooling")) select name="schooling" { @for c in SCHOOLING { option value=(c) { (l.t(&format!("schooling.{c}"))) } } } }
+                        label { (l.t("person.disability")) select name="severity" { @for c in SEVERITY { option value=(c) { (l.t(&format!("disability.{c}"))) } } } }
+                        fieldset {
+                            legend { (l.t("event.kind.birth")) }
+                            label { (l.t("person.idcs")) input name="child_idcs" inputmode="numeric"; }
+                            label { (l.t("event.first_name")) input name="first_name"; }
+                            label { (l.t("event.first_name_ar")) input name="first_name_ar" dir="rtl"; }
+                            label { (l.t("person.sex")) select name="sex" { option value="F" { (l.t("sex.F")) } option value="M" { (l.t("sex.M")) } } }
+                        }
+                        label { (l.t("event.rib")) input name="rib" inputmode="numeric" maxlength="24"; }
+                        button.primary type="submit" { (l.t("event.submit")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct EventForm {
+    kind: String,
+    effective: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    schooling: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    child_idcs: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    first_name_ar: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    rib: String,
+}
+
+/// A snake_case code as the enum serde reads it; the error names the form field.
+fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str) -> Result<T, WebError> {
+    serde_json::from_value(serde_json::Value::String(v.to_owned())).map_err(|_| WebError::Invalid(format!("{field}: '{v}' is not a valid value")))
+}
+
+impl EventForm {
+    /// The event the form declares; a newborn takes the head's family names.
+    fn kind(&self, h: &Household) -> Result<(sanad_applications::EventKind, chrono::NaiveDate), WebError> {
+        use sanad_applications::EventKind as K;
+        let effective: chrono::NaiveDate = self.effective.parse().map_err(|_| WebError::Invalid(format!("effective: '{}' is not a date", self.effective)))?;
+        let person = || sanad_domain::Idcs::parse(&self.person).map_err(|e| WebError::Invalid(format!("person: {e}")));
+        let kind = match self.kind.as_str() {
+            "death" => K::Death { person: person()? },
+            "schooling_change" => K::SchoolingChange { person: person()?, schooling: code("schooling", &self.schooling)? },
+            "disability_recognised" => K::DisabilityRecognised { person: person()?, severity: code("severity", &self.severity)? },
+            "payment_account_change" => {
+                let rib = sanad_domain::Rib::parse(&self.rib).map_err(|e| WebError::Invalid(format!("rib: {e}")))?;
+                K::PaymentAccountChange { instrument: Some(sanad_domain::PaymentInstrument::Bank { rib }) }
+            }
+            "birth" => K::Birth { child: Box::new(self.newborn(h, effective)?) },
+            other => return Err(WebError::Invalid(format!("kind: '{other}' cannot be declared here"))),
+        };
+        Ok((kind, effective))
+    }
+
+    fn newborn(&self, h: &Household, born: chrono::NaiveDate) -> Result<sanad_domain::Person, WebError> {
+        let head = h.members.iter().find(|m| m.relation == sanad_domain::Relation::Head).ok_or_else(|| WebError::Invalid("the household has no head".into()))?;
+        let required = |field: &str, v: &str| if v.trim().is_empty() { Err(WebError::Invalid(format!("{field}: required for a birth"))) } else { Ok(v.trim().to_owned()) };
+        Ok(sanad_domain::Person {
+            idcs: sanad_domain::Idcs::parse(&self.child_idcs).map_err(|e| WebError::Invalid(format!("child_idcs: {e}")))?,
+            cnie: None,
+            first_name: required("first_name", &self.first_name)?,
+            last_name: head.last_name.clone(),
+            first_name_ar: required("first_name_ar", &self.first_name_ar)?,
+            last_name_ar: head.last_name_ar.clone(),
+            sex: code("sex", &self.sex)?,
+            birth_date: born,
+            death_date: None,
+            relation: sanad_domain::Relation::Child,
+            marital_status: sanad_domain::MaritalStatus::Single,
+            schooling: sanad_domain::Schooling::None,
+            disability: sanad_domain::Disability::None,
+            father_deceased: false,
+            checks: Default::default(),
+        })
+    }
+}
+
+/// An agent declares a life event from the household page.
+pub async fn declare(
+    State(s): State<AppState>,
+    p: Principal,
+    axum::Extension(req): axum::Extension<crate::RequestId>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<EventForm>,
+) -> Result<axum::response::Redirect, WebError> {
+    let h = service::household(&s, &p, &id).await?;
+    let (kind, effective) = f.kind(&h)?;
+    service::declare_event(&s, &p, &req, &id, kind, effective).await?;
+    Ok(axum::response::Redirect::to(&format!("/households/{id}#events")))
 }

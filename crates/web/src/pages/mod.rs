@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/households", get(households::search))
         .route("/households/{id}", get(households::show))
         .route("/households/{id}/applications", post(households::apply))
+        .route("/households/{id}/events", post(households::declare))
         .route("/applications", get(applications::queue))
         .route("/applications/{receipt}/decide", post(applications::decide))
         .route("/rules", get(rules::list))
