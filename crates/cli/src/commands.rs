@@ -194,7 +194,8 @@ const DEMO_TODAYS_APPLICATIONS: usize = 300;
 /// first cycle's month (those the checks cannot settle wait for an agent, who reviews them
 /// early the next month — so the next cycle pays their first month as arrears); each month's
 /// payroll is prepared, approved, released and answered by the banks; and on `today` a last
-/// wave applies, taken after this month's payroll, some still in the review queue.
+/// wave applies, taken after this month's payroll, some still in the review queue. Early this
+/// month, agents declare a few births and deaths of last month, which this cycle settles.
 async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: u32) -> anyhow::Result<()> {
     use crate::demo_apps;
     let all = demo_apps::households(&**store).await?;
@@ -210,6 +211,9 @@ async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: 
         if month == first.next() {
             let reviewed = demo_apps::review(store, month.first_day() + chrono::Duration::days(4)).await?;
             println!("review queue worked through early {month}: {reviewed} applications decided");
+        }
+        if month == current && month != first {
+            println!("life events: {}", demo_apps::events(store, backlog, (month.first_day() + chrono::Duration::days(2)).min(today)).await?);
         }
         crate::payroll_cmd::demo_cycle(&**store, Path::new(DEMO_PAYMENTS), month).await?;
     }

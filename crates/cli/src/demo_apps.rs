@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use sanad_applications::{Channel, Requested};
-use sanad_domain::{Household, Relation, Role, Schooling};
+use sanad_domain::{Household, Month, Person, Relation, Role, Schooling};
 use sanad_store::{Scope, Store};
 use sanad_web::auth::{Principal, Via};
 
@@ -155,4 +155,52 @@ pub async fn review(store: &Arc<dyn Store>, on: NaiveDate) -> anyhow::Result<usi
             n += 1;
         }
     }
+}
+
+/// Life events declared on `on` by the agent for some of these households, effective the first
+/// of the month before: a birth in one household in 250, the death of the youngest child in
+/// another — the next payroll pays the first as arrears and recovers the second.
+pub async fn events(store: &Arc<dyn Store>, households: &[Household], on: NaiveDate) -> anyhow::Result<String> {
+    use sanad_applications::EventKind;
+    let (state, agent) = (state(store, on), agent());
+    let req = sanad_web::RequestId("demo-events".into());
+    let effective = Month::of(on).plus(-1).first_day();
+    let (mut births, mut deaths) = (0, 0);
+    for (i, h) in households.iter().enumerate() {
+        let kind = match i % 250 {
+            7 => {
+                let Some(head) = h.members.iter().find(|m| m.relation == Relation::Head) else { continue };
+                let child = Person {
+                    idcs: sanad_domain::Idcs::from_body(900_000_000 + i as u64),
+                    cnie: None,
+                    first_name: "Yasmine".into(),
+                    last_name: head.last_name.clone(),
+                    first_name_ar: "ياسمين".into(),
+                    last_name_ar: head.last_name_ar.clone(),
+                    sex: sanad_domain::Sex::Female,
+                    birth_date: effective,
+                    death_date: None,
+                    relation: Relation::Child,
+                    marital_status: sanad_domain::MaritalStatus::Single,
+                    schooling: Schooling::None,
+                    disability: sanad_domain::Disability::None,
+                    father_deceased: false,
+                    checks: Default::default(),
+                };
+                EventKind::Birth { child: Box::new(child) }
+            }
+            101 => {
+                let alive = h.members.iter().filter(|m| m.relation.is_child() && m.death_date.is_none() && m.birth_date < effective);
+                let Some(youngest) = alive.max_by_key(|m| m.birth_date) else { continue };
+                EventKind::Death { person: youngest.idcs.clone() }
+            }
+            _ => continue,
+        };
+        let is_birth = matches!(kind, EventKind::Birth { .. });
+        // A household the event cannot apply to (e.g. its data changed) is skipped, as an agent would.
+        if sanad_web::service::declare_event(&state, &agent, &req, &h.rsu_id.to_string(), kind, effective).await.is_ok() {
+            if is_birth { births += 1 } else { deaths += 1 }
+        }
+    }
+    Ok(format!("{births} births and {deaths} deaths declared on {on}, effective {effective}"))
 }

@@ -152,6 +152,7 @@ fn the_demo_takes_applications_and_pays_the_approved() {
     let reviewed = number(&line("review queue worked through early 2026-11:"), ": ");
     assert!(reviewed > 0);
     assert!(line("applications on 2026-11-20:").starts_with("applications on 2026-11-20: 300 applications"));
+    assert!(line("life events:").ends_with("declared on 2026-11-03, effective 2026-10-01"), "births and deaths of October, settled by November's payroll");
     // October pays the automatic approvals alone; November adds those approved on review.
     let paid = |month: &str| number(&line(&format!("payroll {month}:")), ": ");
     assert!(paid("2026-10") <= approved_first, "only approved households are paid: {stdout}");
