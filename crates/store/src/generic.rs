@@ -732,22 +732,8 @@ where
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
-}
 
-/// The notification outbox (notify branch).
-impl<DB> Sql<'_, DB>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Row: SanadRow,
-    for<'a> &'a str: ColumnIndex<DB::Row>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-{
+    // The notification outbox.
     fn message_row(r: &DB::Row) -> Result<MessageRow, sqlx::Error> {
         Ok(MessageRow {
             id: r.text("id")?,
@@ -841,90 +827,8 @@ where
         let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::of(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
         Self::message_rows(&rows)
     }
-}
 
-/// A value of a multi-row statement.
-#[derive(Debug, Clone)]
-pub enum Cell {
-    Text(String),
-    Int(i64),
-    OptText(Option<String>),
-    OptInt(Option<i64>),
-}
-
-/// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
-/// scanning the statement's parameter names, so binding costs grow with the square of it.
-const PARAMS_PER_STATEMENT: usize = 240;
-
-/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
-async fn insert_many<DB>(tx: &mut sqlx::Transaction<'_, DB>, table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, tail: &str) -> Result<()>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows.by_ref().take((PARAMS_PER_STATEMENT / columns.len()).max(1)).collect();
-        let mut n = 0;
-        let tuples: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let ps: Vec<String> = r.iter().map(|_| { n += 1; format!("${n}") }).collect();
-                format!("({})", ps.join(", "))
-            })
-            .collect();
-        let text = format!("INSERT INTO {table} ({}) VALUES {}{tail}", columns.join(", "), tuples.join(", "));
-        let mut q = sqlx::query::<DB>(AssertSqlSafe(text));
-        for cell in chunk.into_iter().flatten() {
-            q = match cell {
-                Cell::Text(v) => q.bind(v),
-                Cell::Int(v) => q.bind(v),
-                Cell::OptText(v) => q.bind(v),
-                Cell::OptInt(v) => q.bind(v),
-            };
-        }
-        q.execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-/// The user columns shared by insert and update, in their parameter order ($1–$9).
-fn bind_user<'q, DB: Database>(q: sqlx::query::Query<'q, DB, <DB as Database>::Arguments>, u: &User) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
-where
-    String: Encode<'q, DB> + Type<DB>,
-    i64: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB>,
-{
-    q.bind(u.username.clone())
-        .bind(u.display_name.clone())
-        .bind(u.role.as_str().to_owned())
-        .bind(u.scope.to_string())
-        .bind(u.locale.clone())
-        .bind(u.password_hash.clone())
-        .bind(u.failed_logins)
-        .bind(u.locked_until)
-        .bind(i64::from(u.active))
-}
-
-/// The accompanying-measures pilot (`crate::pilot`), written once like the rest.
-impl<DB> Sql<'_, DB>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Row: SanadRow,
-    for<'a> &'a str: ColumnIndex<DB::Row>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-{
+    // The accompanying-measures pilot (`crate::pilot`).
     pub async fn save_pilot_config(&self, measures: &[pilot::MeasureRow], antennas: &[pilot::AntennaRow], actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         let at = now();
@@ -1236,4 +1140,71 @@ where
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
+}
+/// A value of a multi-row statement.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
+}
+
+/// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
+/// scanning the statement's parameter names, so binding costs grow with the square of it.
+const PARAMS_PER_STATEMENT: usize = 240;
+
+/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
+async fn insert_many<DB>(tx: &mut sqlx::Transaction<'_, DB>, table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, tail: &str) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take((PARAMS_PER_STATEMENT / columns.len()).max(1)).collect();
+        let mut n = 0;
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let ps: Vec<String> = r.iter().map(|_| { n += 1; format!("${n}") }).collect();
+                format!("({})", ps.join(", "))
+            })
+            .collect();
+        let text = format!("INSERT INTO {table} ({}) VALUES {}{tail}", columns.join(", "), tuples.join(", "));
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(text));
+        for cell in chunk.into_iter().flatten() {
+            q = match cell {
+                Cell::Text(v) => q.bind(v),
+                Cell::Int(v) => q.bind(v),
+                Cell::OptText(v) => q.bind(v),
+                Cell::OptInt(v) => q.bind(v),
+            };
+        }
+        q.execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The user columns shared by insert and update, in their parameter order ($1–$9).
+fn bind_user<'q, DB: Database>(q: sqlx::query::Query<'q, DB, <DB as Database>::Arguments>, u: &User) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
+where
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB>,
+{
+    q.bind(u.username.clone())
+        .bind(u.display_name.clone())
+        .bind(u.role.as_str().to_owned())
+        .bind(u.scope.to_string())
+        .bind(u.locale.clone())
+        .bind(u.password_hash.clone())
+        .bind(u.failed_logins)
+        .bind(u.locked_until)
+        .bind(i64::from(u.active))
 }
