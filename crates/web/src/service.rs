@@ -622,6 +622,13 @@ pub async fn declare_event(s: &AppState, p: &Principal, req: &RequestId, id: &st
         declared_by: p.username.clone(),
     };
     let recorded = s.store.record_event(&after, &row, &actor(p, req)).await?;
+    if let apps::Lifecycle::Suspend { from, terminates_from } = r.lifecycle {
+        // The household hears of it in the language of its latest application.
+        let lang = applications_of(s, &after).await?.first().map_or(apps::notify::Language::Fr, ApplicationFile::language);
+        let reasons = r.months.last().map(|m| m.after.reasons.clone()).unwrap_or_default();
+        let notice = apps::notify::Notice::Suspension { from_month: from, terminates_from, reasons };
+        crate::notify::queue(&*s.store, &s.notify, &after, format!("suspension:{recorded}"), &notice, lang).await;
+    }
     let lifecycle = match r.lifecycle {
         apps::Lifecycle::Continue => "continue",
         apps::Lifecycle::Suspend { .. } => "suspend",

@@ -535,7 +535,7 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
 #[tokio::test]
 async fn events_are_declared_by_agents_within_their_scope() {
     let app = app().await;
-    let phone = r#"{"effective": "2026-11-20", "kind": {"event": "phone_change", "phone": null}}"#;
+    let phone = r#"{"effective": "2026-11-20", "kind": {"event": "phone_change", "phone": "0611223344"}}"#;
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap();
         let res = app.send(app.json_post("/api/v1/households/500000000003/events", &s, phone)).await;
@@ -552,6 +552,15 @@ async fn events_are_declared_by_agents_within_their_scope() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/events", Some(&agent)).await.body).unwrap();
     assert_eq!(list[0]["kind"], "death");
+    // With the spouse gone too, nobody is left to pay: the household is suspended and told so.
+    let spouse = sanad_store::conformance::sample(3, "04").members[1].idcs.to_string();
+    let body = format!(r#"{{"effective": "2026-11-12", "kind": {{"event": "death", "person": "{spouse}"}}}}"#);
+    let res = app.send(app.json_post("/api/v1/households/500000000003/events", &agent, &body)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let outcome: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(outcome["lifecycle"], "suspend", "{outcome}");
+    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
+    assert!(msgs.iter().any(|m| m.template == "suspension" && m.id == format!("suspension:{}", outcome["id"])), "{msgs:?}");
     let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=life_event", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
     assert!(!log["items"].as_array().unwrap().is_empty());
 }
