@@ -27,6 +27,20 @@ pub enum Bench {
         #[arg(long, default_value_t = 3_000)]
         samples: u64,
     },
+    /// Take `applications` applications for the first households of a loaded registry, in
+    /// batches through the intake path (lists derived from the registry first), and time it.
+    Intake {
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = crate::DEFAULT_DB)]
+        database_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        applications: u64,
+        /// Applications saved per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// The day they are taken (the lists are dated the same day).
+        #[arg(long)]
+        on: chrono::NaiveDate,
+    },
     /// Time the entitlement engine on synthetic households (no database).
     Entitlement {
         #[arg(long, default_value_t = 100_000)]
@@ -40,7 +54,29 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
     match b {
         Bench::Find { database_url, households, seed, as_of, samples } => find(&database_url, households, seed, as_of, samples).await,
         Bench::Entitlement { households, month } => entitlement(households, month),
+        Bench::Intake { database_url, applications, batch, on } => intake(&database_url, applications, batch.max(1), on).await,
     }
+}
+
+/// Load the households (not timed), import lists about them, then time verification,
+/// decision and saving, batch by batch.
+async fn intake(url: &str, n: u64, batch: usize, on: chrono::NaiveDate) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    let households = crate::demo_apps::first_households(&*store, n).await?;
+    crate::demo_apps::import_lists(&*store, &households, on).await?;
+    let bar = progress::count(households.len() as u64, "applications");
+    let t = Instant::now();
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for chunk in households.chunks(batch) {
+        for (status, k) in crate::demo_apps::take_counts(&store, chunk, on).await? {
+            *counts.entry(status).or_default() += k;
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
+    println!("{} applications verified, decided and saved in {secs:.1} s ({:.0}/s): {counts:?}", households.len(), households.len() as f64 / secs);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Evaluate synthetic households (converted once) repeatedly; report the time per household.

@@ -203,6 +203,14 @@ async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: 
     let current = Month::of(today);
     let first = current.plus(1 - cycles.max(1) as i32);
     let opened = first.first_day();
+    // The year's appropriation by component, about 7 000 MAD a household (29 bn MAD for the
+    // national caseload, scaled), so that budget control and its chart have something to show.
+    const SHARES: [(&str, i64); 7] = [("child_allowance", 55), ("orphan_allowance", 3), ("disability_supplement", 2), ("floor_top_up", 10), ("flat_rate", 25), ("birth_grant", 2), ("school_start_grant", 3)];
+    for year in [first.year(), current.year()] {
+        for (component, percent) in SHARES {
+            store.set_appropriation(year, component, all.len() as i64 * 7_000_00 * percent / 100, &cli_actor("budget")).await?;
+        }
+    }
     demo_apps::import_lists(&**store, &all, opened).await?;
     let taken = demo_apps::take(store, backlog, |i| (opened + chrono::Duration::days((i % 20) as i64)).min(today)).await?;
     println!("applications in {first}: {taken}");

@@ -73,10 +73,15 @@ fn lists(households: &[Household], today: NaiveDate) -> Vec<(String, String)> {
 
 /// Every household of the demo registry, whole (members and their cross-check flags).
 pub async fn households(store: &dyn Store) -> anyhow::Result<Vec<Household>> {
+    first_households(store, u64::MAX).await
+}
+
+/// The first `n` households of the registry by RSU id, whole.
+pub async fn first_households(store: &dyn Store, n: u64) -> anyhow::Result<Vec<Household>> {
     let mut out = Vec::new();
     let mut after = None;
-    loop {
-        let page = store.list_households(&Scope::National, after.as_ref(), 1_000).await?;
+    while (out.len() as u64) < n {
+        let page = store.list_households(&Scope::National, after.as_ref(), 1_000.min(n - out.len() as u64) as u32).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.rsu_id.clone());
         for h in &page {
@@ -115,6 +120,17 @@ fn state(store: &Arc<dyn Store>, on: NaiveDate) -> sanad_web::AppState {
 /// children under 21, else the flat-rate aid: a day's applications are taken as one batch
 /// through the same service as the web form.
 pub async fn take(store: &Arc<dyn Store>, households: &[Household], dated: impl Fn(usize) -> NaiveDate) -> anyhow::Result<String> {
+    let counts = take_by_day(store, households, dated).await?;
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    Ok(format!("{} applications ({})", households.len(), summary.join(", ")))
+}
+
+/// [`take`] on one day, as counts by status.
+pub async fn take_counts(store: &Arc<dyn Store>, households: &[Household], on: NaiveDate) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+    take_by_day(store, households, |_| on).await
+}
+
+async fn take_by_day(store: &Arc<dyn Store>, households: &[Household], dated: impl Fn(usize) -> NaiveDate) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
     let req = sanad_web::RequestId("demo-applications".into());
     let agent = agent();
     let mut days = std::collections::BTreeMap::<NaiveDate, Vec<sanad_web::service::ApplicationForm>>::new();
@@ -126,15 +142,14 @@ pub async fn take(store: &Arc<dyn Store>, households: &[Household], dated: impl 
         let components = vec![if children { Requested::ChildAllowance } else { Requested::FlatRate }];
         days.entry(on).or_default().push(sanad_web::service::ApplicationForm { household_id: h.rsu_id.to_string(), components, channel: Some(Channel::Web), language });
     }
-    let mut counts = std::collections::BTreeMap::<String, u32>::new();
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
     for (on, forms) in days {
         let files = sanad_web::service::submit_applications(&state(store, on), &agent, &req, &forms, Channel::Web, on).await.map_err(|e| anyhow::anyhow!("{on}: {e}"))?;
         for f in files {
             *counts.entry(sanad_web::service::wire_name(&f.status)).or_default() += 1;
         }
     }
-    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    Ok(format!("{} applications ({})", households.len(), summary.join(", ")))
+    Ok(counts)
 }
 
 /// The agent works through the review queue on `on`: rejects for the first failed check's
