@@ -185,23 +185,8 @@ pub async fn events(store: &Arc<dyn Store>, households: &[Household], on: NaiveD
         let kind = match i % 250 {
             7 => {
                 let Some(head) = h.members.iter().find(|m| m.relation == Relation::Head) else { continue };
-                let child = Person {
-                    idcs: sanad_domain::Idcs::from_body(900_000_000 + i as u64),
-                    cnie: None,
-                    first_name: "Yasmine".into(),
-                    last_name: head.last_name.clone(),
-                    first_name_ar: "ياسمين".into(),
-                    last_name_ar: head.last_name_ar.clone(),
-                    sex: sanad_domain::Sex::Female,
-                    birth_date: effective,
-                    death_date: None,
-                    relation: Relation::Child,
-                    marital_status: sanad_domain::MaritalStatus::Single,
-                    schooling: Schooling::None,
-                    disability: sanad_domain::Disability::None,
-                    father_deceased: false,
-                    checks: Default::default(),
-                };
+                let idcs = sanad_domain::Idcs::from_body(900_000_000 + i as u64);
+                let child = Person::newborn(idcs, "Yasmine".into(), "ياسمين".into(), sanad_domain::Sex::Female, effective, head);
                 EventKind::Birth { child: Box::new(child) }
             }
             101 => {

@@ -106,6 +106,28 @@ pub struct Person {
 }
 
 impl Person {
+    /// A child born on `born` to the family of `head`, whose family names it takes: no CNIE,
+    /// single, not in school, no disability, no cross-check flag (a birth declaration).
+    pub fn newborn(idcs: Idcs, first_name: String, first_name_ar: String, sex: Sex, born: NaiveDate, head: &Person) -> Person {
+        Person {
+            idcs,
+            cnie: None,
+            first_name,
+            last_name: head.last_name.clone(),
+            first_name_ar,
+            last_name_ar: head.last_name_ar.clone(),
+            sex,
+            birth_date: born,
+            death_date: None,
+            relation: Relation::Child,
+            marital_status: MaritalStatus::Single,
+            schooling: Schooling::None,
+            disability: Disability::None,
+            father_deceased: false,
+            checks: CrossChecks::default(),
+        }
+    }
+
     /// Age in whole years on `date`.
     pub fn age_on(&self, date: NaiveDate) -> i32 {
         let b = self.birth_date;
@@ -323,6 +345,16 @@ pub(crate) mod tests {
         assert_eq!(h.head().idcs, Idcs::from_body(1));
         assert_eq!(h.members[1].age_on(d("2025-06-29")), 9);
         assert_eq!(h.members[1].age_on(d("2025-06-30")), 10);
+    }
+
+    #[test]
+    fn a_newborn_joins_with_the_heads_family_names() {
+        let mut p = parts();
+        let head = p.members[0].clone();
+        p.members.push(Person::newborn(Idcs::from_body(99), "Yasmine".into(), "ياسمين".into(), Sex::Female, d("2026-10-01"), &head));
+        let h = Household::new(p, d("2026-11-01")).unwrap();
+        let child = h.members.last().unwrap();
+        assert_eq!((child.last_name.as_str(), child.relation, child.age_on(d("2026-11-01"))), (head.last_name.as_str(), Relation::Child, 0));
     }
 
     #[test]

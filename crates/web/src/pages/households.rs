@@ -453,23 +453,9 @@ impl EventForm {
     fn newborn(&self, h: &Household, born: chrono::NaiveDate) -> Result<sanad_domain::Person, WebError> {
         let head = h.members.iter().find(|m| m.relation == sanad_domain::Relation::Head).ok_or_else(|| WebError::Invalid("the household has no head".into()))?;
         let required = |field: &str, v: &str| if v.trim().is_empty() { Err(WebError::Invalid(format!("{field}: required for a birth"))) } else { Ok(v.trim().to_owned()) };
-        Ok(sanad_domain::Person {
-            idcs: sanad_domain::Idcs::parse(&self.child_idcs).map_err(|e| WebError::Invalid(format!("child_idcs: {e}")))?,
-            cnie: None,
-            first_name: required("first_name", &self.first_name)?,
-            last_name: head.last_name.clone(),
-            first_name_ar: required("first_name_ar", &self.first_name_ar)?,
-            last_name_ar: head.last_name_ar.clone(),
-            sex: code("sex", &self.sex)?,
-            birth_date: born,
-            death_date: None,
-            relation: sanad_domain::Relation::Child,
-            marital_status: sanad_domain::MaritalStatus::Single,
-            schooling: sanad_domain::Schooling::None,
-            disability: sanad_domain::Disability::None,
-            father_deceased: false,
-            checks: Default::default(),
-        })
+        let idcs = sanad_domain::Idcs::parse(&self.child_idcs).map_err(|e| WebError::Invalid(format!("child_idcs: {e}")))?;
+        let (first, first_ar) = (required("first_name", &self.first_name)?, required("first_name_ar", &self.first_name_ar)?);
+        Ok(sanad_domain::Person::newborn(idcs, first, first_ar, code("sex", &self.sex)?, born, head))
     }
 }
 
