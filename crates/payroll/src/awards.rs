@@ -37,36 +37,25 @@ pub fn restrict(decision: &mut Decision, grants: &[Grant], m: Month) {
 /// The months before `month` in which an award ran but the ledger recognised nothing, oldest
 /// first, each with the receipt that brings it: arrears of a decision taken late.
 pub fn arrears_months<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month) -> Vec<(Month, &'g str)> {
+    months_to_settle(grants, book, month, None)
+}
+
+/// The past months the cycle settles again for a household, oldest first, each with the
+/// receipt that brings it: every month within the look-back in which an award ran and that
+/// the ledger never recognised (a decision taken late), and — when a life event changed the
+/// household from `changed_from` — the recognised ones since then too, so that each is
+/// corrected to what the household is owed now (arrears, or an undue payment to recover).
+pub fn months_to_settle<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month, changed_from: Option<Month>) -> Vec<(Month, &'g str)> {
     let Some(first) = grants.iter().map(|g| g.start).min() else { return Vec::new() };
-    let from = first.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
     let mut out = Vec::new();
-    let mut m = from;
+    let mut m = first.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
     while m < month {
         let recognised = book.is_some_and(|b| b.due_components(m).next().is_some());
-        if let (false, Some(g)) = (recognised, grants.iter().find(|g| g.runs_in(m))) {
+        let changed = changed_from.is_some_and(|from| from <= m);
+        if let (true, Some(g)) = (!recognised || changed, grants.iter().find(|g| g.runs_in(m))) {
             out.push((m, g.receipt.as_str()));
         }
         m = m.next();
-    }
-    out
-}
-
-/// The past months the cycle settles again for a household: the months a late decision owes
-/// ([`arrears_months`]), and — when a life event changed the household from `changed_from` —
-/// every month since then that an award ran and the ledger recognised, so each is corrected
-/// to what the household is owed now (arrears, or an undue payment to recover). Oldest first.
-pub fn months_to_settle<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month, changed_from: Option<Month>) -> Vec<(Month, &'g str)> {
-    let mut out = arrears_months(grants, book, month);
-    if let (Some(from), Some(book)) = (changed_from, book) {
-        let mut m = from.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
-        while m < month {
-            let recognised = book.due_components(m).next().is_some();
-            if let (true, Some(g)) = (recognised, grants.iter().find(|g| g.runs_in(m))) {
-                out.push((m, g.receipt.as_str()));
-            }
-            m = m.next();
-        }
-        out.sort_by_key(|(m, _)| *m);
     }
     out
 }
