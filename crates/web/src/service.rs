@@ -261,7 +261,7 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
     let m = month.to_string();
     let mut out = PayrollSummary { month: m.clone(), status: "draft".into(), ..Default::default() };
     if let Some(body) = s.store.cycle(&m).await? {
-        let c: sanad_payroll::Cycle = serde_json::from_str(&body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+        let c: sanad_payroll::Cycle = serde_json::from_str(&body).map_err(corrupt)?;
         out.status = format!("{:?}", c.status()).to_lowercase();
         (out.prepared_by, out.approved_by, out.released_by) = (c.prepared_by().map(Into::into), c.approved_by().map(Into::into), c.released_by().map(Into::into));
     }
@@ -295,7 +295,6 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
     }
     out.reconciliation.sort_by(|a, b| a.provider.cmp(&b.provider));
     out.files = s.store.payment_files(&m).await?;
-    let corrupt = |e: sanad_payroll::run::RunError| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string()));
     out.variance = sanad_payroll::run::variance_vs_previous(&*s.store, month, sanad_payroll::run::VARIANCE_THRESHOLD).await.map_err(corrupt)?;
     if !out.lines.is_empty() {
         let payroll = sanad_payroll::run::stored_payroll(&*s.store, month).await.map_err(corrupt)?;
@@ -342,9 +341,8 @@ pub struct HouseholdPayments {
 /// For a household the caller may see (checked by [`household`] first).
 pub async fn household_payments(s: &AppState, h: &Household) -> Result<HouseholdPayments, WebError> {
     let id = h.rsu_id.to_string();
-    let corrupt = |e: String| WebError::Store(sanad_store::StoreError::Corrupt(e));
-    let entries = s.store.ledger_of(&id).await?.iter().map(|b| serde_json::from_str::<sanad_payroll::Entry>(b).map_err(|e| corrupt(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
-    let ledger = sanad_payroll::Ledger::replay(entries).map_err(|e| corrupt(e.to_string()))?;
+    let entries = s.store.ledger_of(&id).await?.iter().map(|b| serde_json::from_str::<sanad_payroll::Entry>(b).map_err(corrupt)).collect::<Result<Vec<_>, _>>()?;
+    let ledger = sanad_payroll::Ledger::replay(entries).map_err(corrupt)?;
     let (debt, held) = ledger.book(&h.rsu_id).map_or((sanad_domain::Money::ZERO, sanad_domain::Money::ZERO), |b| {
         (b.total(sanad_payroll::Account::Debt), b.total(sanad_payroll::Account::Returned))
     });
@@ -396,11 +394,10 @@ fn corrupt(e: impl ToString) -> WebError {
 
 /// What an approval grants: the requested aids, from the start month of the rule set in force
 /// in the application's month. Nothing for any other status.
-async fn award_of(s: &AppState, file: &mut ApplicationFile) -> Result<Option<sanad_store::Award>, WebError> {
+fn award_of(book: &sanad_rules::RuleBook, file: &mut ApplicationFile) -> Result<Option<sanad_store::Award>, WebError> {
     let app = &file.application;
     let decided = app.history.last().filter(|c| c.to == sanad_applications::Status::Approved);
     let Some(decided) = decided else { return Ok(None) };
-    let book = s.rule_book().await?;
     let applied = Month::of(app.submitted_on);
     let rules = book.for_month(applied).ok_or_else(|| WebError::Refused(format!("no rule set in force in {applied}")))?;
     let start = sanad_applications::start_month(rules, app.submitted_on, decided.on);
@@ -496,7 +493,7 @@ pub async fn submit_applications(
         let app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, submitted_on).map_err(refused)?;
         let mut file = verify_and_decide(app, h, &lists, rules, today)?;
         file.language = f.language;
-        let award = award_of(s, &mut file).await?;
+        let award = award_of(&book, &mut file)?;
         existing.push(file.application.clone());
         let row = sanad_store::ApplicationRow { receipt: file.receipt.clone(), rsu_id: key, status: wire_name(&file.status), submitted_on: submitted_on.to_string(), body: serde_json::to_string(&file).map_err(corrupt)? };
         batch.push((row, award));
@@ -646,14 +643,14 @@ pub async fn events_of(s: &AppState, h: &Household) -> Result<Vec<EventView>, We
 /// A household's applications, for a caller who may see the household.
 pub async fn applications_of(s: &AppState, h: &Household) -> Result<Vec<ApplicationFile>, WebError> {
     let rows = s.store.applications_of(&h.rsu_id.to_string()).await?;
-    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))).collect()
+    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).collect()
 }
 
 /// Applications waiting for review in the caller's scope, oldest first.
 pub async fn review_queue(s: &AppState, p: &Principal) -> Result<Vec<ApplicationFile>, WebError> {
     p.require(Permission::ApplicationsIntake)?;
     let rows = s.store.review_queue(&p.scope, 200).await?;
-    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))).collect()
+    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).collect()
 }
 
 /// An agent decides an application under review: approve, or reject with a reason.
@@ -662,18 +659,19 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
     let row = s.store.application(receipt).await?.ok_or(WebError::NotFound)?;
     // The household's scope decides whether this application exists for the caller.
     let h = household(s, p, &row.rsu_id).await?;
-    let mut file: ApplicationFile = serde_json::from_str(&row.body).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+    let mut file: ApplicationFile = serde_json::from_str(&row.body).map_err(corrupt)?;
     let (to, reasons) = match reject {
         Some(r) => (sanad_applications::Status::Rejected, vec![r]),
         None => (sanad_applications::Status::Approved, Vec::new()),
     };
     file.application.move_to(to, s.today(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
     file.status = file.application.status();
-    let award = award_of(s, &mut file).await?;
+    let book = s.rule_book().await?;
+    let award = award_of(&book, &mut file)?;
     let status = wire_name(&file.status);
-    let body = serde_json::to_string(&file).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(e.to_string())))?;
+    let body = serde_json::to_string(&file).map_err(corrupt)?;
     s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, award.as_ref(), "decide", &actor(p, req)).await?;
-    queue_decision(s, &h, &file, &*s.rule_book().await?).await;
+    queue_decision(s, &h, &file, &book).await;
     Ok(file)
 }
 
