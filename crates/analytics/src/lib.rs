@@ -2,4 +2,4 @@
 
 pub mod simulate;
 
-pub use simulate::{simulate, SimulationReport};
+pub use simulate::{SimulationReport, simulate};

@@ -3,8 +3,8 @@
 //! region, province and component. The population is read once and can serve many scenarios.
 
 use sanad_domain::{Geography, Money, Month, RegionCode};
-use sanad_rules::engine::{evaluate, Component, Decision, Snapshot};
 use sanad_rules::RuleSet;
+use sanad_rules::engine::{Component, Decision, Snapshot, evaluate};
 use sanad_store::population::{PopHousehold, Population};
 use serde::Serialize;
 
@@ -87,7 +87,12 @@ struct Acc {
 
 impl Acc {
     fn new(provinces: usize) -> Acc {
-        Acc { province: vec![Default::default(); provinces], component: [(0, 0); 7], changes: Changes::default(), buckets: [(0, 0); BUCKETS] }
+        Acc {
+            province: vec![Default::default(); provinces],
+            component: [(0, 0); 7],
+            changes: Changes::default(),
+            buckets: [(0, 0); BUCKETS],
+        }
     }
 
     fn merge(mut self, o: Acc) -> Acc {
@@ -121,26 +126,48 @@ fn add(a: &mut Side, b: &Side) {
 }
 
 fn side(d: &Decision) -> Side {
-    Side { eligible: u64::from(d.eligible), monthly_centimes: d.monthly_total.centimes(), one_off_centimes: d.one_off_total().centimes() }
+    Side {
+        eligible: u64::from(d.eligible),
+        monthly_centimes: d.monthly_total.centimes(),
+        one_off_centimes: d.one_off_total().centimes(),
+    }
 }
 
 fn bucket(m: Money) -> usize {
     ((m.centimes() / BUCKET) as usize).min(BUCKETS - 1)
 }
 
-fn component_sums(d: &Decision, slot: impl Fn(&mut (i64, i64)) -> &mut i64, acc: &mut [(i64, i64); 7]) {
+fn component_sums(
+    d: &Decision,
+    slot: impl Fn(&mut (i64, i64)) -> &mut i64,
+    acc: &mut [(i64, i64); 7],
+) {
     for l in d.lines.iter().chain(&d.one_off) {
-        let i = COMPONENTS.iter().position(|c| *c == l.component).expect("every component is listed");
+        let i = COMPONENTS
+            .iter()
+            .position(|c| *c == l.component)
+            .expect("every component is listed");
         *slot(&mut acc[i]) += l.amount.centimes();
     }
 }
 
-fn run_slice(pop: &Population, households: &[PopHousehold], base: &RuleSet, scn: &RuleSet, month: Month, provinces: usize) -> Acc {
+fn run_slice(
+    pop: &Population,
+    households: &[PopHousehold],
+    base: &RuleSet,
+    scn: &RuleSet,
+    month: Month,
+    provinces: usize,
+) -> Acc {
     let mut acc = Acc::new(provinces);
     let (mut b, mut s) = (Decision::default(), Decision::default());
     let score_date = month.last_day();
     for h in households {
-        let snap = Snapshot { score: pop.score_at(h, score_date), resident: true, members: pop.members_of(h) };
+        let snap = Snapshot {
+            score: pop.score_at(h, score_date),
+            resident: true,
+            members: pop.members_of(h),
+        };
         evaluate(base, &snap, month, &mut b);
         evaluate(scn, &snap, month, &mut s);
         let row = &mut acc.province[h.province as usize];
@@ -168,17 +195,31 @@ fn run_slice(pop: &Population, households: &[PopHousehold], base: &RuleSet, scn:
 }
 
 /// Compare `scenario` with `baseline` (the rules in force) over `pop` for `month`, on every core.
-pub fn simulate(pop: &Population, baseline: &RuleSet, scenario: &RuleSet, month: Month) -> SimulationReport {
+pub fn simulate(
+    pop: &Population,
+    baseline: &RuleSet,
+    scenario: &RuleSet,
+    month: Month,
+) -> SimulationReport {
     let geo = Geography::get();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(1);
     let chunk = pop.households.len().div_ceil(threads).max(1);
     let acc = std::thread::scope(|s| {
         let handles: Vec<_> = pop
             .households
             .chunks(chunk)
-            .map(|part| s.spawn(move || run_slice(pop, part, baseline, scenario, month, geo.provinces.len())))
+            .map(|part| {
+                s.spawn(move || {
+                    run_slice(pop, part, baseline, scenario, month, geo.provinces.len())
+                })
+            })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("simulation thread")).fold(Acc::new(geo.provinces.len()), Acc::merge)
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("simulation thread"))
+            .fold(Acc::new(geo.provinces.len()), Acc::merge)
     });
     report(acc, baseline, scenario, month)
 }
@@ -190,12 +231,29 @@ fn report(acc: Acc, baseline: &RuleSet, scenario: &RuleSet, month: Month) -> Sim
         .iter()
         .zip(&acc.province)
         .filter(|(_, a)| a.0 > 0)
-        .map(|(p, a)| AreaRow { code: p.code.clone(), name: p.name_fr.clone(), households: a.0, baseline: a.1.clone(), scenario: a.2.clone() })
+        .map(|(p, a)| AreaRow {
+            code: p.code.clone(),
+            name: p.name_fr.clone(),
+            households: a.0,
+            baseline: a.1.clone(),
+            scenario: a.2.clone(),
+        })
         .collect();
     let by_region: Vec<AreaRow> = RegionCode::all()
         .filter_map(|r| {
-            let mut row = AreaRow { code: r.to_string(), name: geo.region(r).name_fr.clone(), households: 0, baseline: Side::default(), scenario: Side::default() };
-            for (p, a) in geo.provinces.iter().zip(&acc.province).filter(|(p, _)| p.region == r) {
+            let mut row = AreaRow {
+                code: r.to_string(),
+                name: geo.region(r).name_fr.clone(),
+                households: 0,
+                baseline: Side::default(),
+                scenario: Side::default(),
+            };
+            for (p, a) in geo
+                .provinces
+                .iter()
+                .zip(&acc.province)
+                .filter(|(p, _)| p.region == r)
+            {
                 let _ = p;
                 row.households += a.0;
                 add(&mut row.baseline, &a.1);
@@ -228,7 +286,11 @@ fn report(acc: Acc, baseline: &RuleSet, scenario: &RuleSet, month: Month) -> Sim
         by_component: COMPONENTS
             .iter()
             .zip(acc.component)
-            .map(|(c, (b, s))| ComponentRow { component: c.code(), baseline_centimes: b, scenario_centimes: s })
+            .map(|(c, (b, s))| ComponentRow {
+                component: c.code(),
+                baseline_centimes: b,
+                scenario_centimes: s,
+            })
             .collect(),
         distribution: acc
             .buckets

@@ -73,13 +73,18 @@ impl Status {
         use Status::*;
         matches!(
             (self, to),
-            (Submitted, Verifying | Withdrawn) | (Verifying, Approved | Rejected | InReview | Withdrawn) | (InReview, Approved | Rejected | Withdrawn)
+            (Submitted, Verifying | Withdrawn)
+                | (Verifying, Approved | Rejected | InReview | Withdrawn)
+                | (InReview, Approved | Rejected | Withdrawn)
         )
     }
 
     /// Not yet decided nor withdrawn: blocks another application for the same component.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Submitted | Status::Verifying | Status::InReview)
+        matches!(
+            self,
+            Status::Submitted | Status::Verifying | Status::InReview
+        )
     }
 
     pub fn is_decision(self) -> bool {
@@ -145,15 +150,27 @@ impl TryFrom<ApplicationRecord> for Application {
     /// Replay the stored history so that a record edited by hand cannot hold an impossible path.
     fn try_from(r: ApplicationRecord) -> Result<Self, String> {
         let history = r.history.clone();
-        let mut app = Application::submit(r.receipt, r.household, r.applicant, r.channel, &r.requested, r.submitted_on)?;
+        let mut app = Application::submit(
+            r.receipt,
+            r.household,
+            r.applicant,
+            r.channel,
+            &r.requested,
+            r.submitted_on,
+        )?;
         if app.requested != r.requested {
             return Err("requested components must be sorted and distinct".into());
         }
         for (i, c) in history.into_iter().enumerate() {
             if c.from != app.status() {
-                return Err(format!("history[{i}]: starts from {:?} but the application is {:?}", c.from, app.status()));
+                return Err(format!(
+                    "history[{i}]: starts from {:?} but the application is {:?}",
+                    c.from,
+                    app.status()
+                ));
             }
-            app.move_to(c.to, c.on, c.reasons).map_err(|e| format!("history[{i}]: {e}"))?;
+            app.move_to(c.to, c.on, c.reasons)
+                .map_err(|e| format!("history[{i}]: {e}"))?;
         }
         Ok(app)
     }
@@ -176,9 +193,19 @@ impl Application {
             return Err("an application requests at least one component".into());
         }
         if submitted_on.year() != receipt.year() {
-            return Err(format!("receipt {receipt} is not of the submission year {submitted_on}"));
+            return Err(format!(
+                "receipt {receipt} is not of the submission year {submitted_on}"
+            ));
         }
-        Ok(Application(ApplicationRecord { receipt, household, applicant, channel, requested, submitted_on, history: Vec::new() }))
+        Ok(Application(ApplicationRecord {
+            receipt,
+            household,
+            applicant,
+            channel,
+            requested,
+            submitted_on,
+            history: Vec::new(),
+        }))
     }
 
     pub fn status(&self) -> Status {
@@ -200,30 +227,47 @@ impl Application {
     }
 
     /// Move to `to` on `on`. A rejection carries its reasons; nothing else does.
-    pub fn move_to(&mut self, to: Status, on: NaiveDate, reasons: Vec<ReasonCode>) -> Result<(), TransitionError> {
+    pub fn move_to(
+        &mut self,
+        to: Status,
+        on: NaiveDate,
+        reasons: Vec<ReasonCode>,
+    ) -> Result<(), TransitionError> {
         let from = self.status();
         if !from.can_move_to(to) {
             return Err(TransitionError::NotAllowed { from, to });
         }
         if on < self.last_change() {
-            return Err(TransitionError::BackInTime { on, last: self.last_change() });
+            return Err(TransitionError::BackInTime {
+                on,
+                last: self.last_change(),
+            });
         }
         if (to == Status::Rejected) == reasons.is_empty() {
             return Err(TransitionError::Reasons);
         }
-        self.0.history.push(StatusChange { from, to, on, reasons });
+        self.0.history.push(StatusChange {
+            from,
+            to,
+            on,
+            reasons,
+        });
         Ok(())
     }
 
     /// The last day a rejection can be appealed (asd-rules.md §6: 15 days (S)), if rejected.
     pub fn appeal_until(&self, policy: &DeadlinePolicy) -> Option<NaiveDate> {
-        self.decision().filter(|d| d.to == Status::Rejected).map(|d| plus_days(d.on, policy.appeal_days))
+        self.decision()
+            .filter(|d| d.to == Status::Rejected)
+            .map(|d| plus_days(d.on, policy.appeal_days))
     }
 }
 
 /// Another application for a component this household already has open.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("household {household} already has application {existing} ({status:?}) open for {component:?}")]
+#[error(
+    "household {household} already has application {existing} ({status:?}) open for {component:?}"
+)]
 pub struct OpenApplicationRefusal {
     pub household: RsuId,
     pub component: Requested,
@@ -233,13 +277,27 @@ pub struct OpenApplicationRefusal {
 
 /// At most one open application per household and component: refuse `requested` if one of
 /// `existing` (any households; others are ignored) is open for one of the same components.
-pub fn check_no_open_application(existing: &[Application], household: &RsuId, requested: &[Requested]) -> Result<(), OpenApplicationRefusal> {
+pub fn check_no_open_application(
+    existing: &[Application],
+    household: &RsuId,
+    requested: &[Requested],
+) -> Result<(), OpenApplicationRefusal> {
     let clash = existing
         .iter()
         .filter(|a| &a.household == household && a.is_open())
-        .find_map(|a| requested.iter().find(|c| a.requested.contains(c)).map(|c| (a, *c)));
+        .find_map(|a| {
+            requested
+                .iter()
+                .find(|c| a.requested.contains(c))
+                .map(|c| (a, *c))
+        });
     match clash {
-        Some((a, component)) => Err(OpenApplicationRefusal { household: household.clone(), component, existing: a.receipt, status: a.status() }),
+        Some((a, component)) => Err(OpenApplicationRefusal {
+            household: household.clone(),
+            component,
+            existing: a.receipt,
+            status: a.status(),
+        }),
         None => Ok(()),
     }
 }
@@ -257,7 +315,11 @@ pub struct DeadlinePolicy {
 
 impl Default for DeadlinePolicy {
     fn default() -> Self {
-        DeadlinePolicy { decision_days: 30, at_risk_from_day: 25, appeal_days: 15 }
+        DeadlinePolicy {
+            decision_days: 30,
+            at_risk_from_day: 25,
+            appeal_days: 15,
+        }
     }
 }
 
@@ -270,21 +332,35 @@ pub enum DeadlineStatus {
 }
 
 fn plus_days(d: NaiveDate, n: u32) -> NaiveDate {
-    d.checked_add_days(Days::new(u64::from(n))).expect("dates stay far from chrono's limits")
+    d.checked_add_days(Days::new(u64::from(n)))
+        .expect("dates stay far from chrono's limits")
 }
 
 /// Where an undecided application stands on `today`: the submission day is day 0, the
 /// deadline is day `decision_days` (still on time), at risk from day `at_risk_from_day`.
-pub fn deadline_status(submitted_on: NaiveDate, today: NaiveDate, policy: &DeadlinePolicy) -> DeadlineStatus {
+pub fn deadline_status(
+    submitted_on: NaiveDate,
+    today: NaiveDate,
+    policy: &DeadlinePolicy,
+) -> DeadlineStatus {
     let deadline = plus_days(submitted_on, policy.decision_days);
     let day = (today - submitted_on).num_days();
     let days_left = (deadline - today).num_days();
     if days_left < 0 {
-        DeadlineStatus::Overdue { deadline, days_late: -days_left }
+        DeadlineStatus::Overdue {
+            deadline,
+            days_late: -days_left,
+        }
     } else if day >= i64::from(policy.at_risk_from_day) {
-        DeadlineStatus::AtRisk { deadline, days_left }
+        DeadlineStatus::AtRisk {
+            deadline,
+            days_left,
+        }
     } else {
-        DeadlineStatus::OnTrack { deadline, days_left }
+        DeadlineStatus::OnTrack {
+            deadline,
+            days_left,
+        }
     }
 }
 
@@ -306,24 +382,46 @@ mod tests {
 
     fn app(seq: u32, household: &str, requested: &[Requested]) -> Application {
         let r = ReceiptNumber::new(2026, seq).unwrap();
-        Application::submit(r, rsu(household), Idcs::from_body(1), Channel::Web, requested, d("2026-03-02")).unwrap()
+        Application::submit(
+            r,
+            rsu(household),
+            Idcs::from_body(1),
+            Channel::Web,
+            requested,
+            d("2026-03-02"),
+        )
+        .unwrap()
     }
 
     #[test]
     fn each_engine_component_belongs_to_exactly_one_aid() {
         for c in sanad_rules::Component::ALL {
-            assert_eq!(Requested::ALL.iter().filter(|r| r.covers(c)).count(), 1, "{c:?}");
+            assert_eq!(
+                Requested::ALL.iter().filter(|r| r.covers(c)).count(),
+                1,
+                "{c:?}"
+            );
         }
         for r in Requested::ALL {
             assert_eq!(Requested::parse(r.code()), Some(r));
-            assert_eq!(serde_json::to_value(r).unwrap(), r.code(), "the code is the wire name");
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                r.code(),
+                "the code is the wire name"
+            );
         }
     }
 
     #[test]
     fn the_state_machine() {
-        let all = [Submitted, Verifying, InReview, Approved, Rejected, Withdrawn];
-        let allowed: Vec<(Status, Status)> = all.iter().flat_map(|&a| all.iter().map(move |&b| (a, b))).filter(|(a, b)| a.can_move_to(*b)).collect();
+        let all = [
+            Submitted, Verifying, InReview, Approved, Rejected, Withdrawn,
+        ];
+        let allowed: Vec<(Status, Status)> = all
+            .iter()
+            .flat_map(|&a| all.iter().map(move |&b| (a, b)))
+            .filter(|(a, b)| a.can_move_to(*b))
+            .collect();
         assert_eq!(
             allowed,
             [
@@ -345,38 +443,87 @@ mod tests {
         let mut a = app(1, "100000000001", &[Requested::ChildAllowance]);
         a.move_to(Verifying, d("2026-03-02"), vec![]).unwrap();
         a.move_to(InReview, d("2026-03-05"), vec![]).unwrap();
-        assert_eq!(a.move_to(Rejected, d("2026-03-20"), vec![]), Err(TransitionError::Reasons));
+        assert_eq!(
+            a.move_to(Rejected, d("2026-03-20"), vec![]),
+            Err(TransitionError::Reasons)
+        );
         assert_eq!(
             a.move_to(Approved, d("2026-03-04"), vec![]),
-            Err(TransitionError::BackInTime { on: d("2026-03-04"), last: d("2026-03-05") })
+            Err(TransitionError::BackInTime {
+                on: d("2026-03-04"),
+                last: d("2026-03-05")
+            })
         );
-        a.move_to(Rejected, d("2026-03-20"), vec![ReasonCode::ExcludedPensioner]).unwrap();
+        a.move_to(
+            Rejected,
+            d("2026-03-20"),
+            vec![ReasonCode::ExcludedPensioner],
+        )
+        .unwrap();
         assert_eq!(a.status(), Rejected);
-        assert_eq!(a.appeal_until(&DeadlinePolicy::default()), Some(d("2026-04-04")));
-        assert_eq!(a.move_to(Withdrawn, d("2026-03-21"), vec![]), Err(TransitionError::NotAllowed { from: Rejected, to: Withdrawn }));
+        assert_eq!(
+            a.appeal_until(&DeadlinePolicy::default()),
+            Some(d("2026-04-04"))
+        );
+        assert_eq!(
+            a.move_to(Withdrawn, d("2026-03-21"), vec![]),
+            Err(TransitionError::NotAllowed {
+                from: Rejected,
+                to: Withdrawn
+            })
+        );
     }
 
     #[test]
     fn stored_history_is_replayed() {
-        let mut a = app(2, "100000000001", &[Requested::FlatRate, Requested::FlatRate]);
+        let mut a = app(
+            2,
+            "100000000001",
+            &[Requested::FlatRate, Requested::FlatRate],
+        );
         assert_eq!(a.requested, [Requested::FlatRate]);
         a.move_to(Verifying, d("2026-03-02"), vec![]).unwrap();
         a.move_to(Approved, d("2026-03-10"), vec![]).unwrap();
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<Application>(&json).unwrap(), a);
         // Skipping verification in a stored record is caught on reading.
-        let forged = json.replace(r#""from":"verifying","to":"approved""#, r#""from":"submitted","to":"approved""#);
+        let forged = json.replace(
+            r#""from":"verifying","to":"approved""#,
+            r#""from":"submitted","to":"approved""#,
+        );
         assert_ne!(forged, json);
-        let err = serde_json::from_str::<Application>(&forged).unwrap_err().to_string();
+        let err = serde_json::from_str::<Application>(&forged)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("history[1]"), "{err}");
     }
 
     #[test]
     fn receipt_year_must_match_submission() {
         let r = ReceiptNumber::new(2025, 7).unwrap();
-        assert!(Application::submit(r, rsu("100000000001"), Idcs::from_body(1), Channel::Agent, &[Requested::FlatRate], d("2026-01-01")).is_err());
+        assert!(
+            Application::submit(
+                r,
+                rsu("100000000001"),
+                Idcs::from_body(1),
+                Channel::Agent,
+                &[Requested::FlatRate],
+                d("2026-01-01")
+            )
+            .is_err()
+        );
         let r = ReceiptNumber::new(2026, 7).unwrap();
-        assert!(Application::submit(r, rsu("100000000001"), Idcs::from_body(1), Channel::Agent, &[], d("2026-01-01")).is_err());
+        assert!(
+            Application::submit(
+                r,
+                rsu("100000000001"),
+                Idcs::from_body(1),
+                Channel::Agent,
+                &[],
+                d("2026-01-01")
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -387,8 +534,16 @@ mod tests {
         let other_household = app(5, "100000000002", &[Requested::ChildAllowance]);
         let existing = [decided, open, other_household];
         let h = rsu("100000000001");
-        assert_eq!(check_no_open_application(&existing, &h, &[Requested::ChildAllowance]), Ok(()));
-        let refusal = check_no_open_application(&existing, &h, &[Requested::ChildAllowance, Requested::FlatRate]).unwrap_err();
+        assert_eq!(
+            check_no_open_application(&existing, &h, &[Requested::ChildAllowance]),
+            Ok(())
+        );
+        let refusal = check_no_open_application(
+            &existing,
+            &h,
+            &[Requested::ChildAllowance, Requested::FlatRate],
+        )
+        .unwrap_err();
         assert_eq!(refusal.component, Requested::FlatRate);
         assert_eq!(refusal.existing, ReceiptNumber::new(2026, 4).unwrap());
         assert_eq!(refusal.status, Submitted);
@@ -399,12 +554,43 @@ mod tests {
         let p = DeadlinePolicy::default();
         let s = d("2026-03-02");
         let deadline = d("2026-04-01");
-        assert_eq!(deadline_status(s, d("2026-03-26"), &p), DeadlineStatus::OnTrack { deadline, days_left: 6 });
-        assert_eq!(deadline_status(s, d("2026-03-27"), &p), DeadlineStatus::AtRisk { deadline, days_left: 5 });
-        assert_eq!(deadline_status(s, deadline, &p), DeadlineStatus::AtRisk { deadline, days_left: 0 });
-        assert_eq!(deadline_status(s, d("2026-04-03"), &p), DeadlineStatus::Overdue { deadline, days_late: 2 });
-        let strict = DeadlinePolicy { decision_days: 20, at_risk_from_day: 10, appeal_days: 15 };
-        assert!(matches!(deadline_status(s, d("2026-03-12"), &strict), DeadlineStatus::AtRisk { days_left: 10, .. }));
+        assert_eq!(
+            deadline_status(s, d("2026-03-26"), &p),
+            DeadlineStatus::OnTrack {
+                deadline,
+                days_left: 6
+            }
+        );
+        assert_eq!(
+            deadline_status(s, d("2026-03-27"), &p),
+            DeadlineStatus::AtRisk {
+                deadline,
+                days_left: 5
+            }
+        );
+        assert_eq!(
+            deadline_status(s, deadline, &p),
+            DeadlineStatus::AtRisk {
+                deadline,
+                days_left: 0
+            }
+        );
+        assert_eq!(
+            deadline_status(s, d("2026-04-03"), &p),
+            DeadlineStatus::Overdue {
+                deadline,
+                days_late: 2
+            }
+        );
+        let strict = DeadlinePolicy {
+            decision_days: 20,
+            at_risk_from_day: 10,
+            appeal_days: 15,
+        };
+        assert!(matches!(
+            deadline_status(s, d("2026-03-12"), &strict),
+            DeadlineStatus::AtRisk { days_left: 10, .. }
+        ));
     }
 
     #[test]
@@ -416,6 +602,9 @@ mod tests {
         rules.payment.start_month = StartMonth::MonthAfterApplication;
         assert_eq!(start_month(&rules, sub, dec).to_string(), "2026-04");
         rules.payment.start_month = StartMonth::DecisionMonth;
-        assert_eq!(start_month(&rules, d("2026-03-02"), dec).to_string(), "2026-04");
+        assert_eq!(
+            start_month(&rules, d("2026-03-02"), dec).to_string(),
+            "2026-04"
+        );
     }
 }

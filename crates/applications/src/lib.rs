@@ -29,12 +29,17 @@ pub(crate) mod testkit;
 mod worked_examples;
 
 pub use application::{
-    check_no_open_application, deadline_status, start_month, Application, Channel, DeadlinePolicy, DeadlineStatus,
-    OpenApplicationRefusal, Requested, Status, TransitionError,
+    Application, Channel, DeadlinePolicy, DeadlineStatus, OpenApplicationRefusal, Requested,
+    Status, TransitionError, check_no_open_application, deadline_status, start_month,
 };
-pub use events::{apply_event, birth_grant_claim, split_household, EventError, EventKind, LifeEvent, ScoreUpdates, Split};
+pub use events::{
+    EventError, EventKind, LifeEvent, ScoreUpdates, Split, apply_event, birth_grant_claim,
+    split_household,
+};
 pub use lists::{List, ListKind, ListRef, Lists, RowError};
 pub use reasons::ReasonCode;
 pub use receipt::ReceiptNumber;
-pub use reevaluation::{reevaluate, Lifecycle, Reevaluation, ReevaluationParams, Settlement};
-pub use verification::{decide, verify, AutoDecision, Check, CheckCode, Evidence, Outcome, VerificationPolicy};
+pub use reevaluation::{Lifecycle, Reevaluation, ReevaluationParams, Settlement, reevaluate};
+pub use verification::{
+    AutoDecision, Check, CheckCode, Evidence, Outcome, VerificationPolicy, decide, verify,
+};

@@ -78,7 +78,11 @@ fn jaro(a: &[char], b: &[char]) -> f64 {
         return 0.0;
     }
     let b_matched = b.iter().zip(&b_used).filter(|(_, u)| **u).map(|(c, _)| c);
-    let half_transpositions = a_matched.iter().zip(b_matched).filter(|(x, y)| x != y).count();
+    let half_transpositions = a_matched
+        .iter()
+        .zip(b_matched)
+        .filter(|(x, y)| x != y)
+        .count();
     let m = m as f64;
     (m / a.len() as f64 + m / b.len() as f64 + (m - half_transpositions as f64 / 2.0) / m) / 3.0
 }
@@ -94,7 +98,12 @@ pub fn jaro_winkler_permille(a: &str, b: &str) -> u16 {
 
 /// How alike two persons' full names are: the better of the Latin and the Arabic comparison
 /// (a script left empty on either side is not compared).
-pub fn name_similarity(a: (&str, &str), b: (&str, &str), a_ar: (&str, &str), b_ar: (&str, &str)) -> u16 {
+pub fn name_similarity(
+    a: (&str, &str),
+    b: (&str, &str),
+    a_ar: (&str, &str),
+    b_ar: (&str, &str),
+) -> u16 {
     let latin = |(f, l): (&str, &str)| normalise_latin(&format!("{f}{l}"));
     let arabic = |(f, l): (&str, &str)| normalise_arabic(&format!("{f}{l}"));
     let mut best = 0;
@@ -144,12 +153,27 @@ mod tests {
 
     #[test]
     fn person_names_compare_in_either_script() {
-        let s = name_similarity(("Mohamed", "El Amrani"), ("Mohammed", "Elamrani"), ("", ""), ("", ""));
+        let s = name_similarity(
+            ("Mohamed", "El Amrani"),
+            ("Mohammed", "Elamrani"),
+            ("", ""),
+            ("", ""),
+        );
         assert_eq!(s, 1000);
         // Latin spellings far apart, Arabic identical once normalised: the Arabic decides.
-        let s = name_similarity(("Fatima", "Zahra"), ("Fatma", "Ezzahraa"), ("فاطمة", "الزهراء"), ("فاطمه", "الزهراء"));
+        let s = name_similarity(
+            ("Fatima", "Zahra"),
+            ("Fatma", "Ezzahraa"),
+            ("فاطمة", "الزهراء"),
+            ("فاطمه", "الزهراء"),
+        );
         assert_eq!(s, 1000);
-        let s = name_similarity(("Karim", "Bennani"), ("Youssef", "Tazi"), ("كريم", "بناني"), ("يوسف", "التازي"));
+        let s = name_similarity(
+            ("Karim", "Bennani"),
+            ("Youssef", "Tazi"),
+            ("كريم", "بناني"),
+            ("يوسف", "التازي"),
+        );
         assert!(s < 700, "{s}");
     }
 }

@@ -79,7 +79,10 @@ mod tests {
     fn codes_round_trip_and_match_the_rules_engine() {
         for r in ReasonCode::ALL {
             assert_eq!(ReasonCode::parse(r.code()), Some(r));
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.code()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
         }
         // The engine's codes and ours are the same words, so letters need one label table.
         let engine = sanad_rules::Reason::ExcludedPensioner;

@@ -44,9 +44,15 @@ impl ReceiptNumber {
             return Err(format!("{year} is not a programme year (2023 onwards)"));
         }
         if !(1..=Self::MAX_SEQUENCE).contains(&sequence) {
-            return Err(format!("sequence {sequence} is outside 1–{}", Self::MAX_SEQUENCE));
+            return Err(format!(
+                "sequence {sequence} is outside 1–{}",
+                Self::MAX_SEQUENCE
+            ));
         }
-        Ok(ReceiptNumber { year: year as u16, sequence })
+        Ok(ReceiptNumber {
+            year: year as u16,
+            sequence,
+        })
     }
 
     pub fn year(self) -> i32 {
@@ -68,14 +74,23 @@ impl ReceiptNumber {
     /// Parse `ASD-YYYY-NNNNNNN-C`; spaces are tolerated and lower case `asd` is accepted.
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("'{s}' is not a receipt number (ASD-YYYY-NNNNNNN-C)");
-        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let compact: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
         let parts: Vec<&str> = compact.split('-').collect();
-        let [prefix, year, seq, check] = parts[..] else { return Err(bad()) };
+        let [prefix, year, seq, check] = parts[..] else {
+            return Err(bad());
+        };
         let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
         if prefix != "ASD" || !digits(year, 4) || !digits(seq, 7) || !digits(check, 1) {
             return Err(bad());
         }
-        let r = ReceiptNumber::new(year.parse().map_err(|_| bad())?, seq.parse().map_err(|_| bad())?)?;
+        let r = ReceiptNumber::new(
+            year.parse().map_err(|_| bad())?,
+            seq.parse().map_err(|_| bad())?,
+        )?;
         if check.as_bytes()[0] - b'0' != r.check_digit() {
             return Err(format!("'{s}' has a wrong check digit: mistyped?"));
         }
@@ -85,7 +100,13 @@ impl ReceiptNumber {
 
 impl fmt::Display for ReceiptNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ASD-{:04}-{:07}-{}", self.year, self.sequence, self.check_digit())
+        write!(
+            f,
+            "ASD-{:04}-{:07}-{}",
+            self.year,
+            self.sequence,
+            self.check_digit()
+        )
     }
 }
 
@@ -127,8 +148,18 @@ mod tests {
         assert!(text.starts_with("ASD-2026-0001234-"), "{text}");
         assert_eq!(ReceiptNumber::parse(&text).unwrap(), r);
         assert_eq!(ReceiptNumber::parse(&text.to_lowercase()).unwrap(), r);
-        assert_eq!(serde_json::from_str::<ReceiptNumber>(&serde_json::to_string(&r).unwrap()).unwrap(), r);
-        for bad in ["ASD-2026-1234-7", "ASD-26-0001234-7", "XYZ-2026-0001234-7", "ASD-2026-0001234", "", "ASD-2026-0000000-0"] {
+        assert_eq!(
+            serde_json::from_str::<ReceiptNumber>(&serde_json::to_string(&r).unwrap()).unwrap(),
+            r
+        );
+        for bad in [
+            "ASD-2026-1234-7",
+            "ASD-26-0001234-7",
+            "XYZ-2026-0001234-7",
+            "ASD-2026-0001234",
+            "",
+            "ASD-2026-0000000-0",
+        ] {
             assert!(ReceiptNumber::parse(bad).is_err(), "{bad}");
         }
         assert!(ReceiptNumber::new(2022, 1).is_err());
@@ -138,7 +169,10 @@ mod tests {
     #[test]
     fn every_single_digit_error_and_adjacent_swap_is_caught() {
         let r = ReceiptNumber::new(2026, 4_907_153).unwrap();
-        let good: Vec<u8> = format!("{}{}", r.body(), r.check_digit()).bytes().map(|b| b - b'0').collect();
+        let good: Vec<u8> = format!("{}{}", r.body(), r.check_digit())
+            .bytes()
+            .map(|b| b - b'0')
+            .collect();
         assert_eq!(damm(good.iter().copied()), 0);
         for i in 0..good.len() {
             for d in 0..10 {

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use sanad_domain::{Household, HouseholdStatus, Idcs, Money, Month};
-use sanad_rules::{evaluate_household, RuleBook};
+use sanad_rules::{RuleBook, evaluate_household};
 use serde::Serialize;
 
 use crate::reasons::ReasonCode;
@@ -26,7 +26,12 @@ pub struct ReevaluationParams {
 
 impl ReevaluationParams {
     pub fn new(from: Month, to: Month, paid_through: Option<Month>) -> Self {
-        ReevaluationParams { from, to, paid_through, notice_months: DEFAULT_NOTICE_MONTHS }
+        ReevaluationParams {
+            from,
+            to,
+            paid_through,
+            notice_months: DEFAULT_NOTICE_MONTHS,
+        }
     }
 }
 
@@ -78,9 +83,16 @@ pub struct MonthChange {
 pub enum Lifecycle {
     Continue,
     /// Payments stop from `from`; without a change the household is terminated from `terminates_from`.
-    Suspend { from: Month, terminates_from: Month },
+    Suspend {
+        from: Month,
+        terminates_from: Month,
+    },
     /// Terminated from `from`, after a notice that ran until `notice_until`.
-    Terminate { from: Month, notice_until: NaiveDate, suspended_from: Month },
+    Terminate {
+        from: Month,
+        notice_until: NaiveDate,
+        suspended_from: Month,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,7 +108,14 @@ pub struct Reevaluation {
 /// (the engine finds no payee: no living head, spouse or adult), are not payable.
 pub fn month_outcome(book: &RuleBook, h: &Household, month: Month) -> MonthOutcome {
     let Some(rules) = book.for_month(month) else {
-        return MonthOutcome { rule_set: None, eligible: false, payable: false, reasons: vec![], total: Money::ZERO, lines: vec![] };
+        return MonthOutcome {
+            rule_set: None,
+            eligible: false,
+            payable: false,
+            reasons: vec![],
+            total: Money::ZERO,
+            lines: vec![],
+        };
     };
     let (d, _) = evaluate_household(rules, h, month);
     let mut reasons: Vec<ReasonCode> = d.reasons.iter().map(|r| ReasonCode::from(*r)).collect();
@@ -118,10 +137,26 @@ pub fn month_outcome(book: &RuleBook, h: &Household, month: Month) -> MonthOutco
             param: l.param.to_string(),
         })
         .collect();
-    MonthOutcome { rule_set: Some(rules.id.clone()), eligible, payable, reasons, total: if payable { d.monthly_total } else { Money::ZERO }, lines }
+    MonthOutcome {
+        rule_set: Some(rules.id.clone()),
+        eligible,
+        payable,
+        reasons,
+        total: if payable {
+            d.monthly_total
+        } else {
+            Money::ZERO
+        },
+        lines,
+    }
 }
 
-fn settle(month: Month, before: &MonthOutcome, after: &MonthOutcome, paid_through: Option<Month>) -> (bool, Settlement) {
+fn settle(
+    month: Month,
+    before: &MonthOutcome,
+    after: &MonthOutcome,
+    paid_through: Option<Month>,
+) -> (bool, Settlement) {
     let paid = paid_through.is_some_and(|p| month <= p);
     let diff = after.total - before.total;
     let s = match (diff.centimes().signum(), paid) {
@@ -134,20 +169,49 @@ fn settle(month: Month, before: &MonthOutcome, after: &MonthOutcome, paid_throug
 }
 
 /// Compare `old` and `new` for every month from `params.from` to `params.to`.
-pub fn reevaluate(old: &Household, new: &Household, book: &RuleBook, params: &ReevaluationParams) -> Reevaluation {
+pub fn reevaluate(
+    old: &Household,
+    new: &Household,
+    book: &RuleBook,
+    params: &ReevaluationParams,
+) -> Reevaluation {
     let mut months = Vec::new();
     let mut m = params.from;
     while m <= params.to {
         let (before, after) = (month_outcome(book, old, m), month_outcome(book, new, m));
         let (paid, settlement) = settle(m, &before, &after, params.paid_through);
-        months.push(MonthChange { month: m, before, after, paid, settlement });
+        months.push(MonthChange {
+            month: m,
+            before,
+            after,
+            paid,
+            settlement,
+        });
         m = m.next();
     }
-    let sum = |f: fn(&Settlement) -> Option<Money>| months.iter().filter_map(|c| f(&c.settlement)).sum();
-    let arrears = sum(|s| if let Settlement::Arrears(a) = s { Some(*a) } else { None });
-    let overpayment = sum(|s| if let Settlement::Overpayment(a) = s { Some(*a) } else { None });
+    let sum =
+        |f: fn(&Settlement) -> Option<Money>| months.iter().filter_map(|c| f(&c.settlement)).sum();
+    let arrears = sum(|s| {
+        if let Settlement::Arrears(a) = s {
+            Some(*a)
+        } else {
+            None
+        }
+    });
+    let overpayment = sum(|s| {
+        if let Settlement::Overpayment(a) = s {
+            Some(*a)
+        } else {
+            None
+        }
+    });
     let lifecycle = lifecycle(&months, params);
-    Reevaluation { months, arrears, overpayment, lifecycle }
+    Reevaluation {
+        months,
+        arrears,
+        overpayment,
+        lifecycle,
+    }
 }
 
 /// A household not payable in the last month is suspended from the first month of that
@@ -160,9 +224,16 @@ fn lifecycle(months: &[MonthChange], params: &ReevaluationParams) -> Lifecycle {
     let from = months[months.len() - unpayable_run].month;
     let terminates_from = from.plus(params.notice_months as i32);
     if params.to >= terminates_from {
-        Lifecycle::Terminate { from: terminates_from, notice_until: terminates_from.prev().last_day(), suspended_from: from }
+        Lifecycle::Terminate {
+            from: terminates_from,
+            notice_until: terminates_from.prev().last_day(),
+            suspended_from: from,
+        }
     } else {
-        Lifecycle::Suspend { from, terminates_from }
+        Lifecycle::Suspend {
+            from,
+            terminates_from,
+        }
     }
 }
 
@@ -180,18 +251,53 @@ mod tests {
     fn a_score_above_the_threshold_suspends_then_terminates() {
         let book = RuleBook::shipped();
         let old = family("100000000001", &["2019-05-01"]);
-        let new = edit(&old, |p| p.scores = ScoreHistory::new(vec![score("9.1", "2025-01-10"), score("9.743002", "2026-05-01")]));
-        let r = reevaluate(&old, &new, &book, &ReevaluationParams::new(m("2026-04"), m("2026-06"), Some(m("2026-05"))));
+        let new = edit(&old, |p| {
+            p.scores = ScoreHistory::new(vec![
+                score("9.1", "2025-01-10"),
+                score("9.743002", "2026-05-01"),
+            ])
+        });
+        let r = reevaluate(
+            &old,
+            &new,
+            &book,
+            &ReevaluationParams::new(m("2026-04"), m("2026-06"), Some(m("2026-05"))),
+        );
         assert_eq!(r.months[0].settlement, Settlement::Unchanged);
         assert_eq!(r.months[1].after.reasons, [ReasonCode::ScoreAboveThreshold]);
-        assert_eq!(r.months[1].settlement, Settlement::Overpayment(Money::from_mad(500)));
-        assert_eq!(r.months[2].settlement, Settlement::Upcoming(Money::from_mad(-500)));
-        assert_eq!((r.arrears, r.overpayment), (Money::ZERO, Money::from_mad(500)));
-        assert_eq!(r.lifecycle, Lifecycle::Suspend { from: m("2026-05"), terminates_from: m("2026-08") });
+        assert_eq!(
+            r.months[1].settlement,
+            Settlement::Overpayment(Money::from_mad(500))
+        );
+        assert_eq!(
+            r.months[2].settlement,
+            Settlement::Upcoming(Money::from_mad(-500))
+        );
+        assert_eq!(
+            (r.arrears, r.overpayment),
+            (Money::ZERO, Money::from_mad(500))
+        );
+        assert_eq!(
+            r.lifecycle,
+            Lifecycle::Suspend {
+                from: m("2026-05"),
+                terminates_from: m("2026-08")
+            }
+        );
         // With no notice the household is terminated at once.
-        let now = ReevaluationParams { notice_months: 0, ..ReevaluationParams::new(m("2026-04"), m("2026-06"), None) };
+        let now = ReevaluationParams {
+            notice_months: 0,
+            ..ReevaluationParams::new(m("2026-04"), m("2026-06"), None)
+        };
         let r = reevaluate(&old, &new, &book, &now);
-        assert_eq!(r.lifecycle, Lifecycle::Terminate { from: m("2026-05"), notice_until: d("2026-04-30"), suspended_from: m("2026-05") });
+        assert_eq!(
+            r.lifecycle,
+            Lifecycle::Terminate {
+                from: m("2026-05"),
+                notice_until: d("2026-04-30"),
+                suspended_from: m("2026-05")
+            }
+        );
         assert_eq!(r.overpayment, Money::ZERO, "nothing was paid");
     }
 
@@ -199,11 +305,23 @@ mod tests {
     fn a_household_eligible_again_continues() {
         let book = RuleBook::shipped();
         let old = family("100000000001", &["2019-05-01"]);
-        let scores = vec![score("9.1", "2025-01-10"), score("10.0", "2026-05-01"), score("9.0", "2026-06-01")];
+        let scores = vec![
+            score("9.1", "2025-01-10"),
+            score("10.0", "2026-05-01"),
+            score("9.0", "2026-06-01"),
+        ];
         let new = edit(&old, |p| p.scores = ScoreHistory::new(scores));
-        let r = reevaluate(&old, &new, &book, &ReevaluationParams::new(m("2026-04"), m("2026-06"), None));
+        let r = reevaluate(
+            &old,
+            &new,
+            &book,
+            &ReevaluationParams::new(m("2026-04"), m("2026-06"), None),
+        );
         assert_eq!(r.lifecycle, Lifecycle::Continue);
-        assert_eq!(r.months[1].settlement, Settlement::Upcoming(Money::from_mad(-500)));
+        assert_eq!(
+            r.months[1].settlement,
+            Settlement::Upcoming(Money::from_mad(-500))
+        );
         assert_eq!(r.months[2].settlement, Settlement::Unchanged);
     }
 
@@ -212,10 +330,21 @@ mod tests {
         let book = RuleBook::shipped();
         // Two children 0–5: 2 × 250 = 500 under the 2025-11 schedule, 2 × 300 = 600 from 2026-11.
         let old = family("100000000001", &["2023-05-01", "2024-05-01"]);
-        let r = reevaluate(&old, &old, &book, &ReevaluationParams::new(m("2026-10"), m("2026-11"), None));
+        let r = reevaluate(
+            &old,
+            &old,
+            &book,
+            &ReevaluationParams::new(m("2026-10"), m("2026-11"), None),
+        );
         let (oct, nov) = (&r.months[0].after, &r.months[1].after);
-        assert_eq!((oct.rule_set.as_deref(), oct.total), (Some("asd-2025-11"), Money::from_mad(500)));
-        assert_eq!((nov.rule_set.as_deref(), nov.total), (Some("asd-2026-11"), Money::from_mad(600)));
+        assert_eq!(
+            (oct.rule_set.as_deref(), oct.total),
+            (Some("asd-2025-11"), Money::from_mad(500))
+        );
+        assert_eq!(
+            (nov.rule_set.as_deref(), nov.total),
+            (Some("asd-2026-11"), Money::from_mad(600))
+        );
         assert_eq!(nov.lines[0].param, "child.bands[0].young_or_in_school");
         assert_eq!(nov.lines[0].member.as_ref(), Some(&old.members[2].idcs));
     }

@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
-    Area, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus, Person, Phone, RegionCode, Relation, Residence,
-    RsuId, Schooling, Score, ScoreHistory, ScoreRecord, Sex,
+    Area, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus, Person, Phone,
+    RegionCode, Relation, Residence, RsuId, Schooling, Score, ScoreHistory, ScoreRecord, Sex,
 };
 
 pub fn d(s: &str) -> NaiveDate {
@@ -36,11 +36,20 @@ pub fn person(body: u64, relation: Relation, birth: &str) -> Person {
 }
 
 pub fn residence() -> Residence {
-    Residence { region: RegionCode::parse("01").unwrap(), province: "01.511".into(), commune: "01.511.01.0".into(), area: Area::Urban }
+    Residence {
+        region: RegionCode::parse("01").unwrap(),
+        province: "01.511".into(),
+        commune: "01.511.01.0".into(),
+        area: Area::Urban,
+    }
 }
 
 pub fn score(value: &str, valid_from: &str) -> ScoreRecord {
-    ScoreRecord { value: Score::parse(value).unwrap(), computed_on: d(valid_from), valid_from: d(valid_from) }
+    ScoreRecord {
+        value: Score::parse(value).unwrap(),
+        computed_on: d(valid_from),
+        valid_from: d(valid_from),
+    }
 }
 
 /// Household `id` with the given members (the first is the registrant) and one score.

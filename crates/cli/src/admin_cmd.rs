@@ -8,8 +8,8 @@ use clap::Subcommand;
 use sanad_domain::Role;
 use sanad_store::{Scope, Store};
 
-use crate::commands::{cli_actor, open_store};
 use crate::DEFAULT_DB;
+use crate::commands::{cli_actor, open_store};
 
 #[derive(Subcommand)]
 pub enum AdminCmd {
@@ -45,16 +45,29 @@ pub enum AuditCmd {
 }
 
 pub async fn admin(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
-    let AdminCmd::CreateUser { username, display_name, role, scope, locale, database_url } = cmd;
+    let AdminCmd::CreateUser {
+        username,
+        display_name,
+        role,
+        scope,
+        locale,
+        database_url,
+    } = cmd;
     let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
     let scope = Scope::parse(&scope).map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
     let password = match std::env::var("SANAD_NEW_PASSWORD") {
         Ok(p) => p,
-        Err(_) => std::io::stdin().lock().lines().next().transpose()?.unwrap_or_default(),
+        Err(_) => std::io::stdin()
+            .lock()
+            .lines()
+            .next()
+            .transpose()?
+            .unwrap_or_default(),
     };
     sanad_web::auth::check_password_strength(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = open_store(&database_url).await?;
-    let user = sanad_web::service::new_user(&username, &display_name, role, scope, &locale, &password);
+    let user =
+        sanad_web::service::new_user(&username, &display_name, role, scope, &locale, &password);
     let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     store.create_user(&user, &cli_actor(&by)).await?;
     println!("user {username} created ({role}, {})", user.scope);
@@ -62,7 +75,10 @@ pub async fn admin(cmd: AdminCmd) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn audit(cmd: AuditCmd) -> anyhow::Result<ExitCode> {
-    let AuditCmd::Verify { database_url, expect_head } = cmd;
+    let AuditCmd::Verify {
+        database_url,
+        expect_head,
+    } = cmd;
     let store = open_store(&database_url).await?;
     verify(&*store, expect_head.as_deref()).await
 }
@@ -72,7 +88,11 @@ async fn verify(store: &dyn Store, expect_head: Option<&str>) -> anyhow::Result<
     for p in &v.problems {
         println!("BROKEN {p}");
     }
-    println!("{} records checked; head {}", v.records, v.head.as_deref().unwrap_or("(empty log)"));
+    println!(
+        "{} records checked; head {}",
+        v.records,
+        v.head.as_deref().unwrap_or("(empty log)")
+    );
     Ok(if v.ok() {
         println!("audit log intact");
         ExitCode::SUCCESS
@@ -95,21 +115,39 @@ pub enum ListsCmd {
 }
 
 pub async fn lists(cmd: ListsCmd) -> anyhow::Result<ExitCode> {
-    let ListsCmd::Import { file, by, database_url } = cmd;
+    let ListsCmd::Import {
+        file,
+        by,
+        database_url,
+    } = cmd;
     let name = file.display().to_string();
     let reader = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let (meta, rows) = match sanad_applications::lists::parse_any(&name, std::io::BufReader::new(reader)) {
-        Ok(parsed) => parsed,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{}:{}: {}: {}", e.file, e.line, e.field, e.reason);
+    let (meta, rows) =
+        match sanad_applications::lists::parse_any(&name, std::io::BufReader::new(reader)) {
+            Ok(parsed) => parsed,
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{}:{}: {}: {}", e.file, e.line, e.field, e.reason);
+                }
+                eprintln!("{name}: {} problem(s); nothing imported", errors.len());
+                return Ok(ExitCode::from(2));
             }
-            eprintln!("{name}: {} problem(s); nothing imported", errors.len());
-            return Ok(ExitCode::from(2));
-        }
-    };
+        };
     let store = open_store(&database_url).await?;
-    store.replace_list(meta.kind.code(), &serde_json::to_string(&meta)?, &rows, &cli_actor(&by)).await?;
-    println!("{name}: {} list of {} ({}), {} rows imported", meta.kind.code(), meta.as_of, meta.source, rows.len());
+    store
+        .replace_list(
+            meta.kind.code(),
+            &serde_json::to_string(&meta)?,
+            &rows,
+            &cli_actor(&by),
+        )
+        .await?;
+    println!(
+        "{name}: {} list of {} ({}), {} rows imported",
+        meta.kind.code(),
+        meta.as_of,
+        meta.source,
+        rows.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -52,15 +52,31 @@ pub enum Bench {
 
 pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
     match b {
-        Bench::Find { database_url, households, seed, as_of, samples } => find(&database_url, households, seed, as_of, samples).await,
+        Bench::Find {
+            database_url,
+            households,
+            seed,
+            as_of,
+            samples,
+        } => find(&database_url, households, seed, as_of, samples).await,
         Bench::Entitlement { households, month } => entitlement(households, month),
-        Bench::Intake { database_url, applications, batch, on } => intake(&database_url, applications, batch.max(1), on).await,
+        Bench::Intake {
+            database_url,
+            applications,
+            batch,
+            on,
+        } => intake(&database_url, applications, batch.max(1), on).await,
     }
 }
 
 /// Load the households (not timed), import lists about them, then time verification,
 /// decision and saving, batch by batch.
-async fn intake(url: &str, n: u64, batch: usize, on: chrono::NaiveDate) -> anyhow::Result<ExitCode> {
+async fn intake(
+    url: &str,
+    n: u64,
+    batch: usize,
+    on: chrono::NaiveDate,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(url).await?;
     let households = crate::demo_apps::first_households(&*store, n).await?;
     crate::demo_apps::import_lists(&*store, &households, on).await?;
@@ -75,38 +91,85 @@ async fn intake(url: &str, n: u64, batch: usize, on: chrono::NaiveDate) -> anyho
     }
     bar.finish_and_clear();
     let secs = t.elapsed().as_secs_f64();
-    println!("{} applications verified, decided and saved in {secs:.1} s ({:.0}/s): {counts:?}", households.len(), households.len() as f64 / secs);
+    println!(
+        "{} applications verified, decided and saved in {secs:.1} s ({:.0}/s): {counts:?}",
+        households.len(),
+        households.len() as f64 / secs
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Evaluate synthetic households (converted once) repeatedly; report the time per household.
 fn entitlement(n: u64, month: sanad_domain::Month) -> anyhow::Result<ExitCode> {
     use sanad_domain::snapshot::Member;
-    use sanad_rules::engine::{evaluate, Decision, Snapshot};
-    let cfg = sanad_synth::SynthConfig { households: n, seed: 7, as_of: month.first_day(), dirt_rate: 0.0 };
-    let households: Vec<(Option<(sanad_domain::Score, chrono::NaiveDate)>, Vec<Member>)> = (0..n)
-        .filter_map(|i| sanad_synth::household(&cfg, i).into_household(cfg.as_of).ok())
-        .map(|h| (h.scores.latest().map(|s| (s.value, s.valid_from)), h.members.iter().map(Member::from).collect()))
+    use sanad_rules::engine::{Decision, Snapshot, evaluate};
+    let cfg = sanad_synth::SynthConfig {
+        households: n,
+        seed: 7,
+        as_of: month.first_day(),
+        dirt_rate: 0.0,
+    };
+    let households: Vec<(
+        Option<(sanad_domain::Score, chrono::NaiveDate)>,
+        Vec<Member>,
+    )> = (0..n)
+        .filter_map(|i| {
+            sanad_synth::household(&cfg, i)
+                .into_household(cfg.as_of)
+                .ok()
+        })
+        .map(|h| {
+            (
+                h.scores.latest().map(|s| (s.value, s.valid_from)),
+                h.members.iter().map(Member::from).collect(),
+            )
+        })
         .collect();
-    let rules = sanad_rules::RuleBook::shipped().for_month(month).cloned().ok_or_else(|| anyhow::anyhow!("no rule set for {month}"))?;
+    let rules = sanad_rules::RuleBook::shipped()
+        .for_month(month)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no rule set for {month}"))?;
     let mut d = Decision::default();
     let mut total = 0i64;
     let rounds = 5;
     let t = Instant::now();
     for _ in 0..rounds {
         for (score, members) in &households {
-            evaluate(&rules, &Snapshot { score: *score, resident: true, members }, month, &mut d);
+            evaluate(
+                &rules,
+                &Snapshot {
+                    score: *score,
+                    resident: true,
+                    members,
+                },
+                month,
+                &mut d,
+            );
             total += d.monthly_total.centimes();
         }
     }
     let per = t.elapsed() / (rounds * households.len() as u32);
-    println!("{} households × {rounds} rounds: {per:?} per household on one core (checksum {total})", households.len());
+    println!(
+        "{} households × {rounds} rounds: {per:?} per household on one core (checksum {total})",
+        households.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-async fn find(database_url: &str, households: u64, seed: u64, as_of: chrono::NaiveDate, samples: u64) -> anyhow::Result<ExitCode> {
+async fn find(
+    database_url: &str,
+    households: u64,
+    seed: u64,
+    as_of: chrono::NaiveDate,
+    samples: u64,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(database_url).await?;
-    let cfg = sanad_synth::SynthConfig { households, seed, as_of, dirt_rate: 0.0 };
+    let cfg = sanad_synth::SynthConfig {
+        households,
+        seed,
+        as_of,
+        dirt_rate: 0.0,
+    };
     let mut times: [Vec<Duration>; 3] = Default::default();
     let mut misses = 0u64;
     let bar = progress::count(samples, "lookups");
@@ -116,9 +179,17 @@ async fn find(database_url: &str, households: u64, seed: u64, as_of: chrono::Nai
         let h = sanad_synth::household(&cfg, index);
         let head = &h.members[0];
         let keys = [
-            head.cnie.as_deref().and_then(|c| Cnie::parse(c).ok()).map(FindKey::Cnie),
-            Idcs::parse(&h.members[h.members.len() - 1].idcs).ok().map(FindKey::Idcs),
-            h.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(FindKey::Phone),
+            head.cnie
+                .as_deref()
+                .and_then(|c| Cnie::parse(c).ok())
+                .map(FindKey::Cnie),
+            Idcs::parse(&h.members[h.members.len() - 1].idcs)
+                .ok()
+                .map(FindKey::Idcs),
+            h.phone
+                .as_deref()
+                .and_then(|p| Phone::parse(p).ok())
+                .map(FindKey::Phone),
         ];
         for (slot, key) in keys.iter().enumerate() {
             let Some(key) = key else { continue };
@@ -133,7 +204,11 @@ async fn find(database_url: &str, households: u64, seed: u64, as_of: chrono::Nai
     println!("key    lookups      p50      p95      p99      max");
     for (name, t) in ["cnie", "idcs", "phone"].iter().zip(times.iter_mut()) {
         t.sort();
-        let pct = |p: f64| t.get(((t.len() as f64 * p) as usize).min(t.len().saturating_sub(1))).copied().unwrap_or_default();
+        let pct = |p: f64| {
+            t.get(((t.len() as f64 * p) as usize).min(t.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
         println!(
             "{name:6} {:7} {:>8.2?} {:>8.2?} {:>8.2?} {:>8.2?}",
             t.len(),

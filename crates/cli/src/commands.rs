@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
 use sanad_domain::Month;
+use sanad_registry::import::{self, ImportOptions, ImportReport, Mode};
 use sanad_store::Store;
 
 use crate::progress;
@@ -28,13 +28,30 @@ pub fn cli_actor(user: &str) -> sanad_store::Actor {
     sanad_store::Actor::new(user, format!("cli-{at}-{}", std::process::id()))
 }
 
-pub fn synth(households: u64, seed: u64, out: &Path, dirt_rate: f64, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!((0.0..=1.0).contains(&dirt_rate), "--dirt-rate must be between 0 and 1, got {dirt_rate}");
-    let cfg = sanad_synth::SynthConfig { households, seed, as_of: as_of.unwrap_or_else(today), dirt_rate };
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+pub fn synth(
+    households: u64,
+    seed: u64,
+    out: &Path,
+    dirt_rate: f64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&dirt_rate),
+        "--dirt-rate must be between 0 and 1, got {dirt_rate}"
+    );
+    let cfg = sanad_synth::SynthConfig {
+        households,
+        seed,
+        as_of: as_of.unwrap_or_else(today),
+        dirt_rate,
+    };
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let bar = progress::count(households, "synth");
-    let stats = sanad_synth::write_feed(&cfg, BufWriter::with_capacity(1 << 20, file), |done| bar.set_position(done))
-        .with_context(|| format!("writing {}", out.display()))?;
+    let stats = sanad_synth::write_feed(&cfg, BufWriter::with_capacity(1 << 20, file), |done| {
+        bar.set_position(done)
+    })
+    .with_context(|| format!("writing {}", out.display()))?;
     bar.finish_and_clear();
     eprintln!(
         "wrote {} households, {} persons ({} with a deliberate error) to {}",
@@ -76,16 +93,29 @@ pub async fn import_rsu(
     Ok(ExitCode::from(2))
 }
 
-pub async fn import_with_bar(store: Arc<dyn Store>, file: &Path, mode: Mode, batch_size: usize) -> anyhow::Result<ImportReport> {
+pub async fn import_with_bar(
+    store: Arc<dyn Store>,
+    file: &Path,
+    mode: Mode,
+    batch_size: usize,
+) -> anyhow::Result<ImportReport> {
     let bar = progress::bytes(import::file_len(file), "import");
-    let opts = ImportOptions { mode, batch_size, as_of: None };
+    let opts = ImportOptions {
+        mode,
+        batch_size,
+        as_of: None,
+    };
     let report = import::import_file(file, store, &opts, |b| bar.set_position(b)).await?;
     bar.finish_and_clear();
     Ok(report)
 }
 
 fn print_report(r: &ImportReport) {
-    let verb = if r.applied { "applied" } else { "checked (nothing written)" };
+    let verb = if r.applied {
+        "applied"
+    } else {
+        "checked (nothing written)"
+    };
     eprintln!(
         "{}: {} households read, {verb}: {} new, {} updated, {} unchanged, {} rejected",
         r.file,
@@ -104,10 +134,17 @@ fn print_report(r: &ImportReport) {
 }
 
 fn write_rejects(r: &ImportReport, path: &Path) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["file", "line", "rsu_id", "field", "reason"])?;
     for x in &r.rejected {
-        w.write_record([x.file.as_str(), &x.line.to_string(), x.rsu_id.as_deref().unwrap_or(""), &x.field, &x.reason])?;
+        w.write_record([
+            x.file.as_str(),
+            &x.line.to_string(),
+            x.rsu_id.as_deref().unwrap_or(""),
+            &x.field,
+            &x.reason,
+        ])?;
     }
     w.flush()?;
     Ok(())
@@ -127,26 +164,58 @@ pub struct OutboxArgs {
     pub templates: Option<PathBuf>,
 }
 
-pub async fn serve(url: &str, bind: &str, port: u16, secure_cookies: bool, outbox: OutboxArgs) -> anyhow::Result<ExitCode> {
+pub async fn serve(
+    url: &str,
+    bind: &str,
+    port: u16,
+    secure_cookies: bool,
+    outbox: OutboxArgs,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(url).await?;
     if store.users().await?.is_empty() {
-        println!("no user yet: create the first administrator with `sanad admin create-user --username NAME --display-name \"…\"`");
+        println!(
+            "no user yet: create the first administrator with `sanad admin create-user --username NAME --display-name \"…\"`"
+        );
     }
     listen(store, bind, port, secure_cookies, outbox).await
 }
 
-async fn listen(store: Arc<dyn Store>, bind: &str, port: u16, secure_cookies: bool, outbox: OutboxArgs) -> anyhow::Result<ExitCode> {
+async fn listen(
+    store: Arc<dyn Store>,
+    bind: &str,
+    port: u16,
+    secure_cookies: bool,
+    outbox: OutboxArgs,
+) -> anyhow::Result<ExitCode> {
     let cfg = crate::notify_cmd::notify_config(outbox.templates.as_deref())?;
     if outbox.notify_every > 0 {
-        let sender = sanad_web::notify::sender_from_spec(&outbox.notify_sender).map_err(|e| anyhow::anyhow!("--notify-sender: {e}"))?;
-        sanad_web::notify::spawn_worker(store.clone(), sender, cfg.retry, std::time::Duration::from_secs(outbox.notify_every));
-        println!("notifications: delivered every {}s to {}", outbox.notify_every, outbox.notify_sender);
+        let sender = sanad_web::notify::sender_from_spec(&outbox.notify_sender)
+            .map_err(|e| anyhow::anyhow!("--notify-sender: {e}"))?;
+        sanad_web::notify::spawn_worker(
+            store.clone(),
+            sender,
+            cfg.retry,
+            std::time::Duration::from_secs(outbox.notify_every),
+        );
+        println!(
+            "notifications: delivered every {}s to {}",
+            outbox.notify_every, outbox.notify_sender
+        );
     }
-    let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("cannot listen on {bind}:{port}"))?;
+    let listener = tokio::net::TcpListener::bind((bind, port))
+        .await
+        .with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
     println!("Sanad is running at http://{addr}/  (Ctrl-C to stop)");
-    let security = sanad_web::SecurityConfig { secure_cookies, ..Default::default() };
-    sanad_web::serve(sanad_web::AppState::new(store, security).with_notify(cfg), listener).await?;
+    let security = sanad_web::SecurityConfig {
+        secure_cookies,
+        ..Default::default()
+    };
+    sanad_web::serve(
+        sanad_web::AppState::new(store, security).with_notify(cfg),
+        listener,
+    )
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -156,14 +225,34 @@ pub const DEMO_PASSWORD: &str = "sanad-demo-2026";
 /// One account per role. Antenna roles see one region (Casablanca-Settat) or one antenna.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 9] = [
     ("agent", "Amina Agent", "antenna_agent", "regions:06"),
-    ("supervisor", "Said Superviseur", "antenna_supervisor", "regions:06"),
-    ("appeals", "Rachid Recours", "appeals_officer", "regions:06,07"),
+    (
+        "supervisor",
+        "Said Superviseur",
+        "antenna_supervisor",
+        "regions:06",
+    ),
+    (
+        "appeals",
+        "Rachid Recours",
+        "appeals_officer",
+        "regions:06,07",
+    ),
     ("payments", "Nadia Paiements", "payment_officer", "national"),
-    ("approver", "Karim Ordonnateur", "payment_approver", "national"),
+    (
+        "approver",
+        "Karim Ordonnateur",
+        "payment_approver",
+        "national",
+    ),
     ("analyst", "Leila Analyste", "me_analyst", "national"),
     ("auditor", "Omar Auditeur", "auditor", "national"),
     ("admin", "Admin Sanad", "administrator", "national"),
-    ("agent-tanger", "Youssef Agent Tanger", "antenna_agent", "regions:01"),
+    (
+        "agent-tanger",
+        "Youssef Agent Tanger",
+        "antenna_agent",
+        "regions:01",
+    ),
 ];
 
 pub async fn create_demo_accounts(store: &dyn Store) -> anyhow::Result<()> {
@@ -196,7 +285,11 @@ const DEMO_TODAYS_APPLICATIONS: usize = 300;
 /// payroll is prepared, approved, released and answered by the banks; and on `today` a last
 /// wave applies, taken after this month's payroll, some still in the review queue. Early this
 /// month, agents declare a few births and deaths of last month, which this cycle settles.
-async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: u32) -> anyhow::Result<()> {
+async fn demo_history(
+    store: &Arc<dyn Store>,
+    today: chrono::NaiveDate,
+    cycles: u32,
+) -> anyhow::Result<()> {
     use crate::demo_apps;
     let all = demo_apps::households(&**store).await?;
     let (backlog, todays) = all.split_at(all.len().saturating_sub(DEMO_TODAYS_APPLICATIONS));
@@ -205,23 +298,50 @@ async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: 
     let opened = first.first_day();
     // The year's appropriation by component, about 7 000 MAD a household (29 bn MAD for the
     // national caseload, scaled), so that budget control and its chart have something to show.
-    const SHARES: [(&str, i64); 7] = [("child_allowance", 55), ("orphan_allowance", 3), ("disability_supplement", 2), ("floor_top_up", 10), ("flat_rate", 25), ("birth_grant", 2), ("school_start_grant", 3)];
+    const SHARES: [(&str, i64); 7] = [
+        ("child_allowance", 55),
+        ("orphan_allowance", 3),
+        ("disability_supplement", 2),
+        ("floor_top_up", 10),
+        ("flat_rate", 25),
+        ("birth_grant", 2),
+        ("school_start_grant", 3),
+    ];
     for year in [first.year(), current.year()] {
         for (component, percent) in SHARES {
-            store.set_appropriation(year, component, all.len() as i64 * 7_000_00 * percent / 100, &cli_actor("budget")).await?;
+            store
+                .set_appropriation(
+                    year,
+                    component,
+                    all.len() as i64 * 7_000_00 * percent / 100,
+                    &cli_actor("budget"),
+                )
+                .await?;
         }
     }
     demo_apps::import_lists(&**store, &all, opened).await?;
-    let taken = demo_apps::take(store, backlog, |i| (opened + chrono::Duration::days((i % 20) as i64)).min(today)).await?;
+    let taken = demo_apps::take(store, backlog, |i| {
+        (opened + chrono::Duration::days((i % 20) as i64)).min(today)
+    })
+    .await?;
     println!("applications in {first}: {taken}");
     for back in (0..cycles as i32).rev() {
         let month = current.plus(-back);
         if month == first.next() {
-            let reviewed = demo_apps::review(store, month.first_day() + chrono::Duration::days(4)).await?;
+            let reviewed =
+                demo_apps::review(store, month.first_day() + chrono::Duration::days(4)).await?;
             println!("review queue worked through early {month}: {reviewed} applications decided");
         }
         if month == current && month != first {
-            println!("life events: {}", demo_apps::events(store, backlog, (month.first_day() + chrono::Duration::days(2)).min(today)).await?);
+            println!(
+                "life events: {}",
+                demo_apps::events(
+                    store,
+                    backlog,
+                    (month.first_day() + chrono::Duration::days(2)).min(today)
+                )
+                .await?
+            );
         }
         crate::payroll_cmd::demo_cycle(&**store, Path::new(DEMO_PAYMENTS), month).await?;
     }
@@ -231,9 +351,17 @@ async fn demo_history(store: &Arc<dyn Store>, today: chrono::NaiveDate, cycles: 
     Ok(())
 }
 
-pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles: u32, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
+pub async fn demo(
+    households: u64,
+    port: u16,
+    seed: u64,
+    no_serve: bool,
+    cycles: u32,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
     if Path::new(DEMO_PAYMENTS).exists() {
-        std::fs::remove_dir_all(DEMO_PAYMENTS).with_context(|| format!("cannot reset {DEMO_PAYMENTS}"))?;
+        std::fs::remove_dir_all(DEMO_PAYMENTS)
+            .with_context(|| format!("cannot reset {DEMO_PAYMENTS}"))?;
     }
     if Path::new(DEMO_OUTBOX).exists() {
         std::fs::remove_file(DEMO_OUTBOX).with_context(|| format!("cannot reset {DEMO_OUTBOX}"))?;
@@ -246,14 +374,20 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     }
     synth(households, seed, Path::new(DEMO_FEED), 0.01, None)?;
     let store = open_store(&format!("sqlite://{DEMO_DB}")).await?;
-    let report = import_with_bar(store.clone(), Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
+    let report =
+        import_with_bar(store.clone(), Path::new(DEMO_FEED), Mode::GoodRows, 5_000).await?;
     print_report(&report);
-    println!("demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)", report.inserted);
+    println!(
+        "demo database: {DEMO_DB} ({} households imported; rejected rows show the import's checks)",
+        report.inserted
+    );
     create_demo_accounts(&*store).await?;
     demo_history(&store, as_of.unwrap_or_else(today), cycles).await?;
     crate::demo_pilot::demo_pilot(store.clone(), as_of.unwrap_or_else(today)).await?;
     sanad_evaluation::pilot::write_demo(Path::new(DEMO_PILOT), 11)?;
-    println!("pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it");
+    println!(
+        "pilot evaluation: {DEMO_PILOT}/pilot_report_fr.html (also _ar, _en), data and pseudonymised export beside it"
+    );
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");
     for (username, name, role, scope) in DEMO_ACCOUNTS {
         println!("  {username:<13} {role:<19} {scope:<14} {name}");
@@ -263,6 +397,10 @@ pub async fn demo(households: u64, port: u16, seed: u64, no_serve: bool, cycles:
     }
     // The demo listens on localhost over plain HTTP: cookies cannot be Secure there. Its
     // notices go to a file, every 10 seconds.
-    let outbox = OutboxArgs { notify_sender: format!("file:{DEMO_OUTBOX}"), notify_every: 10, templates: None };
+    let outbox = OutboxArgs {
+        notify_sender: format!("file:{DEMO_OUTBOX}"),
+        notify_every: 10,
+        templates: None,
+    };
     listen(store, "127.0.0.1", port, false, outbox).await
 }

@@ -11,7 +11,11 @@ use sanad_evaluation::ols::Vcov;
 use sanad_evaluation::power::PowerParams;
 
 fn list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[derive(Subcommand)]
@@ -225,45 +229,211 @@ pub enum EvalCmd {
 
 pub fn eval(cmd: EvalCmd) -> anyhow::Result<ExitCode> {
     let out = match cmd {
-        EvalCmd::Ols { csv, y, x, fe, cluster, vcov, level } => ev::ols(&ev::OlsArgs { csv, y, x: list(&x), fe, cluster, vcov, level }),
-        EvalCmd::Iv { csv, y, exog, endog, instruments, fe, cluster, vcov, level } => {
-            ev::iv(&ev::IvArgs { csv, y, exog: list(&exog), endog: list(&endog), instruments: list(&instruments), fe, cluster, vcov, level })
-        }
-        EvalCmd::Rdd { csv, y, x, cutoff, kernel, h, b, level, bins } => ev::rdd(&ev::RddArgs { csv, y, x, cutoff, kernel, h, b, level, bins }),
-        EvalCmd::Did { csv, y, group, time, id, control, alpha, bootstrap, seed } => {
-            ev::did(&ev::DidArgs { csv, y, group, time, id, control, alpha, bootstrap, seed, weights: None })
-        }
-        EvalCmd::Balance { csv, treatment, vars, strata, cluster } => {
+        EvalCmd::Ols {
+            csv,
+            y,
+            x,
+            fe,
+            cluster,
+            vcov,
+            level,
+        } => ev::ols(&ev::OlsArgs {
+            csv,
+            y,
+            x: list(&x),
+            fe,
+            cluster,
+            vcov,
+            level,
+        }),
+        EvalCmd::Iv {
+            csv,
+            y,
+            exog,
+            endog,
+            instruments,
+            fe,
+            cluster,
+            vcov,
+            level,
+        } => ev::iv(&ev::IvArgs {
+            csv,
+            y,
+            exog: list(&exog),
+            endog: list(&endog),
+            instruments: list(&instruments),
+            fe,
+            cluster,
+            vcov,
+            level,
+        }),
+        EvalCmd::Rdd {
+            csv,
+            y,
+            x,
+            cutoff,
+            kernel,
+            h,
+            b,
+            level,
+            bins,
+        } => ev::rdd(&ev::RddArgs {
+            csv,
+            y,
+            x,
+            cutoff,
+            kernel,
+            h,
+            b,
+            level,
+            bins,
+        }),
+        EvalCmd::Did {
+            csv,
+            y,
+            group,
+            time,
+            id,
+            control,
+            alpha,
+            bootstrap,
+            seed,
+        } => ev::did(&ev::DidArgs {
+            csv,
+            y,
+            group,
+            time,
+            id,
+            control,
+            alpha,
+            bootstrap,
+            seed,
+            weights: None,
+        }),
+        EvalCmd::Balance {
+            csv,
+            treatment,
+            vars,
+            strata,
+            cluster,
+        } => {
             let robust = cluster.is_none();
-            ev::balance(&ev::BalanceArgs { csv, treatment, vars: list(&vars), strata, cluster, robust })
+            ev::balance(&ev::BalanceArgs {
+                csv,
+                treatment,
+                vars: list(&vars),
+                strata,
+                cluster,
+                robust,
+            })
         }
-        EvalCmd::Attrition { csv, treatment, observed, y, strata, cluster } => {
+        EvalCmd::Attrition {
+            csv,
+            treatment,
+            observed,
+            y,
+            strata,
+            cluster,
+        } => {
             let robust = cluster.is_none();
-            ev::attrition(&ev::AttritionArgs { csv, treatment, observed, y, strata, cluster, robust })
+            ev::attrition(&ev::AttritionArgs {
+                csv,
+                treatment,
+                observed,
+                y,
+                strata,
+                cluster,
+                robust,
+            })
         }
-        EvalCmd::Power { n, effect, alpha, power, share_treated, sd, r2, icc, cluster_size, takeup } => {
-            let params = PowerParams { alpha, power, share_treated, sd, r2, icc, cluster_size, takeup };
+        EvalCmd::Power {
+            n,
+            effect,
+            alpha,
+            power,
+            share_treated,
+            sd,
+            r2,
+            icc,
+            cluster_size,
+            takeup,
+        } => {
+            let params = PowerParams {
+                alpha,
+                power,
+                share_treated,
+                sd,
+                r2,
+                icc,
+                cluster_size,
+                takeup,
+            };
             ev::power(&ev::PowerArgs { params, n, effect })
         }
-        EvalCmd::Assign { csv, unit, strata, cluster, arms, seed, waves } => {
-            ev::assign(&ev::AssignArgs { csv, unit, strata: list(&strata), cluster, arms: ev::parse_arms(&arms)?, seed, waves })
-        }
+        EvalCmd::Assign {
+            csv,
+            unit,
+            strata,
+            cluster,
+            arms,
+            seed,
+            waves,
+        } => ev::assign(&ev::AssignArgs {
+            csv,
+            unit,
+            strata: list(&strata),
+            cluster,
+            arms: ev::parse_arms(&arms)?,
+            seed,
+            waves,
+        }),
         EvalCmd::Pilot { out, seed } => {
             let (_, truth) = sanad_evaluation::pilot::write_demo(&out, seed)?;
             Ok(serde_json::json!({"out": out, "truth": truth}))
         }
         EvalCmd::Report { spec, out } => {
-            let text = std::fs::read_to_string(&spec).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
-            let args: ev::ReportArgs = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
-            std::fs::write(&out, ev::report(&args)?).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            let text = std::fs::read_to_string(&spec)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            let args: ev::ReportArgs = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+            std::fs::write(&out, ev::report(&args)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
             Ok(serde_json::json!({"report": out}))
         }
-        EvalCmd::Export { csv, id, keep, hash, key_file, out_csv, out_parquet } => {
-            ev::export(&ev::ExportArgs { csv, id, keep: list(&keep), hash: list(&hash), key_file, out_csv, out_parquet })
-        }
-        EvalCmd::Survey { codebook, csv, round } => ev::survey(&ev::SurveyArgs { codebook, csv, round }),
+        EvalCmd::Export {
+            csv,
+            id,
+            keep,
+            hash,
+            key_file,
+            out_csv,
+            out_parquet,
+        } => ev::export(&ev::ExportArgs {
+            csv,
+            id,
+            keep: list(&keep),
+            hash: list(&hash),
+            key_file,
+            out_csv,
+            out_parquet,
+        }),
+        EvalCmd::Survey {
+            codebook,
+            csv,
+            round,
+        } => ev::survey(&ev::SurveyArgs {
+            codebook,
+            csv,
+            round,
+        }),
         EvalCmd::Adjust { p } => {
-            let ps = list(&p).iter().map(|v| v.parse::<f64>().map_err(|_| anyhow::anyhow!("--p: '{v}' is not a number"))).collect::<Result<Vec<_>, _>>()?;
+            let ps = list(&p)
+                .iter()
+                .map(|v| {
+                    v.parse::<f64>()
+                        .map_err(|_| anyhow::anyhow!("--p: '{v}' is not a number"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             ev::adjust_pvalues(&ps)
         }
     }?;

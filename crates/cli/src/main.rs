@@ -5,9 +5,9 @@ mod admin_cmd;
 mod bench;
 mod demo_apps;
 // pilot (issue 7)
+mod commands;
 mod demo_pilot;
 mod eval_cmd;
-mod commands;
 mod notify_cmd;
 mod payroll_cmd;
 mod progress;
@@ -21,7 +21,11 @@ use clap::{Parser, Subcommand};
 pub const DEFAULT_DB: &str = "sqlite://sanad.db";
 
 #[derive(Parser)]
-#[command(name = "sanad", version, about = "Sanad — direct social aid, end to end")]
+#[command(
+    name = "sanad",
+    version,
+    about = "Sanad — direct social aid, end to end"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -192,11 +196,17 @@ enum ImportFeed {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SANAD_LOG").unwrap_or_else(|_| "info,sqlx=error".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SANAD_LOG")
+                .unwrap_or_else(|_| "info,sqlx=error".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
@@ -209,8 +219,21 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
     use commands::*;
     match command {
-        Command::Demo { households, port, seed, no_serve, cycles, as_of } => demo(households, port, seed, no_serve, cycles, as_of).await,
-        Command::Serve { database_url, bind, port, insecure_cookies, outbox } => serve(&database_url, &bind, port, !insecure_cookies, outbox).await,
+        Command::Demo {
+            households,
+            port,
+            seed,
+            no_serve,
+            cycles,
+            as_of,
+        } => demo(households, port, seed, no_serve, cycles, as_of).await,
+        Command::Serve {
+            database_url,
+            bind,
+            port,
+            insecure_cookies,
+            outbox,
+        } => serve(&database_url, &bind, port, !insecure_cookies, outbox).await,
         Command::Notify { cmd } => notify_cmd::notify(cmd).await,
         Command::Applications { cmd } => notify_cmd::applications(cmd).await,
         Command::Admin { cmd } => admin_cmd::admin(cmd).await,
@@ -219,21 +242,70 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
         Command::Payroll { cmd } => payroll_cmd::payroll(cmd).await,
         Command::Payments { cmd } => payroll_cmd::payments(cmd).await,
         Command::Audit { cmd } => admin_cmd::audit(cmd).await,
-        Command::Import { feed: ImportFeed::Rsu { file, database_url, dry_run, all_or_nothing, rejects, batch_size } } => {
-            import_rsu(&file, &database_url, dry_run, all_or_nothing, rejects, batch_size).await
+        Command::Import {
+            feed:
+                ImportFeed::Rsu {
+                    file,
+                    database_url,
+                    dry_run,
+                    all_or_nothing,
+                    rejects,
+                    batch_size,
+                },
+        } => {
+            import_rsu(
+                &file,
+                &database_url,
+                dry_run,
+                all_or_nothing,
+                rejects,
+                batch_size,
+            )
+            .await
         }
-        Command::Synth { households, seed, out, dirt_rate, as_of } => synth(households, seed, &out, dirt_rate, as_of),
+        Command::Synth {
+            households,
+            seed,
+            out,
+            dirt_rate,
+            as_of,
+        } => synth(households, seed, &out, dirt_rate, as_of),
         Command::Bench { what } => bench::run(what).await,
         Command::Rules { cmd } => rules_cmd::rules(cmd).await,
-        Command::Entitlement { month, rules, input, explain, database_url } => {
+        Command::Entitlement {
+            month,
+            rules,
+            input,
+            explain,
+            database_url,
+        } => {
             let book = match &database_url {
-                Some(url) => sanad_payroll::run::rule_book(&*commands::open_store(url).await?).await?,
+                Some(url) => {
+                    sanad_payroll::run::rule_book(&*commands::open_store(url).await?).await?
+                }
                 None => sanad_rules::RuleBook::shipped(),
             };
             rules_cmd::entitlement(month, rules, &input, explain, &book)
         }
-        Command::Simulate { month, database_url, rules, threshold, set, json } => {
-            rules_cmd::simulate(month, &database_url, rules_cmd::Scenario { rules, threshold, set }, json).await
+        Command::Simulate {
+            month,
+            database_url,
+            rules,
+            threshold,
+            set,
+            json,
+        } => {
+            rules_cmd::simulate(
+                month,
+                &database_url,
+                rules_cmd::Scenario {
+                    rules,
+                    threshold,
+                    set,
+                },
+                json,
+            )
+            .await
         }
     }
 }

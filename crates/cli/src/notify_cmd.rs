@@ -14,8 +14,8 @@ use sanad_web::auth::{Principal, Via};
 use sanad_web::notify::NotifyConfig;
 use sanad_web::service::{self, ApplicationForm};
 
-use crate::commands::{cli_actor, open_store};
 use crate::DEFAULT_DB;
+use crate::commands::{cli_actor, open_store};
 
 /// Where the file sender writes by default (one JSON line per message).
 pub const DEFAULT_SENDER: &str = "file:sanad-outbox.jsonl";
@@ -58,19 +58,31 @@ pub enum ApplicationsCmd {
 pub fn notify_config(path: Option<&Path>) -> anyhow::Result<NotifyConfig> {
     let mut cfg = NotifyConfig::default();
     if let Some(p) = path {
-        let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-        cfg.templates = Templates::defaults().overlay(&text).map_err(|e| anyhow::anyhow!("{}:{}: {}", p.display(), e.line, e.reason))?;
+        let text =
+            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        cfg.templates = Templates::defaults()
+            .overlay(&text)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", p.display(), e.line, e.reason))?;
     }
     Ok(cfg)
 }
 
 pub async fn notify(cmd: NotifyCmd) -> anyhow::Result<ExitCode> {
-    let NotifyCmd::Send { database_url, sender } = cmd;
-    let sender = sanad_web::notify::sender_from_spec(&sender).map_err(|e| anyhow::anyhow!("--sender: {e}"))?;
+    let NotifyCmd::Send {
+        database_url,
+        sender,
+    } = cmd;
+    let sender = sanad_web::notify::sender_from_spec(&sender)
+        .map_err(|e| anyhow::anyhow!("--sender: {e}"))?;
     let store = open_store(&database_url).await?;
     let policy = NotifyConfig::default().retry;
-    let s = sanad_web::notify::deliver_due(&*store, &sender, &policy, sanad_web::notify::now(), 100).await?;
-    println!("outbox: {} sent, {} to retry later, {} given up", s.sent, s.retrying, s.failed);
+    let s =
+        sanad_web::notify::deliver_due(&*store, &sender, &policy, sanad_web::notify::now(), 100)
+            .await?;
+    println!(
+        "outbox: {} sent, {} to retry later, {} given up",
+        s.sent, s.retrying, s.failed
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -92,24 +104,49 @@ fn wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.trim().to_owned())).ok()
 }
 
-const COLUMNS: [&str; 5] = ["household_id", "components", "channel", "submitted_on", "language"];
+const COLUMNS: [&str; 5] = [
+    "household_id",
+    "components",
+    "channel",
+    "submitted_on",
+    "language",
+];
 
 /// Parse every row: the good rows and the problems of the others (a component asked twice for
 /// a household in the file is refused too).
 fn parse(text: &str, today: NaiveDate) -> (Vec<Row>, Vec<Problem>) {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return (Vec::new(), vec![Problem { line: 1, field: "header", reason: e.to_string() }]),
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![Problem {
+                    line: 1,
+                    field: "header",
+                    reason: e.to_string(),
+                }],
+            );
+        }
     };
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let mut problems = Vec::new();
     for h in headers.iter().filter(|h| !COLUMNS.contains(&h.trim())) {
-        problems.push(Problem { line: 1, field: "header", reason: format!("unknown column '{h}' (columns: {})", COLUMNS.join(", ")) });
+        problems.push(Problem {
+            line: 1,
+            field: "header",
+            reason: format!("unknown column '{h}' (columns: {})", COLUMNS.join(", ")),
+        });
     }
     for required in ["household_id", "components"] {
         if col(required).is_none() {
-            problems.push(Problem { line: 1, field: "header", reason: format!("missing column '{required}'") });
+            problems.push(Problem {
+                line: 1,
+                field: "header",
+                reason: format!("missing column '{required}'"),
+            });
         }
     }
     if !problems.is_empty() {
@@ -122,27 +159,52 @@ fn parse(text: &str, today: NaiveDate) -> (Vec<Row>, Vec<Problem>) {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                problems.push(Problem { line, field: "row", reason: e.to_string() });
+                problems.push(Problem {
+                    line,
+                    field: "row",
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| col(name).and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
         let before = problems.len();
-        let mut bad = |field: &'static str, reason: String| problems.push(Problem { line, field, reason });
+        let mut bad = |field: &'static str, reason: String| {
+            problems.push(Problem {
+                line,
+                field,
+                reason,
+            })
+        };
         let household_id = get("household_id");
         if let Err(e) = sanad_domain::RsuId::parse(household_id) {
             bad("household_id", e);
         }
-        let components: Vec<Requested> = get("components").split(';').filter(|c| !c.trim().is_empty()).filter_map(|c| {
-            let r = wire(c);
-            if r.is_none() {
-                bad("components", format!("'{}' is not child_allowance or flat_rate", c.trim()));
-            }
-            r
-        }).collect();
+        let components: Vec<Requested> = get("components")
+            .split(';')
+            .filter(|c| !c.trim().is_empty())
+            .filter_map(|c| {
+                let r = wire(c);
+                if r.is_none() {
+                    bad(
+                        "components",
+                        format!("'{}' is not child_allowance or flat_rate", c.trim()),
+                    );
+                }
+                r
+            })
+            .collect();
         if components.is_empty() && get("components").is_empty() {
-            bad("components", "empty (child_allowance, flat_rate or both separated by ';')".into());
+            bad(
+                "components",
+                "empty (child_allowance, flat_rate or both separated by ';')".into(),
+            );
         }
         let channel = match get("channel") {
             "" => Channel::Bulk,
@@ -170,12 +232,27 @@ fn parse(text: &str, today: NaiveDate) -> (Vec<Row>, Vec<Problem>) {
         };
         for c in &components {
             if !seen.insert((household_id.to_owned(), *c)) {
-                bad("components", format!("{} is asked again for household {household_id} in this file", service::wire_name(c)));
+                bad(
+                    "components",
+                    format!(
+                        "{} is asked again for household {household_id} in this file",
+                        service::wire_name(c)
+                    ),
+                );
             }
         }
         if problems.len() == before {
-            let form = ApplicationForm { household_id: household_id.to_owned(), components, channel: Some(channel), language };
-            rows.push(Row { line, form, submitted_on });
+            let form = ApplicationForm {
+                household_id: household_id.to_owned(),
+                components,
+                channel: Some(channel),
+                language,
+            };
+            rows.push(Row {
+                line,
+                form,
+                submitted_on,
+            });
         }
     }
     (rows, problems)
@@ -183,14 +260,21 @@ fn parse(text: &str, today: NaiveDate) -> (Vec<Row>, Vec<Problem>) {
 
 /// The CLI acting as the user `by`, with their role and scope.
 async fn principal(store: &dyn Store, by: &str) -> anyhow::Result<Principal> {
-    let u = store.user(by).await?.filter(|u| u.active).ok_or_else(|| anyhow::anyhow!("--by: no active user '{by}'"))?;
+    let u = store
+        .user(by)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| anyhow::anyhow!("--by: no active user '{by}'"))?;
     Ok(Principal {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         role: u.role,
         scope: u.scope.clone(),
         locale: sanad_web::i18n::Locale::Fr,
-        via: Via::Token { id: "cli-import".into(), scopes: vec!["households:read".into(), "applications:write".into()] },
+        via: Via::Token {
+            id: "cli-import".into(),
+            scopes: vec!["households:read".into(), "applications:write".into()],
+        },
     })
 }
 
@@ -203,7 +287,13 @@ fn report(name: &str, problems: &[Problem]) -> ExitCode {
 }
 
 pub async fn applications(cmd: ApplicationsCmd) -> anyhow::Result<ExitCode> {
-    let ApplicationsCmd::Import { file, by, database_url, dry_run, templates } = cmd;
+    let ApplicationsCmd::Import {
+        file,
+        by,
+        database_url,
+        dry_run,
+        templates,
+    } = cmd;
     let name = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let today = chrono::Local::now().date_naive();
@@ -213,7 +303,8 @@ pub async fn applications(cmd: ApplicationsCmd) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(&database_url).await?;
     let p = principal(&*store, &by).await?;
-    let state = sanad_web::AppState::new(store.clone(), sanad_web::SecurityConfig::default()).with_notify(notify_config(templates.as_deref())?);
+    let state = sanad_web::AppState::new(store.clone(), sanad_web::SecurityConfig::default())
+        .with_notify(notify_config(templates.as_deref())?);
     // Every well-formed row as the service would take it, before taking any.
     let check = crate::progress::count(rows.len() as u64, "checking");
     for r in &rows {
@@ -224,11 +315,18 @@ pub async fn applications(cmd: ApplicationsCmd) -> anyhow::Result<ExitCode> {
                 _ => "household_id",
             };
             let reason = match e {
-                sanad_web::WebError::NotFound => format!("household {} not found in the scope of '{by}'", r.form.household_id),
+                sanad_web::WebError::NotFound => format!(
+                    "household {} not found in the scope of '{by}'",
+                    r.form.household_id
+                ),
                 sanad_web::WebError::Forbidden => format!("'{by}' may not take applications"),
                 other => other.to_string(),
             };
-            problems.push(Problem { line: r.line, field, reason });
+            problems.push(Problem {
+                line: r.line,
+                field,
+                reason,
+            });
         }
         check.inc(1);
     }
@@ -238,20 +336,37 @@ pub async fn applications(cmd: ApplicationsCmd) -> anyhow::Result<ExitCode> {
         return Ok(report(&name, &problems));
     }
     if dry_run {
-        println!("{name}: {} application(s) valid; nothing taken (dry run)", rows.len());
+        println!(
+            "{name}: {} application(s) valid; nothing taken (dry run)",
+            rows.len()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let req = sanad_web::RequestId(cli_actor(&by).request_id);
     let bar = crate::progress::count(rows.len() as u64, "taking");
     let mut counts = std::collections::BTreeMap::<String, u32>::new();
     for r in &rows {
-        let taken = service::submit_application_on(&state, &p, &req, &r.form, Channel::Bulk, r.submitted_on).await;
-        let file = taken.map_err(|e| anyhow::anyhow!("{name}:{}: {e} (the rows before it were taken)", r.line))?;
+        let taken = service::submit_application_on(
+            &state,
+            &p,
+            &req,
+            &r.form,
+            Channel::Bulk,
+            r.submitted_on,
+        )
+        .await;
+        let file = taken.map_err(|e| {
+            anyhow::anyhow!("{name}:{}: {e} (the rows before it were taken)", r.line)
+        })?;
         *counts.entry(service::wire_name(&file.status)).or_default() += 1;
         bar.inc(1);
     }
     bar.finish_and_clear();
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("{name}: {} application(s) taken ({})", rows.len(), summary.join(", "));
+    println!(
+        "{name}: {} application(s) taken ({})",
+        rows.len(),
+        summary.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }

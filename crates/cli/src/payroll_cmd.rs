@@ -7,9 +7,9 @@ use clap::Subcommand;
 use sanad_domain::{Money, Month, Rib};
 use sanad_payroll::run::{self, ReleaseConfig};
 
+use crate::DEFAULT_DB;
 use crate::commands::{cli_actor, open_store};
 use crate::report::mad;
-use crate::DEFAULT_DB;
 
 #[derive(Subcommand)]
 pub enum PayrollCmd {
@@ -97,14 +97,33 @@ pub enum PaymentsCmd {
 
 pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        PayrollCmd::Prepare { month, by, database_url } => {
+        PayrollCmd::Prepare {
+            month,
+            by,
+            database_url,
+        } => {
             let store = open_store(&database_url).await?;
             let p = run::prepare(&*store, month, &cli_actor(&by)).await?;
-            let paid = p.payroll.lines.iter().filter(|l| l.status == sanad_payroll::cycle::LineStatus::Pay).count();
+            let paid = p
+                .payroll
+                .lines
+                .iter()
+                .filter(|l| l.status == sanad_payroll::cycle::LineStatus::Pay)
+                .count();
             let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
-            let verb = if p.changed { "prepared" } else { "already prepared, unchanged" };
-            println!("payroll {month} {verb} by {by}: {} households, {paid} payments, {} MAD", p.payroll.lines.len(), mad(total.centimes()));
-            if let Some(v) = run::variance_vs_previous(&*store, month, run::VARIANCE_THRESHOLD).await? {
+            let verb = if p.changed {
+                "prepared"
+            } else {
+                "already prepared, unchanged"
+            };
+            println!(
+                "payroll {month} {verb} by {by}: {} households, {paid} payments, {} MAD",
+                p.payroll.lines.len(),
+                mad(total.centimes())
+            );
+            if let Some(v) =
+                run::variance_vs_previous(&*store, month, run::VARIANCE_THRESHOLD).await?
+            {
                 let a = &v.all;
                 println!(
                     "against {}: {} new, {} dropped, {} changed by more than 20 %; {} → {} MAD",
@@ -116,38 +135,98 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
                     mad(a.amount_after.centimes())
                 );
             }
-            println!("another user must approve it: sanad payroll approve --month {month} --by USER");
+            println!(
+                "another user must approve it: sanad payroll approve --month {month} --by USER"
+            );
         }
-        PayrollCmd::Approve { month, by, database_url } => {
+        PayrollCmd::Approve {
+            month,
+            by,
+            database_url,
+        } => {
             let store = open_store(&database_url).await?;
             run::approve(&*store, month, &cli_actor(&by)).await?;
-            println!("payroll {month} approved by {by}; release it: sanad payroll release --month {month} --by USER");
+            println!(
+                "payroll {month} approved by {by}; release it: sanad payroll release --month {month} --by USER"
+            );
         }
-        PayrollCmd::Release { month, by, out, max_per_file, debtor_rib, debtor_bic, database_url } => {
+        PayrollCmd::Release {
+            month,
+            by,
+            out,
+            max_per_file,
+            debtor_rib,
+            debtor_bic,
+            database_url,
+        } => {
             let store = open_store(&database_url).await?;
-            let account = Rib::parse(&debtor_rib).map_err(|e| anyhow::anyhow!("--debtor-rib: {e}"))?;
+            let account =
+                Rib::parse(&debtor_rib).map_err(|e| anyhow::anyhow!("--debtor-rib: {e}"))?;
             let cfg = ReleaseConfig::anss(out, max_per_file, account, &debtor_bic);
             let r = run::release(&*store, month, &cli_actor(&by), &cfg).await?;
-            let verb = if r.changed { "released" } else { "was already released; files checked" };
-            println!("payroll {month} {verb}: {} payments in {} files under {}", r.payments, r.files.len(), r.dir.display());
+            let verb = if r.changed {
+                "released"
+            } else {
+                "was already released; files checked"
+            };
+            println!(
+                "payroll {month} {verb}: {} payments in {} files under {}",
+                r.payments,
+                r.files.len(),
+                r.dir.display()
+            );
             for f in &r.files {
-                println!("  {}  {:>7} tx  {:>16} MAD  sha256 {}", f.file_name, f.txs, mad(f.ctrl_sum), f.sha256);
+                println!(
+                    "  {}  {:>7} tx  {:>16} MAD  sha256 {}",
+                    f.file_name,
+                    f.txs,
+                    mad(f.ctrl_sum),
+                    f.sha256
+                );
             }
         }
-        PayrollCmd::BudgetSet { year, component, amount, by, database_url } => {
-            sanad_payroll::codes::component_from_code(&component).ok_or_else(|| anyhow::anyhow!("--component: '{component}' is not a component code"))?;
+        PayrollCmd::BudgetSet {
+            year,
+            component,
+            amount,
+            by,
+            database_url,
+        } => {
+            sanad_payroll::codes::component_from_code(&component).ok_or_else(|| {
+                anyhow::anyhow!("--component: '{component}' is not a component code")
+            })?;
             let amount = Money::parse_mad(&amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
             let store = open_store(&database_url).await?;
-            store.set_appropriation(year, &component, amount.centimes(), &cli_actor(&by)).await?;
-            println!("appropriation {year} {component}: {} MAD", mad(amount.centimes()));
+            store
+                .set_appropriation(year, &component, amount.centimes(), &cli_actor(&by))
+                .await?;
+            println!(
+                "appropriation {year} {component}: {} MAD",
+                mad(amount.centimes())
+            );
         }
-        PayrollCmd::Budget { month, database_url } => {
+        PayrollCmd::Budget {
+            month,
+            database_url,
+        } => {
             let store = open_store(&database_url).await?;
             let payroll = run::stored_payroll(&*store, month).await?;
             match run::budget(&*store, &payroll).await? {
-                None => println!("no appropriation set for {}: sanad payroll budget-set --year {} …", month.year(), month.year()),
+                None => println!(
+                    "no appropriation set for {}: sanad payroll budget-set --year {} …",
+                    month.year(),
+                    month.year()
+                ),
                 Some(r) => {
-                    println!("{:<22} {:>18} {:>18} {:>16} {:>18} {:>18}", "component", "appropriation", "committed before", "this payroll", "available after", "year forecast");
+                    println!(
+                        "{:<22} {:>18} {:>18} {:>16} {:>18} {:>18}",
+                        "component",
+                        "appropriation",
+                        "committed before",
+                        "this payroll",
+                        "available after",
+                        "year forecast"
+                    );
                     for l in &r.lines {
                         let flag = if l.forecast_over { "  over" } else { "" };
                         println!(
@@ -163,7 +242,10 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        PayrollCmd::Status { month, database_url } => {
+        PayrollCmd::Status {
+            month,
+            database_url,
+        } => {
             let store = open_store(&database_url).await?;
             status(&*store, month).await?;
         }
@@ -205,7 +287,11 @@ async fn status(store: &dyn sanad_store::Store, month: Month) -> anyhow::Result<
 }
 
 pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
-    let PaymentsCmd::Import { file, by, database_url } = cmd;
+    let PaymentsCmd::Import {
+        file,
+        by,
+        database_url,
+    } = cmd;
     let store = open_store(&database_url).await?;
     let r = run::import_returns(&*store, &file, &cli_actor(&by)).await?;
     if r.already_imported {
@@ -235,10 +321,19 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
 /// One month of the demo's payment history: the cycle prepared, approved by a second user
 /// and released, with the banks' answers (about 2 % rejected, the rest settled) imported, so
 /// that the next cycle re-issues some rejects and holds the others.
-pub async fn demo_cycle(store: &dyn sanad_store::Store, out: &std::path::Path, month: Month) -> anyhow::Result<()> {
+pub async fn demo_cycle(
+    store: &dyn sanad_store::Store,
+    out: &std::path::Path,
+    month: Month,
+) -> anyhow::Result<()> {
     use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
     let account = Rib::parse(run::DEMO_DEBTOR_RIB).map_err(anyhow::Error::msg)?;
-    let cfg = ReleaseConfig::anss(out.join("files"), 5_000, account.clone(), run::DEFAULT_DEBTOR_BIC);
+    let cfg = ReleaseConfig::anss(
+        out.join("files"),
+        5_000,
+        account.clone(),
+        run::DEFAULT_DEBTOR_BIC,
+    );
     let p = run::prepare(store, month, &cli_actor("payments")).await?;
     run::approve(store, month, &cli_actor("approver")).await?;
     let r = run::release(store, month, &cli_actor("payments"), &cfg).await?;
@@ -247,21 +342,50 @@ pub async fn demo_cycle(store: &dyn sanad_store::Store, out: &std::path::Path, m
     let header = |n: &str| ResponseHeader {
         msg_id: format!("DEMOBANK-{month}-{n}"),
         created_at: booked.and_hms_opt(8, 0, 0).expect("valid time"),
-        original_msg_id: r.files.first().map(|f| f.msg_id.clone()).unwrap_or_default(),
+        original_msg_id: r
+            .files
+            .first()
+            .map(|f| f.msg_id.clone())
+            .unwrap_or_default(),
         booking_date: booked,
         account: account.clone(),
     };
-    let response = |p: &sanad_store::payroll::PaymentRow, outcome| BankResponse { end_to_end_id: p.end_to_end_id.clone(), amount: Money::from_centimes(p.amount), outcome };
+    let response = |p: &sanad_store::payroll::PaymentRow, outcome| BankResponse {
+        end_to_end_id: p.end_to_end_id.clone(),
+        amount: Money::from_centimes(p.amount),
+        outcome,
+    };
     // A closed account (held until the household gives another) and an unexplained rejection
     // (sent again by the next cycle), each about once in a hundred payments.
-    let (rejects, rest): (Vec<_>, Vec<_>) = payments.iter().enumerate().partition(|(i, _)| i % 97 == 13 || i % 97 == 47);
-    let rejects: Vec<BankResponse> = rejects.into_iter().map(|(i, p)| response(p, Outcome::Rejected { reason: if i % 97 == 13 { "AC04" } else { "MS03" }.into() })).collect();
-    let settled: Vec<BankResponse> = rest.into_iter().map(|(_, p)| response(p, Outcome::Settled)).collect();
+    let (rejects, rest): (Vec<_>, Vec<_>) = payments
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| i % 97 == 13 || i % 97 == 47);
+    let rejects: Vec<BankResponse> = rejects
+        .into_iter()
+        .map(|(i, p)| {
+            response(
+                p,
+                Outcome::Rejected {
+                    reason: if i % 97 == 13 { "AC04" } else { "MS03" }.into(),
+                },
+            )
+        })
+        .collect();
+    let settled: Vec<BankResponse> = rest
+        .into_iter()
+        .map(|(_, p)| response(p, Outcome::Settled))
+        .collect();
     let pain002 = out.join(format!("returns/{month}-pain002.xml"));
     let camt054 = out.join(format!("returns/{month}-camt054.xml"));
     std::fs::create_dir_all(out.join("returns"))?;
     bank_sim::write_pain002(&header("STS"), &rejects, std::fs::File::create(&pain002)?)?;
-    bank_sim::write_camt054(&header("NTF"), &settled, 500, std::fs::File::create(&camt054)?)?;
+    bank_sim::write_camt054(
+        &header("NTF"),
+        &settled,
+        500,
+        std::fs::File::create(&camt054)?,
+    )?;
     for f in [&pain002, &camt054] {
         run::import_returns(store, f, &cli_actor("bank-returns")).await?;
     }

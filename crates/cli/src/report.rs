@@ -22,35 +22,107 @@ pub fn simulation_table(r: &SimulationReport) -> String {
         s.push_str(&t);
         s.push('\n');
     };
-    line(&mut s, format!("Simulation for {}: {} (in force) vs {} — {} households", r.month, r.baseline_rule_set, r.scenario_rule_set, r.households));
-    line(&mut s, format!("{:<34} {:>16} {:>16} {:>16}", "", "in force", "scenario", "difference"));
+    line(
+        &mut s,
+        format!(
+            "Simulation for {}: {} (in force) vs {} — {} households",
+            r.month, r.baseline_rule_set, r.scenario_rule_set, r.households
+        ),
+    );
+    line(
+        &mut s,
+        format!(
+            "{:<34} {:>16} {:>16} {:>16}",
+            "", "in force", "scenario", "difference"
+        ),
+    );
     let row = |s: &mut String, name: &str, a: i64, b: i64, money: bool| {
         let f = |x: i64| if money { mad(x) } else { x.to_string() };
-        line(s, format!("{name:<34} {:>16} {:>16} {:>16}", f(a), f(b), f(b - a)));
+        line(
+            s,
+            format!("{name:<34} {:>16} {:>16} {:>16}", f(a), f(b), f(b - a)),
+        );
     };
-    row(&mut s, "eligible households", r.baseline.eligible as i64, r.scenario.eligible as i64, false);
-    row(&mut s, "monthly cost (MAD)", r.baseline.monthly_centimes, r.scenario.monthly_centimes, true);
-    row(&mut s, "annual cost, monthly × 12 (MAD)", r.baseline_annual_centimes, r.scenario_annual_centimes, true);
-    row(&mut s, "one-off grants this month (MAD)", r.baseline.one_off_centimes, r.scenario.one_off_centimes, true);
+    row(
+        &mut s,
+        "eligible households",
+        r.baseline.eligible as i64,
+        r.scenario.eligible as i64,
+        false,
+    );
+    row(
+        &mut s,
+        "monthly cost (MAD)",
+        r.baseline.monthly_centimes,
+        r.scenario.monthly_centimes,
+        true,
+    );
+    row(
+        &mut s,
+        "annual cost, monthly × 12 (MAD)",
+        r.baseline_annual_centimes,
+        r.scenario_annual_centimes,
+        true,
+    );
+    row(
+        &mut s,
+        "one-off grants this month (MAD)",
+        r.baseline.one_off_centimes,
+        r.scenario.one_off_centimes,
+        true,
+    );
     let c = &r.changes;
-    line(&mut s, format!("\nnewly eligible {}  newly excluded {}  gaining {}  losing {}  unchanged {}", c.newly_eligible, c.newly_excluded, c.gaining, c.losing, c.unchanged));
+    line(
+        &mut s,
+        format!(
+            "\nnewly eligible {}  newly excluded {}  gaining {}  losing {}  unchanged {}",
+            c.newly_eligible, c.newly_excluded, c.gaining, c.losing, c.unchanged
+        ),
+    );
     line(&mut s, "\nby component (MAD)".into());
     for x in &r.by_component {
-        row(&mut s, x.component, x.baseline_centimes, x.scenario_centimes, true);
+        row(
+            &mut s,
+            x.component,
+            x.baseline_centimes,
+            x.scenario_centimes,
+            true,
+        );
     }
-    line(&mut s, "\nby region: eligible households, monthly cost (MAD)".into());
+    line(
+        &mut s,
+        "\nby region: eligible households, monthly cost (MAD)".into(),
+    );
     for x in &r.by_region {
-        row(&mut s, &format!("{} {}", x.code, x.name), x.baseline.monthly_centimes, x.scenario.monthly_centimes, true);
+        row(
+            &mut s,
+            &format!("{} {}", x.code, x.name),
+            x.baseline.monthly_centimes,
+            x.scenario.monthly_centimes,
+            true,
+        );
     }
-    line(&mut s, "\ndistribution of monthly amounts (eligible households)".into());
-    let max = r.distribution.iter().map(|b| b.baseline.max(b.scenario)).max().unwrap_or(1).max(1);
+    line(
+        &mut s,
+        "\ndistribution of monthly amounts (eligible households)".into(),
+    );
+    let max = r
+        .distribution
+        .iter()
+        .map(|b| b.baseline.max(b.scenario))
+        .max()
+        .unwrap_or(1)
+        .max(1);
     for b in &r.distribution {
         let label = match b.to_mad {
             Some(t) => format!("{:>5}–{:<5}", b.from_mad, t),
             None => format!("{:>5}+     ", b.from_mad),
         };
         let bar = "█".repeat((b.scenario * 40 / max) as usize);
-        line(&mut s, format!("{label} {:>10} {:>10} {bar}", b.baseline, b.scenario));
+        line(
+            &mut s,
+            format!("{label} {:>10} {:>10} {bar}", b.baseline, b.scenario),
+        );
     }
     s
 }

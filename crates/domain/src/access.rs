@@ -78,10 +78,13 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Result<Role, String> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            format!("'{s}' is not a role (one of {})", names.join(", "))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("'{s}' is not a role (one of {})", names.join(", "))
+            })
     }
 
     /// The policy, in one place. Administrators manage the system but do not read
@@ -120,7 +123,10 @@ pub fn mask_id(id: &str) -> String {
     if n <= 4 {
         return "*".repeat(n);
     }
-    id.chars().enumerate().map(|(i, c)| if i < 2 || i >= n - 2 { c } else { '*' }).collect()
+    id.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 2 || i >= n - 2 { c } else { '*' })
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,10 +140,23 @@ mod tests {
         }
         assert!(Role::parse("root").unwrap_err().contains("antenna_agent"));
         assert!(!Role::MeAnalyst.can(Permission::HouseholdRead));
-        assert!(!Role::Auditor.can(Permission::RulesApprove) && Role::Auditor.can(Permission::AuditRead));
+        assert!(
+            !Role::Auditor.can(Permission::RulesApprove)
+                && Role::Auditor.can(Permission::AuditRead)
+        );
         assert!(!Role::PaymentOfficer.can(Permission::NationalIds));
-        assert!(Role::ALL.iter().filter(|r| r.can(Permission::UsersManage)).count() == 1);
-        assert!(!Role::MeAnalyst.can(Permission::CasesManage) && Role::MeAnalyst.can(Permission::Aggregates), "designs, not case notes");
+        assert!(
+            Role::ALL
+                .iter()
+                .filter(|r| r.can(Permission::UsersManage))
+                .count()
+                == 1
+        );
+        assert!(
+            !Role::MeAnalyst.can(Permission::CasesManage)
+                && Role::MeAnalyst.can(Permission::Aggregates),
+            "designs, not case notes"
+        );
     }
 
     #[test]

@@ -168,9 +168,23 @@ impl Geography {
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let commune_index = communes.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
-        let province_index = provinces.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
-        Ok(Geography { regions, provinces, communes, commune_index, province_index })
+        let commune_index = communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code.clone(), i))
+            .collect();
+        let province_index = provinces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.code.clone(), i))
+            .collect();
+        Ok(Geography {
+            regions,
+            provinces,
+            communes,
+            commune_index,
+            province_index,
+        })
     }
 
     pub fn commune(&self, code: &str) -> Option<&Commune> {
@@ -193,20 +207,28 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn get(&self, col: &str) -> Result<&str, String> {
-        let i = self.header.iter().position(|h| h == col).ok_or(format!("no column {col}"))?;
+        let i = self
+            .header
+            .iter()
+            .position(|h| h == col)
+            .ok_or(format!("no column {col}"))?;
         Ok(self.rec.get(i).unwrap_or(""))
     }
     fn num(&self, col: &str) -> Result<u64, String> {
         let v = self.get(col)?;
-        v.parse().map_err(|_| format!("{col}: '{v}' is not a number"))
+        v.parse()
+            .map_err(|_| format!("{col}: '{v}' is not a number"))
     }
 }
 
 fn rows(text: &str) -> Result<Vec<Row<'static>>, String> {
     // The header lives as long as the process: the geography is read once.
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header: &'static csv::StringRecord = Box::leak(Box::new(rdr.headers().map_err(|e| e.to_string())?.clone()));
-    rdr.records().map(|r| r.map(|rec| Row { header, rec }).map_err(|e| e.to_string())).collect()
+    let header: &'static csv::StringRecord =
+        Box::leak(Box::new(rdr.headers().map_err(|e| e.to_string())?.clone()));
+    rdr.records()
+        .map(|r| r.map(|rec| Row { header, rec }).map_err(|e| e.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -216,12 +238,25 @@ mod tests {
     #[test]
     fn reference_counts_and_totals() {
         let g = Geography::get();
-        assert_eq!((g.regions.len(), g.provinces.len(), g.communes.len()), (12, 75, 1503));
+        assert_eq!(
+            (g.regions.len(), g.provinces.len(), g.communes.len()),
+            (12, 75, 1503)
+        );
         let hh: u64 = g.regions.iter().map(|r| r.households_2024).sum();
         assert_eq!(hh, 9_275_038);
         let c = g.commune("01.511.01.0").unwrap();
-        assert_eq!((c.name_fr.as_str(), c.province.as_str(), c.region.to_string().as_str()), ("Tanger", "01.511", "01"));
-        assert_eq!(g.province("01.511").unwrap().region, RegionCode::parse("01").unwrap());
+        assert_eq!(
+            (
+                c.name_fr.as_str(),
+                c.province.as_str(),
+                c.region.to_string().as_str()
+            ),
+            ("Tanger", "01.511", "01")
+        );
+        assert_eq!(
+            g.province("01.511").unwrap().region,
+            RegionCode::parse("01").unwrap()
+        );
         for c in &g.communes {
             let p = g.province(&c.province).expect("commune's province exists");
             assert_eq!(p.region, c.region);

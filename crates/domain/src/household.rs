@@ -9,10 +9,10 @@ use std::ops::Deref;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::FieldError;
 use crate::geo::{Area, Geography, RegionCode};
 use crate::ids::{Cnie, Idcs, PaymentInstrument, Phone, RsuId};
 use crate::score::ScoreHistory;
-use crate::FieldError;
 
 /// Declares a closed vocabulary with its wire names, `as_str`, `parse` and `ALL`.
 macro_rules! vocabulary {
@@ -60,7 +60,10 @@ vocabulary!(HouseholdStatus { Active = "active", Suspended = "suspended", Deregi
 impl Relation {
     /// Relations that make a person one of the household's children for the child allowance.
     pub fn is_child(self) -> bool {
-        matches!(self, Relation::Child | Relation::KafalaChild | Relation::Ward)
+        matches!(
+            self,
+            Relation::Child | Relation::KafalaChild | Relation::Ward
+        )
     }
 }
 
@@ -108,7 +111,14 @@ pub struct Person {
 impl Person {
     /// A child born on `born` to the family of `head`, whose family names it takes: no CNIE,
     /// single, not in school, no disability, no cross-check flag (a birth declaration).
-    pub fn newborn(idcs: Idcs, first_name: String, first_name_ar: String, sex: Sex, born: NaiveDate, head: &Person) -> Person {
+    pub fn newborn(
+        idcs: Idcs,
+        first_name: String,
+        first_name_ar: String,
+        sex: Sex,
+        born: NaiveDate,
+        head: &Person,
+    ) -> Person {
         Person {
             idcs,
             cnie: None,
@@ -145,13 +155,22 @@ impl Person {
     fn check(&self, as_of: NaiveDate, errors: &mut Vec<FieldError>) {
         let mut err = |f: &str, r: String| errors.push(FieldError::new(f, r));
         if self.birth_date > as_of {
-            err("birth_date", format!("{} is in the future", self.birth_date));
+            err(
+                "birth_date",
+                format!("{} is in the future", self.birth_date),
+            );
         } else if self.age_on(as_of) > 120 {
-            err("birth_date", format!("{} would make the person older than 120", self.birth_date));
+            err(
+                "birth_date",
+                format!("{} would make the person older than 120", self.birth_date),
+            );
         }
         if let Some(d) = self.death_date {
             if d < self.birth_date {
-                err("death_date", format!("{d} is before the birth date {}", self.birth_date));
+                err(
+                    "death_date",
+                    format!("{d} is before the birth date {}", self.birth_date),
+                );
             } else if d > as_of {
                 err("death_date", format!("{d} is in the future"));
             }
@@ -159,12 +178,20 @@ impl Person {
         if self.cnie.is_some() && self.birth_date <= as_of && self.age_on(as_of) < 12 {
             err("cnie", "a child under 12 cannot hold a CNIE".into());
         }
-        for (field, name) in [("first_name", &self.first_name), ("last_name", &self.last_name)] {
+        for (field, name) in [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+        ] {
             if name.trim().is_empty() || name.chars().count() > 80 {
                 err(field, "must be 1 to 80 characters".into());
             }
         }
-        let names = [("first_name", &self.first_name), ("last_name", &self.last_name), ("first_name_ar", &self.first_name_ar), ("last_name_ar", &self.last_name_ar)];
+        let names = [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("first_name_ar", &self.first_name_ar),
+            ("last_name_ar", &self.last_name_ar),
+        ];
         for (field, name) in names {
             if name.chars().any(char::is_control) {
                 err(field, "must not contain control characters".into());
@@ -186,14 +213,23 @@ impl Residence {
     fn check(&self, errors: &mut Vec<FieldError>) {
         let geo = Geography::get();
         match geo.commune(&self.commune) {
-            None => errors.push(FieldError::new("commune", format!("unknown commune code '{}'", self.commune))),
+            None => errors.push(FieldError::new(
+                "commune",
+                format!("unknown commune code '{}'", self.commune),
+            )),
             Some(c) if c.province != self.province => errors.push(FieldError::new(
                 "province",
-                format!("commune {} is in province {}, not {}", self.commune, c.province, self.province),
+                format!(
+                    "commune {} is in province {}, not {}",
+                    self.commune, c.province, self.province
+                ),
             )),
             Some(c) if c.region != self.region => errors.push(FieldError::new(
                 "region",
-                format!("commune {} is in region {}, not {}", self.commune, c.region, self.region),
+                format!(
+                    "commune {} is in region {}, not {}",
+                    self.commune, c.region, self.region
+                ),
             )),
             Some(_) => {}
         }
@@ -245,11 +281,16 @@ impl Household {
             if s.valid_from < s.computed_on || s.computed_on > as_of {
                 errors.push(FieldError::new(
                     format!("scores[{i}]"),
-                    "a score must be computed by the feed date and valid no earlier than computed".to_string(),
+                    "a score must be computed by the feed date and valid no earlier than computed"
+                        .to_string(),
                 ));
             }
         }
-        if errors.is_empty() { Ok(Household(parts)) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Household(parts))
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn into_parts(self) -> HouseholdParts {
@@ -257,37 +298,61 @@ impl Household {
     }
 
     pub fn head(&self) -> &Person {
-        self.members.iter().find(|m| m.relation == Relation::Head).expect("one head by construction")
+        self.members
+            .iter()
+            .find(|m| m.relation == Relation::Head)
+            .expect("one head by construction")
     }
 }
 
 fn check_composition(h: &HouseholdParts, errors: &mut Vec<FieldError>) {
-    let heads = h.members.iter().filter(|m| m.relation == Relation::Head).count();
+    let heads = h
+        .members
+        .iter()
+        .filter(|m| m.relation == Relation::Head)
+        .count();
     if heads != 1 {
-        errors.push(FieldError::new("members", format!("a household has exactly one head, found {heads}")));
+        errors.push(FieldError::new(
+            "members",
+            format!("a household has exactly one head, found {heads}"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, m) in h.members.iter().enumerate() {
         if !seen.insert(&m.idcs) {
-            errors.push(FieldError::new(format!("members[{i}].idcs"), format!("{} appears twice in the household", m.idcs)));
+            errors.push(FieldError::new(
+                format!("members[{i}].idcs"),
+                format!("{} appears twice in the household", m.idcs),
+            ));
         }
     }
     if !h.members.iter().any(|m| m.idcs == h.registrant) {
-        errors.push(FieldError::new("registrant", format!("{} is not a member of the household", h.registrant)));
+        errors.push(FieldError::new(
+            "registrant",
+            format!("{} is not a member of the household", h.registrant),
+        ));
     }
-    let Some(head) = h.members.iter().find(|m| m.relation == Relation::Head) else { return };
+    let Some(head) = h.members.iter().find(|m| m.relation == Relation::Head) else {
+        return;
+    };
     for (i, m) in h.members.iter().enumerate() {
         let older_than_head = m.birth_date <= head.birth_date;
         if m.relation == Relation::Child && older_than_head {
             errors.push(FieldError::new(
                 format!("members[{i}].birth_date"),
-                format!("child born {} is not younger than the head, born {}", m.birth_date, head.birth_date),
+                format!(
+                    "child born {} is not younger than the head, born {}",
+                    m.birth_date, head.birth_date
+                ),
             ));
         }
         if m.relation == Relation::Parent && !older_than_head {
             errors.push(FieldError::new(
                 format!("members[{i}].birth_date"),
-                format!("parent born {} is not older than the head, born {}", m.birth_date, head.birth_date),
+                format!(
+                    "parent born {} is not older than the head, born {}",
+                    m.birth_date, head.birth_date
+                ),
             ));
         }
     }
@@ -325,13 +390,25 @@ pub(crate) mod tests {
     pub fn parts() -> HouseholdParts {
         HouseholdParts {
             rsu_id: RsuId::parse("100000000001").unwrap(),
-            residence: Residence { region: RegionCode::parse("01").unwrap(), province: "01.511".into(), commune: "01.511.01.0".into(), area: Area::Urban },
+            residence: Residence {
+                region: RegionCode::parse("01").unwrap(),
+                province: "01.511".into(),
+                commune: "01.511.01.0".into(),
+                area: Area::Urban,
+            },
             registrant: Idcs::from_body(1),
             phone: Some(Phone::parse("0612345678").unwrap()),
             instrument: None,
             status: HouseholdStatus::Active,
-            members: vec![person(1, Relation::Head, "1985-03-01"), person(2, Relation::Child, "2015-06-30")],
-            scores: ScoreHistory::new(vec![ScoreRecord { value: Score::parse("9.1").unwrap(), computed_on: d("2024-01-02"), valid_from: d("2024-01-09") }]),
+            members: vec![
+                person(1, Relation::Head, "1985-03-01"),
+                person(2, Relation::Child, "2015-06-30"),
+            ],
+            scores: ScoreHistory::new(vec![ScoreRecord {
+                value: Score::parse("9.1").unwrap(),
+                computed_on: d("2024-01-02"),
+                valid_from: d("2024-01-09"),
+            }]),
         }
     }
 
@@ -351,10 +428,24 @@ pub(crate) mod tests {
     fn a_newborn_joins_with_the_heads_family_names() {
         let mut p = parts();
         let head = p.members[0].clone();
-        p.members.push(Person::newborn(Idcs::from_body(99), "Yasmine".into(), "ياسمين".into(), Sex::Female, d("2026-10-01"), &head));
+        p.members.push(Person::newborn(
+            Idcs::from_body(99),
+            "Yasmine".into(),
+            "ياسمين".into(),
+            Sex::Female,
+            d("2026-10-01"),
+            &head,
+        ));
         let h = Household::new(p, d("2026-11-01")).unwrap();
         let child = h.members.last().unwrap();
-        assert_eq!((child.last_name.as_str(), child.relation, child.age_on(d("2026-11-01"))), (head.last_name.as_str(), Relation::Child, 0));
+        assert_eq!(
+            (
+                child.last_name.as_str(),
+                child.relation,
+                child.age_on(d("2026-11-01"))
+            ),
+            (head.last_name.as_str(), Relation::Child, 0)
+        );
     }
 
     #[test]
@@ -365,7 +456,15 @@ pub(crate) mod tests {
         p.members[0].death_date = Some(d("1970-01-01"));
         p.registrant = Idcs::from_body(77);
         let f = fields(Household::new(p, d("2026-11-01")));
-        assert_eq!(f, ["commune", "members[0].death_date", "registrant", "members[1].birth_date"]);
+        assert_eq!(
+            f,
+            [
+                "commune",
+                "members[0].death_date",
+                "registrant",
+                "members[1].birth_date"
+            ]
+        );
     }
 
     #[test]
@@ -393,19 +492,28 @@ pub(crate) mod tests {
     fn child_with_cnie_is_refused() {
         let mut p = parts();
         p.members[1].cnie = Some(Cnie::parse("AB1234").unwrap());
-        assert_eq!(fields(Household::new(p, d("2026-11-01"))), ["members[1].cnie"]);
+        assert_eq!(
+            fields(Household::new(p, d("2026-11-01"))),
+            ["members[1].cnie"]
+        );
     }
 
     #[test]
     fn control_characters_in_names_are_refused() {
         let mut p = parts();
         p.members[0].last_name_ar = "العلوي\u{0}".into();
-        assert_eq!(fields(Household::new(p, d("2026-11-01"))), ["members[0].last_name_ar"]);
+        assert_eq!(
+            fields(Household::new(p, d("2026-11-01"))),
+            ["members[0].last_name_ar"]
+        );
     }
 
     #[test]
     fn vocabularies_name_the_allowed_values() {
-        assert_eq!(Schooling::parse("public_college").unwrap(), Schooling::PublicCollege);
+        assert_eq!(
+            Schooling::parse("public_college").unwrap(),
+            Schooling::PublicCollege
+        );
         let e = Relation::parse("cousin").unwrap_err();
         assert!(e.contains("kafala_child"), "{e}");
         assert!(Relation::KafalaChild.is_child() && !Relation::Parent.is_child());

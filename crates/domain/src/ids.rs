@@ -67,7 +67,9 @@ impl Idcs {
         if all_digits(s, 10..=10) && luhn_valid(s) {
             Ok(Idcs(s.to_owned()))
         } else {
-            Err(format!("'{s}' is not an IDCS (10 digits with a valid check digit)"))
+            Err(format!(
+                "'{s}' is not an IDCS (10 digits with a valid check digit)"
+            ))
         }
     }
     /// Complete a 9-digit body with its check digit (used by the synthetic population).
@@ -118,7 +120,9 @@ impl Cnie {
         if (1..=2).contains(&letters) && all_digits(digits, 1..=6) {
             Ok(Cnie(s.to_owned()))
         } else {
-            Err(format!("'{s}' is not a CNIE number (1–2 capital letters and 1–6 digits)"))
+            Err(format!(
+                "'{s}' is not a CNIE number (1–2 capital letters and 1–6 digits)"
+            ))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -135,7 +139,13 @@ fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
     let n = s.chars().count();
     s.chars()
         .enumerate()
-        .map(|(i, c)| if i < keep_start || i + keep_end >= n { c } else { '*' })
+        .map(|(i, c)| {
+            if i < keep_start || i + keep_end >= n {
+                c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
@@ -146,7 +156,10 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).collect();
+        let compact: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.'))
+            .collect();
         let national = compact
             .strip_prefix("+212")
             .or_else(|| compact.strip_prefix("00212"))
@@ -199,7 +212,9 @@ impl Rib {
 string_id!(Rib);
 
 fn mod97(digits: &str) -> u32 {
-    digits.bytes().fold(0, |acc, b| (acc * 10 + u32::from(b - b'0')) % 97)
+    digits
+        .bytes()
+        .fold(0, |acc, b| (acc * 10 + u32::from(b - b'0')) % 97)
 }
 
 /// How a household is paid: a bank account, or a payment provider's wallet or cash-out reference.
@@ -215,12 +230,28 @@ impl PaymentInstrument {
     /// Checks what serde cannot: provider codes and references are short printable tokens.
     pub fn validate(&self) -> Result<(), String> {
         let token = |what: &str, v: &str, max: usize| {
-            let ok = !v.is_empty() && v.len() <= max && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if ok { Ok(()) } else { Err(format!("{what} '{v}' must be 1–{max} letters, digits, '-' or '_'")) }
+            let ok = !v.is_empty()
+                && v.len() <= max
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} '{v}' must be 1–{max} letters, digits, '-' or '_'"
+                ))
+            }
         };
         match self {
             PaymentInstrument::Bank { .. } => Ok(()),
-            PaymentInstrument::Wallet { provider, reference } | PaymentInstrument::CashOut { provider, reference } => {
+            PaymentInstrument::Wallet {
+                provider,
+                reference,
+            }
+            | PaymentInstrument::CashOut {
+                provider,
+                reference,
+            } => {
                 token("provider", provider, 16)?;
                 token("reference", reference, 35)
             }
@@ -264,7 +295,12 @@ mod tests {
 
     #[test]
     fn phone_normalised() {
-        for s in ["0612345678", "+212612345678", "00212 6 12 34 56 78", "06-12-34-56-78"] {
+        for s in [
+            "0612345678",
+            "+212612345678",
+            "00212 6 12 34 56 78",
+            "06-12-34-56-78",
+        ] {
             assert_eq!(Phone::parse(s).unwrap().as_str(), "+212612345678", "{s}");
         }
         for bad in ["0812345678", "061234567", "+33612345678", "phone"] {
@@ -280,17 +316,27 @@ mod tests {
         assert!(Rib::parse(rib.as_str()).is_ok());
         let mut wrong = rib.as_str().to_owned();
         let last = wrong.pop().unwrap();
-        wrong.push(if last == '9' { '0' } else { (last as u8 + 1) as char });
+        wrong.push(if last == '9' {
+            '0'
+        } else {
+            (last as u8 + 1) as char
+        });
         assert!(Rib::parse(&wrong).unwrap_err().contains("key"));
         assert!(Rib::parse("12345").is_err());
     }
 
     #[test]
     fn instrument_json() {
-        let w: PaymentInstrument = serde_json::from_str(r#"{"kind":"wallet","provider":"WAFACASH","reference":"W-001"}"#).unwrap();
+        let w: PaymentInstrument =
+            serde_json::from_str(r#"{"kind":"wallet","provider":"WAFACASH","reference":"W-001"}"#)
+                .unwrap();
         assert!(w.validate().is_ok());
-        let bad: PaymentInstrument = serde_json::from_str(r#"{"kind":"cash_out","provider":"X Y","reference":"1"}"#).unwrap();
+        let bad: PaymentInstrument =
+            serde_json::from_str(r#"{"kind":"cash_out","provider":"X Y","reference":"1"}"#)
+                .unwrap();
         assert!(bad.validate().is_err());
-        assert!(serde_json::from_str::<PaymentInstrument>(r#"{"kind":"bank","rib":"123"}"#).is_err());
+        assert!(
+            serde_json::from_str::<PaymentInstrument>(r#"{"kind":"bank","rib":"123"}"#).is_err()
+        );
     }
 }

@@ -11,7 +11,7 @@ pub mod month;
 pub mod score;
 pub mod snapshot;
 
-pub use access::{mask_id, Permission, Role};
+pub use access::{Permission, Role, mask_id};
 pub use chrono::NaiveDate as Date;
 pub use geo::{Area, CommuneCode, Geography, ProvinceCode, RegionCode};
 pub use household::{
@@ -33,11 +33,17 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// The same error, one level deeper (`members[2].cnie`).
     pub fn within(self, prefix: &str) -> Self {
-        Self { field: format!("{prefix}.{}", self.field), reason: self.reason }
+        Self {
+            field: format!("{prefix}.{}", self.field),
+            reason: self.reason,
+        }
     }
 }

@@ -6,7 +6,9 @@ use std::ops::{Add, AddAssign, Neg, Sub};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -35,11 +37,16 @@ impl Money {
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
         let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
         if !digits(int) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
-            return Err(format!("'{s}' is not an amount in MAD with at most two decimals"));
+            return Err(format!(
+                "'{s}' is not an amount in MAD with at most two decimals"
+            ));
         }
         let whole: i64 = int.parse().map_err(|_| format!("'{s}' is too large"))?;
         let cents: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
-        let c = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or(format!("'{s}' is too large"))?;
+        let c = whole
+            .checked_mul(100)
+            .and_then(|w| w.checked_add(cents))
+            .ok_or(format!("'{s}' is too large"))?;
         Ok(Money(if neg { -c } else { c }))
     }
 

@@ -14,11 +14,15 @@ pub struct Month {
 
 impl Month {
     pub fn new(year: i32, month: u32) -> Option<Self> {
-        ((1..=12).contains(&month) && (1900..=9999).contains(&year)).then_some(Month { year, month })
+        ((1..=12).contains(&month) && (1900..=9999).contains(&year))
+            .then_some(Month { year, month })
     }
 
     pub fn of(date: NaiveDate) -> Self {
-        Month { year: date.year(), month: date.month() }
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     pub fn year(self) -> i32 {
@@ -34,7 +38,10 @@ impl Month {
     }
 
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().expect("valid by construction")
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("valid by construction")
     }
 
     pub fn next(self) -> Self {
@@ -48,7 +55,10 @@ impl Month {
     /// The month `n` months later (or earlier for negative `n`).
     pub fn plus(self, n: i32) -> Self {
         let idx = self.year * 12 + (self.month as i32 - 1) + n;
-        Month { year: idx.div_euclid(12), month: idx.rem_euclid(12) as u32 + 1 }
+        Month {
+            year: idx.div_euclid(12),
+            month: idx.rem_euclid(12) as u32 + 1,
+        }
     }
 
     /// Months from `self` to `other` (positive when `other` is later).
@@ -107,8 +117,14 @@ mod tests {
     #[test]
     fn knows_its_days() {
         let feb: Month = "2024-02".parse().unwrap();
-        assert_eq!(feb.last_day(), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
-        assert_eq!(Month::of(NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()).to_string(), "2023-12");
+        assert_eq!(
+            feb.last_day(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
+        assert_eq!(
+            Month::of(NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()).to_string(),
+            "2023-12"
+        );
     }
 
     #[test]

@@ -25,7 +25,8 @@ impl Score {
 
     /// Parse a decimal written with at most six decimals, exactly ("9.743001").
     pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("'{s}' is not a score (a non-negative decimal with at most 6 decimals)");
+        let bad =
+            || format!("'{s}' is not a score (a non-negative decimal with at most 6 decimals)");
         let (int, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
         let ok = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
         if !ok(int) || (!frac.is_empty() && !ok(frac)) || frac.len() > 6 || int.len() > 6 {
@@ -130,14 +131,33 @@ mod tests {
 
     #[test]
     fn score_at_any_date() {
-        let rec = |v: &str, c: &str, f: &str| ScoreRecord { value: Score::parse(v).unwrap(), computed_on: d(c), valid_from: d(f) };
-        let mut h = ScoreHistory::new(vec![rec("10.2", "2024-05-01", "2024-05-08"), rec("8.5", "2023-01-02", "2023-01-10")]);
+        let rec = |v: &str, c: &str, f: &str| ScoreRecord {
+            value: Score::parse(v).unwrap(),
+            computed_on: d(c),
+            valid_from: d(f),
+        };
+        let mut h = ScoreHistory::new(vec![
+            rec("10.2", "2024-05-01", "2024-05-08"),
+            rec("8.5", "2023-01-02", "2023-01-10"),
+        ]);
         assert_eq!(h.at(d("2023-01-09")), None);
-        assert_eq!(h.at(d("2023-01-10")).unwrap().value, Score::parse("8.5").unwrap());
-        assert_eq!(h.at(d("2024-05-07")).unwrap().value, Score::parse("8.5").unwrap());
-        assert_eq!(h.at(d("2030-01-01")).unwrap().value, Score::parse("10.2").unwrap());
+        assert_eq!(
+            h.at(d("2023-01-10")).unwrap().value,
+            Score::parse("8.5").unwrap()
+        );
+        assert_eq!(
+            h.at(d("2024-05-07")).unwrap().value,
+            Score::parse("8.5").unwrap()
+        );
+        assert_eq!(
+            h.at(d("2030-01-01")).unwrap().value,
+            Score::parse("10.2").unwrap()
+        );
         assert!(!h.record(rec("8.5", "2023-01-02", "2023-01-10")));
         assert!(h.record(rec("9.1", "2024-05-03", "2024-05-08")));
-        assert_eq!(h.at(d("2024-05-08")).unwrap().value, Score::parse("9.1").unwrap());
+        assert_eq!(
+            h.at(d("2024-05-08")).unwrap().value,
+            Score::parse("9.1").unwrap()
+        );
     }
 }

@@ -20,7 +20,6 @@ pub struct Member {
     pub family_allowance: bool,
 }
 
-
 impl From<&Person> for Member {
     fn from(p: &Person) -> Member {
         Member {

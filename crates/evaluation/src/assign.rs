@@ -376,6 +376,9 @@ mod tests {
             d.canonical_json(),
             r#"{"algorithm":"sanad-assign-v1","seed":20240601,"unit":"id","cluster":null,"strata":["region"],"arms":[{"name":"control","share":0.5},{"name":"treatment","share":0.5}],"waves":null}"#
         );
-        assert_eq!(d.hash(), "f3227888b2768dd75d2c25406c62719b0be2bfa841432f09f98dce825248bf41");
+        assert_eq!(
+            d.hash(),
+            "f3227888b2768dd75d2c25406c62719b0be2bfa841432f09f98dce825248bf41"
+        );
     }
 }

@@ -643,9 +643,22 @@ pub fn write_demo(out: &std::path::Path, seed: u64) -> Result<(crate::report::Re
     use crate::export::{self, ExportSpec};
     use crate::report::{self, Lang};
 
-    let create = |name: &str| File::create(out.join(name)).map(BufWriter::new).map_err(|e| crate::error::EvalError::Csv { file: out.join(name).display().to_string(), message: e.to_string() });
-    std::fs::create_dir_all(out).map_err(|e| crate::error::EvalError::Csv { file: out.display().to_string(), message: e.to_string() })?;
-    let p = generate(&PilotConfig { seed, ..PilotConfig::default() })?;
+    let create = |name: &str| {
+        File::create(out.join(name))
+            .map(BufWriter::new)
+            .map_err(|e| crate::error::EvalError::Csv {
+                file: out.join(name).display().to_string(),
+                message: e.to_string(),
+            })
+    };
+    std::fs::create_dir_all(out).map_err(|e| crate::error::EvalError::Csv {
+        file: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let p = generate(&PilotConfig {
+        seed,
+        ..PilotConfig::default()
+    })?;
     p.households_csv(create("pilot_households.csv")?)?;
     p.panel_csv(create("pilot_panel.csv")?)?;
     p.rd_csv(create("pilot_rd.csv")?)?;
@@ -653,16 +666,42 @@ pub fn write_demo(out: &std::path::Path, seed: u64) -> Result<(crate::report::Re
     let r = report::analyse(&p.report_spec(), &main, Some(&rd), Some(&panel))?;
     for lang in [Lang::Fr, Lang::Ar, Lang::En] {
         let path = out.join(format!("pilot_report_{}.html", lang.code()));
-        std::fs::write(&path, report::standalone_html(&r, lang)).map_err(|e| crate::error::EvalError::Csv { file: path.display().to_string(), message: e.to_string() })?;
+        std::fs::write(&path, report::standalone_html(&r, lang)).map_err(|e| {
+            crate::error::EvalError::Csv {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            }
+        })?;
     }
     // Demo key only: a real key is secret and kept by the data owner.
     let key = b"demo-key-not-secret-0123456789";
-    let keep: Vec<String> = ["stratum", "treat", "takeup", "observed", "hh_size", "head_female", "enrol_bl", "zscore_bl", "income_bl", "enrol", "zscore", "income"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let keep: Vec<String> = [
+        "stratum",
+        "treat",
+        "takeup",
+        "observed",
+        "hh_size",
+        "head_female",
+        "enrol_bl",
+        "zscore_bl",
+        "income_bl",
+        "enrol",
+        "zscore",
+        "income",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let hash = vec!["douar".to_string()];
-    let table = export::analysis_table(&main, &ExportSpec { id: "hh_id", keep: &keep, hash: &hash, key })?;
+    let table = export::analysis_table(
+        &main,
+        &ExportSpec {
+            id: "hh_id",
+            keep: &keep,
+            hash: &hash,
+            key,
+        },
+    )?;
     export::write_csv(&table, create("pilot_analysis.csv")?)?;
     export::write_parquet(&table, create("pilot_analysis.parquet")?)?;
     Ok((r, p.truth))

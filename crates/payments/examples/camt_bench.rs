@@ -11,12 +11,19 @@ use std::time::Instant;
 use chrono::{NaiveDate, NaiveDateTime};
 use sanad_domain::{Money, Month, PaymentInstrument, Rib};
 use sanad_payments::bank_sim::{BankResponse, Outcome, ResponseHeader, write_camt054};
-use sanad_payments::{Debtor, DebtorAgent, EndToEndRef, Payment, ReleaseSpec, ReturnKind, ReturnsReader, plan_release, write_release};
+use sanad_payments::{
+    Debtor, DebtorAgent, EndToEndRef, Payment, ReleaseSpec, ReturnKind, ReturnsReader,
+    plan_release, write_release,
+};
 
 fn peak_memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_string())
+        })
         .unwrap_or_else(|| "unknown (no /proc/self/status)".into())
 }
 
@@ -30,22 +37,54 @@ fn amount(i: u64) -> Money {
 
 /// Every 50th payment comes back returned; the rest are settled.
 fn response(i: u64) -> BankResponse {
-    let end_to_end_id = EndToEndRef { cycle: cycle(), payment_id: i, issue: 1 }.to_id().expect("in range");
-    let outcome = if i.is_multiple_of(50) { Outcome::Returned { reason: "AC04".into() } } else { Outcome::Settled };
-    BankResponse { end_to_end_id, amount: amount(i), outcome }
+    let end_to_end_id = EndToEndRef {
+        cycle: cycle(),
+        payment_id: i,
+        issue: 1,
+    }
+    .to_id()
+    .expect("in range");
+    let outcome = if i.is_multiple_of(50) {
+        Outcome::Returned {
+            reason: "AC04".into(),
+        }
+    } else {
+        Outcome::Settled
+    };
+    BankResponse {
+        end_to_end_id,
+        amount: amount(i),
+        outcome,
+    }
 }
 
 fn payment(i: u64, rib: &Rib) -> Payment {
     let instrument = match i % 3 {
         0 => PaymentInstrument::Bank { rib: rib.clone() },
-        1 => PaymentInstrument::Wallet { provider: "WAFACASH".into(), reference: format!("W{i:010}") },
-        _ => PaymentInstrument::CashOut { provider: "BARIDCASH".into(), reference: format!("C{i:010}") },
+        1 => PaymentInstrument::Wallet {
+            provider: "WAFACASH".into(),
+            reference: format!("W{i:010}"),
+        },
+        _ => PaymentInstrument::CashOut {
+            provider: "BARIDCASH".into(),
+            reference: format!("C{i:010}"),
+        },
     };
-    Payment { payment_id: i, issue: 1, beneficiary_name: "Fatima Zahra El Aïdi".into(), instrument, amount: amount(i) }
+    Payment {
+        payment_id: i,
+        issue: 1,
+        beneficiary_name: "Fatima Zahra El Aïdi".into(),
+        instrument,
+        amount: amount(i),
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let count: u64 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(4_000_000);
+    let count: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(4_000_000);
     let dir = tempfile::tempdir()?;
     let created_at = NaiveDateTime::parse_from_str("2026-11-26T18:00:00", "%Y-%m-%dT%H:%M:%S")?;
     let agency = Rib::with_key("3107800000000000012345")?;
@@ -59,9 +98,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         booking_date: NaiveDate::from_ymd_opt(2026, 11, 26).expect("valid date"),
         account: agency.clone(),
     };
-    write_camt054(&header, (1..=count).map(response), 1000, BufWriter::new(File::create(&camt)?))?;
+    write_camt054(
+        &header,
+        (1..=count).map(response),
+        1000,
+        BufWriter::new(File::create(&camt)?),
+    )?;
     let size = std::fs::metadata(&camt)?.len();
-    println!("camt.054 write: {count} entries, {:.1} MB, {:.2} s", size as f64 / 1e6, t.elapsed().as_secs_f64());
+    println!(
+        "camt.054 write: {count} entries, {:.1} MB, {:.2} s",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     let mut reader = ReturnsReader::new(BufReader::with_capacity(1 << 16, File::open(&camt)?))?;
@@ -86,7 +134,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::remove_file(&camt)?;
 
     let spec = ReleaseSpec {
-        debtor: Debtor { name: "Agence Nationale de Soutien Social".into(), account: agency.clone(), agent: DebtorAgent::Bic("BKAMMAMR".into()) },
+        debtor: Debtor {
+            name: "Agence Nationale de Soutien Social".into(),
+            account: agency.clone(),
+            agent: DebtorAgent::Bic("BKAMMAMR".into()),
+        },
         cycle: cycle(),
         provider: "BENCH".into(),
         release_seq: 1,
@@ -100,8 +152,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plan_secs = t.elapsed().as_secs_f64();
     let out = dir.path().join("pain001");
     std::fs::create_dir(&out)?;
-    let manifest = write_release(&spec, &plan, (1..=count).map(|i| payment(i, &rib)), |f| File::create(out.join(&f.file_name)).map(BufWriter::new))?;
-    let bytes: u64 = std::fs::read_dir(&out)?.map(|e| e.and_then(|e| e.metadata()).map(|m| m.len()).unwrap_or(0)).sum();
+    let manifest = write_release(&spec, &plan, (1..=count).map(|i| payment(i, &rib)), |f| {
+        File::create(out.join(&f.file_name)).map(BufWriter::new)
+    })?;
+    let bytes: u64 = std::fs::read_dir(&out)?
+        .map(|e| e.and_then(|e| e.metadata()).map(|m| m.len()).unwrap_or(0))
+        .sum();
     println!(
         "pain.001 release: {count} payments in {} files ({:.1} MB), control sum {} MAD, plan {plan_secs:.2} s + write and hash {:.2} s; peak RSS {}",
         manifest.files.len(),

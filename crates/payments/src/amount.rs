@@ -25,11 +25,24 @@ pub fn parse_amount(s: &str) -> Result<Money, String> {
     // "1.500" is still exact in centimes: only non-zero third decimals are refused.
     let significant = frac.trim_end_matches('0');
     if significant.len() > 2 {
-        return Err(format!("{} decimals; at most 2 are allowed (centimes)", significant.len()));
+        return Err(format!(
+            "{} decimals; at most 2 are allowed (centimes)",
+            significant.len()
+        ));
     }
-    let whole: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| "too large".to_string())? };
-    let cents: i64 = format!("{significant:0<2}").parse().map_err(|_| "not a decimal number".to_string())?;
-    whole.checked_mul(100).and_then(|w| w.checked_add(cents)).map(Money::from_centimes).ok_or_else(|| "too large".into())
+    let whole: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| "too large".to_string())?
+    };
+    let cents: i64 = format!("{significant:0<2}")
+        .parse()
+        .map_err(|_| "not a decimal number".to_string())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .map(Money::from_centimes)
+        .ok_or_else(|| "too large".into())
 }
 
 #[cfg(test)]
@@ -39,8 +52,14 @@ mod tests {
     #[test]
     fn formats_exactly() {
         assert_eq!(format_amount(Money::from_centimes(1)), "0.01");
-        assert_eq!(format_amount(Money::from_centimes(100_000_000)), "1000000.00");
-        assert_eq!(format_amount(Money::from_centimes(123_456_789_012)), "1234567890.12");
+        assert_eq!(
+            format_amount(Money::from_centimes(100_000_000)),
+            "1000000.00"
+        );
+        assert_eq!(
+            format_amount(Money::from_centimes(123_456_789_012)),
+            "1234567890.12"
+        );
     }
 
     #[test]

@@ -54,14 +54,18 @@ pub struct WrittenCounts {
 
 fn check_max35(what: &str, v: &str) -> Result<()> {
     if v.is_empty() || v.chars().count() > 35 {
-        return Err(PaymentsError::InvalidSpec(format!("{what} '{v}' must be 1–35 characters")));
+        return Err(PaymentsError::InvalidSpec(format!(
+            "{what} '{v}' must be 1–35 characters"
+        )));
     }
     Ok(())
 }
 
 fn check_code(v: &str) -> Result<()> {
     if !(1..=4).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(PaymentsError::InvalidSpec(format!("reason '{v}' must be an ISO code of 1–4 letters or digits")));
+        return Err(PaymentsError::InvalidSpec(format!(
+            "reason '{v}' must be an ISO code of 1–4 letters or digits"
+        )));
     }
     Ok(())
 }
@@ -76,7 +80,11 @@ fn date_time(t: NaiveDateTime) -> String {
 }
 
 /// A pain.002.001.11 with one TxInfAndSts per response (returns are skipped).
-pub fn write_pain002<W: Write, B: Borrow<BankResponse>>(h: &ResponseHeader, responses: impl IntoIterator<Item = B>, out: W) -> Result<(W, WrittenCounts)> {
+pub fn write_pain002<W: Write, B: Borrow<BankResponse>>(
+    h: &ResponseHeader,
+    responses: impl IntoIterator<Item = B>,
+    out: W,
+) -> Result<(W, WrittenCounts)> {
     check_header(h)?;
     let mut x = XmlOut::new(out, PAIN002_NAMESPACE, "CstmrPmtStsRpt")?;
     x.open("GrpHdr")?;
@@ -109,7 +117,12 @@ pub fn write_pain002<W: Write, B: Borrow<BankResponse>>(h: &ResponseHeader, resp
     Ok((x.finish("CstmrPmtStsRpt")?, counts))
 }
 
-fn write_status<W: Write>(x: &mut XmlOut<W>, r: &BankResponse, status: &str, reason: Option<&str>) -> Result<()> {
+fn write_status<W: Write>(
+    x: &mut XmlOut<W>,
+    r: &BankResponse,
+    status: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     check_max35("EndToEndId", &r.end_to_end_id)?;
     x.open("TxInfAndSts")?;
     x.leaf("OrgnlEndToEndId", &r.end_to_end_id)?;
@@ -133,7 +146,12 @@ fn write_status<W: Write>(x: &mut XmlOut<W>, r: &BankResponse, status: &str, rea
 /// most `settled_per_entry` transactions (as a bank books a batch-booked pain.001); returns
 /// as booked credits with return information; pending payments as pending debits.
 /// Acceptances and rejections are skipped (nothing is booked for them).
-pub fn write_camt054<W: Write, B: Borrow<BankResponse>>(h: &ResponseHeader, responses: impl IntoIterator<Item = B>, settled_per_entry: usize, out: W) -> Result<(W, WrittenCounts)> {
+pub fn write_camt054<W: Write, B: Borrow<BankResponse>>(
+    h: &ResponseHeader,
+    responses: impl IntoIterator<Item = B>,
+    settled_per_entry: usize,
+    out: W,
+) -> Result<(W, WrittenCounts)> {
     check_header(h)?;
     let mut x = XmlOut::new(out, CAMT054_NAMESPACE, "BkToCstmrDbtCdtNtfctn")?;
     x.open("GrpHdr")?;
@@ -186,13 +204,23 @@ pub fn write_camt054<W: Write, B: Borrow<BankResponse>>(h: &ResponseHeader, resp
 }
 
 /// Ntry header up to and including BkTxCd.
-fn open_entry<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, amount: Money, cdi: &str, status: &str, sub_family: &str) -> Result<()> {
+fn open_entry<W: Write>(
+    x: &mut XmlOut<W>,
+    h: &ResponseHeader,
+    amount: Money,
+    cdi: &str,
+    status: &str,
+    sub_family: &str,
+) -> Result<()> {
     x.open("Ntry")?;
     x.amount("Amt", "MAD", &format_amount(amount))?;
     x.leaf("CdtDbtInd", cdi)?;
     x.nested(&["Sts", "Cd"], status)?;
     if status == "BOOK" {
-        x.nested(&["BookgDt", "Dt"], &h.booking_date.format("%Y-%m-%d").to_string())?;
+        x.nested(
+            &["BookgDt", "Dt"],
+            &h.booking_date.format("%Y-%m-%d").to_string(),
+        )?;
     }
     x.open("BkTxCd")?;
     x.open("Domn")?;
@@ -206,7 +234,13 @@ fn open_entry<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, amount: Money, cd
     Ok(())
 }
 
-fn write_details<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, r: &BankResponse, cdi: &str, reason: Option<&str>) -> Result<()> {
+fn write_details<W: Write>(
+    x: &mut XmlOut<W>,
+    h: &ResponseHeader,
+    r: &BankResponse,
+    cdi: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     x.open("TxDtls")?;
     x.open("Refs")?;
     x.leaf("MsgId", &h.original_msg_id)?;
@@ -223,7 +257,11 @@ fn write_details<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, r: &BankRespon
     Ok(())
 }
 
-fn write_settled_entry<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, batch: &[BankResponse]) -> Result<()> {
+fn write_settled_entry<W: Write>(
+    x: &mut XmlOut<W>,
+    h: &ResponseHeader,
+    batch: &[BankResponse],
+) -> Result<()> {
     let total: Money = batch.iter().map(|r| r.amount).sum();
     open_entry(x, h, total, "DBIT", "BOOK", "DMCT")?;
     x.open("NtryDtls")?;
@@ -238,7 +276,15 @@ fn write_settled_entry<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, batch: &
     Ok(())
 }
 
-fn write_single_entry<W: Write>(x: &mut XmlOut<W>, h: &ResponseHeader, r: &BankResponse, cdi: &str, status: &str, sub_family: &str, reason: Option<&str>) -> Result<()> {
+fn write_single_entry<W: Write>(
+    x: &mut XmlOut<W>,
+    h: &ResponseHeader,
+    r: &BankResponse,
+    cdi: &str,
+    status: &str,
+    sub_family: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     open_entry(x, h, r.amount, cdi, status, sub_family)?;
     x.open("NtryDtls")?;
     write_details(x, h, r, cdi, reason)?;

@@ -33,7 +33,10 @@ impl Pain001Check {
 }
 
 /// Streams a pain.001, calling `on_tx(end_to_end_id, amount)` for each transaction.
-pub fn check_pain001<R: BufRead>(input: R, mut on_tx: impl FnMut(&str, Money)) -> Result<Pain001Check> {
+pub fn check_pain001<R: BufRead>(
+    input: R,
+    mut on_tx: impl FnMut(&str, Money),
+) -> Result<Pain001Check> {
     let mut reader = Reader::from_reader(LineCounter::new(input));
     let (mut buf, mut path, mut text) = (Vec::new(), Path::default(), String::new());
     let mut check = Pain001Check::default();
@@ -45,22 +48,36 @@ pub fn check_pain001<R: BufRead>(input: R, mut on_tx: impl FnMut(&str, Money)) -
         let xml_err = |m: String| PaymentsError::Xml { line, message: m };
         match event.map_err(|e| xml_err(e.to_string()))? {
             Event::Start(e) => {
-                path.push(std::str::from_utf8(e.local_name().into_inner()).map_err(|e| xml_err(e.to_string()))?);
+                path.push(
+                    std::str::from_utf8(e.local_name().into_inner())
+                        .map_err(|e| xml_err(e.to_string()))?,
+                );
                 text.clear();
                 if path.last() == "PmtInf" {
                     check.payment_infos.push(BatchSummary::default());
                     check.payment_infos_actual.push(BatchSummary::default());
                 }
             }
-            Event::Text(t) => text.push_str(&t.xml10_content().map_err(|e| xml_err(e.to_string()))?),
+            Event::Text(t) => {
+                text.push_str(&t.xml10_content().map_err(|e| xml_err(e.to_string()))?)
+            }
             Event::End(_) => {
                 let value = text.trim();
-                let amount = |v: &str| parse_amount(v).map_err(|reason| PaymentsError::Amount { line, element: path.last().into(), value: v.into(), reason });
+                let amount = |v: &str| {
+                    parse_amount(v).map_err(|reason| PaymentsError::Amount {
+                        line,
+                        element: path.last().into(),
+                        value: v.into(),
+                        reason,
+                    })
+                };
                 match path.below(2) {
                     "GrpHdr/MsgId" => check.msg_id = value.to_string(),
                     "GrpHdr/NbOfTxs" => check.declared.nb_of_txs = count(value, line)?,
                     "GrpHdr/CtrlSum" => check.declared.ctrl_sum = amount(value)?,
-                    "PmtInf/NbOfTxs" => last(&mut check.payment_infos).nb_of_txs = count(value, line)?,
+                    "PmtInf/NbOfTxs" => {
+                        last(&mut check.payment_infos).nb_of_txs = count(value, line)?
+                    }
                     "PmtInf/CtrlSum" => last(&mut check.payment_infos).ctrl_sum = amount(value)?,
                     "PmtInf/CdtTrfTxInf/PmtId/EndToEndId" => e2e = value.to_string(),
                     "PmtInf/CdtTrfTxInf/Amt/InstdAmt" => {
@@ -84,9 +101,14 @@ pub fn check_pain001<R: BufRead>(input: R, mut on_tx: impl FnMut(&str, Money)) -
 }
 
 fn last(v: &mut [BatchSummary]) -> &mut BatchSummary {
-    v.last_mut().expect("a PmtInf was opened before its children")
+    v.last_mut()
+        .expect("a PmtInf was opened before its children")
 }
 
 fn count(v: &str, line: u64) -> Result<u64> {
-    v.parse().map_err(|_| PaymentsError::Structure { line, element: "NbOfTxs".into(), message: format!("'{v}' is not a count") })
+    v.parse().map_err(|_| PaymentsError::Structure {
+        line,
+        element: "NbOfTxs".into(),
+        message: format!("'{v}' is not a count"),
+    })
 }

@@ -24,10 +24,10 @@ pub use error::{PaymentsError, Result};
 pub use ids::{EndToEndRef, MsgRef};
 pub use manifest::{HashingWriter, MANIFEST_FORMAT, Manifest, ManifestFile, sha256_hex};
 pub use pain001::{
-    BatchSummary, Debtor, DebtorAgent, FilePlan, PAIN001_NAMESPACE, Payment, Pain001Writer, ReleasePlan, ReleaseSpec,
-    plan_release, write_release,
+    BatchSummary, Debtor, DebtorAgent, FilePlan, PAIN001_NAMESPACE, Pain001Writer, Payment,
+    ReleasePlan, ReleaseSpec, plan_release, write_release,
 };
 pub use returns::{
-    BatchLevel, BatchStatus, MAX_WARNINGS, MessageType, ReturnEvent, ReturnKind, ReturnsReader, ReturnsSummary, Warning,
-    message_from_namespace, read_returns,
+    BatchLevel, BatchStatus, MAX_WARNINGS, MessageType, ReturnEvent, ReturnKind, ReturnsReader,
+    ReturnsSummary, Warning, message_from_namespace, read_returns,
 };

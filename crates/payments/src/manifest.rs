@@ -71,7 +71,10 @@ impl Manifest {
 
     /// `sha256sum` lines for the payment files, for `sha256sum -c` in the output folder.
     pub fn sha256sums(&self) -> String {
-        self.files.iter().map(|f| format!("{}  {}\n", f.sha256, f.name)).collect()
+        self.files
+            .iter()
+            .map(|f| format!("{}  {}\n", f.sha256, f.name))
+            .collect()
     }
 
     /// Writes the JSON to `json` and its own digest line (`sha256sum` format) to `digest`.
@@ -79,7 +82,12 @@ impl Manifest {
         let text = self.to_json();
         json.write_all(text.as_bytes())?;
         json.flush()?;
-        writeln!(digest, "{}  {}", sha256_hex(text.as_bytes()), self.file_name())?;
+        writeln!(
+            digest,
+            "{}  {}",
+            sha256_hex(text.as_bytes()),
+            self.file_name()
+        )?;
         digest.flush()
     }
 }
@@ -100,7 +108,10 @@ pub struct HashingWriter<W: Write> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new() }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+        }
     }
 
     /// The inner writer and the hex digest of everything written.
@@ -131,7 +142,10 @@ mod tests {
         w.write_all(b"abc").unwrap();
         let (bytes, digest) = w.finish();
         assert_eq!(bytes, b"abc");
-        assert_eq!(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(sha256_hex(b"abc"), digest);
     }
 }

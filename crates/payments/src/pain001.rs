@@ -113,7 +113,10 @@ impl ReleaseSpec {
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(PaymentsError::InvalidSpec(m));
         if !ids::valid_provider_code(&self.provider) {
-            return bad(format!("provider code '{}' must be 1–12 upper-case letters or digits", self.provider));
+            return bad(format!(
+                "provider code '{}' must be 1–12 upper-case letters or digits",
+                self.provider
+            ));
         }
         if !(1..=ids::MAX_RELEASE_SEQ).contains(&self.release_seq) {
             return bad(format!("release number {} must be 1–999", self.release_seq));
@@ -130,7 +133,13 @@ impl ReleaseSpec {
     }
 
     pub fn release_id(&self) -> String {
-        format!("ASD-{:04}{:02}-{}-R{:03}", self.cycle.year(), self.cycle.month(), self.provider, self.release_seq)
+        format!(
+            "ASD-{:04}{:02}-{}-R{:03}",
+            self.cycle.year(),
+            self.cycle.month(),
+            self.provider,
+            self.release_seq
+        )
     }
 
     fn file_plan(&self, file_seq: u32) -> Result<FilePlan> {
@@ -141,40 +150,69 @@ impl ReleaseSpec {
             )));
         }
         let msg_id = ids::msg_id(self.cycle, &self.provider, self.release_seq, file_seq);
-        Ok(FilePlan { file_seq, file_name: format!("{msg_id}.xml"), msg_id, summary: BatchSummary::default() })
+        Ok(FilePlan {
+            file_seq,
+            file_name: format!("{msg_id}.xml"),
+            msg_id,
+            summary: BatchSummary::default(),
+        })
     }
 }
 
 fn valid_bic(b: &str) -> bool {
     let by = b.as_bytes();
     matches!(by.len(), 8 | 11)
-        && by.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && by
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && by[4..6].iter().all(u8::is_ascii_uppercase)
 }
 
 /// Checks one payment and that it follows `previous` (strictly increasing keys keep
 /// EndToEndIds unique within a release without a set of 4 M ids in memory).
 fn check_payment(cycle: Month, p: &Payment, previous: Option<(u64, u16)>) -> Result<String> {
-    let invalid = |reason: String| PaymentsError::InvalidPayment { payment_id: p.payment_id, issue: p.issue, reason };
+    let invalid = |reason: String| PaymentsError::InvalidPayment {
+        payment_id: p.payment_id,
+        issue: p.issue,
+        reason,
+    };
     if let Some(prev) = previous.filter(|prev| *prev >= p.key()) {
-        return Err(PaymentsError::OutOfOrder { previous: prev, next: p.key() });
+        return Err(PaymentsError::OutOfOrder {
+            previous: prev,
+            next: p.key(),
+        });
     }
     if p.amount <= Money::ZERO {
         return Err(invalid(format!("amount {} MAD must be positive", p.amount)));
     }
     p.instrument.validate().map_err(invalid)?;
-    if let PaymentInstrument::Wallet { reference, .. } | PaymentInstrument::CashOut { reference, .. } = &p.instrument
+    if let PaymentInstrument::Wallet { reference, .. }
+    | PaymentInstrument::CashOut { reference, .. } = &p.instrument
         && reference.len() > 34
     {
-        return Err(invalid(format!("reference '{reference}' is longer than 34 characters (ISO Max34Text)")));
+        return Err(invalid(format!(
+            "reference '{reference}' is longer than 34 characters (ISO Max34Text)"
+        )));
     }
-    EndToEndRef { cycle, payment_id: p.payment_id, issue: p.issue }
-        .to_id()
-        .ok_or_else(|| invalid(format!("payment id must be at most {} and issue at least 1", ids::MAX_PAYMENT_ID)))
+    EndToEndRef {
+        cycle,
+        payment_id: p.payment_id,
+        issue: p.issue,
+    }
+    .to_id()
+    .ok_or_else(|| {
+        invalid(format!(
+            "payment id must be at most {} and issue at least 1",
+            ids::MAX_PAYMENT_ID
+        ))
+    })
 }
 
 /// First pass: validate the payments and compute each file's count and control sum.
-pub fn plan_release<P: Borrow<Payment>>(spec: &ReleaseSpec, payments: impl IntoIterator<Item = P>) -> Result<ReleasePlan> {
+pub fn plan_release<P: Borrow<Payment>>(
+    spec: &ReleaseSpec,
+    payments: impl IntoIterator<Item = P>,
+) -> Result<ReleasePlan> {
     spec.validate()?;
     let mut files: Vec<FilePlan> = Vec::new();
     let mut total = BatchSummary::default();
@@ -183,19 +221,35 @@ pub fn plan_release<P: Borrow<Payment>>(spec: &ReleaseSpec, payments: impl IntoI
         let p = p.borrow();
         check_payment(spec.cycle, p, previous)?;
         previous = Some(p.key());
-        if files.last().is_none_or(|f| f.summary.nb_of_txs == u64::from(spec.max_txs_per_file)) {
+        if files
+            .last()
+            .is_none_or(|f| f.summary.nb_of_txs == u64::from(spec.max_txs_per_file))
+        {
             files.push(spec.file_plan(files.len() as u32 + 1)?);
         }
-        files.last_mut().expect("pushed above").summary.add(p.amount);
+        files
+            .last_mut()
+            .expect("pushed above")
+            .summary
+            .add(p.amount);
         total.add(p.amount);
     }
-    Ok(ReleasePlan { release_id: spec.release_id(), files, total })
+    Ok(ReleasePlan {
+        release_id: spec.release_id(),
+        files,
+        total,
+    })
 }
 
 /// Second pass: write the planned files, each through `open(file)`, and return the manifest.
 /// Files are hashed while written. On error the files already written must be discarded
 /// (write them to a temporary directory and rename it once this returns `Ok`).
-pub fn write_release<P, W, O>(spec: &ReleaseSpec, plan: &ReleasePlan, payments: impl IntoIterator<Item = P>, mut open: O) -> Result<Manifest>
+pub fn write_release<P, W, O>(
+    spec: &ReleaseSpec,
+    plan: &ReleasePlan,
+    payments: impl IntoIterator<Item = P>,
+    mut open: O,
+) -> Result<Manifest>
 where
     P: Borrow<Payment>,
     W: Write,
@@ -216,11 +270,21 @@ where
         let (mut inner, sha256) = hashing.finish();
         // A buffered writer reports a failed final write only here, not when dropped.
         inner.flush()?;
-        listed.push(ManifestFile { name: file.file_name.clone(), msg_id: file.msg_id.clone(), nb_of_txs: written.nb_of_txs, ctrl_sum: format_amount(written.ctrl_sum), sha256 });
+        listed.push(ManifestFile {
+            name: file.file_name.clone(),
+            msg_id: file.msg_id.clone(),
+            nb_of_txs: written.nb_of_txs,
+            ctrl_sum: format_amount(written.ctrl_sum),
+            sha256,
+        });
     }
     if let Some(extra) = payments.next() {
         return Err(PaymentsError::SummaryMismatch {
-            file: format!("release {} (payment {} beyond the plan)", plan.release_id, extra.borrow().payment_id),
+            file: format!(
+                "release {} (payment {} beyond the plan)",
+                plan.release_id,
+                extra.borrow().payment_id
+            ),
             expected_txs: plan.total.nb_of_txs,
             expected_sum: plan.total.ctrl_sum,
             actual_txs: plan.total.nb_of_txs + 1,
@@ -288,16 +352,26 @@ impl<W: Write> Pain001Writer<W> {
             });
         }
         if self.written.nb_of_txs == 0 {
-            return Err(PaymentsError::InvalidSpec(format!("{}: a pain.001 needs at least one transaction", self.file_name)));
+            return Err(PaymentsError::InvalidSpec(format!(
+                "{}: a pain.001 needs at least one transaction",
+                self.file_name
+            )));
         }
         Ok((out, self.written))
     }
 }
 
-fn write_group_header<W: Write>(x: &mut XmlOut<W>, spec: &ReleaseSpec, file: &FilePlan) -> Result<()> {
+fn write_group_header<W: Write>(
+    x: &mut XmlOut<W>,
+    spec: &ReleaseSpec,
+    file: &FilePlan,
+) -> Result<()> {
     x.open("GrpHdr")?;
     x.leaf("MsgId", &file.msg_id)?;
-    x.leaf("CreDtTm", &spec.created_at.format("%Y-%m-%dT%H:%M:%S").to_string())?;
+    x.leaf(
+        "CreDtTm",
+        &spec.created_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+    )?;
     x.leaf("NbOfTxs", &file.summary.nb_of_txs.to_string())?;
     x.leaf("CtrlSum", &format_amount(file.summary.ctrl_sum))?;
     x.open("InitgPty")?;
@@ -307,7 +381,11 @@ fn write_group_header<W: Write>(x: &mut XmlOut<W>, spec: &ReleaseSpec, file: &Fi
     Ok(())
 }
 
-fn write_payment_info_header<W: Write>(x: &mut XmlOut<W>, spec: &ReleaseSpec, file: &FilePlan) -> Result<()> {
+fn write_payment_info_header<W: Write>(
+    x: &mut XmlOut<W>,
+    spec: &ReleaseSpec,
+    file: &FilePlan,
+) -> Result<()> {
     x.open("PmtInf")?;
     x.leaf("PmtInfId", &file.msg_id)?; // one PmtInf per file, so the MsgId is unique enough
     x.leaf("PmtMtd", "TRF")?;
@@ -317,7 +395,10 @@ fn write_payment_info_header<W: Write>(x: &mut XmlOut<W>, spec: &ReleaseSpec, fi
     x.open("PmtTpInf")?;
     x.nested(&["CtgyPurp", "Cd"], "SSBE")?; // social security benefit
     x.close("PmtTpInf")?;
-    x.nested(&["ReqdExctnDt", "Dt"], &spec.execution_date.format("%Y-%m-%d").to_string())?;
+    x.nested(
+        &["ReqdExctnDt", "Dt"],
+        &spec.execution_date.format("%Y-%m-%d").to_string(),
+    )?;
     x.open("Dbtr")?;
     x.leaf("Nm", &latin_name(&spec.debtor.name))?;
     x.close("Dbtr")?;
@@ -345,7 +426,12 @@ fn write_account<W: Write>(x: &mut XmlOut<W>, tag: &str, id: &str, scheme: &str)
     Ok(())
 }
 
-fn write_transaction<W: Write>(x: &mut XmlOut<W>, p: &Payment, e2e: &str, remittance: &str) -> Result<()> {
+fn write_transaction<W: Write>(
+    x: &mut XmlOut<W>,
+    p: &Payment,
+    e2e: &str,
+    remittance: &str,
+) -> Result<()> {
     x.open("CdtTrfTxInf")?;
     x.open("PmtId")?;
     x.leaf("InstrId", e2e)?;
@@ -356,9 +442,17 @@ fn write_transaction<W: Write>(x: &mut XmlOut<W>, p: &Payment, e2e: &str, remitt
     x.close("Amt")?;
     let (agent_path, agent_id, scheme): (&[&str], &str, &str) = match &p.instrument {
         // The RIB's first three digits are the bank code: the clearing member to route to.
-        PaymentInstrument::Bank { rib } => (&["FinInstnId", "ClrSysMmbId", "MmbId"], rib.bank_code(), "RIB"),
-        PaymentInstrument::Wallet { provider, .. } => (&["FinInstnId", "Othr", "Id"], provider.as_str(), "WALLET"),
-        PaymentInstrument::CashOut { provider, .. } => (&["FinInstnId", "Othr", "Id"], provider.as_str(), "CASHOUT"),
+        PaymentInstrument::Bank { rib } => (
+            &["FinInstnId", "ClrSysMmbId", "MmbId"],
+            rib.bank_code(),
+            "RIB",
+        ),
+        PaymentInstrument::Wallet { provider, .. } => {
+            (&["FinInstnId", "Othr", "Id"], provider.as_str(), "WALLET")
+        }
+        PaymentInstrument::CashOut { provider, .. } => {
+            (&["FinInstnId", "Othr", "Id"], provider.as_str(), "CASHOUT")
+        }
     };
     x.open("CdtrAgt")?;
     x.nested(agent_path, agent_id)?;
@@ -368,7 +462,8 @@ fn write_transaction<W: Write>(x: &mut XmlOut<W>, p: &Payment, e2e: &str, remitt
     x.close("Cdtr")?;
     let account_id = match &p.instrument {
         PaymentInstrument::Bank { rib } => rib.as_str(),
-        PaymentInstrument::Wallet { reference, .. } | PaymentInstrument::CashOut { reference, .. } => reference,
+        PaymentInstrument::Wallet { reference, .. }
+        | PaymentInstrument::CashOut { reference, .. } => reference,
     };
     write_account(x, "CdtrAcct", account_id, scheme)?;
     x.nested(&["RmtInf", "Ustrd"], remittance)?;

@@ -25,7 +25,11 @@ pub fn latin_name(name: &str) -> String {
         joined.truncate(MAX_NAME_CHARS); // ASCII only by now, so byte index = char index
         joined.truncate(joined.trim_end().len());
     }
-    if joined.chars().all(|c| !c.is_ascii_alphanumeric()) { FALLBACK_NAME.to_string() } else { joined }
+    if joined.chars().all(|c| !c.is_ascii_alphanumeric()) {
+        FALLBACK_NAME.to_string()
+    } else {
+        joined
+    }
 }
 
 fn allowed(c: char) -> bool {

@@ -22,7 +22,8 @@ impl<W: Write> XmlOut<W> {
     }
 
     fn pad(&mut self) -> io::Result<()> {
-        self.out.write_all(&INDENT.as_bytes()[..(self.depth * 2).min(INDENT.len())])
+        self.out
+            .write_all(&INDENT.as_bytes()[..(self.depth * 2).min(INDENT.len())])
     }
 
     pub(crate) fn open(&mut self, name: &str) -> io::Result<()> {

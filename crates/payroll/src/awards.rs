@@ -36,7 +36,11 @@ pub fn restrict(decision: &mut Decision, grants: &[Grant], m: Month) {
 
 /// The months before `month` in which an award ran but the ledger recognised nothing, oldest
 /// first, each with the receipt that brings it: arrears of a decision taken late.
-pub fn arrears_months<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month) -> Vec<(Month, &'g str)> {
+pub fn arrears_months<'g>(
+    grants: &'g [Grant],
+    book: Option<&HouseholdBook>,
+    month: Month,
+) -> Vec<(Month, &'g str)> {
     months_to_settle(grants, book, month, None)
 }
 
@@ -45,8 +49,15 @@ pub fn arrears_months<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, mon
 /// the ledger never recognised (a decision taken late), and — when a life event changed the
 /// household from `changed_from` — the recognised ones since then too, so that each is
 /// corrected to what the household is owed now (arrears, or an undue payment to recover).
-pub fn months_to_settle<'g>(grants: &'g [Grant], book: Option<&HouseholdBook>, month: Month, changed_from: Option<Month>) -> Vec<(Month, &'g str)> {
-    let Some(first) = grants.iter().map(|g| g.start).min() else { return Vec::new() };
+pub fn months_to_settle<'g>(
+    grants: &'g [Grant],
+    book: Option<&HouseholdBook>,
+    month: Month,
+    changed_from: Option<Month>,
+) -> Vec<(Month, &'g str)> {
+    let Some(first) = grants.iter().map(|g| g.start).min() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut m = first.max(month.plus(-ARREARS_LOOKBACK_MONTHS));
     while m < month {
@@ -72,13 +83,21 @@ mod tests {
     }
 
     fn grant(aid: Requested, start: &str, end: Option<&str>) -> Grant {
-        Grant { aid, start: m(start), end: end.map(m), receipt: format!("R-{start}") }
+        Grant {
+            aid,
+            start: m(start),
+            end: end.map(m),
+            receipt: format!("R-{start}"),
+        }
     }
 
     #[test]
     fn an_award_runs_from_its_start_to_its_end() {
         let g = grant(Requested::FlatRate, "2026-03", Some("2026-06"));
-        let runs: Vec<bool> = ["2026-02", "2026-03", "2026-06", "2026-07"].iter().map(|s| g.runs_in(m(s))).collect();
+        let runs: Vec<bool> = ["2026-02", "2026-03", "2026-06", "2026-07"]
+            .iter()
+            .map(|s| g.runs_in(m(s)))
+            .collect();
         assert_eq!(runs, [false, true, true, false]);
         assert!(grant(Requested::FlatRate, "2026-03", None).runs_in(m("2030-01")));
     }
@@ -87,15 +106,34 @@ mod tests {
     fn months_the_ledger_never_recognised_are_arrears() {
         let household = RsuId::parse("000000000042").unwrap();
         let grants = [grant(Requested::ChildAllowance, "2026-03", None)];
-        assert_eq!(arrears_months(&grants, None, m("2026-03")), [], "the start month itself is this cycle's due");
-        let none: Vec<Month> = arrears_months(&grants, None, m("2026-06")).into_iter().map(|(x, _)| x).collect();
+        assert_eq!(
+            arrears_months(&grants, None, m("2026-03")),
+            [],
+            "the start month itself is this cycle's due"
+        );
+        let none: Vec<Month> = arrears_months(&grants, None, m("2026-06"))
+            .into_iter()
+            .map(|(x, _)| x)
+            .collect();
         assert_eq!(none, [m("2026-03"), m("2026-04"), m("2026-05")]);
 
         let mut ledger = Ledger::new();
         let o = Origin::new(&household, m("2026-04").last_day(), "DEC");
-        ledger.post_due(&o, Kind::Due, m("2026-04"), Component::ChildAllowance, Money::from_centimes(30_000)).unwrap();
+        ledger
+            .post_due(
+                &o,
+                Kind::Due,
+                m("2026-04"),
+                Component::ChildAllowance,
+                Money::from_centimes(30_000),
+            )
+            .unwrap();
         let found = arrears_months(&grants, ledger.book(&household), m("2026-06"));
-        assert_eq!(found, [(m("2026-03"), "R-2026-03"), (m("2026-05"), "R-2026-03")], "a recognised month is not owed again");
+        assert_eq!(
+            found,
+            [(m("2026-03"), "R-2026-03"), (m("2026-05"), "R-2026-03")],
+            "a recognised month is not owed again"
+        );
         assert!(arrears_months(&[], None, m("2026-06")).is_empty());
     }
 
@@ -106,12 +144,37 @@ mod tests {
         let mut ledger = Ledger::new();
         let o = Origin::new(&household, m("2026-05").last_day(), "DEC");
         for month in ["2026-01", "2026-02", "2026-03", "2026-05"] {
-            ledger.post_due(&o, Kind::Due, m(month), Component::ChildAllowance, Money::from_centimes(30_000)).unwrap();
+            ledger
+                .post_due(
+                    &o,
+                    Kind::Due,
+                    m(month),
+                    Component::ChildAllowance,
+                    Money::from_centimes(30_000),
+                )
+                .unwrap();
         }
-        let months = |from: Option<&str>| -> Vec<Month> { months_to_settle(&grants, ledger.book(&household), m("2026-06"), from.map(m)).into_iter().map(|(x, _)| x).collect() };
-        assert_eq!(months(None), [m("2026-04")], "without a change, only the month never recognised");
-        assert_eq!(months(Some("2026-03")), [m("2026-03"), m("2026-04"), m("2026-05")], "from the change on, every month");
-        assert_eq!(months(Some("2026-06")), [m("2026-04")], "a change this month is this month's decision");
+        let months = |from: Option<&str>| -> Vec<Month> {
+            months_to_settle(&grants, ledger.book(&household), m("2026-06"), from.map(m))
+                .into_iter()
+                .map(|(x, _)| x)
+                .collect()
+        };
+        assert_eq!(
+            months(None),
+            [m("2026-04")],
+            "without a change, only the month never recognised"
+        );
+        assert_eq!(
+            months(Some("2026-03")),
+            [m("2026-03"), m("2026-04"), m("2026-05")],
+            "from the change on, every month"
+        );
+        assert_eq!(
+            months(Some("2026-06")),
+            [m("2026-04")],
+            "a change this month is this month's decision"
+        );
     }
 
     #[test]
@@ -125,7 +188,10 @@ mod tests {
     #[test]
     fn an_ended_award_brings_no_arrears_after_its_end() {
         let grants = [grant(Requested::FlatRate, "2026-01", Some("2026-02"))];
-        let found: Vec<Month> = arrears_months(&grants, None, m("2026-05")).into_iter().map(|(x, _)| x).collect();
+        let found: Vec<Month> = arrears_months(&grants, None, m("2026-05"))
+            .into_iter()
+            .map(|(x, _)| x)
+            .collect();
         assert_eq!(found, [m("2026-01"), m("2026-02")]);
     }
 }

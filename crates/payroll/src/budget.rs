@@ -14,10 +14,10 @@ use sanad_domain::{Money, Month};
 use sanad_rules::Component;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{component_code, ByComponent};
-use crate::cycle::Payroll;
-use crate::ledger::{paid_between, Entry};
 use crate::PayrollError;
+use crate::codes::{ByComponent, component_code};
+use crate::cycle::Payroll;
+use crate::ledger::{Entry, paid_between};
 
 /// What the finance law grants the programme for a year, per component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +73,11 @@ pub struct BudgetRefusal {
 
 /// The budget position after `payroll`, refused (`BudgetExceeded`, every component over
 /// listed) if it would commit more than appropriated.
-pub fn check_budget(a: &Appropriation, ytd: &YearToDate, payroll: &Payroll) -> Result<BudgetReport, PayrollError> {
+pub fn check_budget(
+    a: &Appropriation,
+    ytd: &YearToDate,
+    payroll: &Payroll,
+) -> Result<BudgetReport, PayrollError> {
     let report = budget_report(a, ytd, payroll)?;
     let refusals: Vec<BudgetRefusal> = report
         .lines
@@ -87,22 +91,48 @@ pub fn check_budget(a: &Appropriation, ytd: &YearToDate, payroll: &Payroll) -> R
             excess: -l.available,
         })
         .collect();
-    if refusals.is_empty() { Ok(report) } else { Err(PayrollError::BudgetExceeded(refusals)) }
+    if refusals.is_empty() {
+        Ok(report)
+    } else {
+        Err(PayrollError::BudgetExceeded(refusals))
+    }
 }
 
 /// The budget position after `payroll`, whatever it shows.
-pub fn budget_report(a: &Appropriation, ytd: &YearToDate, payroll: &Payroll) -> Result<BudgetReport, PayrollError> {
+pub fn budget_report(
+    a: &Appropriation,
+    ytd: &YearToDate,
+    payroll: &Payroll,
+) -> Result<BudgetReport, PayrollError> {
     if payroll.month.year() != a.year {
-        return Err(PayrollError::BudgetYear { year: a.year, month: payroll.month });
+        return Err(PayrollError::BudgetYear {
+            year: a.year,
+            month: payroll.month,
+        });
     }
     let committed = payroll.totals.committed();
     let remaining = 13 - payroll.month.month();
-    let lines = a.amounts.keys_with(&committed).map(|c| line(c, a, ytd, committed.get(c), remaining)).collect();
-    Ok(BudgetReport { year: a.year, month: payroll.month, lines })
+    let lines = a
+        .amounts
+        .keys_with(&committed)
+        .map(|c| line(c, a, ytd, committed.get(c), remaining))
+        .collect();
+    Ok(BudgetReport {
+        year: a.year,
+        month: payroll.month,
+        lines,
+    })
 }
 
-fn line(c: Component, a: &Appropriation, ytd: &YearToDate, payroll: Money, remaining: u32) -> BudgetLine {
-    let (appropriation, before, executed) = (a.amounts.get(c), ytd.committed.get(c), ytd.executed.get(c));
+fn line(
+    c: Component,
+    a: &Appropriation,
+    ytd: &YearToDate,
+    payroll: Money,
+    remaining: u32,
+) -> BudgetLine {
+    let (appropriation, before, executed) =
+        (a.amounts.get(c), ytd.committed.get(c), ytd.executed.get(c));
     let after = before + payroll;
     let forecast = executed + forecast_rest(c, payroll, remaining);
     BudgetLine {
@@ -130,12 +160,22 @@ fn forecast_rest(c: Component, payroll: Money, remaining: u32) -> Money {
 }
 
 /// Sum of the commitments of the payrolls of `year` (pass only approved ones).
-pub fn committed_in_year<'a>(payrolls: impl IntoIterator<Item = &'a Payroll>, year: i32) -> ByComponent {
-    payrolls.into_iter().filter(|p| p.month.year() == year).flat_map(|p| p.totals.committed().iter().collect::<Vec<_>>()).collect()
+pub fn committed_in_year<'a>(
+    payrolls: impl IntoIterator<Item = &'a Payroll>,
+    year: i32,
+) -> ByComponent {
+    payrolls
+        .into_iter()
+        .filter(|p| p.month.year() == year)
+        .flat_map(|p| p.totals.committed().iter().collect::<Vec<_>>())
+        .collect()
 }
 
 /// Net money out in entries dated in `year`, per component.
-pub fn executed_in_year<'a>(entries: impl IntoIterator<Item = &'a Entry>, year: i32) -> ByComponent {
+pub fn executed_in_year<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    year: i32,
+) -> ByComponent {
     let first = Month::new(year, 1).map(Month::first_day);
     let last = Month::new(year, 12).map(Month::last_day);
     match (first, last) {
@@ -144,15 +184,23 @@ pub fn executed_in_year<'a>(entries: impl IntoIterator<Item = &'a Entry>, year: 
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_forecast_multiplies_monthly_components_only() {
-        assert_eq!(forecast_rest(Component::FlatRate, Money::from_mad(10), 3), Money::from_mad(30));
-        assert_eq!(forecast_rest(Component::BirthGrant, Money::from_mad(10), 12), Money::from_mad(120));
-        assert_eq!(forecast_rest(Component::SchoolStartGrant, Money::from_mad(10), 4), Money::from_mad(10));
+        assert_eq!(
+            forecast_rest(Component::FlatRate, Money::from_mad(10), 3),
+            Money::from_mad(30)
+        );
+        assert_eq!(
+            forecast_rest(Component::BirthGrant, Money::from_mad(10), 12),
+            Money::from_mad(120)
+        );
+        assert_eq!(
+            forecast_rest(Component::SchoolStartGrant, Money::from_mad(10), 4),
+            Money::from_mad(10)
+        );
     }
 }

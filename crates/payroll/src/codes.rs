@@ -25,7 +25,8 @@ pub mod component_code {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Component, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        component_from_code(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a component")))
+        component_from_code(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a component")))
     }
 
     /// The same for an `Option<Component>` field.
@@ -39,7 +40,9 @@ pub mod component_code {
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Component>, D::Error> {
             match Option::<String>::deserialize(d)? {
                 None => Ok(None),
-                Some(s) => component_from_code(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a component"))),
+                Some(s) => component_from_code(&s)
+                    .map(Some)
+                    .ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a component"))),
             }
         }
     }
@@ -68,7 +71,10 @@ impl ByComponent {
 
     /// Non-zero amounts in component order.
     pub fn iter(&self) -> impl Iterator<Item = (Component, Money)> + '_ {
-        self.0.iter().filter(|(_, m)| **m != Money::ZERO).map(|(c, m)| (*c, *m))
+        self.0
+            .iter()
+            .filter(|(_, m)| **m != Money::ZERO)
+            .map(|(c, m)| (*c, *m))
     }
 
     pub fn total(&self) -> Money {
@@ -77,7 +83,9 @@ impl ByComponent {
 
     /// Components present in either, in order.
     pub fn keys_with<'a>(&'a self, other: &'a ByComponent) -> impl Iterator<Item = Component> + 'a {
-        ALL_COMPONENTS.into_iter().filter(|c| self.0.contains_key(c) || other.0.contains_key(c))
+        ALL_COMPONENTS
+            .into_iter()
+            .filter(|c| self.0.contains_key(c) || other.0.contains_key(c))
     }
 }
 
@@ -101,7 +109,11 @@ impl<'de> Deserialize<'de> for ByComponent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = BTreeMap::<String, Money>::deserialize(d)?;
         raw.into_iter()
-            .map(|(k, m)| component_from_code(&k).map(|c| (c, m)).ok_or_else(|| serde::de::Error::custom(format!("'{k}' is not a component"))))
+            .map(|(k, m)| {
+                component_from_code(&k)
+                    .map(|c| (c, m))
+                    .ok_or_else(|| serde::de::Error::custom(format!("'{k}' is not a component")))
+            })
             .collect()
     }
 }
@@ -120,7 +132,12 @@ mod tests {
 
     #[test]
     fn by_component_sums_and_skips_zeroes() {
-        let mut b: ByComponent = [(Component::FlatRate, Money::from_mad(5)), (Component::FlatRate, Money::from_mad(7))].into_iter().collect();
+        let mut b: ByComponent = [
+            (Component::FlatRate, Money::from_mad(5)),
+            (Component::FlatRate, Money::from_mad(7)),
+        ]
+        .into_iter()
+        .collect();
         b.set(Component::BirthGrant, Money::ZERO);
         assert_eq!(b.get(Component::FlatRate), Money::from_mad(12));
         assert_eq!(b.get(Component::ChildAllowance), Money::ZERO);

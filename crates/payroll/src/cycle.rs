@@ -20,13 +20,13 @@ use sanad_rules::ruleset::PaymentRules;
 use sanad_rules::{Component, Decision};
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{component_code, ByComponent, ALL_COMPONENTS};
+use crate::PayrollError;
+use crate::codes::{ALL_COMPONENTS, ByComponent, component_code};
 use crate::ledger::{
-    adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry, settle_entry, Account, Entry, HouseholdBook, Kind, Ledger,
-    Origin, PaymentRef, PaymentStatus, Side,
+    Account, Entry, HouseholdBook, Kind, Ledger, Origin, PaymentRef, PaymentStatus, Side,
+    adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry, settle_entry,
 };
 use crate::state::Digest;
-use crate::PayrollError;
 
 /// The parameters of one cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,14 +46,22 @@ impl CycleParams {
             return Err(PayrollError::RecoveryCap(self.recovery_cap_percent));
         }
         if Month::of(self.run_date) < self.month {
-            return Err(PayrollError::RunDate { month: self.month, run_date: self.run_date });
+            return Err(PayrollError::RunDate {
+                month: self.month,
+                run_date: self.run_date,
+            });
         }
         Ok(())
     }
 
     /// Parameters from the rule set's `[payment]` table, paying on the month's last day.
     pub fn from_rules(month: Month, rules: &PaymentRules) -> Self {
-        CycleParams { month, run_date: month.last_day(), uncashed_return_days: rules.uncashed_return_days, recovery_cap_percent: rules.recovery_cap_percent }
+        CycleParams {
+            month,
+            run_date: month.last_day(),
+            uncashed_return_days: rules.uncashed_return_days,
+            recovery_cap_percent: rules.recovery_cap_percent,
+        }
     }
 }
 
@@ -127,7 +135,11 @@ pub enum ExplainKind {
 pub struct Explanation {
     pub kind: ExplainKind,
     pub month: Month,
-    #[serde(with = "component_code::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "component_code::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub component: Option<Component>,
     pub amount: Money,
     /// Index of the member in the decision's snapshot, for a member's line.
@@ -219,7 +231,10 @@ pub struct Totals {
 impl Totals {
     /// New money per component: what budget control counts as committed.
     pub fn committed(&self) -> ByComponent {
-        self.by_component.iter().map(|t| (t.component, t.issued)).collect()
+        self.by_component
+            .iter()
+            .map(|t| (t.component, t.issued))
+            .collect()
     }
 }
 
@@ -246,13 +261,36 @@ impl Payroll {
         put(&self.month.to_string());
         put(&self.run_date.to_string());
         for l in &self.lines {
-            put(&format!("{}|{}|{}|{}|{}|{}|{}", l.household, l.status.code(), l.current, l.arrears, l.reissue, l.recovery, l.amount));
+            put(&format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                l.household,
+                l.status.code(),
+                l.current,
+                l.arrears,
+                l.reissue,
+                l.recovery,
+                l.amount
+            ));
             put(l.payment.as_deref().unwrap_or("-"));
         }
         for e in &self.entries {
-            put(&format!("{}|{}|{}|{}|{}", e.household(), e.kind().code(), e.date(), e.reference(), e.related().unwrap_or("-")));
+            put(&format!(
+                "{}|{}|{}|{}|{}",
+                e.household(),
+                e.kind().code(),
+                e.date(),
+                e.reference(),
+                e.related().unwrap_or("-")
+            ));
             for x in e.lines() {
-                put(&format!("{}|{}|{}|{}|{}", x.account.code(), x.side.code(), x.month, x.component.code(), x.amount.centimes()));
+                put(&format!(
+                    "{}|{}|{}|{}|{}",
+                    x.account.code(),
+                    x.side.code(),
+                    x.month,
+                    x.component.code(),
+                    x.amount.centimes()
+                ));
             }
         }
         Digest(h.finish())
@@ -264,13 +302,20 @@ impl Payroll {
     }
 
     pub fn line(&self, household: &RsuId) -> Option<&PayrollLine> {
-        self.lines.binary_search_by(|l| l.household.cmp(household)).ok().map(|i| &self.lines[i])
+        self.lines
+            .binary_search_by(|l| l.household.cmp(household))
+            .ok()
+            .map(|i| &self.lines[i])
     }
 }
 
 /// Run the cycle over `beneficiaries` (any order; each household once) against `ledger`.
 /// Households in the ledger but not listed only have their uncashed payments taken back.
-pub fn run_cycle(p: &CycleParams, beneficiaries: &[Beneficiary], ledger: &Ledger) -> Result<Payroll, PayrollError> {
+pub fn run_cycle(
+    p: &CycleParams,
+    beneficiaries: &[Beneficiary],
+    ledger: &Ledger,
+) -> Result<Payroll, PayrollError> {
     p.validate()?;
     let mut sorted: Vec<&Beneficiary> = beneficiaries.iter().collect();
     sorted.sort_by(|a, b| a.household.cmp(&b.household));
@@ -291,18 +336,32 @@ pub fn run_cycle(p: &CycleParams, beneficiaries: &[Beneficiary], ledger: &Ledger
     // Stable: each household's entries keep their order, the order they must be posted in.
     entries.sort_by(|a, b| a.household().cmp(b.household()));
     let totals = totals(&lines, &entries);
-    Ok(Payroll { month: p.month, run_date: p.run_date, lines, entries, totals })
+    Ok(Payroll {
+        month: p.month,
+        run_date: p.run_date,
+        lines,
+        entries,
+        totals,
+    })
 }
 
 /// Take back a household's payments in transit for more than `uncashed_return_days`.
-pub fn expire_uncashed(p: &CycleParams, household: &RsuId, book: &HouseholdBook) -> Result<Vec<Entry>, PayrollError> {
+pub fn expire_uncashed(
+    p: &CycleParams,
+    household: &RsuId,
+    book: &HouseholdBook,
+) -> Result<Vec<Entry>, PayrollError> {
     let mut pl = Planner::new(p, household, Some(book));
     pl.expire_uncashed()?;
     Ok(pl.entries)
 }
 
 /// One household's line and entries (the unit `run_cycle` repeats; callers may stream it).
-pub fn plan_household(p: &CycleParams, b: &Beneficiary, book: Option<&HouseholdBook>) -> Result<HouseholdPlan, PayrollError> {
+pub fn plan_household(
+    p: &CycleParams,
+    b: &Beneficiary,
+    book: Option<&HouseholdBook>,
+) -> Result<HouseholdPlan, PayrollError> {
     p.validate()?;
     let mut pl = Planner::new(p, &b.household, book);
     // Held before this run: a payment taken back by this cycle is re-issued from the next
@@ -310,14 +369,20 @@ pub fn plan_household(p: &CycleParams, b: &Beneficiary, book: Option<&HouseholdB
     let held: Vec<String> = pl
         .book
         .payments()
-        .filter(|x| x.status == PaymentStatus::Returned && x.returned_on.is_some_and(|d| d < p.run_date))
+        .filter(|x| {
+            x.status == PaymentStatus::Returned && x.returned_on.is_some_and(|d| d < p.run_date)
+        })
         .map(|x| x.reference.clone())
         .collect();
     pl.expire_uncashed()?;
     pl.reconcile(Kind::Due, p.month, &b.decision, &b.reference)?;
     for r in &b.retro {
         if r.month >= p.month {
-            return Err(PayrollError::RetroNotPast { household: b.household.clone(), month: r.month, cycle: p.month });
+            return Err(PayrollError::RetroNotPast {
+                household: b.household.clone(),
+                month: r.month,
+                cycle: p.month,
+            });
         }
         pl.reconcile(Kind::Arrears, r.month, &r.decision, &r.reference)?;
     }
@@ -325,7 +390,10 @@ pub fn plan_household(p: &CycleParams, b: &Beneficiary, book: Option<&HouseholdB
         None => pl.withhold(b, &held),
         Some(_) => pl.pay(b, &held)?,
     };
-    Ok(HouseholdPlan { line, entries: pl.entries })
+    Ok(HouseholdPlan {
+        line,
+        entries: pl.entries,
+    })
 }
 
 /// A household's book as the cycle's entries change it.
@@ -339,7 +407,13 @@ struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     fn new(p: &'a CycleParams, household: &'a RsuId, book: Option<&HouseholdBook>) -> Self {
-        Planner { p, household, book: book.cloned().unwrap_or_default(), entries: Vec::new(), explanation: Vec::new() }
+        Planner {
+            p,
+            household,
+            book: book.cloned().unwrap_or_default(),
+            entries: Vec::new(),
+            explanation: Vec::new(),
+        }
     }
 
     fn origin(&self, reference: &str) -> Origin {
@@ -352,8 +426,23 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    fn explain(&mut self, kind: ExplainKind, month: Month, component: Option<Component>, amount: Money, reference: Option<String>) {
-        self.explanation.push(Explanation { kind, month, component, amount, member: None, param: None, reference });
+    fn explain(
+        &mut self,
+        kind: ExplainKind,
+        month: Month,
+        component: Option<Component>,
+        amount: Money,
+        reference: Option<String>,
+    ) {
+        self.explanation.push(Explanation {
+            kind,
+            month,
+            component,
+            amount,
+            member: None,
+            param: None,
+            reference,
+        });
     }
 
     fn expire_uncashed(&mut self) -> Result<(), PayrollError> {
@@ -361,25 +450,43 @@ impl<'a> Planner<'a> {
         let old: Vec<(String, Money)> = self
             .book
             .payments()
-            .filter(|x| x.status == PaymentStatus::InTransit && (self.p.run_date - x.issued_on).num_days() > days)
+            .filter(|x| {
+                x.status == PaymentStatus::InTransit
+                    && (self.p.run_date - x.issued_on).num_days() > days
+            })
             .map(|x| (x.reference.clone(), x.amount()))
             .collect();
         for (r, amount) in old {
             let e = settle_entry(&self.book, &self.origin(&r), Kind::Returned)?;
             self.post(e)?;
-            self.explain(ExplainKind::ReturnedUncashed, self.p.month, None, amount, Some(r));
+            self.explain(
+                ExplainKind::ReturnedUncashed,
+                self.p.month,
+                None,
+                amount,
+                Some(r),
+            );
         }
         Ok(())
     }
 
     /// Make the dues of `month` those of `decision`: new ones recognised (`kind`), existing
     /// ones corrected by the difference, components no longer decided brought to zero.
-    fn reconcile(&mut self, kind: Kind, month: Month, decision: &Decision, reference: &str) -> Result<(), PayrollError> {
+    fn reconcile(
+        &mut self,
+        kind: Kind,
+        month: Month,
+        decision: &Decision,
+        reference: &str,
+    ) -> Result<(), PayrollError> {
         let wanted = decided(decision);
         let known: Vec<Component> = self.book.due_components(month).collect();
         let o = self.origin(reference);
         let mut new = Vec::new();
-        for c in ALL_COMPONENTS.into_iter().filter(|c| wanted.get(*c) != Money::ZERO || known.contains(c)) {
+        for c in ALL_COMPONENTS
+            .into_iter()
+            .filter(|c| wanted.get(*c) != Money::ZERO || known.contains(c))
+        {
             let amount = wanted.get(c);
             if !self.book.has_due(month, c) {
                 new.push((month, c, amount));
@@ -396,11 +503,30 @@ impl<'a> Planner<'a> {
     }
 
     fn withhold(&mut self, b: &Beneficiary, held: &[String]) -> PayrollLine {
-        let owed: Money = self.book.legs(Account::Entitlement).filter(|(m, _, _)| *m <= self.p.month).map(|(_, _, a)| a).sum();
-        let waiting: Money = held.iter().filter_map(|r| self.book.payment(r)).map(|x| x.amount()).sum();
-        let status = if owed + waiting > Money::ZERO { LineStatus::Withheld } else { LineStatus::Nothing };
+        let owed: Money = self
+            .book
+            .legs(Account::Entitlement)
+            .filter(|(m, _, _)| *m <= self.p.month)
+            .map(|(_, _, a)| a)
+            .sum();
+        let waiting: Money = held
+            .iter()
+            .filter_map(|r| self.book.payment(r))
+            .map(|x| x.amount())
+            .sum();
+        let status = if owed + waiting > Money::ZERO {
+            LineStatus::Withheld
+        } else {
+            LineStatus::Nothing
+        };
         if status == LineStatus::Withheld {
-            self.explain(ExplainKind::Withheld, self.p.month, None, owed + waiting, None);
+            self.explain(
+                ExplainKind::Withheld,
+                self.p.month,
+                None,
+                owed + waiting,
+                None,
+            );
         }
         self.line(b, status, None, Figures::default())
     }
@@ -408,11 +534,18 @@ impl<'a> Planner<'a> {
     fn pay(&mut self, b: &Beneficiary, held: &[String]) -> Result<PayrollLine, PayrollError> {
         let month = self.p.month;
         let reference = PaymentRef::next(&self.book, month, self.household).to_string();
-        let mut f = Figures { current: self.unpaid_in(month), ..Figures::default() };
+        let mut f = Figures {
+            current: self.unpaid_in(month),
+            ..Figures::default()
+        };
         self.explain_current(b, f.current);
         f.recovery = self.recover(&reference)?;
         if let Some(e) = issue_entry(&self.book, &self.origin(&reference), month)? {
-            for (&(m, c), &a) in e.legs(Account::InTransit, Side::Credit).iter().filter(|((m, _), _)| *m < month) {
+            for (&(m, c), &a) in e
+                .legs(Account::InTransit, Side::Credit)
+                .iter()
+                .filter(|((m, _), _)| *m < month)
+            {
                 f.arrears += a;
                 self.explain(ExplainKind::Arrears, m, Some(c), a, None);
             }
@@ -421,17 +554,31 @@ impl<'a> Planner<'a> {
         for r in held {
             let e = reissue_entry(&self.book, &self.origin(&reference), r)?;
             f.reissue += e.amount();
-            self.explain(ExplainKind::Reissue, month, None, e.amount(), Some(r.clone()));
+            self.explain(
+                ExplainKind::Reissue,
+                month,
+                None,
+                e.amount(),
+                Some(r.clone()),
+            );
             self.post(e)?;
         }
         let amount = f.current - f.recovery + f.arrears + f.reissue;
-        let status = if amount > Money::ZERO { LineStatus::Pay } else { LineStatus::Nothing };
+        let status = if amount > Money::ZERO {
+            LineStatus::Pay
+        } else {
+            LineStatus::Nothing
+        };
         let payment = (status == LineStatus::Pay).then_some(reference);
         Ok(self.line(b, status, payment, f))
     }
 
     fn unpaid_in(&self, month: Month) -> Money {
-        self.book.legs(Account::Entitlement).filter(|(m, _, _)| *m == month).map(|(_, _, a)| a).sum()
+        self.book
+            .legs(Account::Entitlement)
+            .filter(|(m, _, _)| *m == month)
+            .map(|(_, _, a)| a)
+            .sum()
     }
 
     /// Offset the debt from this month's entitlement: at most `recovery_cap_percent` of the
@@ -439,12 +586,24 @@ impl<'a> Planner<'a> {
     /// earlier run of the same month already kept.
     fn recover(&mut self, reference: &str) -> Result<Money, PayrollError> {
         let month = self.p.month;
-        let due: Money = self.book.due_components(month).map(|c| self.book.due(month, c)).sum();
+        let due: Money = self
+            .book
+            .due_components(month)
+            .map(|c| self.book.due(month, c))
+            .sum();
         let cap = recovery_cap(due, self.p.recovery_cap_percent) - self.book.recovered_from(month);
-        let Some(e) = recovery_entry(&self.book, &self.origin(reference), month, cap)? else { return Ok(Money::ZERO) };
+        let Some(e) = recovery_entry(&self.book, &self.origin(reference), month, cap)? else {
+            return Ok(Money::ZERO);
+        };
         let amount = e.amount();
         self.post(e)?;
-        self.explain(ExplainKind::Recovery, month, None, amount, Some(reference.to_owned()));
+        self.explain(
+            ExplainKind::Recovery,
+            month,
+            None,
+            amount,
+            Some(reference.to_owned()),
+        );
         Ok(amount)
     }
 
@@ -452,17 +611,42 @@ impl<'a> Planner<'a> {
     fn explain_current(&mut self, b: &Beneficiary, current: Money) {
         let d = &b.decision;
         let mut decided = Money::ZERO;
-        for l in d.lines.iter().chain(&d.one_off).filter(|l| l.amount != Money::ZERO) {
+        for l in d
+            .lines
+            .iter()
+            .chain(&d.one_off)
+            .filter(|l| l.amount != Money::ZERO)
+        {
             decided += l.amount;
             let param = Some(l.param.to_string());
-            self.explanation.push(Explanation { kind: ExplainKind::Current, month: self.p.month, component: Some(l.component), amount: l.amount, member: l.member, param, reference: None });
+            self.explanation.push(Explanation {
+                kind: ExplainKind::Current,
+                month: self.p.month,
+                component: Some(l.component),
+                amount: l.amount,
+                member: l.member,
+                param,
+                reference: None,
+            });
         }
         if decided > current {
-            self.explain(ExplainKind::Settled, self.p.month, None, decided - current, None);
+            self.explain(
+                ExplainKind::Settled,
+                self.p.month,
+                None,
+                decided - current,
+                None,
+            );
         }
     }
 
-    fn line(&mut self, b: &Beneficiary, status: LineStatus, payment: Option<String>, f: Figures) -> PayrollLine {
+    fn line(
+        &mut self,
+        b: &Beneficiary,
+        status: LineStatus,
+        payment: Option<String>,
+        f: Figures,
+    ) -> PayrollLine {
         PayrollLine {
             household: b.household.clone(),
             region: b.region,
@@ -495,7 +679,11 @@ pub fn recovery_cap(due: Money, percent: u32) -> Money {
 
 /// A decision's amounts by component, monthly lines and one-off grants together.
 fn decided(d: &Decision) -> ByComponent {
-    d.lines.iter().chain(&d.one_off).map(|l| (l.component, l.amount)).collect()
+    d.lines
+        .iter()
+        .chain(&d.one_off)
+        .map(|l| (l.component, l.amount))
+        .collect()
 }
 
 /// The payroll's totals, from its lines and entries (also used to rebuild a stored payroll).
@@ -529,7 +717,11 @@ fn component_totals(entries: &[Entry]) -> Vec<ComponentTotal> {
                 (Kind::Returned, Account::Returned, Side::Credit) => &mut t.returned,
                 _ => continue,
             };
-            *target += if l.account == Account::Budget { l.signed() } else { l.amount };
+            *target += if l.account == Account::Budget {
+                l.signed()
+            } else {
+                l.amount
+            };
         }
     }
     by.into_values().collect()
@@ -538,27 +730,48 @@ fn component_totals(entries: &[Entry]) -> Vec<ComponentTotal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sanad_rules::engine::Param;
     use sanad_rules::Line;
+    use sanad_rules::engine::Param;
 
     fn line(component: Component, mad: i64) -> Line {
-        Line { member: None, component, rank: None, amount: Money::from_mad(mad), param: Param::FlatRate, age: None, in_school: false }
+        Line {
+            member: None,
+            component,
+            rank: None,
+            amount: Money::from_mad(mad),
+            param: Param::FlatRate,
+            age: None,
+            in_school: false,
+        }
     }
 
     #[test]
     fn the_recovery_cap_rounds_down() {
         assert_eq!(recovery_cap(Money::from_mad(900), 30), Money::from_mad(270));
-        assert_eq!(recovery_cap(Money::from_centimes(33_333), 30), Money::from_centimes(9_999));
+        assert_eq!(
+            recovery_cap(Money::from_centimes(33_333), 30),
+            Money::from_centimes(9_999)
+        );
         assert_eq!(recovery_cap(Money::from_centimes(1), 99), Money::ZERO);
         assert_eq!(recovery_cap(Money::from_mad(-5), 30), Money::ZERO);
-        assert_eq!(recovery_cap(Money::from_mad(900), 100), Money::from_mad(900));
+        assert_eq!(
+            recovery_cap(Money::from_mad(900), 100),
+            Money::from_mad(900)
+        );
     }
 
     #[test]
     fn a_decision_is_summed_per_component_with_its_grants() {
         let mut d = Decision::default();
-        d.lines = vec![line(Component::ChildAllowance, 300), line(Component::ChildAllowance, 250), line(Component::FloorTopUp, 50)];
-        d.one_off = vec![line(Component::BirthGrant, 2000), line(Component::BirthGrant, 1000)];
+        d.lines = vec![
+            line(Component::ChildAllowance, 300),
+            line(Component::ChildAllowance, 250),
+            line(Component::FloorTopUp, 50),
+        ];
+        d.one_off = vec![
+            line(Component::BirthGrant, 2000),
+            line(Component::BirthGrant, 1000),
+        ];
         let by = decided(&d);
         assert_eq!(by.get(Component::ChildAllowance), Money::from_mad(550));
         assert_eq!(by.get(Component::BirthGrant), Money::from_mad(3000));
@@ -567,12 +780,28 @@ mod tests {
 
     #[test]
     fn plan_household_checks_against_its_book_only() {
-        let p = CycleParams { month: "2026-03".parse().unwrap(), run_date: Date::from_ymd_opt(2026, 3, 31).unwrap(), uncashed_return_days: 90, recovery_cap_percent: 30 };
+        let p = CycleParams {
+            month: "2026-03".parse().unwrap(),
+            run_date: Date::from_ymd_opt(2026, 3, 31).unwrap(),
+            uncashed_return_days: 90,
+            recovery_cap_percent: 30,
+        };
         let mut d = Decision::default();
         d.lines = vec![line(Component::FlatRate, 500)];
-        let b = Beneficiary { household: RsuId::parse("000000000009").unwrap(), region: RegionCode::parse("05").unwrap(), instrument: None, decision: d, reference: "d".into(), retro: vec![] };
+        let b = Beneficiary {
+            household: RsuId::parse("000000000009").unwrap(),
+            region: RegionCode::parse("05").unwrap(),
+            instrument: None,
+            decision: d,
+            reference: "d".into(),
+            retro: vec![],
+        };
         let plan = plan_household(&p, &b, None).unwrap();
         assert_eq!(plan.line.status, LineStatus::Withheld);
-        assert_eq!(plan.entries.iter().map(Entry::kind).collect::<Vec<_>>(), vec![Kind::Due], "due recognised, nothing sent");
+        assert_eq!(
+            plan.entries.iter().map(Entry::kind).collect::<Vec<_>>(),
+            vec![Kind::Due],
+            "due recognised, nothing sent"
+        );
     }
 }

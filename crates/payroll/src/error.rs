@@ -23,10 +23,19 @@ pub enum PayrollError {
     Unbalanced { debits: Money, credits: Money },
 
     #[error("unbalanced entry for {month} {}: debits {debits}, credits {credits}", .component.code())]
-    UnbalancedKey { month: Month, component: Component, debits: Money, credits: Money },
+    UnbalancedKey {
+        month: Month,
+        component: Component,
+        debits: Money,
+        credits: Money,
+    },
 
     #[error("a {} entry cannot {} the {} account", .kind.code(), .side.code(), .account.code())]
-    WrongAccount { kind: Kind, account: Account, side: Side },
+    WrongAccount {
+        kind: Kind,
+        account: Account,
+        side: Side,
+    },
 
     #[error("a {} entry uses the {} account on both sides", .kind.code(), .account.code())]
     BothSides { kind: Kind, account: Account },
@@ -39,13 +48,27 @@ pub enum PayrollError {
 
     // --- ledger (refused when posting) ---
     #[error("household {household} is already due {month} {}: post an adjustment instead", .component.code())]
-    DuplicateDue { household: RsuId, month: Month, component: Component },
+    DuplicateDue {
+        household: RsuId,
+        month: Month,
+        component: Component,
+    },
 
     #[error("household {household} has no due for {month} {} to adjust", .component.code())]
-    NoDueToAdjust { household: RsuId, month: Month, component: Component },
+    NoDueToAdjust {
+        household: RsuId,
+        month: Month,
+        component: Component,
+    },
 
     #[error("household {household}: {} for {month} {} would be {balance}, below zero", .account.code(), .component.code())]
-    Overdrawn { household: RsuId, account: Account, month: Month, component: Component, balance: Money },
+    Overdrawn {
+        household: RsuId,
+        account: Account,
+        month: Month,
+        component: Component,
+        balance: Money,
+    },
 
     #[error("household {household} has no payment {reference}")]
     UnknownPayment { household: RsuId, reference: String },
@@ -54,7 +77,11 @@ pub enum PayrollError {
     DuplicatePayment { household: RsuId, reference: String },
 
     #[error("payment {reference} is {status:?}: a {} entry does not apply", .kind.code())]
-    PaymentState { reference: String, status: PaymentStatus, kind: Kind },
+    PaymentState {
+        reference: String,
+        status: PaymentStatus,
+        kind: Kind,
+    },
 
     #[error("a {} entry for payment {reference} must move exactly the payment's amounts", .kind.code())]
     PaymentMismatch { reference: String, kind: Kind },
@@ -63,8 +90,14 @@ pub enum PayrollError {
     #[error("household {0} is listed twice among the beneficiaries")]
     DuplicateBeneficiary(RsuId),
 
-    #[error("household {household}: a retroactive decision for {month} is not before the cycle month {cycle}")]
-    RetroNotPast { household: RsuId, month: Month, cycle: Month },
+    #[error(
+        "household {household}: a retroactive decision for {month} is not before the cycle month {cycle}"
+    )]
+    RetroNotPast {
+        household: RsuId,
+        month: Month,
+        cycle: Month,
+    },
 
     #[error("recovery cap {0} % is above 100 %")]
     RecoveryCap(u32),
@@ -86,8 +119,14 @@ pub enum PayrollError {
     #[error("{user} prepared this cycle and cannot also approve it")]
     SelfApproval { user: String },
 
-    #[error("the cycle was {state:?} with inputs {expected}; got inputs {got}: re-open it to Draft first")]
-    InputsChanged { state: Status, expected: String, got: String },
+    #[error(
+        "the cycle was {state:?} with inputs {expected}; got inputs {got}: re-open it to Draft first"
+    )]
+    InputsChanged {
+        state: Status,
+        expected: String,
+        got: String,
+    },
 
     #[error("the cycle is {0:?}: nothing can change any more")]
     Frozen(Status),
@@ -95,7 +134,14 @@ pub enum PayrollError {
 
 fn refusal_list(r: &[BudgetRefusal]) -> String {
     r.iter()
-        .map(|x| format!("{} needs {} over {} appropriated", x.component.code(), x.excess, x.appropriation))
+        .map(|x| {
+            format!(
+                "{} needs {} over {} appropriated",
+                x.component.code(),
+                x.excess,
+                x.appropriation
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -26,10 +26,12 @@ pub mod run;
 pub mod state;
 pub mod variance;
 
-pub use budget::{check_budget, Appropriation, BudgetLine, BudgetRefusal, BudgetReport, YearToDate};
+pub use budget::{
+    Appropriation, BudgetLine, BudgetRefusal, BudgetReport, YearToDate, check_budget,
+};
 pub use codes::ByComponent;
-pub use cycle::{run_cycle, Beneficiary, CycleParams, Payroll, PayrollLine, Retro};
+pub use cycle::{Beneficiary, CycleParams, Payroll, PayrollLine, Retro, run_cycle};
 pub use error::PayrollError;
 pub use ledger::{Account, Entry, Kind, Ledger};
 pub use state::{Cycle, Digest, Status};
-pub use variance::{variance, Threshold, VarianceReport};
+pub use variance::{Threshold, VarianceReport, variance};

@@ -16,13 +16,13 @@ use sanad_rules::{RuleBook, Snapshot};
 use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
 use sanad_store::{Actor, RuleSetStatus, Scope, Store, StoreError};
 
+use crate::PayrollError;
 use crate::awards;
+use crate::cycle::{Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine, run_cycle};
 use crate::held;
 use crate::ledger::PaymentStatus;
-use crate::cycle::{run_cycle, Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine};
-use crate::ledger::{settle_entry, Entry, Kind, Ledger, Origin};
+use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
 use crate::state::{Cycle, Status};
-use crate::PayrollError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -35,7 +35,10 @@ pub enum RunError {
     #[error("{0}")]
     Refused(String),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("stored payroll data is unreadable: {0}")]
     Corrupt(String),
 }
@@ -43,7 +46,10 @@ pub enum RunError {
 type Result<T> = std::result::Result<T, RunError>;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.display().to_string(), source }
+    move |source| RunError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> RunError {
@@ -60,9 +66,22 @@ pub struct ReleaseConfig {
 
 impl ReleaseConfig {
     /// The agency as debtor: its account and its bank's BIC (deployment settings).
-    pub fn anss(out_dir: PathBuf, max_txs_per_file: u32, account: sanad_domain::Rib, bic: &str) -> ReleaseConfig {
-        let debtor = Debtor { name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(), account, agent: sanad_payments::DebtorAgent::Bic(bic.into()) };
-        ReleaseConfig { out_dir, max_txs_per_file, debtor }
+    pub fn anss(
+        out_dir: PathBuf,
+        max_txs_per_file: u32,
+        account: sanad_domain::Rib,
+        bic: &str,
+    ) -> ReleaseConfig {
+        let debtor = Debtor {
+            name: "AGENCE NATIONALE DE SOUTIEN SOCIAL".into(),
+            account,
+            agent: sanad_payments::DebtorAgent::Bic(bic.into()),
+        };
+        ReleaseConfig {
+            out_dir,
+            max_txs_per_file,
+            debtor,
+        }
     }
 }
 
@@ -74,7 +93,10 @@ pub const DEFAULT_DEBTOR_BIC: &str = "BKAMMAMR";
 /// The rule sets in force: shipped, and approved in the database.
 pub async fn rule_book(store: &dyn Store) -> Result<RuleBook> {
     let stored = store.rule_sets().await?;
-    let approved = stored.iter().filter(|s| s.status == RuleSetStatus::Approved).map(|s| s.body.as_str());
+    let approved = stored
+        .iter()
+        .filter(|s| s.status == RuleSetStatus::Approved)
+        .map(|s| s.body.as_str());
     RuleBook::in_force(approved).map_err(corrupt)
 }
 
@@ -102,14 +124,37 @@ pub async fn load_ledger(store: &dyn Store) -> Result<Ledger> {
 
 /// Households with an award running this month or arrears of a late one, and every household
 /// the ledger still owes something. Each is paid only the aid it was awarded.
-async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger: &Ledger) -> Result<Vec<Beneficiary>> {
-    let rules = book.for_month(month).ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
+async fn beneficiaries(
+    store: &dyn Store,
+    book: &RuleBook,
+    month: Month,
+    ledger: &Ledger,
+) -> Result<Vec<Beneficiary>> {
+    let rules = book
+        .for_month(month)
+        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
     let population = store.load_population(&Scope::National, &|_| {}).await?;
-    let instruments: HashMap<RsuId, PaymentInstrument> = store.payment_instruments(&Scope::National).await?.into_iter().collect();
+    let instruments: HashMap<RsuId, PaymentInstrument> = store
+        .payment_instruments(&Scope::National)
+        .await?
+        .into_iter()
+        .collect();
     let grants = grants(store).await?;
     let changed = changed_since(store, month).await?;
-    let bounced: HashMap<String, held::Bounce> =
-        store.bounced_payments().await?.into_iter().map(|p| (p.reference, held::Bounce { account: p.account, reason: p.reason })).collect();
+    let bounced: HashMap<String, held::Bounce> = store
+        .bounced_payments()
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.reference,
+                held::Bounce {
+                    account: p.account,
+                    reason: p.reason,
+                },
+            )
+        })
+        .collect();
     let mut out = Vec::new();
     for h in &population.households {
         let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
@@ -119,9 +164,15 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
             continue;
         }
         let decide = |m: Month| -> Result<sanad_rules::Decision> {
-            let rules = book.for_month(m).ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
+            let rules = book
+                .for_month(m)
+                .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
             let on = sanad_rules::engine::reference_date(rules, m);
-            let snap = Snapshot { score: population.score_at(h, on), resident: true, members: population.members_of(h) };
+            let snap = Snapshot {
+                score: population.score_at(h, on),
+                resident: true,
+                members: population.members_of(h),
+            };
             let mut decision = sanad_rules::Decision::default();
             sanad_rules::evaluate(rules, &snap, m, &mut decision);
             awards::restrict(&mut decision, mine, m);
@@ -129,11 +180,23 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
         };
         let retro = awards::months_to_settle(mine, held, month, changed.get(&household).copied())
             .into_iter()
-            .map(|(m, receipt)| Ok(crate::Retro { month: m, decision: decide(m)?, reference: format!("{receipt}/{m}") }))
+            .map(|(m, receipt)| {
+                Ok(crate::Retro {
+                    month: m,
+                    decision: decide(m)?,
+                    reference: format!("{receipt}/{m}"),
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         // Payments still held (came back, not re-issued) that bounced on this very account.
-        let waiting = held.into_iter().flat_map(|b| b.payments()).filter(|x| x.status == PaymentStatus::Returned && x.reissued_by.is_none());
-        let instrument = held::usable(instruments.get(&household), waiting.filter_map(|x| bounced.get(&x.reference)));
+        let waiting = held
+            .into_iter()
+            .flat_map(|b| b.payments())
+            .filter(|x| x.status == PaymentStatus::Returned && x.reissued_by.is_none());
+        let instrument = held::usable(
+            instruments.get(&household),
+            waiting.filter_map(|x| bounced.get(&x.reference)),
+        );
         out.push(Beneficiary {
             instrument,
             reference: format!("DEC-{month}-{household}-{}", rules.id),
@@ -148,10 +211,15 @@ async fn beneficiaries(store: &dyn Store, book: &RuleBook, month: Month, ledger:
 
 /// Households a life event changed within the arrears look-back, with the month it took effect.
 async fn changed_since(store: &dyn Store, month: Month) -> Result<HashMap<RsuId, Month>> {
-    let from = month.plus(-awards::ARREARS_LOOKBACK_MONTHS).first_day().to_string();
+    let from = month
+        .plus(-awards::ARREARS_LOOKBACK_MONTHS)
+        .first_day()
+        .to_string();
     let mut out = HashMap::new();
     for (rsu, effective) in store.events_since(&from).await? {
-        let day = effective.parse::<chrono::NaiveDate>().map_err(|e| corrupt(format!("life event of {rsu}: {e}")))?;
+        let day = effective
+            .parse::<chrono::NaiveDate>()
+            .map_err(|e| corrupt(format!("life event of {rsu}: {e}")))?;
         out.insert(RsuId::parse(&rsu).map_err(corrupt)?, Month::of(day));
     }
     Ok(out)
@@ -161,10 +229,25 @@ async fn changed_since(store: &dyn Store, month: Month) -> Result<HashMap<RsuId,
 async fn grants(store: &dyn Store) -> Result<HashMap<RsuId, Vec<awards::Grant>>> {
     let mut out: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
     for a in store.awards(&Scope::National).await? {
-        let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| corrupt(format!("award {}: unknown component '{}'", a.receipt, a.component)))?;
-        let month = |s: &str| s.parse::<Month>().map_err(|e| corrupt(format!("award {}: {e}", a.receipt)));
-        let grant = awards::Grant { aid, start: month(&a.start_month)?, end: a.end_month.as_deref().map(month).transpose()?, receipt: a.receipt.clone() };
-        out.entry(RsuId::parse(&a.rsu_id).map_err(corrupt)?).or_default().push(grant);
+        let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| {
+            corrupt(format!(
+                "award {}: unknown component '{}'",
+                a.receipt, a.component
+            ))
+        })?;
+        let month = |s: &str| {
+            s.parse::<Month>()
+                .map_err(|e| corrupt(format!("award {}: {e}", a.receipt)))
+        };
+        let grant = awards::Grant {
+            aid,
+            start: month(&a.start_month)?,
+            end: a.end_month.as_deref().map(month).transpose()?,
+            receipt: a.receipt.clone(),
+        };
+        out.entry(RsuId::parse(&a.rsu_id).map_err(corrupt)?)
+            .or_default()
+            .push(grant);
     }
     Ok(out)
 }
@@ -180,27 +263,53 @@ pub struct Prepared {
 pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<Prepared> {
     let cycle = load_cycle(store, month).await?;
     let book = rule_book(store).await?;
-    let rules = book.for_month(month).ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
+    let rules = book
+        .for_month(month)
+        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
     let ledger = load_ledger(store).await?;
     let params = CycleParams::from_rules(month, &rules.payment);
-    let payroll = run_cycle(&params, &beneficiaries(store, &book, month, &ledger).await?, &ledger)?;
+    let payroll = run_cycle(
+        &params,
+        &beneficiaries(store, &book, month, &ledger).await?,
+        &ledger,
+    )?;
     // Budget control: a payroll that would exceed the year's appropriation is refused.
     if let Some(a) = appropriation(store, month.year()).await? {
         crate::check_budget(&a, &year_to_date(store, month).await?, &payroll)?;
     }
     let digest = payroll.digest();
     if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
-        return Ok(Prepared { payroll, changed: false });
+        return Ok(Prepared {
+            payroll,
+            changed: false,
+        });
     }
     // Prepared from other data (a registry change, a new account): the preparer's new run
     // replaces the old one until approval; both are audited.
-    let cycle = if cycle.status() == Status::Prepared { cycle.reopen()? } else { cycle };
+    let cycle = if cycle.status() == Status::Prepared {
+        cycle.reopen()?
+    } else {
+        cycle
+    };
     let next = cycle.prepare(&actor.user, digest)?;
-    let lines = payroll.lines.iter().map(line_row).collect::<Result<Vec<_>>>()?;
-    let entries = payroll.entries.iter().map(|e| serde_json::to_string(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
+    let lines = payroll
+        .lines
+        .iter()
+        .map(line_row)
+        .collect::<Result<Vec<_>>>()?;
+    let entries = payroll
+        .entries
+        .iter()
+        .map(|e| serde_json::to_string(e).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
     let body = serde_json::to_string(&next).map_err(corrupt)?;
-    store.save_prepared(&month.to_string(), &body, &lines, &entries, actor).await?;
-    Ok(Prepared { payroll, changed: true })
+    store
+        .save_prepared(&month.to_string(), &body, &lines, &entries, actor)
+        .await?;
+    Ok(Prepared {
+        payroll,
+        changed: true,
+    })
 }
 
 fn line_row(l: &PayrollLine) -> Result<LineRow> {
@@ -216,10 +325,26 @@ fn line_row(l: &PayrollLine) -> Result<LineRow> {
 /// The prepared payroll as stored (lines and the entries it will post).
 pub async fn stored_payroll(store: &dyn Store, month: Month) -> Result<Payroll> {
     let m = month.to_string();
-    let lines = store.payroll_lines(&m).await?.iter().map(|l| serde_json::from_str::<PayrollLine>(&l.body).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
-    let entries = store.pending_entries(&m).await?.iter().map(|e| serde_json::from_str::<Entry>(e).map_err(corrupt)).collect::<Result<Vec<_>>>()?;
+    let lines = store
+        .payroll_lines(&m)
+        .await?
+        .iter()
+        .map(|l| serde_json::from_str::<PayrollLine>(&l.body).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    let entries = store
+        .pending_entries(&m)
+        .await?
+        .iter()
+        .map(|e| serde_json::from_str::<Entry>(e).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
     let totals = crate::cycle::totals(&lines, &entries);
-    Ok(Payroll { month, run_date: month.last_day(), lines, entries, totals })
+    Ok(Payroll {
+        month,
+        run_date: month.last_day(),
+        lines,
+        entries,
+        totals,
+    })
 }
 
 /// The year's appropriation, if one is set.
@@ -230,7 +355,9 @@ async fn appropriation(store: &dyn Store, year: i32) -> Result<Option<crate::App
     }
     let mut amounts = crate::ByComponent::new();
     for (code, centimes) in rows {
-        let c = crate::codes::component_from_code(&code).ok_or_else(|| RunError::Corrupt(format!("appropriation for unknown component '{code}'")))?;
+        let c = crate::codes::component_from_code(&code).ok_or_else(|| {
+            RunError::Corrupt(format!("appropriation for unknown component '{code}'"))
+        })?;
         amounts.set(c, sanad_domain::Money::from_centimes(centimes));
     }
     Ok(Some(crate::Appropriation { year, amounts }))
@@ -243,26 +370,41 @@ async fn year_to_date(store: &dyn Store, month: Month) -> Result<crate::YearToDa
     let mut m = Month::new(month.year(), 1).expect("January exists");
     while m < month {
         let cycle = load_cycle(store, m).await?;
-        if matches!(cycle.status(), Status::Approved | Status::Released | Status::Locked) {
+        if matches!(
+            cycle.status(),
+            Status::Approved | Status::Released | Status::Locked
+        ) {
             payrolls.push(stored_payroll(store, m).await?);
         }
         m = m.next();
     }
     let ledger = load_ledger(store).await?;
-    Ok(crate::YearToDate { committed: crate::budget::committed_in_year(&payrolls, month.year()), executed: crate::budget::executed_in_year(ledger.entries(), month.year()) })
+    Ok(crate::YearToDate {
+        committed: crate::budget::committed_in_year(&payrolls, month.year()),
+        executed: crate::budget::executed_in_year(ledger.entries(), month.year()),
+    })
 }
 
 /// The payroll against the year's appropriation; `None` when none is set.
 pub async fn budget(store: &dyn Store, payroll: &Payroll) -> Result<Option<crate::BudgetReport>> {
-    let Some(a) = appropriation(store, payroll.month.year()).await? else { return Ok(None) };
+    let Some(a) = appropriation(store, payroll.month.year()).await? else {
+        return Ok(None);
+    };
     let ytd = year_to_date(store, payroll.month).await?;
     Ok(Some(crate::budget::budget_report(&a, &ytd, payroll)?))
 }
 
 /// The prepared payroll against the previous month's: new and dropped households, amounts
 /// changed by more than `threshold`, by region. `None` when either month has no payroll.
-pub async fn variance_vs_previous(store: &dyn Store, month: Month, threshold: crate::Threshold) -> Result<Option<crate::VarianceReport>> {
-    let (prev, cur) = (stored_payroll(store, month.prev()).await?, stored_payroll(store, month).await?);
+pub async fn variance_vs_previous(
+    store: &dyn Store,
+    month: Month,
+    threshold: crate::Threshold,
+) -> Result<Option<crate::VarianceReport>> {
+    let (prev, cur) = (
+        stored_payroll(store, month.prev()).await?,
+        stored_payroll(store, month).await?,
+    );
     if prev.lines.is_empty() || cur.lines.is_empty() {
         return Ok(None);
     }
@@ -270,7 +412,10 @@ pub async fn variance_vs_previous(store: &dyn Store, month: Month, threshold: cr
 }
 
 /// The default variance threshold: 20 % of the previous amount.
-pub const VARIANCE_THRESHOLD: crate::Threshold = crate::Threshold { percent: Some(20), amount: None };
+pub const VARIANCE_THRESHOLD: crate::Threshold = crate::Threshold {
+    percent: Some(20),
+    amount: None,
+};
 
 /// The checker approves what the maker prepared: the stored payroll's digest must be the
 /// prepared one, and the checker another user.
@@ -281,7 +426,15 @@ pub async fn approve(store: &dyn Store, month: Month, actor: &Actor) -> Result<C
     if next.status() == cycle.status() {
         return Ok(next); // approved already by this user: nothing to record again
     }
-    store.save_cycle(&month.to_string(), "approved", &serde_json::to_string(&next).map_err(corrupt)?, "approve", actor).await?;
+    store
+        .save_cycle(
+            &month.to_string(),
+            "approved",
+            &serde_json::to_string(&next).map_err(corrupt)?,
+            "approve",
+            actor,
+        )
+        .await?;
     Ok(next)
 }
 
@@ -298,23 +451,49 @@ pub struct Released {
 /// The provider a payment goes through: the bank (its 3-digit code in the RIB) or the
 /// wallet / cash-out operator.
 pub fn provider_of(i: &PaymentInstrument) -> String {
-    let clean = |s: &str| s.chars().filter(char::is_ascii_alphanumeric).flat_map(|c| c.to_uppercase()).take(12).collect::<String>();
+    let clean = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .flat_map(|c| c.to_uppercase())
+            .take(12)
+            .collect::<String>()
+    };
     match i {
         PaymentInstrument::Bank { rib } => format!("BANK{}", rib.bank_code()),
-        PaymentInstrument::Wallet { provider, .. } | PaymentInstrument::CashOut { provider, .. } => clean(provider),
+        PaymentInstrument::Wallet { provider, .. }
+        | PaymentInstrument::CashOut { provider, .. } => clean(provider),
     }
 }
 
 /// Payments of the cycle by provider, numbered in RSU id order (payment id = position).
-fn payments_by_provider(month: Month, lines: &[PayrollLine], names: &HashMap<String, String>) -> BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>> {
+fn payments_by_provider(
+    month: Month,
+    lines: &[PayrollLine],
+    names: &HashMap<String, String>,
+) -> BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>> {
     let mut out: BTreeMap<String, Vec<_>> = BTreeMap::new();
     let paid = lines.iter().filter(|l| l.status == LineStatus::Pay);
     for (i, l) in paid.enumerate() {
-        let (Some(instrument), Some(reference)) = (&l.instrument, &l.payment) else { continue };
-        let id = EndToEndRef { cycle: month, payment_id: i as u64 + 1, issue: 1 };
+        let (Some(instrument), Some(reference)) = (&l.instrument, &l.payment) else {
+            continue;
+        };
+        let id = EndToEndRef {
+            cycle: month,
+            payment_id: i as u64 + 1,
+            issue: 1,
+        };
         let provider = provider_of(instrument);
-        let name = names.get(&l.household.to_string()).cloned().unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household));
-        let payment = sanad_payments::Payment { payment_id: id.payment_id, issue: 1, beneficiary_name: name, instrument: instrument.clone(), amount: l.amount };
+        let name = names
+            .get(&l.household.to_string())
+            .cloned()
+            .unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household));
+        let payment = sanad_payments::Payment {
+            payment_id: id.payment_id,
+            issue: 1,
+            beneficiary_name: name,
+            instrument: instrument.clone(),
+            amount: l.amount,
+        };
         let row = PaymentRow {
             end_to_end_id: id.to_id().unwrap_or_default(),
             month: month.to_string(),
@@ -337,15 +516,25 @@ async fn payee_names(store: &dyn Store) -> Result<HashMap<String, String>> {
     let mut names = HashMap::new();
     let mut after: Option<RsuId> = None;
     loop {
-        let page = store.list_households(&Scope::National, after.as_ref(), 500).await?;
+        let page = store
+            .list_households(&Scope::National, after.as_ref(), 500)
+            .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.rsu_id.clone());
-        names.extend(page.into_iter().map(|h| (h.rsu_id.to_string(), h.head_name)));
+        names.extend(
+            page.into_iter()
+                .map(|h| (h.rsu_id.to_string(), h.head_name)),
+        );
     }
     Ok(names)
 }
 
-pub async fn release(store: &dyn Store, month: Month, actor: &Actor, cfg: &ReleaseConfig) -> Result<Released> {
+pub async fn release(
+    store: &dyn Store,
+    month: Month,
+    actor: &Actor,
+    cfg: &ReleaseConfig,
+) -> Result<Released> {
     let cycle = load_cycle(store, month).await?;
     let payroll = stored_payroll(store, month).await?;
     let dir = cfg.out_dir.join(month.to_string());
@@ -366,19 +555,49 @@ pub async fn release(store: &dyn Store, month: Month, actor: &Actor, cfg: &Relea
         return finish_again(store, month, &tmp, &dir, files).await;
     }
     let next = cycle.release(&actor.user, payroll.digest())?;
-    let entries = payroll.entries.iter().map(entry_row).collect::<Result<Vec<_>>>()?;
-    store.save_release(&month.to_string(), &serde_json::to_string(&next).map_err(corrupt)?, &entries, &payments, &files, actor).await?;
+    let entries = payroll
+        .entries
+        .iter()
+        .map(entry_row)
+        .collect::<Result<Vec<_>>>()?;
+    store
+        .save_release(
+            &month.to_string(),
+            &serde_json::to_string(&next).map_err(corrupt)?,
+            &entries,
+            &payments,
+            &files,
+            actor,
+        )
+        .await?;
     replace_dir(&tmp, &dir)?;
-    Ok(Released { dir, payments: payments.len(), files, changed: true })
+    Ok(Released {
+        dir,
+        payments: payments.len(),
+        files,
+        changed: true,
+    })
 }
 
 /// A released cycle asked again: its files are regenerated (they are deterministic) and
 /// checked against the recorded digests; they replace the directory only if it is missing.
-async fn finish_again(store: &dyn Store, month: Month, tmp: &Path, dir: &Path, files: Vec<FileRow>) -> Result<Released> {
+async fn finish_again(
+    store: &dyn Store,
+    month: Month,
+    tmp: &Path,
+    dir: &Path,
+    files: Vec<FileRow>,
+) -> Result<Released> {
     let recorded = store.payment_files(&month.to_string()).await?;
-    let digests = |fs: &[FileRow]| fs.iter().map(|f| (f.file_name.clone(), f.sha256.clone())).collect::<BTreeMap<_, _>>();
+    let digests = |fs: &[FileRow]| {
+        fs.iter()
+            .map(|f| (f.file_name.clone(), f.sha256.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
     if digests(&recorded) != digests(&files) {
-        return Err(RunError::Refused(format!("cycle {month} is released, but its files would now differ from the recorded ones")));
+        return Err(RunError::Refused(format!(
+            "cycle {month} is released, but its files would now differ from the recorded ones"
+        )));
     }
     if dir.exists() {
         std::fs::remove_dir_all(tmp).map_err(io(tmp))?;
@@ -386,7 +605,12 @@ async fn finish_again(store: &dyn Store, month: Month, tmp: &Path, dir: &Path, f
         replace_dir(tmp, dir)?;
     }
     let payments = store.payments(&month.to_string()).await?.len();
-    Ok(Released { dir: dir.to_owned(), files: recorded, payments, changed: false })
+    Ok(Released {
+        dir: dir.to_owned(),
+        files: recorded,
+        payments,
+        changed: false,
+    })
 }
 
 fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
@@ -397,7 +621,12 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
 }
 
 /// One release per provider; files and manifests into `tmp`.
-fn write_files(month: Month, cfg: &ReleaseConfig, tmp: &Path, by_provider: &BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>>) -> Result<(Vec<FileRow>, Vec<PaymentRow>)> {
+fn write_files(
+    month: Month,
+    cfg: &ReleaseConfig,
+    tmp: &Path,
+    by_provider: &BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>>,
+) -> Result<(Vec<FileRow>, Vec<PaymentRow>)> {
     let mut files = Vec::new();
     let mut rows = Vec::new();
     for (provider, items) in by_provider {
@@ -408,19 +637,28 @@ fn write_files(month: Month, cfg: &ReleaseConfig, tmp: &Path, by_provider: &BTre
             release_seq: 1,
             execution_date: month.last_day(),
             // Fixed per cycle, so that a regenerated file is byte-identical.
-            created_at: month.first_day().and_hms_opt(0, 0, 0).expect("midnight exists"),
+            created_at: month
+                .first_day()
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists"),
             max_txs_per_file: cfg.max_txs_per_file,
         };
         let payments: Vec<&sanad_payments::Payment> = items.iter().map(|(p, _)| p).collect();
         let plan = sanad_payments::plan_release(&spec, payments.iter().copied())?;
-        let manifest = sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| std::fs::File::create(tmp.join(&f.file_name)).map(std::io::BufWriter::new))?;
+        let manifest =
+            sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| {
+                std::fs::File::create(tmp.join(&f.file_name)).map(std::io::BufWriter::new)
+            })?;
         let mpath = tmp.join(manifest.file_name());
         std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
         let mut next = 0usize;
         for (plan_file, listed) in plan.files.iter().zip(&manifest.files) {
             let n = plan_file.summary.nb_of_txs as usize;
             for (_, row) in &items[next..next + n] {
-                rows.push(PaymentRow { file_name: listed.name.clone(), ..row.clone() });
+                rows.push(PaymentRow {
+                    file_name: listed.name.clone(),
+                    ..row.clone()
+                });
             }
             next += n;
             files.push(FileRow {
@@ -438,7 +676,12 @@ fn write_files(month: Month, cfg: &ReleaseConfig, tmp: &Path, by_provider: &BTre
 }
 
 fn entry_row(e: &Entry) -> Result<EntryRow> {
-    Ok(EntryRow { household: e.household().to_string(), kind: e.kind().code().into(), reference: e.reference().into(), body: serde_json::to_string(e).map_err(corrupt)? })
+    Ok(EntryRow {
+        household: e.household().to_string(),
+        kind: e.kind().code().into(),
+        reference: e.reference().into(),
+        body: serde_json::to_string(e).map_err(corrupt)?,
+    })
 }
 
 /// What a return file did.
@@ -458,35 +701,62 @@ pub struct ReturnsReport {
 }
 
 /// The payments of every cycle an EndToEndId of ours names, by EndToEndId (one query per cycle).
-async fn payments_of_cycles(store: &dyn Store, ids: impl Iterator<Item = &str>) -> Result<HashMap<String, PaymentRow>> {
-    let months: std::collections::BTreeSet<Month> = ids.filter_map(EndToEndRef::parse).map(|r| r.cycle).collect();
+async fn payments_of_cycles(
+    store: &dyn Store,
+    ids: impl Iterator<Item = &str>,
+) -> Result<HashMap<String, PaymentRow>> {
+    let months: std::collections::BTreeSet<Month> = ids
+        .filter_map(EndToEndRef::parse)
+        .map(|r| r.cycle)
+        .collect();
     let mut out = HashMap::new();
     for m in months {
-        out.extend(store.payments(&m.to_string()).await?.into_iter().map(|p| (p.end_to_end_id.clone(), p)));
+        out.extend(
+            store
+                .payments(&m.to_string())
+                .await?
+                .into_iter()
+                .map(|p| (p.end_to_end_id.clone(), p)),
+        );
     }
     Ok(out)
 }
 
 /// Read a pain.002 or camt.054 file and apply it: statuses, and ledger entries for
 /// rejected, settled and returned payments. A file is applied once.
-pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Result<ReturnsReport> {
+pub async fn import_returns(
+    store: &dyn Store,
+    path: &Path,
+    actor: &Actor,
+) -> Result<ReturnsReport> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     let sha = sanad_payments::sha256_hex(&bytes);
-    let mut report = ReturnsReport { file: path.display().to_string(), ..Default::default() };
+    let mut report = ReturnsReport {
+        file: path.display().to_string(),
+        ..Default::default()
+    };
     if store.returns_imported(&sha).await? {
         report.already_imported = true;
         return Ok(report);
     }
     let mut events = Vec::new();
-    let summary = sanad_payments::read_returns(BufReader::new(bytes.as_slice()), |e| events.push(e))?;
+    let summary =
+        sanad_payments::read_returns(BufReader::new(bytes.as_slice()), |e| events.push(e))?;
     report.message = format!("{:?}", summary.message);
-    report.warnings = summary.warnings.iter().map(|w| format!("line {}: {}: {}", w.line, w.element, w.message)).collect();
+    report.warnings = summary
+        .warnings
+        .iter()
+        .map(|w| format!("line {}: {}: {}", w.line, w.element, w.message))
+        .collect();
     let mut ledger = load_ledger(store).await?;
     let known = payments_of_cycles(store, events.iter().map(|e| e.end_to_end_id.as_str())).await?;
     let (mut updates, mut entries) = (Vec::new(), Vec::new());
     for ev in events {
         let Some(payment) = known.get(&ev.end_to_end_id).cloned() else {
-            report.unmatched.push(format!("line {}: {} is not a payment of this programme", ev.source_line, ev.end_to_end_id));
+            report.unmatched.push(format!(
+                "line {}: {} is not a payment of this programme",
+                ev.source_line, ev.end_to_end_id
+            ));
             continue;
         };
         let (status, kind, reason) = match &ev.kind {
@@ -505,9 +775,17 @@ pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Re
         }
         if let Some(kind) = kind {
             let household = RsuId::parse(&payment.rsu_id).map_err(corrupt)?;
-            let date: Date = ev.booking_date.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let book = ledger.book(&household).ok_or_else(|| RunError::Corrupt(format!("payment {} has no ledger", payment.reference)))?;
-            let entry = settle_entry(book, &Origin::new(&household, date, payment.reference.clone()), kind)?;
+            let date: Date = ev
+                .booking_date
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let book = ledger.book(&household).ok_or_else(|| {
+                RunError::Corrupt(format!("payment {} has no ledger", payment.reference))
+            })?;
+            let entry = settle_entry(
+                book,
+                &Origin::new(&household, date, payment.reference.clone()),
+                kind,
+            )?;
             entries.push(entry_row(&entry)?);
             ledger.post(entry)?;
         }
@@ -517,10 +795,19 @@ pub async fn import_returns(store: &dyn Store, path: &Path, actor: &Actor) -> Re
             "settled" => report.settled += 1,
             _ => report.returned += 1,
         }
-        updates.push(StatusUpdate { end_to_end_id: payment.end_to_end_id, status: status.into(), reason });
+        updates.push(StatusUpdate {
+            end_to_end_id: payment.end_to_end_id,
+            status: status.into(),
+            reason,
+        });
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let summary_json = serde_json::to_string(&report).map_err(corrupt)?;
-    store.save_returns(&sha, &name, &summary_json, &updates, &entries, actor).await?;
+    store
+        .save_returns(&sha, &name, &summary_json, &updates, &entries, actor)
+        .await?;
     Ok(report)
 }

@@ -24,7 +24,9 @@ impl Threshold {
     /// beyond every percentage.
     pub fn exceeded(&self, before: Money, after: Money) -> bool {
         let delta = (after.centimes() - before.centimes()).abs();
-        let by_percent = self.percent.is_some_and(|p| i128::from(delta) * 100 > i128::from(p) * i128::from(before.centimes().abs()));
+        let by_percent = self.percent.is_some_and(|p| {
+            i128::from(delta) * 100 > i128::from(p) * i128::from(before.centimes().abs())
+        });
         let by_amount = self.amount.is_some_and(|a| delta > a.centimes());
         by_percent || by_amount
     }
@@ -121,13 +123,23 @@ impl VarianceReport {
     fn new_line(&mut self, l: &PayrollLine) {
         self.after(l);
         self.count(l.region, |v| v.new += 1);
-        self.new.push(Change { household: l.household.clone(), region: l.region, before: Money::ZERO, after: l.amount });
+        self.new.push(Change {
+            household: l.household.clone(),
+            region: l.region,
+            before: Money::ZERO,
+            after: l.amount,
+        });
     }
 
     fn dropped_line(&mut self, l: &PayrollLine) {
         self.before(l);
         self.count(l.region, |v| v.dropped += 1);
-        self.dropped.push(Change { household: l.household.clone(), region: l.region, before: l.amount, after: Money::ZERO });
+        self.dropped.push(Change {
+            household: l.household.clone(),
+            region: l.region,
+            before: l.amount,
+            after: Money::ZERO,
+        });
     }
 
     fn both(&mut self, old: &PayrollLine, new: &PayrollLine) {
@@ -135,7 +147,12 @@ impl VarianceReport {
         self.after(new);
         if self.threshold.exceeded(old.amount, new.amount) {
             self.count(new.region, |v| v.changed += 1);
-            self.changed.push(Change { household: new.household.clone(), region: new.region, before: old.amount, after: new.amount });
+            self.changed.push(Change {
+                household: new.household.clone(),
+                region: new.region,
+                before: old.amount,
+                after: new.amount,
+            });
         }
     }
 }
@@ -146,15 +163,27 @@ mod tests {
 
     #[test]
     fn thresholds_are_exact_and_strict() {
-        let t = Threshold { percent: Some(20), amount: None };
-        assert!(!t.exceeded(Money::from_mad(500), Money::from_mad(600)), "exactly 20 % is not beyond");
+        let t = Threshold {
+            percent: Some(20),
+            amount: None,
+        };
+        assert!(
+            !t.exceeded(Money::from_mad(500), Money::from_mad(600)),
+            "exactly 20 % is not beyond"
+        );
         assert!(t.exceeded(Money::from_mad(500), Money::from_centimes(60_001)));
         assert!(t.exceeded(Money::from_mad(500), Money::from_centimes(39_999)));
         assert!(t.exceeded(Money::ZERO, Money::from_centimes(1)));
-        let t = Threshold { percent: None, amount: Some(Money::from_mad(100)) };
+        let t = Threshold {
+            percent: None,
+            amount: Some(Money::from_mad(100)),
+        };
         assert!(!t.exceeded(Money::from_mad(500), Money::from_mad(600)));
         assert!(t.exceeded(Money::from_mad(500), Money::from_centimes(39_999)));
-        let none = Threshold { percent: None, amount: None };
+        let none = Threshold {
+            percent: None,
+            amount: None,
+        };
         assert!(!none.exceeded(Money::ZERO, Money::from_mad(1_000_000)));
     }
 }

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 use sanad_domain::{Money, Month, RsuId};
-use sanad_payroll::cycle::{recovery_cap, LineStatus};
+use sanad_payroll::cycle::{LineStatus, recovery_cap};
 use sanad_payroll::ledger::{
-    fold, issue_entry, recovery_entry, reissue_entry, Entry, EntryLine, Header, Kind, Origin, PaymentStatus, Side,
+    Entry, EntryLine, Header, Kind, Origin, PaymentStatus, Side, fold, issue_entry, recovery_entry,
+    reissue_entry,
 };
-use sanad_payroll::{run_cycle, Account, Beneficiary, Ledger, PayrollError};
+use sanad_payroll::{Account, Beneficiary, Ledger, PayrollError, run_cycle};
 use sanad_rules::Component;
 
 /// SplitMix64: tiny, fast, and fixed by its definition.
@@ -39,7 +40,11 @@ impl Rng {
     }
 }
 
-const COMPONENTS: [Component; 3] = [Component::FlatRate, Component::ChildAllowance, Component::BirthGrant];
+const COMPONENTS: [Component; 3] = [
+    Component::FlatRate,
+    Component::ChildAllowance,
+    Component::BirthGrant,
+];
 const ACCOUNTS: [Account; 6] = Account::ALL;
 const KINDS: [Kind; 10] = [
     Kind::Due,
@@ -57,25 +62,43 @@ const KINDS: [Kind; 10] = [
 /// Everything that must hold of any ledger, however it was reached.
 fn check_invariants(l: &Ledger) {
     for e in l.entries() {
-        assert_eq!(e.lines().iter().map(EntryLine::signed).sum::<Money>(), Money::ZERO, "entry balances: {e:?}");
+        assert_eq!(
+            e.lines().iter().map(EntryLine::signed).sum::<Money>(),
+            Money::ZERO,
+            "entry balances: {e:?}"
+        );
     }
     let tb = l.trial_balance();
     assert_eq!(tb.sum(), Money::ZERO, "the sum over all accounts is zero");
-    assert!(tb.same_as(&fold(l.entries())), "the books are the fold of the entries");
+    assert!(
+        tb.same_as(&fold(l.entries())),
+        "the books are the fold of the entries"
+    );
     for (h, b) in l.books() {
         for ((a, m, c), v) in b.signed_balances() {
-            assert!(a.normal(v) >= Money::ZERO, "{h} {a:?} {m} {c:?} below zero: {v}");
+            assert!(
+                a.normal(v) >= Money::ZERO,
+                "{h} {a:?} {m} {c:?} below zero: {v}"
+            );
         }
     }
     let mut dues_seen = BTreeSet::new();
     let mut per_household: BTreeMap<&RsuId, (Money, Money, Money)> = BTreeMap::new();
     for e in l.entries() {
         let t = per_household.entry(e.household()).or_default();
-        let ent = |side| e.legs(Account::Entitlement, side).values().copied().sum::<Money>();
+        let ent = |side| {
+            e.legs(Account::Entitlement, side)
+                .values()
+                .copied()
+                .sum::<Money>()
+        };
         match e.kind() {
             Kind::Due | Kind::Arrears => {
                 for k in e.legs(Account::Entitlement, Side::Credit).keys() {
-                    assert!(dues_seen.insert((e.household().clone(), *k)), "due twice for {k:?}");
+                    assert!(
+                        dues_seen.insert((e.household().clone(), *k)),
+                        "due twice for {k:?}"
+                    );
                 }
                 t.0 += ent(Side::Credit);
             }
@@ -86,8 +109,14 @@ fn check_invariants(l: &Ledger) {
         }
     }
     for (h, (due, issued, recovered)) in per_household {
-        assert!(issued <= due - recovered, "{h}: issued {issued} > due {due} − recovered {recovered}");
-        assert_eq!(l.book(h).unwrap().total(Account::Entitlement), due - issued - recovered);
+        assert!(
+            issued <= due - recovered,
+            "{h}: issued {issued} > due {due} − recovered {recovered}"
+        );
+        assert_eq!(
+            l.book(h).unwrap().total(Account::Entitlement),
+            due - issued - recovered
+        );
     }
 }
 
@@ -107,36 +136,71 @@ fn random_op(r: &mut Rng, l: &mut Ledger, seq: &mut u32) {
     let before = (l.entries().len(), l.trial_balance());
     let result = match r.below(9) {
         0 | 1 => {
-            let kind = if r.chance(50) { Kind::Due } else { Kind::Arrears };
+            let kind = if r.chance(50) {
+                Kind::Due
+            } else {
+                Kind::Arrears
+            };
             let had = book.has_due(month, c);
             let res = l.post_due(&o, kind, month, c, r.money(900));
-            assert_eq!(had, matches!(res, Err(PayrollError::DuplicateDue { .. })), "a second due is refused, a first accepted");
+            assert_eq!(
+                had,
+                matches!(res, Err(PayrollError::DuplicateDue { .. })),
+                "a second due is refused, a first accepted"
+            );
             res
         }
-        2 => l.adjust_due(&o, month, c, Money::from_centimes(r.below(90_000) as i64)).map(|_| ()),
+        2 => l
+            .adjust_due(&o, month, c, Money::from_centimes(r.below(90_000) as i64))
+            .map(|_| ()),
         3 => issue_entry(&book, &o, month).and_then(|e| e.map_or(Ok(()), |e| l.post(e))),
-        4 => match book.payments().nth(r.below(book.payments().count().max(1) as u64) as usize) {
-            Some(p) => l.settle(&Origin { reference: p.reference.clone(), ..o }, *r.pick(&[Kind::Confirmed, Kind::Rejected, Kind::Returned])),
+        4 => match book
+            .payments()
+            .nth(r.below(book.payments().count().max(1) as u64) as usize)
+        {
+            Some(p) => l.settle(
+                &Origin {
+                    reference: p.reference.clone(),
+                    ..o
+                },
+                *r.pick(&[Kind::Confirmed, Kind::Rejected, Kind::Returned]),
+            ),
             None => Ok(()),
         },
-        5 => match book.payments().find(|p| p.status == PaymentStatus::Returned) {
+        5 => match book
+            .payments()
+            .find(|p| p.status == PaymentStatus::Returned)
+        {
             Some(p) => reissue_entry(&book, &o, &p.reference).and_then(|e| l.post(e)),
             None => Ok(()),
         },
         6 => l.record_undue(&o, month, c, r.money(600)),
-        7 => recovery_entry(&book, &o, month, r.money(400)).and_then(|e| e.map_or(Ok(()), |e| l.post(e))),
+        7 => recovery_entry(&book, &o, month, r.money(400))
+            .and_then(|e| e.map_or(Ok(()), |e| l.post(e))),
         _ => random_entry(r, &o, month, c).and_then(|e| l.post(e)),
     };
     if result.is_err() {
-        assert_eq!((l.entries().len(), l.trial_balance()), before, "a refusal changes nothing");
+        assert_eq!(
+            (l.entries().len(), l.trial_balance()),
+            before,
+            "a refusal changes nothing"
+        );
     }
 }
 
 /// An arbitrary two-line entry: most are refused by the constructor or the posting gate.
-fn random_entry(r: &mut Rng, o: &Origin, month: Month, c: Component) -> Result<Entry, PayrollError> {
+fn random_entry(
+    r: &mut Rng,
+    o: &Origin,
+    month: Month,
+    c: Component,
+) -> Result<Entry, PayrollError> {
     let kind = *r.pick(&KINDS);
     let related = (kind == Kind::Reissued).then(|| format!("R{}", r.below(50)));
-    let header = Header { related, ..o.header(kind) };
+    let header = Header {
+        related,
+        ..o.header(kind)
+    };
     let lines = vec![
         EntryLine::debit(*r.pick(&ACCOUNTS), month, c, r.money(500)),
         EntryLine::credit(*r.pick(&ACCOUNTS), month, c, r.money(500)),
@@ -159,10 +223,17 @@ fn random_ledger_operations_keep_every_invariant() {
                 assert_eq!(replayed.trial_balance(), l.trial_balance());
             }
         }
-        assert!(l.entries().len() > 60, "seed {seed}: the story did something");
+        assert!(
+            l.entries().len() > 60,
+            "seed {seed}: the story did something"
+        );
         kinds_seen.extend(l.entries().iter().map(Entry::kind));
     }
-    assert_eq!(kinds_seen.len(), KINDS.len(), "every kind was exercised: {kinds_seen:?}");
+    assert_eq!(
+        kinds_seen.len(),
+        KINDS.len(),
+        "every kind was exercised: {kinds_seen:?}"
+    );
 }
 
 fn random_decision(r: &mut Rng) -> sanad_rules::Decision {
@@ -170,7 +241,9 @@ fn random_decision(r: &mut Rng) -> sanad_rules::Decision {
         return ineligible();
     }
     let children = r.below(4);
-    let mut lines: Vec<(Component, i64)> = (0..children).map(|_| (Component::ChildAllowance, *r.pick(&[200, 250, 300]))).collect();
+    let mut lines: Vec<(Component, i64)> = (0..children)
+        .map(|_| (Component::ChildAllowance, *r.pick(&[200, 250, 300])))
+        .collect();
     if children == 0 {
         lines.push((Component::FlatRate, 500));
     }
@@ -183,8 +256,17 @@ fn random_decision(r: &mut Rng) -> sanad_rules::Decision {
 /// Between cycles the banks answer and inspectors find undue payments.
 fn bank_and_inspection(r: &mut Rng, l: &mut Ledger, month: Month) {
     let date = month.next().first_day().succ_opt().unwrap();
-    let books: Vec<(RsuId, Vec<(String, PaymentStatus)>)> =
-        l.books().map(|(h, b)| (h.clone(), b.payments().map(|p| (p.reference.clone(), p.status)).collect())).collect();
+    let books: Vec<(RsuId, Vec<(String, PaymentStatus)>)> = l
+        .books()
+        .map(|(h, b)| {
+            (
+                h.clone(),
+                b.payments()
+                    .map(|p| (p.reference.clone(), p.status))
+                    .collect(),
+            )
+        })
+        .collect();
     for (h, payments) in books {
         for (reference, status) in payments {
             let o = Origin::new(&h, date, reference);
@@ -199,7 +281,8 @@ fn bank_and_inspection(r: &mut Rng, l: &mut Ledger, month: Month) {
         let paid: Vec<_> = l.book(&h).unwrap().legs(Account::Paid).collect();
         if let Some(&(m, c, a)) = paid.first().filter(|_| r.chance(4)) {
             let o = Origin::new(&h, date, "inspection");
-            let part = Money::from_centimes(1 + r.below(a.centimes() as u64) as i64).min(l.book(&h).unwrap().due(m, c));
+            let part = Money::from_centimes(1 + r.below(a.centimes() as u64) as i64)
+                .min(l.book(&h).unwrap().due(m, c));
             if part > Money::ZERO {
                 l.record_undue(&o, m, c, part).unwrap();
             }
@@ -220,7 +303,11 @@ fn random_cycles_keep_every_invariant() {
                 if r.chance(8) {
                     continue; // not in this month's list
                 }
-                let d = if r.chance(20) || !decisions.contains_key(&n) { random_decision(&mut r) } else { decisions[&n].clone() };
+                let d = if r.chance(20) || !decisions.contains_key(&n) {
+                    random_decision(&mut r)
+                } else {
+                    decisions[&n].clone()
+                };
                 decisions.insert(n, d.clone());
                 let mut b = beneficiary(n, d);
                 if r.chance(15) {
@@ -228,7 +315,11 @@ fn random_cycles_keep_every_invariant() {
                 }
                 if r.chance(5) {
                     let back = 1 + r.below(4) as i32;
-                    b.retro = vec![retro(&month.plus(-back).to_string(), random_decision(&mut r), "appeal")];
+                    b.retro = vec![retro(
+                        &month.plus(-back).to_string(),
+                        random_decision(&mut r),
+                        "appeal",
+                    )];
                 }
                 bs.push(b);
             }
@@ -244,8 +335,16 @@ fn random_cycles_keep_every_invariant() {
             check_invariants(&l);
             check_recovery_caps(&l, &p, month);
             let again = run_cycle(&params(&month.to_string()), &bs, &l).unwrap();
-            assert!(again.lines.iter().all(|x| x.amount == Money::ZERO), "nothing is paid twice: {:?}", again.lines.iter().find(|x| x.amount != Money::ZERO));
-            assert!(again.entries.is_empty(), "a re-run posts nothing: {:?}", again.entries.first());
+            assert!(
+                again.lines.iter().all(|x| x.amount == Money::ZERO),
+                "nothing is paid twice: {:?}",
+                again.lines.iter().find(|x| x.amount != Money::ZERO)
+            );
+            assert!(
+                again.entries.is_empty(),
+                "a re-run posts nothing: {:?}",
+                again.entries.first()
+            );
             bank_and_inspection(&mut r, &mut l, month);
             check_invariants(&l);
             month = month.next();
@@ -254,14 +353,25 @@ fn random_cycles_keep_every_invariant() {
 }
 
 fn check_payroll(l: &Ledger, p: &sanad_payroll::Payroll) {
-    assert!(p.lines.windows(2).all(|w| w[0].household < w[1].household), "sorted by RSU id");
+    assert!(
+        p.lines.windows(2).all(|w| w[0].household < w[1].household),
+        "sorted by RSU id"
+    );
     let mut sent = Money::ZERO;
     for x in &p.lines {
         assert_eq!(x.amount, x.current - x.recovery + x.arrears + x.reissue);
         assert!(x.amount >= Money::ZERO && x.recovery >= Money::ZERO);
         // Debt before the cycle, plus any the cycle's own corrections create.
-        let created: Money = p.entries.iter().filter(|e| e.household() == &x.household && e.kind() == Kind::Undue).map(Entry::amount).sum();
-        let debt = l.book(&x.household).map_or(Money::ZERO, |b| b.total(Account::Debt)) + created;
+        let created: Money = p
+            .entries
+            .iter()
+            .filter(|e| e.household() == &x.household && e.kind() == Kind::Undue)
+            .map(Entry::amount)
+            .sum();
+        let debt = l
+            .book(&x.household)
+            .map_or(Money::ZERO, |b| b.total(Account::Debt))
+            + created;
         assert!(x.recovery <= debt, "never more than the debt");
         assert_eq!(x.debt_after, debt - x.recovery);
         assert_eq!(x.status == LineStatus::Pay, x.amount > Money::ZERO);
@@ -274,15 +384,28 @@ fn check_payroll(l: &Ledger, p: &sanad_payroll::Payroll) {
         .entries
         .iter()
         .filter(|e| matches!(e.kind(), Kind::Issued | Kind::Reissued))
-        .map(|e| e.legs(Account::InTransit, Side::Credit).values().copied().sum::<Money>())
+        .map(|e| {
+            e.legs(Account::InTransit, Side::Credit)
+                .values()
+                .copied()
+                .sum::<Money>()
+        })
         .sum();
     assert_eq!((sent, p.totals.all.amount), (in_entries, in_entries));
 }
 
 fn check_recovery_caps(l: &Ledger, p: &sanad_payroll::Payroll, month: Month) {
     for x in &p.lines {
-        let Some(book) = l.book(&x.household) else { continue };
+        let Some(book) = l.book(&x.household) else {
+            continue;
+        };
         let due: Money = book.due_components(month).map(|c| book.due(month, c)).sum();
-        assert!(book.recovered_from(month) <= recovery_cap(due, 30), "{}: recovered {} of {}", x.household, book.recovered_from(month), due);
+        assert!(
+            book.recovered_from(month) <= recovery_cap(due, 30),
+            "{}: recovered {} of {}",
+            x.household,
+            book.recovered_from(month),
+            due
+        );
     }
 }

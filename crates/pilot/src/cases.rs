@@ -20,8 +20,17 @@ pub struct WorkerId(String);
 
 impl WorkerId {
     pub fn parse(s: &str) -> Result<WorkerId, String> {
-        let ok = !s.trim().is_empty() && s.trim() == s && s.chars().count() <= 64 && !s.chars().any(char::is_control);
-        if ok { Ok(WorkerId(s.to_owned())) } else { Err(format!("'{s}' is not a worker id (1–64 characters, no spaces around)")) }
+        let ok = !s.trim().is_empty()
+            && s.trim() == s
+            && s.chars().count() <= 64
+            && !s.chars().any(char::is_control);
+        if ok {
+            Ok(WorkerId(s.to_owned()))
+        } else {
+            Err(format!(
+                "'{s}' is not a worker id (1–64 characters, no spaces around)"
+            ))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -130,7 +139,10 @@ impl ReferralStatus {
     /// refused are final.
     fn may_become(self, next: ReferralStatus) -> bool {
         use ReferralStatus::*;
-        matches!((self, next), (Sent, Accepted | Refused | Completed) | (Accepted, Completed | Refused))
+        matches!(
+            (self, next),
+            (Sent, Accepted | Refused | Completed) | (Accepted, Completed | Refused)
+        )
     }
 }
 
@@ -216,7 +228,13 @@ impl Case {
     }
 
     /// Add a goal to the case plan, set on `today`; returns its id.
-    pub fn add_goal(&mut self, domain: Domain, text: &str, target_date: NaiveDate, today: NaiveDate) -> Result<u32, CaseError> {
+    pub fn add_goal(
+        &mut self,
+        domain: Domain,
+        text: &str,
+        target_date: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<u32, CaseError> {
         if text.trim().is_empty() {
             return Err(CaseError::Blank("goal text"));
         }
@@ -224,17 +242,38 @@ impl Case {
             return Err(CaseError::NotAfter(target_date));
         }
         let id = next_id(self.goals.iter().map(|g| g.id));
-        let goal = Goal { id, domain, text: text.to_owned(), set_on: today, target_date, status: GoalStatus::Open, status_on: None };
+        let goal = Goal {
+            id,
+            domain,
+            text: text.to_owned(),
+            set_on: today,
+            target_date,
+            status: GoalStatus::Open,
+            status_on: None,
+        };
         self.goals.push(goal);
         Ok(id)
     }
 
     /// Mark an open goal achieved or dropped on `on`.
-    pub fn set_goal_status(&mut self, id: u32, status: GoalStatus, on: NaiveDate, today: NaiveDate) -> Result<(), CaseError> {
+    pub fn set_goal_status(
+        &mut self,
+        id: u32,
+        status: GoalStatus,
+        on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(), CaseError> {
         self.check_date(on, today)?;
-        let goal = self.goals.iter_mut().find(|g| g.id == id).ok_or(CaseError::UnknownGoal(id))?;
+        let goal = self
+            .goals
+            .iter_mut()
+            .find(|g| g.id == id)
+            .ok_or(CaseError::UnknownGoal(id))?;
         if goal.status != GoalStatus::Open || status == GoalStatus::Open {
-            return Err(CaseError::Transition { from: format!("{:?}", goal.status), to: format!("{status:?}") });
+            return Err(CaseError::Transition {
+                from: format!("{:?}", goal.status),
+                to: format!("{status:?}"),
+            });
         }
         goal.status = status;
         goal.status_on = Some(on);
@@ -255,24 +294,51 @@ impl Case {
     }
 
     /// Refer the household to a service on `sent_on`; returns the referral's id.
-    pub fn refer(&mut self, service: Service, detail: &str, sent_on: NaiveDate, today: NaiveDate) -> Result<u32, CaseError> {
+    pub fn refer(
+        &mut self,
+        service: Service,
+        detail: &str,
+        sent_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<u32, CaseError> {
         self.check_date(sent_on, today)?;
         if service == Service::Other && detail.trim().is_empty() {
             return Err(CaseError::Blank("referral detail"));
         }
         let id = next_id(self.referrals.iter().map(|r| r.id));
-        let referral =
-            Referral { id, service, detail: detail.to_owned(), sent_on, status: ReferralStatus::Sent, status_on: None, outcome: String::new() };
+        let referral = Referral {
+            id,
+            service,
+            detail: detail.to_owned(),
+            sent_on,
+            status: ReferralStatus::Sent,
+            status_on: None,
+            outcome: String::new(),
+        };
         self.referrals.push(referral);
         Ok(id)
     }
 
     /// Record the service's answer.
-    pub fn update_referral(&mut self, id: u32, status: ReferralStatus, on: NaiveDate, outcome: &str, today: NaiveDate) -> Result<(), CaseError> {
+    pub fn update_referral(
+        &mut self,
+        id: u32,
+        status: ReferralStatus,
+        on: NaiveDate,
+        outcome: &str,
+        today: NaiveDate,
+    ) -> Result<(), CaseError> {
         self.check_date(on, today)?;
-        let r = self.referrals.iter_mut().find(|r| r.id == id).ok_or(CaseError::UnknownReferral(id))?;
+        let r = self
+            .referrals
+            .iter_mut()
+            .find(|r| r.id == id)
+            .ok_or(CaseError::UnknownReferral(id))?;
         if !r.status.may_become(status) {
-            return Err(CaseError::Transition { from: format!("{:?}", r.status), to: format!("{status:?}") });
+            return Err(CaseError::Transition {
+                from: format!("{:?}", r.status),
+                to: format!("{status:?}"),
+            });
         }
         if on < r.sent_on {
             return Err(CaseError::NotAfter(on));
@@ -322,7 +388,11 @@ impl CaseBook {
     /// A case book loaded from storage; refuses two open cases for one household.
     pub fn from_cases(cases: Vec<Case>) -> Result<CaseBook, String> {
         for (i, c) in cases.iter().enumerate() {
-            if c.is_open() && cases[..i].iter().any(|o| o.is_open() && o.household == c.household) {
+            if c.is_open()
+                && cases[..i]
+                    .iter()
+                    .any(|o| o.is_open() && o.household == c.household)
+            {
                 return Err(format!("household {} has two open cases", c.household));
             }
         }
@@ -343,7 +413,10 @@ impl CaseBook {
     }
 
     pub fn case_mut(&mut self, household: &RsuId) -> Result<&mut Case, CaseError> {
-        self.cases.iter_mut().find(|c| c.is_open() && &c.household == household).ok_or_else(|| CaseError::NoOpenCase(household.clone()))
+        self.cases
+            .iter_mut()
+            .find(|c| c.is_open() && &c.household == household)
+            .ok_or_else(|| CaseError::NoOpenCase(household.clone()))
     }
 
     /// Open cases followed by `worker`.
@@ -354,14 +427,24 @@ impl CaseBook {
     /// Open cases of every worker of `antenna` (zero included), by worker id: the
     /// supervisor's view of the balance.
     pub fn caseloads(&self, workers: &[Worker], antenna: &str) -> Vec<(WorkerId, usize)> {
-        let mut loads: Vec<(WorkerId, usize)> =
-            workers.iter().filter(|w| w.antenna == antenna).map(|w| (w.id.clone(), self.caseload(&w.id))).collect();
+        let mut loads: Vec<(WorkerId, usize)> = workers
+            .iter()
+            .filter(|w| w.antenna == antenna)
+            .map(|w| (w.id.clone(), self.caseload(&w.id)))
+            .collect();
         loads.sort();
         loads
     }
 
     /// Open a case for a household of a started antenna, given to the least-loaded worker there.
-    pub fn open(&mut self, plan: &RolloutPlan, household: &Household, workers: &[Worker], max_caseload: usize, today: NaiveDate) -> Result<&Case, CaseError> {
+    pub fn open(
+        &mut self,
+        plan: &RolloutPlan,
+        household: &Household,
+        workers: &[Worker],
+        max_caseload: usize,
+        today: NaiveDate,
+    ) -> Result<&Case, CaseError> {
         let antenna = &household.residence.province;
         if !plan.started(antenna, today) {
             return Err(CaseError::AntennaNotStarted(antenna.clone()));
@@ -369,7 +452,9 @@ impl CaseBook {
         if self.case(&household.rsu_id).is_some() {
             return Err(CaseError::AlreadyOpen(household.rsu_id.clone()));
         }
-        let worker = least_loaded(self, workers, antenna, max_caseload)?.id.clone();
+        let worker = least_loaded(self, workers, antenna, max_caseload)?
+            .id
+            .clone();
         self.cases.push(Case {
             household: household.rsu_id.clone(),
             antenna: antenna.clone(),
@@ -394,20 +479,34 @@ impl CaseBook {
         Ok(())
     }
 
-    pub fn close(&mut self, household: &RsuId, on: NaiveDate, reason: &str, today: NaiveDate) -> Result<(), CaseError> {
+    pub fn close(
+        &mut self,
+        household: &RsuId,
+        on: NaiveDate,
+        reason: &str,
+        today: NaiveDate,
+    ) -> Result<(), CaseError> {
         let case = self.case_mut(household)?;
         case.check_date(on, today)?;
         if reason.trim().is_empty() {
             return Err(CaseError::Blank("closure reason"));
         }
-        case.closure = Some(Closure { on, reason: reason.to_owned() });
+        case.closure = Some(Closure {
+            on,
+            reason: reason.to_owned(),
+        });
         Ok(())
     }
 }
 
 /// The worker of `antenna` taking cases with the fewest open cases (ties: smallest id, so
 /// the choice is reproducible); refused when even they are at `max_caseload`.
-pub fn least_loaded<'a>(book: &CaseBook, workers: &'a [Worker], antenna: &str, max_caseload: usize) -> Result<&'a Worker, CaseError> {
+pub fn least_loaded<'a>(
+    book: &CaseBook,
+    workers: &'a [Worker],
+    antenna: &str,
+    max_caseload: usize,
+) -> Result<&'a Worker, CaseError> {
     let best = workers
         .iter()
         .filter(|w| w.takes_cases() && w.antenna == antenna)
@@ -415,7 +514,10 @@ pub fn least_loaded<'a>(book: &CaseBook, workers: &'a [Worker], antenna: &str, m
         .min_by(|(la, a), (lb, b)| la.cmp(lb).then_with(|| a.id.cmp(&b.id)));
     match best {
         None => Err(CaseError::NoWorker(antenna.to_owned())),
-        Some((load, _)) if load >= max_caseload => Err(CaseError::AllAtMaximum { antenna: antenna.to_owned(), max: max_caseload }),
+        Some((load, _)) if load >= max_caseload => Err(CaseError::AllAtMaximum {
+            antenna: antenna.to_owned(),
+            max: max_caseload,
+        }),
         Some((_, w)) => Ok(w),
     }
 }
@@ -426,20 +528,45 @@ mod tests {
     use crate::testkit::*;
 
     fn opened(book: &mut CaseBook, id: &str, workers: &[Worker], today: &str) -> WorkerId {
-        book.open(&RolloutPlan::shipped(), &schooling_case(id), workers, 40, d(today)).unwrap().worker.clone()
+        book.open(
+            &RolloutPlan::shipped(),
+            &schooling_case(id),
+            workers,
+            40,
+            d(today),
+        )
+        .unwrap()
+        .worker
+        .clone()
     }
 
     #[test]
     fn new_cases_go_to_the_least_loaded_worker_of_the_antenna() {
-        let workers = [worker("samira", "01.511"), worker("karim", "01.511"), worker("omar", "01.571")];
+        let workers = [
+            worker("samira", "01.511"),
+            worker("karim", "01.511"),
+            worker("omar", "01.571"),
+        ];
         let mut book = CaseBook::new();
         // Ties go to the smallest id: karim, then samira, then karim again.
-        let given: Vec<String> =
-            ["100000000001", "100000000002", "100000000003"].iter().map(|id| opened(&mut book, id, &workers, "2027-02-01").to_string()).collect();
+        let given: Vec<String> = ["100000000001", "100000000002", "100000000003"]
+            .iter()
+            .map(|id| opened(&mut book, id, &workers, "2027-02-01").to_string())
+            .collect();
         assert_eq!(given, ["karim", "samira", "karim"]);
-        assert_eq!(book.caseload(&WorkerId::parse("omar").unwrap()), 0, "other antennas are not used");
+        assert_eq!(
+            book.caseload(&WorkerId::parse("omar").unwrap()),
+            0,
+            "other antennas are not used"
+        );
         let loads = book.caseloads(&workers, "01.511");
-        assert_eq!(loads, [(WorkerId::parse("karim").unwrap(), 2), (WorkerId::parse("samira").unwrap(), 1)]);
+        assert_eq!(
+            loads,
+            [
+                (WorkerId::parse("karim").unwrap(), 2),
+                (WorkerId::parse("samira").unwrap(), 1)
+            ]
+        );
         let json = serde_json::to_string(&book).unwrap();
         assert_eq!(serde_json::from_str::<CaseBook>(&json).unwrap(), book);
     }
@@ -451,8 +578,19 @@ mod tests {
         let mut analyst = worker("nadia", "01.511");
         analyst.role = Role::MeAnalyst;
         let workers = [away, analyst, worker("samira", "01.511")];
-        assert_eq!(opened(&mut CaseBook::new(), "100000000001", &workers, "2027-02-01").as_str(), "samira");
-        let r = CaseBook::new().open(&RolloutPlan::shipped(), &schooling_case("100000000001"), &workers[..2], 40, d("2027-02-01")).map(|_| ());
+        assert_eq!(
+            opened(&mut CaseBook::new(), "100000000001", &workers, "2027-02-01").as_str(),
+            "samira"
+        );
+        let r = CaseBook::new()
+            .open(
+                &RolloutPlan::shipped(),
+                &schooling_case("100000000001"),
+                &workers[..2],
+                40,
+                d("2027-02-01"),
+            )
+            .map(|_| ());
         assert_eq!(r.unwrap_err(), CaseError::NoWorker("01.511".into()));
     }
 
@@ -461,13 +599,52 @@ mod tests {
         let workers = [worker("samira", "01.511")];
         let plan = RolloutPlan::shipped();
         let mut book = CaseBook::new();
-        book.open(&plan, &schooling_case("100000000001"), &workers, 1, d("2027-02-01")).unwrap();
-        let full = book.open(&plan, &schooling_case("100000000002"), &workers, 1, d("2027-02-01"));
-        assert_eq!(full.unwrap_err(), CaseError::AllAtMaximum { antenna: "01.511".into(), max: 1 });
-        let twice = book.open(&plan, &schooling_case("100000000001"), &workers, 5, d("2027-02-01"));
-        assert_eq!(twice.unwrap_err(), CaseError::AlreadyOpen(rsu("100000000001")));
-        let early = CaseBook::new().open(&plan, &schooling_case("100000000001"), &workers, 5, d("2026-12-31")).map(|_| ());
-        assert_eq!(early.unwrap_err(), CaseError::AntennaNotStarted("01.511".into()));
+        book.open(
+            &plan,
+            &schooling_case("100000000001"),
+            &workers,
+            1,
+            d("2027-02-01"),
+        )
+        .unwrap();
+        let full = book.open(
+            &plan,
+            &schooling_case("100000000002"),
+            &workers,
+            1,
+            d("2027-02-01"),
+        );
+        assert_eq!(
+            full.unwrap_err(),
+            CaseError::AllAtMaximum {
+                antenna: "01.511".into(),
+                max: 1
+            }
+        );
+        let twice = book.open(
+            &plan,
+            &schooling_case("100000000001"),
+            &workers,
+            5,
+            d("2027-02-01"),
+        );
+        assert_eq!(
+            twice.unwrap_err(),
+            CaseError::AlreadyOpen(rsu("100000000001"))
+        );
+        let early = CaseBook::new()
+            .open(
+                &plan,
+                &schooling_case("100000000001"),
+                &workers,
+                5,
+                d("2026-12-31"),
+            )
+            .map(|_| ());
+        assert_eq!(
+            early.unwrap_err(),
+            CaseError::AntennaNotStarted("01.511".into())
+        );
     }
 
     #[test]
@@ -475,77 +652,220 @@ mod tests {
         let workers = [worker("samira", "01.511")];
         let plan = RolloutPlan::shipped();
         let mut book = CaseBook::new();
-        book.open(&plan, &schooling_case("100000000001"), &workers, 1, d("2027-02-01")).unwrap();
-        assert_eq!(book.close(&rsu("100000000001"), d("2027-02-01"), " ", d("2027-03-01")), Err(CaseError::Blank("closure reason")));
-        book.close(&rsu("100000000001"), d("2027-03-01"), "goals achieved", d("2027-03-01")).unwrap();
+        book.open(
+            &plan,
+            &schooling_case("100000000001"),
+            &workers,
+            1,
+            d("2027-02-01"),
+        )
+        .unwrap();
+        assert_eq!(
+            book.close(&rsu("100000000001"), d("2027-02-01"), " ", d("2027-03-01")),
+            Err(CaseError::Blank("closure reason"))
+        );
+        book.close(
+            &rsu("100000000001"),
+            d("2027-03-01"),
+            "goals achieved",
+            d("2027-03-01"),
+        )
+        .unwrap();
         assert_eq!(book.caseload(&workers[0].id), 0);
-        assert!(book.open(&plan, &schooling_case("100000000001"), &workers, 1, d("2027-04-01")).is_ok());
+        assert!(
+            book.open(
+                &plan,
+                &schooling_case("100000000001"),
+                &workers,
+                1,
+                d("2027-04-01")
+            )
+            .is_ok()
+        );
         assert_eq!(book.cases().len(), 2);
         assert!(CaseBook::from_cases(book.cases().to_vec()).is_ok());
     }
 
     #[test]
     fn reassignment_stays_in_the_antenna_and_may_exceed_the_maximum() {
-        let workers = [worker("samira", "01.511"), worker("karim", "01.511"), worker("omar", "01.571")];
+        let workers = [
+            worker("samira", "01.511"),
+            worker("karim", "01.511"),
+            worker("omar", "01.571"),
+        ];
         let mut book = CaseBook::new();
         opened(&mut book, "100000000001", &workers, "2027-02-01");
         book.reassign(&rsu("100000000001"), &workers[1]).unwrap();
-        assert_eq!(book.case(&rsu("100000000001")).unwrap().worker.as_str(), "karim");
-        assert_eq!(book.reassign(&rsu("100000000001"), &workers[2]), Err(CaseError::WorkerUnavailable(workers[2].id.clone())));
-        assert_eq!(book.reassign(&rsu("100000000009"), &workers[0]), Err(CaseError::NoOpenCase(rsu("100000000009"))));
+        assert_eq!(
+            book.case(&rsu("100000000001")).unwrap().worker.as_str(),
+            "karim"
+        );
+        assert_eq!(
+            book.reassign(&rsu("100000000001"), &workers[2]),
+            Err(CaseError::WorkerUnavailable(workers[2].id.clone()))
+        );
+        assert_eq!(
+            book.reassign(&rsu("100000000009"), &workers[0]),
+            Err(CaseError::NoOpenCase(rsu("100000000009")))
+        );
     }
 
     fn a_case() -> Case {
         let mut book = CaseBook::new();
-        opened(&mut book, "100000000001", &[worker("samira", "01.511")], "2027-02-01");
+        opened(
+            &mut book,
+            "100000000001",
+            &[worker("samira", "01.511")],
+            "2027-02-01",
+        );
         book.cases()[0].clone()
     }
 
     fn visit(date: &str, attendance: Attendance) -> Visit {
-        Visit { date: d(date), attendance, notes: String::new(), next_steps: String::new(), next_visit: None }
+        Visit {
+            date: d(date),
+            attendance,
+            notes: String::new(),
+            next_steps: String::new(),
+            next_visit: None,
+        }
     }
 
     #[test]
     fn visits_are_dated_between_opening_and_today_and_kept_in_order() {
         let mut c = a_case();
-        c.record_visit(visit("2027-03-10", Attendance::Present), d("2027-03-10")).unwrap();
-        c.record_visit(visit("2027-02-15", Attendance::Absent), d("2027-03-10")).unwrap();
-        assert_eq!(c.visits.iter().map(|v| v.date).collect::<Vec<_>>(), [d("2027-02-15"), d("2027-03-10")]);
-        assert_eq!(c.record_visit(visit("2027-03-11", Attendance::Present), d("2027-03-10")), Err(CaseError::InFuture(d("2027-03-11"))));
-        assert_eq!(c.record_visit(visit("2027-01-31", Attendance::Present), d("2027-03-10")), Err(CaseError::BeforeOpening(d("2027-01-31"))));
+        c.record_visit(visit("2027-03-10", Attendance::Present), d("2027-03-10"))
+            .unwrap();
+        c.record_visit(visit("2027-02-15", Attendance::Absent), d("2027-03-10"))
+            .unwrap();
+        assert_eq!(
+            c.visits.iter().map(|v| v.date).collect::<Vec<_>>(),
+            [d("2027-02-15"), d("2027-03-10")]
+        );
+        assert_eq!(
+            c.record_visit(visit("2027-03-11", Attendance::Present), d("2027-03-10")),
+            Err(CaseError::InFuture(d("2027-03-11")))
+        );
+        assert_eq!(
+            c.record_visit(visit("2027-01-31", Attendance::Present), d("2027-03-10")),
+            Err(CaseError::BeforeOpening(d("2027-01-31")))
+        );
         let mut v = visit("2027-03-10", Attendance::Present);
         v.next_visit = Some(d("2027-03-10"));
-        assert_eq!(c.record_visit(v, d("2027-03-10")), Err(CaseError::NotAfter(d("2027-03-10"))));
+        assert_eq!(
+            c.record_visit(v, d("2027-03-10")),
+            Err(CaseError::NotAfter(d("2027-03-10")))
+        );
     }
 
     #[test]
     fn goals_move_from_open_to_achieved_or_dropped_once() {
         let mut c = a_case();
-        assert_eq!(c.add_goal(Domain::Schooling, "", d("2027-09-30"), d("2027-02-01")), Err(CaseError::Blank("goal text")));
-        assert_eq!(c.add_goal(Domain::Schooling, "x", d("2027-02-01"), d("2027-02-01")), Err(CaseError::NotAfter(d("2027-02-01"))));
-        let g = c.add_goal(Domain::Schooling, "Réinscrire Youssef au collège", d("2027-09-30"), d("2027-02-01")).unwrap();
-        let h = c.add_goal(Domain::Health, "Carte AMO", d("2027-06-30"), d("2027-02-01")).unwrap();
+        assert_eq!(
+            c.add_goal(Domain::Schooling, "", d("2027-09-30"), d("2027-02-01")),
+            Err(CaseError::Blank("goal text"))
+        );
+        assert_eq!(
+            c.add_goal(Domain::Schooling, "x", d("2027-02-01"), d("2027-02-01")),
+            Err(CaseError::NotAfter(d("2027-02-01")))
+        );
+        let g = c
+            .add_goal(
+                Domain::Schooling,
+                "Réinscrire Youssef au collège",
+                d("2027-09-30"),
+                d("2027-02-01"),
+            )
+            .unwrap();
+        let h = c
+            .add_goal(
+                Domain::Health,
+                "Carte AMO",
+                d("2027-06-30"),
+                d("2027-02-01"),
+            )
+            .unwrap();
         assert_eq!((g, h), (1, 2));
-        c.set_goal_status(g, GoalStatus::Achieved, d("2027-09-15"), d("2027-09-15")).unwrap();
-        assert!(matches!(c.set_goal_status(g, GoalStatus::Dropped, d("2027-09-16"), d("2027-09-16")), Err(CaseError::Transition { .. })));
-        assert!(matches!(c.set_goal_status(h, GoalStatus::Open, d("2027-09-16"), d("2027-09-16")), Err(CaseError::Transition { .. })));
-        assert_eq!(c.set_goal_status(9, GoalStatus::Dropped, d("2027-09-16"), d("2027-09-16")), Err(CaseError::UnknownGoal(9)));
+        c.set_goal_status(g, GoalStatus::Achieved, d("2027-09-15"), d("2027-09-15"))
+            .unwrap();
+        assert!(matches!(
+            c.set_goal_status(g, GoalStatus::Dropped, d("2027-09-16"), d("2027-09-16")),
+            Err(CaseError::Transition { .. })
+        ));
+        assert!(matches!(
+            c.set_goal_status(h, GoalStatus::Open, d("2027-09-16"), d("2027-09-16")),
+            Err(CaseError::Transition { .. })
+        ));
+        assert_eq!(
+            c.set_goal_status(9, GoalStatus::Dropped, d("2027-09-16"), d("2027-09-16")),
+            Err(CaseError::UnknownGoal(9))
+        );
         assert_eq!(c.goals[0].status_on, Some(d("2027-09-15")));
     }
 
     #[test]
     fn referrals_follow_their_status_machine() {
         let mut c = a_case();
-        assert_eq!(c.refer(Service::Other, " ", d("2027-02-02"), d("2027-02-02")), Err(CaseError::Blank("referral detail")));
-        let r = c.refer(Service::Anapec, "ANAPEC Tanger", d("2027-02-02"), d("2027-02-02")).unwrap();
-        c.update_referral(r, ReferralStatus::Accepted, d("2027-02-10"), "", d("2027-02-10")).unwrap();
-        c.update_referral(r, ReferralStatus::Completed, d("2027-05-10"), "contrat Idmaj signé", d("2027-05-10")).unwrap();
-        let again = c.update_referral(r, ReferralStatus::Refused, d("2027-05-11"), "", d("2027-05-11"));
+        assert_eq!(
+            c.refer(Service::Other, " ", d("2027-02-02"), d("2027-02-02")),
+            Err(CaseError::Blank("referral detail"))
+        );
+        let r = c
+            .refer(
+                Service::Anapec,
+                "ANAPEC Tanger",
+                d("2027-02-02"),
+                d("2027-02-02"),
+            )
+            .unwrap();
+        c.update_referral(
+            r,
+            ReferralStatus::Accepted,
+            d("2027-02-10"),
+            "",
+            d("2027-02-10"),
+        )
+        .unwrap();
+        c.update_referral(
+            r,
+            ReferralStatus::Completed,
+            d("2027-05-10"),
+            "contrat Idmaj signé",
+            d("2027-05-10"),
+        )
+        .unwrap();
+        let again = c.update_referral(
+            r,
+            ReferralStatus::Refused,
+            d("2027-05-11"),
+            "",
+            d("2027-05-11"),
+        );
         assert!(matches!(again, Err(CaseError::Transition { .. })));
         assert_eq!(c.referrals[0].outcome, "contrat Idmaj signé");
-        let s = c.refer(Service::School, "", d("2027-03-01"), d("2027-03-01")).unwrap();
-        assert_eq!(c.update_referral(s, ReferralStatus::Refused, d("2027-02-28"), "", d("2027-03-02")), Err(CaseError::NotAfter(d("2027-02-28"))));
-        assert_eq!(c.update_referral(7, ReferralStatus::Refused, d("2027-03-02"), "", d("2027-03-02")), Err(CaseError::UnknownReferral(7)));
+        let s = c
+            .refer(Service::School, "", d("2027-03-01"), d("2027-03-01"))
+            .unwrap();
+        assert_eq!(
+            c.update_referral(
+                s,
+                ReferralStatus::Refused,
+                d("2027-02-28"),
+                "",
+                d("2027-03-02")
+            ),
+            Err(CaseError::NotAfter(d("2027-02-28")))
+        );
+        assert_eq!(
+            c.update_referral(
+                7,
+                ReferralStatus::Refused,
+                d("2027-03-02"),
+                "",
+                d("2027-03-02")
+            ),
+            Err(CaseError::UnknownReferral(7))
+        );
     }
 
     #[test]

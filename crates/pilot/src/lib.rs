@@ -28,12 +28,16 @@ pub(crate) mod testkit;
 
 pub use alerts::{Alert, AlertCode, AlertPolicy, Severity, alerts};
 pub use cases::{
-    Attendance, Case, CaseBook, CaseError, Closure, Goal, GoalStatus, Referral, ReferralStatus, Service, Visit, Worker,
-    WorkerId, least_loaded,
+    Attendance, Case, CaseBook, CaseError, Closure, Goal, GoalStatus, Referral, ReferralStatus,
+    Service, Visit, Worker, WorkerId, least_loaded,
 };
-pub use enrolment::{Budget, BudgetLine, Enrolment, EnrolmentCount, Exit, ExitError, ExitReason, Refusal, Register};
+pub use enrolment::{
+    Budget, BudgetLine, Enrolment, EnrolmentCount, Exit, ExitError, ExitReason, Refusal, Register,
+};
 pub use measures::{Catalogue, CatalogueError, Domain, Measure, MeasureId};
-pub use monitoring::{AlertCount, EnrolmentRate, GoalShare, Indicators, Ratio, ReferralCompletion, VisitRate};
+pub use monitoring::{
+    AlertCount, EnrolmentRate, GoalShare, Indicators, Ratio, ReferralCompletion, VisitRate,
+};
 pub use rollout::{PlannedAntenna, RolloutError, RolloutPlan};
 pub use rule::{Check, Condition, Facts, MemberFilter, Rule, Truth, Verdict};
 pub use text::{Lang, Text};
@@ -49,6 +53,9 @@ pub struct Pilot {
 impl Pilot {
     /// The shipped catalogue and rollout plan (`data/measures.json`, `data/rollout.json`).
     pub fn shipped() -> Pilot {
-        Pilot { catalogue: Catalogue::shipped(), plan: RolloutPlan::shipped() }
+        Pilot {
+            catalogue: Catalogue::shipped(),
+            plan: RolloutPlan::shipped(),
+        }
     }
 }

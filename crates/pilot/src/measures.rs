@@ -23,7 +23,13 @@ pub enum Domain {
 }
 
 impl Domain {
-    pub const ALL: [Domain; 5] = [Domain::Schooling, Domain::Nutrition, Domain::Health, Domain::Inclusion, Domain::Employment];
+    pub const ALL: [Domain; 5] = [
+        Domain::Schooling,
+        Domain::Nutrition,
+        Domain::Health,
+        Domain::Inclusion,
+        Domain::Employment,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,7 +42,10 @@ impl Domain {
     }
 
     pub fn parse(s: &str) -> Result<Domain, String> {
-        Domain::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| format!("'{s}' is not a domain"))
+        Domain::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("'{s}' is not a domain"))
     }
 
     pub fn name(self) -> Text {
@@ -44,8 +53,16 @@ impl Domain {
             Domain::Schooling => Text::new("Scolarisation", "التمدرس", "Schooling"),
             Domain::Nutrition => Text::new("Nutrition", "التغذية", "Nutrition"),
             Domain::Health => Text::new("Santé", "الصحة", "Health"),
-            Domain::Inclusion => Text::new("Inclusion socio-économique", "الإدماج السوسيو-اقتصادي", "Socio-economic inclusion"),
-            Domain::Employment => Text::new("Insertion dans l'emploi formel", "الإدماج في الشغل المهيكل", "Formal employment"),
+            Domain::Inclusion => Text::new(
+                "Inclusion socio-économique",
+                "الإدماج السوسيو-اقتصادي",
+                "Socio-economic inclusion",
+            ),
+            Domain::Employment => Text::new(
+                "Insertion dans l'emploi formel",
+                "الإدماج في الشغل المهيكل",
+                "Formal employment",
+            ),
         }
     }
 }
@@ -57,8 +74,14 @@ pub struct MeasureId(String);
 
 impl MeasureId {
     pub fn parse(s: &str) -> Result<MeasureId, String> {
-        let ok = (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok { Ok(MeasureId(s.to_owned())) } else { Err(format!("'{s}' is not a measure id (1–40 of a-z, 0-9, -)")) }
+        let ok = (1..=40).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(MeasureId(s.to_owned()))
+        } else {
+            Err(format!("'{s}' is not a measure id (1–40 of a-z, 0-9, -)"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -142,13 +165,17 @@ impl Catalogue {
             if measures[..i].iter().any(|o| o.id == m.id) {
                 return Err(CatalogueError::Duplicate(m.id.clone()));
             }
-            m.validate().map_err(|reason| CatalogueError::Invalid { measure: m.id.clone(), reason })?;
+            m.validate().map_err(|reason| CatalogueError::Invalid {
+                measure: m.id.clone(),
+                reason,
+            })?;
         }
         Ok(Catalogue { version, measures })
     }
 
     pub fn from_json(json: &str) -> Result<Catalogue, CatalogueError> {
-        let file: CatalogueFile = serde_json::from_str(json).map_err(|e| CatalogueError::Json(e.to_string()))?;
+        let file: CatalogueFile =
+            serde_json::from_str(json).map_err(|e| CatalogueError::Json(e.to_string()))?;
         Catalogue::new(file.version, file.measures)
     }
 
@@ -216,7 +243,9 @@ mod tests {
         for d in Domain::ALL {
             assert!(c.in_domain(d).next().is_some(), "no measure for {d:?}");
         }
-        let school = c.measure(&MeasureId::parse("school-return").unwrap()).unwrap();
+        let school = c
+            .measure(&MeasureId::parse("school-return").unwrap())
+            .unwrap();
         assert_eq!(school.cost_per_household, Money::from_mad(1500));
     }
 
@@ -232,18 +261,34 @@ mod tests {
         let c = Catalogue::shipped();
         let mut ms = c.measures().to_vec();
         ms.push(ms[0].clone());
-        assert_eq!(Catalogue::new("x".into(), ms).unwrap_err(), CatalogueError::Duplicate(c.measures()[0].id.clone()));
+        assert_eq!(
+            Catalogue::new("x".into(), ms).unwrap_err(),
+            CatalogueError::Duplicate(c.measures()[0].id.clone())
+        );
         let mut ms = c.measures().to_vec();
         ms[1].capacity_per_antenna = 0;
-        assert!(matches!(Catalogue::new("x".into(), ms), Err(CatalogueError::Invalid { measure, .. }) if measure == c.measures()[1].id));
+        assert!(
+            matches!(Catalogue::new("x".into(), ms), Err(CatalogueError::Invalid { measure, .. }) if measure == c.measures()[1].id)
+        );
         let mut ms = c.measures().to_vec();
         ms[0].name.ar = " ".into();
-        assert!(Catalogue::new("x".into(), ms).unwrap_err().to_string().contains("name is blank in Ar"));
+        assert!(
+            Catalogue::new("x".into(), ms)
+                .unwrap_err()
+                .to_string()
+                .contains("name is blank in Ar")
+        );
         let mut ms = c.measures().to_vec();
         ms[0].target = Rule::Any(vec![]);
         assert!(Catalogue::new("x".into(), ms).is_err());
-        assert_eq!(Catalogue::new("x".into(), vec![]).unwrap_err(), CatalogueError::Empty);
-        assert!(matches!(Catalogue::from_json("{\"version\": \"1\"}"), Err(CatalogueError::Json(_))));
+        assert_eq!(
+            Catalogue::new("x".into(), vec![]).unwrap_err(),
+            CatalogueError::Empty
+        );
+        assert!(matches!(
+            Catalogue::from_json("{\"version\": \"1\"}"),
+            Err(CatalogueError::Json(_))
+        ));
     }
 
     #[test]
@@ -252,6 +297,9 @@ mod tests {
         assert!(MeasureId::parse("School").is_err());
         assert!(MeasureId::parse("").is_err());
         let bad = SHIPPED.replacen("\"1500.00\"", "\"1500,00\"", 1);
-        assert!(matches!(Catalogue::from_json(&bad), Err(CatalogueError::Json(_))));
+        assert!(matches!(
+            Catalogue::from_json(&bad),
+            Err(CatalogueError::Json(_))
+        ));
     }
 }

@@ -57,8 +57,15 @@ pub fn enrolment_rates(pilot: &Pilot, register: &Register, today: NaiveDate) -> 
     let mut out = Vec::new();
     for m in pilot.catalogue.measures() {
         for a in pilot.plan.active(today) {
-            let rate = Ratio::new(u64::from(register.active_count(&m.id, &a.province)), u64::from(m.capacity_per_antenna));
-            out.push(EnrolmentRate { measure: m.id.clone(), antenna: a.province.clone(), rate });
+            let rate = Ratio::new(
+                u64::from(register.active_count(&m.id, &a.province)),
+                u64::from(m.capacity_per_antenna),
+            );
+            out.push(EnrolmentRate {
+                measure: m.id.clone(),
+                antenna: a.province.clone(),
+                rate,
+            });
         }
     }
     out
@@ -76,16 +83,28 @@ pub struct VisitRate {
 }
 
 fn open_during(c: &Case, month: Month) -> bool {
-    c.opened_on <= month.last_day() && c.closure.as_ref().is_none_or(|cl| cl.on >= month.first_day())
+    c.opened_on <= month.last_day()
+        && c.closure
+            .as_ref()
+            .is_none_or(|cl| cl.on >= month.first_day())
 }
 
 pub fn visits_per_case(book: &CaseBook, month: Month) -> Vec<VisitRate> {
     let mut by: BTreeMap<&ProvinceCode, (u64, u64, u64)> = BTreeMap::new();
     for c in book.cases().iter().filter(|c| open_during(c, month)) {
         let e = by.entry(&c.antenna).or_default();
-        let in_month: Vec<_> = c.visits.iter().filter(|v| Month::of(v.date) == month).collect();
+        let in_month: Vec<_> = c
+            .visits
+            .iter()
+            .filter(|v| Month::of(v.date) == month)
+            .collect();
         e.0 += count(in_month.len());
-        e.1 += count(in_month.iter().filter(|v| v.attendance == crate::cases::Attendance::Present).count());
+        e.1 += count(
+            in_month
+                .iter()
+                .filter(|v| v.attendance == crate::cases::Attendance::Present)
+                .count(),
+        );
         e.2 += 1;
     }
     by.into_iter()
@@ -161,15 +180,17 @@ pub fn referral_completion(book: &CaseBook) -> Vec<ReferralCompletion> {
         }
     }
     by.into_iter()
-        .map(|((a, service), [sent, accepted, completed, refused])| ReferralCompletion {
-            antenna: a.clone(),
-            service,
-            sent,
-            accepted,
-            completed,
-            refused,
-            completion: Ratio::new(completed, sent + accepted + completed + refused),
-        })
+        .map(
+            |((a, service), [sent, accepted, completed, refused])| ReferralCompletion {
+                antenna: a.clone(),
+                service,
+                sent,
+                accepted,
+                completed,
+                refused,
+                completion: Ratio::new(completed, sent + accepted + completed + refused),
+            },
+        )
         .collect()
 }
 
@@ -187,7 +208,14 @@ pub fn alerts_open(alerts: &[Alert]) -> Vec<AlertCount> {
     for a in alerts {
         *by.entry((&a.antenna, a.code, a.severity)).or_default() += 1;
     }
-    by.into_iter().map(|((a, code, severity), count)| AlertCount { antenna: a.clone(), code, severity, count }).collect()
+    by.into_iter()
+        .map(|((a, code, severity), count)| AlertCount {
+            antenna: a.clone(),
+            code,
+            severity,
+            count,
+        })
+        .collect()
 }
 
 /// The pilot's dashboard on `today`; visits are counted for `month`.
@@ -202,7 +230,14 @@ pub struct Indicators {
 }
 
 impl Indicators {
-    pub fn compute(pilot: &Pilot, register: &Register, book: &CaseBook, policy: &AlertPolicy, month: Month, today: NaiveDate) -> Indicators {
+    pub fn compute(
+        pilot: &Pilot,
+        register: &Register,
+        book: &CaseBook,
+        policy: &AlertPolicy,
+        month: Month,
+        today: NaiveDate,
+    ) -> Indicators {
         Indicators {
             as_of: today,
             enrolment: enrolment_rates(pilot, register, today),
@@ -217,22 +252,49 @@ impl Indicators {
     pub fn write_csv<W: Write>(&self, out: W) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(["indicator", "antenna", "key", "numerator", "denominator"])?;
-        let mut row = |ind: &str, antenna: &str, key: &str, r: Ratio| w.write_record([ind, antenna, key, &r.num.to_string(), &r.den.to_string()]);
+        let mut row = |ind: &str, antenna: &str, key: &str, r: Ratio| {
+            w.write_record([ind, antenna, key, &r.num.to_string(), &r.den.to_string()])
+        };
         for e in &self.enrolment {
             row("enrolment_rate", &e.antenna, e.measure.as_str(), e.rate)?;
         }
         for v in &self.visits {
-            row("visits_per_case", &v.antenna, &v.month.to_string(), v.per_case)?;
-            row("present_visits_per_case", &v.antenna, &v.month.to_string(), v.present_per_case)?;
+            row(
+                "visits_per_case",
+                &v.antenna,
+                &v.month.to_string(),
+                v.per_case,
+            )?;
+            row(
+                "present_visits_per_case",
+                &v.antenna,
+                &v.month.to_string(),
+                v.present_per_case,
+            )?;
         }
         for g in &self.goals {
-            row("goals_achieved", &g.antenna, g.domain.as_str(), g.achieved_share)?;
+            row(
+                "goals_achieved",
+                &g.antenna,
+                g.domain.as_str(),
+                g.achieved_share,
+            )?;
         }
         for r in &self.referrals {
-            row("referral_completion", &r.antenna, service_key(r.service), r.completion)?;
+            row(
+                "referral_completion",
+                &r.antenna,
+                service_key(r.service),
+                r.completion,
+            )?;
         }
         for a in &self.alerts {
-            row("alerts_open", &a.antenna, a.code.as_str(), Ratio::new(a.count, 1))?;
+            row(
+                "alerts_open",
+                &a.antenna,
+                a.code.as_str(),
+                Ratio::new(a.count, 1),
+            )?;
         }
         w.flush()?;
         Ok(())
@@ -261,8 +323,17 @@ mod tests {
     }
 
     fn visit(book: &mut CaseBook, id: &str, date: &str, attendance: Attendance) {
-        let v = Visit { date: d(date), attendance, notes: String::new(), next_steps: String::new(), next_visit: None };
-        book.case_mut(&rsu(id)).unwrap().record_visit(v, d(TODAY)).unwrap();
+        let v = Visit {
+            date: d(date),
+            attendance,
+            notes: String::new(),
+            next_steps: String::new(),
+            next_visit: None,
+        };
+        book.case_mut(&rsu(id))
+            .unwrap()
+            .record_visit(v, d(TODAY))
+            .unwrap();
     }
 
     /// Two cases in Tanger: the first visited twice in March (once absent), the second once
@@ -273,19 +344,68 @@ mod tests {
         let mut book = CaseBook::new();
         let workers = [worker("samira", "01.511")];
         for id in ["100000000001", "100000000002"] {
-            register.enrol(&pilot, &schooling_case(id), &asd(true), &school(), d("2027-02-01")).unwrap();
-            book.open(&pilot.plan, &schooling_case(id), &workers, 40, d("2027-02-01")).unwrap();
+            register
+                .enrol(
+                    &pilot,
+                    &schooling_case(id),
+                    &asd(true),
+                    &school(),
+                    d("2027-02-01"),
+                )
+                .unwrap();
+            book.open(
+                &pilot.plan,
+                &schooling_case(id),
+                &workers,
+                40,
+                d("2027-02-01"),
+            )
+            .unwrap();
         }
         visit(&mut book, "100000000001", "2027-03-03", Attendance::Present);
         visit(&mut book, "100000000001", "2027-03-17", Attendance::Absent);
         visit(&mut book, "100000000002", "2027-02-20", Attendance::Present);
         let c = book.case_mut(&rsu("100000000001")).unwrap();
-        let g = c.add_goal(Domain::Schooling, "Réinscription", d("2027-09-30"), d("2027-02-01")).unwrap();
-        c.set_goal_status(g, GoalStatus::Achieved, d("2027-03-03"), d(TODAY)).unwrap();
-        c.add_goal(Domain::Schooling, "Assiduité", d("2027-06-30"), d("2027-02-01")).unwrap();
-        let r = c.refer(Service::School, "Collège Ibn Batouta", d("2027-02-05"), d(TODAY)).unwrap();
-        c.update_referral(r, ReferralStatus::Completed, d("2027-03-01"), "inscrit", d(TODAY)).unwrap();
-        c.refer(Service::School, "École Al Massira", d("2027-03-20"), d(TODAY)).unwrap();
+        let g = c
+            .add_goal(
+                Domain::Schooling,
+                "Réinscription",
+                d("2027-09-30"),
+                d("2027-02-01"),
+            )
+            .unwrap();
+        c.set_goal_status(g, GoalStatus::Achieved, d("2027-03-03"), d(TODAY))
+            .unwrap();
+        c.add_goal(
+            Domain::Schooling,
+            "Assiduité",
+            d("2027-06-30"),
+            d("2027-02-01"),
+        )
+        .unwrap();
+        let r = c
+            .refer(
+                Service::School,
+                "Collège Ibn Batouta",
+                d("2027-02-05"),
+                d(TODAY),
+            )
+            .unwrap();
+        c.update_referral(
+            r,
+            ReferralStatus::Completed,
+            d("2027-03-01"),
+            "inscrit",
+            d(TODAY),
+        )
+        .unwrap();
+        c.refer(
+            Service::School,
+            "École Al Massira",
+            d("2027-03-20"),
+            d(TODAY),
+        )
+        .unwrap();
         (pilot, register, book)
     }
 
@@ -293,39 +413,79 @@ mod tests {
     fn enrolment_rate_is_active_over_capacity_for_every_started_antenna() {
         let (pilot, register, _) = pilot_data();
         let rates = enrolment_rates(&pilot, &register, d(TODAY));
-        assert_eq!(rates.len(), pilot.catalogue.measures().len(), "only the pilot antenna has started");
+        assert_eq!(
+            rates.len(),
+            pilot.catalogue.measures().len(),
+            "only the pilot antenna has started"
+        );
         let school_rate = rates.iter().find(|r| r.measure == school()).unwrap();
         assert_eq!(school_rate.rate, Ratio::new(2, 300));
-        assert!(rates.iter().filter(|r| r.measure != school()).all(|r| r.rate.num == 0));
-        assert_eq!(enrolment_rates(&pilot, &register, d("2027-07-01")).len(), 3 * pilot.catalogue.measures().len());
+        assert!(
+            rates
+                .iter()
+                .filter(|r| r.measure != school())
+                .all(|r| r.rate.num == 0)
+        );
+        assert_eq!(
+            enrolment_rates(&pilot, &register, d("2027-07-01")).len(),
+            3 * pilot.catalogue.measures().len()
+        );
     }
 
     #[test]
     fn visits_per_case_per_month_count_cases_open_in_the_month() {
         let (_, _, mut book) = pilot_data();
         let march = visits_per_case(&book, "2027-03".parse().unwrap());
-        assert_eq!((march[0].per_case, march[0].present_per_case), (Ratio::new(2, 2), Ratio::new(1, 2)));
-        book.close(&rsu("100000000002"), d("2027-02-28"), "moved", d(TODAY)).unwrap();
+        assert_eq!(
+            (march[0].per_case, march[0].present_per_case),
+            (Ratio::new(2, 2), Ratio::new(1, 2))
+        );
+        book.close(&rsu("100000000002"), d("2027-02-28"), "moved", d(TODAY))
+            .unwrap();
         let march = visits_per_case(&book, "2027-03".parse().unwrap());
         assert_eq!(march[0].per_case, Ratio::new(2, 1), "closed before March");
-        assert!(visits_per_case(&book, "2027-01".parse().unwrap()).is_empty(), "no case open yet");
+        assert!(
+            visits_per_case(&book, "2027-01".parse().unwrap()).is_empty(),
+            "no case open yet"
+        );
     }
 
     #[test]
     fn shares_of_goals_achieved_and_referrals_completed() {
         let (_, _, book) = pilot_data();
         let goals = goals_achieved(&book);
-        assert_eq!((goals[0].domain, goals[0].achieved_share, goals[0].open), (Domain::Schooling, Ratio::new(1, 2), 1));
+        assert_eq!(
+            (goals[0].domain, goals[0].achieved_share, goals[0].open),
+            (Domain::Schooling, Ratio::new(1, 2), 1)
+        );
         let refs = referral_completion(&book);
-        assert_eq!((refs[0].service, refs[0].completion, refs[0].sent), (Service::School, Ratio::new(1, 2), 1));
+        assert_eq!(
+            (refs[0].service, refs[0].completion, refs[0].sent),
+            (Service::School, Ratio::new(1, 2), 1)
+        );
     }
 
     #[test]
     fn the_dashboard_gathers_everything_and_exports_csv() {
         let (pilot, register, book) = pilot_data();
-        let ind = Indicators::compute(&pilot, &register, &book, &AlertPolicy::default(), "2027-03".parse().unwrap(), d(TODAY));
+        let ind = Indicators::compute(
+            &pilot,
+            &register,
+            &book,
+            &AlertPolicy::default(),
+            "2027-03".parse().unwrap(),
+            d(TODAY),
+        );
         // Case 2 was last seen on 2027-02-20: 39 days before the 31st, over the 30-day interval.
-        assert_eq!(ind.alerts, [AlertCount { antenna: "01.511".into(), code: AlertCode::VisitOverdue, severity: Severity::Warning, count: 1 }]);
+        assert_eq!(
+            ind.alerts,
+            [AlertCount {
+                antenna: "01.511".into(),
+                code: AlertCode::VisitOverdue,
+                severity: Severity::Warning,
+                count: 1
+            }]
+        );
         let mut buf = Vec::new();
         ind.write_csv(&mut buf).unwrap();
         let csv = String::from_utf8(buf).unwrap();

@@ -40,8 +40,15 @@ pub enum RolloutError {
     Pilot(usize),
     #[error("waves must be numbered 1, 2, 3… without gaps; wave {0} is missing")]
     MissingWave(u32),
-    #[error("antenna {province} (wave {wave}) starts in {start}, not after every antenna of wave {previous}")]
-    StartOrder { province: ProvinceCode, wave: u32, start: Month, previous: u32 },
+    #[error(
+        "antenna {province} (wave {wave}) starts in {start}, not after every antenna of wave {previous}"
+    )]
+    StartOrder {
+        province: ProvinceCode,
+        wave: u32,
+        start: Month,
+        previous: u32,
+    },
     #[error("evaluation design '{0}' is not a SHA-256 in hexadecimal")]
     Design(String),
 }
@@ -58,7 +65,10 @@ impl RolloutPlan {
     /// Checks: every province exists in the embedded geography and appears once; wave 1 is one
     /// antenna; waves run 1..=n without gaps; every antenna of a wave starts strictly after
     /// every antenna of the wave before (a later wave never overtakes an earlier one).
-    pub fn new(evaluation_design: Option<String>, antennas: Vec<PlannedAntenna>) -> Result<RolloutPlan, RolloutError> {
+    pub fn new(
+        evaluation_design: Option<String>,
+        antennas: Vec<PlannedAntenna>,
+    ) -> Result<RolloutPlan, RolloutError> {
         if let Some(h) = &evaluation_design
             && !(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         {
@@ -66,11 +76,15 @@ impl RolloutPlan {
         }
         check_provinces(&antennas)?;
         check_waves(&antennas)?;
-        Ok(RolloutPlan { evaluation_design, antennas })
+        Ok(RolloutPlan {
+            evaluation_design,
+            antennas,
+        })
     }
 
     pub fn from_json(json: &str) -> Result<RolloutPlan, RolloutError> {
-        let file: PlanFile = serde_json::from_str(json).map_err(|e| RolloutError::Json(e.to_string()))?;
+        let file: PlanFile =
+            serde_json::from_str(json).map_err(|e| RolloutError::Json(e.to_string()))?;
         RolloutPlan::new(file.evaluation_design, file.antennas)
     }
 
@@ -88,7 +102,10 @@ impl RolloutPlan {
     }
 
     pub fn pilot(&self) -> &PlannedAntenna {
-        self.antennas.iter().find(|a| a.wave == 1).expect("one pilot by construction")
+        self.antennas
+            .iter()
+            .find(|a| a.wave == 1)
+            .expect("one pilot by construction")
     }
 
     pub fn antenna(&self, province: &str) -> Option<&PlannedAntenna> {
@@ -105,12 +122,15 @@ impl RolloutPlan {
 
     /// Whether the antenna is in the plan and its wave has started by `today`.
     pub fn started(&self, province: &str, today: NaiveDate) -> bool {
-        self.antenna(province).is_some_and(|a| a.start <= Month::of(today))
+        self.antenna(province)
+            .is_some_and(|a| a.start <= Month::of(today))
     }
 
     /// The antennas whose wave has started by `today`, in plan order.
     pub fn active(&self, today: NaiveDate) -> impl Iterator<Item = &PlannedAntenna> {
-        self.antennas.iter().filter(move |a| a.start <= Month::of(today))
+        self.antennas
+            .iter()
+            .filter(move |a| a.start <= Month::of(today))
     }
 }
 
@@ -137,9 +157,21 @@ fn check_waves(antennas: &[PlannedAntenna]) -> Result<(), RolloutError> {
         if !antennas.iter().any(|a| a.wave == wave) {
             return Err(RolloutError::MissingWave(wave));
         }
-        let previous_end = antennas.iter().filter(|a| a.wave == wave - 1).map(|a| a.start).max();
-        if let Some(a) = antennas.iter().find(|a| a.wave == wave && Some(a.start) <= previous_end) {
-            return Err(RolloutError::StartOrder { province: a.province.clone(), wave, start: a.start, previous: wave - 1 });
+        let previous_end = antennas
+            .iter()
+            .filter(|a| a.wave == wave - 1)
+            .map(|a| a.start)
+            .max();
+        if let Some(a) = antennas
+            .iter()
+            .find(|a| a.wave == wave && Some(a.start) <= previous_end)
+        {
+            return Err(RolloutError::StartOrder {
+                province: a.province.clone(),
+                wave,
+                start: a.start,
+                previous: wave - 1,
+            });
         }
     }
     Ok(())
@@ -151,7 +183,11 @@ mod tests {
     use crate::testkit::d;
 
     fn at(province: &str, wave: u32, start: &str) -> PlannedAntenna {
-        PlannedAntenna { province: province.into(), wave, start: start.parse().unwrap() }
+        PlannedAntenna {
+            province: province.into(),
+            wave,
+            start: start.parse().unwrap(),
+        }
     }
 
     #[test]
@@ -160,41 +196,82 @@ mod tests {
         assert_eq!(p.pilot().province, "01.511");
         assert!(p.waves() >= 2);
         assert!(p.started("01.511", d("2027-01-01")));
-        assert!(!p.started("01.511", d("2026-12-31")), "before the pilot's start month");
-        assert!(!p.started("01.571", d("2027-01-15")), "wave 2 has not started");
+        assert!(
+            !p.started("01.511", d("2026-12-31")),
+            "before the pilot's start month"
+        );
+        assert!(
+            !p.started("01.571", d("2027-01-15")),
+            "wave 2 has not started"
+        );
         assert!(!p.started("04.421", d("2030-01-01")), "not in the plan");
         assert_eq!(p.active(d("2027-01-15")).count(), 1);
     }
 
     #[test]
     fn provinces_are_checked_against_the_geography() {
-        let e = RolloutPlan::new(None, vec![at("01.511", 1, "2027-01"), at("99.999", 2, "2027-07")]);
-        assert_eq!(e.unwrap_err(), RolloutError::UnknownProvince("99.999".into()));
-        let e = RolloutPlan::new(None, vec![at("01.511", 1, "2027-01"), at("01.511", 2, "2027-07")]);
+        let e = RolloutPlan::new(
+            None,
+            vec![at("01.511", 1, "2027-01"), at("99.999", 2, "2027-07")],
+        );
+        assert_eq!(
+            e.unwrap_err(),
+            RolloutError::UnknownProvince("99.999".into())
+        );
+        let e = RolloutPlan::new(
+            None,
+            vec![at("01.511", 1, "2027-01"), at("01.511", 2, "2027-07")],
+        );
         assert_eq!(e.unwrap_err(), RolloutError::Duplicate("01.511".into()));
     }
 
     #[test]
     fn waves_are_one_pilot_then_contiguous_and_in_order() {
-        let two_pilots = RolloutPlan::new(None, vec![at("01.511", 1, "2027-01"), at("01.571", 1, "2027-01")]);
+        let two_pilots = RolloutPlan::new(
+            None,
+            vec![at("01.511", 1, "2027-01"), at("01.571", 1, "2027-01")],
+        );
         assert_eq!(two_pilots.unwrap_err(), RolloutError::Pilot(2));
-        let gap = RolloutPlan::new(None, vec![at("01.511", 1, "2027-01"), at("01.571", 3, "2027-07")]);
+        let gap = RolloutPlan::new(
+            None,
+            vec![at("01.511", 1, "2027-01"), at("01.571", 3, "2027-07")],
+        );
         assert_eq!(gap.unwrap_err(), RolloutError::MissingWave(2));
-        let overtakes = RolloutPlan::new(None, vec![at("01.511", 1, "2027-01"), at("01.571", 2, "2027-01")]);
-        assert!(matches!(overtakes.unwrap_err(), RolloutError::StartOrder { wave: 2, .. }));
-        assert!(RolloutPlan::new(None, vec![at("01.511", 1, "2027-01")]).is_ok(), "a pilot alone is a plan");
+        let overtakes = RolloutPlan::new(
+            None,
+            vec![at("01.511", 1, "2027-01"), at("01.571", 2, "2027-01")],
+        );
+        assert!(matches!(
+            overtakes.unwrap_err(),
+            RolloutError::StartOrder { wave: 2, .. }
+        ));
+        assert!(
+            RolloutPlan::new(None, vec![at("01.511", 1, "2027-01")]).is_ok(),
+            "a pilot alone is a plan"
+        );
     }
 
     #[test]
     fn an_evaluation_design_is_a_sha256() {
         let ok = "a".repeat(64);
-        assert_eq!(RolloutPlan::new(Some(ok.clone()), vec![at("01.511", 1, "2027-01")]).unwrap().evaluation_design(), Some(ok.as_str()));
-        assert!(matches!(RolloutPlan::new(Some("abc".into()), vec![at("01.511", 1, "2027-01")]), Err(RolloutError::Design(_))));
+        assert_eq!(
+            RolloutPlan::new(Some(ok.clone()), vec![at("01.511", 1, "2027-01")])
+                .unwrap()
+                .evaluation_design(),
+            Some(ok.as_str())
+        );
+        assert!(matches!(
+            RolloutPlan::new(Some("abc".into()), vec![at("01.511", 1, "2027-01")]),
+            Err(RolloutError::Design(_))
+        ));
     }
 
     #[test]
     fn the_plan_round_trips_through_json() {
         let p = RolloutPlan::shipped();
-        assert_eq!(RolloutPlan::from_json(&serde_json::to_string(&p).unwrap()).unwrap(), p);
+        assert_eq!(
+            RolloutPlan::from_json(&serde_json::to_string(&p).unwrap()).unwrap(),
+            p
+        );
     }
 }

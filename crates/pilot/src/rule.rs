@@ -162,21 +162,46 @@ impl Rule {
         Verdict { truth, checks }
     }
 
-    fn eval(&self, h: &Household, facts: &Facts, date: NaiveDate, negated: bool, out: &mut Vec<Check>) -> Truth {
+    fn eval(
+        &self,
+        h: &Household,
+        facts: &Facts,
+        date: NaiveDate,
+        negated: bool,
+        out: &mut Vec<Check>,
+    ) -> Truth {
         match self {
-            Rule::All(rs) => rs.iter().fold(Truth::Yes, |t, r| t.and(r.eval(h, facts, date, negated, out))),
-            Rule::Any(rs) => rs.iter().fold(Truth::No, |t, r| t.or(r.eval(h, facts, date, negated, out))),
+            Rule::All(rs) => rs.iter().fold(Truth::Yes, |t, r| {
+                t.and(r.eval(h, facts, date, negated, out))
+            }),
+            Rule::Any(rs) => rs
+                .iter()
+                .fold(Truth::No, |t, r| t.or(r.eval(h, facts, date, negated, out))),
             Rule::Not(r) => !r.eval(h, facts, date, !negated, out),
             Rule::AsdEligible => {
                 let truth = facts.asd_eligible.map_or(Truth::Unknown, Truth::from_bool);
                 leaf(out, Condition::AsdEligible, truth, negated, Vec::new())
             }
-            Rule::Area(a) => leaf(out, Condition::Area(*a), Truth::from_bool(h.residence.area == *a), negated, Vec::new()),
+            Rule::Area(a) => leaf(
+                out,
+                Condition::Area(*a),
+                Truth::from_bool(h.residence.area == *a),
+                negated,
+                Vec::new(),
+            ),
             Rule::Member(f) => {
-                let living = h.members.iter().filter(|p| p.birth_date <= date && p.alive_on(date));
-                let truths: Vec<(&Person, Truth)> = living.map(|p| (p, f.matches(p, h, facts, date))).collect();
+                let living = h
+                    .members
+                    .iter()
+                    .filter(|p| p.birth_date <= date && p.alive_on(date));
+                let truths: Vec<(&Person, Truth)> =
+                    living.map(|p| (p, f.matches(p, h, facts, date))).collect();
                 let truth = truths.iter().fold(Truth::No, |t, (_, m)| t.or(*m));
-                let members = truths.iter().filter(|(_, m)| *m == Truth::Yes).map(|(p, _)| p.idcs.clone()).collect();
+                let members = truths
+                    .iter()
+                    .filter(|(_, m)| *m == Truth::Yes)
+                    .map(|(p, _)| p.idcs.clone())
+                    .collect();
                 leaf(out, Condition::Member(f.clone()), truth, negated, members)
             }
         }
@@ -193,7 +218,9 @@ impl Rule {
             return Err(format!("rule nested deeper than {MAX_DEPTH} levels"));
         }
         match self {
-            Rule::All(rs) | Rule::Any(rs) if rs.is_empty() => Err("`all` and `any` need at least one rule".into()),
+            Rule::All(rs) | Rule::Any(rs) if rs.is_empty() => {
+                Err("`all` and `any` need at least one rule".into())
+            }
             Rule::All(rs) | Rule::Any(rs) => rs.iter().try_for_each(|r| r.validate_at(depth + 1)),
             Rule::Not(r) => r.validate_at(depth + 1),
             Rule::AsdEligible | Rule::Area(_) => Ok(()),
@@ -202,8 +229,19 @@ impl Rule {
     }
 }
 
-fn leaf(out: &mut Vec<Check>, condition: Condition, truth: Truth, negated: bool, members: Vec<Idcs>) -> Truth {
-    out.push(Check { condition, truth, negated, members });
+fn leaf(
+    out: &mut Vec<Check>,
+    condition: Condition,
+    truth: Truth,
+    negated: bool,
+    members: Vec<Idcs>,
+) -> Truth {
+    out.push(Check {
+        condition,
+        truth,
+        negated,
+        members,
+    });
     truth
 }
 
@@ -228,10 +266,14 @@ impl MemberFilter {
             self.child.map(|c| p.relation.is_child() == c),
             self.in_school.map(|s| p.schooling.in_school() == s),
             self.formally_employed.map(|e| formally_employed(p) == e),
-            self.disabled.map(|d| (p.disability != Disability::None) == d),
+            self.disabled
+                .map(|d| (p.disability != Disability::None) == d),
             self.young_mother.map(|y| young_mother(p, h, date) == y),
         ];
-        let t = known.into_iter().flatten().fold(Truth::Yes, |t, c| t.and(Truth::from_bool(c)));
+        let t = known
+            .into_iter()
+            .flatten()
+            .fold(Truth::Yes, |t, c| t.and(Truth::from_bool(c)));
         match self.pregnant {
             Some(want) => t.and(pregnant(p, facts, date).is(want)),
             None => t,
@@ -248,8 +290,12 @@ fn formally_employed(p: &Person) -> bool {
 /// Assumption: the RSU records no mother–child link, so a young mother is a woman who heads
 /// the household or is the head's spouse, living with a child of the household under 2.
 fn young_mother(p: &Person, h: &Household, date: NaiveDate) -> bool {
-    let baby = |c: &Person| c.relation.is_child() && c.birth_date <= date && c.alive_on(date) && c.age_on(date) < 2;
-    p.sex == Sex::Female && matches!(p.relation, Relation::Head | Relation::Spouse) && h.members.iter().any(baby)
+    let baby = |c: &Person| {
+        c.relation.is_child() && c.birth_date <= date && c.alive_on(date) && c.age_on(date) < 2
+    };
+    p.sex == Sex::Female
+        && matches!(p.relation, Relation::Head | Relation::Spouse)
+        && h.members.iter().any(baby)
 }
 
 /// Pregnancy is only known when recorded; unrecorded, it is unknown for women of 12 to 50.
@@ -274,7 +320,8 @@ impl fmt::Display for Condition {
 
 impl fmt::Display for MemberFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let yes_no = |b: bool, yes: &str, no: &str| if b { yes.to_string() } else { no.to_string() };
+        let yes_no =
+            |b: bool, yes: &str, no: &str| if b { yes.to_string() } else { no.to_string() };
         let parts: Vec<String> = [
             match (self.age_min, self.age_max) {
                 (Some(lo), Some(hi)) => Some(format!("aged {lo}–{hi}")),
@@ -283,12 +330,27 @@ impl fmt::Display for MemberFilter {
                 (None, None) => None,
             },
             self.sex.map(|s| yes_no(s == Sex::Female, "female", "male")),
-            self.child.map(|c| yes_no(c, "a child of the household", "not a child of the household")),
-            self.in_school.map(|s| yes_no(s, "in school", "not in school")),
-            self.formally_employed.map(|e| yes_no(e, "formally employed", "without formal employment")),
-            self.disabled.map(|d| yes_no(d, "with a disability", "without disability")),
+            self.child.map(|c| {
+                yes_no(
+                    c,
+                    "a child of the household",
+                    "not a child of the household",
+                )
+            }),
+            self.in_school
+                .map(|s| yes_no(s, "in school", "not in school")),
+            self.formally_employed
+                .map(|e| yes_no(e, "formally employed", "without formal employment")),
+            self.disabled
+                .map(|d| yes_no(d, "with a disability", "without disability")),
             self.pregnant.map(|p| yes_no(p, "pregnant", "not pregnant")),
-            self.young_mother.map(|y| yes_no(y, "mother of a child under 2", "not mother of a child under 2")),
+            self.young_mother.map(|y| {
+                yes_no(
+                    y,
+                    "mother of a child under 2",
+                    "not mother of a child under 2",
+                )
+            }),
         ]
         .into_iter()
         .flatten()
@@ -308,13 +370,25 @@ mod tests {
     }
 
     fn out_of_school(lo: u8, hi: u8) -> MemberFilter {
-        MemberFilter { age_min: Some(lo), age_max: Some(hi), child: Some(true), in_school: Some(false), ..Default::default() }
+        MemberFilter {
+            age_min: Some(lo),
+            age_max: Some(hi),
+            child: Some(true),
+            in_school: Some(false),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn a_twelve_year_old_out_of_school_is_in_the_schooling_target_group() {
         // Worked example: the child turns 12 on 2015-02-01 + 12 years; on 2027-03-01 they are 12.
-        let h = household("100000000001", vec![adult(1, Relation::Head), kid(2, "2015-02-01", Schooling::None)]);
+        let h = household(
+            "100000000001",
+            vec![
+                adult(1, Relation::Head),
+                kid(2, "2015-02-01", Schooling::None),
+            ],
+        );
         let rule = Rule::All(vec![Rule::AsdEligible, member(out_of_school(6, 15))]);
         let v = rule.evaluate(&h, &asd(true), d("2027-03-01"));
         assert!(v.eligible());
@@ -324,70 +398,167 @@ mod tests {
 
     #[test]
     fn a_child_in_school_or_outside_the_ages_is_not() {
-        let in_school = household("100000000001", vec![adult(1, Relation::Head), kid(2, "2015-02-01", Schooling::PublicCollege)]);
+        let in_school = household(
+            "100000000001",
+            vec![
+                adult(1, Relation::Head),
+                kid(2, "2015-02-01", Schooling::PublicCollege),
+            ],
+        );
         let rule = member(out_of_school(6, 15));
-        assert_eq!(rule.evaluate(&in_school, &asd(true), d("2027-03-01")).truth, Truth::No);
+        assert_eq!(
+            rule.evaluate(&in_school, &asd(true), d("2027-03-01")).truth,
+            Truth::No
+        );
         // 16 on 2031-02-01: above the bound, inclusive bounds stop at 15.
-        let older = household("100000000001", vec![adult(1, Relation::Head), kid(2, "2015-02-01", Schooling::None)]);
-        assert_eq!(rule.evaluate(&older, &asd(true), d("2031-01-31")).truth, Truth::Yes);
-        assert_eq!(rule.evaluate(&older, &asd(true), d("2031-02-01")).truth, Truth::No);
+        let older = household(
+            "100000000001",
+            vec![
+                adult(1, Relation::Head),
+                kid(2, "2015-02-01", Schooling::None),
+            ],
+        );
+        assert_eq!(
+            rule.evaluate(&older, &asd(true), d("2031-01-31")).truth,
+            Truth::Yes
+        );
+        assert_eq!(
+            rule.evaluate(&older, &asd(true), d("2031-02-01")).truth,
+            Truth::No
+        );
     }
 
     #[test]
     fn a_child_under_five_counts_only_while_under_five_and_alive() {
-        let h = household("100000000001", vec![adult(1, Relation::Head), kid(2, "2023-05-10", Schooling::None)]);
-        let rule = member(MemberFilter { age_max: Some(4), child: Some(true), ..Default::default() });
-        assert!(rule.evaluate(&h, &Facts::default(), d("2028-05-09")).eligible());
-        assert!(!rule.evaluate(&h, &Facts::default(), d("2028-05-10")).eligible());
+        let h = household(
+            "100000000001",
+            vec![
+                adult(1, Relation::Head),
+                kid(2, "2023-05-10", Schooling::None),
+            ],
+        );
+        let rule = member(MemberFilter {
+            age_max: Some(4),
+            child: Some(true),
+            ..Default::default()
+        });
+        assert!(
+            rule.evaluate(&h, &Facts::default(), d("2028-05-09"))
+                .eligible()
+        );
+        assert!(
+            !rule
+                .evaluate(&h, &Facts::default(), d("2028-05-10"))
+                .eligible()
+        );
         let mut parts = h.into_parts();
         parts.members[1].death_date = Some(d("2026-01-01"));
         let h = Household::new(parts, d("2026-11-30")).unwrap();
-        assert!(!rule.evaluate(&h, &Facts::default(), d("2027-01-01")).eligible());
+        assert!(
+            !rule
+                .evaluate(&h, &Facts::default(), d("2027-01-01"))
+                .eligible()
+        );
     }
 
     #[test]
     fn formal_employment_comes_from_the_cross_checks() {
         let mut worker = adult(1, Relation::Head);
-        worker.checks.family_allowance = Some(CrossCheck { source: "CNSS-AF".into(), date: d("2026-01-01") });
+        worker.checks.family_allowance = Some(CrossCheck {
+            source: "CNSS-AF".into(),
+            date: d("2026-01-01"),
+        });
         let h = household("100000000001", vec![worker, adult(3, Relation::Spouse)]);
-        let unemployed = MemberFilter { age_min: Some(18), age_max: Some(45), formally_employed: Some(false), ..Default::default() };
+        let unemployed = MemberFilter {
+            age_min: Some(18),
+            age_max: Some(45),
+            formally_employed: Some(false),
+            ..Default::default()
+        };
         let v = member(unemployed.clone()).evaluate(&h, &Facts::default(), d("2027-01-01"));
-        assert_eq!(v.checks[0].members, vec![Idcs::from_body(3)], "only the spouse has no formal job");
+        assert_eq!(
+            v.checks[0].members,
+            vec![Idcs::from_body(3)],
+            "only the spouse has no formal job"
+        );
         let mut only_worker = h.into_parts();
         only_worker.members.truncate(1);
         let h = Household::new(only_worker, d("2026-11-30")).unwrap();
-        assert!(!member(unemployed).evaluate(&h, &Facts::default(), d("2027-01-01")).eligible());
+        assert!(
+            !member(unemployed)
+                .evaluate(&h, &Facts::default(), d("2027-01-01"))
+                .eligible()
+        );
     }
 
     #[test]
     fn pregnancy_is_unknown_until_recorded_and_unknown_is_not_eligible() {
         let h = household("100000000001", vec![adult(1, Relation::Head)]);
-        let rule = member(MemberFilter { pregnant: Some(true), ..Default::default() });
+        let rule = member(MemberFilter {
+            pregnant: Some(true),
+            ..Default::default()
+        });
         let v = rule.evaluate(&h, &Facts::default(), d("2027-01-01"));
         assert_eq!(v.truth, Truth::Unknown);
         assert!(!v.eligible());
-        let recorded = Facts { pregnant: Some([Idcs::from_body(1)].into()), ..Facts::default() };
+        let recorded = Facts {
+            pregnant: Some([Idcs::from_body(1)].into()),
+            ..Facts::default()
+        };
         assert!(rule.evaluate(&h, &recorded, d("2027-01-01")).eligible());
-        let asked = Facts { pregnant: Some(BTreeSet::new()), ..Facts::default() };
+        let asked = Facts {
+            pregnant: Some(BTreeSet::new()),
+            ..Facts::default()
+        };
         assert_eq!(rule.evaluate(&h, &asked, d("2027-01-01")).truth, Truth::No);
     }
 
     #[test]
     fn a_young_mother_is_head_or_spouse_with_a_baby() {
-        let h = household("100000000001", vec![adult(1, Relation::Head), kid(2, "2026-06-01", Schooling::None)]);
-        let rule = member(MemberFilter { young_mother: Some(true), ..Default::default() });
-        assert!(rule.evaluate(&h, &Facts::default(), d("2027-01-01")).eligible());
-        assert!(!rule.evaluate(&h, &Facts::default(), d("2028-06-01")).eligible(), "the child is 2");
+        let h = household(
+            "100000000001",
+            vec![
+                adult(1, Relation::Head),
+                kid(2, "2026-06-01", Schooling::None),
+            ],
+        );
+        let rule = member(MemberFilter {
+            young_mother: Some(true),
+            ..Default::default()
+        });
+        assert!(
+            rule.evaluate(&h, &Facts::default(), d("2027-01-01"))
+                .eligible()
+        );
+        assert!(
+            !rule
+                .evaluate(&h, &Facts::default(), d("2028-06-01"))
+                .eligible(),
+            "the child is 2"
+        );
     }
 
     #[test]
     fn unknown_asd_eligibility_blocks_and_a_known_no_excludes() {
         let h = household("100000000001", vec![adult(1, Relation::Head)]);
-        assert_eq!(Rule::AsdEligible.evaluate(&h, &Facts::default(), d("2027-01-01")).truth, Truth::Unknown);
-        assert_eq!(Rule::AsdEligible.evaluate(&h, &asd(false), d("2027-01-01")).truth, Truth::No);
+        assert_eq!(
+            Rule::AsdEligible
+                .evaluate(&h, &Facts::default(), d("2027-01-01"))
+                .truth,
+            Truth::Unknown
+        );
+        assert_eq!(
+            Rule::AsdEligible
+                .evaluate(&h, &asd(false), d("2027-01-01"))
+                .truth,
+            Truth::No
+        );
         // `any` is yes as soon as one branch is yes, whatever the unknowns.
         let any = Rule::Any(vec![Rule::AsdEligible, Rule::Area(Area::Urban)]);
-        assert!(any.evaluate(&h, &Facts::default(), d("2027-01-01")).eligible());
+        assert!(
+            any.evaluate(&h, &Facts::default(), d("2027-01-01"))
+                .eligible()
+        );
     }
 
     #[test]
@@ -413,12 +584,26 @@ mod tests {
     fn the_json_form_round_trips_and_bad_rules_are_refused() {
         let json = r#"{"all": ["asd_eligible", {"area": "rural"}, {"member": {"age_max": 4, "child": true}}]}"#;
         let rule: Rule = serde_json::from_str(json).unwrap();
-        assert_eq!(serde_json::from_str::<Rule>(&serde_json::to_string(&rule).unwrap()).unwrap(), rule);
+        assert_eq!(
+            serde_json::from_str::<Rule>(&serde_json::to_string(&rule).unwrap()).unwrap(),
+            rule
+        );
         assert!(rule.validate().is_ok());
-        assert!(serde_json::from_str::<Rule>(r#"{"member": {"age": 4}}"#).is_err(), "unknown criterion");
+        assert!(
+            serde_json::from_str::<Rule>(r#"{"member": {"age": 4}}"#).is_err(),
+            "unknown criterion"
+        );
         assert!(Rule::All(vec![]).validate().is_err());
         assert!(member(MemberFilter::default()).validate().is_err());
-        assert!(member(MemberFilter { age_min: Some(9), age_max: Some(3), ..Default::default() }).validate().is_err());
+        assert!(
+            member(MemberFilter {
+                age_min: Some(9),
+                age_max: Some(3),
+                ..Default::default()
+            })
+            .validate()
+            .is_err()
+        );
         let deep = (0..9).fold(Rule::AsdEligible, |r, _| Rule::Not(Box::new(r)));
         assert!(deep.validate().is_err());
     }
@@ -426,6 +611,9 @@ mod tests {
     #[test]
     fn conditions_describe_themselves() {
         let c = Condition::Member(out_of_school(6, 15));
-        assert_eq!(c.to_string(), "a member aged 6–15, a child of the household, not in school");
+        assert_eq!(
+            c.to_string(),
+            "a member aged 6–15, a child of the household, not in school"
+        );
     }
 }

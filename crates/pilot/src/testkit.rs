@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
-    Area, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus, Person, RegionCode, Relation, Residence, RsuId,
-    Schooling, ScoreHistory, Sex,
+    Area, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus, Person,
+    RegionCode, Relation, Residence, RsuId, Schooling, ScoreHistory, Sex,
 };
 
 use crate::rule::Facts;
@@ -19,7 +19,10 @@ pub fn rsu(s: &str) -> RsuId {
 }
 
 pub fn asd(eligible: bool) -> Facts {
-    Facts { asd_eligible: Some(eligible), pregnant: None }
+    Facts {
+        asd_eligible: Some(eligible),
+        pregnant: None,
+    }
 }
 
 fn person(body: u64, relation: Relation, sex: Sex, birth: &str, schooling: Schooling) -> Person {
@@ -56,8 +59,19 @@ pub fn household(id: &str, members: Vec<Person>) -> Household {
     household_in(id, members, "01", "01.511", "01.511.01.0")
 }
 
-pub fn household_in(id: &str, members: Vec<Person>, region: &str, province: &str, commune: &str) -> Household {
-    let residence = Residence { region: RegionCode::parse(region).unwrap(), province: province.into(), commune: commune.into(), area: Area::Urban };
+pub fn household_in(
+    id: &str,
+    members: Vec<Person>,
+    region: &str,
+    province: &str,
+    commune: &str,
+) -> Household {
+    let residence = Residence {
+        region: RegionCode::parse(region).unwrap(),
+        province: province.into(),
+        commune: commune.into(),
+        area: Area::Urban,
+    };
     let parts = HouseholdParts {
         rsu_id: rsu(id),
         residence,
@@ -73,10 +87,21 @@ pub fn household_in(id: &str, members: Vec<Person>, region: &str, province: &str
 
 /// A household with a 12-year-old out of school (on 2027-03-01), in the given antenna.
 pub fn schooling_case(id: &str) -> Household {
-    household(id, vec![adult(1, Relation::Head), kid(2, "2015-02-01", Schooling::None)])
+    household(
+        id,
+        vec![
+            adult(1, Relation::Head),
+            kid(2, "2015-02-01", Schooling::None),
+        ],
+    )
 }
 
 pub fn worker(id: &str, antenna: &str) -> crate::cases::Worker {
     let id = crate::cases::WorkerId::parse(id).unwrap();
-    crate::cases::Worker { id, antenna: antenna.into(), role: sanad_domain::Role::AntennaAgent, active: true }
+    crate::cases::Worker {
+        id,
+        antenna: antenna.into(),
+        role: sanad_domain::Role::AntennaAgent,
+        active: true,
+    }
 }

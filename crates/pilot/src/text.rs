@@ -21,7 +21,11 @@ pub struct Text {
 
 impl Text {
     pub fn new(fr: impl Into<String>, ar: impl Into<String>, en: impl Into<String>) -> Text {
-        Text { fr: fr.into(), ar: ar.into(), en: en.into() }
+        Text {
+            fr: fr.into(),
+            ar: ar.into(),
+            en: en.into(),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {
@@ -34,6 +38,8 @@ impl Text {
 
     /// The first language that is blank, if any: a catalogue entry must be complete in all three.
     pub(crate) fn missing(&self) -> Option<Lang> {
-        [Lang::Fr, Lang::Ar, Lang::En].into_iter().find(|&l| self.get(l).trim().is_empty())
+        [Lang::Fr, Lang::Ar, Lang::En]
+            .into_iter()
+            .find(|&l| self.get(l).trim().is_empty())
     }
 }

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
     Area, Cnie, CrossCheck, CrossChecks, Disability, FieldError, Household, HouseholdStatus, Idcs,
-    MaritalStatus, PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, RsuId, Schooling,
-    Score, ScoreHistory, ScoreRecord, Sex,
+    MaritalStatus, PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, RsuId,
+    Schooling, Score, ScoreHistory, ScoreRecord, Sex,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,11 @@ impl FeedHeader {
     pub const VERSION: u32 = 1;
 
     pub fn new(as_of: NaiveDate) -> Self {
-        FeedHeader { feed: Self::FEED.into(), version: Self::VERSION, as_of }
+        FeedHeader {
+            feed: Self::FEED.into(),
+            version: Self::VERSION,
+            as_of,
+        }
     }
 }
 
@@ -120,7 +124,8 @@ impl Errors {
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
 
 impl FeedHousehold {
@@ -132,23 +137,42 @@ impl FeedHousehold {
         let area = e.take("area", Area::parse(&self.area));
         let registrant = e.take("registrant", Idcs::parse(&self.registrant));
         let phone = e.take("phone", self.phone.as_deref().map(Phone::parse).transpose());
-        let instrument = e.take("instrument", self.instrument.map(FeedInstrument::parse).transpose());
+        let instrument = e.take(
+            "instrument",
+            self.instrument.map(FeedInstrument::parse).transpose(),
+        );
         let status = e.take("status", HouseholdStatus::parse(&self.status));
         let score = self.score.and_then(|s| {
             let value = e.take("score.value", Score::try_from(s.value));
             let computed_on = e.take("score.computed_on", date(&s.computed_on));
             let valid_from = e.take("score.valid_from", date(&s.valid_from));
-            Some(ScoreRecord { value: value?, computed_on: computed_on?, valid_from: valid_from? })
+            Some(ScoreRecord {
+                value: value?,
+                computed_on: computed_on?,
+                valid_from: valid_from?,
+            })
         });
         let mut members = Vec::with_capacity(self.members.len());
         for (i, m) in self.members.into_iter().enumerate() {
             let mut inner = Errors(Vec::new());
             let person = m.parse(&mut inner);
-            e.0.extend(inner.0.into_iter().map(|x| x.within(&format!("members[{i}]"))));
+            e.0.extend(
+                inner
+                    .0
+                    .into_iter()
+                    .map(|x| x.within(&format!("members[{i}]"))),
+            );
             members.extend(person);
         }
-        let (Some(rsu_id), Some(region), Some(area), Some(registrant), Some(phone), Some(instrument), Some(status)) =
-            (rsu_id, region, area, registrant, phone, instrument, status)
+        let (
+            Some(rsu_id),
+            Some(region),
+            Some(area),
+            Some(registrant),
+            Some(phone),
+            Some(instrument),
+            Some(status),
+        ) = (rsu_id, region, area, registrant, phone, instrument, status)
         else {
             return Err(e.0);
         };
@@ -157,7 +181,12 @@ impl FeedHousehold {
         }
         let parts = HouseholdParts {
             rsu_id,
-            residence: Residence { region, province: self.province, commune: self.commune, area },
+            residence: Residence {
+                region,
+                province: self.province,
+                commune: self.commune,
+                area,
+            },
             registrant,
             phone,
             instrument,
@@ -192,11 +221,21 @@ impl FeedHousehold {
 
 impl FeedInstrument {
     fn parse(self) -> Result<PaymentInstrument, String> {
-        let need = |v: Option<String>, what: &str| v.ok_or_else(|| format!("a {} instrument needs '{what}'", self.kind));
+        let need = |v: Option<String>, what: &str| {
+            v.ok_or_else(|| format!("a {} instrument needs '{what}'", self.kind))
+        };
         let i = match self.kind.as_str() {
-            "bank" => PaymentInstrument::Bank { rib: need(self.rib.clone(), "rib")?.parse()? },
-            "wallet" => PaymentInstrument::Wallet { provider: need(self.provider.clone(), "provider")?, reference: need(self.reference.clone(), "reference")? },
-            "cash_out" => PaymentInstrument::CashOut { provider: need(self.provider.clone(), "provider")?, reference: need(self.reference.clone(), "reference")? },
+            "bank" => PaymentInstrument::Bank {
+                rib: need(self.rib.clone(), "rib")?.parse()?,
+            },
+            "wallet" => PaymentInstrument::Wallet {
+                provider: need(self.provider.clone(), "provider")?,
+                reference: need(self.reference.clone(), "reference")?,
+            },
+            "cash_out" => PaymentInstrument::CashOut {
+                provider: need(self.provider.clone(), "provider")?,
+                reference: need(self.reference.clone(), "reference")?,
+            },
             k => return Err(format!("'{k}' is not one of: bank, wallet, cash_out")),
         };
         i.validate()?;
@@ -206,11 +245,21 @@ impl FeedInstrument {
     fn from_domain(i: &PaymentInstrument) -> FeedInstrument {
         let (rib, provider, reference) = match i {
             PaymentInstrument::Bank { rib } => (Some(rib.to_string()), None, None),
-            PaymentInstrument::Wallet { provider, reference } | PaymentInstrument::CashOut { provider, reference } => {
-                (None, Some(provider.clone()), Some(reference.clone()))
+            PaymentInstrument::Wallet {
+                provider,
+                reference,
             }
+            | PaymentInstrument::CashOut {
+                provider,
+                reference,
+            } => (None, Some(provider.clone()), Some(reference.clone())),
         };
-        FeedInstrument { kind: i.kind().into(), rib, provider, reference }
+        FeedInstrument {
+            kind: i.kind().into(),
+            rib,
+            provider,
+            reference,
+        }
     }
 }
 
@@ -218,14 +267,23 @@ impl FeedCheck {
     fn parse(self, field: &str, e: &mut Errors) -> Option<CrossCheck> {
         let date = e.take(&format!("{field}.date"), date(&self.date))?;
         if self.source.trim().is_empty() {
-            e.0.push(FieldError::new(format!("{field}.source"), "must name the list"));
+            e.0.push(FieldError::new(
+                format!("{field}.source"),
+                "must name the list",
+            ));
             return None;
         }
-        Some(CrossCheck { source: self.source, date })
+        Some(CrossCheck {
+            source: self.source,
+            date,
+        })
     }
 
     fn from_domain(c: &Option<CrossCheck>) -> Option<FeedCheck> {
-        c.as_ref().map(|c| FeedCheck { source: c.source.clone(), date: c.date.to_string() })
+        c.as_ref().map(|c| FeedCheck {
+            source: c.source.clone(),
+            date: c.date.to_string(),
+        })
     }
 }
 
@@ -235,7 +293,10 @@ impl FeedMember {
         let cnie = e.take("cnie", self.cnie.as_deref().map(Cnie::parse).transpose());
         let sex = e.take("sex", Sex::parse(&self.sex));
         let birth_date = e.take("birth_date", date(&self.birth_date));
-        let death_date = e.take("death_date", self.death_date.as_deref().map(date).transpose());
+        let death_date = e.take(
+            "death_date",
+            self.death_date.as_deref().map(date).transpose(),
+        );
         let relation = e.take("relation", Relation::parse(&self.relation));
         let marital_status = e.take("marital_status", MaritalStatus::parse(&self.marital_status));
         let schooling = e.take("schooling", Schooling::parse(&self.schooling));

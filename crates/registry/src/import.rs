@@ -22,9 +22,16 @@ use crate::feed::{FeedHeader, FeedHousehold};
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}: {reason}")]
-    Header { file: String, line: u64, reason: String },
+    Header {
+        file: String,
+        line: u64,
+        reason: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,7 +57,11 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { mode: Mode::GoodRows, batch_size: 5_000, as_of: None }
+        ImportOptions {
+            mode: Mode::GoodRows,
+            batch_size: 5_000,
+            as_of: None,
+        }
     }
 }
 
@@ -66,8 +77,16 @@ pub struct Rejection {
 
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let id = self.rsu_id.as_deref().map(|i| format!(" household {i}")).unwrap_or_default();
-        write!(f, "{}:{}:{id} {}: {}", self.file, self.line, self.field, self.reason)
+        let id = self
+            .rsu_id
+            .as_deref()
+            .map(|i| format!(" household {i}"))
+            .unwrap_or_default();
+        write!(
+            f,
+            "{}:{}:{id} {}: {}",
+            self.file, self.line, self.field, self.reason
+        )
     }
 }
 
@@ -102,7 +121,10 @@ pub async fn import_file(
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     if opts.mode == Mode::AllOrNothing {
-        let check = ImportOptions { mode: Mode::DryRun, ..opts.clone() };
+        let check = ImportOptions {
+            mode: Mode::DryRun,
+            ..opts.clone()
+        };
         let report = run(path, store.clone(), &check, &mut progress).await?;
         if !report.rejected.is_empty() {
             return Ok(report);
@@ -111,13 +133,33 @@ pub async fn import_file(
     run(path, store, opts, &mut progress).await
 }
 
-async fn run(path: &Path, store: Arc<dyn RegistryStore>, opts: &ImportOptions, progress: &mut impl FnMut(u64)) -> Result<ImportReport, ImportError> {
+async fn run(
+    path: &Path,
+    store: Arc<dyn RegistryStore>,
+    opts: &ImportOptions,
+    progress: &mut impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
     let file_name = path.display().to_string();
-    let file = File::open(path).map_err(|source| ImportError::Io { file: file_name.clone(), source })?;
+    let file = File::open(path).map_err(|source| ImportError::Io {
+        file: file_name.clone(),
+        source,
+    })?;
     let mut reader = LineReader::new(BufReader::with_capacity(1 << 20, file), file_name.clone());
-    let as_of = read_header(&mut reader)?.map(|h| h.as_of).or(opts.as_of).unwrap_or_else(|| chrono::Local::now().date_naive());
-    let write = if opts.mode == Mode::DryRun { Write::DryRun } else { Write::Apply };
-    let mut report = ImportReport { file: file_name, as_of: Some(as_of), applied: write == Write::Apply, ..Default::default() };
+    let as_of = read_header(&mut reader)?
+        .map(|h| h.as_of)
+        .or(opts.as_of)
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let write = if opts.mode == Mode::DryRun {
+        Write::DryRun
+    } else {
+        Write::Apply
+    };
+    let mut report = ImportReport {
+        file: file_name,
+        as_of: Some(as_of),
+        applied: write == Write::Apply,
+        ..Default::default()
+    };
 
     let (tx, rx) = mpsc::channel::<Result<Batch, ImportError>>(4);
     let batch_size = opts.batch_size.max(1);
@@ -157,7 +199,16 @@ async fn consume(
     progress: &mut impl FnMut(u64),
 ) -> Result<(), ImportError> {
     let mut pending: VecDeque<InFlight> = VecDeque::new();
-    let result = drive(&mut rx, store, write, in_flight, &mut pending, report, progress).await;
+    let result = drive(
+        &mut rx,
+        store,
+        write,
+        in_flight,
+        &mut pending,
+        report,
+        progress,
+    )
+    .await;
     // After an error, batches still being written are abandoned: their transactions roll back.
     for p in pending {
         p.task.abort();
@@ -177,14 +228,28 @@ async fn drive(
     while let Some(batch) = rx.recv().await {
         let batch = batch?;
         report.households_read += batch.households_read;
-        report.persons_read += batch.households.iter().map(|h| h.members.len() as u64).sum::<u64>();
+        report.persons_read += batch
+            .households
+            .iter()
+            .map(|h| h.members.len() as u64)
+            .sum::<u64>();
         report.rejected.extend(batch.rejected);
         let households = Arc::new(batch.households);
         let (store, hh) = (store.clone(), households.clone());
         let task = tokio::spawn(async move { store.upsert_households(&hh, write).await });
-        pending.push_back(InFlight { task, households, lines: batch.lines, bytes_read: batch.bytes_read });
+        pending.push_back(InFlight {
+            task,
+            households,
+            lines: batch.lines,
+            bytes_read: batch.bytes_read,
+        });
         if pending.len() >= in_flight {
-            settle(pending.pop_front().expect("one is pending"), report, progress).await?;
+            settle(
+                pending.pop_front().expect("one is pending"),
+                report,
+                progress,
+            )
+            .await?;
         }
     }
     while let Some(p) = pending.pop_front() {
@@ -194,8 +259,15 @@ async fn drive(
 }
 
 /// Wait for a batch's write and count its outcomes.
-async fn settle(p: InFlight, report: &mut ImportReport, progress: &mut impl FnMut(u64)) -> Result<(), ImportError> {
-    let outcomes = p.task.await.map_err(|e| StoreError::Database(format!("write task failed: {e}")))??;
+async fn settle(
+    p: InFlight,
+    report: &mut ImportReport,
+    progress: &mut impl FnMut(u64),
+) -> Result<(), ImportError> {
+    let outcomes = p
+        .task
+        .await
+        .map_err(|e| StoreError::Database(format!("write task failed: {e}")))??;
     for ((outcome, h), line) in outcomes.into_iter().zip(p.households.iter()).zip(&p.lines) {
         match outcome {
             Outcome::Inserted => report.inserted += 1,
@@ -225,13 +297,25 @@ struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     fn new(inner: R, file: String) -> Self {
-        LineReader { inner, file, line: 0, bytes: 0, buf: String::new() }
+        LineReader {
+            inner,
+            file,
+            line: 0,
+            bytes: 0,
+            buf: String::new(),
+        }
     }
 
     /// The next line (without its newline) and its number, or `None` at the end.
     fn next_line(&mut self) -> Result<Option<(u64, &str)>, ImportError> {
         self.buf.clear();
-        let n = self.inner.read_line(&mut self.buf).map_err(|source| ImportError::Io { file: self.file.clone(), source })?;
+        let n = self
+            .inner
+            .read_line(&mut self.buf)
+            .map_err(|source| ImportError::Io {
+                file: self.file.clone(),
+                source,
+            })?;
         if n == 0 {
             return Ok(None);
         }
@@ -245,20 +329,36 @@ impl<R: BufRead> LineReader<R> {
 /// household stops the import: the file is not a Sanad RSU feed.
 fn read_header<R: BufRead>(r: &mut LineReader<R>) -> Result<Option<FeedHeader>, ImportError> {
     let mut peek = [0u8; 12];
-    let available = r.inner.fill_buf().map_err(|source| ImportError::Io { file: r.file.clone(), source })?;
+    let available = r.inner.fill_buf().map_err(|source| ImportError::Io {
+        file: r.file.clone(),
+        source,
+    })?;
     let n = available.len().min(peek.len());
     peek[..n].copy_from_slice(&available[..n]);
     if !peek[..n].starts_with(b"{\"feed\"") {
         return Ok(None);
     }
     let file = r.file.clone();
-    let text = r.next_line()?.map(|(_, t)| t.to_owned()).unwrap_or_default();
-    let header: FeedHeader = serde_json::from_str(&text).map_err(|e| ImportError::Header { file: file.clone(), line: 1, reason: e.to_string() })?;
+    let text = r
+        .next_line()?
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default();
+    let header: FeedHeader = serde_json::from_str(&text).map_err(|e| ImportError::Header {
+        file: file.clone(),
+        line: 1,
+        reason: e.to_string(),
+    })?;
     if header.feed != FeedHeader::FEED || header.version != FeedHeader::VERSION {
         return Err(ImportError::Header {
             file,
             line: 1,
-            reason: format!("this is feed '{}' version {}; expected '{}' version {}", header.feed, header.version, FeedHeader::FEED, FeedHeader::VERSION),
+            reason: format!(
+                "this is feed '{}' version {}; expected '{}' version {}",
+                header.feed,
+                header.version,
+                FeedHeader::FEED,
+                FeedHeader::VERSION
+            ),
         });
     }
     Ok(Some(header))
@@ -280,7 +380,10 @@ fn digits_key(s: &str) -> u64 {
 /// An exact, collision-free integer for a CNIE (1–2 letters, 1–6 digits, leading zeros kept).
 fn cnie_key(c: &sanad_domain::Cnie) -> u64 {
     let s = c.as_str();
-    let letters = s.bytes().take_while(u8::is_ascii_uppercase).collect::<Vec<_>>();
+    let letters = s
+        .bytes()
+        .take_while(u8::is_ascii_uppercase)
+        .collect::<Vec<_>>();
     let digits = &s[letters.len()..];
     let l1 = u64::from(letters[0] - b'A' + 1);
     let l2 = letters.get(1).map_or(0, |b| u64::from(b - b'A' + 1));
@@ -292,21 +395,35 @@ impl SeenIds {
     /// Register a valid household's ids, or name the first clash with an earlier line.
     fn claim(&mut self, h: &Household, line: u64) -> Result<(), (String, String)> {
         if let Some(first) = self.households.get(&digits_key(h.rsu_id.as_str())) {
-            return Err(("rsu_id".into(), format!("household {} already appears on line {first}", h.rsu_id)));
+            return Err((
+                "rsu_id".into(),
+                format!("household {} already appears on line {first}", h.rsu_id),
+            ));
         }
         for (i, m) in h.members.iter().enumerate() {
             if let Some(first) = self.persons.get(&digits_key(m.idcs.as_str())) {
-                return Err((format!("members[{i}].idcs"), format!("person {} already appears in the household on line {first}", m.idcs)));
+                return Err((
+                    format!("members[{i}].idcs"),
+                    format!(
+                        "person {} already appears in the household on line {first}",
+                        m.idcs
+                    ),
+                ));
             }
             if let Some(c) = &m.cnie
                 && let Some(first) = self.cnies.get(&cnie_key(c))
             {
-                return Err((format!("members[{i}].cnie"), format!("CNIE {c} already appears on line {first}")));
+                return Err((
+                    format!("members[{i}].cnie"),
+                    format!("CNIE {c} already appears on line {first}"),
+                ));
             }
         }
         self.households.insert(digits_key(h.rsu_id.as_str()), line);
         for m in &h.members {
-            self.persons.entry(digits_key(m.idcs.as_str())).or_insert(line);
+            self.persons
+                .entry(digits_key(m.idcs.as_str()))
+                .or_insert(line);
             if let Some(c) = &m.cnie {
                 self.cnies.insert(cnie_key(c), line);
             }
@@ -322,29 +439,53 @@ mod tests {
     #[test]
     fn cnie_keys_are_distinct() {
         let k = |s: &str| cnie_key(&sanad_domain::Cnie::parse(s).unwrap());
-        let all = ["K123", "K0123", "KA123", "A1", "Z999999", "ZZ999999", "AZ1", "B1"];
+        let all = [
+            "K123", "K0123", "KA123", "A1", "Z999999", "ZZ999999", "AZ1", "B1",
+        ];
         let keys: std::collections::HashSet<u64> = all.iter().map(|s| k(s)).collect();
         assert_eq!(keys.len(), all.len());
     }
 }
 
 /// Parse one line into a valid household, or the rejections it earns.
-fn parse_line(text: &str, as_of: NaiveDate) -> Result<Household, (Option<String>, Vec<(String, String)>)> {
-    let record: FeedHousehold = serde_json::from_str(text).map_err(|e| (None, vec![json_error_field(&e)]))?;
+fn parse_line(
+    text: &str,
+    as_of: NaiveDate,
+) -> Result<Household, (Option<String>, Vec<(String, String)>)> {
+    let record: FeedHousehold =
+        serde_json::from_str(text).map_err(|e| (None, vec![json_error_field(&e)]))?;
     let id = Some(record.rsu_id.clone());
-    record.into_household(as_of).map_err(|errs| (id, errs.into_iter().map(|e| (e.field, e.reason)).collect()))
+    record
+        .into_household(as_of)
+        .map_err(|errs| (id, errs.into_iter().map(|e| (e.field, e.reason)).collect()))
 }
 
 /// serde_json names a missing or unknown field in its message; surface it as the field.
 fn json_error_field(e: &serde_json::Error) -> (String, String) {
     let msg = e.to_string();
-    let field = msg.split('`').nth(1).filter(|_| msg.contains("field")).unwrap_or("(json)").to_owned();
+    let field = msg
+        .split('`')
+        .nth(1)
+        .filter(|_| msg.contains("field"))
+        .unwrap_or("(json)")
+        .to_owned();
     (field, msg)
 }
 
-fn produce<R: BufRead>(mut reader: LineReader<R>, as_of: NaiveDate, batch_size: usize, tx: mpsc::Sender<Result<Batch, ImportError>>) {
+fn produce<R: BufRead>(
+    mut reader: LineReader<R>,
+    as_of: NaiveDate,
+    batch_size: usize,
+    tx: mpsc::Sender<Result<Batch, ImportError>>,
+) {
     let mut seen = SeenIds::default();
-    let new_batch = || Batch { households: Vec::with_capacity(batch_size), lines: Vec::new(), rejected: Vec::new(), bytes_read: 0, households_read: 0 };
+    let new_batch = || Batch {
+        households: Vec::with_capacity(batch_size),
+        lines: Vec::new(),
+        rejected: Vec::new(),
+        bytes_read: 0,
+        households_read: 0,
+    };
     let mut batch = new_batch();
     loop {
         let (line_no, parsed) = match reader.next_line() {
@@ -358,7 +499,13 @@ fn produce<R: BufRead>(mut reader: LineReader<R>, as_of: NaiveDate, batch_size: 
         };
         batch.households_read += 1;
         let file = &reader.file;
-        let reject = |rsu_id: Option<String>, (field, reason): (String, String)| Rejection { file: file.clone(), line: line_no, rsu_id, field, reason };
+        let reject = |rsu_id: Option<String>, (field, reason): (String, String)| Rejection {
+            file: file.clone(),
+            line: line_no,
+            rsu_id,
+            field,
+            reason,
+        };
         match parsed {
             Ok(h) => match seen.claim(&h, line_no) {
                 Ok(()) => {
@@ -367,11 +514,16 @@ fn produce<R: BufRead>(mut reader: LineReader<R>, as_of: NaiveDate, batch_size: 
                 }
                 Err(e) => batch.rejected.push(reject(Some(h.rsu_id.to_string()), e)),
             },
-            Err((id, errs)) => batch.rejected.extend(errs.into_iter().map(|e| reject(id.clone(), e))),
+            Err((id, errs)) => batch
+                .rejected
+                .extend(errs.into_iter().map(|e| reject(id.clone(), e))),
         }
         if batch.households.len() >= batch_size {
             batch.bytes_read = reader.bytes;
-            if tx.blocking_send(Ok(std::mem::replace(&mut batch, new_batch()))).is_err() {
+            if tx
+                .blocking_send(Ok(std::mem::replace(&mut batch, new_batch())))
+                .is_err()
+            {
                 return;
             }
         }

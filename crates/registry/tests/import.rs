@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sanad_domain::RsuId;
-use sanad_registry::import::{import_file, ImportError, ImportOptions, ImportReport, Mode};
+use sanad_registry::import::{ImportError, ImportOptions, ImportReport, Mode, import_file};
 use sanad_store::{RegistryStore, Scope};
 
 fn example() -> PathBuf {
@@ -13,16 +13,31 @@ fn example() -> PathBuf {
 }
 
 async fn import(store: &Arc<dyn RegistryStore>, path: &Path, mode: Mode) -> ImportReport {
-    let opts = ImportOptions { mode, batch_size: 2, ..Default::default() };
-    import_file(path, store.clone(), &opts, |_| {}).await.expect("import runs")
+    let opts = ImportOptions {
+        mode,
+        batch_size: 2,
+        ..Default::default()
+    };
+    import_file(path, store.clone(), &opts, |_| {})
+        .await
+        .expect("import runs")
 }
 
 fn located(r: &ImportReport) -> Vec<(u64, String)> {
-    r.rejected.iter().map(|x| (x.line, x.field.clone())).collect()
+    r.rejected
+        .iter()
+        .map(|x| (x.line, x.field.clone()))
+        .collect()
 }
 
 async fn count(store: &Arc<dyn RegistryStore>) -> i64 {
-    store.count_by_region(&Scope::National).await.unwrap().iter().map(|c| c.households).sum()
+    store
+        .count_by_region(&Scope::National)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.households)
+        .sum()
 }
 
 pub async fn bad_rows_are_located_and_never_applied(store: &Arc<dyn RegistryStore>) {
@@ -47,7 +62,14 @@ pub async fn bad_rows_are_located_and_never_applied(store: &Arc<dyn RegistryStor
     assert_eq!(count(store).await, 3);
     for bad in 4..=9 {
         let id = RsuId::parse(&format!("10000000000{bad}")).unwrap();
-        assert!(store.household(&Scope::National, &id).await.unwrap().is_none(), "household {bad} must not be applied");
+        assert!(
+            store
+                .household(&Scope::National, &id)
+                .await
+                .unwrap()
+                .is_none(),
+            "household {bad} must not be applied"
+        );
     }
     // A re-run changes nothing and reports the same rows.
     let again = import(store, &example(), Mode::GoodRows).await;
@@ -58,11 +80,18 @@ pub async fn bad_rows_are_located_and_never_applied(store: &Arc<dyn RegistryStor
 
 pub async fn dry_run_and_all_or_nothing_write_nothing(store: &Arc<dyn RegistryStore>) {
     let dry = import(store, &example(), Mode::DryRun).await;
-    assert_eq!((dry.inserted, dry.rejected.len(), dry.applied), (3, 7, false));
+    assert_eq!(
+        (dry.inserted, dry.rejected.len(), dry.applied),
+        (3, 7, false)
+    );
     assert_eq!(count(store).await, 0);
     let strict = import(store, &example(), Mode::AllOrNothing).await;
     assert_eq!(strict.rejected.len(), 7);
-    assert_eq!(count(store).await, 0, "one bad row keeps the whole file out");
+    assert_eq!(
+        count(store).await,
+        0,
+        "one bad row keeps the whole file out"
+    );
 }
 
 pub async fn a_clean_file_applies_whole_in_all_or_nothing(store: &Arc<dyn RegistryStore>) {
@@ -79,14 +108,25 @@ pub async fn a_clean_file_applies_whole_in_all_or_nothing(store: &Arc<dyn Regist
 pub async fn a_foreign_file_is_refused_with_its_line(store: &Arc<dyn RegistryStore>) {
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.jsonl");
-    std::fs::write(&other, "{\"feed\":\"cnss-af\",\"version\":1,\"as_of\":\"2026-01-01\"}\n").unwrap();
-    let err = import_file(&other, store.clone(), &ImportOptions::default(), |_| {}).await.unwrap_err();
+    std::fs::write(
+        &other,
+        "{\"feed\":\"cnss-af\",\"version\":1,\"as_of\":\"2026-01-01\"}\n",
+    )
+    .unwrap();
+    let err = import_file(&other, store.clone(), &ImportOptions::default(), |_| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, ImportError::Header { line: 1, .. }), "{err}");
     assert!(err.to_string().contains("other.jsonl:1"), "{err}");
     let garbage = dir.path().join("garbage.jsonl");
     std::fs::write(&garbage, "not json\n{\"rsu_id\":\"1\"}\n").unwrap();
-    let r = import_file(&garbage, store.clone(), &ImportOptions::default(), |_| {}).await.unwrap();
-    assert_eq!(located(&r), [(1, "(json)".to_string()), (2, "region".to_string())]);
+    let r = import_file(&garbage, store.clone(), &ImportOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        located(&r),
+        [(1, "(json)".to_string()), (2, "region".to_string())]
+    );
 }
 
 macro_rules! on_backend {
@@ -115,15 +155,28 @@ macro_rules! on_backend {
 
 async fn sqlite() -> Arc<dyn RegistryStore> {
     let dir = tempfile::tempdir().unwrap().keep();
-    Arc::new(sanad_store_sqlite::SqliteStore::open(&dir.join("t.db").display().to_string()).await.unwrap())
+    Arc::new(
+        sanad_store_sqlite::SqliteStore::open(&dir.join("t.db").display().to_string())
+            .await
+            .unwrap(),
+    )
 }
 
 async fn postgres() -> Arc<dyn RegistryStore> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("SANAD_TEST_PG_URL").expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
-    let schema = format!("imp{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    Arc::new(sanad_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap())
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let schema = format!(
+        "imp{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    Arc::new(
+        sanad_store_postgres::PgStore::open_in_schema(&url, Some(&schema))
+            .await
+            .unwrap(),
+    )
 }
 
 on_backend!(on_sqlite, sqlite());

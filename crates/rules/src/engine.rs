@@ -66,8 +66,13 @@ impl Component {
         Component::SchoolStartGrant,
     ];
 
-    pub const MONTHLY: [Component; 5] =
-        [Component::ChildAllowance, Component::OrphanAllowance, Component::DisabilitySupplement, Component::FloorTopUp, Component::FlatRate];
+    pub const MONTHLY: [Component; 5] = [
+        Component::ChildAllowance,
+        Component::OrphanAllowance,
+        Component::DisabilitySupplement,
+        Component::FloorTopUp,
+        Component::FlatRate,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -109,7 +114,9 @@ impl std::fmt::Display for Param {
             Param::BirthGrantFirst => f.write_str("birth_grant.first"),
             Param::BirthGrantSecond => f.write_str("birth_grant.second"),
             Param::SchoolPrimaryOrCollege => f.write_str("school_start_grant.primary_or_college"),
-            Param::SchoolSecondaryOrVocational => f.write_str("school_start_grant.secondary_or_vocational"),
+            Param::SchoolSecondaryOrVocational => {
+                f.write_str("school_start_grant.secondary_or_vocational")
+            }
         }
     }
 }
@@ -208,7 +215,13 @@ pub fn evaluate(rules: &RuleSet, h: &Snapshot, month: Month, out: &mut Decision)
     out.payee = payee(h, on, !out.children.is_empty());
 }
 
-fn eligibility(rules: &RuleSet, h: &Snapshot, month: Month, on: NaiveDate, reasons: &mut Vec<Reason>) {
+fn eligibility(
+    rules: &RuleSet,
+    h: &Snapshot,
+    month: Month,
+    on: NaiveDate,
+    reasons: &mut Vec<Reason>,
+) {
     match h.score {
         Some((_, valid_from)) if valid_from > month.last_day() => reasons.push(Reason::NoScore),
         None => reasons.push(Reason::NoScore),
@@ -233,29 +246,49 @@ fn eligibility(rules: &RuleSet, h: &Snapshot, month: Month, on: NaiveDate, reaso
 
 /// Children under the age limit present on `on`, in rank order (rank 1 first); ties by
 /// birth date, then position.
-fn rank_children(rules: &RuleSet, h: &Snapshot, on: NaiveDate, children: &mut Vec<(NaiveDate, u16)>) {
+fn rank_children(
+    rules: &RuleSet,
+    h: &Snapshot,
+    on: NaiveDate,
+    children: &mut Vec<(NaiveDate, u16)>,
+) {
     children.extend(
         h.members
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.relation.is_child() && present(m, on) && age_on(m.birth_date, on) < rules.child.age_limit as i32)
+            .filter(|(_, m)| {
+                m.relation.is_child()
+                    && present(m, on)
+                    && age_on(m.birth_date, on) < rules.child.age_limit as i32
+            })
             .map(|(i, m)| (m.birth_date, i as u16)),
     );
     match rules.child.rank_order {
         RankOrder::OldestFirst => children.sort_unstable(),
-        RankOrder::HighestRateFirst => {
-            children.sort_unstable_by_key(|&(b, i)| (std::cmp::Reverse(rank_one_rate(rules, &h.members[i as usize], on)), b, i))
-        }
+        RankOrder::HighestRateFirst => children.sort_unstable_by_key(|&(b, i)| {
+            (
+                std::cmp::Reverse(rank_one_rate(rules, &h.members[i as usize], on)),
+                b,
+                i,
+            )
+        }),
     }
 }
 
 /// What a child would receive at rank 1: the key of `RankOrder::HighestRateFirst`.
 fn rank_one_rate(rules: &RuleSet, m: &Member, on: NaiveDate) -> Money {
-    let Some(band) = rules.child.bands.first() else { return Money::ZERO };
-    let school = age_on(m.birth_date, on) < rules.child.young_age_limit as i32 || m.schooling.in_school();
+    let Some(band) = rules.child.bands.first() else {
+        return Money::ZERO;
+    };
+    let school =
+        age_on(m.birth_date, on) < rules.child.young_age_limit as i32 || m.schooling.in_school();
     match (m.father_deceased, band.paternal_orphan, school) {
         (true, Some(o), true) => o.0,
-        (true, Some(o), false) if rules.child.orphan_not_in_school == OrphanNotInSchool::OrphanRate => o.0,
+        (true, Some(o), false)
+            if rules.child.orphan_not_in_school == OrphanNotInSchool::OrphanRate =>
+        {
+            o.0
+        }
         (_, _, true) => band.young_or_in_school.0,
         _ => band.not_in_school.0,
     }
@@ -263,7 +296,11 @@ fn rank_one_rate(rules: &RuleSet, m: &Member, on: NaiveDate) -> Money {
 
 fn monthly_lines(rules: &RuleSet, h: &Snapshot, on: NaiveDate, out: &mut Decision) {
     if out.children.is_empty() {
-        out.lines.push(household_line(Component::FlatRate, rules.household.flat_rate.0, Param::FlatRate));
+        out.lines.push(household_line(
+            Component::FlatRate,
+            rules.household.flat_rate.0,
+            Param::FlatRate,
+        ));
         return;
     }
     let c = &rules.child;
@@ -272,36 +309,85 @@ fn monthly_lines(rules: &RuleSet, h: &Snapshot, on: NaiveDate, out: &mut Decisio
         let rank = k as u32 + 1;
         let age = age_on(m.birth_date, on);
         let in_school = m.schooling.in_school();
-        let base = Line { member: Some(idx), component: Component::ChildAllowance, rank: Some(rank as u8), amount: Money::ZERO, param: Param::Floor, age: Some(age as u8), in_school };
+        let base = Line {
+            member: Some(idx),
+            component: Component::ChildAllowance,
+            rank: Some(rank as u8),
+            amount: Money::ZERO,
+            param: Param::Floor,
+            age: Some(age as u8),
+            in_school,
+        };
         if rank <= c.max_children
             && let Some((b, band)) = rules.band(rank)
         {
             let b = b as u8;
             let counts_as_school = age < c.young_age_limit as i32 || in_school;
             let (component, amount, param) = match (m.father_deceased, band.paternal_orphan) {
-                (true, Some(orphan)) if counts_as_school || c.orphan_not_in_school == OrphanNotInSchool::OrphanRate => {
-                    (Component::OrphanAllowance, orphan.0, Param::PaternalOrphan(b))
+                (true, Some(orphan))
+                    if counts_as_school
+                        || c.orphan_not_in_school == OrphanNotInSchool::OrphanRate =>
+                {
+                    (
+                        Component::OrphanAllowance,
+                        orphan.0,
+                        Param::PaternalOrphan(b),
+                    )
                 }
-                (true, Some(_)) => (Component::OrphanAllowance, band.not_in_school.0, Param::NotInSchool(b)),
-                _ if counts_as_school => (Component::ChildAllowance, band.young_or_in_school.0, Param::YoungOrInSchool(b)),
-                _ => (Component::ChildAllowance, band.not_in_school.0, Param::NotInSchool(b)),
+                (true, Some(_)) => (
+                    Component::OrphanAllowance,
+                    band.not_in_school.0,
+                    Param::NotInSchool(b),
+                ),
+                _ if counts_as_school => (
+                    Component::ChildAllowance,
+                    band.young_or_in_school.0,
+                    Param::YoungOrInSchool(b),
+                ),
+                _ => (
+                    Component::ChildAllowance,
+                    band.not_in_school.0,
+                    Param::NotInSchool(b),
+                ),
             };
-            out.lines.push(Line { component, amount, param, ..base });
+            out.lines.push(Line {
+                component,
+                amount,
+                param,
+                ..base
+            });
         }
         let d = &rules.disability;
         if severity(m.disability) >= severity(d.min_severity) && age < d.age_limit as i32 {
-            out.lines.push(Line { component: Component::DisabilitySupplement, amount: d.supplement.0, param: Param::DisabilitySupplement, ..base });
+            out.lines.push(Line {
+                component: Component::DisabilitySupplement,
+                amount: d.supplement.0,
+                param: Param::DisabilitySupplement,
+                ..base
+            });
         }
     }
     let sum: Money = out.lines.iter().map(|l| l.amount).sum();
     let floor = rules.household.floor.0;
     if sum < floor {
-        out.lines.push(household_line(Component::FloorTopUp, floor - sum, Param::Floor));
+        out.lines.push(household_line(
+            Component::FloorTopUp,
+            floor - sum,
+            Param::Floor,
+        ));
     }
 }
 
 fn household_line(component: Component, amount: Money, param: Param) -> Line {
-    Line { member: None, component, rank: None, amount, param, age: None, in_school: false }
+    Line {
+        member: None,
+        component,
+        rank: None,
+        amount,
+        param,
+        age: None,
+        in_school: false,
+    }
 }
 
 /// Birth grants for children born in `month`, by birth order among the household's children.
@@ -311,20 +397,41 @@ fn birth_grants(rules: &RuleSet, h: &Snapshot, month: Month, out: &mut Decision)
         if m.relation != Relation::Child || Month::of(m.birth_date) != month {
             continue;
         }
-        let order = 1 + h.members.iter().enumerate().filter(|(j, o)| o.relation == Relation::Child && (o.birth_date, *j) < (m.birth_date, i)).count();
+        let order = 1 + h
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(j, o)| {
+                o.relation == Relation::Child && (o.birth_date, *j) < (m.birth_date, i)
+            })
+            .count();
         let (amount, param) = match order {
             1 => (g.first.0, Param::BirthGrantFirst),
             2 => (g.second.0, Param::BirthGrantSecond),
             _ => continue,
         };
         if amount > Money::ZERO {
-            out.one_off.push(Line { member: Some(i as u16), component: Component::BirthGrant, rank: Some(order as u8), amount, param, age: Some(0), in_school: false });
+            out.one_off.push(Line {
+                member: Some(i as u16),
+                component: Component::BirthGrant,
+                rank: Some(order as u8),
+                amount,
+                param,
+                age: Some(0),
+                in_school: false,
+            });
         }
     }
 }
 
 /// The school-start grant in its month: children in public primary/collège or secondary/vocational.
-fn school_start_grants(rules: &RuleSet, h: &Snapshot, month: Month, on: NaiveDate, out: &mut Decision) {
+fn school_start_grants(
+    rules: &RuleSet,
+    h: &Snapshot,
+    month: Month,
+    on: NaiveDate,
+    out: &mut Decision,
+) {
     let g = &rules.school_start_grant;
     if month.month() != g.month || month.year() < g.first_year {
         return;
@@ -333,9 +440,16 @@ fn school_start_grants(rules: &RuleSet, h: &Snapshot, month: Month, on: NaiveDat
     for (k, &(_, idx)) in out.children.iter().enumerate() {
         let m = &h.members[idx as usize];
         let (amount, param) = match m.schooling {
-            Schooling::PublicPrimary | Schooling::PublicCollege => (g.primary_or_college.0, Param::SchoolPrimaryOrCollege),
-            Schooling::PublicSecondary | Schooling::PublicVocational => (g.secondary_or_vocational.0, Param::SchoolSecondaryOrVocational),
-            Schooling::Private if !g.public_only => (g.primary_or_college.0, Param::SchoolPrimaryOrCollege),
+            Schooling::PublicPrimary | Schooling::PublicCollege => {
+                (g.primary_or_college.0, Param::SchoolPrimaryOrCollege)
+            }
+            Schooling::PublicSecondary | Schooling::PublicVocational => (
+                g.secondary_or_vocational.0,
+                Param::SchoolSecondaryOrVocational,
+            ),
+            Schooling::Private if !g.public_only => {
+                (g.primary_or_college.0, Param::SchoolPrimaryOrCollege)
+            }
             _ => continue,
         };
         if paid == g.max_children {
@@ -343,33 +457,65 @@ fn school_start_grants(rules: &RuleSet, h: &Snapshot, month: Month, on: NaiveDat
         }
         paid += 1;
         let age = Some(age_on(m.birth_date, on) as u8);
-        out.one_off.push(Line { member: Some(idx), component: Component::SchoolStartGrant, rank: Some(k as u8 + 1), amount, param, age, in_school: true });
+        out.one_off.push(Line {
+            member: Some(idx),
+            component: Component::SchoolStartGrant,
+            rank: Some(k as u8 + 1),
+            amount,
+            param,
+            age,
+            in_school: true,
+        });
     }
 }
 
 /// The payee (asd-rules.md §3): for child aid the husband, else the mother or other person
 /// with custody (the head, then the spouse); for the flat-rate aid the head.
 fn payee(h: &Snapshot, on: NaiveDate, child_aid: bool) -> Option<u16> {
-    let alive = |rel: Relation| h.members.iter().position(|m| m.relation == rel && present(m, on)).map(|i| i as u16);
+    let alive = |rel: Relation| {
+        h.members
+            .iter()
+            .position(|m| m.relation == rel && present(m, on))
+            .map(|i| i as u16)
+    };
     let (head, spouse) = (alive(Relation::Head), alive(Relation::Spouse));
     if child_aid && head.is_some() && spouse.is_some() {
-        let husband = [head, spouse].into_iter().flatten().find(|&i| h.members[i as usize].sex == Sex::Male);
+        let husband = [head, spouse]
+            .into_iter()
+            .flatten()
+            .find(|&i| h.members[i as usize].sex == Sex::Male);
         if husband.is_some() {
             return husband;
         }
     }
     head.or(spouse).or_else(|| {
-        h.members.iter().position(|m| present(m, on) && age_on(m.birth_date, on) >= 18).map(|i| i as u16)
+        h.members
+            .iter()
+            .position(|m| present(m, on) && age_on(m.birth_date, on) >= 18)
+            .map(|i| i as u16)
     })
 }
 
 /// Evaluate a registry household for `month`: its members as they are, the score in force
 /// on the reference date. Registry households reside in Morocco by construction.
-pub fn evaluate_household(rules: &RuleSet, h: &sanad_domain::Household, month: Month) -> (Decision, Vec<Member>) {
+pub fn evaluate_household(
+    rules: &RuleSet,
+    h: &sanad_domain::Household,
+    month: Month,
+) -> (Decision, Vec<Member>) {
     let members: Vec<Member> = h.members.iter().map(Member::from).collect();
     let on = reference_date(rules, month);
     let score = h.scores.at(on).map(|r| (r.value, r.valid_from));
     let mut d = Decision::default();
-    evaluate(rules, &Snapshot { score, resident: true, members: &members }, month, &mut d);
+    evaluate(
+        rules,
+        &Snapshot {
+            score,
+            resident: true,
+            members: &members,
+        },
+        month,
+        &mut d,
+    );
     (d, members)
 }

@@ -72,7 +72,11 @@ fn school(line: &Line, lang: Lang) -> &'static str {
 
 /// One sentence per line item, in order.
 pub fn lines(d: &Decision, lang: Lang) -> Vec<String> {
-    d.lines.iter().chain(&d.one_off).map(|l| line(l, lang)).collect()
+    d.lines
+        .iter()
+        .chain(&d.one_off)
+        .map(|l| line(l, lang))
+        .collect()
 }
 
 fn line(l: &Line, lang: Lang) -> String {
@@ -81,32 +85,74 @@ fn line(l: &Line, lang: Lang) -> String {
     let amt = amount(l.amount, lang);
     let sep = if lang == Lang::Ar { "، " } else { ", " };
     match (l.component, lang) {
-        (Component::ChildAllowance, Lang::Fr) => format!("Enfant {rank}, {age}, {} : {amt}", school(l, lang)),
-        (Component::ChildAllowance, Lang::En) => format!("Child {rank}, {age}, {}: {amt}", school(l, lang)),
-        (Component::ChildAllowance, Lang::Ar) => format!("الطفل {rank}{sep}{age}{sep}{}: {amt}", school(l, lang)),
-        (Component::OrphanAllowance, Lang::Fr) => format!("Enfant {rank}, orphelin de père, {age}, {} : {amt}", school(l, lang)),
-        (Component::OrphanAllowance, Lang::En) => format!("Child {rank}, paternal orphan, {age}, {}: {amt}", school(l, lang)),
-        (Component::OrphanAllowance, Lang::Ar) => format!("الطفل {rank}{sep}يتيم الأب{sep}{age}{sep}{}: {amt}", school(l, lang)),
-        (Component::DisabilitySupplement, Lang::Fr) => format!("Enfant {rank} en situation de handicap : supplément de {amt}"),
-        (Component::DisabilitySupplement, Lang::En) => format!("Child {rank} with a disability: supplement of {amt}"),
-        (Component::DisabilitySupplement, Lang::Ar) => format!("الطفل {rank} في وضعية إعاقة: إضافة {amt}"),
-        (Component::FloorTopUp, Lang::Fr) => format!("Complément jusqu'au minimum mensuel par ménage : {amt}"),
-        (Component::FloorTopUp, Lang::En) => format!("Top-up to the household monthly minimum: {amt}"),
+        (Component::ChildAllowance, Lang::Fr) => {
+            format!("Enfant {rank}, {age}, {} : {amt}", school(l, lang))
+        }
+        (Component::ChildAllowance, Lang::En) => {
+            format!("Child {rank}, {age}, {}: {amt}", school(l, lang))
+        }
+        (Component::ChildAllowance, Lang::Ar) => {
+            format!("الطفل {rank}{sep}{age}{sep}{}: {amt}", school(l, lang))
+        }
+        (Component::OrphanAllowance, Lang::Fr) => format!(
+            "Enfant {rank}, orphelin de père, {age}, {} : {amt}",
+            school(l, lang)
+        ),
+        (Component::OrphanAllowance, Lang::En) => format!(
+            "Child {rank}, paternal orphan, {age}, {}: {amt}",
+            school(l, lang)
+        ),
+        (Component::OrphanAllowance, Lang::Ar) => format!(
+            "الطفل {rank}{sep}يتيم الأب{sep}{age}{sep}{}: {amt}",
+            school(l, lang)
+        ),
+        (Component::DisabilitySupplement, Lang::Fr) => {
+            format!("Enfant {rank} en situation de handicap : supplément de {amt}")
+        }
+        (Component::DisabilitySupplement, Lang::En) => {
+            format!("Child {rank} with a disability: supplement of {amt}")
+        }
+        (Component::DisabilitySupplement, Lang::Ar) => {
+            format!("الطفل {rank} في وضعية إعاقة: إضافة {amt}")
+        }
+        (Component::FloorTopUp, Lang::Fr) => {
+            format!("Complément jusqu'au minimum mensuel par ménage : {amt}")
+        }
+        (Component::FloorTopUp, Lang::En) => {
+            format!("Top-up to the household monthly minimum: {amt}")
+        }
         (Component::FloorTopUp, Lang::Ar) => format!("تكملة إلى الحد الأدنى الشهري للأسرة: {amt}"),
-        (Component::FlatRate, Lang::Fr) => format!("Aide forfaitaire (pas d'enfant de moins de 21 ans) : {amt}"),
+        (Component::FlatRate, Lang::Fr) => {
+            format!("Aide forfaitaire (pas d'enfant de moins de 21 ans) : {amt}")
+        }
         (Component::FlatRate, Lang::En) => format!("Flat-rate aid (no child under 21): {amt}"),
-        (Component::FlatRate, Lang::Ar) => format!("الإعانة الجزافية (لا يوجد طفل دون 21 سنة): {amt}"),
-        (Component::BirthGrant, Lang::Fr) => format!("Prime de naissance (naissance n° {rank}) : {amt}"),
+        (Component::FlatRate, Lang::Ar) => {
+            format!("الإعانة الجزافية (لا يوجد طفل دون 21 سنة): {amt}")
+        }
+        (Component::BirthGrant, Lang::Fr) => {
+            format!("Prime de naissance (naissance n° {rank}) : {amt}")
+        }
         (Component::BirthGrant, Lang::En) => format!("Birth grant (birth no. {rank}): {amt}"),
         (Component::BirthGrant, Lang::Ar) => format!("منحة الولادة (الولادة رقم {rank}): {amt}"),
-        (Component::SchoolStartGrant, Lang::Fr) => format!("Aide à la rentrée scolaire, enfant {rank}, {age} : {amt}"),
-        (Component::SchoolStartGrant, Lang::En) => format!("School-start grant, child {rank}, {age}: {amt}"),
-        (Component::SchoolStartGrant, Lang::Ar) => format!("منحة الدخول المدرسي، الطفل {rank}{sep}{age}: {amt}"),
+        (Component::SchoolStartGrant, Lang::Fr) => {
+            format!("Aide à la rentrée scolaire, enfant {rank}, {age} : {amt}")
+        }
+        (Component::SchoolStartGrant, Lang::En) => {
+            format!("School-start grant, child {rank}, {age}: {amt}")
+        }
+        (Component::SchoolStartGrant, Lang::Ar) => {
+            format!("منحة الدخول المدرسي، الطفل {rank}{sep}{age}: {amt}")
+        }
     }
 }
 
 /// Why a household is not eligible, one sentence per reason.
-pub fn reasons(d: &Decision, rules: &RuleSet, score: Option<sanad_domain::Score>, lang: Lang) -> Vec<String> {
+pub fn reasons(
+    d: &Decision,
+    rules: &RuleSet,
+    score: Option<sanad_domain::Score>,
+    lang: Lang,
+) -> Vec<String> {
     let t = rules.threshold();
     let s = score.map(|s| s.to_string()).unwrap_or_default();
     d.reasons
@@ -117,19 +163,31 @@ pub fn reasons(d: &Decision, rules: &RuleSet, score: Option<sanad_domain::Score>
             (Reason::ScoreAboveThreshold, Lang::Ar) => format!("المؤشر {s} أعلى من العتبة {t}"),
             (Reason::NoScore, Lang::Fr) => "Aucun score RSU en vigueur pour ce mois".into(),
             (Reason::NoScore, Lang::En) => "No RSU score in force for this month".into(),
-            (Reason::NoScore, Lang::Ar) => "لا يوجد مؤشر للسجل الاجتماعي الموحد ساري المفعول لهذا الشهر".into(),
+            (Reason::NoScore, Lang::Ar) => {
+                "لا يوجد مؤشر للسجل الاجتماعي الموحد ساري المفعول لهذا الشهر".into()
+            }
             (Reason::Residence, Lang::Fr) => "Le ménage ne réside pas au Maroc".into(),
             (Reason::Residence, Lang::En) => "The household does not reside in Morocco".into(),
             (Reason::Residence, Lang::Ar) => "الأسرة لا تقيم بالمغرب".into(),
-            (Reason::ExcludedPublicEmployee, Lang::Fr) => "Un membre est employé du secteur public".into(),
-            (Reason::ExcludedPublicEmployee, Lang::En) => "A member is a public-sector employee".into(),
+            (Reason::ExcludedPublicEmployee, Lang::Fr) => {
+                "Un membre est employé du secteur public".into()
+            }
+            (Reason::ExcludedPublicEmployee, Lang::En) => {
+                "A member is a public-sector employee".into()
+            }
             (Reason::ExcludedPublicEmployee, Lang::Ar) => "أحد الأفراد موظف في القطاع العام".into(),
             (Reason::ExcludedPensioner, Lang::Fr) => "Un membre perçoit une pension".into(),
             (Reason::ExcludedPensioner, Lang::En) => "A member receives a pension".into(),
             (Reason::ExcludedPensioner, Lang::Ar) => "أحد الأفراد يتقاضى معاشا".into(),
-            (Reason::ExcludedFamilyAllowance, Lang::Fr) => "Le ménage perçoit déjà des allocations familiales".into(),
-            (Reason::ExcludedFamilyAllowance, Lang::En) => "The household already receives family allowances".into(),
-            (Reason::ExcludedFamilyAllowance, Lang::Ar) => "الأسرة تستفيد من التعويضات العائلية".into(),
+            (Reason::ExcludedFamilyAllowance, Lang::Fr) => {
+                "Le ménage perçoit déjà des allocations familiales".into()
+            }
+            (Reason::ExcludedFamilyAllowance, Lang::En) => {
+                "The household already receives family allowances".into()
+            }
+            (Reason::ExcludedFamilyAllowance, Lang::Ar) => {
+                "الأسرة تستفيد من التعويضات العائلية".into()
+            }
         })
         .collect()
 }

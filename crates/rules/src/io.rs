@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use sanad_domain::{Disability, Month, RegionCode, Relation, Schooling, Score, Sex};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{evaluate, Decision, Line, Member, Snapshot};
+use crate::engine::{Decision, Line, Member, Snapshot, evaluate};
 use crate::ruleset::RuleSet;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -95,7 +95,14 @@ impl HouseholdInput {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            InputError { path: if path == "." { "(document)".into() } else { path }, message: e.into_inner().to_string() }
+            InputError {
+                path: if path == "." {
+                    "(document)".into()
+                } else {
+                    path
+                },
+                message: e.into_inner().to_string(),
+            }
         })
     }
 
@@ -120,8 +127,14 @@ impl HouseholdInput {
     /// Evaluate under `rules` for `month`; the decision and the members it indexes.
     pub fn evaluate(&self, rules: &RuleSet, month: Month) -> (Decision, Vec<Member>) {
         let members = self.members();
-        let score = self.score.map(|s| (s, self.score_date.unwrap_or(NaiveDate::MIN)));
-        let snap = Snapshot { score, resident: self.region.is_some(), members: &members };
+        let score = self
+            .score
+            .map(|s| (s, self.score_date.unwrap_or(NaiveDate::MIN)));
+        let snap = Snapshot {
+            score,
+            resident: self.region.is_some(),
+            members: &members,
+        };
         let mut d = Decision::default();
         evaluate(rules, &snap, month, &mut d);
         (d, members)

@@ -12,5 +12,7 @@ pub mod io;
 pub mod replay;
 pub mod ruleset;
 
-pub use engine::{evaluate, evaluate_household, Component, Decision, Line, Member, Reason, Snapshot};
+pub use engine::{
+    Component, Decision, Line, Member, Reason, Snapshot, evaluate, evaluate_household,
+};
 pub use ruleset::{RuleBook, RuleError, RuleSet};

@@ -4,8 +4,8 @@
 use sanad_domain::Month;
 use serde::{Deserialize, Serialize};
 
-use crate::io::{EntitlementOutput, HouseholdInput};
 use crate::RuleBook;
+use crate::io::{EntitlementOutput, HouseholdInput};
 
 /// What is kept of a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,18 +35,36 @@ pub fn snapshot_hash(input: &HouseholdInput) -> String {
 /// Decide and keep what a replay needs. The rule set is the one in force for the month.
 pub fn decide(book: &RuleBook, input: &HouseholdInput, month: Month) -> Option<StoredDecision> {
     let rules = book.for_month(month)?;
-    Some(StoredDecision { month, rule_set: rules.id.clone(), snapshot_hash: snapshot_hash(input), output: input.compute(rules, month) })
+    Some(StoredDecision {
+        month,
+        rule_set: rules.id.clone(),
+        snapshot_hash: snapshot_hash(input),
+        output: input.compute(rules, month),
+    })
 }
 
 /// Recompute a stored decision from the snapshot and the rule set it names.
-pub fn replay(book: &RuleBook, stored: &StoredDecision, input: &HouseholdInput) -> Result<(), ReplayError> {
+pub fn replay(
+    book: &RuleBook,
+    stored: &StoredDecision,
+    input: &HouseholdInput,
+) -> Result<(), ReplayError> {
     let now = snapshot_hash(input);
     if now != stored.snapshot_hash {
-        return Err(ReplayError::SnapshotChanged { stored: stored.snapshot_hash.clone(), now });
+        return Err(ReplayError::SnapshotChanged {
+            stored: stored.snapshot_hash.clone(),
+            now,
+        });
     }
-    let rules = book.get(&stored.rule_set).ok_or_else(|| ReplayError::UnknownRuleSet(stored.rule_set.clone()))?;
+    let rules = book
+        .get(&stored.rule_set)
+        .ok_or_else(|| ReplayError::UnknownRuleSet(stored.rule_set.clone()))?;
     let again = input.compute(rules, stored.month);
-    if again == stored.output { Ok(()) } else { Err(ReplayError::Differs(Box::new(again))) }
+    if again == stored.output {
+        Ok(())
+    } else {
+        Err(ReplayError::Differs(Box::new(again)))
+    }
 }
 
 #[cfg(test)]
@@ -63,15 +81,22 @@ mod tests {
         let stored = decide(&book, &input, month).unwrap();
         assert_eq!(stored.rule_set, "asd-2023-12");
         // Stored and read back as JSON, as a database would.
-        let stored: StoredDecision = serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
+        let stored: StoredDecision =
+            serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
         assert_eq!(replay(&book, &stored, &input), Ok(()));
         // June 2025 falls under the 2023 schedule: 150 + 100 + 200 = 450, raised to the 500 floor.
         assert_eq!(stored.output.monthly_total_centimes, 500 * 100);
         let mut changed = input.clone();
         changed.members[2].schooling = sanad_domain::Schooling::None;
-        assert!(matches!(replay(&book, &stored, &changed), Err(ReplayError::SnapshotChanged { .. })));
+        assert!(matches!(
+            replay(&book, &stored, &changed),
+            Err(ReplayError::SnapshotChanged { .. })
+        ));
         let mut forged = stored.clone();
         forged.output.monthly_total_centimes += 1;
-        assert!(matches!(replay(&book, &forged, &input), Err(ReplayError::Differs(_))));
+        assert!(matches!(
+            replay(&book, &forged, &input),
+            Err(ReplayError::Differs(_))
+        ));
     }
 }

@@ -31,7 +31,11 @@ impl<'de> Deserialize<'de> for Mad {
 impl Serialize for Mad {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = self.0.centimes();
-        if c % 100 == 0 { s.serialize_i64(c / 100) } else { s.collect_str(&self.0) }
+        if c % 100 == 0 {
+            s.serialize_i64(c / 100)
+        } else {
+            s.collect_str(&self.0)
+        }
     }
 }
 
@@ -59,7 +63,9 @@ pub struct Threshold(pub Score);
 impl<'de> Deserialize<'de> for Threshold {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Score::parse(&s).map(Threshold).map_err(serde::de::Error::custom)
+        Score::parse(&s)
+            .map(Threshold)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -191,7 +197,10 @@ pub struct RuleError {
 }
 
 fn bad(parameter: impl Into<String>, reason: impl Into<String>) -> RuleError {
-    RuleError { parameter: parameter.into(), reason: reason.into() }
+    RuleError {
+        parameter: parameter.into(),
+        reason: reason.into(),
+    }
 }
 
 impl RuleSet {
@@ -220,12 +229,20 @@ impl RuleSet {
 
     /// Checks serde cannot express: bands, limits, months and percentages.
     pub fn validate(&self) -> Result<(), RuleError> {
-        if self.id.is_empty() || !self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b)) {
+        if self.id.is_empty()
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+        {
             return Err(bad("id", "must be letters, digits, '-', '_', '.' or '+'"));
         }
         let c = &self.child;
         if c.young_age_limit >= c.age_limit {
-            return Err(bad("child.young_age_limit", "must be below child.age_limit"));
+            return Err(bad(
+                "child.young_age_limit",
+                "must be below child.age_limit",
+            ));
         }
         if !(1..=20).contains(&c.max_children) {
             return Err(bad("child.max_children", "must be between 1 and 20"));
@@ -233,28 +250,47 @@ impl RuleSet {
         let mut next = 1;
         for (i, b) in c.bands.iter().enumerate() {
             if b.ranks[0] != next || b.ranks[1] < b.ranks[0] {
-                return Err(bad(format!("child.bands[{i}].ranks"), format!("must start at rank {next} and not end before it")));
+                return Err(bad(
+                    format!("child.bands[{i}].ranks"),
+                    format!("must start at rank {next} and not end before it"),
+                ));
             }
             next = b.ranks[1] + 1;
         }
         if next != c.max_children + 1 {
-            return Err(bad("child.bands", format!("must cover ranks 1 to {} exactly (child.max_children)", c.max_children)));
+            return Err(bad(
+                "child.bands",
+                format!(
+                    "must cover ranks 1 to {} exactly (child.max_children)",
+                    c.max_children
+                ),
+            ));
         }
         if !(1..=12).contains(&self.school_start_grant.month) {
-            return Err(bad("school_start_grant.month", "must be a month number 1–12"));
+            return Err(bad(
+                "school_start_grant.month",
+                "must be a month number 1–12",
+            ));
         }
         if self.payment.recovery_cap_percent > 100 {
             return Err(bad("payment.recovery_cap_percent", "must be 0–100"));
         }
         if self.disability.min_severity == Disability::None {
-            return Err(bad("disability.min_severity", "must be a severity, not 'none'"));
+            return Err(bad(
+                "disability.min_severity",
+                "must be a severity, not 'none'",
+            ));
         }
         Ok(())
     }
 
     /// The band holding `rank` (1-based) and its index, if the rank is paid.
     pub fn band(&self, rank: u32) -> Option<(usize, &RankBand)> {
-        self.child.bands.iter().enumerate().find(|(_, b)| (b.ranks[0]..=b.ranks[1]).contains(&rank))
+        self.child
+            .bands
+            .iter()
+            .enumerate()
+            .find(|(_, b)| (b.ranks[0]..=b.ranks[1]).contains(&rank))
     }
 }
 
@@ -266,9 +302,18 @@ pub struct RuleBook {
 
 /// The schedules shipped with Sanad (`rules/*.toml`).
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("asd-2023-12.toml", include_str!("../../../rules/asd-2023-12.toml")),
-    ("asd-2025-11.toml", include_str!("../../../rules/asd-2025-11.toml")),
-    ("asd-2026-11.toml", include_str!("../../../rules/asd-2026-11.toml")),
+    (
+        "asd-2023-12.toml",
+        include_str!("../../../rules/asd-2023-12.toml"),
+    ),
+    (
+        "asd-2025-11.toml",
+        include_str!("../../../rules/asd-2025-11.toml"),
+    ),
+    (
+        "asd-2026-11.toml",
+        include_str!("../../../rules/asd-2026-11.toml"),
+    ),
 ];
 
 impl RuleBook {
@@ -276,23 +321,37 @@ impl RuleBook {
         sets.sort_by_key(|s| s.effective_from);
         for w in sets.windows(2) {
             if w[0].effective_from == w[1].effective_from {
-                return Err(bad("effective_from", format!("{} and {} take effect the same day", w[0].id, w[1].id)));
+                return Err(bad(
+                    "effective_from",
+                    format!("{} and {} take effect the same day", w[0].id, w[1].id),
+                ));
             }
         }
         Ok(RuleBook { sets })
     }
 
     pub fn shipped() -> RuleBook {
-        let sets = SHIPPED.iter().map(|(_, t)| RuleSet::from_toml(t).expect("shipped rule sets are valid")).collect();
+        let sets = SHIPPED
+            .iter()
+            .map(|(_, t)| RuleSet::from_toml(t).expect("shipped rule sets are valid"))
+            .collect();
         RuleBook::new(sets).expect("shipped rule sets have distinct dates")
     }
 
     /// The rule sets in force: the shipped ones, and the approved rule files from the
     /// database (an approved set replaces a shipped one with the same id or date).
-    pub fn in_force<'a>(approved: impl IntoIterator<Item = &'a str>) -> Result<RuleBook, RuleError> {
-        let mut sets = approved.into_iter().map(RuleSet::from_toml).collect::<Result<Vec<_>, _>>()?;
+    pub fn in_force<'a>(
+        approved: impl IntoIterator<Item = &'a str>,
+    ) -> Result<RuleBook, RuleError> {
+        let mut sets = approved
+            .into_iter()
+            .map(RuleSet::from_toml)
+            .collect::<Result<Vec<_>, _>>()?;
         for shipped in RuleBook::shipped().sets {
-            if !sets.iter().any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from) {
+            if !sets
+                .iter()
+                .any(|s| s.id == shipped.id || s.effective_from == shipped.effective_from)
+            {
                 sets.push(shipped);
             }
         }
@@ -305,7 +364,10 @@ impl RuleBook {
 
     /// The rule set in force for `month`: the latest effective on or before its first day.
     pub fn for_month(&self, month: Month) -> Option<&RuleSet> {
-        self.sets.iter().rev().find(|s| s.effective_from <= month.first_day())
+        self.sets
+            .iter()
+            .rev()
+            .find(|s| s.effective_from <= month.first_day())
     }
 
     pub fn get(&self, id: &str) -> Option<&RuleSet> {
@@ -317,9 +379,11 @@ impl RuleSet {
     /// A copy with parameters changed by path (`child.bands[0].young_or_in_school=350`,
     /// `eligibility.score_threshold=9.9`), validated like a file; the id gets a `+what-if` suffix.
     pub fn with_overrides(&self, sets: &[(String, String)]) -> Result<RuleSet, RuleError> {
-        let mut doc: toml::Value = toml::Value::try_from(self).map_err(|e| bad("(rule set)", e.to_string()))?;
+        let mut doc: toml::Value =
+            toml::Value::try_from(self).map_err(|e| bad("(rule set)", e.to_string()))?;
         for (path, value) in sets {
-            let slot = lookup(&mut doc, path).ok_or_else(|| bad(path.clone(), "no such parameter"))?;
+            let slot =
+                lookup(&mut doc, path).ok_or_else(|| bad(path.clone(), "no such parameter"))?;
             *slot = match slot {
                 toml::Value::String(_) => toml::Value::String(value.clone()),
                 _ => value_literal(value).map_err(|e| bad(path.clone(), e))?,
@@ -336,8 +400,12 @@ impl RuleSet {
 }
 
 fn value_literal(v: &str) -> Result<toml::Value, String> {
-    let doc: toml::Table = format!("v = {v}").parse().map_err(|_| format!("'{v}' is not a value"))?;
-    doc.get("v").cloned().ok_or_else(|| format!("'{v}' is not a value"))
+    let doc: toml::Table = format!("v = {v}")
+        .parse()
+        .map_err(|_| format!("'{v}' is not a value"))?;
+    doc.get("v")
+        .cloned()
+        .ok_or_else(|| format!("'{v}' is not a value"))
 }
 
 /// The value at `a.b[2].c`, if it exists.

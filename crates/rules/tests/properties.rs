@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use sanad_domain::{Disability, Month, Relation, Schooling, Score, Sex};
-use sanad_rules::engine::{evaluate, Decision, Member, Snapshot};
 use sanad_rules::RuleBook;
+use sanad_rules::engine::{Decision, Member, Snapshot, evaluate};
 use sanad_rules::ruleset::RankOrder;
 
 fn month() -> Month {
@@ -13,11 +13,17 @@ fn month() -> Month {
 }
 
 fn child_strategy() -> impl Strategy<Value = Member> {
-    (0i64..21 * 365, prop::sample::select(Schooling::ALL.to_vec()), any::<bool>(), prop::sample::select(Disability::ALL.to_vec())).prop_map(
-        |(days, schooling, orphan, disability)| Member {
+    (
+        0i64..21 * 365,
+        prop::sample::select(Schooling::ALL.to_vec()),
+        any::<bool>(),
+        prop::sample::select(Disability::ALL.to_vec()),
+    )
+        .prop_map(|(days, schooling, orphan, disability)| Member {
             relation: Relation::Child,
             sex: Sex::Female,
-            birth_date: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap() - chrono::Duration::days(days),
+            birth_date: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()
+                - chrono::Duration::days(days),
             death_date: None,
             schooling,
             disability,
@@ -25,13 +31,21 @@ fn child_strategy() -> impl Strategy<Value = Member> {
             public_employee: false,
             pensioner: false,
             family_allowance: false,
-        },
-    )
+        })
 }
 
 fn household(children: Vec<Member>) -> Vec<Member> {
-    let head = Member { relation: Relation::Head, birth_date: NaiveDate::from_ymd_opt(1975, 1, 1).unwrap(), ..children.first().cloned().unwrap_or_else(|| blank()) };
-    let head = Member { schooling: Schooling::None, disability: Disability::None, father_deceased: false, ..head };
+    let head = Member {
+        relation: Relation::Head,
+        birth_date: NaiveDate::from_ymd_opt(1975, 1, 1).unwrap(),
+        ..children.first().cloned().unwrap_or_else(|| blank())
+    };
+    let head = Member {
+        schooling: Schooling::None,
+        disability: Disability::None,
+        father_deceased: false,
+        ..head
+    };
     std::iter::once(head).chain(children).collect()
 }
 
@@ -57,10 +71,21 @@ fn total(members: &[Member]) -> (bool, i64) {
 fn total_with(members: &[Member], order: RankOrder) -> (bool, i64) {
     let mut rules = RuleBook::shipped().for_month(month()).unwrap().clone();
     rules.child.rank_order = order;
-    let snap = Snapshot { score: Some((Score::parse("7").unwrap(), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap())), resident: true, members };
+    let snap = Snapshot {
+        score: Some((
+            Score::parse("7").unwrap(),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        )),
+        resident: true,
+        members,
+    };
     let mut d = Decision::default();
     evaluate(&rules, &snap, month(), &mut d);
-    assert_eq!(d.lines.iter().map(|l| l.amount.centimes()).sum::<i64>(), d.monthly_total.centimes(), "lines add up to the total");
+    assert_eq!(
+        d.lines.iter().map(|l| l.amount.centimes()).sum::<i64>(),
+        d.monthly_total.centimes(),
+        "lines add up to the total"
+    );
     (d.eligible, d.monthly_total.centimes())
 }
 

@@ -9,18 +9,39 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
-use sanad_store::migrations::{self, Migration};
-use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
-use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sanad_store::migrations::{self, Migration};
+use sanad_store::rows::{
+    HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
+};
+use sanad_store::{
+    BatchPlan, Encoded, FindKey, Format, HouseholdSummary, Outcome, Population, RegionCount,
+    RegistryStore, Result, Scope, StoreError, Write, sql,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
-    Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
-    Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
-    Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
+    Migration {
+        version: 1,
+        name: "registry",
+        sql: include_str!("../migrations/0001_registry.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "rule_sets",
+        sql: include_str!("../migrations/0002_rule_sets.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "access_audit",
+        sql: include_str!("../migrations/0003_access_audit.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "audit_append_only",
+        sql: include_str!("../migrations/0004_audit_append_only.sql"),
+    },
 ];
 
 #[derive(Clone)]
@@ -41,18 +62,35 @@ impl PgStore {
     /// Connect with every session's `search_path` set to `schema` (created if missing):
     /// isolated databases for tests, several tenants on one server.
     pub async fn open_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
-        let open_err = |e: sqlx::Error| StoreError::Open { url: redact(url), reason: e.to_string() };
+        let open_err = |e: sqlx::Error| StoreError::Open {
+            url: redact(url),
+            reason: e.to_string(),
+        };
         let mut opts = PgConnectOptions::from_str(url).map_err(open_err)?;
         if let Some(s) = schema {
             if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(StoreError::Open { url: redact(url), reason: format!("bad schema name '{s}'") });
+                return Err(StoreError::Open {
+                    url: redact(url),
+                    reason: format!("bad schema name '{s}'"),
+                });
             }
-            let pool = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(open_err)?;
-            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {s}"))).execute(&pool).await.map_err(db)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await
+                .map_err(open_err)?;
+            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {s}")))
+                .execute(&pool)
+                .await
+                .map_err(db)?;
             pool.close().await;
             opts = opts.options([("search_path", s)]);
         }
-        let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await.map_err(open_err)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(open_err)?;
         let store = PgStore { pool };
         store.migrate().await?;
         store.bulk_load_end().await?;
@@ -60,7 +98,12 @@ impl PgStore {
     }
 
     fn sql(&self) -> Sql<'_, sqlx::Postgres> {
-        Sql { read: &self.pool, write: &self.pool, index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'"), audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE") }
+        Sql {
+            read: &self.pool,
+            write: &self.pool,
+            index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'"),
+            audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE"),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -70,18 +113,32 @@ impl PgStore {
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // One migrator at a time, even with several processes starting together.
-        sqlx::query("SELECT pg_advisory_xact_lock(7337001)").execute(&mut *tx).await.map_err(db)?;
-        sqlx::query(migrations::CREATE_TABLE).execute(&mut *tx).await.map_err(db)?;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations").fetch_all(&mut *tx).await.map_err(db)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7337001)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(migrations::CREATE_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
         for m in migrations::pending(MIGRATIONS, &applied) {
-            sqlx::raw_sql(AssertSqlSafe(m.sql)).execute(&mut *tx).await.map_err(db)?;
-            sqlx::query("INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(chrono::Utc::now().to_rfc3339())
+            sqlx::raw_sql(AssertSqlSafe(m.sql))
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         }
         tx.commit().await.map_err(db)
     }
@@ -162,60 +219,133 @@ fn line(out: &mut String, fields: &[&dyn CopyField]) {
 }
 
 fn household_line(out: &mut String, h: &HouseholdRow) {
-    line(out, &[&h.rsu_id, &h.region, &h.province, &h.commune, &h.area, &h.registrant, &h.phone, &h.instrument_kind, &h.instrument_provider, &h.instrument_ref, &h.status, &h.content_hash]);
+    line(
+        out,
+        &[
+            &h.rsu_id,
+            &h.region,
+            &h.province,
+            &h.commune,
+            &h.area,
+            &h.registrant,
+            &h.phone,
+            &h.instrument_kind,
+            &h.instrument_provider,
+            &h.instrument_ref,
+            &h.status,
+            &h.content_hash,
+        ],
+    );
 }
 
 fn person_line(out: &mut String, p: &PersonRow) {
-    line(out, &[
-        &p.idcs, &p.household_id, &p.position, &p.cnie, &p.first_name, &p.last_name, &p.first_name_ar, &p.last_name_ar,
-        &p.sex, &p.birth_date, &p.death_date, &p.relation, &p.marital_status, &p.schooling, &p.disability,
-        &p.father_deceased, &p.public_employee_source, &p.public_employee_date, &p.pensioner_source, &p.pensioner_date,
-        &p.family_allowance_source, &p.family_allowance_date,
-    ]);
+    line(
+        out,
+        &[
+            &p.idcs,
+            &p.household_id,
+            &p.position,
+            &p.cnie,
+            &p.first_name,
+            &p.last_name,
+            &p.first_name_ar,
+            &p.last_name_ar,
+            &p.sex,
+            &p.birth_date,
+            &p.death_date,
+            &p.relation,
+            &p.marital_status,
+            &p.schooling,
+            &p.disability,
+            &p.father_deceased,
+            &p.public_employee_source,
+            &p.public_employee_date,
+            &p.pensioner_source,
+            &p.pensioner_date,
+            &p.family_allowance_source,
+            &p.family_allowance_date,
+        ],
+    );
 }
 
 fn score_line(out: &mut String, s: &ScoreRow) {
-    line(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
+    line(
+        out,
+        &[
+            &s.household_id,
+            &s.value_millionths,
+            &s.computed_on,
+            &s.valid_from,
+        ],
+    );
 }
 
-const FORMAT: Format = Format { household: household_line, person: person_line, score: score_line, sep: "" };
+const FORMAT: Format = Format {
+    household: household_line,
+    person: person_line,
+    score: score_line,
+    sep: "",
+};
 
 /// COPY pre-encoded lines into `table`.
 async fn copy(conn: &mut PgConnection, table: &str, columns: &[&str], lines: String) -> Result<()> {
     if lines.is_empty() {
         return Ok(());
     }
-    let mut copy = conn.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await.map_err(db)?;
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", ")))
+        .await
+        .map_err(db)?;
     copy.send(lines.into_bytes()).await.map_err(db)?;
     copy.finish().await.map_err(db)?;
     Ok(())
 }
 
 /// COPY into a staging copy of `table`, then upsert from it with `tail`.
-async fn copy_upsert(conn: &mut PgConnection, table: &str, columns: &[&str], tail: &str, lines: String) -> Result<()> {
+async fn copy_upsert(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[&str],
+    tail: &str,
+    lines: String,
+) -> Result<()> {
     if lines.is_empty() {
         return Ok(());
     }
     let stage = format!("stage_{table}");
-    sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    sqlx::query(AssertSqlSafe(format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS"
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     copy(conn, &stage, columns, lines).await?;
     let cols = columns.join(", ");
-    sqlx::query(AssertSqlSafe(format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{tail}")))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{tail}"
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 
-async fn pairs<T>(conn: &mut PgConnection, prefix: &str, keys: Vec<String>) -> Result<Vec<(String, T)>>
+async fn pairs<T>(
+    conn: &mut PgConnection,
+    prefix: &str,
+    keys: Vec<String>,
+) -> Result<Vec<(String, T)>>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
 {
-    let rows = sqlx::query(AssertSqlSafe(format!("{prefix} = ANY($1)"))).bind(keys).fetch_all(&mut *conn).await.map_err(db)?;
-    rows.iter().map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?))).collect()
+    let rows = sqlx::query(AssertSqlSafe(format!("{prefix} = ANY($1)")))
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+        .collect()
 }
 
 #[async_trait]
@@ -231,7 +361,12 @@ impl RegistryStore for PgStore {
         Ok(outcomes)
     }
 
-    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<i64> {
+    async fn record_event(
+        &self,
+        household: &Household,
+        event: &sanad_store::EventRow,
+        actor: &sanad_store::Actor,
+    ) -> Result<i64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         for outcome in upsert_in(&mut tx, std::slice::from_ref(household), Write::Apply).await? {
             outcome.applied()?;
@@ -257,11 +392,19 @@ impl RegistryStore for PgStore {
         self.sql().find(scope, key).await
     }
 
-    async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
+    async fn list_households(
+        &self,
+        scope: &Scope,
+        after: Option<&RsuId>,
+        limit: u32,
+    ) -> Result<Vec<HouseholdSummary>> {
         self.sql().list(scope, after, limit).await
     }
 
-    async fn payment_instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
+    async fn payment_instruments(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
         self.sql().instruments(scope).await
     }
 
@@ -269,7 +412,11 @@ impl RegistryStore for PgStore {
         self.sql().count_by_region(scope).await
     }
 
-    async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
+    async fn load_population(
+        &self,
+        scope: &Scope,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Population> {
         sanad_store::population::load(&self.pool, scope, "string_agg({}, chr(10))", progress).await
     }
 }
@@ -283,13 +430,24 @@ mod tests {
     #[test]
     fn copy_escapes_and_nulls() {
         let mut out = String::new();
-        line(&mut out, &[&"a\tb\\c\nd".to_string(), &None::<String>, &true, &NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()]);
+        line(
+            &mut out,
+            &[
+                &"a\tb\\c\nd".to_string(),
+                &None::<String>,
+                &true,
+                &NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            ],
+        );
         assert_eq!(out, "a\\tb\\\\c\\nd\t\\N\tt\t2024-02-29\n");
     }
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://sanad:secret@localhost/db"), "postgres://sanad:***@localhost/db");
+        assert_eq!(
+            redact("postgres://sanad:secret@localhost/db"),
+            "postgres://sanad:***@localhost/db"
+        );
         assert_eq!(redact("postgres://localhost/db"), "postgres://localhost/db");
     }
 }
@@ -302,11 +460,17 @@ async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec
     let encoded = FORMAT.encode(batch);
     let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
     let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
-    let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
+    let idcs: Vec<String> = batch
+        .iter()
+        .flat_map(|h| h.members.iter().map(|m| m.idcs.to_string()))
+        .collect();
     let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
         Write::Load => Default::default(),
         _ => (
-            pairs(tx, sql::EXISTING_HASHES, ids).await?.into_iter().collect(),
+            pairs(tx, sql::EXISTING_HASHES, ids)
+                .await?
+                .into_iter()
+                .collect(),
             pairs(tx, sql::OWNERS, idcs).await?.into_iter().collect(),
         ),
     };
@@ -320,12 +484,41 @@ async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec
         copy(tx, "persons", PERSON_COLUMNS, lines(|e| &e.persons)).await?;
         copy(tx, "score_history", SCORE_COLUMNS, lines(|e| &e.scores)).await?;
     } else {
-        for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
-            sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut **tx).await.map_err(db)?;
+        for &(i, _) in plan
+            .to_write
+            .iter()
+            .filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated)
+        {
+            sqlx::query(sql::DETACH_MISSING)
+                .bind(batch[i].rsu_id.to_string())
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
         }
-        copy_upsert(tx, "households", HOUSEHOLD_COLUMNS, &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS), lines(|e| &e.household)).await?;
-        copy_upsert(tx, "persons", PERSON_COLUMNS, &sql::upsert_tail("idcs", PERSON_COLUMNS), lines(|e| &e.persons)).await?;
-        copy_upsert(tx, "score_history", SCORE_COLUMNS, " ON CONFLICT DO NOTHING", lines(|e| &e.scores)).await?;
+        copy_upsert(
+            tx,
+            "households",
+            HOUSEHOLD_COLUMNS,
+            &sql::upsert_tail("rsu_id", HOUSEHOLD_COLUMNS),
+            lines(|e| &e.household),
+        )
+        .await?;
+        copy_upsert(
+            tx,
+            "persons",
+            PERSON_COLUMNS,
+            &sql::upsert_tail("idcs", PERSON_COLUMNS),
+            lines(|e| &e.persons),
+        )
+        .await?;
+        copy_upsert(
+            tx,
+            "score_history",
+            SCORE_COLUMNS,
+            " ON CONFLICT DO NOTHING",
+            lines(|e| &e.scores),
+        )
+        .await?;
     }
     Ok(plan.outcomes)
 }

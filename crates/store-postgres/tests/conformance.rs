@@ -11,25 +11,51 @@ use sanad_store_postgres::PgStore;
 static N: AtomicU32 = AtomicU32::new(0);
 
 async fn fresh() -> Box<dyn Store> {
-    let url = std::env::var("SANAD_TEST_PG_URL")
-        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL");
-    let schema = format!("t{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), chrono_free_nanos());
-    Box::new(PgStore::open_in_schema(&url, Some(&schema)).await.expect("open"))
+    let url = std::env::var("SANAD_TEST_PG_URL").expect(
+        "SANAD_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL",
+    );
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        chrono_free_nanos()
+    );
+    Box::new(
+        PgStore::open_in_schema(&url, Some(&schema))
+            .await
+            .expect("open"),
+    )
 }
 
 fn chrono_free_nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000
 }
 
 sanad_store::conformance_tests!(fresh());
 
 #[tokio::test]
 async fn audit_tampering_is_detected() {
-    let url = std::env::var("SANAD_TEST_PG_URL").expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
-    let schema = format!("t{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), chrono_free_nanos());
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        chrono_free_nanos()
+    );
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     let pool = store.pool().clone();
-    let sql = async |q: &str| sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned())).execute(&pool).await.map(|_| ()).map_err(|e| e.to_string());
+    let sql = async |q: &str| {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned()))
+            .execute(&pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
     let unprotect = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change";
     sanad_store::conformance::audit_tampering_is_detected(&store, sql, unprotect).await;
 }

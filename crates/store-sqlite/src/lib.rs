@@ -8,18 +8,39 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
-use sanad_store::migrations::{self, Migration};
-use sanad_store::rows::{HouseholdRow, PersonRow, ScoreRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS, SCORE_COLUMNS};
 use sanad_store::generic::Sql;
-use sanad_store::{sql, BatchPlan, Encoded, Format, Population, FindKey, HouseholdSummary, Outcome, RegionCount, RegistryStore, Result, Scope, StoreError, Write};
+use sanad_store::migrations::{self, Migration};
+use sanad_store::rows::{
+    HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
+};
+use sanad_store::{
+    BatchPlan, Encoded, FindKey, Format, HouseholdSummary, Outcome, Population, RegionCount,
+    RegistryStore, Result, Scope, StoreError, Write, sql,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
-    Migration { version: 2, name: "rule_sets", sql: include_str!("../migrations/0002_rule_sets.sql") },
-    Migration { version: 3, name: "access_audit", sql: include_str!("../migrations/0003_access_audit.sql") },
-    Migration { version: 4, name: "audit_append_only", sql: include_str!("../migrations/0004_audit_append_only.sql") },
+    Migration {
+        version: 1,
+        name: "registry",
+        sql: include_str!("../migrations/0001_registry.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "rule_sets",
+        sql: include_str!("../migrations/0002_rule_sets.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "access_audit",
+        sql: include_str!("../migrations/0003_access_audit.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "audit_append_only",
+        sql: include_str!("../migrations/0004_audit_append_only.sql"),
+    },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.
@@ -41,7 +62,10 @@ impl SqliteStore {
     /// Open (creating if needed) `sqlite://path` or a plain path, and apply pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        let open_err = |e: sqlx::Error| StoreError::Open { url: url.into(), reason: e.to_string() };
+        let open_err = |e: sqlx::Error| StoreError::Open {
+            url: url.into(),
+            reason: e.to_string(),
+        };
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(open_err)?
             .create_if_missing(true)
@@ -58,10 +82,18 @@ impl SqliteStore {
         // from batch to batch (a write by another connection would invalidate it).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone().pragma("cache_size", "-262144").pragma("wal_autocheckpoint", "16384"))
+            .connect_with(
+                opts.clone()
+                    .pragma("cache_size", "-262144")
+                    .pragma("wal_autocheckpoint", "16384"),
+            )
             .await
             .map_err(open_err)?;
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts.pragma("cache_size", "-65536")).await.map_err(open_err)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.pragma("cache_size", "-65536"))
+            .await
+            .map_err(open_err)?;
         let store = SqliteStore { pool, writer };
         store.migrate().await?;
         store.bulk_load_end().await?;
@@ -69,7 +101,12 @@ impl SqliteStore {
     }
 
     fn sql(&self) -> Sql<'_, Sqlite> {
-        Sql { read: &self.pool, write: &self.writer, index_prelude: None, audit_lock: None }
+        Sql {
+            read: &self.pool,
+            write: &self.writer,
+            index_prelude: None,
+            audit_lock: None,
+        }
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -77,18 +114,26 @@ impl SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::query(migrations::CREATE_TABLE).execute(&self.writer).await.map_err(db)?;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations").fetch_all(&self.writer).await.map_err(db)?;
+        sqlx::query(migrations::CREATE_TABLE)
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM sanad_migrations")
+            .fetch_all(&self.writer)
+            .await
+            .map_err(db)?;
         for m in migrations::pending(MIGRATIONS, &applied) {
             let mut tx = self.writer.begin().await.map_err(db)?;
             sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(db)?;
-            sqlx::query("INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(chrono::Utc::now().to_rfc3339())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO sanad_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
             tx.commit().await.map_err(db)?;
         }
         Ok(())
@@ -181,31 +226,93 @@ fn tuple(out: &mut String, fields: &[&dyn Literal]) {
 }
 
 fn household_tuple(out: &mut String, h: &HouseholdRow) {
-    tuple(out, &[&h.rsu_id, &h.region, &h.province, &h.commune, &h.area, &h.registrant, &h.phone, &h.instrument_kind, &h.instrument_provider, &h.instrument_ref, &h.status, &h.content_hash]);
+    tuple(
+        out,
+        &[
+            &h.rsu_id,
+            &h.region,
+            &h.province,
+            &h.commune,
+            &h.area,
+            &h.registrant,
+            &h.phone,
+            &h.instrument_kind,
+            &h.instrument_provider,
+            &h.instrument_ref,
+            &h.status,
+            &h.content_hash,
+        ],
+    );
 }
 
 fn person_tuple(out: &mut String, p: &PersonRow) {
-    tuple(out, &[
-        &p.idcs, &p.household_id, &p.position, &p.cnie, &p.first_name, &p.last_name, &p.first_name_ar, &p.last_name_ar,
-        &p.sex, &p.birth_date, &p.death_date, &p.relation, &p.marital_status, &p.schooling, &p.disability,
-        &p.father_deceased, &p.public_employee_source, &p.public_employee_date, &p.pensioner_source, &p.pensioner_date,
-        &p.family_allowance_source, &p.family_allowance_date,
-    ]);
+    tuple(
+        out,
+        &[
+            &p.idcs,
+            &p.household_id,
+            &p.position,
+            &p.cnie,
+            &p.first_name,
+            &p.last_name,
+            &p.first_name_ar,
+            &p.last_name_ar,
+            &p.sex,
+            &p.birth_date,
+            &p.death_date,
+            &p.relation,
+            &p.marital_status,
+            &p.schooling,
+            &p.disability,
+            &p.father_deceased,
+            &p.public_employee_source,
+            &p.public_employee_date,
+            &p.pensioner_source,
+            &p.pensioner_date,
+            &p.family_allowance_source,
+            &p.family_allowance_date,
+        ],
+    );
 }
 
 fn score_tuple(out: &mut String, s: &ScoreRow) {
-    tuple(out, &[&s.household_id, &s.value_millionths, &s.computed_on, &s.valid_from]);
+    tuple(
+        out,
+        &[
+            &s.household_id,
+            &s.value_millionths,
+            &s.computed_on,
+            &s.valid_from,
+        ],
+    );
 }
 
-const FORMAT: Format = Format { household: household_tuple, person: person_tuple, score: score_tuple, sep: "," };
+const FORMAT: Format = Format {
+    household: household_tuple,
+    person: person_tuple,
+    score: score_tuple,
+    sep: ",",
+};
 
 /// One multi-row INSERT of pre-encoded tuples.
-async fn insert(tx: &mut Transaction<'_, Sqlite>, table: &str, columns: &[&str], values: String, tail: &str) -> Result<()> {
+async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    table: &str,
+    columns: &[&str],
+    values: String,
+    tail: &str,
+) -> Result<()> {
     if values.is_empty() {
         return Ok(());
     }
-    let sql = format!("INSERT INTO {table} ({}) VALUES {values}{tail}", columns.join(", "));
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await.map_err(db)?;
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES {values}{tail}",
+        columns.join(", ")
+    );
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
@@ -222,7 +329,12 @@ impl RegistryStore for SqliteStore {
         Ok(outcomes)
     }
 
-    async fn record_event(&self, household: &Household, event: &sanad_store::EventRow, actor: &sanad_store::Actor) -> Result<i64> {
+    async fn record_event(
+        &self,
+        household: &Household,
+        event: &sanad_store::EventRow,
+        actor: &sanad_store::Actor,
+    ) -> Result<i64> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         for outcome in upsert_in(&mut tx, std::slice::from_ref(household), Write::Apply).await? {
             outcome.applied()?;
@@ -248,11 +360,19 @@ impl RegistryStore for SqliteStore {
         self.sql().find(scope, key).await
     }
 
-    async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
+    async fn list_households(
+        &self,
+        scope: &Scope,
+        after: Option<&RsuId>,
+        limit: u32,
+    ) -> Result<Vec<HouseholdSummary>> {
         self.sql().list(scope, after, limit).await
     }
 
-    async fn payment_instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
+    async fn payment_instruments(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
         self.sql().instruments(scope).await
     }
 
@@ -260,8 +380,13 @@ impl RegistryStore for SqliteStore {
         self.sql().count_by_region(scope).await
     }
 
-    async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population> {
-        sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress).await
+    async fn load_population(
+        &self,
+        scope: &Scope,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Population> {
+        sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress)
+            .await
     }
 }
 
@@ -275,11 +400,17 @@ async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec
     let encoded = FORMAT.encode(batch);
     let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
     let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
-    let idcs: Vec<String> = batch.iter().flat_map(|h| h.members.iter().map(|m| m.idcs.to_string())).collect();
+    let idcs: Vec<String> = batch
+        .iter()
+        .flat_map(|h| h.members.iter().map(|m| m.idcs.to_string()))
+        .collect();
     let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
         Write::Load => Default::default(),
         _ => (
-            lookup(tx, sql::EXISTING_HASHES, &ids).await?.into_iter().collect(),
+            lookup(tx, sql::EXISTING_HASHES, &ids)
+                .await?
+                .into_iter()
+                .collect(),
             lookup(tx, sql::OWNERS, &idcs).await?.into_iter().collect(),
         ),
     };
@@ -287,15 +418,50 @@ async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec
     if write == Write::DryRun || plan.to_write.is_empty() {
         return Ok(plan.outcomes);
     }
-    for &(i, _) in plan.to_write.iter().filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated) {
-        sqlx::query(sql::DETACH_MISSING).bind(batch[i].rsu_id.to_string()).execute(&mut **tx).await.map_err(db)?;
+    for &(i, _) in plan
+        .to_write
+        .iter()
+        .filter(|(i, _)| plan.outcomes[*i] == Outcome::Updated)
+    {
+        sqlx::query(sql::DETACH_MISSING)
+            .bind(batch[i].rsu_id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
     }
     // A batch of only new households and persons (a national load) needs no conflict clauses.
     let fresh = existing.is_empty() && owners.is_empty();
-    let tail = |key: &str, cols: &[&str]| if fresh { String::new() } else { sql::upsert_tail(key, cols) };
+    let tail = |key: &str, cols: &[&str]| {
+        if fresh {
+            String::new()
+        } else {
+            sql::upsert_tail(key, cols)
+        }
+    };
     let values = |part: fn(&Encoded) -> &str| FORMAT.gather(&encoded, &plan, part);
-    insert(tx, "households", HOUSEHOLD_COLUMNS, values(|e| &e.household), &tail("rsu_id", HOUSEHOLD_COLUMNS)).await?;
-    insert(tx, "persons", PERSON_COLUMNS, values(|e| &e.persons), &tail("idcs", PERSON_COLUMNS)).await?;
-    insert(tx, "score_history", SCORE_COLUMNS, values(|e| &e.scores), if fresh { "" } else { " ON CONFLICT DO NOTHING" }).await?;
+    insert(
+        tx,
+        "households",
+        HOUSEHOLD_COLUMNS,
+        values(|e| &e.household),
+        &tail("rsu_id", HOUSEHOLD_COLUMNS),
+    )
+    .await?;
+    insert(
+        tx,
+        "persons",
+        PERSON_COLUMNS,
+        values(|e| &e.persons),
+        &tail("idcs", PERSON_COLUMNS),
+    )
+    .await?;
+    insert(
+        tx,
+        "score_history",
+        SCORE_COLUMNS,
+        values(|e| &e.scores),
+        if fresh { "" } else { " ON CONFLICT DO NOTHING" },
+    )
+    .await?;
     Ok(plan.outcomes)
 }

@@ -76,7 +76,11 @@ pub struct ApiToken {
 pub enum LoginAttempt {
     Succeeded,
     /// Failed: lock until `lock_until` once `failed_logins` reaches `max_failures`.
-    Failed { now: i64, max_failures: i64, lock_until: i64 },
+    Failed {
+        now: i64,
+        max_failures: i64,
+        lock_until: i64,
+    },
 }
 
 #[async_trait]
@@ -110,11 +114,11 @@ pub trait AccessStore: Send + Sync {
 pub mod sql {
     pub const USER_INSERT: &str = "INSERT INTO users (username, display_name, role, scope, locale, password_hash, failed_logins, locked_until, active, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-    pub const USER_UPDATE: &str =
-        "UPDATE users SET display_name = $2, role = $3, scope = $4, locale = $5, password_hash = $6, failed_logins = $7, locked_until = $8, active = $9 WHERE username = $1";
+    pub const USER_UPDATE: &str = "UPDATE users SET display_name = $2, role = $3, scope = $4, locale = $5, password_hash = $6, failed_logins = $7, locked_until = $8, active = $9 WHERE username = $1";
     pub const USER_GET: &str = "SELECT * FROM users WHERE username = $1";
     pub const USERS: &str = "SELECT * FROM users ORDER BY username";
-    pub const LOGIN_OK: &str = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1";
+    pub const LOGIN_OK: &str =
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1";
     pub const LOGIN_FAILED: &str = "UPDATE users SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE username = $1";
     pub const SESSION_INSERT: &str = "INSERT INTO sessions (id_hash, username, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)";

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 
-use crate::audit::Actor;
 use crate::Result;
+use crate::audit::Actor;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationRow {
@@ -56,10 +56,21 @@ pub trait ApplicationStore: Send + Sync {
     /// Insert or replace an application; audited as `action` with its status before and after.
     /// With an award (an approval), its rows are written in the same transaction, replacing
     /// any the application had; without one, the application's awards stay as they are.
-    async fn save_application(&self, row: &ApplicationRow, award: Option<&Award>, action: &str, actor: &Actor) -> Result<()>;
+    async fn save_application(
+        &self,
+        row: &ApplicationRow,
+        award: Option<&Award>,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()>;
     /// Save many applications as [`Self::save_application`] does each, in one transaction:
     /// all of them or none.
-    async fn save_applications(&self, batch: &[(ApplicationRow, Option<Award>)], action: &str, actor: &Actor) -> Result<()>;
+    async fn save_applications(
+        &self,
+        batch: &[(ApplicationRow, Option<Award>)],
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()>;
     /// A household's recorded events, newest first (the caller checked the household's scope).
     async fn events_of(&self, rsu_id: &str) -> Result<Vec<EventRow>>;
     /// Households with an event effective on or after `from` (YYYY-MM-DD), with the earliest
@@ -72,7 +83,13 @@ pub trait ApplicationStore: Send + Sync {
     async fn applications_of(&self, rsu_id: &str) -> Result<Vec<ApplicationRow>>;
     /// Replace a cross-check list whole (its reference as JSON, rows as (line, IDCS, JSON)),
     /// in one transaction; audited.
-    async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &Actor) -> Result<()>;
+    async fn replace_list(
+        &self,
+        kind: &str,
+        meta: &str,
+        rows: &[(i64, String, String)],
+        actor: &Actor,
+    ) -> Result<()>;
     /// A list's reference (JSON), if it was imported.
     async fn list_meta(&self, kind: &str) -> Result<Option<String>>;
     /// A list's rows about these persons: (line, JSON).
@@ -87,7 +104,8 @@ pub mod sql {
          ON CONFLICT (kind) DO UPDATE SET meta = excluded.meta, row_count = excluded.row_count, imported_at = excluded.imported_at";
     pub const LIST_META: &str = "SELECT meta FROM cross_check_lists WHERE kind = $1";
     /// Completed with `IN ($2, …)` by the store.
-    pub const LIST_ROWS_PREFIX: &str = "SELECT line, body FROM cross_check_rows WHERE kind = $1 AND idcs";
+    pub const LIST_ROWS_PREFIX: &str =
+        "SELECT line, body FROM cross_check_rows WHERE kind = $1 AND idcs";
     /// The review queue; the scope's condition is on the households alias `h`.
     pub fn review_queue(scope: &crate::Scope) -> String {
         format!(
@@ -111,7 +129,8 @@ pub mod sql {
     }
     /// Adds `$2` to the counter and returns its new value, the last one reserved.
     pub const RESERVE: &str = "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value";
-    pub const GET: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
+    pub const GET: &str =
+        "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
     pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";
     pub const UPSERT: &str = "INSERT INTO applications (receipt, rsu_id, status, submitted_on, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (receipt) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";

@@ -19,7 +19,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(user: impl Into<String>, request_id: impl Into<String>) -> Actor {
-        Actor { user: user.into(), request_id: request_id.into() }
+        Actor {
+            user: user.into(),
+            request_id: request_id.into(),
+        }
     }
 }
 
@@ -36,7 +39,14 @@ pub struct Change {
 
 impl Change {
     pub fn new(action: &str, entity: &str, entity_id: &str) -> Change {
-        Change { action: action.into(), entity: entity.into(), entity_id: entity_id.into(), region: None, before: None, after: None }
+        Change {
+            action: action.into(),
+            entity: entity.into(),
+            entity_id: entity_id.into(),
+            region: None,
+            before: None,
+            after: None,
+        }
     }
     pub fn before(mut self, v: &impl Serialize) -> Change {
         self.before = Some(serde_json::to_string(v).expect("audit states serialise"));
@@ -102,7 +112,12 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The record that follows `prev` (or starts the chain), hashed.
-pub fn next_record(prev: Option<(i64, &str)>, at: String, actor: &Actor, c: &Change) -> AuditRecord {
+pub fn next_record(
+    prev: Option<(i64, &str)>,
+    at: String,
+    actor: &Actor,
+    c: &Change,
+) -> AuditRecord {
     let (seq, prev_hash) = prev.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h.to_owned()));
     let mut r = AuditRecord {
         seq,
@@ -147,16 +162,28 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn push(&mut self, r: &AuditRecord) {
-        let (want_seq, want_prev) = self.last.as_ref().map_or((1, GENESIS), |(s, h)| (s + 1, h.as_str()));
+        let (want_seq, want_prev) = self
+            .last
+            .as_ref()
+            .map_or((1, GENESIS), |(s, h)| (s + 1, h.as_str()));
         let p = &mut self.v.problems;
         if r.seq != want_seq {
-            p.push(format!("record {}: expected sequence {want_seq} (a record was deleted or inserted)", r.seq));
+            p.push(format!(
+                "record {}: expected sequence {want_seq} (a record was deleted or inserted)",
+                r.seq
+            ));
         }
         if r.prev_hash != want_prev {
-            p.push(format!("record {}: does not follow the record before it (deleted, inserted or reordered)", r.seq));
+            p.push(format!(
+                "record {}: does not follow the record before it (deleted, inserted or reordered)",
+                r.seq
+            ));
         }
         if record_hash(r) != r.hash {
-            p.push(format!("record {}: content does not match its hash (modified)", r.seq));
+            p.push(format!(
+                "record {}: content does not match its hash (modified)",
+                r.seq
+            ));
         }
         self.v.records += 1;
         self.last = Some((r.seq, r.hash.clone()));
@@ -190,7 +217,12 @@ pub trait AuditStore: Send + Sync {
     /// Append one record on its own (changes made elsewhere append in their own transaction).
     async fn audit(&self, actor: &Actor, change: &Change) -> Result<AuditRecord>;
     /// Records matching `filter`, newest first, before `before_seq` (keyset pagination).
-    async fn audit_records(&self, filter: &AuditFilter, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>>;
+    async fn audit_records(
+        &self,
+        filter: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>>;
     /// Records in sequence order after `after_seq`, for verification and export.
     async fn audit_chain(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
 }
@@ -230,8 +262,14 @@ mod tests {
         let mut out: Vec<AuditRecord> = Vec::new();
         for i in 0..n {
             let prev = out.last().map(|r| (r.seq, r.hash.as_str()));
-            let c = Change::new("update", "household", &format!("{i:012}")).after(&serde_json::json!({"i": i}));
-            out.push(next_record(prev, format!("2026-11-29T10:00:0{i}Z"), &actor, &c));
+            let c = Change::new("update", "household", &format!("{i:012}"))
+                .after(&serde_json::json!({"i": i}));
+            out.push(next_record(
+                prev,
+                format!("2026-11-29T10:00:0{i}Z"),
+                &actor,
+                &c,
+            ));
         }
         out
     }
@@ -247,7 +285,10 @@ mod tests {
         let rs = chain(5);
         let v = verify(&rs, Some(&rs[4].hash));
         assert!(v.ok(), "{:?}", v.problems);
-        assert_eq!((v.records, v.head.as_deref()), (5, Some(rs[4].hash.as_str())));
+        assert_eq!(
+            (v.records, v.head.as_deref()),
+            (5, Some(rs[4].hash.as_str()))
+        );
         assert_eq!(rs[0].prev_hash, GENESIS);
     }
 
@@ -256,27 +297,44 @@ mod tests {
         let rs = chain(5);
         let mut modified = rs.clone();
         modified[2].after = Some("{\"i\":99}".into());
-        assert!(verify(&modified, None).problems.iter().any(|p| p.starts_with("record 3:") && p.contains("modified")));
+        assert!(
+            verify(&modified, None)
+                .problems
+                .iter()
+                .any(|p| p.starts_with("record 3:") && p.contains("modified"))
+        );
 
         let mut deleted = rs.clone();
         deleted.remove(1);
         assert!(!verify(&deleted, None).ok());
 
         let mut inserted = rs.clone();
-        let forged = next_record(Some((rs[1].seq, &rs[1].hash)), "2026-11-29T10:00:02Z".into(), &Actor::new("x", "r"), &Change::new("delete", "user", "y"));
+        let forged = next_record(
+            Some((rs[1].seq, &rs[1].hash)),
+            "2026-11-29T10:00:02Z".into(),
+            &Actor::new("x", "r"),
+            &Change::new("delete", "user", "y"),
+        );
         inserted.insert(2, forged);
         assert!(!verify(&inserted, None).ok());
 
         let truncated = &rs[..4];
-        assert!(verify(truncated, None).ok(), "truncation alone keeps the chain whole");
-        assert!(!verify(truncated, Some(&rs[4].hash)).ok(), "but not the expected head");
+        assert!(
+            verify(truncated, None).ok(),
+            "truncation alone keeps the chain whole"
+        );
+        assert!(
+            !verify(truncated, Some(&rs[4].hash)).ok(),
+            "but not the expected head"
+        );
     }
 
     #[test]
     fn fields_are_unambiguous() {
         let rs = chain(1);
         let mut shifted = rs[0].clone();
-        (shifted.actor, shifted.action) = (format!("{}u", rs[0].actor), rs[0].action[1..].to_owned());
+        (shifted.actor, shifted.action) =
+            (format!("{}u", rs[0].actor), rs[0].action[1..].to_owned());
         assert_ne!(record_hash(&shifted), rs[0].hash);
     }
 }

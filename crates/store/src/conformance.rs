@@ -4,13 +4,16 @@
 use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
-    Area, Cnie, CrossCheck, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus,
-    PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, Rib, RsuId, Schooling, Score,
-    ScoreHistory, ScoreRecord, Sex,
+    Area, Cnie, CrossCheck, CrossChecks, Disability, Household, HouseholdStatus, Idcs,
+    MaritalStatus, PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, Rib, RsuId,
+    Schooling, Score, ScoreHistory, ScoreRecord, Sex,
 };
 
 use crate::audit::Verifier;
-use crate::{Actor, ApiToken, AuditFilter, Change, FindKey, LoginAttempt, Outcome, RegistryStore, RuleSetStatus, Scope, Session, Store, StoreError, User, Write};
+use crate::{
+    Actor, ApiToken, AuditFilter, Change, FindKey, LoginAttempt, Outcome, RegistryStore,
+    RuleSetStatus, Scope, Session, Store, StoreError, User, Write,
+};
 
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async expression
 /// giving a fresh, empty `Box<dyn Store>` for each test.
@@ -79,9 +82,21 @@ pub fn sample(n: u64, region: &str) -> Household {
         birth_date: d(birth),
         death_date: None,
         relation,
-        marital_status: if k < 3 { MaritalStatus::Married } else { MaritalStatus::Single },
-        schooling: if k == 3 { Schooling::PublicPrimary } else { Schooling::None },
-        disability: if k == 4 { Disability::Severe } else { Disability::None },
+        marital_status: if k < 3 {
+            MaritalStatus::Married
+        } else {
+            MaritalStatus::Single
+        },
+        schooling: if k == 3 {
+            Schooling::PublicPrimary
+        } else {
+            Schooling::None
+        },
+        disability: if k == 4 {
+            Disability::Severe
+        } else {
+            Disability::None
+        },
         father_deceased: false,
         checks: CrossChecks::default(),
     };
@@ -90,13 +105,23 @@ pub fn sample(n: u64, region: &str) -> Household {
     let mut spouse = person(2, Relation::Spouse, Sex::Female, "1984-07-15");
     // Quotes and backslashes must survive both bulk paths (SQL literals, COPY text).
     spouse.first_name = "M'barka \\ O''Brien".into();
-    spouse.checks.pensioner = Some(CrossCheck { source: "CMR".into(), date: d("2026-06-30") });
+    spouse.checks.pensioner = Some(CrossCheck {
+        source: "CMR".into(),
+        date: d("2026-06-30"),
+    });
     let parts = HouseholdParts {
         rsu_id: RsuId::parse(&format!("{:012}", 500_000_000_000 + n)).unwrap(),
-        residence: Residence { region: r(region), province: province.into(), commune: commune.into(), area: Area::Urban },
+        residence: Residence {
+            region: r(region),
+            province: province.into(),
+            commune: commune.into(),
+            area: Area::Urban,
+        },
         registrant: Idcs::from_body(n * 100 + 2),
         phone: Some(Phone::parse(&format!("06{:08}", n)).unwrap()),
-        instrument: Some(PaymentInstrument::Bank { rib: Rib::with_key(&format!("2307800000{:012}", n)).unwrap() }),
+        instrument: Some(PaymentInstrument::Bank {
+            rib: Rib::with_key(&format!("2307800000{:012}", n)).unwrap(),
+        }),
         status: HouseholdStatus::Active,
         members: vec![
             head,
@@ -104,7 +129,11 @@ pub fn sample(n: u64, region: &str) -> Household {
             person(3, Relation::Child, Sex::Female, "2016-09-01"),
             person(4, Relation::KafalaChild, Sex::Male, "2021-01-31"),
         ],
-        scores: ScoreHistory::new(vec![ScoreRecord { value: Score::parse("9.743001").unwrap(), computed_on: d("2024-03-01"), valid_from: d("2024-03-08") }]),
+        scores: ScoreHistory::new(vec![ScoreRecord {
+            value: Score::parse("9.743001").unwrap(),
+            computed_on: d("2024-03-01"),
+            valid_from: d("2024-03-08"),
+        }]),
     };
     Household::new(parts, d(TODAY)).expect("sample is valid")
 }
@@ -117,31 +146,72 @@ pub fn with(h: &Household, change: impl FnOnce(&mut HouseholdParts)) -> Househol
 }
 
 async fn apply(store: &dyn RegistryStore, batch: &[Household]) -> Vec<Outcome> {
-    store.upsert_households(batch, Write::Apply).await.expect("upsert")
+    store
+        .upsert_households(batch, Write::Apply)
+        .await
+        .expect("upsert")
 }
 
 pub async fn round_trip_and_reimport_changes_nothing(store: &dyn RegistryStore) {
     let batch = vec![sample(1, "01"), sample(2, "04")];
-    assert_eq!(apply(store, &batch).await, [Outcome::Inserted, Outcome::Inserted]);
-    let back = store.household(&Scope::National, &batch[0].rsu_id).await.unwrap().expect("stored");
+    assert_eq!(
+        apply(store, &batch).await,
+        [Outcome::Inserted, Outcome::Inserted]
+    );
+    let back = store
+        .household(&Scope::National, &batch[0].rsu_id)
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(back, batch[0], "a household reads back exactly as written");
-    assert_eq!(apply(store, &batch).await, [Outcome::Unchanged, Outcome::Unchanged]);
-    let again = store.household(&Scope::National, &batch[0].rsu_id).await.unwrap().unwrap();
-    assert_eq!(again.scores.records().len(), 1, "a re-import adds no history");
+    assert_eq!(
+        apply(store, &batch).await,
+        [Outcome::Unchanged, Outcome::Unchanged]
+    );
+    let again = store
+        .household(&Scope::National, &batch[0].rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.scores.records().len(),
+        1,
+        "a re-import adds no history"
+    );
 }
 
 pub async fn score_changes_build_the_history(store: &dyn RegistryStore) {
     let h = sample(3, "01");
     apply(store, std::slice::from_ref(&h)).await;
     let rescored = with(&h, |p| {
-        p.scores = ScoreHistory::new(vec![ScoreRecord { value: Score::parse("10.5").unwrap(), computed_on: d("2025-05-02"), valid_from: d("2025-05-10") }]);
+        p.scores = ScoreHistory::new(vec![ScoreRecord {
+            value: Score::parse("10.5").unwrap(),
+            computed_on: d("2025-05-02"),
+            valid_from: d("2025-05-10"),
+        }]);
     });
-    assert_eq!(apply(store, std::slice::from_ref(&rescored)).await, [Outcome::Updated]);
-    let back = store.household(&Scope::National, &h.rsu_id).await.unwrap().unwrap();
+    assert_eq!(
+        apply(store, std::slice::from_ref(&rescored)).await,
+        [Outcome::Updated]
+    );
+    let back = store
+        .household(&Scope::National, &h.rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back.scores.records().len(), 2);
-    assert_eq!(back.scores.at(d("2025-05-09")).unwrap().value, Score::parse("9.743001").unwrap());
-    assert_eq!(back.scores.at(d("2025-05-10")).unwrap().value, Score::parse("10.5").unwrap());
-    assert_eq!(apply(store, std::slice::from_ref(&rescored)).await, [Outcome::Unchanged]);
+    assert_eq!(
+        back.scores.at(d("2025-05-09")).unwrap().value,
+        Score::parse("9.743001").unwrap()
+    );
+    assert_eq!(
+        back.scores.at(d("2025-05-10")).unwrap().value,
+        Score::parse("10.5").unwrap()
+    );
+    assert_eq!(
+        apply(store, std::slice::from_ref(&rescored)).await,
+        [Outcome::Unchanged]
+    );
 }
 
 pub async fn person_in_another_household_rejects_only_that_household(store: &dyn RegistryStore) {
@@ -159,8 +229,21 @@ pub async fn person_in_another_household_rejects_only_that_household(store: &dyn
         o => panic!("expected a rejection, got {o:?}"),
     }
     assert_eq!(out[1], Outcome::Inserted);
-    assert!(store.household(&Scope::National, &other.rsu_id).await.unwrap().is_none(), "nothing of a rejected household is applied");
-    assert!(store.household(&Scope::National, &fine.rsu_id).await.unwrap().is_some());
+    assert!(
+        store
+            .household(&Scope::National, &other.rsu_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing of a rejected household is applied"
+    );
+    assert!(
+        store
+            .household(&Scope::National, &fine.rsu_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let key = FindKey::Idcs(first.members[2].idcs.clone());
     let found = store.find_households(&Scope::National, &key).await.unwrap();
     assert_eq!(found.len(), 1);
@@ -169,10 +252,26 @@ pub async fn person_in_another_household_rejects_only_that_household(store: &dyn
 
 pub async fn dry_run_writes_nothing(store: &dyn RegistryStore) {
     let h = sample(7, "01");
-    let out = store.upsert_households(std::slice::from_ref(&h), Write::DryRun).await.unwrap();
+    let out = store
+        .upsert_households(std::slice::from_ref(&h), Write::DryRun)
+        .await
+        .unwrap();
     assert_eq!(out, [Outcome::Inserted]);
-    assert!(store.household(&Scope::National, &h.rsu_id).await.unwrap().is_none());
-    assert!(store.count_by_region(&Scope::National).await.unwrap().iter().all(|c| c.households == 0));
+    assert!(
+        store
+            .household(&Scope::National, &h.rsu_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .count_by_region(&Scope::National)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.households == 0)
+    );
 }
 
 pub async fn find_by_every_key_within_scope(store: &dyn RegistryStore) {
@@ -185,35 +284,92 @@ pub async fn find_by_every_key_within_scope(store: &dyn RegistryStore) {
         FindKey::Phone(h.phone.clone().unwrap()),
         FindKey::Name("NOM8".into()),
     ];
-    let arabic = store.find_households(&Scope::region(r("04")), &FindKey::Name("العلوي".into())).await.unwrap();
-    assert_eq!(arabic.iter().map(|s| &s.rsu_id).collect::<Vec<_>>(), [&h.rsu_id], "Arabic family name, within scope");
+    let arabic = store
+        .find_households(&Scope::region(r("04")), &FindKey::Name("العلوي".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        arabic.iter().map(|s| &s.rsu_id).collect::<Vec<_>>(),
+        [&h.rsu_id],
+        "Arabic family name, within scope"
+    );
     for key in &keys {
-        let hits = store.find_households(&Scope::region(r("04")), key).await.unwrap();
+        let hits = store
+            .find_households(&Scope::region(r("04")), key)
+            .await
+            .unwrap();
         assert_eq!(hits.len(), 1, "{key:?}");
         let s = &hits[0];
         assert_eq!((&s.rsu_id, s.region, s.members), (&h.rsu_id, r("04"), 4));
         assert_eq!(s.head_name, "Prenom1 Nom8");
         assert_eq!(s.score, Some(Score::parse("9.743001").unwrap()));
-        assert!(store.find_households(&Scope::region(r("01")), key).await.unwrap().is_empty(), "{key:?} leaks across regions");
+        assert!(
+            store
+                .find_households(&Scope::region(r("01")), key)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{key:?} leaks across regions"
+        );
     }
-    assert!(store.household(&Scope::region(r("01")), &h.rsu_id).await.unwrap().is_none());
-    assert!(store.household(&Scope::Regions(vec![r("01"), r("04")]), &h.rsu_id).await.unwrap().is_some());
+    assert!(
+        store
+            .household(&Scope::region(r("01")), &h.rsu_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .household(&Scope::Regions(vec![r("01"), r("04")]), &h.rsu_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 pub async fn list_and_count_within_scope(store: &dyn RegistryStore) {
-    let batch: Vec<Household> = (10..20).map(|n| sample(n, if n % 2 == 0 { "01" } else { "04" })).collect();
+    let batch: Vec<Household> = (10..20)
+        .map(|n| sample(n, if n % 2 == 0 { "01" } else { "04" }))
+        .collect();
     apply(store, &batch).await;
-    let counts = store.count_by_region(&Scope::region(r("01"))).await.unwrap();
+    let counts = store
+        .count_by_region(&Scope::region(r("01")))
+        .await
+        .unwrap();
     assert_eq!(counts.len(), 1);
-    assert_eq!((counts[0].region, counts[0].households, counts[0].persons), (r("01"), 5, 20));
+    assert_eq!(
+        (counts[0].region, counts[0].households, counts[0].persons),
+        (r("01"), 5, 20)
+    );
     let all = store.count_by_region(&Scope::National).await.unwrap();
     assert_eq!(all.iter().map(|c| c.households).sum::<i64>(), 10);
-    let page1 = store.list_households(&Scope::region(r("04")), None, 3).await.unwrap();
-    let page2 = store.list_households(&Scope::region(r("04")), Some(&page1[2].rsu_id), 3).await.unwrap();
-    let ids: Vec<String> = page1.iter().chain(&page2).map(|s| s.rsu_id.to_string()).collect();
-    let expected: Vec<String> = batch.iter().filter(|h| h.residence.region == r("04")).map(|h| h.rsu_id.to_string()).collect();
+    let page1 = store
+        .list_households(&Scope::region(r("04")), None, 3)
+        .await
+        .unwrap();
+    let page2 = store
+        .list_households(&Scope::region(r("04")), Some(&page1[2].rsu_id), 3)
+        .await
+        .unwrap();
+    let ids: Vec<String> = page1
+        .iter()
+        .chain(&page2)
+        .map(|s| s.rsu_id.to_string())
+        .collect();
+    let expected: Vec<String> = batch
+        .iter()
+        .filter(|h| h.residence.region == r("04"))
+        .map(|h| h.rsu_id.to_string())
+        .collect();
     assert_eq!(ids, expected);
-    assert!(store.list_households(&Scope::Regions(vec![]), None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_households(&Scope::Regions(vec![]), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn removed_member_is_detached_not_lost(store: &dyn RegistryStore) {
@@ -223,66 +379,193 @@ pub async fn removed_member_is_detached_not_lost(store: &dyn RegistryStore) {
     let smaller = with(&h, |p| {
         p.members.pop();
     });
-    assert_eq!(apply(store, std::slice::from_ref(&smaller)).await, [Outcome::Updated]);
-    let back = store.household(&Scope::National, &h.rsu_id).await.unwrap().unwrap();
+    assert_eq!(
+        apply(store, std::slice::from_ref(&smaller)).await,
+        [Outcome::Updated]
+    );
+    let back = store
+        .household(&Scope::National, &h.rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back.members.len(), 3);
-    assert!(store.find_households(&Scope::National, &FindKey::Idcs(left.idcs.clone())).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_households(&Scope::National, &FindKey::Idcs(left.idcs.clone()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The detached person may now join another household through the feed.
     let joined = with(&sample(21, "01"), |p| p.members.push(left));
     assert_eq!(apply(store, &[joined]).await, [Outcome::Inserted]);
 }
 
 pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
-    store.propose_rule_set("asd-2027-01", d("2027-01-01"), "id = \"asd-2027-01\"", &actor("amina")).await.unwrap();
-    let again = store.propose_rule_set("asd-2027-01", d("2027-01-01"), "x", &actor("amina")).await.unwrap_err();
+    store
+        .propose_rule_set(
+            "asd-2027-01",
+            d("2027-01-01"),
+            "id = \"asd-2027-01\"",
+            &actor("amina"),
+        )
+        .await
+        .unwrap();
+    let again = store
+        .propose_rule_set("asd-2027-01", d("2027-01-01"), "x", &actor("amina"))
+        .await
+        .unwrap_err();
     assert!(matches!(again, StoreError::Conflict(_)), "{again}");
-    let own = store.approve_rule_set("asd-2027-01", &actor("amina")).await.unwrap_err();
-    assert!(matches!(own, StoreError::Refused(ref m) if m.contains("another user")), "{own}");
-    assert!(matches!(store.approve_rule_set("nope", &actor("karim")).await.unwrap_err(), StoreError::NotFound(_)));
-    let approved = store.approve_rule_set("asd-2027-01", &actor("karim")).await.unwrap();
-    assert_eq!((approved.status, approved.approved_by.as_deref()), (RuleSetStatus::Approved, Some("karim")));
-    assert!(matches!(store.approve_rule_set("asd-2027-01", &actor("omar")).await.unwrap_err(), StoreError::Refused(_)));
-    store.propose_rule_set("asd-2027-01b", d("2027-01-01"), "y", &actor("amina")).await.unwrap();
-    let clash = store.approve_rule_set("asd-2027-01b", &actor("karim")).await.unwrap_err();
-    assert!(matches!(clash, StoreError::Refused(ref m) if m.contains("same date")), "{clash}");
+    let own = store
+        .approve_rule_set("asd-2027-01", &actor("amina"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(own, StoreError::Refused(ref m) if m.contains("another user")),
+        "{own}"
+    );
+    assert!(matches!(
+        store
+            .approve_rule_set("nope", &actor("karim"))
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    let approved = store
+        .approve_rule_set("asd-2027-01", &actor("karim"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.approved_by.as_deref()),
+        (RuleSetStatus::Approved, Some("karim"))
+    );
+    assert!(matches!(
+        store
+            .approve_rule_set("asd-2027-01", &actor("omar"))
+            .await
+            .unwrap_err(),
+        StoreError::Refused(_)
+    ));
+    store
+        .propose_rule_set("asd-2027-01b", d("2027-01-01"), "y", &actor("amina"))
+        .await
+        .unwrap();
+    let clash = store
+        .approve_rule_set("asd-2027-01b", &actor("karim"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(clash, StoreError::Refused(ref m) if m.contains("same date")),
+        "{clash}"
+    );
     let all = store.rule_sets().await.unwrap();
-    let log = store.audit_records(&AuditFilter { entity: Some("rule_set".into()), ..Default::default() }, None, 10).await.unwrap();
-    let actions: Vec<(&str, &str)> = log.iter().map(|r| (r.action.as_str(), r.actor.as_str())).collect();
-    assert_eq!(actions, [("propose", "amina"), ("approve", "karim"), ("propose", "amina")], "refusals write nothing");
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("rule_set".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|r| (r.action.as_str(), r.actor.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("propose", "amina"),
+            ("approve", "karim"),
+            ("propose", "amina")
+        ],
+        "refusals write nothing"
+    );
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].body, "id = \"asd-2027-01\"");
 }
 
 pub async fn population_loads_within_scope(store: &dyn Store) {
     let rescored = with(&sample(31, "04"), |p| {
-        p.scores = ScoreHistory::new(vec![ScoreRecord { value: Score::parse("10.5").unwrap(), computed_on: d("2025-05-02"), valid_from: d("2025-05-10") }]);
+        p.scores = ScoreHistory::new(vec![ScoreRecord {
+            value: Score::parse("10.5").unwrap(),
+            computed_on: d("2025-05-02"),
+            valid_from: d("2025-05-10"),
+        }]);
     });
-    apply(store, &[sample(30, "01"), sample(31, "04"), sample(32, "04")]).await;
+    apply(
+        store,
+        &[sample(30, "01"), sample(31, "04"), sample(32, "04")],
+    )
+    .await;
     apply(store, &[rescored]).await;
-    let pop = store.load_population(&Scope::region(r("04")), &|_| {}).await.unwrap();
+    let pop = store
+        .load_population(&Scope::region(r("04")), &|_| {})
+        .await
+        .unwrap();
     assert_eq!(pop.households.len(), 2);
     assert_eq!(pop.members.len(), 8);
     let h = &pop.households[0];
     assert_eq!((h.id, h.region), (500_000_000_031, r("04")));
-    assert_eq!(sanad_domain::Geography::get().provinces[h.province as usize].code, "04.421");
+    assert_eq!(
+        sanad_domain::Geography::get().provinces[h.province as usize].code,
+        "04.421"
+    );
     let members = pop.members_of(h);
-    let expected: Vec<sanad_domain::snapshot::Member> = sample(31, "04").members.iter().map(Into::into).collect();
+    let expected: Vec<sanad_domain::snapshot::Member> =
+        sample(31, "04").members.iter().map(Into::into).collect();
     assert_eq!(members, expected.as_slice());
     assert!(members[1].pensioner && !members[0].pensioner);
-    assert_eq!(pop.score_at(h, d("2025-05-09")).unwrap().0, Score::parse("9.743001").unwrap());
-    assert_eq!(pop.score_at(h, d("2025-05-10")).unwrap().0, Score::parse("10.5").unwrap());
+    assert_eq!(
+        pop.score_at(h, d("2025-05-09")).unwrap().0,
+        Score::parse("9.743001").unwrap()
+    );
+    assert_eq!(
+        pop.score_at(h, d("2025-05-10")).unwrap().0,
+        Score::parse("10.5").unwrap()
+    );
     assert_eq!(pop.score_at(h, d("2020-01-01")), None);
-    let national = store.load_population(&Scope::National, &|_| {}).await.unwrap();
-    assert_eq!((national.households.len(), national.members.len(), national.scores.len()), (3, 12, 4));
-    assert!(store.load_population(&Scope::Regions(vec![]), &|_| {}).await.unwrap().households.is_empty());
+    let national = store
+        .load_population(&Scope::National, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            national.households.len(),
+            national.members.len(),
+            national.scores.len()
+        ),
+        (3, 12, 4)
+    );
+    assert!(
+        store
+            .load_population(&Scope::Regions(vec![]), &|_| {})
+            .await
+            .unwrap()
+            .households
+            .is_empty()
+    );
 }
 
 pub async fn a_load_writes_like_an_apply(store: &dyn Store) {
     let batch = vec![sample(40, "01"), sample(41, "04")];
-    assert_eq!(store.upsert_households(&batch, Write::Load).await.unwrap(), [Outcome::Inserted, Outcome::Inserted]);
-    let back = store.household(&Scope::National, &batch[1].rsu_id).await.unwrap().expect("stored");
+    assert_eq!(
+        store.upsert_households(&batch, Write::Load).await.unwrap(),
+        [Outcome::Inserted, Outcome::Inserted]
+    );
+    let back = store
+        .household(&Scope::National, &batch[1].rsu_id)
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(back, batch[1]);
-    assert_eq!(apply(store, &batch).await, [Outcome::Unchanged, Outcome::Unchanged], "hashes are stored by a load too");
+    assert_eq!(
+        apply(store, &batch).await,
+        [Outcome::Unchanged, Outcome::Unchanged],
+        "hashes are stored by a load too"
+    );
 }
 
 fn actor(user: &str) -> Actor {
@@ -307,29 +590,62 @@ fn user(name: &str, scope: Scope) -> User {
 pub async fn users_sessions_and_tokens(store: &dyn Store) {
     let u = user("amina", Scope::Regions(vec![r("01"), r("04")]));
     store.create_user(&u, &actor("admin")).await.unwrap();
-    assert!(matches!(store.create_user(&u, &actor("admin")).await.unwrap_err(), StoreError::Conflict(_)));
+    assert!(matches!(
+        store.create_user(&u, &actor("admin")).await.unwrap_err(),
+        StoreError::Conflict(_)
+    ));
     assert_eq!(store.user("amina").await.unwrap().as_ref(), Some(&u));
     assert_eq!(store.user("nobody").await.unwrap(), None);
 
-    let fail = LoginAttempt::Failed { now: 100, max_failures: 2, lock_until: 1000 };
+    let fail = LoginAttempt::Failed {
+        now: 100,
+        max_failures: 2,
+        lock_until: 1000,
+    };
     store.record_login("amina", fail).await.unwrap();
-    assert_eq!(store.user("amina").await.unwrap().unwrap().locked_until, None, "one failure does not lock");
+    assert_eq!(
+        store.user("amina").await.unwrap().unwrap().locked_until,
+        None,
+        "one failure does not lock"
+    );
     store.record_login("amina", fail).await.unwrap();
     let locked = store.user("amina").await.unwrap().unwrap();
     assert_eq!((locked.failed_logins, locked.locked_until), (2, Some(1000)));
-    store.record_login("amina", LoginAttempt::Succeeded).await.unwrap();
+    store
+        .record_login("amina", LoginAttempt::Succeeded)
+        .await
+        .unwrap();
     assert_eq!(store.user("amina").await.unwrap().unwrap().failed_logins, 0);
 
-    let changed = User { role: sanad_domain::Role::AntennaSupervisor, scope: Scope::Antennas(vec!["04.421".into()]), ..u.clone() };
+    let changed = User {
+        role: sanad_domain::Role::AntennaSupervisor,
+        scope: Scope::Antennas(vec!["04.421".into()]),
+        ..u.clone()
+    };
     store.update_user(&changed, &actor("admin")).await.unwrap();
     assert_eq!(store.users().await.unwrap(), [changed.clone()]);
 
-    let s = Session { id_hash: "h1".into(), username: "amina".into(), csrf: "c".into(), created_at: 10, last_seen: 10 };
+    let s = Session {
+        id_hash: "h1".into(),
+        username: "amina".into(),
+        csrf: "c".into(),
+        created_at: 10,
+        last_seen: 10,
+    };
     store.create_session(&s).await.unwrap();
     store.touch_session("h1", 20).await.unwrap();
     assert_eq!(store.session("h1").await.unwrap().unwrap().last_seen, 20);
     let (joined, owner) = store.session_user("h1").await.unwrap().unwrap();
-    assert_eq!((joined, owner), (Session { last_seen: 20, ..s.clone() }, changed.clone()));
+    assert_eq!(
+        (joined, owner),
+        (
+            Session {
+                last_seen: 20,
+                ..s.clone()
+            },
+            changed.clone()
+        )
+    );
     assert_eq!(store.session_user("nope").await.unwrap(), None);
     store.delete_sessions_of("amina").await.unwrap();
     assert_eq!(store.session("h1").await.unwrap(), None);
@@ -349,34 +665,104 @@ pub async fn users_sessions_and_tokens(store: &dyn Store) {
     assert!(store.token("tok1").await.unwrap().unwrap().revoked);
     assert_eq!(store.tokens().await.unwrap().len(), 1);
 
-    let log = store.audit_records(&AuditFilter::default(), None, 100).await.unwrap();
-    let actions: Vec<(&str, &str)> = log.iter().rev().map(|r| (r.action.as_str(), r.entity.as_str())).collect();
-    assert_eq!(actions, [("create", "user"), ("update", "user"), ("create", "api_token"), ("revoke", "api_token")]);
-    assert!(log.iter().all(|r| !r.after.as_deref().unwrap_or("").contains("argon2") && !r.after.as_deref().unwrap_or("").contains("\"ff\"")), "no secrets in the log");
-    assert!(log[2].before.as_deref().unwrap().contains("antenna_agent") && log[2].after.as_deref().unwrap().contains("antenna_supervisor"));
+    let log = store
+        .audit_records(&AuditFilter::default(), None, 100)
+        .await
+        .unwrap();
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .rev()
+        .map(|r| (r.action.as_str(), r.entity.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("create", "user"),
+            ("update", "user"),
+            ("create", "api_token"),
+            ("revoke", "api_token")
+        ]
+    );
+    assert!(
+        log.iter()
+            .all(|r| !r.after.as_deref().unwrap_or("").contains("argon2")
+                && !r.after.as_deref().unwrap_or("").contains("\"ff\"")),
+        "no secrets in the log"
+    );
+    assert!(
+        log[2].before.as_deref().unwrap().contains("antenna_agent")
+            && log[2]
+                .after
+                .as_deref()
+                .unwrap()
+                .contains("antenna_supervisor")
+    );
 }
 
 pub async fn audit_chain_verifies_and_filters(store: &dyn Store) {
     for i in 0..5 {
         let who = if i % 2 == 0 { "amina" } else { "karim" };
-        store.audit(&actor(who), &Change::new("update", "household", &format!("{i:012}"))).await.unwrap();
+        store
+            .audit(
+                &actor(who),
+                &Change::new("update", "household", &format!("{i:012}")),
+            )
+            .await
+            .unwrap();
     }
     let chain = store.audit_chain(0, 100).await.unwrap();
-    assert_eq!(chain.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(
+        chain.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
     let mut v = Verifier::default();
     chain.iter().for_each(|r| v.push(r));
     let v = v.finish(Some(&chain[4].hash));
     assert!(v.ok(), "{:?}", v.problems);
 
-    let karim = store.audit_records(&AuditFilter { actor: Some("karim".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(karim.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 2], "newest first");
-    let page = store.audit_records(&AuditFilter::default(), Some(3), 10).await.unwrap();
+    let karim = store
+        .audit_records(
+            &AuditFilter {
+                actor: Some("karim".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        karim.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [4, 2],
+        "newest first"
+    );
+    let page = store
+        .audit_records(&AuditFilter::default(), Some(3), 10)
+        .await
+        .unwrap();
     assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 1]);
     let today = chain[0].at[..10].to_owned();
-    let dated = AuditFilter { from: Some(today.clone()), to: Some(today), ..Default::default() };
-    assert_eq!(store.audit_records(&dated, None, 10).await.unwrap().len(), 5, "a day's bound includes the whole day");
-    let before = AuditFilter { to: Some("2000-01-01".into()), ..Default::default() };
-    assert!(store.audit_records(&before, None, 10).await.unwrap().is_empty());
+    let dated = AuditFilter {
+        from: Some(today.clone()),
+        to: Some(today),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.audit_records(&dated, None, 10).await.unwrap().len(),
+        5,
+        "a day's bound includes the whole day"
+    );
+    let before = AuditFilter {
+        to: Some("2000-01-01".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .audit_records(&before, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn antenna_scope_sees_only_its_province(store: &dyn Store) {
@@ -384,53 +770,159 @@ pub async fn antenna_scope_sees_only_its_province(store: &dyn Store) {
     let province = sample(51, "04").residence.province.clone();
     let antenna = Scope::Antennas(vec![province]);
     let listed = store.list_households(&antenna, None, 10).await.unwrap();
-    assert_eq!(listed.iter().map(|h| h.rsu_id.to_string()).collect::<Vec<_>>(), [sample(51, "04").rsu_id.to_string()]);
-    assert!(store.household(&antenna, &sample(50, "01").rsu_id).await.unwrap().is_none());
+    assert_eq!(
+        listed
+            .iter()
+            .map(|h| h.rsu_id.to_string())
+            .collect::<Vec<_>>(),
+        [sample(51, "04").rsu_id.to_string()]
+    );
+    assert!(
+        store
+            .household(&antenna, &sample(50, "01").rsu_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let counts = store.count_by_region(&antenna).await.unwrap();
     assert_eq!((counts.len(), counts[0].households), (1, 1));
     let instruments = store.payment_instruments(&antenna).await.unwrap();
-    assert_eq!(instruments, [(sample(51, "04").rsu_id.clone(), sample(51, "04").instrument.clone().unwrap())]);
+    assert_eq!(
+        instruments,
+        [(
+            sample(51, "04").rsu_id.clone(),
+            sample(51, "04").instrument.clone().unwrap()
+        )]
+    );
 }
 
 /// The audit log refuses updates and deletes; if someone with database rights removes that
 /// protection (`unprotect`), the hash chain still shows every modification and deletion.
 /// `sql` runs one statement directly on the adapter's database.
-pub async fn audit_tampering_is_detected<F: AsyncFn(&str) -> Result<(), String>>(store: &dyn Store, sql: F, unprotect: &str) {
+pub async fn audit_tampering_is_detected<F: AsyncFn(&str) -> Result<(), String>>(
+    store: &dyn Store,
+    sql: F,
+    unprotect: &str,
+) {
     for i in 0..3 {
-        store.audit(&actor("amina"), &Change::new("update", "household", &format!("{i:012}"))).await.unwrap();
+        store
+            .audit(
+                &actor("amina"),
+                &Change::new("update", "household", &format!("{i:012}")),
+            )
+            .await
+            .unwrap();
     }
-    let head = crate::audit::verify(store, None).await.unwrap().head.unwrap();
-    for attempt in ["UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 3"] {
+    let head = crate::audit::verify(store, None)
+        .await
+        .unwrap()
+        .head
+        .unwrap();
+    for attempt in [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+    ] {
         let err = sql(attempt).await.expect_err(attempt);
         assert!(err.contains("append-only"), "{err}");
     }
     sql(unprotect).await.unwrap();
-    sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").await.unwrap();
+    sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .unwrap();
     let v = crate::audit::verify(store, Some(&head)).await.unwrap();
-    assert!(v.problems.iter().any(|p| p.starts_with("record 2:") && p.contains("modified")), "{:?}", v.problems);
-    sql("UPDATE audit_log SET actor = 'amina' WHERE seq = 2").await.unwrap();
-    assert!(crate::audit::verify(store, Some(&head)).await.unwrap().ok(), "restored");
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.starts_with("record 2:") && p.contains("modified")),
+        "{:?}",
+        v.problems
+    );
+    sql("UPDATE audit_log SET actor = 'amina' WHERE seq = 2")
+        .await
+        .unwrap();
+    assert!(
+        crate::audit::verify(store, Some(&head)).await.unwrap().ok(),
+        "restored"
+    );
     sql("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
     let v = crate::audit::verify(store, Some(&head)).await.unwrap();
-    assert!(!v.ok() && v.problems[0].contains("expected head"), "{:?}", v.problems);
+    assert!(
+        !v.ok() && v.problems[0].contains("expected head"),
+        "{:?}",
+        v.problems
+    );
     sql("DELETE FROM audit_log WHERE seq = 1").await.unwrap();
-    assert!(crate::audit::verify(store, None).await.unwrap().problems.iter().any(|p| p.contains("expected sequence 1")));
+    assert!(
+        crate::audit::verify(store, None)
+            .await
+            .unwrap()
+            .problems
+            .iter()
+            .any(|p| p.contains("expected sequence 1"))
+    );
 }
 
 pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
     use crate::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
-    let line = |id: &str, amount| LineRow { rsu_id: id.into(), region: "04".into(), status: "pay".into(), amount, body: format!("{{\"h\":\"{id}\"}}") };
+    let line = |id: &str, amount| LineRow {
+        rsu_id: id.into(),
+        region: "04".into(),
+        status: "pay".into(),
+        amount,
+        body: format!("{{\"h\":\"{id}\"}}"),
+    };
     assert_eq!(store.cycle("2026-11").await.unwrap(), None);
-    store.save_prepared("2026-11", "{\"v\":1}", &[line("b", 500), line("a", 800)], &["e1".into(), "e2".into()], &actor("maker")).await.unwrap();
+    store
+        .save_prepared(
+            "2026-11",
+            "{\"v\":1}",
+            &[line("b", 500), line("a", 800)],
+            &["e1".into(), "e2".into()],
+            &actor("maker"),
+        )
+        .await
+        .unwrap();
     // Preparing again replaces, never adds.
-    store.save_prepared("2026-11", "{\"v\":2}", &[line("a", 800), line("b", 600)], &["e1".into()], &actor("maker")).await.unwrap();
+    store
+        .save_prepared(
+            "2026-11",
+            "{\"v\":2}",
+            &[line("a", 800), line("b", 600)],
+            &["e1".into()],
+            &actor("maker"),
+        )
+        .await
+        .unwrap();
     let lines = store.payroll_lines("2026-11").await.unwrap();
-    assert_eq!(lines.iter().map(|l| (l.rsu_id.as_str(), l.amount)).collect::<Vec<_>>(), [("a", 800), ("b", 600)]);
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.rsu_id.as_str(), l.amount))
+            .collect::<Vec<_>>(),
+        [("a", 800), ("b", 600)]
+    );
     assert_eq!(store.pending_entries("2026-11").await.unwrap(), ["e1"]);
-    store.save_cycle("2026-11", "approved", "{\"v\":3}", "approve", &actor("checker")).await.unwrap();
-    assert_eq!(store.cycle("2026-11").await.unwrap().as_deref(), Some("{\"v\":3}"));
+    store
+        .save_cycle(
+            "2026-11",
+            "approved",
+            "{\"v\":3}",
+            "approve",
+            &actor("checker"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cycle("2026-11").await.unwrap().as_deref(),
+        Some("{\"v\":3}")
+    );
 
-    let entry = |h: &str, kind: &str, r: &str| EntryRow { household: h.into(), kind: kind.into(), reference: r.into(), body: format!("{h}/{kind}/{r}") };
+    let entry = |h: &str, kind: &str, r: &str| EntryRow {
+        household: h.into(),
+        kind: kind.into(),
+        reference: r.into(),
+        body: format!("{h}/{kind}/{r}"),
+    };
     let payment = PaymentRow {
         end_to_end_id: "ASD-202611-000000001-1".into(),
         month: "2026-11".into(),
@@ -443,103 +935,480 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
         file_name: "f1.xml".into(),
         account: Some("011780000012345678901296".into()),
     };
-    let file = FileRow { file_name: "f1.xml".into(), month: "2026-11".into(), provider: "BANK1".into(), msg_id: "M1".into(), txs: 1, ctrl_sum: 800, sha256: "ab".into() };
-    let entries = [entry("a", "due", "d1"), entry("a", "issued", "p1"), entry("a", "due", "d1")];
-    store.save_release("2026-11", "{\"v\":4}", &entries, std::slice::from_ref(&payment), std::slice::from_ref(&file), &actor("releaser")).await.unwrap();
+    let file = FileRow {
+        file_name: "f1.xml".into(),
+        month: "2026-11".into(),
+        provider: "BANK1".into(),
+        msg_id: "M1".into(),
+        txs: 1,
+        ctrl_sum: 800,
+        sha256: "ab".into(),
+    };
+    let entries = [
+        entry("a", "due", "d1"),
+        entry("a", "issued", "p1"),
+        entry("a", "due", "d1"),
+    ];
+    store
+        .save_release(
+            "2026-11",
+            "{\"v\":4}",
+            &entries,
+            std::slice::from_ref(&payment),
+            std::slice::from_ref(&file),
+            &actor("releaser"),
+        )
+        .await
+        .unwrap();
     let ledger = store.ledger_entries(0, 10).await.unwrap();
-    assert_eq!(ledger.iter().map(|(_, b)| b.as_str()).collect::<Vec<_>>(), ["a/due/d1", "a/issued/p1"], "the same event is posted once");
+    assert_eq!(
+        ledger.iter().map(|(_, b)| b.as_str()).collect::<Vec<_>>(),
+        ["a/due/d1", "a/issued/p1"],
+        "the same event is posted once"
+    );
     // A second release of the same payments fails whole: nothing is half-written.
-    let again = store.save_release("2026-11", "{\"v\":5}", &[entry("a", "due", "d9")], &[payment.clone()], &[], &actor("releaser")).await;
+    let again = store
+        .save_release(
+            "2026-11",
+            "{\"v\":5}",
+            &[entry("a", "due", "d9")],
+            &[payment.clone()],
+            &[],
+            &actor("releaser"),
+        )
+        .await;
     assert!(again.is_err());
     assert_eq!(store.ledger_entries(0, 10).await.unwrap().len(), 2);
-    assert_eq!(store.cycle("2026-11").await.unwrap().as_deref(), Some("{\"v\":4}"));
+    assert_eq!(
+        store.cycle("2026-11").await.unwrap().as_deref(),
+        Some("{\"v\":4}")
+    );
     assert_eq!(store.payments("2026-11").await.unwrap(), [payment.clone()]);
     assert_eq!(store.payments_of("a").await.unwrap(), [payment.clone()]);
     assert!(store.payments_of("b").await.unwrap().is_empty());
-    assert_eq!(store.ledger_of("a").await.unwrap(), ["a/due/d1", "a/issued/p1"]);
+    assert_eq!(
+        store.ledger_of("a").await.unwrap(),
+        ["a/due/d1", "a/issued/p1"]
+    );
     assert_eq!(store.payment_files("2026-11").await.unwrap(), [file]);
 
-    let update = StatusUpdate { end_to_end_id: payment.end_to_end_id.clone(), status: "rejected".into(), reason: Some("AC04".into()) };
+    let update = StatusUpdate {
+        end_to_end_id: payment.end_to_end_id.clone(),
+        status: "rejected".into(),
+        reason: Some("AC04".into()),
+    };
     assert!(!store.returns_imported("f00d").await.unwrap());
-    store.save_returns("f00d", "pain002.xml", "{\"rejected\":1}", std::slice::from_ref(&update), &[entry("a", "rejected", "p1")], &actor("bank")).await.unwrap();
+    store
+        .save_returns(
+            "f00d",
+            "pain002.xml",
+            "{\"rejected\":1}",
+            std::slice::from_ref(&update),
+            &[entry("a", "rejected", "p1")],
+            &actor("bank"),
+        )
+        .await
+        .unwrap();
     assert!(store.returns_imported("f00d").await.unwrap());
-    let err = store.save_returns("f00d", "pain002.xml", "{}", &[update], &[entry("a", "confirmed", "p1")], &actor("bank")).await.unwrap_err();
+    let err = store
+        .save_returns(
+            "f00d",
+            "pain002.xml",
+            "{}",
+            &[update],
+            &[entry("a", "confirmed", "p1")],
+            &actor("bank"),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    let p = store.payment(&payment.end_to_end_id).await.unwrap().unwrap();
-    assert_eq!((p.status.as_str(), p.reason.as_deref()), ("rejected", Some("AC04")));
-    assert_eq!(store.bounced_payments().await.unwrap(), [p.clone()], "a rejected payment keeps the account it was sent to");
-    let (seqs, bodies): (Vec<i64>, Vec<String>) = store.ledger_entries(0, 10).await.unwrap().into_iter().unzip();
-    assert_eq!((seqs, bodies.last().unwrap().as_str()), (vec![1, 2, 3], "a/rejected/p1"));
-    store.set_appropriation(2026, "flat_rate", 100, &actor("budget")).await.unwrap();
-    store.set_appropriation(2026, "flat_rate", 250, &actor("budget")).await.unwrap();
-    store.set_appropriation(2027, "birth_grant", 7, &actor("budget")).await.unwrap();
-    assert_eq!(store.appropriations(2026).await.unwrap(), [("flat_rate".to_owned(), 250)]);
-    let set = store.audit_records(&AuditFilter { entity: Some("appropriation".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(set[1].before.as_deref(), Some("{\"centimes\":100}"), "the change records the amount before");
-    let log = store.audit_records(&AuditFilter { entity: Some("payroll_cycle".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["release", "approve", "prepare", "prepare"]);
+    let p = store
+        .payment(&payment.end_to_end_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.status.as_str(), p.reason.as_deref()),
+        ("rejected", Some("AC04"))
+    );
+    assert_eq!(
+        store.bounced_payments().await.unwrap(),
+        [p.clone()],
+        "a rejected payment keeps the account it was sent to"
+    );
+    let (seqs, bodies): (Vec<i64>, Vec<String>) = store
+        .ledger_entries(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .unzip();
+    assert_eq!(
+        (seqs, bodies.last().unwrap().as_str()),
+        (vec![1, 2, 3], "a/rejected/p1")
+    );
+    store
+        .set_appropriation(2026, "flat_rate", 100, &actor("budget"))
+        .await
+        .unwrap();
+    store
+        .set_appropriation(2026, "flat_rate", 250, &actor("budget"))
+        .await
+        .unwrap();
+    store
+        .set_appropriation(2027, "birth_grant", 7, &actor("budget"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.appropriations(2026).await.unwrap(),
+        [("flat_rate".to_owned(), 250)]
+    );
+    let set = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("appropriation".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        set[1].before.as_deref(),
+        Some("{\"centimes\":100}"),
+        "the change records the amount before"
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("payroll_cycle".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        ["release", "approve", "prepare", "prepare"]
+    );
 }
 
 pub async fn applications_and_receipt_counters(store: &dyn Store) {
     use crate::ApplicationRow;
     apply(store, &[sample(1, "01"), sample(2, "04")]).await;
-    assert_eq!((store.reserve_sequence("receipt-2026", 1).await.unwrap(), store.reserve_sequence("receipt-2026", 1).await.unwrap()), (1, 2));
-    assert_eq!(store.reserve_sequence("receipt-2026", 5).await.unwrap(), 3, "a block starts after the last value given");
+    assert_eq!(
+        (
+            store.reserve_sequence("receipt-2026", 1).await.unwrap(),
+            store.reserve_sequence("receipt-2026", 1).await.unwrap()
+        ),
+        (1, 2)
+    );
+    assert_eq!(
+        store.reserve_sequence("receipt-2026", 5).await.unwrap(),
+        3,
+        "a block starts after the last value given"
+    );
     assert_eq!(store.reserve_sequence("receipt-2026", 1).await.unwrap(), 8);
     assert!(store.reserve_sequence("receipt-2026", 0).await.is_err());
-    assert_eq!(store.reserve_sequence("receipt-2027", 1).await.unwrap(), 1, "counters are independent");
-    let row = |receipt: &str, status: &str, on: &str| ApplicationRow { receipt: receipt.into(), rsu_id: "500000000001".into(), status: status.into(), submitted_on: on.into(), body: format!("{{\"r\":\"{receipt}\"}}") };
-    store.save_application(&row("ASD-2026-0000001-0", "in_review", "2026-11-02"), None, "submit", &actor("agent")).await.unwrap();
-    let award = crate::Award { components: vec!["child_allowance".into(), "flat_rate".into()], start_month: "2026-11".into() };
-    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), Some(&award), "submit", &actor("agent")).await.unwrap();
-    store.save_application(&row("ASD-2026-0000001-0", "rejected", "2026-11-02"), None, "decide", &actor("supervisor")).await.unwrap();
+    assert_eq!(
+        store.reserve_sequence("receipt-2027", 1).await.unwrap(),
+        1,
+        "counters are independent"
+    );
+    let row = |receipt: &str, status: &str, on: &str| ApplicationRow {
+        receipt: receipt.into(),
+        rsu_id: "500000000001".into(),
+        status: status.into(),
+        submitted_on: on.into(),
+        body: format!("{{\"r\":\"{receipt}\"}}"),
+    };
+    store
+        .save_application(
+            &row("ASD-2026-0000001-0", "in_review", "2026-11-02"),
+            None,
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let award = crate::Award {
+        components: vec!["child_allowance".into(), "flat_rate".into()],
+        start_month: "2026-11".into(),
+    };
+    store
+        .save_application(
+            &row("ASD-2026-0000002-3", "approved", "2026-11-20"),
+            Some(&award),
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &row("ASD-2026-0000001-0", "rejected", "2026-11-02"),
+            None,
+            "decide",
+            &actor("supervisor"),
+        )
+        .await
+        .unwrap();
     let of = store.applications_of("500000000001").await.unwrap();
-    assert_eq!(of.iter().map(|a| (a.receipt.as_str(), a.status.as_str())).collect::<Vec<_>>(), [("ASD-2026-0000002-3", "approved"), ("ASD-2026-0000001-0", "rejected")]);
-    assert_eq!(store.application("ASD-2026-0000001-0").await.unwrap().unwrap().status, "rejected");
-    assert!(store.applications_of("500000000009").await.unwrap().is_empty());
-    let waiting = ApplicationRow { receipt: "ASD-2026-0000003-6".into(), rsu_id: "500000000002".into(), status: "in_review".into(), submitted_on: "2026-11-03".into(), body: "{}".into() };
-    store.save_application(&waiting, None, "submit", &actor("agent")).await.unwrap();
-    store.save_application(&row("ASD-2026-0000004-9", "in_review", "2026-11-01"), None, "submit", &actor("agent")).await.unwrap();
-    let national: Vec<String> = store.review_queue(&Scope::National, 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
-    assert_eq!(national, ["ASD-2026-0000004-9", "ASD-2026-0000003-6"], "oldest first");
-    let region: Vec<String> = store.review_queue(&Scope::region(r("04")), 10).await.unwrap().into_iter().map(|a| a.receipt).collect();
-    assert_eq!(region, ["ASD-2026-0000003-6"], "the queue stays within the scope");
+    assert_eq!(
+        of.iter()
+            .map(|a| (a.receipt.as_str(), a.status.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("ASD-2026-0000002-3", "approved"),
+            ("ASD-2026-0000001-0", "rejected")
+        ]
+    );
+    assert_eq!(
+        store
+            .application("ASD-2026-0000001-0")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "rejected"
+    );
+    assert!(
+        store
+            .applications_of("500000000009")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let waiting = ApplicationRow {
+        receipt: "ASD-2026-0000003-6".into(),
+        rsu_id: "500000000002".into(),
+        status: "in_review".into(),
+        submitted_on: "2026-11-03".into(),
+        body: "{}".into(),
+    };
+    store
+        .save_application(&waiting, None, "submit", &actor("agent"))
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &row("ASD-2026-0000004-9", "in_review", "2026-11-01"),
+            None,
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let national: Vec<String> = store
+        .review_queue(&Scope::National, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.receipt)
+        .collect();
+    assert_eq!(
+        national,
+        ["ASD-2026-0000004-9", "ASD-2026-0000003-6"],
+        "oldest first"
+    );
+    let region: Vec<String> = store
+        .review_queue(&Scope::region(r("04")), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.receipt)
+        .collect();
+    assert_eq!(
+        region,
+        ["ASD-2026-0000003-6"],
+        "the queue stays within the scope"
+    );
     // An approval in review grants its award; saving the application again without one keeps it.
-    let later = crate::Award { components: vec!["flat_rate".into()], start_month: "2026-12".into() };
-    store.save_application(&ApplicationRow { status: "approved".into(), ..waiting.clone() }, Some(&later), "approve", &actor("agent")).await.unwrap();
-    store.save_application(&ApplicationRow { status: "approved".into(), ..waiting.clone() }, None, "note", &actor("agent")).await.unwrap();
-    let awards = |scope: Scope| async move { store.awards(&scope).await.unwrap().into_iter().map(|a| (a.rsu_id, a.component, a.start_month, a.end_month)).collect::<Vec<_>>() };
+    let later = crate::Award {
+        components: vec!["flat_rate".into()],
+        start_month: "2026-12".into(),
+    };
+    store
+        .save_application(
+            &ApplicationRow {
+                status: "approved".into(),
+                ..waiting.clone()
+            },
+            Some(&later),
+            "approve",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &ApplicationRow {
+                status: "approved".into(),
+                ..waiting.clone()
+            },
+            None,
+            "note",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let awards = |scope: Scope| async move {
+        store
+            .awards(&scope)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.rsu_id, a.component, a.start_month, a.end_month))
+            .collect::<Vec<_>>()
+    };
     let granted = |h: &str, c: &str, m: &str| (h.to_owned(), c.to_owned(), m.to_owned(), None);
     assert_eq!(
         awards(Scope::National).await,
-        [granted("500000000001", "child_allowance", "2026-11"), granted("500000000001", "flat_rate", "2026-11"), granted("500000000002", "flat_rate", "2026-12")],
+        [
+            granted("500000000001", "child_allowance", "2026-11"),
+            granted("500000000001", "flat_rate", "2026-11"),
+            granted("500000000002", "flat_rate", "2026-12")
+        ],
         "one row per awarded component, only for approvals"
     );
-    assert_eq!(awards(Scope::region(r("04"))).await, [granted("500000000002", "flat_rate", "2026-12")], "awards are listed within the scope");
-    let narrower = crate::Award { components: vec!["child_allowance".into()], start_month: "2026-11".into() };
-    store.save_application(&row("ASD-2026-0000002-3", "approved", "2026-11-20"), Some(&narrower), "correct", &actor("supervisor")).await.unwrap();
-    assert_eq!(awards(Scope::region(r("01"))).await, [granted("500000000001", "child_allowance", "2026-11")], "a new award replaces the application's rows");
+    assert_eq!(
+        awards(Scope::region(r("04"))).await,
+        [granted("500000000002", "flat_rate", "2026-12")],
+        "awards are listed within the scope"
+    );
+    let narrower = crate::Award {
+        components: vec!["child_allowance".into()],
+        start_month: "2026-11".into(),
+    };
+    store
+        .save_application(
+            &row("ASD-2026-0000002-3", "approved", "2026-11-20"),
+            Some(&narrower),
+            "correct",
+            &actor("supervisor"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        awards(Scope::region(r("01"))).await,
+        [granted("500000000001", "child_allowance", "2026-11")],
+        "a new award replaces the application's rows"
+    );
     // A batch is saved whole or not at all: a row the database refuses undoes the others.
-    let batch = |n: u32, rsu: &str| (ApplicationRow { receipt: format!("ASD-2026-00001{n:02}-0"), rsu_id: rsu.into(), status: "approved".into(), submitted_on: "2026-11-05".into(), body: "{}".into() }, Some(later.clone()));
+    let batch = |n: u32, rsu: &str| {
+        (
+            ApplicationRow {
+                receipt: format!("ASD-2026-00001{n:02}-0"),
+                rsu_id: rsu.into(),
+                status: "approved".into(),
+                submitted_on: "2026-11-05".into(),
+                body: "{}".into(),
+            },
+            Some(later.clone()),
+        )
+    };
     let mut bad = batch(3, "500000000002");
-    bad.1 = Some(crate::Award { components: vec!["flat_rate".into(), "flat_rate".into()], start_month: "2026-11".into() });
-    assert!(store.save_applications(&[batch(1, "500000000001"), bad], "submit", &actor("bulk")).await.is_err());
-    assert!(store.application("ASD-2026-0000101-0").await.unwrap().is_none(), "nothing of a refused batch is kept");
-    store.save_applications(&[batch(1, "500000000001"), batch(2, "500000000002")], "submit", &actor("bulk")).await.unwrap();
-    assert_eq!(store.applications_of("500000000002").await.unwrap().len(), 2);
-    assert_eq!(awards(Scope::region(r("04"))).await.len(), 2, "each approval of the batch grants its award");
+    bad.1 = Some(crate::Award {
+        components: vec!["flat_rate".into(), "flat_rate".into()],
+        start_month: "2026-11".into(),
+    });
+    assert!(
+        store
+            .save_applications(&[batch(1, "500000000001"), bad], "submit", &actor("bulk"))
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .application("ASD-2026-0000101-0")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing of a refused batch is kept"
+    );
+    store
+        .save_applications(
+            &[batch(1, "500000000001"), batch(2, "500000000002")],
+            "submit",
+            &actor("bulk"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.applications_of("500000000002").await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        awards(Scope::region(r("04"))).await.len(),
+        2,
+        "each approval of the batch grants its award"
+    );
 
-    let rows = vec![(3, "1000000017".to_owned(), "{\"a\":1}".to_owned()), (4, "1000000025".to_owned(), "{\"a\":2}".to_owned()), (5, "1000000017".to_owned(), "{\"a\":3}".to_owned())];
-    store.replace_list("pensions", "{\"as_of\":\"2026-10-31\"}", &rows, &actor("cmr")).await.unwrap();
-    assert_eq!(store.list_rows("pensions", &["1000000017".into(), "9".into()]).await.unwrap(), [(3, "{\"a\":1}".to_owned()), (5, "{\"a\":3}".to_owned())]);
-    store.replace_list("pensions", "{\"as_of\":\"2026-11-30\"}", &rows[1..2], &actor("cmr")).await.unwrap();
-    assert!(store.list_rows("pensions", &["1000000017".into()]).await.unwrap().is_empty(), "a new import replaces the list whole");
-    assert_eq!(store.list_meta("pensions").await.unwrap().as_deref(), Some("{\"as_of\":\"2026-11-30\"}"));
+    let rows = vec![
+        (3, "1000000017".to_owned(), "{\"a\":1}".to_owned()),
+        (4, "1000000025".to_owned(), "{\"a\":2}".to_owned()),
+        (5, "1000000017".to_owned(), "{\"a\":3}".to_owned()),
+    ];
+    store
+        .replace_list(
+            "pensions",
+            "{\"as_of\":\"2026-10-31\"}",
+            &rows,
+            &actor("cmr"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_rows("pensions", &["1000000017".into(), "9".into()])
+            .await
+            .unwrap(),
+        [(3, "{\"a\":1}".to_owned()), (5, "{\"a\":3}".to_owned())]
+    );
+    store
+        .replace_list(
+            "pensions",
+            "{\"as_of\":\"2026-11-30\"}",
+            &rows[1..2],
+            &actor("cmr"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_rows("pensions", &["1000000017".into()])
+            .await
+            .unwrap()
+            .is_empty(),
+        "a new import replaces the list whole"
+    );
+    assert_eq!(
+        store.list_meta("pensions").await.unwrap().as_deref(),
+        Some("{\"as_of\":\"2026-11-30\"}")
+    );
     assert_eq!(store.list_meta("deaths").await.unwrap(), None);
     assert!(store.list_rows("pensions", &[]).await.unwrap().is_empty());
-    let log = store.audit_records(&AuditFilter { entity: Some("application".into()), ..Default::default() }, None, 10).await.unwrap();
-    let decided = log.iter().find(|r| r.action == "decide").expect("the decision is audited");
-    assert_eq!(decided.before.as_deref(), Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}"));
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("application".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let decided = log
+        .iter()
+        .find(|r| r.action == "decide")
+        .expect("the decision is audited");
+    assert_eq!(
+        decided.before.as_deref(),
+        Some("{\"household\":\"500000000001\",\"status\":\"in_review\"}")
+    );
 }
 
 pub async fn life_events_change_the_household_atomically(store: &dyn Store) {
@@ -555,33 +1424,97 @@ pub async fn life_events_change_the_household_atomically(store: &dyn Store) {
         declared_by: "agent".into(),
     };
     // A death recorded: the household and the event are written together.
-    let died = with(&sample(1, "01"), |p| p.members[2].death_date = Some(d("2026-09-14")));
-    store.record_event(&died, &event("500000000001", "death", "2026-09-14"), &actor("agent")).await.unwrap();
+    let died = with(&sample(1, "01"), |p| {
+        p.members[2].death_date = Some(d("2026-09-14"))
+    });
+    store
+        .record_event(
+            &died,
+            &event("500000000001", "death", "2026-09-14"),
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
     let id = RsuId::parse("500000000001").unwrap();
-    let now = store.household(&Scope::National, &id).await.unwrap().unwrap();
+    let now = store
+        .household(&Scope::National, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(now.members[2].death_date, Some(d("2026-09-14")));
-    store.record_event(&with(&sample(2, "04"), |p| p.phone = None), &event("500000000002", "phone_change", "2026-11-10"), &actor("agent")).await.unwrap();
-    let ids: Vec<i64> = store.events_of("500000000001").await.unwrap().iter().map(|e| e.id).collect();
+    store
+        .record_event(
+            &with(&sample(2, "04"), |p| p.phone = None),
+            &event("500000000002", "phone_change", "2026-11-10"),
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i64> = store
+        .events_of("500000000001")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(ids.len(), 1);
-    assert!(store.events_of("500000000002").await.unwrap()[0].id > ids[0], "ids follow the order of recording");
+    assert!(
+        store.events_of("500000000002").await.unwrap()[0].id > ids[0],
+        "ids follow the order of recording"
+    );
     // A household the registry refuses (a member already in another household) writes nothing.
-    let stolen = with(&sample(2, "04"), |p| p.members.push(sample(1, "01").members[3].clone()));
-    assert!(store.record_event(&stolen, &event("500000000002", "member_joins", "2026-11-01"), &actor("agent")).await.is_err());
-    assert_eq!(store.events_of("500000000002").await.unwrap().len(), 1, "no event without its household");
+    let stolen = with(&sample(2, "04"), |p| {
+        p.members.push(sample(1, "01").members[3].clone())
+    });
+    assert!(
+        store
+            .record_event(
+                &stolen,
+                &event("500000000002", "member_joins", "2026-11-01"),
+                &actor("agent")
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.events_of("500000000002").await.unwrap().len(),
+        1,
+        "no event without its household"
+    );
     let mut since = store.events_since("2026-10-01").await.unwrap();
     since.sort();
-    assert_eq!(since, [("500000000002".to_owned(), "2026-11-10".to_owned())]);
+    assert_eq!(
+        since,
+        [("500000000002".to_owned(), "2026-11-10".to_owned())]
+    );
     assert_eq!(store.events_since("2026-01-01").await.unwrap().len(), 2);
-    let log = store.audit_records(&AuditFilter { entity: Some("life_event".into()), ..Default::default() }, None, 10).await.unwrap();
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("life_event".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(log.len(), 2);
-    assert!(!log[0].after.as_deref().unwrap_or_default().contains("Prenom"), "no personal data in the audit record");
+    assert!(
+        !log[0]
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Prenom"),
+        "no personal data in the audit record"
+    );
 }
 
 /// The outbox: idempotent enqueue, leased claims in due order, backoff and giving up, a
 /// person's retry of a dead message (audited), listings within the scope (notify branch).
 pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
-    use crate::outbox::stamp;
     use crate::MessageRow;
+    use crate::outbox::stamp;
     apply(store, &[sample(1, "01"), sample(2, "04")]).await;
     let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
     let msg = |id: &str, household: &str, due: &str| MessageRow {
@@ -600,56 +1533,223 @@ pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
         created_at: stamp(at(due)),
         sent_at: None,
     };
-    assert!(store.enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:00:00")).await.unwrap());
-    assert!(!store.enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:05:00")).await.unwrap(), "the same notice is queued once");
-    assert!(store.enqueue(&msg("receipt:B", "500000000002", "2026-11-02 09:01:00")).await.unwrap());
-    assert!(store.enqueue(&msg("receipt:C", "500000000001", "2026-11-02 10:00:00")).await.unwrap());
+    assert!(
+        store
+            .enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:00:00"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:05:00"))
+            .await
+            .unwrap(),
+        "the same notice is queued once"
+    );
+    assert!(
+        store
+            .enqueue(&msg("receipt:B", "500000000002", "2026-11-02 09:01:00"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .enqueue(&msg("receipt:C", "500000000001", "2026-11-02 10:00:00"))
+            .await
+            .unwrap()
+    );
 
     let t0 = at("2026-11-02 09:30:00");
     let lease = at("2026-11-02 09:35:00");
     let claimed = store.claim_due(t0, lease, 10).await.unwrap();
-    assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["receipt:A", "receipt:B"], "only due messages");
+    assert_eq!(
+        claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["receipt:A", "receipt:B"],
+        "only due messages"
+    );
     assert_eq!(claimed[0].body, "نص receipt:A");
-    assert!(store.claim_due(t0, lease, 10).await.unwrap().is_empty(), "a claimed message is leased to its worker");
+    assert!(
+        store.claim_due(t0, lease, 10).await.unwrap().is_empty(),
+        "a claimed message is leased to its worker"
+    );
 
-    store.mark_sent("receipt:A", "gw-1", at("2026-11-02 09:30:01")).await.unwrap();
-    store.mark_failed("receipt:B", "transient: HTTP 503", Some(at("2026-11-02 09:31:00"))).await.unwrap();
-    let b = store.claim_due(at("2026-11-02 09:31:00"), at("2026-11-02 09:36:00"), 10).await.unwrap();
-    assert_eq!((b.len(), b[0].status.as_str(), b[0].attempts, b[0].last_error.as_deref()), (1, "failed", 1, Some("transient: HTTP 503")), "a failed message is due again at its retry time");
-    store.mark_failed("receipt:B", "permanent: HTTP 400", None).await.unwrap();
-    assert!(matches!(store.mark_sent("nope", "x", t0).await, Err(StoreError::NotFound(_))));
+    store
+        .mark_sent("receipt:A", "gw-1", at("2026-11-02 09:30:01"))
+        .await
+        .unwrap();
+    store
+        .mark_failed(
+            "receipt:B",
+            "transient: HTTP 503",
+            Some(at("2026-11-02 09:31:00")),
+        )
+        .await
+        .unwrap();
+    let b = store
+        .claim_due(at("2026-11-02 09:31:00"), at("2026-11-02 09:36:00"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            b.len(),
+            b[0].status.as_str(),
+            b[0].attempts,
+            b[0].last_error.as_deref()
+        ),
+        (1, "failed", 1, Some("transient: HTTP 503")),
+        "a failed message is due again at its retry time"
+    );
+    store
+        .mark_failed("receipt:B", "permanent: HTTP 400", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.mark_sent("nope", "x", t0).await,
+        Err(StoreError::NotFound(_))
+    ));
 
     let all = store.messages(&Scope::National, None, 10).await.unwrap();
-    assert_eq!(all.iter().map(|m| (m.id.as_str(), m.status.as_str(), m.attempts)).collect::<Vec<_>>(), [("receipt:C", "queued", 0), ("receipt:B", "dead", 2), ("receipt:A", "sent", 1)], "newest first");
+    assert_eq!(
+        all.iter()
+            .map(|m| (m.id.as_str(), m.status.as_str(), m.attempts))
+            .collect::<Vec<_>>(),
+        [
+            ("receipt:C", "queued", 0),
+            ("receipt:B", "dead", 2),
+            ("receipt:A", "sent", 1)
+        ],
+        "newest first"
+    );
     let a = &all[2];
-    assert_eq!((a.delivery_id.as_deref(), a.sent_at.as_deref(), a.next_attempt_at.as_deref()), (Some("gw-1"), Some("2026-11-02T09:30:01.000Z"), None));
-    let dead = store.messages(&Scope::National, Some("dead"), 10).await.unwrap();
-    assert_eq!(dead.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["receipt:B"]);
-    assert_eq!(store.message_counts(&Scope::National).await.unwrap(), [("dead".to_owned(), 1), ("queued".to_owned(), 1), ("sent".to_owned(), 1)]);
+    assert_eq!(
+        (
+            a.delivery_id.as_deref(),
+            a.sent_at.as_deref(),
+            a.next_attempt_at.as_deref()
+        ),
+        (Some("gw-1"), Some("2026-11-02T09:30:01.000Z"), None)
+    );
+    let dead = store
+        .messages(&Scope::National, Some("dead"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        dead.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["receipt:B"]
+    );
+    assert_eq!(
+        store.message_counts(&Scope::National).await.unwrap(),
+        [
+            ("dead".to_owned(), 1),
+            ("queued".to_owned(), 1),
+            ("sent".to_owned(), 1)
+        ]
+    );
     let region01 = Scope::region(r("01"));
-    assert_eq!(store.message_counts(&region01).await.unwrap(), [("queued".to_owned(), 1), ("sent".to_owned(), 1)], "counts stay within the scope");
-    assert!(store.messages(&region01, Some("dead"), 10).await.unwrap().is_empty());
-    let of: Vec<String> = store.messages_of(&Scope::National, "500000000001").await.unwrap().into_iter().map(|m| m.id).collect();
-    assert_eq!(of, ["receipt:A", "receipt:C"], "a household's messages, oldest first");
-    assert!(store.messages_of(&region01, "500000000002").await.unwrap().is_empty());
+    assert_eq!(
+        store.message_counts(&region01).await.unwrap(),
+        [("queued".to_owned(), 1), ("sent".to_owned(), 1)],
+        "counts stay within the scope"
+    );
+    assert!(
+        store
+            .messages(&region01, Some("dead"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let of: Vec<String> = store
+        .messages_of(&Scope::National, "500000000001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        of,
+        ["receipt:A", "receipt:C"],
+        "a household's messages, oldest first"
+    );
+    assert!(
+        store
+            .messages_of(&region01, "500000000002")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A person queues the dead message again; only in scope, only when dead.
     let now = at("2026-11-03 08:00:00");
-    assert!(matches!(store.retry_message(&region01, "receipt:B", now, &actor("agent")).await, Err(StoreError::NotFound(_))), "outside the scope");
-    assert!(matches!(store.retry_message(&Scope::National, "receipt:A", now, &actor("agent")).await, Err(StoreError::NotFound(_))), "not dead");
-    store.retry_message(&Scope::region(r("04")), "receipt:B", now, &actor("agent")).await.unwrap();
-    let again = store.claim_due(now, at("2026-11-03 08:05:00"), 10).await.unwrap();
-    assert_eq!(again.iter().map(|m| (m.id.as_str(), m.status.as_str(), m.attempts)).collect::<Vec<_>>(), [("receipt:B", "queued", 0), ("receipt:C", "queued", 0)]);
-    let log = store.audit_records(&AuditFilter { entity: Some("message".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!((log.len(), log[0].action.as_str(), log[0].entity_id.as_str()), (1, "retry", "receipt:B"));
+    assert!(
+        matches!(
+            store
+                .retry_message(&region01, "receipt:B", now, &actor("agent"))
+                .await,
+            Err(StoreError::NotFound(_))
+        ),
+        "outside the scope"
+    );
+    assert!(
+        matches!(
+            store
+                .retry_message(&Scope::National, "receipt:A", now, &actor("agent"))
+                .await,
+            Err(StoreError::NotFound(_))
+        ),
+        "not dead"
+    );
+    store
+        .retry_message(&Scope::region(r("04")), "receipt:B", now, &actor("agent"))
+        .await
+        .unwrap();
+    let again = store
+        .claim_due(now, at("2026-11-03 08:05:00"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .map(|m| (m.id.as_str(), m.status.as_str(), m.attempts))
+            .collect::<Vec<_>>(),
+        [("receipt:B", "queued", 0), ("receipt:C", "queued", 0)]
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("message".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (log.len(), log[0].action.as_str(), log[0].entity_id.as_str()),
+        (1, "retry", "receipt:B")
+    );
 
     // Two workers claiming at the same moment never get the same message.
     for i in 0..30 {
-        assert!(store.enqueue(&msg(&format!("bulk:{i:02}"), "500000000001", "2026-11-04 08:00:00")).await.unwrap());
+        assert!(
+            store
+                .enqueue(&msg(
+                    &format!("bulk:{i:02}"),
+                    "500000000001",
+                    "2026-11-04 08:00:00"
+                ))
+                .await
+                .unwrap()
+        );
     }
     let (t, lease) = (at("2026-11-04 09:00:00"), at("2026-11-04 09:05:00"));
     let (a, b) = join(store.claim_due(t, lease, 20), store.claim_due(t, lease, 20)).await;
-    let mut ids: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).map(|m| m.id).collect();
+    let mut ids: Vec<String> = a
+        .unwrap()
+        .into_iter()
+        .chain(b.unwrap())
+        .map(|m| m.id)
+        .collect();
     let claimed = ids.len();
     ids.sort();
     ids.dedup();
@@ -658,18 +1758,29 @@ pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
 }
 
 /// Both futures polled together until both are done (no runtime dependency in this crate).
-async fn join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+async fn join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
     use std::task::Poll;
     let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
     let (mut ra, mut rb) = (None, None);
     std::future::poll_fn(|cx| {
-        if ra.is_none() && let Poll::Ready(v) = a.as_mut().poll(cx) {
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
             ra = Some(v);
         }
-        if rb.is_none() && let Poll::Ready(v) = b.as_mut().poll(cx) {
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
             rb = Some(v);
         }
-        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     (ra.expect("done"), rb.expect("done"))
@@ -678,54 +1789,192 @@ async fn join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A:
 // ---- pilot (issue 7) ----
 
 fn measure(id: &str, capacity: i64) -> crate::pilot::MeasureRow {
-    crate::pilot::MeasureRow { id: id.into(), catalogue_version: "v1".into(), domain: "schooling".into(), capacity, cost_centimes: 150_000, body: format!("{{\"id\":\"{id}\"}}") }
+    crate::pilot::MeasureRow {
+        id: id.into(),
+        catalogue_version: "v1".into(),
+        domain: "schooling".into(),
+        capacity,
+        cost_centimes: 150_000,
+        body: format!("{{\"id\":\"{id}\"}}"),
+    }
 }
 
 fn enrolment(n: u64, measure: &str, antenna: &str) -> crate::pilot::EnrolmentRow {
-    crate::pilot::EnrolmentRow { rsu_id: format!("{:012}", 500_000_000_000 + n), measure_id: measure.into(), antenna: antenna.into(), enrolled_on: "2027-03-01".into(), exit: None }
+    crate::pilot::EnrolmentRow {
+        rsu_id: format!("{:012}", 500_000_000_000 + n),
+        measure_id: measure.into(),
+        antenna: antenna.into(),
+        enrolled_on: "2027-03-01".into(),
+        exit: None,
+    }
 }
 
 pub async fn pilot_enrolment_respects_capacity_and_scope(store: &dyn Store) {
     use crate::pilot::{AntennaRow, ExitRow};
-    apply(store, &[sample(1, "01"), sample(2, "01"), sample(3, "01"), sample(4, "04")]).await;
-    let antennas = [AntennaRow { province: "01.511".into(), wave: 1, start_month: "2027-01".into() }, AntennaRow { province: "04.421".into(), wave: 2, start_month: "2027-07".into() }];
-    store.save_pilot_config(&[measure("school-return", 2), measure("early-nutrition", 5)], &antennas, &actor("admin")).await.unwrap();
+    apply(
+        store,
+        &[
+            sample(1, "01"),
+            sample(2, "01"),
+            sample(3, "01"),
+            sample(4, "04"),
+        ],
+    )
+    .await;
+    let antennas = [
+        AntennaRow {
+            province: "01.511".into(),
+            wave: 1,
+            start_month: "2027-01".into(),
+        },
+        AntennaRow {
+            province: "04.421".into(),
+            wave: 2,
+            start_month: "2027-07".into(),
+        },
+    ];
+    store
+        .save_pilot_config(
+            &[measure("school-return", 2), measure("early-nutrition", 5)],
+            &antennas,
+            &actor("admin"),
+        )
+        .await
+        .unwrap();
     // Saving again replaces the measures by id and the plan whole.
-    store.save_pilot_config(&[measure("school-return", 2)], &antennas[..1], &actor("admin")).await.unwrap();
-    assert_eq!(store.measures().await.unwrap().iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["early-nutrition", "school-return"]);
+    store
+        .save_pilot_config(
+            &[measure("school-return", 2)],
+            &antennas[..1],
+            &actor("admin"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .measures()
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>(),
+        ["early-nutrition", "school-return"]
+    );
     assert_eq!(store.antennas().await.unwrap(), antennas[..1]);
 
-    store.enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
-    let twice = store.enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent")).await.unwrap_err();
+    store
+        .enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent"))
+        .await
+        .unwrap();
+    let twice = store
+        .enrol(&enrolment(1, "school-return", "01.511"), 2, &actor("agent"))
+        .await
+        .unwrap_err();
     assert!(matches!(twice, StoreError::Conflict(_)), "{twice}");
-    store.enrol(&enrolment(2, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
-    let full = store.enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent")).await.unwrap_err();
-    assert!(matches!(full, StoreError::Refused(_)), "the third place of two is refused: {full}");
-    store.enrol(&enrolment(4, "school-return", "04.421"), 2, &actor("agent")).await.unwrap();
+    store
+        .enrol(&enrolment(2, "school-return", "01.511"), 2, &actor("agent"))
+        .await
+        .unwrap();
+    let full = store
+        .enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(full, StoreError::Refused(_)),
+        "the third place of two is refused: {full}"
+    );
+    store
+        .enrol(&enrolment(4, "school-return", "04.421"), 2, &actor("agent"))
+        .await
+        .unwrap();
     // An exit frees the place.
-    let exit = ExitRow { on: "2027-06-30".into(), reason: "completed".into(), note: String::new() };
-    store.exit_enrolment("500000000001", "school-return", &exit, &actor("agent")).await.unwrap();
-    assert!(matches!(store.exit_enrolment("500000000001", "school-return", &exit, &actor("agent")).await, Err(StoreError::NotFound(_))));
-    store.enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent")).await.unwrap();
+    let exit = ExitRow {
+        on: "2027-06-30".into(),
+        reason: "completed".into(),
+        note: String::new(),
+    };
+    store
+        .exit_enrolment("500000000001", "school-return", &exit, &actor("agent"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .exit_enrolment("500000000001", "school-return", &exit, &actor("agent"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .enrol(&enrolment(3, "school-return", "01.511"), 2, &actor("agent"))
+        .await
+        .unwrap();
 
     let pilot = Scope::Antennas(vec!["01.511".into()]);
     let other = Scope::Antennas(vec!["04.421".into()]);
-    let listed: Vec<(String, bool)> = store.enrolments(&pilot).await.unwrap().into_iter().map(|e| (e.rsu_id, e.exit.is_none())).collect();
-    assert_eq!(listed, [("500000000001".to_owned(), false), ("500000000002".to_owned(), true), ("500000000003".to_owned(), true)]);
+    let listed: Vec<(String, bool)> = store
+        .enrolments(&pilot)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.rsu_id, e.exit.is_none()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("500000000001".to_owned(), false),
+            ("500000000002".to_owned(), true),
+            ("500000000003".to_owned(), true)
+        ]
+    );
     assert_eq!(store.enrolments(&other).await.unwrap().len(), 1);
-    assert!(store.enrolments_of(&other, "500000000002").await.unwrap().is_empty(), "another antenna's household does not exist");
-    assert_eq!(store.enrolments_of(&pilot, "500000000001").await.unwrap()[0].exit, Some(exit));
-    let places: Vec<(String, i64)> = store.places(&pilot).await.unwrap().into_iter().map(|p| (p.antenna, p.active)).collect();
+    assert!(
+        store
+            .enrolments_of(&other, "500000000002")
+            .await
+            .unwrap()
+            .is_empty(),
+        "another antenna's household does not exist"
+    );
+    assert_eq!(
+        store.enrolments_of(&pilot, "500000000001").await.unwrap()[0].exit,
+        Some(exit)
+    );
+    let places: Vec<(String, i64)> = store
+        .places(&pilot)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.antenna, p.active))
+        .collect();
     assert_eq!(places, [("01.511".to_owned(), 2)]);
     assert_eq!(store.places(&Scope::National).await.unwrap().len(), 2);
-    let log = store.audit_records(&AuditFilter { entity: Some("pilot_enrolment".into()), ..Default::default() }, None, 20).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["enrol", "exit", "enrol", "enrol", "enrol"], "refusals write nothing");
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("pilot_enrolment".into()),
+                ..Default::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        ["enrol", "exit", "enrol", "enrol", "enrol"],
+        "refusals write nothing"
+    );
 }
 
 pub async fn pilot_cases_round_trip_within_scope(store: &dyn Store) {
     use crate::pilot::{CaseRow, ReferralRow, VisitRow};
     apply(store, &[sample(1, "01"), sample(4, "04")]).await;
-    let visit = |date: &str| VisitRow { date: date.into(), attendance: "present".into(), notes: "school visited".into(), next_steps: "call".into(), next_visit: Some("2027-04-15".into()) };
+    let visit = |date: &str| VisitRow {
+        date: date.into(),
+        attendance: "present".into(),
+        notes: "school visited".into(),
+        next_steps: "call".into(),
+        next_visit: Some("2027-04-15".into()),
+    };
     let mut case = CaseRow {
         rsu_id: "500000000001".into(),
         antenna: "01.511".into(),
@@ -736,62 +1985,227 @@ pub async fn pilot_cases_round_trip_within_scope(store: &dyn Store) {
         visits: vec![],
         referrals: vec![],
     };
-    store.save_case(&case, "open", &actor("agent.tanger")).await.unwrap();
+    store
+        .save_case(&case, "open", &actor("agent.tanger"))
+        .await
+        .unwrap();
     case.goals = "[{\"id\":1}]".into();
     case.visits = vec![visit("2027-03-02"), visit("2027-03-20")];
-    case.referrals = vec![ReferralRow { id: 1, service: "school".into(), detail: "École Ibn Battouta".into(), sent_on: "2027-03-02".into(), status: "sent".into(), status_on: None, outcome: String::new() }];
-    store.save_case(&case, "record_visit", &actor("agent.tanger")).await.unwrap();
-    let mut other = CaseRow { rsu_id: "500000000004".into(), antenna: "04.421".into(), worker: "agent.rabat".into(), ..case.clone() };
+    case.referrals = vec![ReferralRow {
+        id: 1,
+        service: "school".into(),
+        detail: "École Ibn Battouta".into(),
+        sent_on: "2027-03-02".into(),
+        status: "sent".into(),
+        status_on: None,
+        outcome: String::new(),
+    }];
+    store
+        .save_case(&case, "record_visit", &actor("agent.tanger"))
+        .await
+        .unwrap();
+    let mut other = CaseRow {
+        rsu_id: "500000000004".into(),
+        antenna: "04.421".into(),
+        worker: "agent.rabat".into(),
+        ..case.clone()
+    };
     other.visits.clear();
-    store.save_case(&other, "open", &actor("agent.rabat")).await.unwrap();
+    store
+        .save_case(&other, "open", &actor("agent.rabat"))
+        .await
+        .unwrap();
 
     let pilot = Scope::Antennas(vec!["01.511".into()]);
-    assert_eq!(store.open_cases(&pilot, Some("agent.tanger")).await.unwrap(), [case.clone()]);
-    assert!(store.open_cases(&pilot, Some("agent.rabat")).await.unwrap().is_empty());
-    assert_eq!(store.open_cases(&Scope::National, None).await.unwrap().len(), 2);
-    assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap(), Some(case.clone()));
+    assert_eq!(
+        store
+            .open_cases(&pilot, Some("agent.tanger"))
+            .await
+            .unwrap(),
+        [case.clone()]
+    );
+    assert!(
+        store
+            .open_cases(&pilot, Some("agent.rabat"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .open_cases(&Scope::National, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.open_case(&pilot, "500000000001").await.unwrap(),
+        Some(case.clone())
+    );
     let rabat = Scope::Antennas(vec!["04.421".into()]);
-    assert_eq!(store.open_case(&rabat, "500000000001").await.unwrap(), None, "a caseworker of another antenna sees nothing");
-    assert!(store.open_cases(&rabat, Some("agent.tanger")).await.unwrap().is_empty());
+    assert_eq!(
+        store.open_case(&rabat, "500000000001").await.unwrap(),
+        None,
+        "a caseworker of another antenna sees nothing"
+    );
+    assert!(
+        store
+            .open_cases(&rabat, Some("agent.tanger"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Updating a referral replaces the case's rows whole, never duplicating them.
     case.referrals[0].status = "completed".into();
     case.referrals[0].status_on = Some("2027-03-25".into());
     case.referrals[0].outcome = "re-enrolled in year 4".into();
-    store.save_case(&case, "update_referral", &actor("agent.tanger")).await.unwrap();
-    assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap().unwrap().referrals, case.referrals);
+    store
+        .save_case(&case, "update_referral", &actor("agent.tanger"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .open_case(&pilot, "500000000001")
+            .await
+            .unwrap()
+            .unwrap()
+            .referrals,
+        case.referrals
+    );
     // A second open case for the household is refused; a closed one frees it.
-    let again = CaseRow { opened_on: "2027-03-05".into(), visits: vec![], referrals: vec![], ..case.clone() };
-    assert!(matches!(store.save_case(&again, "open", &actor("agent.tanger")).await, Err(StoreError::Conflict(_))));
+    let again = CaseRow {
+        opened_on: "2027-03-05".into(),
+        visits: vec![],
+        referrals: vec![],
+        ..case.clone()
+    };
+    assert!(matches!(
+        store
+            .save_case(&again, "open", &actor("agent.tanger"))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
     case.closure = Some(("2027-03-30".into(), "goals met".into()));
-    store.save_case(&case, "close", &actor("agent.tanger")).await.unwrap();
+    store
+        .save_case(&case, "close", &actor("agent.tanger"))
+        .await
+        .unwrap();
     assert_eq!(store.open_case(&pilot, "500000000001").await.unwrap(), None);
-    store.save_case(&again, "open", &actor("agent.tanger")).await.unwrap();
-    let log = store.audit_records(&AuditFilter { entity: Some("pilot_case".into()), ..Default::default() }, None, 20).await.unwrap();
+    store
+        .save_case(&again, "open", &actor("agent.tanger"))
+        .await
+        .unwrap();
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("pilot_case".into()),
+                ..Default::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
     assert_eq!(log.len(), 6);
-    assert!(log.iter().all(|r| !r.after.as_deref().unwrap_or_default().contains("school visited")), "notes stay out of the audit log");
+    assert!(
+        log.iter().all(|r| !r
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("school visited")),
+        "notes stay out of the audit log"
+    );
 }
 
 pub async fn pilot_designs_are_frozen_with_their_hash(store: &dyn Store) {
-    use crate::pilot::{design_hash, AssignmentRow};
+    use crate::pilot::{AssignmentRow, design_hash};
     apply(store, &[sample(1, "01"), sample(4, "04")]).await;
     let body = "{\"algorithm\":\"sanad-assign-v1\",\"seed\":20270101}";
-    let d = store.register_design("pilot-2027", body, &actor("analyst")).await.unwrap();
-    assert_eq!((d.hash.as_str(), d.hash.len()), (design_hash(body).as_str(), 64));
-    let changed = store.register_design("pilot-2027", "{\"seed\":1}", &actor("analyst")).await.unwrap_err();
+    let d = store
+        .register_design("pilot-2027", body, &actor("analyst"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.hash.as_str(), d.hash.len()),
+        (design_hash(body).as_str(), 64)
+    );
+    let changed = store
+        .register_design("pilot-2027", "{\"seed\":1}", &actor("analyst"))
+        .await
+        .unwrap_err();
     assert!(matches!(changed, StoreError::Conflict(_)), "{changed}");
-    let same = store.register_design("pilot-2027", body, &actor("analyst")).await.unwrap_err();
-    assert!(matches!(same, StoreError::Conflict(_)), "even the same body is not registered twice");
+    let same = store
+        .register_design("pilot-2027", body, &actor("analyst"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(same, StoreError::Conflict(_)),
+        "even the same body is not registered twice"
+    );
     assert_eq!(store.designs().await.unwrap(), std::slice::from_ref(&d));
 
-    let unit = |n: u64, arm: &str| AssignmentRow { unit: format!("{:012}", 500_000_000_000 + n), arm: arm.into(), stratum: "all".into(), wave: Some(1) };
-    assert!(matches!(store.save_assignment("nope", &[unit(1, "t")], &actor("analyst")).await, Err(StoreError::NotFound(_))));
-    store.save_assignment("pilot-2027", &[unit(1, "treatment"), unit(4, "control")], &actor("analyst")).await.unwrap();
-    let redraw = store.save_assignment("pilot-2027", &[unit(1, "control")], &actor("analyst")).await.unwrap_err();
-    assert!(matches!(redraw, StoreError::Conflict(_)), "an assignment is drawn once: {redraw}");
-    assert_eq!(store.assignment_counts("pilot-2027").await.unwrap(), [("control".to_owned(), 1), ("treatment".to_owned(), 1)]);
-    assert_eq!(store.assignments(&Scope::Antennas(vec!["01.511".into()]), "pilot-2027").await.unwrap(), [unit(1, "treatment")]);
-    assert_eq!(store.assignments(&Scope::National, "pilot-2027").await.unwrap().len(), 2);
-    let log = store.audit_records(&AuditFilter { entity: Some("pilot_design".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["assign", "register"]);
+    let unit = |n: u64, arm: &str| AssignmentRow {
+        unit: format!("{:012}", 500_000_000_000 + n),
+        arm: arm.into(),
+        stratum: "all".into(),
+        wave: Some(1),
+    };
+    assert!(matches!(
+        store
+            .save_assignment("nope", &[unit(1, "t")], &actor("analyst"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .save_assignment(
+            "pilot-2027",
+            &[unit(1, "treatment"), unit(4, "control")],
+            &actor("analyst"),
+        )
+        .await
+        .unwrap();
+    let redraw = store
+        .save_assignment("pilot-2027", &[unit(1, "control")], &actor("analyst"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(redraw, StoreError::Conflict(_)),
+        "an assignment is drawn once: {redraw}"
+    );
+    assert_eq!(
+        store.assignment_counts("pilot-2027").await.unwrap(),
+        [("control".to_owned(), 1), ("treatment".to_owned(), 1)]
+    );
+    assert_eq!(
+        store
+            .assignments(&Scope::Antennas(vec!["01.511".into()]), "pilot-2027")
+            .await
+            .unwrap(),
+        [unit(1, "treatment")]
+    );
+    assert_eq!(
+        store
+            .assignments(&Scope::National, "pilot-2027")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("pilot_design".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        ["assign", "register"]
+    );
 }

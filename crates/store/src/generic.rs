@@ -7,13 +7,13 @@ use sanad_domain::{Household, RsuId};
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type};
 
 use crate::access::{self, ApiToken, LoginAttempt, Session, User};
-use crate::payroll::{self as pay, EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
 use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
+use crate::outbox::{self, MessageRow, stamp};
+use crate::payroll::{self as pay, EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+use crate::pilot;
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
-use crate::outbox::{self, stamp, MessageRow};
-use crate::pilot;
-use crate::{sql, FindKey, HouseholdSummary, RegionCount, Result, Scope, StoreError};
+use crate::{FindKey, HouseholdSummary, RegionCount, Result, Scope, StoreError, sql};
 
 /// Timestamps as stored: UTC, RFC 3339, milliseconds (sorts as text).
 pub fn now() -> String {
@@ -49,14 +49,35 @@ where
 {
     pub async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
         let id = id.to_string();
-        let Some(row) = sqlx::query::<DB>(AssertSqlSafe(sql::household(scope))).bind(id.clone()).fetch_optional(self.read).await.map_err(db)? else {
+        let Some(row) = sqlx::query::<DB>(AssertSqlSafe(sql::household(scope)))
+            .bind(id.clone())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?
+        else {
             return Ok(None);
         };
         let h = decode::household(&row).map_err(db)?;
-        let persons = sqlx::query::<DB>(sql::PERSONS_OF).bind(id.clone()).fetch_all(self.read).await.map_err(db)?;
-        let scores = sqlx::query::<DB>(sql::SCORES_OF).bind(id).fetch_all(self.read).await.map_err(db)?;
-        let persons = persons.iter().map(decode::person).collect::<Result<Vec<_>, _>>().map_err(db)?;
-        let scores = scores.iter().map(decode::score).collect::<Result<Vec<_>, _>>().map_err(db)?;
+        let persons = sqlx::query::<DB>(sql::PERSONS_OF)
+            .bind(id.clone())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        let scores = sqlx::query::<DB>(sql::SCORES_OF)
+            .bind(id)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        let persons = persons
+            .iter()
+            .map(decode::person)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        let scores = scores
+            .iter()
+            .map(decode::score)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
         rows::from_rows(h, persons, scores, chrono::Local::now().date_naive()).map(Some)
     }
 
@@ -66,21 +87,47 @@ where
             q = q.bind(p);
         }
         let rows = q.fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+        rows.iter()
+            .map(decode::summary)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
-    pub async fn list(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>> {
+    pub async fn list(
+        &self,
+        scope: &Scope,
+        after: Option<&RsuId>,
+        limit: u32,
+    ) -> Result<Vec<HouseholdSummary>> {
         let after = after.map(ToString::to_string).unwrap_or_default();
-        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::list(scope))).bind(after).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::summary).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::list(scope)))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::summary)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
-    pub async fn instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::instruments(scope))).fetch_all(self.read).await.map_err(db)?;
+    pub async fn instruments(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::instruments(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = r.text("rsu_id").map_err(db)?;
-            let found = rows::instrument(r.opt_text("instrument_kind").map_err(db)?.as_deref(), r.opt_text("instrument_provider").map_err(db)?, r.opt_text("instrument_ref").map_err(db)?);
+            let found = rows::instrument(
+                r.opt_text("instrument_kind").map_err(db)?.as_deref(),
+                r.opt_text("instrument_provider").map_err(db)?,
+                r.opt_text("instrument_ref").map_err(db)?,
+            );
             let bad = |e: String| StoreError::Corrupt(format!("household {id}: {e}"));
             if let Some(i) = found.map_err(bad)? {
                 out.push((RsuId::parse(&id).map_err(bad)?, i));
@@ -90,17 +137,29 @@ where
     }
 
     pub async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::count_by_region(scope))).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::region_count).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql::count_by_region(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::region_count)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     /// Drop the secondary indexes if the registry is empty (see `RegistryStore::bulk_load_begin`).
     pub async fn bulk_load_begin(&self) -> Result<bool> {
-        let row = sqlx::query::<DB>(sql::IS_EMPTY).fetch_one(self.write).await.map_err(db)?;
+        let row = sqlx::query::<DB>(sql::IS_EMPTY)
+            .fetch_one(self.write)
+            .await
+            .map_err(db)?;
         let empty = row.flag("empty").map_err(db)?;
         if empty {
             for (name, _) in sql::SECONDARY_INDEXES {
-                sqlx::query::<DB>(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).execute(self.write).await.map_err(db)?;
+                sqlx::query::<DB>(AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}")))
+                    .execute(self.write)
+                    .await
+                    .map_err(db)?;
             }
         }
         Ok(empty)
@@ -109,15 +168,27 @@ where
     pub async fn bulk_load_end(&self) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         if let Some(prelude) = self.index_prelude {
-            sqlx::query::<DB>(prelude).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(prelude)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         for (_, create) in sql::SECONDARY_INDEXES {
-            sqlx::query::<DB>(*create).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(*create)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         tx.commit().await.map_err(db)
     }
 
-    pub async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, actor: &Actor) -> Result<()> {
+    pub async fn propose_rule_set(
+        &self,
+        id: &str,
+        effective_from: NaiveDate,
+        body: &str,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         let res = sqlx::query::<DB>(rulesets::sql::INSERT)
             .bind(id.to_owned())
@@ -128,11 +199,19 @@ where
             .execute(&mut *tx)
             .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("rule set {id}"))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!("rule set {id}")));
+            }
             other => other.map_err(db)?,
         };
-        let state = serde_json::json!({"id": id, "effective_from": effective_from, "status": "proposed"});
-        self.append(&mut tx, actor, &Change::new("propose", "rule_set", id).after(&state)).await?;
+        let state =
+            serde_json::json!({"id": id, "effective_from": effective_from, "status": "proposed"});
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("propose", "rule_set", id).after(&state),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
@@ -147,38 +226,78 @@ where
             .await;
         match res {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Refused(format!("another approved rule set takes effect on the same date as {id}")));
+                return Err(StoreError::Refused(format!(
+                    "another approved rule set takes effect on the same date as {id}"
+                )));
             }
             other => other.map_err(db)?,
         };
-        let row = sqlx::query::<DB>(rulesets::sql::GET).bind(id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let row = sqlx::query::<DB>(rulesets::sql::GET)
+            .bind(id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         let row = row.as_ref().map(decode::rule_set).transpose().map_err(db)?;
         // Approved by this user now (or already, which is the same outcome): done.
-        let done = row.as_ref().is_some_and(|r| r.approved_by.as_deref() == Some(by));
+        let done = row
+            .as_ref()
+            .is_some_and(|r| r.approved_by.as_deref() == Some(by));
         let row = match row {
             Some(row) if done => row,
             other => return Err(rulesets::refusal(other.as_ref(), id, by)),
         };
         let state = |status: &str| serde_json::json!({"id": id, "effective_from": row.effective_from, "status": status});
-        self.append(&mut tx, actor, &Change::new("approve", "rule_set", id).before(&state("proposed")).after(&state("approved"))).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("approve", "rule_set", id)
+                .before(&state("proposed"))
+                .after(&state("approved")),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
 
     pub async fn rule_sets(&self) -> Result<Vec<StoredRuleSet>> {
-        let rows = sqlx::query::<DB>(rulesets::sql::LIST).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::rule_set).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(rulesets::sql::LIST)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::rule_set)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     /// Append `change` to the audit chain inside `tx`, so the record and the change it
     /// describes commit together or not at all.
-    pub async fn append(&self, tx: &mut sqlx::Transaction<'_, DB>, actor: &Actor, change: &Change) -> Result<AuditRecord> {
+    pub async fn append(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        actor: &Actor,
+        change: &Change,
+    ) -> Result<AuditRecord> {
         if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock).execute(&mut **tx).await.map_err(db)?;
+            sqlx::query::<DB>(lock)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
         }
-        let last = sqlx::query::<DB>(audit::sql::LAST).fetch_optional(&mut **tx).await.map_err(db)?;
-        let prev = last.map(|r| Ok::<_, sqlx::Error>((r.int("seq")?, r.text("hash")?))).transpose().map_err(db)?;
-        let rec = audit::next_record(prev.as_ref().map(|(s, h)| (*s, h.as_str())), now(), actor, change);
+        let last = sqlx::query::<DB>(audit::sql::LAST)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+        let prev = last
+            .map(|r| Ok::<_, sqlx::Error>((r.int("seq")?, r.text("hash")?)))
+            .transpose()
+            .map_err(db)?;
+        let rec = audit::next_record(
+            prev.as_ref().map(|(s, h)| (*s, h.as_str())),
+            now(),
+            actor,
+            change,
+        );
         sqlx::query::<DB>(audit::sql::INSERT)
             .bind(rec.seq)
             .bind(rec.at.clone())
@@ -205,7 +324,12 @@ where
         Ok(rec)
     }
 
-    pub async fn audit_records(&self, f: &AuditFilter, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
+    pub async fn audit_records(
+        &self,
+        f: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         // `to` is inclusive of the whole day or second it names.
         let to = f.to.as_ref().map(|t| format!("{t}~")).unwrap_or_default();
@@ -221,41 +345,86 @@ where
             .fetch_all(self.read)
             .await
             .map_err(db)?;
-        rows.iter().map(decode::audit).collect::<Result<_, _>>().map_err(db)
+        rows.iter()
+            .map(decode::audit)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn audit_chain(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>> {
-        let rows = sqlx::query::<DB>(audit::sql::CHAIN).bind(after_seq).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::audit).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(audit::sql::CHAIN)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::audit)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn create_user(&self, u: &User, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let res = bind_user(sqlx::query::<DB>(access::sql::USER_INSERT), u).bind(u.created_at.clone()).execute(&mut *tx).await;
+        let res = bind_user(sqlx::query::<DB>(access::sql::USER_INSERT), u)
+            .bind(u.created_at.clone())
+            .execute(&mut *tx)
+            .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("user {}", u.username))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!("user {}", u.username)));
+            }
             other => other.map_err(db)?,
         };
-        self.append(&mut tx, actor, &Change::new("create", "user", &u.username).after(&u.view())).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("create", "user", &u.username).after(&u.view()),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn user(&self, username: &str) -> Result<Option<User>> {
-        let row = sqlx::query::<DB>(access::sql::USER_GET).bind(username.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(access::sql::USER_GET)
+            .bind(username.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.as_ref().map(decode::user).transpose().map_err(db)
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query::<DB>(access::sql::USERS).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::user).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(access::sql::USERS)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::user)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn update_user(&self, u: &User, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let before = sqlx::query::<DB>(access::sql::USER_GET).bind(u.username.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
-        let before = before.as_ref().map(decode::user).transpose().map_err(db)?.ok_or_else(|| StoreError::NotFound(format!("user {}", u.username)))?;
-        bind_user(sqlx::query::<DB>(access::sql::USER_UPDATE), u).execute(&mut *tx).await.map_err(db)?;
-        let mut change = Change::new("update", "user", &u.username).before(&before.view()).after(&u.view());
+        let before = sqlx::query::<DB>(access::sql::USER_GET)
+            .bind(u.username.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        let before = before
+            .as_ref()
+            .map(decode::user)
+            .transpose()
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("user {}", u.username)))?;
+        bind_user(sqlx::query::<DB>(access::sql::USER_UPDATE), u)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut change = Change::new("update", "user", &u.username)
+            .before(&before.view())
+            .after(&u.view());
         if before.password_hash != u.password_hash {
             change.action = "update_password".into();
         }
@@ -265,10 +434,17 @@ where
 
     pub async fn record_login(&self, username: &str, attempt: LoginAttempt) -> Result<()> {
         let q = match attempt {
-            LoginAttempt::Succeeded => sqlx::query::<DB>(access::sql::LOGIN_OK).bind(username.to_owned()),
-            LoginAttempt::Failed { max_failures, lock_until, .. } => {
-                sqlx::query::<DB>(access::sql::LOGIN_FAILED).bind(username.to_owned()).bind(max_failures).bind(lock_until)
+            LoginAttempt::Succeeded => {
+                sqlx::query::<DB>(access::sql::LOGIN_OK).bind(username.to_owned())
             }
+            LoginAttempt::Failed {
+                max_failures,
+                lock_until,
+                ..
+            } => sqlx::query::<DB>(access::sql::LOGIN_FAILED)
+                .bind(username.to_owned())
+                .bind(max_failures)
+                .bind(lock_until),
         };
         q.execute(self.write).await.map_err(db).map(|_| ())
     }
@@ -287,12 +463,20 @@ where
     }
 
     pub async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query::<DB>(access::sql::SESSION_GET).bind(id_hash.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(access::sql::SESSION_GET)
+            .bind(id_hash.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.as_ref().map(decode::session).transpose().map_err(db)
     }
 
     pub async fn session_user(&self, id_hash: &str) -> Result<Option<(Session, User)>> {
-        let row = sqlx::query::<DB>(access::sql::SESSION_USER).bind(id_hash.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(access::sql::SESSION_USER)
+            .bind(id_hash.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         let Some(r) = row else { return Ok(None) };
         let user = decode::user(&r).map_err(db)?;
         let session = Session {
@@ -307,11 +491,22 @@ where
 
     /// Run one statement whose only parameter is a key.
     pub async fn exec_keyed(&self, sql: &'static str, key: &str) -> Result<()> {
-        sqlx::query::<DB>(sql).bind(key.to_owned()).execute(self.write).await.map_err(db).map(|_| ())
+        sqlx::query::<DB>(sql)
+            .bind(key.to_owned())
+            .execute(self.write)
+            .await
+            .map_err(db)
+            .map(|_| ())
     }
 
     pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<()> {
-        sqlx::query::<DB>(access::sql::SESSION_TOUCH).bind(id_hash.to_owned()).bind(now).execute(self.write).await.map_err(db).map(|_| ())
+        sqlx::query::<DB>(access::sql::SESSION_TOUCH)
+            .bind(id_hash.to_owned())
+            .bind(now)
+            .execute(self.write)
+            .await
+            .map_err(db)
+            .map(|_| ())
     }
 
     pub async fn create_token(&self, t: &ApiToken, actor: &Actor) -> Result<()> {
@@ -326,35 +521,65 @@ where
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        self.append(&mut tx, actor, &Change::new("create", "api_token", &t.id).after(t)).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("create", "api_token", &t.id).after(t),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn token(&self, id: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query::<DB>(access::sql::TOKEN_GET).bind(id.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(access::sql::TOKEN_GET)
+            .bind(id.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.as_ref().map(decode::token).transpose().map_err(db)
     }
 
     pub async fn tokens(&self) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query::<DB>(access::sql::TOKENS).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(decode::token).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(access::sql::TOKENS)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(decode::token)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn revoke_token(&self, id: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        sqlx::query::<DB>(access::sql::TOKEN_REVOKE).bind(id.to_owned()).execute(&mut *tx).await.map_err(db)?;
-        self.append(&mut tx, actor, &Change::new("revoke", "api_token", id)).await?;
+        sqlx::query::<DB>(access::sql::TOKEN_REVOKE)
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        self.append(&mut tx, actor, &Change::new("revoke", "api_token", id))
+            .await?;
         tx.commit().await.map_err(db)
     }
 
     // --- the payroll ---
 
     pub async fn cycle(&self, month: &str) -> Result<Option<String>> {
-        let row = sqlx::query::<DB>(pay::sql::CYCLE_GET).bind(month.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(pay::sql::CYCLE_GET)
+            .bind(month.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.map(|r| r.text("body")).transpose().map_err(db)
     }
 
-    async fn put_cycle(&self, tx: &mut sqlx::Transaction<'_, DB>, month: &str, status: &str, body: &str) -> Result<()> {
+    async fn put_cycle(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        month: &str,
+        status: &str,
+        body: &str,
+    ) -> Result<()> {
         sqlx::query::<DB>(pay::sql::CYCLE_UPSERT)
             .bind(month.to_owned())
             .bind(status.to_owned())
@@ -366,60 +591,171 @@ where
             .map(|_| ())
     }
 
-    pub async fn save_prepared(&self, month: &str, cycle: &str, lines: &[LineRow], entries: &[String], actor: &Actor) -> Result<()> {
+    pub async fn save_prepared(
+        &self,
+        month: &str,
+        cycle: &str,
+        lines: &[LineRow],
+        entries: &[String],
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         for q in [pay::sql::LINES_DELETE, pay::sql::PENDING_DELETE] {
-            sqlx::query::<DB>(q).bind(month.to_owned()).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(q)
+                .bind(month.to_owned())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         let m = || Cell::Text(month.to_owned());
-        let line_rows = lines.iter().map(|l| vec![m(), Cell::Text(l.rsu_id.clone()), Cell::Text(l.region.clone()), Cell::Text(l.status.clone()), Cell::Int(l.amount), Cell::Text(l.body.clone())]).collect();
-        insert_many(&mut tx, "payroll_lines", &["month", "rsu_id", "region", "status", "amount", "body"], line_rows, "").await?;
-        let entry_rows = entries.iter().enumerate().map(|(i, e)| vec![m(), Cell::Int(i as i64), Cell::Text(e.clone())]).collect();
-        insert_many(&mut tx, "payroll_pending_entries", &["month", "seq", "body"], entry_rows, "").await?;
+        let line_rows = lines
+            .iter()
+            .map(|l| {
+                vec![
+                    m(),
+                    Cell::Text(l.rsu_id.clone()),
+                    Cell::Text(l.region.clone()),
+                    Cell::Text(l.status.clone()),
+                    Cell::Int(l.amount),
+                    Cell::Text(l.body.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "payroll_lines",
+            &["month", "rsu_id", "region", "status", "amount", "body"],
+            line_rows,
+            "",
+        )
+        .await?;
+        let entry_rows = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| vec![m(), Cell::Int(i as i64), Cell::Text(e.clone())])
+            .collect();
+        insert_many(
+            &mut tx,
+            "payroll_pending_entries",
+            &["month", "seq", "body"],
+            entry_rows,
+            "",
+        )
+        .await?;
         self.put_cycle(&mut tx, month, "prepared", cycle).await?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         let summary = serde_json::json!({"month": month, "status": "prepared", "households": lines.len(), "total_centimes": total});
-        self.append(&mut tx, actor, &Change::new("prepare", "payroll_cycle", month).after(&summary)).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("prepare", "payroll_cycle", month).after(&summary),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
-    pub async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &Actor) -> Result<()> {
+    pub async fn save_cycle(
+        &self,
+        month: &str,
+        status: &str,
+        cycle: &str,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         self.put_cycle(&mut tx, month, status, cycle).await?;
-        self.append(&mut tx, actor, &Change::new(action, "payroll_cycle", month).after(&serde_json::json!({"status": status}))).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new(action, "payroll_cycle", month)
+                .after(&serde_json::json!({"status": status})),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn payroll_lines(&self, month: &str) -> Result<Vec<LineRow>> {
-        let rows = sqlx::query::<DB>(pay::sql::LINES).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(pay::sql::LINES)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
-            .map(|r| Ok(LineRow { rsu_id: r.text("rsu_id")?, region: r.text("region")?, status: r.text("status")?, amount: r.int("amount")?, body: r.text("body")? }))
+            .map(|r| {
+                Ok(LineRow {
+                    rsu_id: r.text("rsu_id")?,
+                    region: r.text("region")?,
+                    status: r.text("status")?,
+                    amount: r.int("amount")?,
+                    body: r.text("body")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
 
     pub async fn pending_entries(&self, month: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query::<DB>(pay::sql::PENDING).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| r.text("body")).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::PENDING)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| r.text("body"))
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     /// Post entries after the ledger's last sequence number; an entry already posted is skipped.
-    async fn post_entries(&self, tx: &mut sqlx::Transaction<'_, DB>, entries: &[EntryRow]) -> Result<()> {
-        let row = sqlx::query::<DB>(pay::sql::LEDGER_NEXT_SEQ).fetch_one(&mut **tx).await.map_err(db)?;
+    async fn post_entries(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        entries: &[EntryRow],
+    ) -> Result<()> {
+        let row = sqlx::query::<DB>(pay::sql::LEDGER_NEXT_SEQ)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
         let first = row.int("seq").map_err(db)? + 1;
         let rows = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| vec![Cell::Int(first + i as i64), Cell::Text(e.household.clone()), Cell::Text(e.kind.clone()), Cell::Text(e.reference.clone()), Cell::Text(e.body.clone())])
+            .map(|(i, e)| {
+                vec![
+                    Cell::Int(first + i as i64),
+                    Cell::Text(e.household.clone()),
+                    Cell::Text(e.kind.clone()),
+                    Cell::Text(e.reference.clone()),
+                    Cell::Text(e.body.clone()),
+                ]
+            })
             .collect();
-        insert_many(tx, "ledger_entries", &["seq", "household", "kind", "reference", "body"], rows, " ON CONFLICT (household, kind, reference) DO NOTHING").await
+        insert_many(
+            tx,
+            "ledger_entries",
+            &["seq", "household", "kind", "reference", "body"],
+            rows,
+            " ON CONFLICT (household, kind, reference) DO NOTHING",
+        )
+        .await
     }
 
-    pub async fn save_release(&self, month: &str, cycle: &str, entries: &[EntryRow], payments: &[PaymentRow], files: &[FileRow], actor: &Actor) -> Result<()> {
+    pub async fn save_release(
+        &self,
+        month: &str,
+        cycle: &str,
+        entries: &[EntryRow],
+        payments: &[PaymentRow],
+        files: &[FileRow],
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         if let Some(lock) = self.audit_lock {
             // The ledger's sequence is taken under the same lock as the audit chain.
-            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         self.post_entries(&mut tx, entries).await?;
         let at = now();
@@ -441,22 +777,72 @@ where
                 ]
             })
             .collect();
-        let columns = ["end_to_end_id", "month", "rsu_id", "reference", "provider", "amount", "status", "reason", "file_name", "updated_at", "account"];
+        let columns = [
+            "end_to_end_id",
+            "month",
+            "rsu_id",
+            "reference",
+            "provider",
+            "amount",
+            "status",
+            "reason",
+            "file_name",
+            "updated_at",
+            "account",
+        ];
         insert_many(&mut tx, "payments", &columns, payment_rows, "").await?;
         let file_rows = files
             .iter()
-            .map(|f| vec![Cell::Text(f.file_name.clone()), Cell::Text(f.month.clone()), Cell::Text(f.provider.clone()), Cell::Text(f.msg_id.clone()), Cell::Int(f.txs), Cell::Int(f.ctrl_sum), Cell::Text(f.sha256.clone())])
+            .map(|f| {
+                vec![
+                    Cell::Text(f.file_name.clone()),
+                    Cell::Text(f.month.clone()),
+                    Cell::Text(f.provider.clone()),
+                    Cell::Text(f.msg_id.clone()),
+                    Cell::Int(f.txs),
+                    Cell::Int(f.ctrl_sum),
+                    Cell::Text(f.sha256.clone()),
+                ]
+            })
             .collect();
-        insert_many(&mut tx, "payment_files", &["file_name", "month", "provider", "msg_id", "txs", "ctrl_sum", "sha256"], file_rows, "").await?;
+        insert_many(
+            &mut tx,
+            "payment_files",
+            &[
+                "file_name",
+                "month",
+                "provider",
+                "msg_id",
+                "txs",
+                "ctrl_sum",
+                "sha256",
+            ],
+            file_rows,
+            "",
+        )
+        .await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
-        self.append(&mut tx, actor, &Change::new("release", "payroll_cycle", month).after(&summary)).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("release", "payroll_cycle", month).after(&summary),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query::<DB>(pay::sql::LEDGER).bind(after_seq).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.int("seq")?, r.text("body")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::LEDGER)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.int("seq")?, r.text("body")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
     fn payment_row(r: &DB::Row) -> Result<PaymentRow, sqlx::Error> {
@@ -475,32 +861,67 @@ where
     }
 
     pub async fn bounced_payments(&self) -> Result<Vec<PaymentRow>> {
-        let rows = sqlx::query::<DB>(pay::sql::BOUNCED).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::BOUNCED)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::payment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>> {
-        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::payment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn payment(&self, e2e: &str) -> Result<Option<PaymentRow>> {
-        let row = sqlx::query::<DB>(pay::sql::PAYMENT).bind(e2e.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(pay::sql::PAYMENT)
+            .bind(e2e.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.as_ref().map(Self::payment_row).transpose().map_err(db)
     }
 
     pub async fn payments_of(&self, rsu_id: &str) -> Result<Vec<PaymentRow>> {
-        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::payment_row).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::PAYMENTS_OF)
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::payment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn ledger_of(&self, rsu_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query::<DB>(pay::sql::LEDGER_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| r.text("body")).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::LEDGER_OF)
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| r.text("body"))
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>> {
-        let rows = sqlx::query::<DB>(pay::sql::FILES).bind(month.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(pay::sql::FILES)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
             .map(|r| {
                 Ok(FileRow {
@@ -518,26 +939,59 @@ where
     }
 
     pub async fn appropriations(&self, year: i32) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query::<DB>(pay::sql::APPROPRIATIONS).bind(i64::from(year)).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.text("component")?, r.int("amount")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        let rows = sqlx::query::<DB>(pay::sql::APPROPRIATIONS)
+            .bind(i64::from(year))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.text("component")?, r.int("amount")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
-    pub async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &Actor) -> Result<()> {
+    pub async fn set_appropriation(
+        &self,
+        year: i32,
+        component: &str,
+        amount: i64,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let before = sqlx::query::<DB>(pay::sql::APPROPRIATION_GET).bind(i64::from(year)).bind(component.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let before = sqlx::query::<DB>(pay::sql::APPROPRIATION_GET)
+            .bind(i64::from(year))
+            .bind(component.to_owned())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         let before = before.map(|r| r.int("amount")).transpose().map_err(db)?;
-        sqlx::query::<DB>(pay::sql::APPROPRIATION_SET).bind(i64::from(year)).bind(component.to_owned()).bind(amount).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query::<DB>(pay::sql::APPROPRIATION_SET)
+            .bind(i64::from(year))
+            .bind(component.to_owned())
+            .bind(amount)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let id = format!("{year}/{component}");
-        let change = Change::new("set", "appropriation", &id).before(&serde_json::json!({"centimes": before})).after(&serde_json::json!({"centimes": amount}));
+        let change = Change::new("set", "appropriation", &id)
+            .before(&serde_json::json!({"centimes": before}))
+            .after(&serde_json::json!({"centimes": amount}));
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn reserve_sequence(&self, name: &str, n: u32) -> Result<i64> {
         if n == 0 {
-            return Err(StoreError::Refused("a reservation takes at least one value".into()));
+            return Err(StoreError::Refused(
+                "a reservation takes at least one value".into(),
+            ));
         }
-        let row = sqlx::query::<DB>(crate::applications::sql::RESERVE).bind(name.to_owned()).bind(i64::from(n)).fetch_one(self.write).await.map_err(db)?;
+        let row = sqlx::query::<DB>(crate::applications::sql::RESERVE)
+            .bind(name.to_owned())
+            .bind(i64::from(n))
+            .fetch_one(self.write)
+            .await
+            .map_err(db)?;
         Ok(row.int("value").map_err(db)? - i64::from(n) + 1)
     }
 
@@ -551,22 +1005,46 @@ where
         })
     }
 
-    pub async fn save_application(&self, a: &crate::applications::ApplicationRow, award: Option<&crate::Award>, action: &str, actor: &Actor) -> Result<()> {
+    pub async fn save_application(
+        &self,
+        a: &crate::applications::ApplicationRow,
+        award: Option<&crate::Award>,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        self.put_application(&mut tx, a, award, action, actor).await?;
+        self.put_application(&mut tx, a, award, action, actor)
+            .await?;
         tx.commit().await.map_err(db)
     }
 
-    pub async fn save_applications(&self, batch: &[(crate::applications::ApplicationRow, Option<crate::Award>)], action: &str, actor: &Actor) -> Result<()> {
+    pub async fn save_applications(
+        &self,
+        batch: &[(crate::applications::ApplicationRow, Option<crate::Award>)],
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         for (a, award) in batch {
-            self.put_application(&mut tx, a, award.as_ref(), action, actor).await?;
+            self.put_application(&mut tx, a, award.as_ref(), action, actor)
+                .await?;
         }
         tx.commit().await.map_err(db)
     }
 
-    async fn put_application(&self, tx: &mut sqlx::Transaction<'_, DB>, a: &crate::applications::ApplicationRow, award: Option<&crate::Award>, action: &str, actor: &Actor) -> Result<()> {
-        let before = sqlx::query::<DB>(crate::applications::sql::GET).bind(a.receipt.clone()).fetch_optional(&mut **tx).await.map_err(db)?;
+    async fn put_application(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        a: &crate::applications::ApplicationRow,
+        award: Option<&crate::Award>,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let before = sqlx::query::<DB>(crate::applications::sql::GET)
+            .bind(a.receipt.clone())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
         let before = before.map(|r| r.text("status")).transpose().map_err(db)?;
         sqlx::query::<DB>(crate::applications::sql::UPSERT)
             .bind(a.receipt.clone())
@@ -581,7 +1059,8 @@ where
         let mut after = serde_json::json!({"household": a.rsu_id, "status": a.status});
         if let Some(w) = award {
             self.write_award(tx, a, w).await?;
-            after["award"] = serde_json::json!({"components": w.components, "start_month": w.start_month});
+            after["award"] =
+                serde_json::json!({"components": w.components, "start_month": w.start_month});
         }
         let mut change = Change::new(action, "application", &a.receipt).after(&after);
         if let Some(b) = before {
@@ -591,18 +1070,46 @@ where
         Ok(())
     }
 
-    async fn write_award(&self, tx: &mut sqlx::Transaction<'_, DB>, a: &crate::applications::ApplicationRow, w: &crate::Award) -> Result<()> {
+    async fn write_award(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        a: &crate::applications::ApplicationRow,
+        w: &crate::Award,
+    ) -> Result<()> {
         use crate::applications::sql as q;
-        sqlx::query::<DB>(q::AWARDS_DELETE).bind(a.receipt.clone()).execute(&mut **tx).await.map_err(db)?;
+        sqlx::query::<DB>(q::AWARDS_DELETE)
+            .bind(a.receipt.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
         for c in &w.components {
-            sqlx::query::<DB>(q::AWARD_INSERT).bind(a.receipt.clone()).bind(c.clone()).bind(a.rsu_id.clone()).bind(w.start_month.clone()).execute(&mut **tx).await.map_err(db)?;
+            sqlx::query::<DB>(q::AWARD_INSERT)
+                .bind(a.receipt.clone())
+                .bind(c.clone())
+                .bind(a.rsu_id.clone())
+                .bind(w.start_month.clone())
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
         }
         Ok(())
     }
 
     /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.
-    pub async fn put_event(&self, tx: &mut sqlx::Transaction<'_, DB>, e: &crate::EventRow, actor: &Actor) -> Result<i64> {
-        let id = sqlx::query::<DB>(crate::applications::sql::RESERVE).bind("life-event".to_owned()).bind(1_i64).fetch_one(&mut **tx).await.map_err(db)?.int("value").map_err(db)?;
+    pub async fn put_event(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        e: &crate::EventRow,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let id = sqlx::query::<DB>(crate::applications::sql::RESERVE)
+            .bind("life-event".to_owned())
+            .bind(1_i64)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?
+            .int("value")
+            .map_err(db)?;
         sqlx::query::<DB>(crate::applications::sql::EVENT_INSERT)
             .bind(id)
             .bind(e.rsu_id.clone())
@@ -615,13 +1122,23 @@ where
             .await
             .map_err(db)?;
         // The audit record names the event, not its content: the content is personal data.
-        let after = serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
-        self.append(tx, actor, &Change::new("declare", "life_event", &id.to_string()).after(&after)).await?;
+        let after =
+            serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
+        self.append(
+            tx,
+            actor,
+            &Change::new("declare", "life_event", &id.to_string()).after(&after),
+        )
+        .await?;
         Ok(id)
     }
 
     pub async fn events_of(&self, rsu_id: &str) -> Result<Vec<crate::EventRow>> {
-        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_OF)
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         let event = |r: &DB::Row| -> Result<crate::EventRow, sqlx::Error> {
             Ok(crate::EventRow {
                 id: r.int("id")?,
@@ -637,42 +1154,121 @@ where
     }
 
     pub async fn events_since(&self, from: &str) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_SINCE).bind(from.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.text("rsu_id")?, r.text("effective")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        let rows = sqlx::query::<DB>(crate::applications::sql::EVENTS_SINCE)
+            .bind(from.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.text("rsu_id")?, r.text("effective")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
     pub async fn awards(&self, scope: &Scope) -> Result<Vec<crate::AwardRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::awards(scope))).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::awards(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         let award = |r: &DB::Row| -> Result<crate::AwardRow, sqlx::Error> {
-            Ok(crate::AwardRow { receipt: r.text("receipt")?, rsu_id: r.text("rsu_id")?, component: r.text("component")?, start_month: r.text("start_month")?, end_month: r.opt_text("end_month")? })
+            Ok(crate::AwardRow {
+                receipt: r.text("receipt")?,
+                rsu_id: r.text("rsu_id")?,
+                component: r.text("component")?,
+                start_month: r.text("start_month")?,
+                end_month: r.opt_text("end_month")?,
+            })
         };
         rows.iter().map(award).collect::<Result<_, _>>().map_err(db)
     }
 
-    pub async fn application(&self, receipt: &str) -> Result<Option<crate::applications::ApplicationRow>> {
-        let row = sqlx::query::<DB>(crate::applications::sql::GET).bind(receipt.to_owned()).fetch_optional(self.read).await.map_err(db)?;
-        row.as_ref().map(Self::application_row).transpose().map_err(db)
+    pub async fn application(
+        &self,
+        receipt: &str,
+    ) -> Result<Option<crate::applications::ApplicationRow>> {
+        let row = sqlx::query::<DB>(crate::applications::sql::GET)
+            .bind(receipt.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
+        row.as_ref()
+            .map(Self::application_row)
+            .transpose()
+            .map_err(db)
     }
 
-    pub async fn applications_of(&self, rsu_id: &str) -> Result<Vec<crate::applications::ApplicationRow>> {
-        let rows = sqlx::query::<DB>(crate::applications::sql::OF).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
+    pub async fn applications_of(
+        &self,
+        rsu_id: &str,
+    ) -> Result<Vec<crate::applications::ApplicationRow>> {
+        let rows = sqlx::query::<DB>(crate::applications::sql::OF)
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::application_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
-    pub async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &Actor) -> Result<()> {
+    pub async fn replace_list(
+        &self,
+        kind: &str,
+        meta: &str,
+        rows: &[(i64, String, String)],
+        actor: &Actor,
+    ) -> Result<()> {
         use crate::applications::sql as q;
         let mut tx = self.write.begin().await.map_err(db)?;
-        sqlx::query::<DB>(q::LIST_DELETE_ROWS).bind(kind.to_owned()).execute(&mut *tx).await.map_err(db)?;
-        let cells = rows.iter().map(|(line, idcs, body)| vec![Cell::Text(kind.to_owned()), Cell::Int(*line), Cell::Text(idcs.clone()), Cell::Text(body.clone())]).collect();
-        insert_many(&mut tx, "cross_check_rows", &["kind", "line", "idcs", "body"], cells, "").await?;
-        sqlx::query::<DB>(q::LIST_UPSERT).bind(kind.to_owned()).bind(meta.to_owned()).bind(rows.len() as i64).bind(now()).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query::<DB>(q::LIST_DELETE_ROWS)
+            .bind(kind.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let cells = rows
+            .iter()
+            .map(|(line, idcs, body)| {
+                vec![
+                    Cell::Text(kind.to_owned()),
+                    Cell::Int(*line),
+                    Cell::Text(idcs.clone()),
+                    Cell::Text(body.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "cross_check_rows",
+            &["kind", "line", "idcs", "body"],
+            cells,
+            "",
+        )
+        .await?;
+        sqlx::query::<DB>(q::LIST_UPSERT)
+            .bind(kind.to_owned())
+            .bind(meta.to_owned())
+            .bind(rows.len() as i64)
+            .bind(now())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let after = serde_json::json!({"reference": serde_json::from_str::<serde_json::Value>(meta).unwrap_or_default(), "rows": rows.len()});
-        self.append(&mut tx, actor, &Change::new("import", "cross_check_list", kind).after(&after)).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("import", "cross_check_list", kind).after(&after),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn list_meta(&self, kind: &str) -> Result<Option<String>> {
-        let row = sqlx::query::<DB>(crate::applications::sql::LIST_META).bind(kind.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(crate::applications::sql::LIST_META)
+            .bind(kind.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         row.map(|r| r.text("meta")).transpose().map_err(db)
     }
 
@@ -681,46 +1277,96 @@ where
             return Ok(Vec::new());
         }
         let ps: Vec<String> = (0..idcs.len()).map(|i| format!("${}", i + 2)).collect();
-        let text = format!("{} IN ({}) ORDER BY line", crate::applications::sql::LIST_ROWS_PREFIX, ps.join(", "));
+        let text = format!(
+            "{} IN ({}) ORDER BY line",
+            crate::applications::sql::LIST_ROWS_PREFIX,
+            ps.join(", ")
+        );
         let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(kind.to_owned());
         for i in idcs {
             q = q.bind(i.clone());
         }
         let rows = q.fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.int("line")?, r.text("body")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        rows.iter()
+            .map(|r| Ok((r.int("line")?, r.text("body")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
-    pub async fn review_queue(&self, scope: &Scope, limit: u32) -> Result<Vec<crate::applications::ApplicationRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::review_queue(scope))).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::application_row).collect::<Result<_, _>>().map_err(db)
+    pub async fn review_queue(
+        &self,
+        scope: &Scope,
+        limit: u32,
+    ) -> Result<Vec<crate::applications::ApplicationRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(crate::applications::sql::review_queue(scope)))
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::application_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
-        let row = sqlx::query::<DB>(pay::sql::RETURNS_GET).bind(sha256.to_owned()).fetch_optional(self.read).await.map_err(db)?;
+        let row = sqlx::query::<DB>(pay::sql::RETURNS_GET)
+            .bind(sha256.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
         Ok(row.is_some())
     }
 
-    pub async fn save_returns(&self, sha256: &str, file_name: &str, summary: &str, updates: &[StatusUpdate], entries: &[EntryRow], actor: &Actor) -> Result<()> {
+    pub async fn save_returns(
+        &self,
+        sha256: &str,
+        file_name: &str,
+        summary: &str,
+        updates: &[StatusUpdate],
+        entries: &[EntryRow],
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
-        let res = sqlx::query::<DB>(pay::sql::RETURNS_INSERT).bind(sha256.to_owned()).bind(file_name.to_owned()).bind(now()).bind(summary.to_owned()).execute(&mut *tx).await;
+        let res = sqlx::query::<DB>(pay::sql::RETURNS_INSERT)
+            .bind(sha256.to_owned())
+            .bind(file_name.to_owned())
+            .bind(now())
+            .bind(summary.to_owned())
+            .execute(&mut *tx)
+            .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("return file {file_name} (already imported)"))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!(
+                    "return file {file_name} (already imported)"
+                )));
+            }
             other => other.map_err(db)?,
         };
         // One statement per (status, reason) and chunk of payments.
         let at = now();
-        let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&str>> = Default::default();
+        let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&str>> =
+            Default::default();
         for u in updates {
-            groups.entry((u.status.as_str(), u.reason.as_deref())).or_default().push(&u.end_to_end_id);
+            groups
+                .entry((u.status.as_str(), u.reason.as_deref()))
+                .or_default()
+                .push(&u.end_to_end_id);
         }
         for ((status, reason), ids) in groups {
             for chunk in ids.chunks(PARAMS_PER_STATEMENT - 3) {
                 let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
                 let text = format!("{} IN ({})", pay::sql::PAYMENT_STATUS_PREFIX, ps.join(", "));
-                let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(status.to_owned()).bind(reason.map(str::to_owned)).bind(at.clone());
+                let mut q = sqlx::query::<DB>(AssertSqlSafe(text))
+                    .bind(status.to_owned())
+                    .bind(reason.map(str::to_owned))
+                    .bind(at.clone());
                 for id in chunk {
                     q = q.bind((*id).to_owned());
                 }
@@ -728,7 +1374,8 @@ where
             }
         }
         self.post_entries(&mut tx, entries).await?;
-        let change = Change::new("import_returns", "payment_file", file_name).after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
+        let change = Change::new("import_returns", "payment_file", file_name)
+            .after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
@@ -754,7 +1401,10 @@ where
     }
 
     fn message_rows(rows: &[DB::Row]) -> Result<Vec<MessageRow>> {
-        rows.iter().map(Self::message_row).collect::<Result<_, _>>().map_err(db)
+        rows.iter()
+            .map(Self::message_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn enqueue(&self, m: &MessageRow) -> Result<bool> {
@@ -774,8 +1424,19 @@ where
         Ok(done.is_some())
     }
 
-    pub async fn claim_due(&self, now: NaiveDateTime, lease_until: NaiveDateTime, limit: u32) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query::<DB>(outbox::sql::CLAIM).bind(stamp(now)).bind(stamp(lease_until)).bind(i64::from(limit)).fetch_all(self.write).await.map_err(db)?;
+    pub async fn claim_due(
+        &self,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query::<DB>(outbox::sql::CLAIM)
+            .bind(stamp(now))
+            .bind(stamp(lease_until))
+            .bind(i64::from(limit))
+            .fetch_all(self.write)
+            .await
+            .map_err(db)?;
         let mut out = Self::message_rows(&rows)?;
         // RETURNING gives no order.
         out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
@@ -783,11 +1444,26 @@ where
     }
 
     pub async fn mark_sent(&self, id: &str, delivery_id: &str, at: NaiveDateTime) -> Result<()> {
-        let done = sqlx::query::<DB>(outbox::sql::SENT).bind(id.to_owned()).bind(delivery_id.to_owned()).bind(stamp(at)).fetch_optional(self.write).await.map_err(db)?;
-        if done.is_none() { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+        let done = sqlx::query::<DB>(outbox::sql::SENT)
+            .bind(id.to_owned())
+            .bind(delivery_id.to_owned())
+            .bind(stamp(at))
+            .fetch_optional(self.write)
+            .await
+            .map_err(db)?;
+        if done.is_none() {
+            Err(StoreError::NotFound(format!("message {id}")))
+        } else {
+            Ok(())
+        }
     }
 
-    pub async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> Result<()> {
+    pub async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: Option<NaiveDateTime>,
+    ) -> Result<()> {
         let status = if retry_at.is_some() { "failed" } else { "dead" };
         let done = sqlx::query::<DB>(outbox::sql::FAILED)
             .bind(id.to_owned())
@@ -797,39 +1473,94 @@ where
             .fetch_optional(self.write)
             .await
             .map_err(db)?;
-        if done.is_none() { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+        if done.is_none() {
+            Err(StoreError::NotFound(format!("message {id}")))
+        } else {
+            Ok(())
+        }
     }
 
-    pub async fn retry_message(&self, scope: &Scope, id: &str, now: NaiveDateTime, actor: &Actor) -> Result<()> {
+    pub async fn retry_message(
+        &self,
+        scope: &Scope,
+        id: &str,
+        now: NaiveDateTime,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let found = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::get(scope))).bind(id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
-        let found = found.as_ref().map(Self::message_row).transpose().map_err(db)?;
+        let found = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::get(scope)))
+            .bind(id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        let found = found
+            .as_ref()
+            .map(Self::message_row)
+            .transpose()
+            .map_err(db)?;
         let Some(m) = found.filter(|m| m.status == "dead") else {
             return Err(StoreError::NotFound(format!("dead message {id}")));
         };
-        sqlx::query::<DB>(outbox::sql::RETRY).bind(id.to_owned()).bind(stamp(now)).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query::<DB>(outbox::sql::RETRY)
+            .bind(id.to_owned())
+            .bind(stamp(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let state = |status: &str, attempts: i64| serde_json::json!({"household": m.rsu_id, "status": status, "attempts": attempts});
-        self.append(&mut tx, actor, &Change::new("retry", "message", id).before(&state("dead", m.attempts)).after(&state("queued", 0))).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("retry", "message", id)
+                .before(&state("dead", m.attempts))
+                .after(&state("queued", 0)),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
-    pub async fn messages(&self, scope: &Scope, status: Option<&str>, limit: u32) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::list(scope))).bind(status.unwrap_or("").to_owned()).bind(i64::from(limit)).fetch_all(self.read).await.map_err(db)?;
+    pub async fn messages(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::list(scope)))
+            .bind(status.unwrap_or("").to_owned())
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         Self::message_rows(&rows)
     }
 
     pub async fn message_counts(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::counts(scope))).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.text("status")?, r.int("n")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::counts(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.text("status")?, r.int("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
     pub async fn messages_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::of(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::of(scope)))
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         Self::message_rows(&rows)
     }
 
     // The accompanying-measures pilot (`crate::pilot`).
-    pub async fn save_pilot_config(&self, measures: &[pilot::MeasureRow], antennas: &[pilot::AntennaRow], actor: &Actor) -> Result<()> {
+    pub async fn save_pilot_config(
+        &self,
+        measures: &[pilot::MeasureRow],
+        antennas: &[pilot::AntennaRow],
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         let at = now();
         for m in measures {
@@ -845,18 +1576,38 @@ where
                 .await
                 .map_err(db)?;
         }
-        sqlx::query::<DB>(pilot::sql::ANTENNAS_DELETE).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query::<DB>(pilot::sql::ANTENNAS_DELETE)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         for a in antennas {
-            sqlx::query::<DB>(pilot::sql::ANTENNA_INSERT).bind(a.province.clone()).bind(a.wave).bind(a.start_month.clone()).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(pilot::sql::ANTENNA_INSERT)
+                .bind(a.province.clone())
+                .bind(a.wave)
+                .bind(a.start_month.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
-        let version = measures.first().map(|m| m.catalogue_version.clone()).unwrap_or_default();
+        let version = measures
+            .first()
+            .map(|m| m.catalogue_version.clone())
+            .unwrap_or_default();
         let after = serde_json::json!({"measures": measures.iter().map(|m| (&m.id, m.capacity, m.cost_centimes)).collect::<Vec<_>>(), "antennas": antennas});
-        self.append(&mut tx, actor, &Change::new("save", "pilot_catalogue", &version).after(&after)).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("save", "pilot_catalogue", &version).after(&after),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn pilot_measures(&self) -> Result<Vec<pilot::MeasureRow>> {
-        let rows = sqlx::query::<DB>(pilot::sql::MEASURES).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(pilot::sql::MEASURES)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
             .map(|r| {
                 Ok(pilot::MeasureRow {
@@ -873,9 +1624,18 @@ where
     }
 
     pub async fn pilot_antennas(&self) -> Result<Vec<pilot::AntennaRow>> {
-        let rows = sqlx::query::<DB>(pilot::sql::ANTENNAS).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(pilot::sql::ANTENNAS)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
-            .map(|r| Ok(pilot::AntennaRow { province: r.text("province")?, wave: r.int("wave")?, start_month: r.text("start_month")? }))
+            .map(|r| {
+                Ok(pilot::AntennaRow {
+                    province: r.text("province")?,
+                    wave: r.int("wave")?,
+                    start_month: r.text("start_month")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
@@ -885,16 +1645,35 @@ where
     pub async fn enrol(&self, e: &pilot::EnrolmentRow, capacity: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
-        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF).bind(e.rsu_id.clone()).bind(e.measure_id.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF)
+            .bind(e.rsu_id.clone())
+            .bind(e.measure_id.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         if let Some(r) = active {
             let since = r.text("enrolled_on").map_err(db)?;
-            return Err(StoreError::Conflict(format!("household {} is enrolled in {} since {since}", e.rsu_id, e.measure_id)));
+            return Err(StoreError::Conflict(format!(
+                "household {} is enrolled in {} since {since}",
+                e.rsu_id, e.measure_id
+            )));
         }
-        let taken = sqlx::query::<DB>(pilot::sql::PLACES_TAKEN).bind(e.measure_id.clone()).bind(e.antenna.clone()).fetch_one(&mut *tx).await.map_err(db)?;
+        let taken = sqlx::query::<DB>(pilot::sql::PLACES_TAKEN)
+            .bind(e.measure_id.clone())
+            .bind(e.antenna.clone())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
         if taken.int("n").map_err(db)? >= capacity {
-            return Err(StoreError::Refused(format!("all {capacity} places of {} in antenna {} are taken", e.measure_id, e.antenna)));
+            return Err(StoreError::Refused(format!(
+                "all {capacity} places of {} in antenna {} are taken",
+                e.measure_id, e.antenna
+            )));
         }
         sqlx::query::<DB>(pilot::sql::ENROL)
             .bind(e.rsu_id.clone())
@@ -905,17 +1684,35 @@ where
             .await
             .map_err(db)?;
         let after = serde_json::json!({"household": e.rsu_id, "measure": e.measure_id, "antenna": e.antenna, "enrolled_on": e.enrolled_on, "status": "active"});
-        let mut change = Change::new("enrol", "pilot_enrolment", &format!("{}/{}", e.rsu_id, e.measure_id)).after(&after);
+        let mut change = Change::new(
+            "enrol",
+            "pilot_enrolment",
+            &format!("{}/{}", e.rsu_id, e.measure_id),
+        )
+        .after(&after);
         change.region = Some(e.antenna.clone());
         self.append(&mut tx, actor, &change).await?;
         tx.commit().await.map_err(db)
     }
 
-    pub async fn exit_enrolment(&self, rsu_id: &str, measure_id: &str, exit: &pilot::ExitRow, actor: &Actor) -> Result<()> {
+    pub async fn exit_enrolment(
+        &self,
+        rsu_id: &str,
+        measure_id: &str,
+        exit: &pilot::ExitRow,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF).bind(rsu_id.to_owned()).bind(measure_id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF)
+            .bind(rsu_id.to_owned())
+            .bind(measure_id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         if active.is_none() {
-            return Err(StoreError::NotFound(format!("active enrolment of {rsu_id} in {measure_id}")));
+            return Err(StoreError::NotFound(format!(
+                "active enrolment of {rsu_id} in {measure_id}"
+            )));
         }
         sqlx::query::<DB>(pilot::sql::EXIT)
             .bind(rsu_id.to_owned())
@@ -936,26 +1733,62 @@ where
 
     fn enrolment_row(r: &DB::Row) -> Result<pilot::EnrolmentRow, sqlx::Error> {
         let exit = match r.opt_text("exited_on")? {
-            Some(on) => Some(pilot::ExitRow { on, reason: r.opt_text("exit_reason")?.unwrap_or_default(), note: r.text("exit_note")? }),
+            Some(on) => Some(pilot::ExitRow {
+                on,
+                reason: r.opt_text("exit_reason")?.unwrap_or_default(),
+                note: r.text("exit_note")?,
+            }),
             None => None,
         };
-        Ok(pilot::EnrolmentRow { rsu_id: r.text("rsu_id")?, measure_id: r.text("measure_id")?, antenna: r.text("antenna")?, enrolled_on: r.text("enrolled_on")?, exit })
+        Ok(pilot::EnrolmentRow {
+            rsu_id: r.text("rsu_id")?,
+            measure_id: r.text("measure_id")?,
+            antenna: r.text("antenna")?,
+            enrolled_on: r.text("enrolled_on")?,
+            exit,
+        })
     }
 
     pub async fn enrolments(&self, scope: &Scope) -> Result<Vec<pilot::EnrolmentRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments(scope))).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::enrolment_row).collect::<Result<_, _>>().map_err(db)
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::enrolment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
-    pub async fn enrolments_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<pilot::EnrolmentRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments_of(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(Self::enrolment_row).collect::<Result<_, _>>().map_err(db)
+    pub async fn enrolments_of(
+        &self,
+        scope: &Scope,
+        rsu_id: &str,
+    ) -> Result<Vec<pilot::EnrolmentRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::enrolments_of(scope)))
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(Self::enrolment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
     }
 
     pub async fn places(&self, scope: &Scope) -> Result<Vec<pilot::PlacesRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::places(scope))).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::places(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
-            .map(|r| Ok(pilot::PlacesRow { measure_id: r.text("measure_id")?, antenna: r.text("antenna")?, active: r.int("n")? }))
+            .map(|r| {
+                Ok(pilot::PlacesRow {
+                    measure_id: r.text("measure_id")?,
+                    antenna: r.text("antenna")?,
+                    active: r.int("n")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
@@ -963,7 +1796,11 @@ where
     pub async fn save_case(&self, c: &pilot::CaseRow, action: &str, actor: &Actor) -> Result<()> {
         let id = c.id();
         let mut tx = self.write.begin().await.map_err(db)?;
-        let before = sqlx::query::<DB>(pilot::sql::CASE_GET).bind(id.clone()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let before = sqlx::query::<DB>(pilot::sql::CASE_GET)
+            .bind(id.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         let existed = before.is_some();
         let (closed_on, reason) = c.closure.clone().unzip();
         let res = sqlx::query::<DB>(pilot::sql::CASE_UPSERT)
@@ -979,11 +1816,20 @@ where
             .execute(&mut *tx)
             .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("household {} already has an open case", c.rsu_id))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!(
+                    "household {} already has an open case",
+                    c.rsu_id
+                )));
+            }
             other => other.map_err(db)?,
         };
         for q in [pilot::sql::VISITS_DELETE, pilot::sql::REFERRALS_DELETE] {
-            sqlx::query::<DB>(q).bind(id.clone()).execute(&mut *tx).await.map_err(db)?;
+            sqlx::query::<DB>(q)
+                .bind(id.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         }
         let visits = c
             .visits
@@ -991,10 +1837,33 @@ where
             .enumerate()
             .map(|(i, v)| {
                 let seq = i64::try_from(i).unwrap_or(i64::MAX);
-                vec![Cell::Text(id.clone()), Cell::Int(seq), Cell::Text(v.date.clone()), Cell::Text(v.attendance.clone()), Cell::Text(v.notes.clone()), Cell::Text(v.next_steps.clone()), Cell::OptText(v.next_visit.clone())]
+                vec![
+                    Cell::Text(id.clone()),
+                    Cell::Int(seq),
+                    Cell::Text(v.date.clone()),
+                    Cell::Text(v.attendance.clone()),
+                    Cell::Text(v.notes.clone()),
+                    Cell::Text(v.next_steps.clone()),
+                    Cell::OptText(v.next_visit.clone()),
+                ]
             })
             .collect();
-        insert_many(&mut tx, "pilot_visits", &["case_id", "seq", "visit_date", "attendance", "notes", "next_steps", "next_visit"], visits, "").await?;
+        insert_many(
+            &mut tx,
+            "pilot_visits",
+            &[
+                "case_id",
+                "seq",
+                "visit_date",
+                "attendance",
+                "notes",
+                "next_steps",
+                "next_visit",
+            ],
+            visits,
+            "",
+        )
+        .await?;
         let referrals = c
             .referrals
             .iter()
@@ -1011,7 +1880,23 @@ where
                 ]
             })
             .collect();
-        insert_many(&mut tx, "pilot_referrals", &["case_id", "id", "service", "detail", "sent_on", "status", "status_on", "outcome"], referrals, "").await?;
+        insert_many(
+            &mut tx,
+            "pilot_referrals",
+            &[
+                "case_id",
+                "id",
+                "service",
+                "detail",
+                "sent_on",
+                "status",
+                "status_on",
+                "outcome",
+            ],
+            referrals,
+            "",
+        )
+        .await?;
         // The audit keeps the case's shape, not the social worker's notes.
         let summary = serde_json::json!({
             "household": c.rsu_id, "worker": c.worker, "open": c.closure.is_none(), "visits": c.visits.len(),
@@ -1030,11 +1915,27 @@ where
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id = r.text("id").map_err(db)?;
-            let visits = sqlx::query::<DB>(pilot::sql::VISITS_OF).bind(id.clone()).fetch_all(self.read).await.map_err(db)?;
-            let referrals = sqlx::query::<DB>(pilot::sql::REFERRALS_OF).bind(id).fetch_all(self.read).await.map_err(db)?;
+            let visits = sqlx::query::<DB>(pilot::sql::VISITS_OF)
+                .bind(id.clone())
+                .fetch_all(self.read)
+                .await
+                .map_err(db)?;
+            let referrals = sqlx::query::<DB>(pilot::sql::REFERRALS_OF)
+                .bind(id)
+                .fetch_all(self.read)
+                .await
+                .map_err(db)?;
             let visits = visits
                 .iter()
-                .map(|v| Ok(pilot::VisitRow { date: v.text("visit_date")?, attendance: v.text("attendance")?, notes: v.text("notes")?, next_steps: v.text("next_steps")?, next_visit: v.opt_text("next_visit")? }))
+                .map(|v| {
+                    Ok(pilot::VisitRow {
+                        date: v.text("visit_date")?,
+                        attendance: v.text("attendance")?,
+                        notes: v.text("notes")?,
+                        next_steps: v.text("next_steps")?,
+                        next_visit: v.opt_text("next_visit")?,
+                    })
+                })
                 .collect::<Result<_, sqlx::Error>>()
                 .map_err(db)?;
             let referrals = referrals
@@ -1053,7 +1954,10 @@ where
                 .collect::<Result<_, sqlx::Error>>()
                 .map_err(db)?;
             let closure = match r.opt_text("closed_on").map_err(db)? {
-                Some(on) => Some((on, r.opt_text("close_reason").map_err(db)?.unwrap_or_default())),
+                Some(on) => Some((
+                    on,
+                    r.opt_text("close_reason").map_err(db)?.unwrap_or_default(),
+                )),
                 None => None,
             };
             out.push(pilot::CaseRow {
@@ -1070,18 +1974,41 @@ where
         Ok(out)
     }
 
-    pub async fn open_cases(&self, scope: &Scope, worker: Option<&str>) -> Result<Vec<pilot::CaseRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_cases(scope))).bind(worker.unwrap_or_default().to_owned()).fetch_all(self.read).await.map_err(db)?;
+    pub async fn open_cases(
+        &self,
+        scope: &Scope,
+        worker: Option<&str>,
+    ) -> Result<Vec<pilot::CaseRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_cases(scope)))
+            .bind(worker.unwrap_or_default().to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         self.case_rows(rows).await
     }
 
     pub async fn open_case(&self, scope: &Scope, rsu_id: &str) -> Result<Option<pilot::CaseRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_case(scope))).bind(rsu_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::open_case(scope)))
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         Ok(self.case_rows(rows).await?.pop())
     }
 
-    pub async fn register_design(&self, id: &str, body: &str, actor: &Actor) -> Result<pilot::DesignRow> {
-        let row = pilot::DesignRow { id: id.to_owned(), body: body.to_owned(), hash: pilot::design_hash(body), registered_at: now(), registered_by: actor.user.clone() };
+    pub async fn register_design(
+        &self,
+        id: &str,
+        body: &str,
+        actor: &Actor,
+    ) -> Result<pilot::DesignRow> {
+        let row = pilot::DesignRow {
+            id: id.to_owned(),
+            body: body.to_owned(),
+            hash: pilot::design_hash(body),
+            registered_at: now(),
+            registered_by: actor.user.clone(),
+        };
         let mut tx = self.write.begin().await.map_err(db)?;
         let res = sqlx::query::<DB>(pilot::sql::DESIGN_INSERT)
             .bind(row.id.clone())
@@ -1092,51 +2019,140 @@ where
             .execute(&mut *tx)
             .await;
         match res {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict(format!("design {id} is registered and cannot change"))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!(
+                    "design {id} is registered and cannot change"
+                )));
+            }
             other => other.map_err(db)?,
         };
-        self.append(&mut tx, actor, &Change::new("register", "pilot_design", id).after(&serde_json::json!({"sha256": row.hash}))).await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("register", "pilot_design", id)
+                .after(&serde_json::json!({"sha256": row.hash})),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
 
     pub async fn designs(&self) -> Result<Vec<pilot::DesignRow>> {
-        let rows = sqlx::query::<DB>(pilot::sql::DESIGNS).fetch_all(self.read).await.map_err(db)?;
+        let rows = sqlx::query::<DB>(pilot::sql::DESIGNS)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         let rows: Vec<pilot::DesignRow> = rows
             .iter()
-            .map(|r| Ok(pilot::DesignRow { id: r.text("id")?, body: r.text("body")?, hash: r.text("hash")?, registered_at: r.text("registered_at")?, registered_by: r.text("registered_by")? }))
+            .map(|r| {
+                Ok(pilot::DesignRow {
+                    id: r.text("id")?,
+                    body: r.text("body")?,
+                    hash: r.text("hash")?,
+                    registered_at: r.text("registered_at")?,
+                    registered_by: r.text("registered_by")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)?;
         match rows.iter().find(|d| pilot::design_hash(&d.body) != d.hash) {
-            Some(d) => Err(StoreError::Corrupt(format!("design {} no longer matches its registered hash", d.id))),
+            Some(d) => Err(StoreError::Corrupt(format!(
+                "design {} no longer matches its registered hash",
+                d.id
+            ))),
             None => Ok(rows),
         }
     }
 
-    pub async fn save_assignment(&self, design_id: &str, units: &[pilot::AssignmentRow], actor: &Actor) -> Result<()> {
+    pub async fn save_assignment(
+        &self,
+        design_id: &str,
+        units: &[pilot::AssignmentRow],
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if sqlx::query::<DB>(pilot::sql::DESIGN_EXISTS).bind(design_id.to_owned()).fetch_optional(&mut *tx).await.map_err(db)?.is_none() {
+        if sqlx::query::<DB>(pilot::sql::DESIGN_EXISTS)
+            .bind(design_id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .is_none()
+        {
             return Err(StoreError::NotFound(format!("design {design_id}")));
         }
-        let n = sqlx::query::<DB>(pilot::sql::ASSIGNED).bind(design_id.to_owned()).fetch_one(&mut *tx).await.map_err(db)?.int("n").map_err(db)?;
+        let n = sqlx::query::<DB>(pilot::sql::ASSIGNED)
+            .bind(design_id.to_owned())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+            .int("n")
+            .map_err(db)?;
         if n > 0 {
-            return Err(StoreError::Conflict(format!("design {design_id} already has its assignment")));
+            return Err(StoreError::Conflict(format!(
+                "design {design_id} already has its assignment"
+            )));
         }
-        let rows = units.iter().map(|u| vec![Cell::Text(design_id.to_owned()), Cell::Text(u.unit.clone()), Cell::Text(u.arm.clone()), Cell::Text(u.stratum.clone()), Cell::OptInt(u.wave)]).collect();
-        insert_many(&mut tx, "pilot_assignments", &["design_id", "unit", "arm", "stratum", "wave"], rows, "").await?;
-        self.append(&mut tx, actor, &Change::new("assign", "pilot_design", design_id).after(&serde_json::json!({"units": units.len()}))).await?;
+        let rows = units
+            .iter()
+            .map(|u| {
+                vec![
+                    Cell::Text(design_id.to_owned()),
+                    Cell::Text(u.unit.clone()),
+                    Cell::Text(u.arm.clone()),
+                    Cell::Text(u.stratum.clone()),
+                    Cell::OptInt(u.wave),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "pilot_assignments",
+            &["design_id", "unit", "arm", "stratum", "wave"],
+            rows,
+            "",
+        )
+        .await?;
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("assign", "pilot_design", design_id)
+                .after(&serde_json::json!({"units": units.len()})),
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
     pub async fn assignment_counts(&self, design_id: &str) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query::<DB>(pilot::sql::ASSIGNMENT_COUNTS).bind(design_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
-        rows.iter().map(|r| Ok((r.text("arm")?, r.int("n")?))).collect::<Result<_, sqlx::Error>>().map_err(db)
+        let rows = sqlx::query::<DB>(pilot::sql::ASSIGNMENT_COUNTS)
+            .bind(design_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.text("arm")?, r.int("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
-    pub async fn assignments(&self, scope: &Scope, design_id: &str) -> Result<Vec<pilot::AssignmentRow>> {
-        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::assignments(scope))).bind(design_id.to_owned()).fetch_all(self.read).await.map_err(db)?;
+    pub async fn assignments(
+        &self,
+        scope: &Scope,
+        design_id: &str,
+    ) -> Result<Vec<pilot::AssignmentRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::assignments(scope)))
+            .bind(design_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
         rows.iter()
-            .map(|r| Ok(pilot::AssignmentRow { unit: r.text("unit")?, arm: r.text("arm")?, stratum: r.text("stratum")?, wave: r.opt_int("wave")? }))
+            .map(|r| {
+                Ok(pilot::AssignmentRow {
+                    unit: r.text("unit")?,
+                    arm: r.text("arm")?,
+                    stratum: r.text("stratum")?,
+                    wave: r.opt_int("wave")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
@@ -1155,7 +2171,13 @@ pub enum Cell {
 const PARAMS_PER_STATEMENT: usize = 240;
 
 /// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
-async fn insert_many<DB>(tx: &mut sqlx::Transaction<'_, DB>, table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, tail: &str) -> Result<()>
+async fn insert_many<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Cell>>,
+    tail: &str,
+) -> Result<()>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -1167,16 +2189,29 @@ where
 {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows.by_ref().take((PARAMS_PER_STATEMENT / columns.len()).max(1)).collect();
+        let chunk: Vec<Vec<Cell>> = rows
+            .by_ref()
+            .take((PARAMS_PER_STATEMENT / columns.len()).max(1))
+            .collect();
         let mut n = 0;
         let tuples: Vec<String> = chunk
             .iter()
             .map(|r| {
-                let ps: Vec<String> = r.iter().map(|_| { n += 1; format!("${n}") }).collect();
+                let ps: Vec<String> = r
+                    .iter()
+                    .map(|_| {
+                        n += 1;
+                        format!("${n}")
+                    })
+                    .collect();
                 format!("({})", ps.join(", "))
             })
             .collect();
-        let text = format!("INSERT INTO {table} ({}) VALUES {}{tail}", columns.join(", "), tuples.join(", "));
+        let text = format!(
+            "INSERT INTO {table} ({}) VALUES {}{tail}",
+            columns.join(", "),
+            tuples.join(", ")
+        );
         let mut q = sqlx::query::<DB>(AssertSqlSafe(text));
         for cell in chunk.into_iter().flatten() {
             q = match cell {
@@ -1192,7 +2227,10 @@ where
 }
 
 /// The user columns shared by insert and update, in their parameter order ($1–$9).
-fn bind_user<'q, DB: Database>(q: sqlx::query::Query<'q, DB, <DB as Database>::Arguments>, u: &User) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
+fn bind_user<'q, DB: Database>(
+    q: sqlx::query::Query<'q, DB, <DB as Database>::Arguments>,
+    u: &User,
+) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments>
 where
     String: Encode<'q, DB> + Type<DB>,
     i64: Encode<'q, DB> + Type<DB>,

@@ -25,15 +25,15 @@ use async_trait::async_trait;
 use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
-pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow, EventRow};
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
+pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow, EventRow};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
+pub use outbox::{MessageRow, OutboxStore};
 pub use payroll::PayrollStore;
 pub use plan::{BatchPlan, Encoded, Format, Outcome};
 pub use population::Population;
 pub use rulesets::{RuleSetStatus, RuleSetStore, StoredRuleSet};
 pub use scope::Scope;
-pub use outbox::{MessageRow, OutboxStore};
 // pilot (issue 7)
 pub use pilot::PilotStore;
 
@@ -83,7 +83,14 @@ impl FindKey {
         match self {
             FindKey::Name(v) => {
                 let mut chars = v.chars();
-                let title = chars.next().map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()).unwrap_or_default();
+                let title = chars
+                    .next()
+                    .map(|c| {
+                        c.to_uppercase()
+                            .chain(chars.flat_map(char::to_lowercase))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 vec![v.clone(), v.to_uppercase(), title]
             }
             other => vec![other.value()],
@@ -100,7 +107,8 @@ impl FindKey {
             .or_else(|_| Phone::parse(s).map(FindKey::Phone))
             .ok()
             .or_else(|| {
-                let name = s.chars().count() >= 2 && s.chars().all(|c| c.is_alphabetic() || " -'".contains(c));
+                let name = s.chars().count() >= 2
+                    && s.chars().all(|c| c.is_alphabetic() || " -'".contains(c));
                 name.then(|| FindKey::Name(s.to_owned()))
             })
     }
@@ -146,7 +154,12 @@ pub trait RegistryStore: Send + Sync {
 
     /// Record a life event and the household as it is after it, in one transaction, audited;
     /// returns the event's id.
-    async fn record_event(&self, household: &Household, event: &EventRow, actor: &Actor) -> Result<i64>;
+    async fn record_event(
+        &self,
+        household: &Household,
+        event: &EventRow,
+        actor: &Actor,
+    ) -> Result<i64>;
 
     /// A household with its members and full score history, if it is in `scope`.
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;
@@ -162,22 +175,55 @@ pub trait RegistryStore: Send + Sync {
     async fn bulk_load_end(&self) -> Result<()>;
 
     /// Households in `scope`, ordered by RSU id, after `after` (keyset pagination).
-    async fn list_households(&self, scope: &Scope, after: Option<&RsuId>, limit: u32) -> Result<Vec<HouseholdSummary>>;
+    async fn list_households(
+        &self,
+        scope: &Scope,
+        after: Option<&RsuId>,
+        limit: u32,
+    ) -> Result<Vec<HouseholdSummary>>;
 
     /// The payment instrument of every household that has one, in `scope`, by RSU id.
-    async fn payment_instruments(&self, scope: &Scope) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>>;
+    async fn payment_instruments(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(RsuId, sanad_domain::PaymentInstrument)>>;
 
     /// Households and persons per region, in `scope`.
     async fn count_by_region(&self, scope: &Scope) -> Result<Vec<RegionCount>>;
 
     /// Every household in `scope` with its members and scores, in compact form.
     /// `progress` receives the number of rows read so far.
-    async fn load_population(&self, scope: &Scope, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population>;
+    async fn load_population(
+        &self,
+        scope: &Scope,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Population>;
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
-pub trait Store: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore + PilotStore {}
-impl<T: RegistryStore + RuleSetStore + AccessStore + AuditStore + PayrollStore + ApplicationStore + OutboxStore + PilotStore> Store for T {}
+pub trait Store:
+    RegistryStore
+    + RuleSetStore
+    + AccessStore
+    + AuditStore
+    + PayrollStore
+    + ApplicationStore
+    + OutboxStore
+    + PilotStore
+{
+}
+impl<
+    T: RegistryStore
+        + RuleSetStore
+        + AccessStore
+        + AuditStore
+        + PayrollStore
+        + ApplicationStore
+        + OutboxStore
+        + PilotStore,
+> Store for T
+{
+}
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
 /// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
@@ -186,10 +232,22 @@ macro_rules! delegate_to_generic {
     ($t:ty) => {
         #[async_trait::async_trait]
         impl $crate::RuleSetStore for $t {
-            async fn propose_rule_set(&self, id: &str, effective_from: chrono::NaiveDate, body: &str, by: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().propose_rule_set(id, effective_from, body, by).await
+            async fn propose_rule_set(
+                &self,
+                id: &str,
+                effective_from: chrono::NaiveDate,
+                body: &str,
+                by: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .propose_rule_set(id, effective_from, body, by)
+                    .await
             }
-            async fn approve_rule_set(&self, id: &str, by: &$crate::Actor) -> $crate::Result<$crate::StoredRuleSet> {
+            async fn approve_rule_set(
+                &self,
+                id: &str,
+                by: &$crate::Actor,
+            ) -> $crate::Result<$crate::StoredRuleSet> {
                 self.sql().approve_rule_set(id, by).await
             }
             async fn rule_sets(&self) -> $crate::Result<Vec<$crate::StoredRuleSet>> {
@@ -199,7 +257,11 @@ macro_rules! delegate_to_generic {
 
         #[async_trait::async_trait]
         impl $crate::AccessStore for $t {
-            async fn create_user(&self, user: &$crate::User, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn create_user(
+                &self,
+                user: &$crate::User,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().create_user(user, actor).await
             }
             async fn user(&self, username: &str) -> $crate::Result<Option<$crate::User>> {
@@ -208,10 +270,18 @@ macro_rules! delegate_to_generic {
             async fn users(&self) -> $crate::Result<Vec<$crate::User>> {
                 self.sql().users().await
             }
-            async fn update_user(&self, user: &$crate::User, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn update_user(
+                &self,
+                user: &$crate::User,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().update_user(user, actor).await
             }
-            async fn record_login(&self, username: &str, attempt: $crate::LoginAttempt) -> $crate::Result<()> {
+            async fn record_login(
+                &self,
+                username: &str,
+                attempt: $crate::LoginAttempt,
+            ) -> $crate::Result<()> {
                 self.sql().record_login(username, attempt).await
             }
             async fn create_session(&self, s: &$crate::Session) -> $crate::Result<()> {
@@ -220,19 +290,30 @@ macro_rules! delegate_to_generic {
             async fn session(&self, id_hash: &str) -> $crate::Result<Option<$crate::Session>> {
                 self.sql().session(id_hash).await
             }
-            async fn session_user(&self, id_hash: &str) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+            async fn session_user(
+                &self,
+                id_hash: &str,
+            ) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
                 self.sql().session_user(id_hash).await
             }
             async fn touch_session(&self, id_hash: &str, now: i64) -> $crate::Result<()> {
                 self.sql().touch_session(id_hash, now).await
             }
             async fn delete_session(&self, id_hash: &str) -> $crate::Result<()> {
-                self.sql().exec_keyed($crate::access::sql::SESSION_DELETE, id_hash).await
+                self.sql()
+                    .exec_keyed($crate::access::sql::SESSION_DELETE, id_hash)
+                    .await
             }
             async fn delete_sessions_of(&self, username: &str) -> $crate::Result<()> {
-                self.sql().exec_keyed($crate::access::sql::SESSIONS_OF_DELETE, username).await
+                self.sql()
+                    .exec_keyed($crate::access::sql::SESSIONS_OF_DELETE, username)
+                    .await
             }
-            async fn create_token(&self, t: &$crate::ApiToken, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn create_token(
+                &self,
+                t: &$crate::ApiToken,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().create_token(t, actor).await
             }
             async fn token(&self, id: &str) -> $crate::Result<Option<$crate::ApiToken>> {
@@ -251,13 +332,34 @@ macro_rules! delegate_to_generic {
             async fn cycle(&self, month: &str) -> $crate::Result<Option<String>> {
                 self.sql().cycle(month).await
             }
-            async fn save_prepared(&self, month: &str, cycle: &str, lines: &[$crate::payroll::LineRow], entries: &[String], actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().save_prepared(month, cycle, lines, entries, actor).await
+            async fn save_prepared(
+                &self,
+                month: &str,
+                cycle: &str,
+                lines: &[$crate::payroll::LineRow],
+                entries: &[String],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .save_prepared(month, cycle, lines, entries, actor)
+                    .await
             }
-            async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().save_cycle(month, status, cycle, action, actor).await
+            async fn save_cycle(
+                &self,
+                month: &str,
+                status: &str,
+                cycle: &str,
+                action: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .save_cycle(month, status, cycle, action, actor)
+                    .await
             }
-            async fn payroll_lines(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::LineRow>> {
+            async fn payroll_lines(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::LineRow>> {
                 self.sql().payroll_lines(month).await
             }
             async fn pending_entries(&self, month: &str) -> $crate::Result<Vec<String>> {
@@ -272,18 +374,33 @@ macro_rules! delegate_to_generic {
                 files: &[$crate::payroll::FileRow],
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
-                self.sql().save_release(month, cycle, entries, payments, files, actor).await
+                self.sql()
+                    .save_release(month, cycle, entries, payments, files, actor)
+                    .await
             }
-            async fn ledger_entries(&self, after_seq: i64, limit: u32) -> $crate::Result<Vec<(i64, String)>> {
+            async fn ledger_entries(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> $crate::Result<Vec<(i64, String)>> {
                 self.sql().ledger_entries(after_seq, limit).await
             }
-            async fn payments(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+            async fn payments(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
                 self.sql().payments(month).await
             }
-            async fn payment(&self, end_to_end_id: &str) -> $crate::Result<Option<$crate::payroll::PaymentRow>> {
+            async fn payment(
+                &self,
+                end_to_end_id: &str,
+            ) -> $crate::Result<Option<$crate::payroll::PaymentRow>> {
                 self.sql().payment(end_to_end_id).await
             }
-            async fn payments_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+            async fn payments_of(
+                &self,
+                rsu_id: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
                 self.sql().payments_of(rsu_id).await
             }
             async fn bounced_payments(&self) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
@@ -292,14 +409,25 @@ macro_rules! delegate_to_generic {
             async fn ledger_of(&self, rsu_id: &str) -> $crate::Result<Vec<String>> {
                 self.sql().ledger_of(rsu_id).await
             }
-            async fn payment_files(&self, month: &str) -> $crate::Result<Vec<$crate::payroll::FileRow>> {
+            async fn payment_files(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::FileRow>> {
                 self.sql().payment_files(month).await
             }
             async fn appropriations(&self, year: i32) -> $crate::Result<Vec<(String, i64)>> {
                 self.sql().appropriations(year).await
             }
-            async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().set_appropriation(year, component, amount, actor).await
+            async fn set_appropriation(
+                &self,
+                year: i32,
+                component: &str,
+                amount: i64,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .set_appropriation(year, component, amount, actor)
+                    .await
             }
             async fn returns_imported(&self, sha256: &str) -> $crate::Result<bool> {
                 self.sql().returns_imported(sha256).await
@@ -313,7 +441,9 @@ macro_rules! delegate_to_generic {
                 entries: &[$crate::payroll::EntryRow],
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
-                self.sql().save_returns(sha256, file_name, summary, updates, entries, actor).await
+                self.sql()
+                    .save_returns(sha256, file_name, summary, updates, entries, actor)
+                    .await
             }
         }
 
@@ -322,10 +452,21 @@ macro_rules! delegate_to_generic {
             async fn reserve_sequence(&self, name: &str, n: u32) -> $crate::Result<i64> {
                 self.sql().reserve_sequence(name, n).await
             }
-            async fn save_application(&self, row: &$crate::ApplicationRow, award: Option<&$crate::Award>, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn save_application(
+                &self,
+                row: &$crate::ApplicationRow,
+                award: Option<&$crate::Award>,
+                action: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().save_application(row, award, action, actor).await
             }
-            async fn save_applications(&self, batch: &[($crate::ApplicationRow, Option<$crate::Award>)], action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn save_applications(
+                &self,
+                batch: &[($crate::ApplicationRow, Option<$crate::Award>)],
+                action: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().save_applications(batch, action, actor).await
             }
             async fn events_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::EventRow>> {
@@ -337,22 +478,42 @@ macro_rules! delegate_to_generic {
             async fn awards(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::AwardRow>> {
                 self.sql().awards(scope).await
             }
-            async fn application(&self, receipt: &str) -> $crate::Result<Option<$crate::ApplicationRow>> {
+            async fn application(
+                &self,
+                receipt: &str,
+            ) -> $crate::Result<Option<$crate::ApplicationRow>> {
                 self.sql().application(receipt).await
             }
-            async fn applications_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::ApplicationRow>> {
+            async fn applications_of(
+                &self,
+                rsu_id: &str,
+            ) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().applications_of(rsu_id).await
             }
-            async fn replace_list(&self, kind: &str, meta: &str, rows: &[(i64, String, String)], actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn replace_list(
+                &self,
+                kind: &str,
+                meta: &str,
+                rows: &[(i64, String, String)],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().replace_list(kind, meta, rows, actor).await
             }
             async fn list_meta(&self, kind: &str) -> $crate::Result<Option<String>> {
                 self.sql().list_meta(kind).await
             }
-            async fn list_rows(&self, kind: &str, idcs: &[String]) -> $crate::Result<Vec<(i64, String)>> {
+            async fn list_rows(
+                &self,
+                kind: &str,
+                idcs: &[String],
+            ) -> $crate::Result<Vec<(i64, String)>> {
                 self.sql().list_rows(kind, idcs).await
             }
-            async fn review_queue(&self, scope: &$crate::Scope, limit: u32) -> $crate::Result<Vec<$crate::ApplicationRow>> {
+            async fn review_queue(
+                &self,
+                scope: &$crate::Scope,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().review_queue(scope, limit).await
             }
         }
@@ -363,46 +524,99 @@ macro_rules! delegate_to_generic {
             async fn enqueue(&self, m: &$crate::MessageRow) -> $crate::Result<bool> {
                 self.sql().enqueue(m).await
             }
-            async fn claim_due(&self, now: chrono::NaiveDateTime, lease_until: chrono::NaiveDateTime, limit: u32) -> $crate::Result<Vec<$crate::MessageRow>> {
+            async fn claim_due(
+                &self,
+                now: chrono::NaiveDateTime,
+                lease_until: chrono::NaiveDateTime,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::MessageRow>> {
                 self.sql().claim_due(now, lease_until, limit).await
             }
-            async fn mark_sent(&self, id: &str, delivery_id: &str, at: chrono::NaiveDateTime) -> $crate::Result<()> {
+            async fn mark_sent(
+                &self,
+                id: &str,
+                delivery_id: &str,
+                at: chrono::NaiveDateTime,
+            ) -> $crate::Result<()> {
                 self.sql().mark_sent(id, delivery_id, at).await
             }
-            async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<chrono::NaiveDateTime>) -> $crate::Result<()> {
+            async fn mark_failed(
+                &self,
+                id: &str,
+                error: &str,
+                retry_at: Option<chrono::NaiveDateTime>,
+            ) -> $crate::Result<()> {
                 self.sql().mark_failed(id, error, retry_at).await
             }
-            async fn retry_message(&self, scope: &$crate::Scope, id: &str, now: chrono::NaiveDateTime, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn retry_message(
+                &self,
+                scope: &$crate::Scope,
+                id: &str,
+                now: chrono::NaiveDateTime,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().retry_message(scope, id, now, actor).await
             }
-            async fn messages(&self, scope: &$crate::Scope, status: Option<&str>, limit: u32) -> $crate::Result<Vec<$crate::MessageRow>> {
+            async fn messages(
+                &self,
+                scope: &$crate::Scope,
+                status: Option<&str>,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::MessageRow>> {
                 self.sql().messages(scope, status, limit).await
             }
-            async fn message_counts(&self, scope: &$crate::Scope) -> $crate::Result<Vec<(String, i64)>> {
+            async fn message_counts(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<(String, i64)>> {
                 self.sql().message_counts(scope).await
             }
-            async fn messages_of(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Vec<$crate::MessageRow>> {
+            async fn messages_of(
+                &self,
+                scope: &$crate::Scope,
+                rsu_id: &str,
+            ) -> $crate::Result<Vec<$crate::MessageRow>> {
                 self.sql().messages_of(scope, rsu_id).await
             }
         }
 
         #[async_trait::async_trait]
         impl $crate::AuditStore for $t {
-            async fn audit(&self, actor: &$crate::Actor, change: &$crate::Change) -> $crate::Result<$crate::AuditRecord> {
+            async fn audit(
+                &self,
+                actor: &$crate::Actor,
+                change: &$crate::Change,
+            ) -> $crate::Result<$crate::AuditRecord> {
                 self.sql().audit(actor, change).await
             }
-            async fn audit_records(&self, filter: &$crate::AuditFilter, before_seq: Option<i64>, limit: u32) -> $crate::Result<Vec<$crate::AuditRecord>> {
+            async fn audit_records(
+                &self,
+                filter: &$crate::AuditFilter,
+                before_seq: Option<i64>,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::AuditRecord>> {
                 self.sql().audit_records(filter, before_seq, limit).await
             }
-            async fn audit_chain(&self, after_seq: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditRecord>> {
+            async fn audit_chain(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::AuditRecord>> {
                 self.sql().audit_chain(after_seq, limit).await
             }
         }
         // pilot (issue 7)
         #[async_trait::async_trait]
         impl $crate::PilotStore for $t {
-            async fn save_pilot_config(&self, measures: &[$crate::pilot::MeasureRow], antennas: &[$crate::pilot::AntennaRow], actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().save_pilot_config(measures, antennas, actor).await
+            async fn save_pilot_config(
+                &self,
+                measures: &[$crate::pilot::MeasureRow],
+                antennas: &[$crate::pilot::AntennaRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .save_pilot_config(measures, antennas, actor)
+                    .await
             }
             async fn measures(&self) -> $crate::Result<Vec<$crate::pilot::MeasureRow>> {
                 self.sql().pilot_measures().await
@@ -410,43 +624,96 @@ macro_rules! delegate_to_generic {
             async fn antennas(&self) -> $crate::Result<Vec<$crate::pilot::AntennaRow>> {
                 self.sql().pilot_antennas().await
             }
-            async fn enrol(&self, e: &$crate::pilot::EnrolmentRow, capacity: i64, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn enrol(
+                &self,
+                e: &$crate::pilot::EnrolmentRow,
+                capacity: i64,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().enrol(e, capacity, actor).await
             }
-            async fn exit_enrolment(&self, rsu_id: &str, measure_id: &str, exit: &$crate::pilot::ExitRow, actor: &$crate::Actor) -> $crate::Result<()> {
-                self.sql().exit_enrolment(rsu_id, measure_id, exit, actor).await
+            async fn exit_enrolment(
+                &self,
+                rsu_id: &str,
+                measure_id: &str,
+                exit: &$crate::pilot::ExitRow,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .exit_enrolment(rsu_id, measure_id, exit, actor)
+                    .await
             }
-            async fn enrolments(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
+            async fn enrolments(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
                 self.sql().enrolments(scope).await
             }
-            async fn enrolments_of(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
+            async fn enrolments_of(
+                &self,
+                scope: &$crate::Scope,
+                rsu_id: &str,
+            ) -> $crate::Result<Vec<$crate::pilot::EnrolmentRow>> {
                 self.sql().enrolments_of(scope, rsu_id).await
             }
-            async fn places(&self, scope: &$crate::Scope) -> $crate::Result<Vec<$crate::pilot::PlacesRow>> {
+            async fn places(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::PlacesRow>> {
                 self.sql().places(scope).await
             }
-            async fn save_case(&self, case: &$crate::pilot::CaseRow, action: &str, actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn save_case(
+                &self,
+                case: &$crate::pilot::CaseRow,
+                action: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().save_case(case, action, actor).await
             }
-            async fn open_cases(&self, scope: &$crate::Scope, worker: Option<&str>) -> $crate::Result<Vec<$crate::pilot::CaseRow>> {
+            async fn open_cases(
+                &self,
+                scope: &$crate::Scope,
+                worker: Option<&str>,
+            ) -> $crate::Result<Vec<$crate::pilot::CaseRow>> {
                 self.sql().open_cases(scope, worker).await
             }
-            async fn open_case(&self, scope: &$crate::Scope, rsu_id: &str) -> $crate::Result<Option<$crate::pilot::CaseRow>> {
+            async fn open_case(
+                &self,
+                scope: &$crate::Scope,
+                rsu_id: &str,
+            ) -> $crate::Result<Option<$crate::pilot::CaseRow>> {
                 self.sql().open_case(scope, rsu_id).await
             }
-            async fn register_design(&self, id: &str, body: &str, actor: &$crate::Actor) -> $crate::Result<$crate::pilot::DesignRow> {
+            async fn register_design(
+                &self,
+                id: &str,
+                body: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<$crate::pilot::DesignRow> {
                 self.sql().register_design(id, body, actor).await
             }
             async fn designs(&self) -> $crate::Result<Vec<$crate::pilot::DesignRow>> {
                 self.sql().designs().await
             }
-            async fn save_assignment(&self, design_id: &str, units: &[$crate::pilot::AssignmentRow], actor: &$crate::Actor) -> $crate::Result<()> {
+            async fn save_assignment(
+                &self,
+                design_id: &str,
+                units: &[$crate::pilot::AssignmentRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
                 self.sql().save_assignment(design_id, units, actor).await
             }
-            async fn assignment_counts(&self, design_id: &str) -> $crate::Result<Vec<(String, i64)>> {
+            async fn assignment_counts(
+                &self,
+                design_id: &str,
+            ) -> $crate::Result<Vec<(String, i64)>> {
                 self.sql().assignment_counts(design_id).await
             }
-            async fn assignments(&self, scope: &$crate::Scope, design_id: &str) -> $crate::Result<Vec<$crate::pilot::AssignmentRow>> {
+            async fn assignments(
+                &self,
+                scope: &$crate::Scope,
+                design_id: &str,
+            ) -> $crate::Result<Vec<$crate::pilot::AssignmentRow>> {
                 self.sql().assignments(scope, design_id).await
             }
         }

@@ -44,16 +44,37 @@ pub trait OutboxStore: Send + Sync {
     /// Up to `limit` messages due at `now` (queued or failed), oldest due first, each leased
     /// to the caller until `lease_until`: another worker does not see them before then, and
     /// a worker that dies leaves them due again after it.
-    async fn claim_due(&self, now: NaiveDateTime, lease_until: NaiveDateTime, limit: u32) -> Result<Vec<MessageRow>>;
+    async fn claim_due(
+        &self,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>>;
     /// An attempt the gateway accepted.
     async fn mark_sent(&self, id: &str, delivery_id: &str, at: NaiveDateTime) -> Result<()>;
     /// An attempt that failed: retried at `retry_at` (status `failed`), or given up (`dead`).
-    async fn mark_failed(&self, id: &str, error: &str, retry_at: Option<NaiveDateTime>) -> Result<()>;
+    async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: Option<NaiveDateTime>,
+    ) -> Result<()>;
     /// A dead message queued again by a person, with its attempts reset; audited.
     /// `NotFound` unless it is dead and its household in `scope`.
-    async fn retry_message(&self, scope: &Scope, id: &str, now: NaiveDateTime, actor: &Actor) -> Result<()>;
+    async fn retry_message(
+        &self,
+        scope: &Scope,
+        id: &str,
+        now: NaiveDateTime,
+        actor: &Actor,
+    ) -> Result<()>;
     /// Messages in `scope`, newest first, of one status or all.
-    async fn messages(&self, scope: &Scope, status: Option<&str>, limit: u32) -> Result<Vec<MessageRow>>;
+    async fn messages(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>>;
     /// Messages per status in `scope`.
     async fn message_counts(&self, scope: &Scope) -> Result<Vec<(String, i64)>>;
     /// A household's messages in `scope`, oldest first.
@@ -78,7 +99,10 @@ pub mod sql {
     pub const RETRY: &str = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL WHERE id = $1 AND status = 'dead'";
 
     fn scoped(scope: &Scope, tail: &str) -> String {
-        format!("SELECT {COLUMNS} FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} {tail}", scope.sql("h"))
+        format!(
+            "SELECT {COLUMNS} FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} {tail}",
+            scope.sql("h")
+        )
     }
     /// One message, if its household is in the scope.
     pub fn get(scope: &Scope) -> String {
@@ -86,12 +110,18 @@ pub mod sql {
     }
     /// `$1`: a status or '' for all; `$2`: the limit.
     pub fn list(scope: &Scope) -> String {
-        scoped(scope, "AND ($1 = '' OR m.status = $1) ORDER BY m.created_at DESC, m.id DESC LIMIT $2")
+        scoped(
+            scope,
+            "AND ($1 = '' OR m.status = $1) ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
+        )
     }
     pub fn of(scope: &Scope) -> String {
         scoped(scope, "AND m.rsu_id = $1 ORDER BY m.created_at, m.id")
     }
     pub fn counts(scope: &Scope) -> String {
-        format!("SELECT m.status, count(*) AS n FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} GROUP BY m.status ORDER BY m.status", scope.sql("h"))
+        format!(
+            "SELECT m.status, count(*) AS n FROM outbox m JOIN households h ON h.rsu_id = m.rsu_id WHERE {} GROUP BY m.status ORDER BY m.status",
+            scope.sql("h")
+        )
     }
 }

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::audit::Actor;
 use crate::Result;
+use crate::audit::Actor;
 
 /// One household's line of a prepared payroll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,14 +69,36 @@ pub trait PayrollStore: Send + Sync {
     /// The cycle's state document (`Cycle` as JSON), if the cycle exists.
     async fn cycle(&self, month: &str) -> Result<Option<String>>;
     /// Replace the month's lines and pending entries and save the cycle as prepared.
-    async fn save_prepared(&self, month: &str, cycle: &str, lines: &[LineRow], entries: &[String], actor: &Actor) -> Result<()>;
+    async fn save_prepared(
+        &self,
+        month: &str,
+        cycle: &str,
+        lines: &[LineRow],
+        entries: &[String],
+        actor: &Actor,
+    ) -> Result<()>;
     /// Save a new state of the cycle (approval, lock), audited as `action`.
-    async fn save_cycle(&self, month: &str, status: &str, cycle: &str, action: &str, actor: &Actor) -> Result<()>;
+    async fn save_cycle(
+        &self,
+        month: &str,
+        status: &str,
+        cycle: &str,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()>;
     async fn payroll_lines(&self, month: &str) -> Result<Vec<LineRow>>;
     async fn pending_entries(&self, month: &str) -> Result<Vec<String>>;
     /// Release: post the pending entries to the ledger, record the payments and files, save
     /// the cycle as released, in one transaction.
-    async fn save_release(&self, month: &str, cycle: &str, entries: &[EntryRow], payments: &[PaymentRow], files: &[FileRow], actor: &Actor) -> Result<()>;
+    async fn save_release(
+        &self,
+        month: &str,
+        cycle: &str,
+        entries: &[EntryRow],
+        payments: &[PaymentRow],
+        files: &[FileRow],
+        actor: &Actor,
+    ) -> Result<()>;
     /// Every ledger entry (JSON), in posting order, after `after_seq`, a page at a time.
     async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, String)>>;
     async fn payments(&self, month: &str) -> Result<Vec<PaymentRow>>;
@@ -91,12 +113,26 @@ pub trait PayrollStore: Send + Sync {
     /// The year's appropriation per component code, in centimes.
     async fn appropriations(&self, year: i32) -> Result<Vec<(String, i64)>>;
     /// Set one component's appropriation for a year. Audited with the amounts before and after.
-    async fn set_appropriation(&self, year: i32, component: &str, amount: i64, actor: &Actor) -> Result<()>;
+    async fn set_appropriation(
+        &self,
+        year: i32,
+        component: &str,
+        amount: i64,
+        actor: &Actor,
+    ) -> Result<()>;
     /// Whether a return file (by its SHA-256) was already applied.
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
     /// Apply a return file: statuses, ledger entries, and the file's record, in one
     /// transaction. Entries already posted are skipped (same household, kind, reference).
-    async fn save_returns(&self, sha256: &str, file_name: &str, summary: &str, updates: &[StatusUpdate], entries: &[EntryRow], actor: &Actor) -> Result<()>;
+    async fn save_returns(
+        &self,
+        sha256: &str,
+        file_name: &str,
+        summary: &str,
+        updates: &[StatusUpdate],
+        entries: &[EntryRow],
+        actor: &Actor,
+    ) -> Result<()>;
 }
 
 pub mod sql {
@@ -106,21 +142,26 @@ pub mod sql {
     pub const LINES_DELETE: &str = "DELETE FROM payroll_lines WHERE month = $1";
     pub const PENDING_DELETE: &str = "DELETE FROM payroll_pending_entries WHERE month = $1";
     pub const LINES: &str = "SELECT rsu_id, region, status, amount, body FROM payroll_lines WHERE month = $1 ORDER BY rsu_id";
-    pub const PENDING: &str = "SELECT body FROM payroll_pending_entries WHERE month = $1 ORDER BY seq";
+    pub const PENDING: &str =
+        "SELECT body FROM payroll_pending_entries WHERE month = $1 ORDER BY seq";
     pub const LEDGER_NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) AS seq FROM ledger_entries";
-    pub const LEDGER: &str = "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
+    pub const LEDGER: &str =
+        "SELECT seq, body FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2";
     pub const PAYMENTS: &str = "SELECT * FROM payments WHERE month = $1 ORDER BY end_to_end_id";
     pub const PAYMENT: &str = "SELECT * FROM payments WHERE end_to_end_id = $1";
     pub const BOUNCED: &str = "SELECT * FROM payments WHERE status IN ('rejected', 'returned') ORDER BY month, end_to_end_id";
-    pub const PAYMENTS_OF: &str = "SELECT * FROM payments WHERE rsu_id = $1 ORDER BY month DESC, end_to_end_id";
+    pub const PAYMENTS_OF: &str =
+        "SELECT * FROM payments WHERE rsu_id = $1 ORDER BY month DESC, end_to_end_id";
     pub const LEDGER_OF: &str = "SELECT body FROM ledger_entries WHERE household = $1 ORDER BY seq";
     /// Completed with `IN ($4, …)` by the store.
-    pub const PAYMENT_STATUS_PREFIX: &str = "UPDATE payments SET status = $1, reason = $2, updated_at = $3 WHERE end_to_end_id";
+    pub const PAYMENT_STATUS_PREFIX: &str =
+        "UPDATE payments SET status = $1, reason = $2, updated_at = $3 WHERE end_to_end_id";
     pub const FILES: &str = "SELECT * FROM payment_files WHERE month = $1 ORDER BY file_name";
-    pub const APPROPRIATIONS: &str = "SELECT component, amount FROM appropriations WHERE year = $1 ORDER BY component";
-    pub const APPROPRIATION_GET: &str = "SELECT amount FROM appropriations WHERE year = $1 AND component = $2";
-    pub const APPROPRIATION_SET: &str =
-        "INSERT INTO appropriations (year, component, amount) VALUES ($1, $2, $3) ON CONFLICT (year, component) DO UPDATE SET amount = excluded.amount";
+    pub const APPROPRIATIONS: &str =
+        "SELECT component, amount FROM appropriations WHERE year = $1 ORDER BY component";
+    pub const APPROPRIATION_GET: &str =
+        "SELECT amount FROM appropriations WHERE year = $1 AND component = $2";
+    pub const APPROPRIATION_SET: &str = "INSERT INTO appropriations (year, component, amount) VALUES ($1, $2, $3) ON CONFLICT (year, component) DO UPDATE SET amount = excluded.amount";
     pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
     pub const RETURNS_INSERT: &str = "INSERT INTO imported_returns (sha256, file_name, imported_at, summary) VALUES ($1, $2, $3, $4)";
 }

@@ -123,7 +123,12 @@ pub struct AssignmentRow {
 pub trait PilotStore: Send + Sync {
     /// Replace the stored catalogue and rollout plan (measures by id, antennas whole), in one
     /// transaction; audited. Measures with enrolments stay even if the new catalogue drops them.
-    async fn save_pilot_config(&self, measures: &[MeasureRow], antennas: &[AntennaRow], actor: &Actor) -> Result<()>;
+    async fn save_pilot_config(
+        &self,
+        measures: &[MeasureRow],
+        antennas: &[AntennaRow],
+        actor: &Actor,
+    ) -> Result<()>;
     async fn measures(&self) -> Result<Vec<MeasureRow>>;
     async fn antennas(&self) -> Result<Vec<AntennaRow>>;
 
@@ -131,7 +136,13 @@ pub trait PilotStore: Send + Sync {
     /// taken and (`Conflict`) when the household is already actively enrolled; audited.
     async fn enrol(&self, e: &EnrolmentRow, capacity: i64, actor: &Actor) -> Result<()>;
     /// End the active enrolment of a household in a measure (`NotFound` if none); audited.
-    async fn exit_enrolment(&self, rsu_id: &str, measure_id: &str, exit: &ExitRow, actor: &Actor) -> Result<()>;
+    async fn exit_enrolment(
+        &self,
+        rsu_id: &str,
+        measure_id: &str,
+        exit: &ExitRow,
+        actor: &Actor,
+    ) -> Result<()>;
     /// Enrolments of households in `scope`, by household then date.
     async fn enrolments(&self, scope: &Scope) -> Result<Vec<EnrolmentRow>>;
     /// Enrolments of one household, if it is in `scope`.
@@ -154,7 +165,12 @@ pub trait PilotStore: Send + Sync {
     async fn designs(&self) -> Result<Vec<DesignRow>>;
     /// Store the assignment drawn from a registered design, once (`Conflict` the second
     /// time, `NotFound` for an unknown design). Audited with its size.
-    async fn save_assignment(&self, design_id: &str, units: &[AssignmentRow], actor: &Actor) -> Result<()>;
+    async fn save_assignment(
+        &self,
+        design_id: &str,
+        units: &[AssignmentRow],
+        actor: &Actor,
+    ) -> Result<()>;
     /// Units per arm of a design's assignment (no personal data).
     async fn assignment_counts(&self, design_id: &str) -> Result<Vec<(String, i64)>>;
     /// The assignment of the design's units that are households in `scope`, by unit.
@@ -175,29 +191,43 @@ pub mod sql {
          cost_centimes = excluded.cost_centimes, body = excluded.body, updated_at = excluded.updated_at";
     pub const MEASURES: &str = "SELECT id, catalogue_version, domain, capacity, cost_centimes, body FROM pilot_measures ORDER BY id";
     pub const ANTENNAS_DELETE: &str = "DELETE FROM pilot_antennas";
-    pub const ANTENNA_INSERT: &str = "INSERT INTO pilot_antennas (province, wave, start_month) VALUES ($1, $2, $3)";
-    pub const ANTENNAS: &str = "SELECT province, wave, start_month FROM pilot_antennas ORDER BY wave, province";
+    pub const ANTENNA_INSERT: &str =
+        "INSERT INTO pilot_antennas (province, wave, start_month) VALUES ($1, $2, $3)";
+    pub const ANTENNAS: &str =
+        "SELECT province, wave, start_month FROM pilot_antennas ORDER BY wave, province";
 
     pub const PLACES_TAKEN: &str = "SELECT count(*) AS n FROM pilot_enrolments WHERE measure_id = $1 AND antenna = $2 AND status = 'active'";
     pub const ACTIVE_OF: &str = "SELECT enrolled_on FROM pilot_enrolments WHERE rsu_id = $1 AND measure_id = $2 AND status = 'active'";
     pub const ENROL: &str = "INSERT INTO pilot_enrolments (rsu_id, measure_id, antenna, status, enrolled_on, exit_note) VALUES ($1, $2, $3, 'active', $4, '')";
     pub const EXIT: &str = "UPDATE pilot_enrolments SET status = 'exited', exited_on = $3, exit_reason = $4, exit_note = $5 WHERE rsu_id = $1 AND measure_id = $2 AND status = 'active'";
-    const ENROLMENT_COLUMNS: &str = "e.rsu_id, e.measure_id, e.antenna, e.enrolled_on, e.exited_on, e.exit_reason, e.exit_note";
+    const ENROLMENT_COLUMNS: &str =
+        "e.rsu_id, e.measure_id, e.antenna, e.enrolled_on, e.exited_on, e.exit_reason, e.exit_note";
 
     pub fn enrolments(scope: &Scope) -> String {
-        format!("SELECT {ENROLMENT_COLUMNS} FROM pilot_enrolments e JOIN households h ON h.rsu_id = e.rsu_id WHERE {} ORDER BY e.rsu_id, e.enrolled_on, e.measure_id", scope.sql("h"))
+        format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM pilot_enrolments e JOIN households h ON h.rsu_id = e.rsu_id WHERE {} ORDER BY e.rsu_id, e.enrolled_on, e.measure_id",
+            scope.sql("h")
+        )
     }
     pub fn enrolments_of(scope: &Scope) -> String {
-        format!("SELECT {ENROLMENT_COLUMNS} FROM pilot_enrolments e JOIN households h ON h.rsu_id = e.rsu_id WHERE e.rsu_id = $1 AND {} ORDER BY e.enrolled_on, e.measure_id", scope.sql("h"))
+        format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM pilot_enrolments e JOIN households h ON h.rsu_id = e.rsu_id WHERE e.rsu_id = $1 AND {} ORDER BY e.enrolled_on, e.measure_id",
+            scope.sql("h")
+        )
     }
     /// Places over the antennas the scope's households live in (counting every household there).
     /// Nationally every antenna, without reading the registry.
     pub fn places(scope: &Scope) -> String {
         let within = match scope {
             Scope::National => String::new(),
-            _ => format!("AND antenna IN (SELECT DISTINCT h.province FROM households h WHERE {})", scope.sql("h")),
+            _ => format!(
+                "AND antenna IN (SELECT DISTINCT h.province FROM households h WHERE {})",
+                scope.sql("h")
+            ),
         };
-        format!("SELECT measure_id, antenna, count(*) AS n FROM pilot_enrolments WHERE status = 'active' {within} GROUP BY measure_id, antenna ORDER BY measure_id, antenna")
+        format!(
+            "SELECT measure_id, antenna, count(*) AS n FROM pilot_enrolments WHERE status = 'active' {within} GROUP BY measure_id, antenna ORDER BY measure_id, antenna"
+        )
     }
 
     pub const CASE_GET: &str = "SELECT id, closed_on FROM pilot_cases WHERE id = $1";
@@ -207,7 +237,8 @@ pub mod sql {
     pub const REFERRALS_DELETE: &str = "DELETE FROM pilot_referrals WHERE case_id = $1";
     pub const VISITS_OF: &str = "SELECT visit_date, attendance, notes, next_steps, next_visit FROM pilot_visits WHERE case_id = $1 ORDER BY seq";
     pub const REFERRALS_OF: &str = "SELECT id, service, detail, sent_on, status, status_on, outcome FROM pilot_referrals WHERE case_id = $1 ORDER BY id";
-    const CASE_COLUMNS: &str = "c.id, c.rsu_id, c.antenna, c.worker, c.opened_on, c.closed_on, c.close_reason, c.goals";
+    const CASE_COLUMNS: &str =
+        "c.id, c.rsu_id, c.antenna, c.worker, c.opened_on, c.closed_on, c.close_reason, c.goals";
 
     /// Open cases in the scope; `$1` is the worker or '' for all.
     pub fn open_cases(scope: &Scope) -> String {
@@ -218,7 +249,10 @@ pub mod sql {
         )
     }
     pub fn open_case(scope: &Scope) -> String {
-        format!("SELECT {CASE_COLUMNS} FROM pilot_cases c JOIN households h ON h.rsu_id = c.rsu_id WHERE c.closed_on IS NULL AND c.rsu_id = $1 AND {}", scope.sql("h"))
+        format!(
+            "SELECT {CASE_COLUMNS} FROM pilot_cases c JOIN households h ON h.rsu_id = c.rsu_id WHERE c.closed_on IS NULL AND c.rsu_id = $1 AND {}",
+            scope.sql("h")
+        )
     }
 
     pub const DESIGN_INSERT: &str = "INSERT INTO pilot_designs (id, body, hash, registered_at, registered_by) VALUES ($1, $2, $3, $4, $5)";

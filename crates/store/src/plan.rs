@@ -44,18 +44,29 @@ impl BatchPlan {
     /// `existing`: content hash per RSU id already stored. `owners`: the household each
     /// already-known IDCS belongs to ('' when detached). A person may not move between households through
     /// the feed: that is a life event, declared and audited on its own.
-    pub fn new(batch: &[Household], hashes: &[i64], existing: &HashMap<String, i64>, owners: &HashMap<String, String>) -> BatchPlan {
+    pub fn new(
+        batch: &[Household],
+        hashes: &[i64],
+        existing: &HashMap<String, i64>,
+        owners: &HashMap<String, String>,
+    ) -> BatchPlan {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut to_write = Vec::with_capacity(batch.len());
         for (i, h) in batch.iter().enumerate() {
             let id = h.rsu_id.as_str();
             let conflict = h.members.iter().enumerate().find_map(|(m, p)| {
-                owners.get(p.idcs.as_str()).filter(|owner| !owner.is_empty() && owner.as_str() != id).map(|owner| (m, owner))
+                owners
+                    .get(p.idcs.as_str())
+                    .filter(|owner| !owner.is_empty() && owner.as_str() != id)
+                    .map(|owner| (m, owner))
             });
             if let Some((m, owner)) = conflict {
                 outcomes.push(Outcome::Rejected(FieldError::new(
                     format!("members[{m}].idcs"),
-                    format!("person {} already belongs to household {owner}", h.members[m].idcs),
+                    format!(
+                        "person {} already belongs to household {owner}",
+                        h.members[m].idcs
+                    ),
                 )));
                 continue;
             }
@@ -101,7 +112,12 @@ impl Format {
             .map(|h| {
                 let hash = content_hash(h);
                 let (hr, ps, ss) = crate::rows::to_rows(h, hash);
-                let mut e = Encoded { hash, household: String::with_capacity(256), persons: String::with_capacity(1024), scores: String::new() };
+                let mut e = Encoded {
+                    hash,
+                    household: String::with_capacity(256),
+                    persons: String::with_capacity(1024),
+                    scores: String::new(),
+                };
                 (self.household)(&mut e.household, &hr);
                 self.join(&mut e.persons, &ps, self.person);
                 self.join(&mut e.scores, &ss, self.score);
@@ -120,7 +136,12 @@ impl Format {
     }
 
     /// The selected households' rows of one table, ready for one statement.
-    pub fn gather(&self, encoded: &[Encoded], plan: &BatchPlan, part: fn(&Encoded) -> &str) -> String {
+    pub fn gather(
+        &self,
+        encoded: &[Encoded],
+        plan: &BatchPlan,
+        part: fn(&Encoded) -> &str,
+    ) -> String {
         let mut out = String::new();
         for &(i, _) in &plan.to_write {
             let piece = part(&encoded[i]);

@@ -36,7 +36,11 @@ impl Population {
 
     /// The score in force on `date`: the last record valid from that date or before.
     pub fn score_at(&self, h: &PopHousehold, date: NaiveDate) -> Option<(Score, NaiveDate)> {
-        self.scores[h.scores.start as usize..h.scores.end as usize].iter().rev().find(|(_, from)| *from <= date).copied()
+        self.scores[h.scores.start as usize..h.scores.end as usize]
+            .iter()
+            .rev()
+            .find(|(_, from)| *from <= date)
+            .copied()
     }
 }
 
@@ -63,7 +67,10 @@ pub mod sql {
     pub fn members(scope: &Scope, agg: &str) -> String {
         let join = match scope {
             Scope::National => String::new(),
-            _ => format!(" JOIN households h ON h.rsu_id = p.household_id AND {}", scope.sql("h")),
+            _ => format!(
+                " JOIN households h ON h.rsu_id = p.household_id AND {}",
+                scope.sql("h")
+            ),
         };
         let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
         let line = [
@@ -82,7 +89,9 @@ pub mod sql {
         ]
         .join(" || '|' || ");
         chunk(
-            &format!("SELECT p.idcs AS k, {line} AS line FROM persons p{join} WHERE p.household_id IS NOT NULL AND p.idcs > $1 ORDER BY p.idcs LIMIT $2"),
+            &format!(
+                "SELECT p.idcs AS k, {line} AS line FROM persons p{join} WHERE p.household_id IS NOT NULL AND p.idcs > $1 ORDER BY p.idcs LIMIT $2"
+            ),
             agg,
         )
     }
@@ -97,7 +106,10 @@ pub mod sql {
     }
 
     fn chunk(inner: &str, agg: &str) -> String {
-        format!("SELECT max(t.k) AS last, count(*) AS n, {} AS lines FROM ({inner}) t", agg.replace("{}", "t.line"))
+        format!(
+            "SELECT max(t.k) AS last, count(*) AS n, {} AS lines FROM ({inner}) t",
+            agg.replace("{}", "t.line")
+        )
     }
 }
 
@@ -116,10 +128,23 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Builder {
-    pub fn household(&mut self, rsu_id: &str, region: &str, province: &str) -> Result<(), StoreError> {
+    pub fn household(
+        &mut self,
+        rsu_id: &str,
+        region: &str,
+        province: &str,
+    ) -> Result<(), StoreError> {
         let geo = Geography::get();
-        let p = geo.provinces.iter().position(|p| p.code == province).ok_or_else(|| corrupt(format!("unknown province {province}")))?;
-        self.households.push((rsu_id.parse().map_err(corrupt)?, RegionCode::parse(region).map_err(corrupt)?, p as u16));
+        let p = geo
+            .provinces
+            .iter()
+            .position(|p| p.code == province)
+            .ok_or_else(|| corrupt(format!("unknown province {province}")))?;
+        self.households.push((
+            rsu_id.parse().map_err(corrupt)?,
+            RegionCode::parse(region).map_err(corrupt)?,
+            p as u16,
+        ));
         self.sorted = false;
         Ok(())
     }
@@ -130,7 +155,11 @@ impl Builder {
             self.sorted = true;
         }
         let id: u64 = rsu_id.parse().map_err(corrupt)?;
-        Ok(self.households.binary_search_by_key(&id, |h| h.0).ok().map(|i| i as u32))
+        Ok(self
+            .households
+            .binary_search_by_key(&id, |h| h.0)
+            .ok()
+            .map(|i| i as u32))
     }
 
     /// A member of a household read before; members of households outside the read are skipped.
@@ -141,16 +170,31 @@ impl Builder {
         Ok(())
     }
 
-    pub fn score(&mut self, rsu_id: &str, value: i64, valid_from: NaiveDate) -> Result<(), StoreError> {
+    pub fn score(
+        &mut self,
+        rsu_id: &str,
+        value: i64,
+        valid_from: NaiveDate,
+    ) -> Result<(), StoreError> {
         if let Some(i) = self.index(rsu_id)? {
-            self.scores.push((i, Score::from_millionths(value), valid_from));
+            self.scores
+                .push((i, Score::from_millionths(value), valid_from));
         }
         Ok(())
     }
 
     /// A score read while households are still arriving; matched to its household at the end.
-    pub fn score_pending(&mut self, rsu_id: &str, value: i64, valid_from: NaiveDate) -> Result<(), StoreError> {
-        self.pending_scores.push((rsu_id.parse().map_err(corrupt)?, Score::from_millionths(value), valid_from));
+    pub fn score_pending(
+        &mut self,
+        rsu_id: &str,
+        value: i64,
+        valid_from: NaiveDate,
+    ) -> Result<(), StoreError> {
+        self.pending_scores.push((
+            rsu_id.parse().map_err(corrupt)?,
+            Score::from_millionths(value),
+            valid_from,
+        ));
         Ok(())
     }
 
@@ -179,7 +223,13 @@ impl Builder {
                 pop.scores.push((self.scores[si].1, self.scores[si].2));
                 si += 1;
             }
-            pop.households.push(PopHousehold { id, region, province, members: m0..pop.members.len() as u32, scores: s0..pop.scores.len() as u32 });
+            pop.households.push(PopHousehold {
+                id,
+                region,
+                province,
+                members: m0..pop.members.len() as u32,
+                scores: s0..pop.scores.len() as u32,
+            });
         }
         pop
     }
@@ -189,7 +239,8 @@ impl Builder {
 const CHUNK: i64 = 50_000;
 
 fn field<'a>(it: &mut impl Iterator<Item = &'a str>, line: &str) -> Result<&'a str, StoreError> {
-    it.next().ok_or_else(|| corrupt(format!("short population line '{line}'")))
+    it.next()
+        .ok_or_else(|| corrupt(format!("short population line '{line}'")))
 }
 
 fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
@@ -202,19 +253,40 @@ fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
     let sex = Sex::parse(f()?).map_err(corrupt)?;
     let birth_date = f()?.parse().map_err(corrupt)?;
     let death = f()?;
-    let death_date = if death.is_empty() { None } else { Some(death.parse().map_err(corrupt)?) };
+    let death_date = if death.is_empty() {
+        None
+    } else {
+        Some(death.parse().map_err(corrupt)?)
+    };
     let schooling = Schooling::parse(f()?).map_err(corrupt)?;
     let disability = Disability::parse(f()?).map_err(corrupt)?;
     let mut flag = || f().map(|v| v == "1");
-    let (father_deceased, public_employee, pensioner, family_allowance) = (flag()?, flag()?, flag()?, flag()?);
-    let m = Member { relation, sex, birth_date, death_date, schooling, disability, father_deceased, public_employee, pensioner, family_allowance };
+    let (father_deceased, public_employee, pensioner, family_allowance) =
+        (flag()?, flag()?, flag()?, flag()?);
+    let m = Member {
+        relation,
+        sex,
+        birth_date,
+        death_date,
+        schooling,
+        disability,
+        father_deceased,
+        public_employee,
+        pensioner,
+        family_allowance,
+    };
     Ok((household, position, m))
 }
 
 /// Read a population through any sqlx pool whose rows decode Sanad's column types (both
 /// backends). `agg` is the backend's string aggregate with `{}` for the expression, e.g.
 /// `group_concat({}, char(10))` or `string_agg({}, chr(10))`.
-pub async fn load<DB>(pool: &sqlx::Pool<DB>, scope: &Scope, agg: &str, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<Population, StoreError>
+pub async fn load<DB>(
+    pool: &sqlx::Pool<DB>,
+    scope: &Scope,
+    agg: &str,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Population, StoreError>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -237,21 +309,39 @@ where
     let (hh_sql, score_sql) = (sql::households(scope, agg), sql::scores(agg));
     let mut after = String::new();
     loop {
-        let r = sqlx::query::<DB>(AssertSqlSafe(hh_sql.clone())).bind(after.clone()).bind(CHUNK).fetch_one(pool).await.map_err(db)?;
+        let r = sqlx::query::<DB>(AssertSqlSafe(hh_sql.clone()))
+            .bind(after.clone())
+            .bind(CHUNK)
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
         let n = r.int("n").map_err(db)?;
         if n == 0 {
             break;
         }
         for line in r.text("lines").map_err(db)?.split('\n') {
             let mut it = line.split('|');
-            b.household(field(&mut it, line)?, field(&mut it, line)?, field(&mut it, line)?)?;
+            b.household(
+                field(&mut it, line)?,
+                field(&mut it, line)?,
+                field(&mut it, line)?,
+            )?;
         }
         let last = r.text("last").map_err(db)?;
-        let s = sqlx::query::<DB>(AssertSqlSafe(score_sql.clone())).bind(after.clone()).bind(last.clone()).fetch_one(pool).await.map_err(db)?;
+        let s = sqlx::query::<DB>(AssertSqlSafe(score_sql.clone()))
+            .bind(after.clone())
+            .bind(last.clone())
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
         if s.int("n").map_err(db)? > 0 {
             for line in s.text("lines").map_err(db)?.split('\n') {
                 let mut it = line.split('|');
-                let (h, v, d) = (field(&mut it, line)?, field(&mut it, line)?, field(&mut it, line)?);
+                let (h, v, d) = (
+                    field(&mut it, line)?,
+                    field(&mut it, line)?,
+                    field(&mut it, line)?,
+                );
                 b.score_pending(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
             }
         }
@@ -262,7 +352,12 @@ where
     let member_sql = sql::members(scope, agg);
     after.clear();
     loop {
-        let r = sqlx::query::<DB>(AssertSqlSafe(member_sql.clone())).bind(after.clone()).bind(CHUNK).fetch_one(pool).await.map_err(db)?;
+        let r = sqlx::query::<DB>(AssertSqlSafe(member_sql.clone()))
+            .bind(after.clone())
+            .bind(CHUNK)
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
         let n = r.int("n").map_err(db)?;
         if n == 0 {
             break;

@@ -4,25 +4,58 @@
 use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
-    Area, Cnie, CrossCheck, CrossChecks, Disability, Household, HouseholdStatus, Idcs, MaritalStatus,
-    PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, Rib, RsuId, Schooling, Score,
-    ScoreHistory, ScoreRecord, Sex,
+    Area, Cnie, CrossCheck, CrossChecks, Disability, Household, HouseholdStatus, Idcs,
+    MaritalStatus, PaymentInstrument, Person, Phone, RegionCode, Relation, Residence, Rib, RsuId,
+    Schooling, Score, ScoreHistory, ScoreRecord, Sex,
 };
 
 use crate::StoreError;
 
 /// Column lists, in bind order, shared by the INSERT statements of both backends.
 pub const HOUSEHOLD_COLUMNS: &[&str] = &[
-    "rsu_id", "region", "province", "commune", "area", "registrant", "phone", "instrument_kind",
-    "instrument_provider", "instrument_ref", "status", "content_hash",
+    "rsu_id",
+    "region",
+    "province",
+    "commune",
+    "area",
+    "registrant",
+    "phone",
+    "instrument_kind",
+    "instrument_provider",
+    "instrument_ref",
+    "status",
+    "content_hash",
 ];
 pub const PERSON_COLUMNS: &[&str] = &[
-    "idcs", "household_id", "position", "cnie", "first_name", "last_name", "first_name_ar", "last_name_ar",
-    "sex", "birth_date", "death_date", "relation", "marital_status", "schooling", "disability",
-    "father_deceased", "public_employee_source", "public_employee_date", "pensioner_source", "pensioner_date",
-    "family_allowance_source", "family_allowance_date",
+    "idcs",
+    "household_id",
+    "position",
+    "cnie",
+    "first_name",
+    "last_name",
+    "first_name_ar",
+    "last_name_ar",
+    "sex",
+    "birth_date",
+    "death_date",
+    "relation",
+    "marital_status",
+    "schooling",
+    "disability",
+    "father_deceased",
+    "public_employee_source",
+    "public_employee_date",
+    "pensioner_source",
+    "pensioner_date",
+    "family_allowance_source",
+    "family_allowance_date",
 ];
-pub const SCORE_COLUMNS: &[&str] = &["household_id", "value_millionths", "computed_on", "valid_from"];
+pub const SCORE_COLUMNS: &[&str] = &[
+    "household_id",
+    "value_millionths",
+    "computed_on",
+    "valid_from",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdRow {
@@ -79,8 +112,22 @@ pub fn to_rows(h: &Household, content_hash: i64) -> (HouseholdRow, Vec<PersonRow
     let (kind, provider, reference) = match &h.instrument {
         None => (None, None, None),
         Some(PaymentInstrument::Bank { rib }) => (Some("bank"), None, Some(rib.to_string())),
-        Some(PaymentInstrument::Wallet { provider, reference }) => (Some("wallet"), Some(provider.clone()), Some(reference.clone())),
-        Some(PaymentInstrument::CashOut { provider, reference }) => (Some("cash_out"), Some(provider.clone()), Some(reference.clone())),
+        Some(PaymentInstrument::Wallet {
+            provider,
+            reference,
+        }) => (
+            Some("wallet"),
+            Some(provider.clone()),
+            Some(reference.clone()),
+        ),
+        Some(PaymentInstrument::CashOut {
+            provider,
+            reference,
+        }) => (
+            Some("cash_out"),
+            Some(provider.clone()),
+            Some(reference.clone()),
+        ),
     };
     let id = h.rsu_id.to_string();
     let row = HouseholdRow {
@@ -97,18 +144,33 @@ pub fn to_rows(h: &Household, content_hash: i64) -> (HouseholdRow, Vec<PersonRow
         status: h.status.as_str().to_owned(),
         content_hash,
     };
-    let persons = h.members.iter().enumerate().map(|(i, p)| person_row(&id, i as i32, p)).collect();
+    let persons = h
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, p)| person_row(&id, i as i32, p))
+        .collect();
     let scores = h
         .scores
         .records()
         .iter()
-        .map(|s| ScoreRow { household_id: id.clone(), value_millionths: s.value.millionths(), computed_on: s.computed_on, valid_from: s.valid_from })
+        .map(|s| ScoreRow {
+            household_id: id.clone(),
+            value_millionths: s.value.millionths(),
+            computed_on: s.computed_on,
+            valid_from: s.valid_from,
+        })
         .collect();
     (row, persons, scores)
 }
 
 fn person_row(household: &str, position: i32, p: &Person) -> PersonRow {
-    let split = |c: &Option<CrossCheck>| (c.as_ref().map(|c| c.source.clone()), c.as_ref().map(|c| c.date));
+    let split = |c: &Option<CrossCheck>| {
+        (
+            c.as_ref().map(|c| c.source.clone()),
+            c.as_ref().map(|c| c.date),
+        )
+    };
     let (pe_s, pe_d) = split(&p.checks.public_employee);
     let (pn_s, pn_d) = split(&p.checks.pensioner);
     let (fa_s, fa_d) = split(&p.checks.family_allowance);
@@ -143,25 +205,54 @@ fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
 }
 
 /// A payment instrument from its three columns.
-pub fn instrument(kind: Option<&str>, provider: Option<String>, reference: Option<String>) -> Result<Option<PaymentInstrument>, String> {
+pub fn instrument(
+    kind: Option<&str>,
+    provider: Option<String>,
+    reference: Option<String>,
+) -> Result<Option<PaymentInstrument>, String> {
     Ok(match (kind, provider, reference) {
         (None, _, _) => None,
-        (Some("bank"), _, Some(r)) => Some(PaymentInstrument::Bank { rib: Rib::parse(&r)? }),
-        (Some("wallet"), Some(provider), Some(reference)) => Some(PaymentInstrument::Wallet { provider, reference }),
-        (Some("cash_out"), Some(provider), Some(reference)) => Some(PaymentInstrument::CashOut { provider, reference }),
+        (Some("bank"), _, Some(r)) => Some(PaymentInstrument::Bank {
+            rib: Rib::parse(&r)?,
+        }),
+        (Some("wallet"), Some(provider), Some(reference)) => Some(PaymentInstrument::Wallet {
+            provider,
+            reference,
+        }),
+        (Some("cash_out"), Some(provider), Some(reference)) => Some(PaymentInstrument::CashOut {
+            provider,
+            reference,
+        }),
         (Some(k), _, _) => return Err(format!("bad instrument '{k}'")),
     })
 }
 
 /// Rebuild a household from its rows; the invariants are checked again, as of `today`.
-pub fn from_rows(h: HouseholdRow, persons: Vec<PersonRow>, scores: Vec<ScoreRow>, today: NaiveDate) -> Result<Household, StoreError> {
+pub fn from_rows(
+    h: HouseholdRow,
+    persons: Vec<PersonRow>,
+    scores: Vec<ScoreRow>,
+    today: NaiveDate,
+) -> Result<Household, StoreError> {
     let ctx = format!("household {}", h.rsu_id);
     let c = corrupt(&ctx);
-    let instrument = instrument(h.instrument_kind.as_deref(), h.instrument_provider, h.instrument_ref).map_err(&c)?;
-    let members = persons.into_iter().map(|p| person_from_row(p, &c)).collect::<Result<Vec<_>, _>>()?;
+    let instrument = instrument(
+        h.instrument_kind.as_deref(),
+        h.instrument_provider,
+        h.instrument_ref,
+    )
+    .map_err(&c)?;
+    let members = persons
+        .into_iter()
+        .map(|p| person_from_row(p, &c))
+        .collect::<Result<Vec<_>, _>>()?;
     let records = scores
         .into_iter()
-        .map(|s| ScoreRecord { value: Score::from_millionths(s.value_millionths), computed_on: s.computed_on, valid_from: s.valid_from })
+        .map(|s| ScoreRecord {
+            value: Score::from_millionths(s.value_millionths),
+            computed_on: s.computed_on,
+            valid_from: s.valid_from,
+        })
         .collect();
     let parts = HouseholdParts {
         rsu_id: RsuId::parse(&h.rsu_id).map_err(&c)?,
@@ -172,17 +263,30 @@ pub fn from_rows(h: HouseholdRow, persons: Vec<PersonRow>, scores: Vec<ScoreRow>
             area: Area::parse(&h.area).map_err(&c)?,
         },
         registrant: Idcs::parse(&h.registrant).map_err(&c)?,
-        phone: h.phone.as_deref().map(Phone::parse).transpose().map_err(&c)?,
+        phone: h
+            .phone
+            .as_deref()
+            .map(Phone::parse)
+            .transpose()
+            .map_err(&c)?,
         instrument,
         status: HouseholdStatus::parse(&h.status).map_err(&c)?,
         members,
         scores: ScoreHistory::new(records),
     };
-    Household::new(parts, today).map_err(|errs| c(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
+    Household::new(parts, today).map_err(|errs| {
+        c(errs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "))
+    })
 }
 
 fn person_from_row(p: PersonRow, c: &impl Fn(String) -> StoreError) -> Result<Person, StoreError> {
-    let check = |s: Option<String>, d: Option<NaiveDate>| s.zip(d).map(|(source, date)| CrossCheck { source, date });
+    let check = |s: Option<String>, d: Option<NaiveDate>| {
+        s.zip(d).map(|(source, date)| CrossCheck { source, date })
+    };
     Ok(Person {
         idcs: Idcs::parse(&p.idcs).map_err(c)?,
         cnie: p.cnie.as_deref().map(Cnie::parse).transpose().map_err(c)?,
@@ -342,7 +446,8 @@ pub mod decode {
         for<'a> &'a str: ColumnIndex<R>,
     {
         Ok(crate::RegionCount {
-            region: RegionCode::parse(&r.text("region")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
+            region: RegionCode::parse(&r.text("region")?)
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
             households: r.int("households")?,
             persons: r.int("persons")?,
         })
@@ -369,7 +474,10 @@ pub mod decode {
     }
 
     fn corrupt(col: &str, e: String) -> sqlx::Error {
-        sqlx::Error::ColumnDecode { index: col.to_owned(), source: e.into() }
+        sqlx::Error::ColumnDecode {
+            index: col.to_owned(),
+            source: e.into(),
+        }
     }
 
     pub fn user<R: SanadRow>(r: &R) -> Result<crate::access::User, sqlx::Error>
@@ -412,7 +520,12 @@ pub mod decode {
             secret_hash: r.text("secret_hash")?,
             name: r.text("name")?,
             username: r.text("username")?,
-            scopes: r.text("scopes")?.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            scopes: r
+                .text("scopes")?
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             created_at: r.text("created_at")?,
             revoked: r.int("revoked")? != 0,
         })

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::audit::Actor;
 use crate::Result;
+use crate::audit::Actor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,7 +40,13 @@ pub struct StoredRuleSet {
 #[async_trait]
 pub trait RuleSetStore: Send + Sync {
     /// Record a proposed rule set. Refused if the id exists. Audited.
-    async fn propose_rule_set(&self, id: &str, effective_from: NaiveDate, body: &str, by: &Actor) -> Result<()>;
+    async fn propose_rule_set(
+        &self,
+        id: &str,
+        effective_from: NaiveDate,
+        body: &str,
+        by: &Actor,
+    ) -> Result<()>;
     /// Approve a proposed rule set: refused for its proposer, or if already approved. Audited.
     async fn approve_rule_set(&self, id: &str, by: &Actor) -> Result<StoredRuleSet>;
     /// Every stored rule set, by effective date.
@@ -50,8 +56,7 @@ pub trait RuleSetStore: Send + Sync {
 pub mod sql {
     pub const INSERT: &str = "INSERT INTO rule_sets (id, effective_from, body, status, proposed_by, proposed_at) VALUES ($1, $2, $3, 'proposed', $4, $5)";
     pub const GET: &str = "SELECT * FROM rule_sets WHERE id = $1";
-    pub const APPROVE: &str =
-        "UPDATE rule_sets SET status = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1 AND status = 'proposed' AND proposed_by <> $2";
+    pub const APPROVE: &str = "UPDATE rule_sets SET status = 'approved', approved_by = $2, approved_at = $3 WHERE id = $1 AND status = 'proposed' AND proposed_by <> $2";
     pub const LIST: &str = "SELECT * FROM rule_sets ORDER BY effective_from, id";
 }
 
@@ -59,10 +64,12 @@ pub mod sql {
 pub fn refusal(row: Option<&StoredRuleSet>, id: &str, by: &str) -> crate::StoreError {
     match row {
         None => crate::StoreError::NotFound(format!("rule set {id}")),
-        Some(r) if r.status == RuleSetStatus::Approved => crate::StoreError::Refused(format!("rule set {id} is already approved")),
-        Some(r) if r.proposed_by == by => {
-            crate::StoreError::Refused(format!("rule set {id} was proposed by {by}: another user must approve it"))
+        Some(r) if r.status == RuleSetStatus::Approved => {
+            crate::StoreError::Refused(format!("rule set {id} is already approved"))
         }
+        Some(r) if r.proposed_by == by => crate::StoreError::Refused(format!(
+            "rule set {id} was proposed by {by}: another user must approve it"
+        )),
         Some(_) => crate::StoreError::Refused(format!("rule set {id} could not be approved")),
     }
 }

@@ -39,21 +39,40 @@ impl Scope {
     /// against the embedded geography, so inlining them cannot inject anything, and both
     /// backends accept the same text.
     pub fn sql(&self, alias: &str) -> String {
-        let list = |items: Vec<String>| items.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+        let list = |items: Vec<String>| {
+            items
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         match self {
             Scope::National => "1=1".to_owned(),
             _ if self.is_empty() => "1=0".to_owned(),
-            Scope::Regions(rs) => format!("{alias}.region IN ({})", list(rs.iter().map(ToString::to_string).collect())),
+            Scope::Regions(rs) => format!(
+                "{alias}.region IN ({})",
+                list(rs.iter().map(ToString::to_string).collect())
+            ),
             Scope::Antennas(ps) => format!("{alias}.province IN ({})", list(ps.clone())),
         }
     }
 
     /// `national`, `regions:01,04` or `antennas:01.511,04.411`.
     pub fn parse(s: &str) -> Result<Scope, String> {
-        let split = |v: &str| v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        let split = |v: &str| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
         match s.trim().split_once(':') {
             None if s.trim() == "national" => Ok(Scope::National),
-            Some(("regions", v)) => split(v).iter().map(|r| RegionCode::parse(r)).collect::<Result<_, _>>().map(Scope::Regions),
+            Some(("regions", v)) => split(v)
+                .iter()
+                .map(|r| RegionCode::parse(r))
+                .collect::<Result<_, _>>()
+                .map(Scope::Regions),
             Some(("antennas", v)) => {
                 let geo = Geography::get();
                 let ps = split(v);
@@ -62,7 +81,9 @@ impl Scope {
                     None => Ok(Scope::Antennas(ps)),
                 }
             }
-            _ => Err(format!("'{s}' is not a scope: write national, regions:01,04 or antennas:01.511")),
+            _ => Err(format!(
+                "'{s}' is not a scope: write national, regions:01,04 or antennas:01.511"
+            )),
         }
     }
 }
@@ -71,7 +92,14 @@ impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::National => f.write_str("national"),
-            Scope::Regions(rs) => write!(f, "regions:{}", rs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+            Scope::Regions(rs) => write!(
+                f,
+                "regions:{}",
+                rs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
             Scope::Antennas(ps) => write!(f, "antennas:{}", ps.join(",")),
         }
     }
@@ -86,9 +114,18 @@ mod tests {
         let r = |s| RegionCode::parse(s).unwrap();
         assert_eq!(Scope::National.sql("h"), "1=1");
         assert_eq!(Scope::Regions(vec![]).sql("h"), "1=0");
-        assert_eq!(Scope::Regions(vec![r("01"), r("12")]).sql("h"), "h.region IN ('01','12')");
-        assert_eq!(Scope::Antennas(vec!["01.511".into()]).sql("h"), "h.province IN ('01.511')");
-        assert!(Scope::region(r("04")).allows(r("04"), "04.411") && !Scope::region(r("04")).allows(r("05"), "05.001"));
+        assert_eq!(
+            Scope::Regions(vec![r("01"), r("12")]).sql("h"),
+            "h.region IN ('01','12')"
+        );
+        assert_eq!(
+            Scope::Antennas(vec!["01.511".into()]).sql("h"),
+            "h.province IN ('01.511')"
+        );
+        assert!(
+            Scope::region(r("04")).allows(r("04"), "04.411")
+                && !Scope::region(r("04")).allows(r("05"), "05.001")
+        );
     }
 
     #[test]
@@ -97,7 +134,11 @@ mod tests {
             assert_eq!(Scope::parse(s).unwrap().to_string(), s);
         }
         assert!(Scope::parse("regions:13").unwrap_err().contains("13"));
-        assert!(Scope::parse("antennas:99.999").unwrap_err().contains("99.999"));
+        assert!(
+            Scope::parse("antennas:99.999")
+                .unwrap_err()
+                .contains("99.999")
+        );
         assert!(Scope::parse("everywhere").is_err());
     }
 }

@@ -11,11 +11,15 @@ const SUMMARY_SELECT: &str = "SELECT h.rsu_id, h.region, h.province, h.commune, 
      FROM households h";
 
 pub fn household(scope: &Scope) -> String {
-    format!("SELECT * FROM households h WHERE h.rsu_id = $1 AND {}", scope.sql("h"))
+    format!(
+        "SELECT * FROM households h WHERE h.rsu_id = $1 AND {}",
+        scope.sql("h")
+    )
 }
 
 pub const PERSONS_OF: &str = "SELECT * FROM persons WHERE household_id = $1 ORDER BY position";
-pub const SCORES_OF: &str = "SELECT * FROM score_history WHERE household_id = $1 ORDER BY valid_from, computed_on";
+pub const SCORES_OF: &str =
+    "SELECT * FROM score_history WHERE household_id = $1 ORDER BY valid_from, computed_on";
 
 /// Find by a key; `$1` is the key's value. Each variant uses its own index.
 pub fn find(scope: &Scope, key: &crate::FindKey) -> String {
@@ -25,14 +29,22 @@ pub fn find(scope: &Scope, key: &crate::FindKey) -> String {
         Idcs(_) => "h.rsu_id = (SELECT household_id FROM persons WHERE idcs = $1)",
         Cnie(_) => "h.rsu_id IN (SELECT household_id FROM persons WHERE cnie = $1)",
         Phone(_) => "h.phone = $1",
-        Name(_) => "h.rsu_id IN (SELECT household_id FROM persons WHERE last_name IN ($1, $2, $3) OR last_name_ar = $1)",
+        Name(_) => {
+            "h.rsu_id IN (SELECT household_id FROM persons WHERE last_name IN ($1, $2, $3) OR last_name_ar = $1)"
+        }
     };
-    format!("{SUMMARY_SELECT} WHERE {cond} AND {} ORDER BY h.rsu_id LIMIT 100", scope.sql("h"))
+    format!(
+        "{SUMMARY_SELECT} WHERE {cond} AND {} ORDER BY h.rsu_id LIMIT 100",
+        scope.sql("h")
+    )
 }
 
 /// Keyset pagination: `$1` is the last RSU id seen ('' for the first page), `$2` the limit.
 pub fn list(scope: &Scope) -> String {
-    format!("{SUMMARY_SELECT} WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2", scope.sql("h"))
+    format!(
+        "{SUMMARY_SELECT} WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2",
+        scope.sql("h")
+    )
 }
 
 /// Households with a payment instrument, in `scope`.
@@ -55,7 +67,11 @@ pub fn count_by_region(scope: &Scope) -> String {
 
 /// Upsert clauses: on conflict, every column but the key takes the new value.
 pub fn upsert_tail(key: &str, columns: &[&str]) -> String {
-    let sets: Vec<String> = columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
+    let sets: Vec<String> = columns
+        .iter()
+        .filter(|c| **c != key)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
     format!(" ON CONFLICT ({key}) DO UPDATE SET {}", sets.join(", "))
 }
 
@@ -70,12 +86,30 @@ pub const OWNERS: &str = "SELECT idcs, coalesce(household_id, '') FROM persons W
 /// (random-key index inserts batch by batch would rewrite most index pages at every commit).
 /// The same text works on both backends.
 pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
-    ("households_region", "CREATE INDEX IF NOT EXISTS households_region ON households (region, rsu_id)"),
-    ("households_phone", "CREATE INDEX IF NOT EXISTS households_phone ON households (phone)"),
-    ("persons_household", "CREATE INDEX IF NOT EXISTS persons_household ON persons (household_id, position)"),
-    ("persons_cnie", "CREATE INDEX IF NOT EXISTS persons_cnie ON persons (cnie) WHERE cnie IS NOT NULL"),
-    ("persons_last_name", "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name)"),
-    ("persons_last_name_ar", "CREATE INDEX IF NOT EXISTS persons_last_name_ar ON persons (last_name_ar)"),
+    (
+        "households_region",
+        "CREATE INDEX IF NOT EXISTS households_region ON households (region, rsu_id)",
+    ),
+    (
+        "households_phone",
+        "CREATE INDEX IF NOT EXISTS households_phone ON households (phone)",
+    ),
+    (
+        "persons_household",
+        "CREATE INDEX IF NOT EXISTS persons_household ON persons (household_id, position)",
+    ),
+    (
+        "persons_cnie",
+        "CREATE INDEX IF NOT EXISTS persons_cnie ON persons (cnie) WHERE cnie IS NOT NULL",
+    ),
+    (
+        "persons_last_name",
+        "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name)",
+    ),
+    (
+        "persons_last_name_ar",
+        "CREATE INDEX IF NOT EXISTS persons_last_name_ar ON persons (last_name_ar)",
+    ),
 ];
 
 pub const IS_EMPTY: &str = "SELECT (NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)) AS empty";

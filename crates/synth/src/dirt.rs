@@ -41,7 +41,10 @@ pub enum Dirt {
 impl Dirt {
     /// Whether the import refuses the row (kinds 1–3).
     pub fn refused_at_import(&self) -> bool {
-        !matches!(self, Dirt::SharedPhone { .. } | Dirt::DeceasedRegistrant | Dirt::DeceasedMember { .. })
+        !matches!(
+            self,
+            Dirt::SharedPhone { .. } | Dirt::DeceasedRegistrant | Dirt::DeceasedMember { .. }
+        )
     }
 
     /// The field the import names when it refuses the row.
@@ -51,7 +54,9 @@ impl Dirt {
             Dirt::BadIdcs { member } => format!("members[{member}].idcs"),
             Dirt::BadCnie { member } => format!("members[{member}].cnie"),
             Dirt::ShortRsuId => "rsu_id".into(),
-            Dirt::BirthInFuture { member } | Dirt::ChildBeforeHead { member } => format!("members[{member}].birth_date"),
+            Dirt::BirthInFuture { member } | Dirt::ChildBeforeHead { member } => {
+                format!("members[{member}].birth_date")
+            }
             _ => return None,
         })
     }
@@ -69,26 +74,47 @@ pub(crate) fn choose(cfg: &SynthConfig, index: u64, h: &FeedHousehold) -> Option
         0 if index > 0 => {
             let (from, source) = clean_source(cfg, &mut rng, index);
             let member = rng.below(source.members.len() as u64) as usize;
-            Dirt::DuplicatePerson { from, member, at: n }
+            Dirt::DuplicatePerson {
+                from,
+                member,
+                at: n,
+            }
         }
         1 => match rng.below(3) {
-            0 => Dirt::BadIdcs { member: rng.below(n as u64) as usize },
+            0 => Dirt::BadIdcs {
+                member: rng.below(n as u64) as usize,
+            },
             1 => {
-                let with_cnie: Vec<usize> = (0..n).filter(|&k| h.members[k].cnie.is_some()).collect();
-                Dirt::BadCnie { member: *rng.pick(&with_cnie) }
+                let with_cnie: Vec<usize> =
+                    (0..n).filter(|&k| h.members[k].cnie.is_some()).collect();
+                Dirt::BadCnie {
+                    member: *rng.pick(&with_cnie),
+                }
             }
             _ => Dirt::ShortRsuId,
         },
         2 => {
-            let children: Vec<usize> = (0..n).filter(|&k| h.members[k].relation == Relation::Child.as_str()).collect();
+            let children: Vec<usize> = (0..n)
+                .filter(|&k| h.members[k].relation == Relation::Child.as_str())
+                .collect();
             if !children.is_empty() && rng.chance(0.5) {
-                Dirt::ChildBeforeHead { member: *rng.pick(&children) }
+                Dirt::ChildBeforeHead {
+                    member: *rng.pick(&children),
+                }
             } else {
                 // Someone other than the head, so that only one field is wrong.
-                Dirt::BirthInFuture { member: if n > 1 { 1 + rng.below(n as u64 - 1) as usize } else { 0 } }
+                Dirt::BirthInFuture {
+                    member: if n > 1 {
+                        1 + rng.below(n as u64 - 1) as usize
+                    } else {
+                        0
+                    },
+                }
             }
         }
-        3 if index > 0 => Dirt::SharedPhone { from: rng.below(index) },
+        3 if index > 0 => Dirt::SharedPhone {
+            from: rng.below(index),
+        },
         _ if rng.chance(0.5) => Dirt::DeceasedRegistrant,
         _ => Dirt::DeceasedMember { at: n },
     })
@@ -128,7 +154,8 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
             id.push(char::from_digit((last + 1) % 10, 10).expect("digit"));
         }
         Dirt::BadCnie { member } => {
-            h.members[member].cnie = Some((*rng.pick(&["12AB", "AB-1234", "A1234567", "ab12345"])).into());
+            h.members[member].cnie =
+                Some((*rng.pick(&["12AB", "AB-1234", "A1234567", "ab12345"])).into());
         }
         Dirt::ShortRsuId => {
             h.rsu_id.remove(0);
@@ -144,7 +171,11 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
         }
         Dirt::SharedPhone { from } => h.phone = Some(phone(from)),
         Dirt::DeceasedRegistrant => {
-            let m = h.members.iter_mut().find(|m| m.idcs == h.registrant).expect("registrant is a member");
+            let m = h
+                .members
+                .iter_mut()
+                .find(|m| m.idcs == h.registrant)
+                .expect("registrant is a member");
             let birth = m.birth_date.parse().expect("clean date");
             m.death_date = Some(date(death_after(&mut rng, as_of, birth)));
         }
@@ -155,7 +186,11 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
 /// An elderly relative who died lately, in the slot clean data never uses.
 fn deceased(rng: &mut Rng, cfg: &SynthConfig, index: u64) -> FeedMember {
     let slot = SLOTS - 1;
-    let sex = if rng.chance(0.5) { Sex::Male } else { Sex::Female };
+    let sex = if rng.chance(0.5) {
+        Sex::Male
+    } else {
+        Sex::Female
+    };
     let birth = days_before(cfg.as_of, years(60) + rng.between(0, years(35)));
     let first = *rng.pick(if sex == Sex::Male { MALE } else { FEMALE });
     let family = *rng.pick(FAMILY);

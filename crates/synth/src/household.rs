@@ -22,11 +22,23 @@ pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold {
     let commune = Places::get().draw(&mut rng);
     let drafts = compose(&mut rng);
     // The flat-rate payee is whoever registered the household: usually the head.
-    let spouse = drafts.get(1).is_some_and(|d| d.relation == Relation::Spouse);
+    let spouse = drafts
+        .get(1)
+        .is_some_and(|d| d.relation == Relation::Spouse);
     let registrant = usize::from(spouse && rng.chance(0.1));
-    let cx = Context { index, as_of: cfg.as_of, area: commune.kind, family: *rng.pick(FAMILY), registrant };
+    let cx = Context {
+        index,
+        as_of: cfg.as_of,
+        area: commune.kind,
+        family: *rng.pick(FAMILY),
+        registrant,
+    };
     let mut taken = Vec::with_capacity(drafts.len());
-    let mut members: Vec<FeedMember> = drafts.iter().enumerate().map(|(k, d)| member(&mut rng, &cx, k, d, &mut taken)).collect();
+    let mut members: Vec<FeedMember> = drafts
+        .iter()
+        .enumerate()
+        .map(|(k, d)| member(&mut rng, &cx, k, d, &mut taken))
+        .collect();
     cross_checks(&mut rng, cfg.as_of, &drafts, &mut members);
     FeedHousehold {
         rsu_id: rsu_id(index),
@@ -37,7 +49,12 @@ pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold {
         registrant: members[registrant].idcs.clone(),
         phone: Some(phone(index)),
         instrument: Some(instrument(&mut rng, index)),
-        status: if rng.chance(0.005) { "suspended" } else { "active" }.into(),
+        status: if rng.chance(0.005) {
+            "suspended"
+        } else {
+            "active"
+        }
+        .into(),
         score: Some(score(&mut rng, commune.kind, cfg.as_of)),
         members,
     }
@@ -55,7 +72,15 @@ pub(crate) fn phone(index: u64) -> String {
 
 /// ≈ 35 % bank, 45 % wallet, 20 % cash-out; Al Barid Bank weighs most among the banks.
 fn instrument(rng: &mut Rng, index: u64) -> FeedInstrument {
-    const BANKS: [(&str, u32); 7] = [("007", 20), ("011", 10), ("021", 5), ("022", 5), ("145", 20), ("230", 10), ("350", 30)];
+    const BANKS: [(&str, u32); 7] = [
+        ("007", 20),
+        ("011", 10),
+        ("021", 5),
+        ("022", 5),
+        ("145", 20),
+        ("230", 10),
+        ("350", 30),
+    ];
     const CITIES: [&str; 7] = ["780", "810", "640", "450", "225", "360", "530"];
     const WALLETS: [&str; 5] = ["BARIDCASH", "WAFACASH", "CASHPLUS", "MTCASH", "CHAABICASH"];
     const CASH_OUT: [&str; 3] = ["BARIDCASH", "WAFACASH", "CASHPLUS"];
@@ -63,14 +88,26 @@ fn instrument(rng: &mut Rng, index: u64) -> FeedInstrument {
         kind: kind.into(),
         rib: None,
         provider: Some(provider.into()),
-        reference: Some(format!("{prefix}{:010}", scramble(index, 10_000_000_000, Key::Reference))),
+        reference: Some(format!(
+            "{prefix}{:010}",
+            scramble(index, 10_000_000_000, Key::Reference)
+        )),
     };
     match rng.below(100) {
         0..35 => {
             let bank = BANKS[rng.weighted(&BANKS.map(|b| b.1))].0;
-            let first22 = format!("{bank}{}{:016}", rng.pick(&CITIES), scramble(index, 10_000_000_000_000_000, Key::Account));
+            let first22 = format!(
+                "{bank}{}{:016}",
+                rng.pick(&CITIES),
+                scramble(index, 10_000_000_000_000_000, Key::Account)
+            );
             let rib = Rib::with_key(&first22).expect("22 digits").to_string();
-            FeedInstrument { kind: "bank".into(), rib: Some(rib), provider: None, reference: None }
+            FeedInstrument {
+                kind: "bank".into(),
+                rib: Some(rib),
+                provider: None,
+                reference: None,
+            }
         }
         35..80 => token("wallet", *rng.pick(&WALLETS), 'W'),
         _ => token("cash_out", *rng.pick(&CASH_OUT), 'C'),
@@ -91,7 +128,11 @@ fn score(rng: &mut Rng, area: Area, as_of: NaiveDate) -> FeedScore {
     let first = NaiveDate::from_ymd_opt(2023, 1, 1).expect("date").min(last);
     let computed = days_before(last, rng.between(0, (last - first).num_days()));
     let valid = days_before(computed, -rng.between(5, 10)).min(as_of);
-    FeedScore { value: millionths as f64 / 1e6, computed_on: date(computed), valid_from: date(valid) }
+    FeedScore {
+        value: millionths as f64 / 1e6,
+        computed_on: date(computed),
+        valid_from: date(valid),
+    }
 }
 
 /// Positive cross-checks (valid data the eligibility rules must catch): ≈ 1 % of households
@@ -102,7 +143,8 @@ fn cross_checks(rng: &mut Rng, as_of: NaiveDate, drafts: &[Draft], members: &mut
         date: date(days_before(as_of, rng.between(15, 400))),
     };
     let alive = |k: usize| members[k].death_date.is_none();
-    let working = (0..drafts.len()).find(|&k| alive(k) && (years(20)..years(63)).contains(&drafts[k].age_days));
+    let working = (0..drafts.len())
+        .find(|&k| alive(k) && (years(20)..years(63)).contains(&drafts[k].age_days));
     if let Some(k) = working
         && rng.chance(0.013)
     {
@@ -111,7 +153,9 @@ fn cross_checks(rng: &mut Rng, as_of: NaiveDate, drafts: &[Draft], members: &mut
     if drafts[0].age_days >= years(60) && rng.chance(0.066) {
         members[0].pensioner = Some(check(rng, &["CMR", "CNSS-PENSION", "RCAR"]));
     }
-    let has_child = drafts.iter().any(|d| d.relation.is_child() && d.age_days < years(21));
+    let has_child = drafts
+        .iter()
+        .any(|d| d.relation.is_child() && d.age_days < years(21));
     if has_child && rng.chance(0.024) {
         members[0].family_allowance = Some(check(rng, &["CNSS-AF", "CMR-AF"]));
     }

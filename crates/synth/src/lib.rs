@@ -114,6 +114,10 @@ pub(crate) fn household_and_dirt(cfg: &SynthConfig, index: u64) -> (FeedHousehol
 
 /// Writes header + `cfg.households` lines to `out`, calling `progress(done)` every ~10_000
 /// households. Streams: memory stays a few 4,096-household chunks whatever the size.
-pub fn write_feed<W: std::io::Write>(cfg: &SynthConfig, out: W, progress: impl FnMut(u64)) -> std::io::Result<SynthStats> {
+pub fn write_feed<W: std::io::Write>(
+    cfg: &SynthConfig,
+    out: W,
+    progress: impl FnMut(u64),
+) -> std::io::Result<SynthStats> {
     stream::write_feed(cfg, out, progress)
 }

@@ -32,12 +32,36 @@ pub(crate) fn cnie(index: u64, slot: u64) -> String {
 /// `YYYY-MM-DD` without going through chrono's formatting machinery (a hot path).
 pub(crate) fn date(d: NaiveDate) -> String {
     let (y, m, day) = (d.year() as u32, d.month(), d.day());
-    let digits = [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10, 10, m / 10, m % 10, 10, day / 10, day % 10];
-    digits.iter().map(|&x| if x == 10 { '-' } else { char::from(b'0' + x as u8) }).collect()
+    let digits = [
+        y / 1000 % 10,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
+    digits
+        .iter()
+        .map(|&x| {
+            if x == 10 {
+                '-'
+            } else {
+                char::from(b'0' + x as u8)
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn days_before(d: NaiveDate, n: i64) -> NaiveDate {
-    if n >= 0 { d - Days::new(n as u64) } else { d + Days::new(n.unsigned_abs()) }
+    if n >= 0 {
+        d - Days::new(n as u64)
+    } else {
+        d + Days::new(n.unsigned_abs())
+    }
 }
 
 /// Whole years on `on`, as `Person::age_on` counts them.
@@ -59,13 +83,27 @@ pub(crate) struct Context {
 }
 
 /// `taken`: first names already given in the household, which parents do not repeat.
-pub(crate) fn member(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft, taken: &mut Vec<&'static str>) -> FeedMember {
+pub(crate) fn member(
+    rng: &mut Rng,
+    cx: &Context,
+    slot: usize,
+    d: &Draft,
+    taken: &mut Vec<&'static str>,
+) -> FeedMember {
     let birth = days_before(cx.as_of, d.age_days);
     let age = age_on(birth, cx.as_of);
     let first = first_name(rng, d.sex, taken);
-    let family = if d.head_family || slot == 0 { cx.family } else { *rng.pick(FAMILY) };
+    let family = if d.head_family || slot == 0 {
+        cx.family
+    } else {
+        *rng.pick(FAMILY)
+    };
     let death = death(rng, cx, slot, d, birth, age);
-    let schooling = if death.is_some() { Schooling::None } else { schooling(rng, age, cx.area) };
+    let schooling = if death.is_some() {
+        Schooling::None
+    } else {
+        schooling(rng, age, cx.area)
+    };
     FeedMember {
         idcs: idcs(cx.index, slot as u64),
         cnie: (age >= 18).then(|| cnie(cx.index, slot as u64)),
@@ -100,7 +138,14 @@ fn first_name(rng: &mut Rng, sex: Sex, taken: &mut Vec<&'static str>) -> Name {
 
 /// ≈ 0.5 % of persons died in the two years before the extract, mostly the elderly; never
 /// the head or the registrant in clean data (that is a dirt item).
-fn death(rng: &mut Rng, cx: &Context, slot: usize, d: &Draft, birth: NaiveDate, age: i32) -> Option<NaiveDate> {
+fn death(
+    rng: &mut Rng,
+    cx: &Context,
+    slot: usize,
+    d: &Draft,
+    birth: NaiveDate,
+    age: i32,
+) -> Option<NaiveDate> {
     let p = if age >= 60 { 0.05 } else { 0.004 };
     if d.relation == Relation::Head || slot == cx.registrant || !rng.chance(p) {
         return None;
@@ -117,13 +162,28 @@ pub(crate) fn death_after(rng: &mut Rng, as_of: NaiveDate, birth: NaiveDate) -> 
 /// Enrolment by age and area (MEN/HCP orders of magnitude): near-universal primary, a
 /// rural drop-out from collège on, a few per cent private schools in towns.
 fn schooling(rng: &mut Rng, age: i32, area: Area) -> Schooling {
-    use Schooling::{Higher, Private, PublicCollege, PublicPrimary, PublicSecondary, PublicVocational};
+    use Schooling::{
+        Higher, Private, PublicCollege, PublicPrimary, PublicSecondary, PublicVocational,
+    };
     let urban = area == Area::Urban;
     let (urban_rate, rural_rate, levels): (f64, f64, &[Schooling]) = match age {
         6..=11 => (0.97, 0.94, &[PublicPrimary]),
         12..=14 => (0.88, 0.72, &[PublicCollege]),
-        15..=17 => (0.70, 0.45, &[PublicSecondary, PublicSecondary, PublicSecondary, PublicVocational]),
-        18..=20 => (0.40, 0.20, &[PublicSecondary, PublicVocational, Higher, Higher]),
+        15..=17 => (
+            0.70,
+            0.45,
+            &[
+                PublicSecondary,
+                PublicSecondary,
+                PublicSecondary,
+                PublicVocational,
+            ],
+        ),
+        18..=20 => (
+            0.40,
+            0.20,
+            &[PublicSecondary, PublicVocational, Higher, Higher],
+        ),
         _ => return Schooling::None,
     };
     if !rng.chance(if urban { urban_rate } else { rural_rate }) {
@@ -145,7 +205,12 @@ fn disability(rng: &mut Rng, age: i32) -> Disability {
     if !rng.chance(p) {
         return Disability::None;
     }
-    [Disability::Mild, Disability::Moderate, Disability::Severe, Disability::Profound][rng.weighted(&[35, 32, 22, 11])]
+    [
+        Disability::Mild,
+        Disability::Moderate,
+        Disability::Severe,
+        Disability::Profound,
+    ][rng.weighted(&[35, 32, 22, 11])]
 }
 
 #[cfg(test)]

@@ -35,7 +35,14 @@ pub(crate) struct Draft {
 
 impl Draft {
     fn new(relation: Relation, sex: Sex, age_days: i64, marital: MaritalStatus) -> Draft {
-        Draft { relation, sex, age_days, marital, father_deceased: false, head_family: false }
+        Draft {
+            relation,
+            sex,
+            age_days,
+            marital,
+            father_deceased: false,
+            head_family: false,
+        }
     }
 }
 
@@ -67,7 +74,11 @@ const KINDS: [(Kind, u32); 7] = [
 const CHILDREN: [u32; 7] = [30, 33, 21, 10, 4, 1, 1];
 
 fn sex(rng: &mut Rng, p_male: f64) -> Sex {
-    if rng.chance(p_male) { Sex::Male } else { Sex::Female }
+    if rng.chance(p_male) {
+        Sex::Male
+    } else {
+        Sex::Female
+    }
 }
 
 /// The members, head first.
@@ -77,7 +88,13 @@ pub(crate) fn compose(rng: &mut Rng) -> Vec<Draft> {
         Kind::Couple => couple(rng),
         Kind::WidowWithChildren => lone_parent(rng, Sex::Female, MaritalStatus::Widowed),
         Kind::SingleMother => {
-            let marital = *rng.pick(&[MaritalStatus::Divorced, MaritalStatus::Divorced, MaritalStatus::Divorced, MaritalStatus::Single, MaritalStatus::Married]);
+            let marital = *rng.pick(&[
+                MaritalStatus::Divorced,
+                MaritalStatus::Divorced,
+                MaritalStatus::Divorced,
+                MaritalStatus::Single,
+                MaritalStatus::Married,
+            ]);
             lone_parent(rng, Sex::Female, marital)
         }
         Kind::SingleFather => {
@@ -89,7 +106,11 @@ pub(crate) fn compose(rng: &mut Rng) -> Vec<Draft> {
         Kind::Adults => adults(rng),
     };
     if rng.chance(0.04) {
-        let marital = if rng.chance(0.8) { MaritalStatus::Single } else { MaritalStatus::Divorced };
+        let marital = if rng.chance(0.8) {
+            MaritalStatus::Single
+        } else {
+            MaritalStatus::Divorced
+        };
         let s = sex(rng, 0.5);
         m.push(Draft::new(Relation::Other, s, aged(rng, 18, 60), marital));
     }
@@ -129,7 +150,11 @@ fn push_children(m: &mut Vec<Draft>, rng: &mut Rng, ages: &[i64], orphans: bool,
             8..12 if fostering && age < years(21) => Relation::Ward,
             _ => Relation::Child,
         };
-        let marital = if age >= years(21) && rng.chance(0.1) { MaritalStatus::Divorced } else { MaritalStatus::Single };
+        let marital = if age >= years(21) && rng.chance(0.1) {
+            MaritalStatus::Divorced
+        } else {
+            MaritalStatus::Single
+        };
         let mut d = Draft::new(relation, sex(rng, 0.51), age, marital);
         d.head_family = relation == Relation::Child;
         d.father_deceased = orphans;
@@ -145,7 +170,11 @@ fn maybe_parent(m: &mut Vec<Draft>, rng: &mut Rng, p: f64) {
     }
     let age = (head + aged(rng, 20, 32)).min(years(100));
     let s = sex(rng, 0.25);
-    let marital = if rng.chance(0.8) { MaritalStatus::Widowed } else { MaritalStatus::Married };
+    let marital = if rng.chance(0.8) {
+        MaritalStatus::Widowed
+    } else {
+        MaritalStatus::Married
+    };
     let mut d = Draft::new(Relation::Parent, s, age, marital);
     d.head_family = s == Sex::Male;
     m.push(d);
@@ -169,7 +198,12 @@ fn couple(rng: &mut Rng) -> Vec<Draft> {
     let spouse_sex = if male_head { Sex::Female } else { Sex::Male };
     let mut m = vec![
         Draft::new(Relation::Head, head_sex, head_age, MaritalStatus::Married),
-        Draft::new(Relation::Spouse, spouse_sex, spouse_age, MaritalStatus::Married),
+        Draft::new(
+            Relation::Spouse,
+            spouse_sex,
+            spouse_age,
+            MaritalStatus::Married,
+        ),
     ];
     push_children(&mut m, rng, &adults, false, false);
     push_children(&mut m, rng, &young, false, true);
@@ -182,7 +216,11 @@ fn lone_parent(rng: &mut Rng, head_sex: Sex, marital: MaritalStatus) -> Vec<Draf
     let young = young_children(rng);
     let adults = adult_children(rng, 0.2, 35);
     let oldest = adults.first().or(young.first()).copied().unwrap_or(0);
-    let head_age = if head_sex == Sex::Male { parent_age(rng, oldest, 22, 41) } else { parent_age(rng, oldest, 18, 37) };
+    let head_age = if head_sex == Sex::Male {
+        parent_age(rng, oldest, 22, 41)
+    } else {
+        parent_age(rng, oldest, 18, 37)
+    };
     let mut m = vec![Draft::new(Relation::Head, head_sex, head_age, marital)];
     let orphans = head_sex == Sex::Female && marital == MaritalStatus::Widowed;
     push_children(&mut m, rng, &adults, orphans, false);
@@ -202,7 +240,13 @@ fn elderly(rng: &mut Rng) -> Vec<Draft> {
             Draft::new(Relation::Spouse, Sex::Female, wife, MaritalStatus::Married),
         ]
     } else {
-        let marital = *rng.pick(&[MaritalStatus::Widowed, MaritalStatus::Widowed, MaritalStatus::Widowed, MaritalStatus::Divorced, MaritalStatus::Single]);
+        let marital = *rng.pick(&[
+            MaritalStatus::Widowed,
+            MaritalStatus::Widowed,
+            MaritalStatus::Widowed,
+            MaritalStatus::Divorced,
+            MaritalStatus::Single,
+        ]);
         vec![Draft::new(Relation::Head, Sex::Male, head_age, marital)]
     };
     let adults = adult_children(rng, 0.35, (head_age / 365 - 20).min(45));
@@ -213,7 +257,12 @@ fn elderly(rng: &mut Rng) -> Vec<Draft> {
 /// A widow without children under 21 (346 k of the 431 k widows), often with grown-up ones.
 fn widow_alone(rng: &mut Rng) -> Vec<Draft> {
     let head_age = aged(rng, 45, 86);
-    let mut m = vec![Draft::new(Relation::Head, Sex::Female, head_age, MaritalStatus::Widowed)];
+    let mut m = vec![Draft::new(
+        Relation::Head,
+        Sex::Female,
+        head_age,
+        MaritalStatus::Widowed,
+    )];
     let adults = adult_children(rng, 0.5, (head_age / 365 - 18).min(45));
     push_children(&mut m, rng, &adults, true, false);
     m
@@ -223,7 +272,11 @@ fn widow_alone(rng: &mut Rng) -> Vec<Draft> {
 fn adults(rng: &mut Rng) -> Vec<Draft> {
     let head_age = aged(rng, 20, 60);
     let mut m = if rng.chance(0.5) {
-        let marital = if rng.chance(0.75) { MaritalStatus::Single } else { MaritalStatus::Divorced };
+        let marital = if rng.chance(0.75) {
+            MaritalStatus::Single
+        } else {
+            MaritalStatus::Divorced
+        };
         let s = sex(rng, 0.55);
         vec![Draft::new(Relation::Head, s, head_age, marital)]
     } else {

@@ -29,7 +29,11 @@ impl Places {
         let geo = Geography::get();
         let mut groups: Vec<Vec<&'static Commune>> = vec![Vec::new(); geo.provinces.len()];
         for c in &geo.communes {
-            let p = geo.provinces.iter().position(|p| p.code == c.province).expect("commune's province exists");
+            let p = geo
+                .provinces
+                .iter()
+                .position(|p| p.code == c.province)
+                .expect("commune's province exists");
             groups[p].push(c);
         }
         let weights: Vec<u64> = geo.provinces.iter().map(|p| p.households_2024).collect();
@@ -48,7 +52,10 @@ impl Places {
                 Some(*acc)
             })
             .collect();
-        Places { province_cum, communes }
+        Places {
+            province_cum,
+            communes,
+        }
     }
 
     pub(crate) fn draw(&self, rng: &mut Rng) -> &'static Commune {
@@ -64,7 +71,11 @@ impl Places {
 
 fn commune_weight(c: &Commune, rural_weight: f64) -> f64 {
     let h = c.households_2024 as f64;
-    if c.kind == Area::Rural { h * rural_weight } else { h }
+    if c.kind == Area::Rural {
+        h * rural_weight
+    } else {
+        h
+    }
 }
 
 fn cumulative(xs: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -81,7 +92,11 @@ fn rural_share(w: f64, provinces: &[u64], groups: &[Vec<&Commune>]) -> f64 {
     let mut share = 0.0;
     for (&ph, cs) in provinces.iter().zip(groups) {
         let all: f64 = cs.iter().map(|c| commune_weight(c, w)).sum();
-        let rural: f64 = cs.iter().filter(|c| c.kind == Area::Rural).map(|c| commune_weight(c, w)).sum();
+        let rural: f64 = cs
+            .iter()
+            .filter(|c| c.kind == Area::Rural)
+            .map(|c| commune_weight(c, w))
+            .sum();
         if all > 0.0 {
             share += ph as f64 / total as f64 * rural / all;
         }
@@ -94,7 +109,11 @@ fn rural_weight(provinces: &[u64], groups: &[Vec<&Commune>]) -> f64 {
     let (mut lo, mut hi) = (1.0, 100.0);
     for _ in 0..60 {
         let mid = (lo + hi) / 2.0;
-        if rural_share(mid, provinces, groups) < RURAL_SHARE { lo = mid } else { hi = mid }
+        if rural_share(mid, provinces, groups) < RURAL_SHARE {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     (lo + hi) / 2.0
 }

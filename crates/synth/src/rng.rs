@@ -16,7 +16,9 @@ impl Rng {
     /// An independent stream per (seed, household, purpose): a household never depends on
     /// how many draws another one made, and the dirt stream never shifts the clean data.
     pub(crate) fn new(seed: u64, index: u64, salt: u64) -> Rng {
-        Rng(mix(mix(seed ^ salt).wrapping_add(index.wrapping_mul(GOLDEN))))
+        Rng(mix(
+            mix(seed ^ salt).wrapping_add(index.wrapping_mul(GOLDEN))
+        ))
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -81,7 +83,12 @@ pub(crate) enum Key {
 /// ids derived from the household index are unique but do not look sequential.
 pub(crate) fn scramble(x: u64, modulus: u64, key: Key) -> u64 {
     // Prime to 2, 5 and 13, hence to every modulus used, with irregular low digits.
-    const A: [u128; 4] = [1_663_012_956_656_965_319, 1_104_218_398_237_397_673, 207_757_026_291_106_651, 1_266_834_398_482_705_207];
+    const A: [u128; 4] = [
+        1_663_012_956_656_965_319,
+        1_104_218_398_237_397_673,
+        207_757_026_291_106_651,
+        1_266_834_398_482_705_207,
+    ];
     const B: u128 = 2_685_821_657_736_338_717;
     ((u128::from(x % modulus) * A[key as usize] + B) % u128::from(modulus)) as u64
 }

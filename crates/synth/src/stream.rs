@@ -34,7 +34,11 @@ fn render(cfg: &SynthConfig, chunk: u64) -> Chunk {
     Chunk { bytes, stats }
 }
 
-pub(crate) fn write_feed<W: Write>(cfg: &SynthConfig, mut out: W, mut progress: impl FnMut(u64)) -> io::Result<SynthStats> {
+pub(crate) fn write_feed<W: Write>(
+    cfg: &SynthConfig,
+    mut out: W,
+    mut progress: impl FnMut(u64),
+) -> io::Result<SynthStats> {
     serde_json::to_writer(&mut out, &FeedHeader::new(cfg.as_of))?;
     out.write_all(b"\n")?;
     let chunks = cfg.households.div_ceil(CHUNK);
@@ -58,7 +62,9 @@ pub(crate) fn write_feed<W: Write>(cfg: &SynthConfig, mut out: W, mut progress: 
             .collect();
         for c in 0..chunks {
             // A closed lane means its worker panicked; the scope re-raises that panic.
-            let Ok(chunk) = lanes[(c % WORKERS) as usize].recv() else { break };
+            let Ok(chunk) = lanes[(c % WORKERS) as usize].recv() else {
+                break;
+            };
             out.write_all(&chunk.bytes)?;
             stats.add(chunk.stats);
             if stats.households - reported >= PROGRESS_EVERY || stats.households == cfg.households {

@@ -5,14 +5,21 @@ use std::collections::HashSet;
 use chrono::{Days, NaiveDate};
 use sanad_domain::{Area, Disability, Household, MaritalStatus, Relation, Sex};
 use sanad_registry::feed::{FeedHeader, FeedHousehold};
-use sanad_synth::{Dirt, SynthConfig, SynthStats, THRESHOLD_MILLIONTHS, dirt, household, write_feed};
+use sanad_synth::{
+    Dirt, SynthConfig, SynthStats, THRESHOLD_MILLIONTHS, dirt, household, write_feed,
+};
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
 }
 
 fn cfg(households: u64, seed: u64, dirt_rate: f64) -> SynthConfig {
-    SynthConfig { households, seed, as_of: as_of(), dirt_rate }
+    SynthConfig {
+        households,
+        seed,
+        as_of: as_of(),
+        dirt_rate,
+    }
 }
 
 fn feed(c: &SynthConfig) -> (Vec<u8>, SynthStats, Vec<u64>) {
@@ -24,7 +31,11 @@ fn feed(c: &SynthConfig) -> (Vec<u8>, SynthStats, Vec<u64>) {
 
 fn valid(c: &SynthConfig, range: std::ops::Range<u64>) -> Vec<Household> {
     range
-        .map(|i| household(c, i).into_household(c.as_of).unwrap_or_else(|e| panic!("household {i}: {e:?}")))
+        .map(|i| {
+            household(c, i)
+                .into_household(c.as_of)
+                .unwrap_or_else(|e| panic!("household {i}: {e:?}"))
+        })
         .collect()
 }
 
@@ -48,9 +59,20 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     assert_eq!(rows.len(), 10_000);
     // Lines are in index order, across chunk and worker boundaries.
     for i in [0, 1, 4_095, 4_096, 8_191, 8_192, 9_999] {
-        assert_eq!(rows[i as usize], serde_json::to_string(&household(&c, i)).unwrap());
+        assert_eq!(
+            rows[i as usize],
+            serde_json::to_string(&household(&c, i)).unwrap()
+        );
     }
-    let persons: u64 = rows.iter().map(|r| serde_json::from_str::<FeedHousehold>(r).unwrap().members.len() as u64).sum();
+    let persons: u64 = rows
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<FeedHousehold>(r)
+                .unwrap()
+                .members
+                .len() as u64
+        })
+        .sum();
     assert_eq!(stats.persons, persons);
 }
 
@@ -67,7 +89,12 @@ fn a_household_depends_only_on_its_index() {
 fn clean_population_is_valid_and_ids_are_unique() {
     let c = cfg(5_000, 11, 0.0);
     let hs = valid(&c, 0..5_000);
-    let (mut idcs, mut cnie, mut phones, mut rsu) = (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
+    let (mut idcs, mut cnie, mut phones, mut rsu) = (
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+    );
     for h in &hs {
         assert!(rsu.insert(h.rsu_id.clone()));
         assert!(phones.insert(h.phone.clone().expect("every household has a phone")));
@@ -81,7 +108,10 @@ fn clean_population_is_valid_and_ids_are_unique() {
             }
         }
         let s = h.scores.latest().unwrap();
-        assert!(s.valid_from <= c.as_of && (5..=10).contains(&(s.valid_from - s.computed_on).num_days()));
+        assert!(
+            s.valid_from <= c.as_of
+                && (5..=10).contains(&(s.valid_from - s.computed_on).num_days())
+        );
     }
     assert!(idcs.len() > 15_000);
 }
@@ -153,7 +183,10 @@ fn measure(hs: &[Household], as_of: NaiveDate) -> Measure {
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     for h in hs {
         let living: Vec<_> = h.members.iter().filter(|p| p.alive_on(as_of)).collect();
-        let kids: Vec<_> = living.iter().filter(|p| p.relation.is_child() && p.age_on(as_of) < 21).collect();
+        let kids: Vec<_> = living
+            .iter()
+            .filter(|p| p.relation.is_child() && p.age_on(as_of) < 21)
+            .collect();
         let head = h.head();
         m.persons += h.members.len() as f64;
         m.rural += flag(h.residence.area == Area::Rural);
@@ -166,16 +199,23 @@ fn measure(hs: &[Household], as_of: NaiveDate) -> Measure {
         m.baby_households += flag(kids.iter().any(|p| p.birth_date > half_year_ago));
         if head.age_on(as_of) >= 60 && kids.is_empty() {
             m.elderly_households += 1.0;
-            m.people_60_in_elderly += living.iter().filter(|p| p.age_on(as_of) >= 60).count() as f64;
+            m.people_60_in_elderly +=
+                living.iter().filter(|p| p.age_on(as_of) >= 60).count() as f64;
         }
         let widow = head.sex == Sex::Female && head.marital_status == MaritalStatus::Widowed;
         m.widow_heads += flag(widow);
         m.widows_without_children += flag(widow && kids.is_empty());
         m.orphans += kids.iter().filter(|p| p.father_deceased).count() as f64;
         for p in &h.members {
-            assert!(!p.father_deceased || widow, "orphans live with their widowed mother");
+            assert!(
+                !p.father_deceased || widow,
+                "orphans live with their widowed mother"
+            );
             m.disabled += flag(p.disability != Disability::None);
-            m.severe += flag(matches!(p.disability, Disability::Severe | Disability::Profound));
+            m.severe += flag(matches!(
+                p.disability,
+                Disability::Severe | Disability::Profound
+            ));
             m.deceased += flag(p.death_date.is_some());
         }
         for p in &living {
@@ -195,7 +235,11 @@ fn measure(hs: &[Household], as_of: NaiveDate) -> Measure {
         m.wallet += flag(kind == Some("wallet"));
         m.public_employee += flag(h.members.iter().any(|p| p.checks.public_employee.is_some()));
         m.pensioner += flag(h.members.iter().any(|p| p.checks.pensioner.is_some()));
-        m.family_allowance += flag(h.members.iter().any(|p| p.checks.family_allowance.is_some()));
+        m.family_allowance += flag(
+            h.members
+                .iter()
+                .any(|p| p.checks.family_allowance.is_some()),
+        );
         m.suspended += flag(h.status == sanad_domain::HouseholdStatus::Suspended);
     }
     m
@@ -213,12 +257,24 @@ fn calibrated_to_the_rsu() {
         ("score = threshold", m.on_threshold / n),
         ("children <21 per household", m.children / n),
         ("households with a child", m.with_child / n),
-        ("children born in last 12 months", m.born_last_year / m.children),
+        (
+            "children born in last 12 months",
+            m.born_last_year / m.children,
+        ),
         ("households with a baby < 6 months", m.baby_households / n),
-        ("elderly households (head 60+, no child)", m.elderly_households / n),
-        ("people 60+ per elderly household", m.people_60_in_elderly / m.elderly_households),
+        (
+            "elderly households (head 60+, no child)",
+            m.elderly_households / n,
+        ),
+        (
+            "people 60+ per elderly household",
+            m.people_60_in_elderly / m.elderly_households,
+        ),
         ("widow-headed households", m.widow_heads / n),
-        ("  of which without children", m.widows_without_children / m.widow_heads),
+        (
+            "  of which without children",
+            m.widows_without_children / m.widow_heads,
+        ),
         ("paternal orphans per household", m.orphans / n),
         ("disability (persons)", m.disabled / m.persons),
         ("  severe+profound among disabled", m.severe / m.disabled),
@@ -241,19 +297,32 @@ fn calibrated_to_the_rsu() {
     for (name, v) in shares {
         println!("{name:42} {v:.4}");
     }
-    let within = |name: &str, v: f64, lo: f64, hi: f64| assert!((lo..=hi).contains(&v), "{name}: {v:.4} not in {lo}..={hi}");
+    let within = |name: &str, v: f64, lo: f64, hi: f64| {
+        assert!((lo..=hi).contains(&v), "{name}: {v:.4} not in {lo}..={hi}")
+    };
     within("mean size", m.persons / n, 3.3, 3.9);
     within("rural share", m.rural / n, 0.52, 0.60);
     within("score <= threshold", m.eligible / n, 0.72, 0.78);
     within("children per household", m.children / n, 1.3, 1.6);
     within("households with a child", m.with_child / n, 0.55, 0.68);
-    within("births in last year", m.born_last_year / m.children, 0.035, 0.06);
+    within(
+        "births in last year",
+        m.born_last_year / m.children,
+        0.035,
+        0.06,
+    );
     assert!(m.baby_households > 0.0 && m.orphans > 0.0 && m.on_threshold > 0.0);
     within("disability", m.disabled / m.persons, 0.03, 0.07);
     within("severe + profound", m.severe / m.disabled, 0.25, 0.42);
     within("deaths", m.deceased / m.persons, 0.003, 0.008);
-    assert!(m.rate(0, Area::Urban) > 0.9 && m.rate(0, Area::Rural) > 0.9, "schooling 6-11");
-    assert!(m.rate(2, Area::Rural) < m.rate(2, Area::Urban), "rural drop-out at 15-17");
+    assert!(
+        m.rate(0, Area::Urban) > 0.9 && m.rate(0, Area::Rural) > 0.9,
+        "schooling 6-11"
+    );
+    assert!(
+        m.rate(2, Area::Rural) < m.rate(2, Area::Urban),
+        "rural drop-out at 15-17"
+    );
     within("widow heads", m.widow_heads / n, 0.07, 0.13);
     within("elderly households", m.elderly_households / n, 0.15, 0.30);
     within("public employee", m.public_employee / n, 0.005, 0.02);
@@ -264,7 +333,10 @@ fn calibrated_to_the_rsu() {
 #[test]
 fn dirt_is_at_the_rate_and_where_expected() {
     let c = cfg(20_000, 5, 0.05);
-    let clean = SynthConfig { dirt_rate: 0.0, ..c };
+    let clean = SynthConfig {
+        dirt_rate: 0.0,
+        ..c
+    };
     let mut kinds = HashSet::new();
     let mut dirty = 0u32;
     for i in 0..c.households {
@@ -281,8 +353,24 @@ fn dirt_is_at_the_rate_and_where_expected() {
                 assert!(result.is_ok(), "{d:?}: the row alone is valid");
                 let copy = &h.members[*at];
                 let original = &household(&clean, *from).members[*member];
-                assert!(*from < i && dirt(&c, *from).is_none(), "copied from an earlier clean row");
-                assert_eq!((&copy.idcs, &copy.first_name, &copy.last_name, &copy.birth_date), (&original.idcs, &original.first_name, &original.last_name, &original.birth_date));
+                assert!(
+                    *from < i && dirt(&c, *from).is_none(),
+                    "copied from an earlier clean row"
+                );
+                assert_eq!(
+                    (
+                        &copy.idcs,
+                        &copy.first_name,
+                        &copy.last_name,
+                        &copy.birth_date
+                    ),
+                    (
+                        &original.idcs,
+                        &original.first_name,
+                        &original.last_name,
+                        &original.birth_date
+                    )
+                );
             }
             Dirt::SharedPhone { from } => {
                 assert!(result.is_ok());
@@ -293,7 +381,11 @@ fn dirt_is_at_the_rate_and_where_expected() {
                 assert!(hh.members.iter().any(|p| p.death_date.is_some()));
             }
             _ => {
-                let fields: Vec<String> = result.expect_err("an invalid row").into_iter().map(|e| e.field).collect();
+                let fields: Vec<String> = result
+                    .expect_err("an invalid row")
+                    .into_iter()
+                    .map(|e| e.field)
+                    .collect();
                 assert!(fields.contains(&d.field().unwrap()), "{d:?}: {fields:?}");
             }
         }
@@ -316,7 +408,13 @@ fn speed() {
     let counter = CountingSink(&mut bytes);
     let stats = write_feed(&c, counter, |_| {}).unwrap();
     let s = t.elapsed().as_secs_f64();
-    println!("{} households, {} persons, {} MB in {s:.2} s: {:.0} households/s", stats.households, stats.persons, bytes / 1_000_000, stats.households as f64 / s);
+    println!(
+        "{} households, {} persons, {} MB in {s:.2} s: {:.0} households/s",
+        stats.households,
+        stats.persons,
+        bytes / 1_000_000,
+        stats.households as f64 / s
+    );
 }
 
 struct CountingSink<'a>(&'a mut u64);

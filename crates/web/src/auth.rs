@@ -10,21 +10,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sanad_domain::{Permission, Role};
 use sanad_store::{Scope, User};
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::Locale;
-use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "sanad_session";
 pub const LANG_COOKIE: &str = "sanad_lang";
@@ -92,8 +92,17 @@ pub fn token_scope(p: Permission) -> &'static str {
     }
 }
 
-pub const TOKEN_SCOPES: [&str; 9] =
-    ["households:read", "stats:read", "rules:read", "rules:write", "users:admin", "audit:read", "payroll:read", "payroll:write", "applications:write"];
+pub const TOKEN_SCOPES: [&str; 9] = [
+    "households:read",
+    "stats:read",
+    "rules:read",
+    "rules:write",
+    "users:admin",
+    "audit:read",
+    "payroll:read",
+    "payroll:write",
+    "applications:write",
+];
 
 impl Principal {
     pub fn can(&self, p: Permission) -> bool {
@@ -105,7 +114,11 @@ impl Principal {
     }
 
     pub fn require(&self, p: Permission) -> Result<(), WebError> {
-        if self.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
     }
 
     pub fn csrf(&self) -> &str {
@@ -117,14 +130,22 @@ impl Principal {
 
     /// National ID numbers as this user may see them.
     pub fn id_number(&self, id: &str) -> String {
-        if self.can(Permission::NationalIds) { id.to_owned() } else { sanad_domain::mask_id(id) }
+        if self.can(Permission::NationalIds) {
+            id.to_owned()
+        } else {
+            sanad_domain::mask_id(id)
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
-        parts.extensions.get::<Principal>().cloned().ok_or(WebError::Unauthenticated)
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(WebError::Unauthenticated)
     }
 }
 
@@ -143,7 +164,11 @@ pub struct Lang(pub Locale);
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang(Locale::Fr)))
+        Ok(parts
+            .extensions
+            .get::<Lang>()
+            .copied()
+            .unwrap_or(Lang(Locale::Fr)))
     }
 }
 
@@ -166,11 +191,18 @@ pub fn hash_password(password: &str) -> String {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).expect("the operating system provides randomness");
     let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
 }
 
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Passwords people choose: long enough to resist guessing, nothing more prescriptive.
@@ -182,14 +214,21 @@ pub fn check_password_strength(password: &str) -> Result<(), String> {
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 pub fn set_cookie(name: &str, value: &str, max_age: Option<Duration>, secure: bool) -> String {
-    let age = max_age.map(|d| format!("; Max-Age={}", d.as_secs())).unwrap_or_default();
+    let age = max_age
+        .map(|d| format!("; Max-Age={}", d.as_secs()))
+        .unwrap_or_default();
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{age}{secure}")
 }
@@ -204,13 +243,19 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
         .as_ref()
         .map(|p| p.locale)
         .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Locale::parse))
-        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::from_accept_language))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
         .unwrap_or(Locale::Fr);
     req.extensions_mut().insert(Lang(lang));
     let ip = client_ip(req.extensions());
     req.extensions_mut().insert(ip);
     // The login form carries its own token (bound to a cookie), also when a session is open.
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && req.uri().path() != "/login";
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.uri().path() != "/login";
     if let Some(p) = principal {
         if unsafe_method && let Via::Session { csrf, .. } = &p.via {
             match check_csrf(req, csrf).await {
@@ -224,20 +269,28 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
 }
 
 async fn resolve(s: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, WebError> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         // A presented but invalid token is an error, not an anonymous request.
         return token_principal(s, auth).await.map(Some);
     }
-    let Some(id) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
     session_principal(s, id).await
 }
 
 async fn session_principal(s: &AppState, id: &str) -> Result<Option<Principal>, WebError> {
     let id_hash = sha256_hex(id);
-    let Some((session, user)) = s.store.session_user(&id_hash).await? else { return Ok(None) };
+    let Some((session, user)) = s.store.session_user(&id_hash).await? else {
+        return Ok(None);
+    };
     let now = now_secs();
     let c = &s.security;
-    let expired = now - session.last_seen > c.idle_timeout.as_secs() as i64 || now - session.created_at > c.absolute_timeout.as_secs() as i64;
+    let expired = now - session.last_seen > c.idle_timeout.as_secs() as i64
+        || now - session.created_at > c.absolute_timeout.as_secs() as i64;
     if expired || !user.active {
         s.store.delete_session(&id_hash).await?;
         return Ok(None);
@@ -245,17 +298,45 @@ async fn session_principal(s: &AppState, id: &str) -> Result<Option<Principal>, 
     if now - session.last_seen >= 60 {
         s.store.touch_session(&id_hash, now).await?;
     }
-    Ok(Some(principal_of(user, Via::Session { id_hash, csrf: session.csrf })))
+    Ok(Some(principal_of(
+        user,
+        Via::Session {
+            id_hash,
+            csrf: session.csrf,
+        },
+    )))
 }
 
 /// `Authorization: Bearer sanad_<id>_<secret>`.
 async fn token_principal(s: &AppState, auth: &str) -> Result<Principal, WebError> {
-    let parsed = auth.strip_prefix("Bearer ").and_then(|t| t.trim().strip_prefix("sanad_")).and_then(|t| t.split_once('_'));
-    let Some((id, secret)) = parsed else { return Err(WebError::Unauthenticated) };
-    let token = s.store.token(id).await?.filter(|t| !t.revoked && constant_time_eq(&t.secret_hash, &sha256_hex(secret)));
-    let Some(token) = token else { return Err(WebError::Unauthenticated) };
-    let user = s.store.user(&token.username).await?.filter(|u| u.active).ok_or(WebError::Unauthenticated)?;
-    Ok(principal_of(user, Via::Token { id: token.id, scopes: token.scopes }))
+    let parsed = auth
+        .strip_prefix("Bearer ")
+        .and_then(|t| t.trim().strip_prefix("sanad_"))
+        .and_then(|t| t.split_once('_'));
+    let Some((id, secret)) = parsed else {
+        return Err(WebError::Unauthenticated);
+    };
+    let token = s
+        .store
+        .token(id)
+        .await?
+        .filter(|t| !t.revoked && constant_time_eq(&t.secret_hash, &sha256_hex(secret)));
+    let Some(token) = token else {
+        return Err(WebError::Unauthenticated);
+    };
+    let user = s
+        .store
+        .user(&token.username)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(WebError::Unauthenticated)?;
+    Ok(principal_of(
+        user,
+        Via::Token {
+            id: token.id,
+            scopes: token.scopes,
+        },
+    ))
 }
 
 fn principal_of(u: User, via: Via) -> Principal {
@@ -270,21 +351,41 @@ fn principal_of(u: User, via: Via) -> Principal {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Forms are read here (and put back) so every handler is covered without asking for it.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
-    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(h, expected) { Ok(req) } else { Err(WebError::Csrf) };
+    if let Some(h) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if constant_time_eq(h, expected) {
+            Ok(req)
+        } else {
+            Err(WebError::Csrf)
+        };
     }
-    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
         return Err(WebError::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 4 << 20).await.map_err(|_| WebError::Invalid("form too large".into()))?;
-    let token = std::str::from_utf8(&bytes).ok().and_then(|b| b.split('&').find_map(|kv| kv.strip_prefix("_csrf=")));
+    let bytes = axum::body::to_bytes(body, 4 << 20)
+        .await
+        .map_err(|_| WebError::Invalid("form too large".into()))?;
+    let token = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|b| b.split('&').find_map(|kv| kv.strip_prefix("_csrf=")));
     if !token.is_some_and(|t| constant_time_eq(t, expected)) {
         return Err(WebError::Csrf);
     }
@@ -313,7 +414,10 @@ impl LoginLimiter {
 pub struct ClientIp(pub IpAddr);
 
 fn client_ip(ext: &axum::http::Extensions) -> ClientIp {
-    ClientIp(ext.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()))
+    ClientIp(
+        ext.get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+    )
 }
 
 #[cfg(test)]
@@ -332,7 +436,10 @@ mod tests {
 
     #[test]
     fn limiter_counts_per_address() {
-        let c = SecurityConfig { login_attempts_per_window: 2, ..Default::default() };
+        let c = SecurityConfig {
+            login_attempts_per_window: 2,
+            ..Default::default()
+        };
         let l = LoginLimiter::default();
         let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
         assert!(l.allow(a, &c) && l.allow(a, &c) && !l.allow(a, &c));
@@ -342,7 +449,10 @@ mod tests {
     #[test]
     fn cookies_are_found_and_set_safely() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; sanad_session=abc; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; sanad_session=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         let c = set_cookie(SESSION_COOKIE, "x", None, true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));

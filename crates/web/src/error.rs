@@ -2,7 +2,7 @@
 //! `application/problem+json`; the pages layer ([`crate::pages::html_errors`]) turns those
 //! into a page in the user's language, and a 401 into a redirect to the login form.
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sanad_store::StoreError;
 
@@ -87,9 +87,17 @@ impl IntoResponse for WebError {
         if let Some(d) = detail {
             body["detail"] = d.into();
         }
-        let mut res = (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        let mut res = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"sanad\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"sanad\""),
+            );
         }
         res
     }

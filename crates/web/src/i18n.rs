@@ -16,8 +16,11 @@ pub enum Locale {
     En,
 }
 
-const SOURCES: [(Locale, &str); 3] =
-    [(Locale::Fr, include_str!("../i18n/fr.txt")), (Locale::Ar, include_str!("../i18n/ar.txt")), (Locale::En, include_str!("../i18n/en.txt"))];
+const SOURCES: [(Locale, &str); 3] = [
+    (Locale::Fr, include_str!("../i18n/fr.txt")),
+    (Locale::Ar, include_str!("../i18n/ar.txt")),
+    (Locale::En, include_str!("../i18n/en.txt")),
+];
 
 impl Locale {
     pub const ALL: [Locale; 3] = [Locale::Fr, Locale::Ar, Locale::En];
@@ -31,7 +34,9 @@ impl Locale {
     }
 
     pub fn parse(s: &str) -> Option<Locale> {
-        Locale::ALL.into_iter().find(|l| s.trim().to_ascii_lowercase().starts_with(l.code()))
+        Locale::ALL
+            .into_iter()
+            .find(|l| s.trim().to_ascii_lowercase().starts_with(l.code()))
     }
 
     pub fn dir(self) -> &'static str {
@@ -43,8 +48,13 @@ impl Locale {
         let mut best: Option<(f32, Locale)> = None;
         for part in header.split(',') {
             let mut it = part.split(';');
-            let Some(loc) = it.next().and_then(Locale::parse) else { continue };
-            let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse().ok()).unwrap_or(1.0);
+            let Some(loc) = it.next().and_then(Locale::parse) else {
+                continue;
+            };
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1.0);
             if best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, loc));
             }
@@ -146,7 +156,9 @@ pub fn parse_catalog(text: &str) -> Result<HashMap<&str, &str>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (k, v) = line.split_once(" = ").ok_or_else(|| format!("line {}: expected 'key = text'", i + 1))?;
+        let (k, v) = line
+            .split_once(" = ")
+            .ok_or_else(|| format!("line {}: expected 'key = text'", i + 1))?;
         if map.insert(k.trim(), v.trim()).is_some() {
             return Err(format!("line {}: '{}' is defined twice", i + 1, k.trim()));
         }
@@ -156,8 +168,21 @@ pub fn parse_catalog(text: &str) -> Result<HashMap<&str, &str>, String> {
 
 fn catalog(l: Locale) -> &'static HashMap<&'static str, &'static str> {
     static CATALOGS: OnceLock<Vec<(Locale, HashMap<&'static str, &'static str>)>> = OnceLock::new();
-    let all = CATALOGS.get_or_init(|| SOURCES.iter().map(|(l, src)| (*l, parse_catalog(src).expect("catalogues are checked by tests"))).collect());
-    &all.iter().find(|(x, _)| *x == l).expect("every locale has a catalogue").1
+    let all = CATALOGS.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(l, src)| {
+                (
+                    *l,
+                    parse_catalog(src).expect("catalogues are checked by tests"),
+                )
+            })
+            .collect()
+    });
+    &all.iter()
+        .find(|(x, _)| *x == l)
+        .expect("every locale has a catalogue")
+        .1
 }
 
 /// Every key of every catalogue, for the completeness test.
@@ -173,8 +198,13 @@ mod tests {
     fn every_key_exists_in_every_language() {
         // A plural message has at least `.one` and `.other` (so `relation.other` is not one).
         let plural_base = |k: &str| {
-            let base = ["zero", "one", "two", "few", "many", "other"].iter().find_map(|c| k.strip_suffix(&format!(".{c}")))?;
-            let is_plural = Locale::ALL.iter().any(|l| catalog(*l).contains_key(format!("{base}.one").as_str()) && catalog(*l).contains_key(format!("{base}.other").as_str()));
+            let base = ["zero", "one", "two", "few", "many", "other"]
+                .iter()
+                .find_map(|c| k.strip_suffix(&format!(".{c}")))?;
+            let is_plural = Locale::ALL.iter().any(|l| {
+                catalog(*l).contains_key(format!("{base}.one").as_str())
+                    && catalog(*l).contains_key(format!("{base}.other").as_str())
+            });
             is_plural.then(|| base.to_owned())
         };
         for (l, src) in SOURCES {
@@ -186,13 +216,22 @@ mod tests {
                     Some(base) => {
                         for b in Locale::ALL {
                             for cat in b.plural_categories() {
-                                assert!(catalog(b).contains_key(format!("{base}.{cat}").as_str()), "{}.txt lacks {base}.{cat}", b.code());
+                                assert!(
+                                    catalog(b).contains_key(format!("{base}.{cat}").as_str()),
+                                    "{}.txt lacks {base}.{cat}",
+                                    b.code()
+                                );
                             }
                         }
                     }
                     None => {
                         for b in Locale::ALL {
-                            assert!(catalog(b).contains_key(key), "{}.txt lacks '{key}' (present in {}.txt)", b.code(), a.code());
+                            assert!(
+                                catalog(b).contains_key(key),
+                                "{}.txt lacks '{key}' (present in {}.txt)",
+                                b.code(),
+                                a.code()
+                            );
                         }
                     }
                 }
@@ -222,7 +261,11 @@ mod tests {
                 let rest = &src[i + 4..];
                 let key = &rest[..rest.find('"').unwrap()];
                 for l in Locale::ALL {
-                    assert!(catalog(l).contains_key(key), "{}.txt lacks '{key}', used in the code", l.code());
+                    assert!(
+                        catalog(l).contains_key(key),
+                        "{}.txt lacks '{key}', used in the code",
+                        l.code()
+                    );
                 }
             }
             for (i, _) in src.match_indices(".tn(\"") {
@@ -230,7 +273,11 @@ mod tests {
                 let base = &rest[..rest.find('"').unwrap()];
                 for l in Locale::ALL {
                     for cat in l.plural_categories() {
-                        assert!(catalog(l).contains_key(format!("{base}.{cat}").as_str()), "{}.txt lacks '{base}.{cat}'", l.code());
+                        assert!(
+                            catalog(l).contains_key(format!("{base}.{cat}").as_str()),
+                            "{}.txt lacks '{base}.{cat}'",
+                            l.code()
+                        );
                     }
                 }
             }
@@ -239,12 +286,33 @@ mod tests {
 
     #[test]
     fn arabic_plurals_follow_cldr() {
-        let cats: Vec<&str> = [0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111].iter().map(|n| Locale::Ar.plural(*n)).collect();
-        assert_eq!(cats, ["zero", "one", "two", "few", "few", "many", "many", "other", "other", "few", "many"]);
-        assert_eq!((Locale::Fr.plural(0), Locale::Fr.plural(1), Locale::Fr.plural(2)), ("one", "one", "other"));
-        assert_eq!((Locale::En.plural(0), Locale::En.plural(1)), ("other", "one"));
+        let cats: Vec<&str> = [0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]
+            .iter()
+            .map(|n| Locale::Ar.plural(*n))
+            .collect();
+        assert_eq!(
+            cats,
+            [
+                "zero", "one", "two", "few", "few", "many", "many", "other", "other", "few", "many"
+            ]
+        );
+        assert_eq!(
+            (
+                Locale::Fr.plural(0),
+                Locale::Fr.plural(1),
+                Locale::Fr.plural(2)
+            ),
+            ("one", "one", "other")
+        );
+        assert_eq!(
+            (Locale::En.plural(0), Locale::En.plural(1)),
+            ("other", "one")
+        );
         assert_eq!(Locale::Ar.tn("households.count", 2), "أسرتان");
-        assert_eq!(Locale::Fr.tn("households.count", 1234), "1\u{202f}234 ménages");
+        assert_eq!(
+            Locale::Fr.tn("households.count", 1234),
+            "1\u{202f}234 ménages"
+        );
     }
 
     #[test]
@@ -252,7 +320,10 @@ mod tests {
         let m = Money::from_centimes(123_456_789);
         assert_eq!(Locale::Fr.money(m), "1\u{202f}234\u{202f}567,89\u{a0}MAD");
         assert_eq!(Locale::En.money(m), "MAD\u{a0}1,234,567.89");
-        assert_eq!(Locale::Ar.money(Money::from_centimes(-5)), "-0,05\u{a0}درهم");
+        assert_eq!(
+            Locale::Ar.money(Money::from_centimes(-5)),
+            "-0,05\u{a0}درهم"
+        );
         let d = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         assert_eq!(Locale::Fr.date(d), "29 nov. 2026");
         assert_eq!(Locale::Ar.date(d), "29 نونبر 2026");
@@ -261,8 +332,14 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_supported() {
-        assert_eq!(Locale::from_accept_language("ar-MA,ar;q=0.9,fr;q=0.8"), Some(Locale::Ar));
-        assert_eq!(Locale::from_accept_language("de-DE, en;q=0.5, fr;q=0.7"), Some(Locale::Fr));
+        assert_eq!(
+            Locale::from_accept_language("ar-MA,ar;q=0.9,fr;q=0.8"),
+            Some(Locale::Ar)
+        );
+        assert_eq!(
+            Locale::from_accept_language("de-DE, en;q=0.5, fr;q=0.7"),
+            Some(Locale::Fr)
+        );
         assert_eq!(Locale::from_accept_language("de, es"), None);
     }
 }

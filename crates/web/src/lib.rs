@@ -14,12 +14,12 @@ pub mod service;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use sanad_rules::RuleBook;
 use sanad_store::{RuleSetStatus, Store};
 
@@ -46,9 +46,23 @@ const RULE_BOOK_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, security: SecurityConfig) -> AppState {
-        let account = sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).expect("the demo RIB is valid");
-        let release = sanad_payroll::run::ReleaseConfig::anss("payments".into(), 50_000, account, sanad_payroll::run::DEFAULT_DEBTOR_BIC);
-        AppState { store, security: Arc::new(security), limiter: Arc::default(), release: Arc::new(release), notify: Arc::default(), rules: Arc::default(), today: None }
+        let account = sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB)
+            .expect("the demo RIB is valid");
+        let release = sanad_payroll::run::ReleaseConfig::anss(
+            "payments".into(),
+            50_000,
+            account,
+            sanad_payroll::run::DEFAULT_DEBTOR_BIC,
+        );
+        AppState {
+            store,
+            security: Arc::new(security),
+            limiter: Arc::default(),
+            release: Arc::new(release),
+            notify: Arc::default(),
+            rules: Arc::default(),
+            today: None,
+        }
     }
 
     /// Payment files go where `cfg` says.
@@ -65,7 +79,8 @@ impl AppState {
 
     /// The date operations are taken on.
     pub fn today(&self) -> chrono::NaiveDate {
-        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+        self.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 
     /// Notices worded by these templates (an edited file overlaid on the defaults).
@@ -94,8 +109,15 @@ impl AppState {
     /// The rule sets in force: those shipped with Sanad and those approved in the database.
     async fn load_rule_book(&self) -> Result<RuleBook, WebError> {
         let stored = self.store.rule_sets().await?;
-        let approved = stored.iter().filter(|s| s.status == RuleSetStatus::Approved).map(|s| s.body.as_str());
-        RuleBook::in_force(approved).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("approved rule sets: {e}"))))
+        let approved = stored
+            .iter()
+            .filter(|s| s.status == RuleSetStatus::Approved)
+            .map(|s| s.body.as_str());
+        RuleBook::in_force(approved).map_err(|e| {
+            WebError::Store(sanad_store::StoreError::Corrupt(format!(
+                "approved rule sets: {e}"
+            )))
+        })
     }
 }
 
@@ -104,18 +126,62 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .route("/health", get(|| async { "ok" }))
-        .route("/assets/sanad.css", get(|| asset("text/css; charset=utf-8", include_str!("../assets/sanad.css"))))
-        .route("/assets/htmx.min.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/htmx.min.js"))))
-        .route("/assets/report.css", get(|| asset("text/css; charset=utf-8", sanad_evaluation::report::FRAGMENT_STYLESHEET)))
-        .route("/assets/sanad.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../assets/sanad.js"))))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .route(
+            "/assets/sanad.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../assets/sanad.css"),
+                )
+            }),
+        )
+        .route(
+            "/assets/htmx.min.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../assets/htmx.min.js"),
+                )
+            }),
+        )
+        .route(
+            "/assets/report.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    sanad_evaluation::report::FRAGMENT_STYLESHEET,
+                )
+            }),
+        )
+        .route(
+            "/assets/sanad.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../assets/sanad.js"),
+                )
+            }),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(middleware::from_fn(request_log))
         .with_state(state)
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
 }
 
 /// The request id, for the audit log and for support.
@@ -160,12 +226,20 @@ async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");
     }
     if s.security.secure_cookies {
-        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
     }
     res
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
-use sanad_applications::notify::{self, DispatchSummary, Language, Message, MessageStatus, Notice, RetryPolicy, Sender, Templates};
+use sanad_applications::notify::{
+    self, DispatchSummary, Language, Message, MessageStatus, Notice, RetryPolicy, Sender, Templates,
+};
 use sanad_domain::Household;
 use sanad_store::outbox::stamp;
 use sanad_store::{MessageRow, Store, StoreError};
@@ -20,7 +22,10 @@ pub struct NotifyConfig {
 
 impl Default for NotifyConfig {
     fn default() -> Self {
-        NotifyConfig { templates: Templates::defaults(), retry: RetryPolicy::default() }
+        NotifyConfig {
+            templates: Templates::defaults(),
+            retry: RetryPolicy::default(),
+        }
     }
 }
 
@@ -37,14 +42,29 @@ pub fn parse_language(code: &str) -> Option<Language> {
 
 /// The template name of a notice (its wire tag).
 fn template_of(notice: &Notice) -> String {
-    serde_json::to_value(notice).ok().and_then(|v| v["notice"].as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(notice)
+        .ok()
+        .and_then(|v| v["notice"].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The outbox row of `notice` for `h`, due at once; `None` when the household has no phone
 /// (the only channel the registry gives an address for).
-pub fn message_row(cfg: &NotifyConfig, h: &Household, id: String, notice: &Notice, lang: Language, at: NaiveDateTime) -> Result<Option<MessageRow>, String> {
-    let Some(phone) = &h.phone else { return Ok(None) };
-    let body = cfg.templates.render(notice, lang).map_err(|e| e.to_string())?;
+pub fn message_row(
+    cfg: &NotifyConfig,
+    h: &Household,
+    id: String,
+    notice: &Notice,
+    lang: Language,
+    at: NaiveDateTime,
+) -> Result<Option<MessageRow>, String> {
+    let Some(phone) = &h.phone else {
+        return Ok(None);
+    };
+    let body = cfg
+        .templates
+        .render(notice, lang)
+        .map_err(|e| e.to_string())?;
     Ok(Some(MessageRow {
         id,
         rsu_id: h.rsu_id.to_string(),
@@ -65,9 +85,20 @@ pub fn message_row(cfg: &NotifyConfig, h: &Household, id: String, notice: &Notic
 
 /// Queue `notice` for `h` under `id` (once: an id already queued is kept). A failure is
 /// logged, not returned: the operation that caused the notice is already saved.
-pub async fn queue(store: &dyn Store, cfg: &NotifyConfig, h: &Household, id: String, notice: &Notice, lang: Language) {
+pub async fn queue(
+    store: &dyn Store,
+    cfg: &NotifyConfig,
+    h: &Household,
+    id: String,
+    notice: &Notice,
+    lang: Language,
+) {
     let result = match message_row(cfg, h, id.clone(), notice, lang, now()) {
-        Ok(Some(row)) => store.enqueue(&row).await.map(|_| ()).map_err(|e| e.to_string()),
+        Ok(Some(row)) => store
+            .enqueue(&row)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         Ok(None) => Ok(()),
         Err(e) => Err(e),
     };
@@ -82,9 +113,14 @@ fn message(row: &MessageRow) -> Result<Message, StoreError> {
     Ok(Message {
         id: row.id.clone(),
         household: sanad_domain::RsuId::parse(&row.rsu_id).map_err(corrupt)?,
-        channel: if row.channel == "email" { notify::Channel::Email } else { notify::Channel::Sms },
+        channel: if row.channel == "email" {
+            notify::Channel::Email
+        } else {
+            notify::Channel::Sms
+        },
         to: row.recipient.clone(),
-        language: parse_language(&row.language).ok_or_else(|| corrupt(format!("language '{}'", row.language)))?,
+        language: parse_language(&row.language)
+            .ok_or_else(|| corrupt(format!("language '{}'", row.language)))?,
         body: row.body.clone(),
         status: MessageStatus::Queued,
         attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
@@ -99,7 +135,13 @@ const LEASE: TimeDelta = TimeDelta::minutes(5);
 
 /// Deliver every message due at `now`, batch by batch, recording each attempt: sent, failed
 /// with its next attempt time, or dead once the policy gives up.
-pub async fn deliver_due(store: &dyn Store, sender: &SharedSender, policy: &RetryPolicy, now: NaiveDateTime, batch: u32) -> Result<DispatchSummary, StoreError> {
+pub async fn deliver_due(
+    store: &dyn Store,
+    sender: &SharedSender,
+    policy: &RetryPolicy,
+    now: NaiveDateTime,
+    batch: u32,
+) -> Result<DispatchSummary, StoreError> {
     let mut summary = DispatchSummary::default();
     loop {
         let rows = store.claim_due(now, now + LEASE, batch).await?;
@@ -110,7 +152,9 @@ pub async fn deliver_due(store: &dyn Store, sender: &SharedSender, policy: &Retr
             let mut m = message(row)?;
             let s = sender.clone();
             let m2 = m.clone();
-            let outcome = tokio::task::spawn_blocking(move || s.send(&m2)).await.map_err(|e| StoreError::Database(format!("sender: {e}")))?;
+            let outcome = tokio::task::spawn_blocking(move || s.send(&m2))
+                .await
+                .map_err(|e| StoreError::Database(format!("sender: {e}")))?;
             match outcome {
                 Ok(id) => {
                     store.mark_sent(&row.id, &id.0, now).await?;
@@ -118,9 +162,15 @@ pub async fn deliver_due(store: &dyn Store, sender: &SharedSender, policy: &Retr
                 }
                 Err(e) => {
                     m.record_failure(&e, now, policy);
-                    let retry_at = (m.status == MessageStatus::Queued).then_some(m.next_attempt_at).flatten();
+                    let retry_at = (m.status == MessageStatus::Queued)
+                        .then_some(m.next_attempt_at)
+                        .flatten();
                     store.mark_failed(&row.id, &e.to_string(), retry_at).await?;
-                    if retry_at.is_some() { summary.retrying += 1 } else { summary.failed += 1 }
+                    if retry_at.is_some() {
+                        summary.retrying += 1
+                    } else {
+                        summary.failed += 1
+                    }
                 }
             }
         }
@@ -128,13 +178,23 @@ pub async fn deliver_due(store: &dyn Store, sender: &SharedSender, policy: &Retr
 }
 
 /// Deliver due messages every `every`, until the process ends (for `sanad serve` and `demo`).
-pub fn spawn_worker(store: Arc<dyn Store>, sender: SharedSender, policy: RetryPolicy, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_worker(
+    store: Arc<dyn Store>,
+    sender: SharedSender,
+    policy: RetryPolicy,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             match deliver_due(&*store, &sender, &policy, now(), 100).await {
-                Ok(s) if s != DispatchSummary::default() => tracing::info!(sent = s.sent, retrying = s.retrying, failed = s.failed, "outbox"),
+                Ok(s) if s != DispatchSummary::default() => tracing::info!(
+                    sent = s.sent,
+                    retrying = s.retrying,
+                    failed = s.failed,
+                    "outbox"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox worker"),
             }
@@ -148,7 +208,11 @@ pub fn sender_from_spec(spec: &str) -> Result<SharedSender, String> {
         return Ok(Arc::new(notify::FileSender { path: path.into() }));
     }
     if spec.starts_with("http://") || spec.starts_with("https://") {
-        return Ok(Arc::new(notify::HttpSmsSender::new(spec, Duration::from_secs(10), Vec::new())?));
+        return Ok(Arc::new(notify::HttpSmsSender::new(
+            spec,
+            Duration::from_secs(10),
+            Vec::new(),
+        )?));
     }
     Err(format!("'{spec}' is not file:PATH or http:URL"))
 }

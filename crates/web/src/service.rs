@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use sanad_domain::{Household, Month, Permission, Role, RsuId};
 use sanad_rules::{Decision, Member, RuleSet};
-use sanad_store::{Actor, AuditFilter, AuditRecord, FindKey, HouseholdSummary, Scope, StoredRuleSet, User};
+use sanad_store::{
+    Actor, AuditFilter, AuditRecord, FindKey, HouseholdSummary, Scope, StoredRuleSet, User,
+};
 use serde::Serialize;
 
 use crate::auth::{self, Principal};
@@ -17,30 +19,52 @@ pub mod pilot;
 
 /// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
 pub fn wire_name(v: &impl Serialize) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 pub fn actor(p: &Principal, req: &RequestId) -> Actor {
     Actor::new(&p.username, &req.0)
 }
 
-pub async fn search(s: &AppState, p: &Principal, q: &str) -> Result<Vec<HouseholdSummary>, WebError> {
+pub async fn search(
+    s: &AppState,
+    p: &Principal,
+    q: &str,
+) -> Result<Vec<HouseholdSummary>, WebError> {
     p.require(Permission::HouseholdRead)?;
-    let key = FindKey::guess(q).ok_or_else(|| WebError::Invalid("q: not an RSU id, IDCS, CNIE, phone number or family name".into()))?;
+    let key = FindKey::guess(q).ok_or_else(|| {
+        WebError::Invalid("q: not an RSU id, IDCS, CNIE, phone number or family name".into())
+    })?;
     Ok(s.store.find_households(&p.scope, &key).await?)
 }
 
-pub async fn list(s: &AppState, p: &Principal, after: Option<&str>, limit: u32) -> Result<Vec<HouseholdSummary>, WebError> {
+pub async fn list(
+    s: &AppState,
+    p: &Principal,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<HouseholdSummary>, WebError> {
     p.require(Permission::HouseholdRead)?;
-    let after = after.map(RsuId::parse).transpose().map_err(|e| WebError::Invalid(format!("after: {e}")))?;
-    Ok(s.store.list_households(&p.scope, after.as_ref(), limit.clamp(1, 500)).await?)
+    let after = after
+        .map(RsuId::parse)
+        .transpose()
+        .map_err(|e| WebError::Invalid(format!("after: {e}")))?;
+    Ok(s.store
+        .list_households(&p.scope, after.as_ref(), limit.clamp(1, 500))
+        .await?)
 }
 
 /// A household in the caller's scope; one outside it does not exist for them (404).
 pub async fn household(s: &AppState, p: &Principal, id: &str) -> Result<Household, WebError> {
     p.require(Permission::HouseholdRead)?;
     let id = RsuId::parse(id).map_err(|_| WebError::NotFound)?;
-    s.store.household(&p.scope, &id).await?.ok_or(WebError::NotFound)
+    s.store
+        .household(&p.scope, &id)
+        .await?
+        .ok_or(WebError::NotFound)
 }
 
 pub struct Entitlement {
@@ -50,10 +74,18 @@ pub struct Entitlement {
 }
 
 /// The household's entitlement for `month` under the rule set in force then, if any.
-pub fn entitlement(book: &sanad_rules::RuleBook, h: &Household, month: Month) -> Option<Entitlement> {
+pub fn entitlement(
+    book: &sanad_rules::RuleBook,
+    h: &Household,
+    month: Month,
+) -> Option<Entitlement> {
     book.for_month(month).map(|rules| {
         let (decision, members) = sanad_rules::evaluate_household(rules, h, month);
-        Entitlement { rules: rules.clone(), decision, members }
+        Entitlement {
+            rules: rules.clone(),
+            decision,
+            members,
+        }
     })
 }
 
@@ -83,10 +115,19 @@ pub async fn rule_sets(s: &AppState, p: &Principal) -> Result<Vec<RuleSetEntry>,
         .sets()
         .iter()
         .filter(|r| !stored.iter().any(|s| s.id == r.id))
-        .map(|r| RuleSetEntry { id: r.id.clone(), effective_from: r.effective_from, title: r.title.clone(), status: "shipped".into(), proposed_by: None, approved_by: None })
+        .map(|r| RuleSetEntry {
+            id: r.id.clone(),
+            effective_from: r.effective_from,
+            title: r.title.clone(),
+            status: "shipped".into(),
+            proposed_by: None,
+            approved_by: None,
+        })
         .collect();
     for st in stored {
-        let title = RuleSet::from_toml(&st.body).map(|r| r.title).unwrap_or_default();
+        let title = RuleSet::from_toml(&st.body)
+            .map(|r| r.title)
+            .unwrap_or_default();
         out.push(RuleSetEntry {
             id: st.id,
             effective_from: st.effective_from,
@@ -101,8 +142,16 @@ pub async fn rule_sets(s: &AppState, p: &Principal) -> Result<Vec<RuleSetEntry>,
 }
 
 /// A rule set by id, with its entry, whether shipped or stored.
-pub async fn rule_set(s: &AppState, p: &Principal, id: &str) -> Result<(RuleSetEntry, RuleSet), WebError> {
-    let entry = rule_sets(s, p).await?.into_iter().find(|e| e.id == id).ok_or(WebError::NotFound)?;
+pub async fn rule_set(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<(RuleSetEntry, RuleSet), WebError> {
+    let entry = rule_sets(s, p)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(WebError::NotFound)?;
     let stored: Option<StoredRuleSet> = s.store.rule_sets().await?.into_iter().find(|r| r.id == id);
     let rs = match stored {
         Some(st) => RuleSet::from_toml(&st.body).map_err(|e| WebError::Invalid(e.to_string()))?,
@@ -111,17 +160,32 @@ pub async fn rule_set(s: &AppState, p: &Principal, id: &str) -> Result<(RuleSetE
     Ok((entry, rs))
 }
 
-pub async fn propose(s: &AppState, p: &Principal, req: &RequestId, body: &str) -> Result<RuleSet, WebError> {
+pub async fn propose(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    body: &str,
+) -> Result<RuleSet, WebError> {
     p.require(Permission::RulesPropose)?;
     let rs = RuleSet::from_toml(body).map_err(|e| WebError::Invalid(e.to_string()))?;
     if shipped().get(&rs.id).is_some() {
-        return Err(WebError::Conflict(format!("already exists: rule set {} is shipped with Sanad", rs.id)));
+        return Err(WebError::Conflict(format!(
+            "already exists: rule set {} is shipped with Sanad",
+            rs.id
+        )));
     }
-    s.store.propose_rule_set(&rs.id, rs.effective_from, body, &actor(p, req)).await?;
+    s.store
+        .propose_rule_set(&rs.id, rs.effective_from, body, &actor(p, req))
+        .await?;
     Ok(rs)
 }
 
-pub async fn approve(s: &AppState, p: &Principal, req: &RequestId, id: &str) -> Result<StoredRuleSet, WebError> {
+pub async fn approve(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    id: &str,
+) -> Result<StoredRuleSet, WebError> {
     p.require(Permission::RulesApprove)?;
     let approved = s.store.approve_rule_set(id, &actor(p, req)).await?;
     s.rules_changed();
@@ -154,8 +218,16 @@ fn yes() -> bool {
 }
 
 fn check_username(u: &str) -> Result<(), WebError> {
-    let ok = (3..=40).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok { Ok(()) } else { Err(WebError::Invalid("username: 3–40 characters among a–z, 0–9, '.', '_', '-'".into())) }
+    let ok = (3..=40).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(WebError::Invalid(
+            "username: 3–40 characters among a–z, 0–9, '.', '_', '-'".into(),
+        ))
+    }
 }
 
 fn parse_user_form(f: &UserForm) -> Result<(Role, Scope), WebError> {
@@ -165,23 +237,44 @@ fn parse_user_form(f: &UserForm) -> Result<(Role, Scope), WebError> {
         return Err(WebError::Invalid("locale: fr, ar or en".into()));
     }
     if f.display_name.trim().is_empty() || f.display_name.chars().any(char::is_control) {
-        return Err(WebError::Invalid("display_name: required, printable".into()));
+        return Err(WebError::Invalid(
+            "display_name: required, printable".into(),
+        ));
     }
     Ok((role, scope))
 }
 
-pub async fn create_user(s: &AppState, p: &Principal, req: &RequestId, f: &UserForm) -> Result<User, WebError> {
+pub async fn create_user(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    f: &UserForm,
+) -> Result<User, WebError> {
     p.require(Permission::UsersManage)?;
     check_username(&f.username)?;
     let (role, scope) = parse_user_form(f)?;
     auth::check_password_strength(&f.password).map_err(WebError::Invalid)?;
-    let user = new_user(&f.username, f.display_name.trim(), role, scope, &f.locale, &f.password);
+    let user = new_user(
+        &f.username,
+        f.display_name.trim(),
+        role,
+        scope,
+        &f.locale,
+        &f.password,
+    );
     s.store.create_user(&user, &actor(p, req)).await?;
     Ok(user)
 }
 
 /// A user record with a freshly hashed password (also used by `sanad admin create-user`).
-pub fn new_user(username: &str, display_name: &str, role: Role, scope: Scope, locale: &str, password: &str) -> User {
+pub fn new_user(
+    username: &str,
+    display_name: &str,
+    role: Role,
+    scope: Scope,
+    locale: &str,
+    password: &str,
+) -> User {
     User {
         username: username.into(),
         display_name: display_name.into(),
@@ -196,15 +289,28 @@ pub fn new_user(username: &str, display_name: &str, role: Role, scope: Scope, lo
     }
 }
 
-pub async fn update_user(s: &AppState, p: &Principal, req: &RequestId, f: &UserForm) -> Result<User, WebError> {
+pub async fn update_user(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    f: &UserForm,
+) -> Result<User, WebError> {
     p.require(Permission::UsersManage)?;
     let (role, scope) = parse_user_form(f)?;
     let mut u = s.store.user(&f.username).await?.ok_or(WebError::NotFound)?;
     if u.username == p.username && (role != u.role || !f.active) {
-        return Err(WebError::Refused("an administrator cannot change their own role or deactivate themselves".into()));
+        return Err(WebError::Refused(
+            "an administrator cannot change their own role or deactivate themselves".into(),
+        ));
     }
     let access_changed = role != u.role || scope != u.scope || !f.active || !f.password.is_empty();
-    (u.display_name, u.role, u.scope, u.locale, u.active) = (f.display_name.trim().into(), role, scope, f.locale.clone(), f.active);
+    (u.display_name, u.role, u.scope, u.locale, u.active) = (
+        f.display_name.trim().into(),
+        role,
+        scope,
+        f.locale.clone(),
+        f.active,
+    );
     if !f.password.is_empty() {
         auth::check_password_strength(&f.password).map_err(WebError::Invalid)?;
         u.password_hash = auth::hash_password(&f.password);
@@ -218,9 +324,17 @@ pub async fn update_user(s: &AppState, p: &Principal, req: &RequestId, f: &UserF
     Ok(u)
 }
 
-pub async fn audit_records(s: &AppState, p: &Principal, f: &AuditFilter, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, WebError> {
+pub async fn audit_records(
+    s: &AppState,
+    p: &Principal,
+    f: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditRecord>, WebError> {
     p.require(Permission::AuditRead)?;
-    Ok(s.store.audit_records(f, before, limit.clamp(1, 1000)).await?)
+    Ok(s.store
+        .audit_records(f, before, limit.clamp(1, 1000))
+        .await?)
 }
 
 /// A payroll cycle as the payment officer, the approver and the auditor see it: aggregates
@@ -256,16 +370,31 @@ pub struct Reconciliation {
     pub returned: (i64, i64),
 }
 
-pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Result<PayrollSummary, WebError> {
+pub async fn payroll_summary(
+    s: &AppState,
+    p: &Principal,
+    month: Month,
+) -> Result<PayrollSummary, WebError> {
     p.require(Permission::PayrollRead)?;
     let m = month.to_string();
-    let mut out = PayrollSummary { month: m.clone(), status: "draft".into(), ..Default::default() };
+    let mut out = PayrollSummary {
+        month: m.clone(),
+        status: "draft".into(),
+        ..Default::default()
+    };
     if let Some(body) = s.store.cycle(&m).await? {
         let c: sanad_payroll::Cycle = serde_json::from_str(&body).map_err(corrupt)?;
         out.status = format!("{:?}", c.status()).to_lowercase();
-        (out.prepared_by, out.approved_by, out.released_by) = (c.prepared_by().map(Into::into), c.approved_by().map(Into::into), c.released_by().map(Into::into));
+        (out.prepared_by, out.approved_by, out.released_by) = (
+            c.prepared_by().map(Into::into),
+            c.approved_by().map(Into::into),
+            c.released_by().map(Into::into),
+        );
     }
-    let add = |v: &mut Vec<(String, i64, i64)>, k: &str, amount: i64| match v.iter_mut().find(|x| x.0 == k) {
+    let add = |v: &mut Vec<(String, i64, i64)>, k: &str, amount: i64| match v
+        .iter_mut()
+        .find(|x| x.0 == k)
+    {
         Some(x) => (x.1, x.2) = (x.1 + 1, x.2 + amount),
         None => v.push((k.to_owned(), 1, amount)),
     };
@@ -277,10 +406,17 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
     }
     out.by_region.sort();
     for pay in s.store.payments(&m).await? {
-        let r = match out.reconciliation.iter().position(|r| r.provider == pay.provider) {
+        let r = match out
+            .reconciliation
+            .iter()
+            .position(|r| r.provider == pay.provider)
+        {
             Some(i) => &mut out.reconciliation[i],
             None => {
-                out.reconciliation.push(Reconciliation { provider: pay.provider.clone(), ..Default::default() });
+                out.reconciliation.push(Reconciliation {
+                    provider: pay.provider.clone(),
+                    ..Default::default()
+                });
                 out.reconciliation.last_mut().expect("just pushed")
             }
         };
@@ -293,18 +429,35 @@ pub async fn payroll_summary(s: &AppState, p: &Principal, month: Month) -> Resul
             _ => bump(&mut r.pending),
         }
     }
-    out.reconciliation.sort_by(|a, b| a.provider.cmp(&b.provider));
+    out.reconciliation
+        .sort_by(|a, b| a.provider.cmp(&b.provider));
     out.files = s.store.payment_files(&m).await?;
-    out.variance = sanad_payroll::run::variance_vs_previous(&*s.store, month, sanad_payroll::run::VARIANCE_THRESHOLD).await.map_err(corrupt)?;
+    out.variance = sanad_payroll::run::variance_vs_previous(
+        &*s.store,
+        month,
+        sanad_payroll::run::VARIANCE_THRESHOLD,
+    )
+    .await
+    .map_err(corrupt)?;
     if !out.lines.is_empty() {
-        let payroll = sanad_payroll::run::stored_payroll(&*s.store, month).await.map_err(corrupt)?;
-        out.budget = sanad_payroll::run::budget(&*s.store, &payroll).await.map_err(corrupt)?;
+        let payroll = sanad_payroll::run::stored_payroll(&*s.store, month)
+            .await
+            .map_err(corrupt)?;
+        out.budget = sanad_payroll::run::budget(&*s.store, &payroll)
+            .await
+            .map_err(corrupt)?;
     }
     Ok(out)
 }
 
 /// Run a step of the cycle as this user; the payroll crate enforces maker-checker.
-pub async fn payroll_step(s: &AppState, p: &Principal, req: &RequestId, month: Month, step: &str) -> Result<(), WebError> {
+pub async fn payroll_step(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    month: Month,
+    step: &str,
+) -> Result<(), WebError> {
     let store = &*s.store;
     let actor = actor(p, req);
     let refused = |e: sanad_payroll::run::RunError| match e {
@@ -314,15 +467,21 @@ pub async fn payroll_step(s: &AppState, p: &Principal, req: &RequestId, month: M
     match step {
         "prepare" => {
             p.require(Permission::PayrollPrepare)?;
-            sanad_payroll::run::prepare(store, month, &actor).await.map_err(refused)?;
+            sanad_payroll::run::prepare(store, month, &actor)
+                .await
+                .map_err(refused)?;
         }
         "approve" => {
             p.require(Permission::PayrollApprove)?;
-            sanad_payroll::run::approve(store, month, &actor).await.map_err(refused)?;
+            sanad_payroll::run::approve(store, month, &actor)
+                .await
+                .map_err(refused)?;
         }
         "release" => {
             p.require(Permission::PayrollPrepare)?;
-            sanad_payroll::run::release(store, month, &actor, &s.release).await.map_err(refused)?;
+            sanad_payroll::run::release(store, month, &actor, &s.release)
+                .await
+                .map_err(refused)?;
         }
         _ => return Err(WebError::NotFound),
     }
@@ -339,14 +498,33 @@ pub struct HouseholdPayments {
 }
 
 /// For a household the caller may see (checked by [`household`] first).
-pub async fn household_payments(s: &AppState, h: &Household) -> Result<HouseholdPayments, WebError> {
+pub async fn household_payments(
+    s: &AppState,
+    h: &Household,
+) -> Result<HouseholdPayments, WebError> {
     let id = h.rsu_id.to_string();
-    let entries = s.store.ledger_of(&id).await?.iter().map(|b| serde_json::from_str::<sanad_payroll::Entry>(b).map_err(corrupt)).collect::<Result<Vec<_>, _>>()?;
+    let entries = s
+        .store
+        .ledger_of(&id)
+        .await?
+        .iter()
+        .map(|b| serde_json::from_str::<sanad_payroll::Entry>(b).map_err(corrupt))
+        .collect::<Result<Vec<_>, _>>()?;
     let ledger = sanad_payroll::Ledger::replay(entries).map_err(corrupt)?;
-    let (debt, held) = ledger.book(&h.rsu_id).map_or((sanad_domain::Money::ZERO, sanad_domain::Money::ZERO), |b| {
-        (b.total(sanad_payroll::Account::Debt), b.total(sanad_payroll::Account::Returned))
-    });
-    Ok(HouseholdPayments { payments: s.store.payments_of(&id).await?, debt, held })
+    let (debt, held) = ledger.book(&h.rsu_id).map_or(
+        (sanad_domain::Money::ZERO, sanad_domain::Money::ZERO),
+        |b| {
+            (
+                b.total(sanad_payroll::Account::Debt),
+                b.total(sanad_payroll::Account::Returned),
+            )
+        },
+    );
+    Ok(HouseholdPayments {
+        payments: s.store.payments_of(&id).await?,
+        debt,
+        held,
+    })
 }
 
 /// What an applicant (or the agent for them) submits.
@@ -384,7 +562,8 @@ pub struct ApplicationFile {
 
 impl ApplicationFile {
     pub fn language(&self) -> sanad_applications::notify::Language {
-        self.language.unwrap_or(sanad_applications::notify::Language::Fr)
+        self.language
+            .unwrap_or(sanad_applications::notify::Language::Fr)
     }
 }
 
@@ -394,41 +573,77 @@ fn corrupt(e: impl ToString) -> WebError {
 
 /// What an approval grants: the requested aids, from the start month of the rule set in force
 /// in the application's month. Nothing for any other status.
-fn award_of(book: &sanad_rules::RuleBook, file: &mut ApplicationFile) -> Result<Option<sanad_store::Award>, WebError> {
+fn award_of(
+    book: &sanad_rules::RuleBook,
+    file: &mut ApplicationFile,
+) -> Result<Option<sanad_store::Award>, WebError> {
     let app = &file.application;
-    let decided = app.history.last().filter(|c| c.to == sanad_applications::Status::Approved);
-    let Some(decided) = decided else { return Ok(None) };
+    let decided = app
+        .history
+        .last()
+        .filter(|c| c.to == sanad_applications::Status::Approved);
+    let Some(decided) = decided else {
+        return Ok(None);
+    };
     let applied = Month::of(app.submitted_on);
-    let rules = book.for_month(applied).ok_or_else(|| WebError::Refused(format!("no rule set in force in {applied}")))?;
+    let rules = book
+        .for_month(applied)
+        .ok_or_else(|| WebError::Refused(format!("no rule set in force in {applied}")))?;
     let start = sanad_applications::start_month(rules, app.submitted_on, decided.on);
     file.start_month = Some(start);
-    Ok(Some(sanad_store::Award { components: app.requested.iter().map(|r| r.code().to_owned()).collect(), start_month: start.to_string() }))
+    Ok(Some(sanad_store::Award {
+        components: app.requested.iter().map(|r| r.code().to_owned()).collect(),
+        start_month: start.to_string(),
+    }))
 }
 
 /// Take an application: one open per household and component, a receipt number, every
 /// check run with its evidence, then approved, rejected with reasons, or sent to review.
 /// A cross-check list never imported leaves its checks inconclusive: such applications go to
 /// an agent's review. The receipt, and an automatic decision, are queued to the household.
-pub async fn submit_application(s: &AppState, p: &Principal, req: &RequestId, f: &ApplicationForm, default_channel: sanad_applications::Channel) -> Result<ApplicationFile, WebError> {
+pub async fn submit_application(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    f: &ApplicationForm,
+    default_channel: sanad_applications::Channel,
+) -> Result<ApplicationFile, WebError> {
     submit_application_on(s, p, req, f, default_channel, s.today()).await
 }
 
 /// Whether `f` would be taken on `submitted_on`, without writing anything: the permission,
 /// the household in scope, the date, the one-open-application rule and a rule set in force.
 /// What the import checks for every row before applying any.
-pub async fn check_application(s: &AppState, p: &Principal, f: &ApplicationForm, submitted_on: chrono::NaiveDate) -> Result<Household, WebError> {
+pub async fn check_application(
+    s: &AppState,
+    p: &Principal,
+    f: &ApplicationForm,
+    submitted_on: chrono::NaiveDate,
+) -> Result<Household, WebError> {
     use sanad_applications as apps;
     p.require(Permission::ApplicationsIntake)?;
     let h = household(s, p, &f.household_id).await?;
     let today = s.today();
     if submitted_on > today {
-        return Err(WebError::Invalid(format!("submitted_on: {submitted_on} is in the future")));
+        return Err(WebError::Invalid(format!(
+            "submitted_on: {submitted_on} is in the future"
+        )));
     }
     let existing = s.store.applications_of(&h.rsu_id.to_string()).await?;
-    let existing: Vec<apps::Application> = existing.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(corrupt)).collect::<Result<_, _>>()?;
-    apps::check_no_open_application(&existing, &h.rsu_id, &f.components).map_err(|e| WebError::Refused(e.to_string()))?;
+    let existing: Vec<apps::Application> = existing
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<ApplicationFile>(&r.body)
+                .map(|a| a.application)
+                .map_err(corrupt)
+        })
+        .collect::<Result<_, _>>()?;
+    apps::check_no_open_application(&existing, &h.rsu_id, &f.components)
+        .map_err(|e| WebError::Refused(e.to_string()))?;
     let book = s.rule_book().await?;
-    book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
+    book.for_month(Month::of(today)).ok_or_else(|| {
+        WebError::Refused(format!("no rule set in force in {}", Month::of(today)))
+    })?;
     Ok(h)
 }
 
@@ -442,7 +657,15 @@ pub async fn submit_application_on(
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
 ) -> Result<ApplicationFile, WebError> {
-    let mut files = submit_applications(s, p, req, std::slice::from_ref(f), default_channel, submitted_on).await?;
+    let mut files = submit_applications(
+        s,
+        p,
+        req,
+        std::slice::from_ref(f),
+        default_channel,
+        submitted_on,
+    )
+    .await?;
     Ok(files.pop().expect("one file per form"))
 }
 
@@ -462,10 +685,14 @@ pub async fn submit_applications(
     p.require(Permission::ApplicationsIntake)?;
     let today = s.today();
     if submitted_on > today {
-        return Err(WebError::Invalid(format!("submitted_on: {submitted_on} is in the future")));
+        return Err(WebError::Invalid(format!(
+            "submitted_on: {submitted_on} is in the future"
+        )));
     }
     let book = s.rule_book().await?;
-    let rules = book.for_month(Month::of(today)).ok_or_else(|| WebError::Refused(format!("no rule set in force in {}", Month::of(today))))?;
+    let rules = book.for_month(Month::of(today)).ok_or_else(|| {
+        WebError::Refused(format!("no rule set in force in {}", Month::of(today)))
+    })?;
     let mut households = Vec::with_capacity(forms.len());
     for f in forms {
         households.push(household(s, p, &f.household_id).await?);
@@ -474,36 +701,86 @@ pub async fn submit_applications(
     let year = chrono::Datelike::year(&submitted_on);
     let first = match forms.len() {
         0 => return Ok(Vec::new()),
-        n => s.store.reserve_sequence(&format!("receipt-{year}"), u32::try_from(n).map_err(corrupt)?).await?,
+        n => {
+            s.store
+                .reserve_sequence(
+                    &format!("receipt-{year}"),
+                    u32::try_from(n).map_err(corrupt)?,
+                )
+                .await?
+        }
     };
     // Applications already taken, and those earlier in this batch, by household.
     let mut open: HashMap<String, Vec<apps::Application>> = HashMap::new();
-    let (mut files, mut batch) = (Vec::with_capacity(forms.len()), Vec::with_capacity(forms.len()));
+    let (mut files, mut batch) = (
+        Vec::with_capacity(forms.len()),
+        Vec::with_capacity(forms.len()),
+    );
     for (i, (f, h)) in forms.iter().zip(&households).enumerate() {
         let key = h.rsu_id.to_string();
         if !open.contains_key(&key) {
             let stored = s.store.applications_of(&key).await?;
-            let stored = stored.iter().map(|r| serde_json::from_str::<ApplicationFile>(&r.body).map(|a| a.application).map_err(corrupt)).collect::<Result<_, _>>()?;
+            let stored = stored
+                .iter()
+                .map(|r| {
+                    serde_json::from_str::<ApplicationFile>(&r.body)
+                        .map(|a| a.application)
+                        .map_err(corrupt)
+                })
+                .collect::<Result<_, _>>()?;
             open.insert(key.clone(), stored);
         }
         let existing = open.get_mut(&key).expect("just inserted");
-        let refused = |e: String| WebError::Refused(if forms.len() == 1 { e } else { format!("application {}: {e}", i + 1) });
-        apps::check_no_open_application(existing, &h.rsu_id, &f.components).map_err(|e| refused(e.to_string()))?;
-        let receipt = apps::ReceiptNumber::new(year, u32::try_from(first + i as i64).map_err(corrupt)?).map_err(corrupt)?;
-        let app = apps::Application::submit(receipt, h.rsu_id.clone(), h.registrant.clone(), f.channel.unwrap_or(default_channel), &f.components, submitted_on).map_err(refused)?;
+        let refused = |e: String| {
+            WebError::Refused(if forms.len() == 1 {
+                e
+            } else {
+                format!("application {}: {e}", i + 1)
+            })
+        };
+        apps::check_no_open_application(existing, &h.rsu_id, &f.components)
+            .map_err(|e| refused(e.to_string()))?;
+        let receipt =
+            apps::ReceiptNumber::new(year, u32::try_from(first + i as i64).map_err(corrupt)?)
+                .map_err(corrupt)?;
+        let app = apps::Application::submit(
+            receipt,
+            h.rsu_id.clone(),
+            h.registrant.clone(),
+            f.channel.unwrap_or(default_channel),
+            &f.components,
+            submitted_on,
+        )
+        .map_err(refused)?;
         let mut file = verify_and_decide(app, h, &lists, rules, today)?;
         file.language = f.language;
         let award = award_of(&book, &mut file)?;
         existing.push(file.application.clone());
-        let row = sanad_store::ApplicationRow { receipt: file.receipt.clone(), rsu_id: key, status: wire_name(&file.status), submitted_on: submitted_on.to_string(), body: serde_json::to_string(&file).map_err(corrupt)? };
+        let row = sanad_store::ApplicationRow {
+            receipt: file.receipt.clone(),
+            rsu_id: key,
+            status: wire_name(&file.status),
+            submitted_on: submitted_on.to_string(),
+            body: serde_json::to_string(&file).map_err(corrupt)?,
+        };
         batch.push((row, award));
         files.push(file);
     }
-    s.store.save_applications(&batch, "submit", &actor(p, req)).await?;
+    s.store
+        .save_applications(&batch, "submit", &actor(p, req))
+        .await?;
     let policy = apps::DeadlinePolicy::default();
     for (file, h) in files.iter().zip(&households) {
         let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
-        crate::notify::queue(&*s.store, &s.notify, h, format!("receipt:{}", file.receipt), &receipt_notice, file.language()).await;
+        crate::notify::queue(
+            &*s.store,
+            &s.notify,
+            h,
+            format!("receipt:{}", file.receipt),
+            &receipt_notice,
+            file.language(),
+        )
+        .await;
         queue_decision(s, h, file, &book).await;
     }
     Ok(files)
@@ -511,22 +788,43 @@ pub async fn submit_applications(
 
 /// Every check with its evidence, then the automatic decision: approved, rejected with its
 /// reasons, or sent to an agent's review. The 30-day deadline runs from the application date.
-fn verify_and_decide(mut app: sanad_applications::Application, h: &Household, lists: &sanad_applications::Lists, rules: &sanad_rules::RuleSet, today: chrono::NaiveDate) -> Result<ApplicationFile, WebError> {
+fn verify_and_decide(
+    mut app: sanad_applications::Application,
+    h: &Household,
+    lists: &sanad_applications::Lists,
+    rules: &sanad_rules::RuleSet,
+    today: chrono::NaiveDate,
+) -> Result<ApplicationFile, WebError> {
     use sanad_applications as apps;
     let index = apps::verification::MemoryIndex::new([h]);
-    let indexes = apps::verification::Indexes { identity: &index, contacts: &index, persons: &index };
-    let checks = apps::verify(&app, h, lists, indexes, rules, &apps::VerificationPolicy::default(), today);
+    let indexes = apps::verification::Indexes {
+        identity: &index,
+        contacts: &index,
+        persons: &index,
+    };
+    let checks = apps::verify(
+        &app,
+        h,
+        lists,
+        indexes,
+        rules,
+        &apps::VerificationPolicy::default(),
+        today,
+    );
     let decision = apps::decide(&checks);
     let reasons = match &decision {
         apps::AutoDecision::Reject { reasons } => reasons.clone(),
         _ => Vec::new(),
     };
-    app.move_to(apps::Status::Verifying, today, Vec::new()).map_err(corrupt)?;
-    app.move_to(decision.status(), today, reasons).map_err(corrupt)?;
+    app.move_to(apps::Status::Verifying, today, Vec::new())
+        .map_err(corrupt)?;
+    app.move_to(decision.status(), today, reasons)
+        .map_err(corrupt)?;
     Ok(ApplicationFile {
         receipt: app.receipt.to_string(),
         status: app.status(),
-        deadline: app.submitted_on + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
+        deadline: app.submitted_on
+            + chrono::Duration::days(i64::from(apps::DeadlinePolicy::default().decision_days)),
         application: app,
         checks,
         decision,
@@ -537,25 +835,58 @@ fn verify_and_decide(mut app: sanad_applications::Application, h: &Household, li
 
 /// Queue the decision notice of a decided application: the amount and first month of an
 /// approval, the reasons and appeal deadline of a rejection. Nothing while it is in review.
-async fn queue_decision(s: &AppState, h: &Household, file: &ApplicationFile, book: &sanad_rules::RuleBook) {
+async fn queue_decision(
+    s: &AppState,
+    h: &Household,
+    file: &ApplicationFile,
+    book: &sanad_rules::RuleBook,
+) {
     use sanad_applications as apps;
-    let Some(d) = file.application.decision() else { return };
+    let Some(d) = file.application.decision() else {
+        return;
+    };
     let on = d.on;
     let (start, amount) = match book.for_month(Month::of(on)) {
         Some(rules) => {
-            let start = file.start_month.unwrap_or_else(|| apps::start_month(rules, file.application.submitted_on, on));
-            (start, entitlement(book, h, start).map_or(sanad_domain::Money::ZERO, |e| e.decision.monthly_total))
+            let start = file
+                .start_month
+                .unwrap_or_else(|| apps::start_month(rules, file.application.submitted_on, on));
+            (
+                start,
+                entitlement(book, h, start)
+                    .map_or(sanad_domain::Money::ZERO, |e| e.decision.monthly_total),
+            )
         }
         None => (Month::of(on), sanad_domain::Money::ZERO),
     };
-    if let Some(n) = apps::notify::Notice::decision(&file.application, start, amount, &apps::DeadlinePolicy::default()) {
-        crate::notify::queue(&*s.store, &s.notify, h, format!("decision:{}", file.receipt), &n, file.language()).await;
+    if let Some(n) = apps::notify::Notice::decision(
+        &file.application,
+        start,
+        amount,
+        &apps::DeadlinePolicy::default(),
+    ) {
+        crate::notify::queue(
+            &*s.store,
+            &s.notify,
+            h,
+            format!("decision:{}", file.receipt),
+            &n,
+            file.language(),
+        )
+        .await;
     }
 }
 
 /// The imported cross-check lists, with the rows about these households' members.
-async fn stored_lists(s: &AppState, households: &[Household]) -> Result<sanad_applications::Lists, WebError> {
-    let idcs: Vec<String> = households.iter().flat_map(|h| &h.members).map(|m| m.idcs.to_string()).collect();
+async fn stored_lists(
+    s: &AppState,
+    households: &[Household],
+) -> Result<sanad_applications::Lists, WebError> {
+    let idcs: Vec<String> = households
+        .iter()
+        .flat_map(|h| &h.members)
+        .map(|m| m.idcs.to_string())
+        .collect();
     let mut found = HashMap::new();
     for kind in sanad_applications::ListKind::ALL {
         if let Some(meta) = s.store.list_meta(kind.code()).await? {
@@ -567,7 +898,11 @@ async fn stored_lists(s: &AppState, households: &[Household]) -> Result<sanad_ap
             found.insert(kind, (meta, rows));
         }
     }
-    sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| WebError::Store(sanad_store::StoreError::Corrupt(format!("cross-check list: {e}"))))
+    sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| {
+        WebError::Store(sanad_store::StoreError::Corrupt(format!(
+            "cross-check list: {e}"
+        )))
+    })
 }
 
 /// What a declared life event did: the household re-evaluated from the event's month to this
@@ -597,15 +932,32 @@ pub struct EventView {
 /// Record a life event or declaration for a household the caller may see: the household as it
 /// is after it (checked whole), the event, and the audit record, in one transaction. Declared
 /// today; effective on its own date, which may be in the past (a birth declared late).
-pub async fn declare_event(s: &AppState, p: &Principal, req: &RequestId, id: &str, kind: sanad_applications::EventKind, effective: chrono::NaiveDate) -> Result<EventOutcome, WebError> {
+pub async fn declare_event(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    id: &str,
+    kind: sanad_applications::EventKind,
+    effective: chrono::NaiveDate,
+) -> Result<EventOutcome, WebError> {
     use sanad_applications as apps;
     p.require(Permission::ApplicationsIntake)?;
     let before = household(s, p, id).await?;
     let today = s.today();
-    let event = apps::LifeEvent { effective, declared_on: today, kind };
+    let event = apps::LifeEvent {
+        effective,
+        declared_on: today,
+        kind,
+    };
     let after = apps::apply_event(&before, &event).map_err(|e| WebError::Invalid(e.to_string()))?;
     let book = s.rule_book().await?;
-    let paid = s.store.payments_of(id).await?.iter().filter_map(|x| x.month.parse::<Month>().ok()).max();
+    let paid = s
+        .store
+        .payments_of(id)
+        .await?
+        .iter()
+        .filter_map(|x| x.month.parse::<Month>().ok())
+        .max();
     let params = apps::ReevaluationParams::new(Month::of(effective), Month::of(today), paid);
     let r = apps::reevaluate(&before, &after, &book, &params);
     let kind = wire_name(&serde_json::to_value(&event.kind).map_err(corrupt)?["event"]);
@@ -619,44 +971,99 @@ pub async fn declare_event(s: &AppState, p: &Principal, req: &RequestId, id: &st
         declared_by: p.username.clone(),
     };
     let recorded = s.store.record_event(&after, &row, &actor(p, req)).await?;
-    if let apps::Lifecycle::Suspend { from, terminates_from } = r.lifecycle {
+    if let apps::Lifecycle::Suspend {
+        from,
+        terminates_from,
+    } = r.lifecycle
+    {
         // The household hears of it in the language of its latest application.
-        let lang = applications_of(s, &after).await?.first().map_or(apps::notify::Language::Fr, ApplicationFile::language);
-        let reasons = r.months.last().map(|m| m.after.reasons.clone()).unwrap_or_default();
-        let notice = apps::notify::Notice::Suspension { from_month: from, terminates_from, reasons };
-        crate::notify::queue(&*s.store, &s.notify, &after, format!("suspension:{recorded}"), &notice, lang).await;
+        let lang = applications_of(s, &after)
+            .await?
+            .first()
+            .map_or(apps::notify::Language::Fr, ApplicationFile::language);
+        let reasons = r
+            .months
+            .last()
+            .map(|m| m.after.reasons.clone())
+            .unwrap_or_default();
+        let notice = apps::notify::Notice::Suspension {
+            from_month: from,
+            terminates_from,
+            reasons,
+        };
+        crate::notify::queue(
+            &*s.store,
+            &s.notify,
+            &after,
+            format!("suspension:{recorded}"),
+            &notice,
+            lang,
+        )
+        .await;
     }
     let lifecycle = match r.lifecycle {
         apps::Lifecycle::Continue => "continue",
         apps::Lifecycle::Suspend { .. } => "suspend",
         apps::Lifecycle::Terminate { .. } => "terminate",
     };
-    Ok(EventOutcome { id: recorded, kind, arrears: r.arrears.centimes(), overpayment: r.overpayment.centimes(), lifecycle: lifecycle.into() })
+    Ok(EventOutcome {
+        id: recorded,
+        kind,
+        arrears: r.arrears.centimes(),
+        overpayment: r.overpayment.centimes(),
+        lifecycle: lifecycle.into(),
+    })
 }
 
 /// A household's recorded events, newest first (the caller may see the household).
 pub async fn events_of(s: &AppState, h: &Household) -> Result<Vec<EventView>, WebError> {
     let rows = s.store.events_of(&h.rsu_id.to_string()).await?;
-    Ok(rows.into_iter().map(|e| EventView { id: e.id, kind: e.kind, effective: e.effective, declared_on: e.declared_on, declared_by: e.declared_by }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|e| EventView {
+            id: e.id,
+            kind: e.kind,
+            effective: e.effective,
+            declared_on: e.declared_on,
+            declared_by: e.declared_by,
+        })
+        .collect())
 }
 
 /// A household's applications, for a caller who may see the household.
-pub async fn applications_of(s: &AppState, h: &Household) -> Result<Vec<ApplicationFile>, WebError> {
+pub async fn applications_of(
+    s: &AppState,
+    h: &Household,
+) -> Result<Vec<ApplicationFile>, WebError> {
     let rows = s.store.applications_of(&h.rsu_id.to_string()).await?;
-    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).collect()
+    rows.iter()
+        .map(|r| serde_json::from_str(&r.body).map_err(corrupt))
+        .collect()
 }
 
 /// Applications waiting for review in the caller's scope, oldest first.
 pub async fn review_queue(s: &AppState, p: &Principal) -> Result<Vec<ApplicationFile>, WebError> {
     p.require(Permission::ApplicationsIntake)?;
     let rows = s.store.review_queue(&p.scope, 200).await?;
-    rows.iter().map(|r| serde_json::from_str(&r.body).map_err(corrupt)).collect()
+    rows.iter()
+        .map(|r| serde_json::from_str(&r.body).map_err(corrupt))
+        .collect()
 }
 
 /// An agent decides an application under review: approve, or reject with a reason.
-pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, receipt: &str, reject: Option<sanad_applications::ReasonCode>) -> Result<ApplicationFile, WebError> {
+pub async fn decide_application(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    receipt: &str,
+    reject: Option<sanad_applications::ReasonCode>,
+) -> Result<ApplicationFile, WebError> {
     p.require(Permission::ApplicationsIntake)?;
-    let row = s.store.application(receipt).await?.ok_or(WebError::NotFound)?;
+    let row = s
+        .store
+        .application(receipt)
+        .await?
+        .ok_or(WebError::NotFound)?;
     // The household's scope decides whether this application exists for the caller.
     let h = household(s, p, &row.rsu_id).await?;
     let mut file: ApplicationFile = serde_json::from_str(&row.body).map_err(corrupt)?;
@@ -664,13 +1071,26 @@ pub async fn decide_application(s: &AppState, p: &Principal, req: &RequestId, re
         Some(r) => (sanad_applications::Status::Rejected, vec![r]),
         None => (sanad_applications::Status::Approved, Vec::new()),
     };
-    file.application.move_to(to, s.today(), reasons).map_err(|e| WebError::Refused(e.to_string()))?;
+    file.application
+        .move_to(to, s.today(), reasons)
+        .map_err(|e| WebError::Refused(e.to_string()))?;
     file.status = file.application.status();
     let book = s.rule_book().await?;
     let award = award_of(&book, &mut file)?;
     let status = wire_name(&file.status);
     let body = serde_json::to_string(&file).map_err(corrupt)?;
-    s.store.save_application(&sanad_store::ApplicationRow { status, body, ..row }, award.as_ref(), "decide", &actor(p, req)).await?;
+    s.store
+        .save_application(
+            &sanad_store::ApplicationRow {
+                status,
+                body,
+                ..row
+            },
+            award.as_ref(),
+            "decide",
+            &actor(p, req),
+        )
+        .await?;
     queue_decision(s, &h, &file, &book).await;
     Ok(file)
 }
@@ -684,22 +1104,43 @@ pub struct OutboxView {
 
 pub const MESSAGE_STATUSES: [&str; 5] = ["queued", "failed", "sent", "dead", "delivered"];
 
-pub async fn outbox(s: &AppState, p: &Principal, status: Option<&str>) -> Result<OutboxView, WebError> {
+pub async fn outbox(
+    s: &AppState,
+    p: &Principal,
+    status: Option<&str>,
+) -> Result<OutboxView, WebError> {
     p.require(Permission::Outbox)?;
     let status = status.filter(|s| !s.is_empty());
     if let Some(st) = status.filter(|st| !MESSAGE_STATUSES.contains(st)) {
-        return Err(WebError::Invalid(format!("status: '{st}' is not one of {}", MESSAGE_STATUSES.join(", "))));
+        return Err(WebError::Invalid(format!(
+            "status: '{st}' is not one of {}",
+            MESSAGE_STATUSES.join(", ")
+        )));
     }
-    Ok(OutboxView { counts: s.store.message_counts(&p.scope).await?, messages: s.store.messages(&p.scope, status, 200).await? })
+    Ok(OutboxView {
+        counts: s.store.message_counts(&p.scope).await?,
+        messages: s.store.messages(&p.scope, status, 200).await?,
+    })
 }
 
 /// Queue a dead message again (attempts reset); a message outside the scope does not exist.
-pub async fn retry_message(s: &AppState, p: &Principal, req: &RequestId, id: &str) -> Result<(), WebError> {
+pub async fn retry_message(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    id: &str,
+) -> Result<(), WebError> {
     p.require(Permission::Outbox)?;
-    Ok(s.store.retry_message(&p.scope, id, crate::notify::now(), &actor(p, req)).await?)
+    Ok(s.store
+        .retry_message(&p.scope, id, crate::notify::now(), &actor(p, req))
+        .await?)
 }
 
 /// The messages of a household the caller may see (checked by [`household`] first).
-pub async fn household_messages(s: &AppState, p: &Principal, h: &Household) -> Result<Vec<sanad_store::MessageRow>, WebError> {
+pub async fn household_messages(
+    s: &AppState,
+    p: &Principal,
+    h: &Household,
+) -> Result<Vec<sanad_store::MessageRow>, WebError> {
     Ok(s.store.messages_of(&p.scope, &h.rsu_id.to_string()).await?)
 }

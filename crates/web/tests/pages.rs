@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use sanad_domain::Role;
 use sanad_store::conformance::sample;
 use sanad_store::{RegistryStore, Scope, Store, Write};
-use sanad_web::{auth, router, service, AppState, SecurityConfig};
+use sanad_web::{AppState, SecurityConfig, auth, router, service};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
@@ -25,22 +25,68 @@ struct App {
 /// Households 500000000001–2 in region 01, 500000000003 in region 04; one user per role.
 async fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
-    let store = sanad_store_sqlite::SqliteStore::open(&dir.path().join("w.db").display().to_string()).await.unwrap();
-    store.upsert_households(&[sample(1, "01"), sample(2, "01"), sample(3, "04")], Write::Apply).await.unwrap();
+    let store =
+        sanad_store_sqlite::SqliteStore::open(&dir.path().join("w.db").display().to_string())
+            .await
+            .unwrap();
+    store
+        .upsert_households(
+            &[sample(1, "01"), sample(2, "01"), sample(3, "04")],
+            Write::Apply,
+        )
+        .await
+        .unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     let hash = auth::hash_password(PASSWORD);
     for role in Role::ALL {
-        let scope = if matches!(role, Role::AntennaAgent | Role::AntennaSupervisor | Role::AppealsOfficer) { Scope::Regions(vec![sanad_domain::RegionCode::parse("04").unwrap()]) } else { Scope::National };
+        let scope = if matches!(
+            role,
+            Role::AntennaAgent | Role::AntennaSupervisor | Role::AppealsOfficer
+        ) {
+            Scope::Regions(vec![sanad_domain::RegionCode::parse("04").unwrap()])
+        } else {
+            Scope::National
+        };
         let mut u = service::new_user(role.as_str(), role.as_str(), role, scope, "fr", "x");
         u.password_hash = hash.clone();
-        store.create_user(&u, &sanad_store::Actor::new("test", "setup")).await.unwrap();
+        store
+            .create_user(&u, &sanad_store::Actor::new("test", "setup"))
+            .await
+            .unwrap();
     }
-    let mut other = service::new_user("agent01", "Agent 01", Role::AntennaAgent, Scope::Regions(vec![sanad_domain::RegionCode::parse("01").unwrap()]), "fr", "x");
+    let mut other = service::new_user(
+        "agent01",
+        "Agent 01",
+        Role::AntennaAgent,
+        Scope::Regions(vec![sanad_domain::RegionCode::parse("01").unwrap()]),
+        "fr",
+        "x",
+    );
     other.password_hash = hash;
-    store.create_user(&other, &sanad_store::Actor::new("test", "setup")).await.unwrap();
-    let security = SecurityConfig { secure_cookies: false, max_failures: 3, ..Default::default() };
-    let release = sanad_payroll::run::ReleaseConfig::anss(dir.path().join("payments"), 2, sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).unwrap(), "BKAMMAMR");
-    App { router: router(AppState::new(store.clone(), security).with_release(release).with_today(TODAY.parse().unwrap())), store, _dir: dir }
+    store
+        .create_user(&other, &sanad_store::Actor::new("test", "setup"))
+        .await
+        .unwrap();
+    let security = SecurityConfig {
+        secure_cookies: false,
+        max_failures: 3,
+        ..Default::default()
+    };
+    let release = sanad_payroll::run::ReleaseConfig::anss(
+        dir.path().join("payments"),
+        2,
+        sanad_domain::Rib::parse(sanad_payroll::run::DEMO_DEBTOR_RIB).unwrap(),
+        "BKAMMAMR",
+    );
+    App {
+        router: router(
+            AppState::new(store.clone(), security)
+                .with_release(release)
+                .with_today(TODAY.parse().unwrap()),
+        ),
+        store,
+        _dir: dir,
+    }
 }
 
 #[derive(Debug)]
@@ -54,8 +100,13 @@ impl App {
     async fn send(&self, req: Request<Body>) -> Res {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let (status, headers) = (res.status(), res.headers().clone());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-        Res { status, headers, body }
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        Res {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, uri: &str, session: Option<&Session>) -> Res {
@@ -68,7 +119,11 @@ impl App {
 
     /// A form post with the session's CSRF token (unless `csrf` is false).
     async fn post(&self, uri: &str, session: &Session, form: &str, csrf: bool) -> Res {
-        let body = if csrf { format!("_csrf={}&{form}", session.csrf) } else { form.to_owned() };
+        let body = if csrf {
+            format!("_csrf={}&{form}", session.csrf)
+        } else {
+            form.to_owned()
+        };
         let req = Request::post(uri)
             .header(header::COOKIE, format!("sanad_session={}", session.cookie))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -90,16 +145,31 @@ impl App {
     async fn login(&self, username: &str, password: &str) -> Result<Session, Res> {
         let form = self.get("/login", None).await;
         let cookie = set_cookie(&form, "sanad_login_csrf").unwrap();
-        let body = format!("_csrf={cookie}&username={username}&password={}&next=/", password.replace(' ', "+"));
+        let body = format!(
+            "_csrf={cookie}&username={username}&password={}&next=/",
+            password.replace(' ', "+")
+        );
         let req = Request::post("/login")
             .header(header::COOKIE, format!("sanad_login_csrf={cookie}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
         let res = self.send(req).await;
-        let Some(id) = set_cookie(&res, "sanad_session").filter(|_| res.status == StatusCode::SEE_OTHER) else { return Err(res) };
-        let session = self.store.session(&auth::sha256_hex(&id)).await.unwrap().expect("session stored");
-        Ok(Session { cookie: id, csrf: session.csrf })
+        let Some(id) =
+            set_cookie(&res, "sanad_session").filter(|_| res.status == StatusCode::SEE_OTHER)
+        else {
+            return Err(res);
+        };
+        let session = self
+            .store
+            .session(&auth::sha256_hex(&id))
+            .await
+            .unwrap()
+            .expect("session stored");
+        Ok(Session {
+            cookie: id,
+            csrf: session.csrf,
+        })
     }
 }
 
@@ -110,7 +180,12 @@ struct Session {
 }
 
 fn set_cookie(res: &Res, name: &str) -> Option<String> {
-    res.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| c.strip_prefix(&format!("{name}="))).map(|c| c.split(';').next().unwrap().to_owned())
+    res.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -118,22 +193,61 @@ async fn anonymous_requests_are_refused_except_login_health_and_docs() {
     let app = app().await;
     let api = app.get("/api/v1/households", None).await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
-    assert!(api.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/problem+json"));
-    for uri in ["/", "/households", "/households/500000000001", "/rules", "/admin/users", "/audit"] {
+    assert!(
+        api.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    for uri in [
+        "/",
+        "/households",
+        "/households/500000000001",
+        "/rules",
+        "/admin/users",
+        "/audit",
+    ] {
         let res = app.get(uri, None).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{uri}");
-        assert!(res.headers[header::LOCATION].to_str().unwrap().starts_with("/login?next="), "{uri}");
+        assert!(
+            res.headers[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next="),
+            "{uri}"
+        );
     }
-    for uri in ["/api/v1/registry/regions", "/api/v1/rule-sets", "/api/v1/audit", "/api/v1/users"] {
-        assert_eq!(app.get(uri, None).await.status, StatusCode::UNAUTHORIZED, "{uri}");
+    for uri in [
+        "/api/v1/registry/regions",
+        "/api/v1/rule-sets",
+        "/api/v1/audit",
+        "/api/v1/users",
+    ] {
+        assert_eq!(
+            app.get(uri, None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
     }
-    for uri in ["/login", "/health", "/api/docs", "/api/v1/openapi.json", "/assets/htmx.min.js"] {
+    for uri in [
+        "/login",
+        "/health",
+        "/api/docs",
+        "/api/v1/openapi.json",
+        "/assets/htmx.min.js",
+    ] {
         assert_eq!(app.get(uri, None).await.status, StatusCode::OK, "{uri}");
     }
     let page = app.get("/login", None).await;
     let csp = page.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
-    assert!(!page.body.contains("<script>") && !page.body.contains(" style="), "no inline script or style");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(
+        !page.body.contains("<script>") && !page.body.contains(" style="),
+        "no inline script or style"
+    );
 }
 
 /// Every page and API route, as every role: allowed (200) or denied (403).
@@ -142,7 +256,14 @@ async fn every_route_as_every_role() {
     use Role::*;
     let app = app().await;
     let all = Role::ALL.to_vec();
-    let readers = vec![AntennaAgent, AntennaSupervisor, AppealsOfficer, PaymentOfficer, PaymentApprover, Auditor];
+    let readers = vec![
+        AntennaAgent,
+        AntennaSupervisor,
+        AppealsOfficer,
+        PaymentOfficer,
+        PaymentApprover,
+        Auditor,
+    ];
     let routes: Vec<(&str, Vec<Role>)> = vec![
         ("/", all.clone()),
         ("/households?q=500000000003", readers.clone()),
@@ -159,37 +280,82 @@ async fn every_route_as_every_role() {
         ("/api/v1/households", readers.clone()),
         ("/api/v1/households?q=500000000003", readers.clone()),
         ("/api/v1/households/500000000003", readers.clone()),
-        ("/api/v1/households/500000000003/entitlement?month=2026-11", readers.clone()),
-        ("/api/v1/households/500000000003/applications", readers.clone()),
+        (
+            "/api/v1/households/500000000003/entitlement?month=2026-11",
+            readers.clone(),
+        ),
+        (
+            "/api/v1/households/500000000003/applications",
+            readers.clone(),
+        ),
         ("/api/v1/households/500000000003/events", readers.clone()),
         ("/api/v1/registry/regions", all.clone()),
         ("/api/v1/rule-sets", all.clone()),
         ("/api/v1/rule-sets/asd-2026-11", all.clone()),
-        ("/api/v1/rule-sets/diff?a=asd-2025-11&b=asd-2026-11", all.clone()),
+        (
+            "/api/v1/rule-sets/diff?a=asd-2025-11&b=asd-2026-11",
+            all.clone(),
+        ),
         ("/api/v1/users", vec![Administrator]),
         ("/api/v1/audit", vec![Auditor]),
         ("/api/v1/audit/verify", vec![Auditor]),
         ("/pilot", all.clone()),
-        ("/payroll", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
-        ("/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
-        ("/payroll/2026-11/reconciliation.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
-        ("/payroll/2026-11/budget.csv", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
-        ("/api/v1/payroll/2026-11", vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor]),
+        (
+            "/payroll",
+            vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor],
+        ),
+        (
+            "/payroll/2026-11",
+            vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor],
+        ),
+        (
+            "/payroll/2026-11/reconciliation.csv",
+            vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor],
+        ),
+        (
+            "/payroll/2026-11/budget.csv",
+            vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor],
+        ),
+        (
+            "/api/v1/payroll/2026-11",
+            vec![PaymentOfficer, PaymentApprover, MeAnalyst, Auditor],
+        ),
         // notify branch
-        ("/outbox", vec![AntennaAgent, AntennaSupervisor, Administrator]),
-        ("/outbox?status=dead", vec![AntennaAgent, AntennaSupervisor, Administrator]),
+        (
+            "/outbox",
+            vec![AntennaAgent, AntennaSupervisor, Administrator],
+        ),
+        (
+            "/outbox?status=dead",
+            vec![AntennaAgent, AntennaSupervisor, Administrator],
+        ),
         // pilot (issue 7): the analyst sees measures and designs, never case notes
         ("/pilot/measures", all.clone()),
         ("/pilot/designs", all.clone()),
         ("/pilot/caseload", vec![AntennaAgent, AntennaSupervisor]),
-        ("/pilot/cases/500000000003", vec![AntennaAgent, AntennaSupervisor]),
+        (
+            "/pilot/cases/500000000003",
+            vec![AntennaAgent, AntennaSupervisor],
+        ),
     ];
     for role in Role::ALL {
-        let s = app.login(role.as_str(), PASSWORD).await.unwrap_or_else(|r| panic!("{role} cannot log in: {}", r.status));
+        let s = app
+            .login(role.as_str(), PASSWORD)
+            .await
+            .unwrap_or_else(|r| panic!("{role} cannot log in: {}", r.status));
         for (uri, allowed) in &routes {
             let res = app.get(uri, Some(&s)).await;
-            let want = if allowed.contains(&role) { StatusCode::OK } else { StatusCode::FORBIDDEN };
-            assert_eq!(res.status, want, "{role} GET {uri}: {}", &res.body[..res.body.len().min(300)]);
+            let want = if allowed.contains(&role) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                res.status,
+                want,
+                "{role} GET {uri}: {}",
+                &res.body[..res.body.len().min(300)]
+            );
         }
     }
 }
@@ -200,20 +366,56 @@ async fn every_change_as_every_role() {
     use Role::*;
     let app = app().await;
     let toml = |id: &str, date: &str| {
-        include_str!("../../../rules/asd-2026-11.toml").replace("id = \"asd-2026-11\"", &format!("id = \"{id}\"")).replace("effective_from = \"2026-11-01\"", &format!("effective_from = \"{date}\""))
+        include_str!("../../../rules/asd-2026-11.toml")
+            .replace("id = \"asd-2026-11\"", &format!("id = \"{id}\""))
+            .replace(
+                "effective_from = \"2026-11-01\"",
+                &format!("effective_from = \"{date}\""),
+            )
     };
     for (i, role) in Role::ALL.into_iter().enumerate() {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap();
         let id = format!("asd-walk-{i}");
-        let proposal = format!("body={}", sanad_web::pages::urlencode(&toml(&id, &format!("2040-0{}-01", i + 1))).replace('/', "%2F"));
+        let proposal = format!(
+            "body={}",
+            sanad_web::pages::urlencode(&toml(&id, &format!("2040-0{}-01", i + 1)))
+                .replace('/', "%2F")
+        );
         let res = app.post("/rules/propose", &s, &proposal, true).await;
-        assert_eq!(res.status == StatusCode::SEE_OTHER, role == Administrator, "{role} POST /rules/propose: {}", res.status);
-        let user = format!("username=u{i}.x&display_name=U&role=auditor&scope=national&locale=fr&password=long+enough+pw");
+        assert_eq!(
+            res.status == StatusCode::SEE_OTHER,
+            role == Administrator,
+            "{role} POST /rules/propose: {}",
+            res.status
+        );
+        let user = format!(
+            "username=u{i}.x&display_name=U&role=auditor&scope=national&locale=fr&password=long+enough+pw"
+        );
         let res = app.post("/admin/users", &s, &user, true).await;
-        assert_eq!(res.status == StatusCode::SEE_OTHER, role == Administrator, "{role} POST /admin/users: {}", res.status);
-        assert_eq!(app.store.user(&format!("u{i}.x")).await.unwrap().is_some(), role == Administrator);
-        let res = app.post("/admin/tokens", &s, "name=t&username=auditor&scopes=audit%3Aread", true).await;
-        assert_eq!(res.status == StatusCode::OK, role == Administrator, "{role} POST /admin/tokens: {}", res.status);
+        assert_eq!(
+            res.status == StatusCode::SEE_OTHER,
+            role == Administrator,
+            "{role} POST /admin/users: {}",
+            res.status
+        );
+        assert_eq!(
+            app.store.user(&format!("u{i}.x")).await.unwrap().is_some(),
+            role == Administrator
+        );
+        let res = app
+            .post(
+                "/admin/tokens",
+                &s,
+                "name=t&username=auditor&scopes=audit%3Aread",
+                true,
+            )
+            .await;
+        assert_eq!(
+            res.status == StatusCode::OK,
+            role == Administrator,
+            "{role} POST /admin/tokens: {}",
+            res.status
+        );
         let api = Request::post("/api/v1/rule-sets")
             .header(header::COOKIE, format!("sanad_session={}", s.cookie))
             .header("x-csrf-token", &s.csrf)
@@ -221,7 +423,12 @@ async fn every_change_as_every_role() {
             .body(Body::from(serde_json::json!({"toml": toml(&format!("{id}-api"), &format!("2041-0{}-01", i + 1))}).to_string()))
             .unwrap();
         let res = app.send(api).await;
-        assert_eq!(res.status == StatusCode::CREATED, role == Administrator, "{role} POST /api/v1/rule-sets: {}", res.status);
+        assert_eq!(
+            res.status == StatusCode::CREATED,
+            role == Administrator,
+            "{role} POST /api/v1/rule-sets: {}",
+            res.status
+        );
         if role != Administrator {
             assert_eq!(res.status, StatusCode::FORBIDDEN);
         }
@@ -238,25 +445,62 @@ async fn every_change_as_every_role() {
         assert_eq!(res.status, want, "{role} approve");
     }
     let users = app.store.users().await.unwrap().len();
-    assert_eq!(users, Role::ALL.len() + 2, "only the administrator created a user");
+    assert_eq!(
+        users,
+        Role::ALL.len() + 2,
+        "only the administrator created a user"
+    );
 }
 
 #[tokio::test]
 async fn another_regions_household_does_not_exist_for_an_agent() {
     let app = app().await;
     let s = app.login("agent01", PASSWORD).await.unwrap();
-    assert_eq!(app.get("/households/500000000003", Some(&s)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/api/v1/households/500000000003", Some(&s)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/api/v1/households/500000000003/entitlement?month=2026-11", Some(&s)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/households/500000000003", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/households/500000000003", Some(&s))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/households/500000000003/entitlement?month=2026-11",
+            Some(&s)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     let search = app.get("/api/v1/households?q=500000000003", Some(&s)).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&search.body).unwrap()["items"], serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&search.body).unwrap()["items"],
+        serde_json::json!([])
+    );
     let page = app.get("/households?q=NOM3", Some(&s)).await;
-    assert!(!page.body.contains("500000000003"), "no leak through name search");
-    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households", Some(&s)).await.body).unwrap();
-    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|h| h["rsu_id"].as_str().unwrap()).collect();
+    assert!(
+        !page.body.contains("500000000003"),
+        "no leak through name search"
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/households", Some(&s)).await.body).unwrap();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["rsu_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["500000000001", "500000000002"]);
-    let counts: serde_json::Value = serde_json::from_str(&app.get("/api/v1/registry/regions", Some(&s)).await.body).unwrap();
-    assert_eq!(counts.as_array().unwrap().len(), 1, "counts cover the agent's region only: {counts}");
+    let counts: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/registry/regions", Some(&s)).await.body).unwrap();
+    assert_eq!(
+        counts.as_array().unwrap().len(),
+        1,
+        "counts cover the agent's region only: {counts}"
+    );
     // Their own region's household opens, with its explanation.
     let own = app.get("/households/500000000001", Some(&s)).await;
     assert_eq!(own.status, StatusCode::OK);
@@ -268,13 +512,30 @@ async fn national_ids_are_masked_for_roles_that_do_not_need_them() {
     let app = app().await;
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     let officer = app.login("payment_officer", PASSWORD).await.unwrap();
-    let full = app.get("/api/v1/households/500000000003", Some(&agent)).await.body;
-    let masked = app.get("/api/v1/households/500000000003", Some(&officer)).await.body;
-    assert!(full.contains("\"cnie\":\"BE3\"") || full.contains("BE3"), "{full}");
-    assert!(!masked.contains("BE3") && masked.contains("\"cnie\":\"***\""), "{masked}");
+    let full = app
+        .get("/api/v1/households/500000000003", Some(&agent))
+        .await
+        .body;
+    let masked = app
+        .get("/api/v1/households/500000000003", Some(&officer))
+        .await
+        .body;
+    assert!(
+        full.contains("\"cnie\":\"BE3\"") || full.contains("BE3"),
+        "{full}"
+    );
+    assert!(
+        !masked.contains("BE3") && masked.contains("\"cnie\":\"***\""),
+        "{masked}"
+    );
     let idcs = sample(3, "04").members[0].idcs.to_string();
     assert!(full.contains(&idcs) && !masked.contains(&idcs));
-    assert!(!app.get("/households/500000000003", Some(&officer)).await.body.contains(&idcs));
+    assert!(
+        !app.get("/households/500000000003", Some(&officer))
+            .await
+            .body
+            .contains(&idcs)
+    );
 }
 
 #[tokio::test]
@@ -282,12 +543,21 @@ async fn state_changes_need_the_csrf_token() {
     let app = app().await;
     let s = app.login("administrator", PASSWORD).await.unwrap();
     let form = "username=new.agent&display_name=New+Agent&role=antenna_agent&scope=regions%3A04&locale=fr&password=long+enough+pw";
-    assert_eq!(app.post("/admin/users", &s, form, false).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post("/admin/users", &s, form, false).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert!(app.store.user("new.agent").await.unwrap().is_none());
-    assert_eq!(app.post("/admin/users", &s, form, true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post("/admin/users", &s, form, true).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert!(app.store.user("new.agent").await.unwrap().is_some());
     // Login itself is protected by its own token.
-    let req = Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from("_csrf=x&username=administrator&password=y")).unwrap();
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("_csrf=x&username=administrator&password=y"))
+        .unwrap();
     assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
 }
 
@@ -301,22 +571,56 @@ async fn sessions_rotate_expire_and_end_at_logout() {
     let form = app.get("/login", None).await;
     let token = set_cookie(&form, "sanad_login_csrf").unwrap();
     let relogin = Request::post("/login")
-        .header(header::COOKIE, format!("sanad_login_csrf={token}; sanad_session={}", b.cookie))
+        .header(
+            header::COOKIE,
+            format!("sanad_login_csrf={token}; sanad_session={}", b.cookie),
+        )
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("_csrf={token}&username=auditor&password={}&next=/audit", PASSWORD.replace(' ', "+"))))
+        .body(Body::from(format!(
+            "_csrf={token}&username=auditor&password={}&next=/audit",
+            PASSWORD.replace(' ', "+")
+        )))
         .unwrap();
     let res = app.send(relogin).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert!(app.store.session(&auth::sha256_hex(&b.cookie)).await.unwrap().is_none(), "the previous session is ended");
-    let b = Session { cookie: set_cookie(&res, "sanad_session").unwrap(), csrf: String::new() };
-    let b = Session { csrf: app.store.session(&auth::sha256_hex(&b.cookie)).await.unwrap().unwrap().csrf, ..b };
+    assert!(
+        app.store
+            .session(&auth::sha256_hex(&b.cookie))
+            .await
+            .unwrap()
+            .is_none(),
+        "the previous session is ended"
+    );
+    let b = Session {
+        cookie: set_cookie(&res, "sanad_session").unwrap(),
+        csrf: String::new(),
+    };
+    let b = Session {
+        csrf: app
+            .store
+            .session(&auth::sha256_hex(&b.cookie))
+            .await
+            .unwrap()
+            .unwrap()
+            .csrf,
+        ..b
+    };
     let logout = app.post("/logout", &b, "", true).await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/api/v1/audit", Some(&b)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/audit", Some(&b)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // An idle session past the timeout is refused and deleted.
     let hash = auth::sha256_hex(&a.cookie);
-    app.store.touch_session(&hash, auth::now_secs() - 31 * 60).await.unwrap();
-    assert_eq!(app.get("/api/v1/audit", Some(&a)).await.status, StatusCode::UNAUTHORIZED);
+    app.store
+        .touch_session(&hash, auth::now_secs() - 31 * 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/audit", Some(&a)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert!(app.store.session(&hash).await.unwrap().is_none());
 }
 
@@ -328,7 +632,10 @@ async fn repeated_failures_lock_the_account() {
         assert_eq!(res.status, StatusCode::OK);
         assert!(res.body.contains("incorrect"));
     }
-    let res = app.login("auditor", PASSWORD).await.expect_err("locked even with the right password");
+    let res = app
+        .login("auditor", PASSWORD)
+        .await
+        .expect_err("locked even with the right password");
     assert!(res.body.contains("verrouillé"), "{}", res.body);
     assert!(app.login("nobody", PASSWORD).await.is_err());
 }
@@ -341,19 +648,55 @@ async fn api_tokens_act_within_their_scopes() {
         .header(header::COOKIE, format!("sanad_session={}", admin.cookie))
         .header("x-csrf-token", &admin.csrf)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"name":"portal","username":"antenna_agent","scopes":"households:read"}"#))
+        .body(Body::from(
+            r#"{"name":"portal","username":"antenna_agent","scopes":"households:read"}"#,
+        ))
         .unwrap();
     let res = app.send(req).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    let token = serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["token"].as_str().unwrap().to_owned();
-    let bearer = |uri: &str, t: &str| Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {t}")).body(Body::empty()).unwrap();
-    assert_eq!(app.send(bearer("/api/v1/households/500000000003", &token)).await.status, StatusCode::OK);
-    assert_eq!(app.send(bearer("/api/v1/households/500000000001", &token)).await.status, StatusCode::NOT_FOUND, "the user's scope binds the token");
-    assert_eq!(app.send(bearer("/api/v1/rule-sets", &token)).await.status, StatusCode::FORBIDDEN, "rules:read was not granted");
-    assert_eq!(app.send(bearer("/api/v1/households", &format!("{token}x"))).await.status, StatusCode::UNAUTHORIZED);
+    let token = serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = |uri: &str, t: &str| {
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        app.send(bearer("/api/v1/households/500000000003", &token))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(bearer("/api/v1/households/500000000001", &token))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "the user's scope binds the token"
+    );
+    assert_eq!(
+        app.send(bearer("/api/v1/rule-sets", &token)).await.status,
+        StatusCode::FORBIDDEN,
+        "rules:read was not granted"
+    );
+    assert_eq!(
+        app.send(bearer("/api/v1/households", &format!("{token}x")))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     let id = token.split('_').nth(1).unwrap();
-    app.store.revoke_token(id, &sanad_store::Actor::new("administrator", "t")).await.unwrap();
-    assert_eq!(app.send(bearer("/api/v1/households", &token)).await.status, StatusCode::UNAUTHORIZED);
+    app.store
+        .revoke_token(id, &sanad_store::Actor::new("administrator", "t"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.send(bearer("/api/v1/households", &token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -361,27 +704,75 @@ async fn rule_sets_are_proposed_by_one_user_approved_by_another_and_audited() {
     let app = app().await;
     let admin = app.login("administrator", PASSWORD).await.unwrap();
     let approver = app.login("payment_approver", PASSWORD).await.unwrap();
-    let body = include_str!("../../../rules/asd-2026-11.toml").replace("id = \"asd-2026-11\"", "id = \"asd-2027-01\"").replace("effective_from = \"2026-11-01\"", "effective_from = \"2027-01-01\"");
-    assert!(body.contains("asd-2027-01") && body.contains("2027-01-01"), "test fixture rewrite");
-    let form = format!("body={}", sanad_web::pages::urlencode(&body).replace('/', "%2F"));
+    let body = include_str!("../../../rules/asd-2026-11.toml")
+        .replace("id = \"asd-2026-11\"", "id = \"asd-2027-01\"")
+        .replace(
+            "effective_from = \"2026-11-01\"",
+            "effective_from = \"2027-01-01\"",
+        );
+    assert!(
+        body.contains("asd-2027-01") && body.contains("2027-01-01"),
+        "test fixture rewrite"
+    );
+    let form = format!(
+        "body={}",
+        sanad_web::pages::urlencode(&body).replace('/', "%2F")
+    );
     let res = app.post("/rules/propose", &admin, &form, true).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(app.post("/rules/asd-2027-01/approve", &admin, "", true).await.status, StatusCode::CONFLICT, "administrators may approve, but not their own");
+    assert_eq!(
+        app.post("/rules/asd-2027-01/approve", &admin, "", true)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "administrators may approve, but not their own"
+    );
     let approve_page = app.get("/rules/asd-2027-01", Some(&approver)).await.body;
     assert!(approve_page.contains("/rules/asd-2027-01/approve"));
-    assert_eq!(app.post("/rules/asd-2027-01/approve", &approver, "", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post("/rules/asd-2027-01/approve", &approver, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     let list = app.get("/api/v1/rule-sets", Some(&approver)).await.body;
-    assert!(list.contains("\"id\":\"asd-2027-01\"") && list.contains("\"approved_by\":\"payment_approver\""), "{list}");
-    let bad = app.post("/rules/propose", &admin, "body=id+%3D+%22x%22", true).await;
+    assert!(
+        list.contains("\"id\":\"asd-2027-01\"")
+            && list.contains("\"approved_by\":\"payment_approver\""),
+        "{list}"
+    );
+    let bad = app
+        .post("/rules/propose", &admin, "body=id+%3D+%22x%22", true)
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("id = &quot;x&quot;") || bad.body.contains("id = \"x\""), "what was typed is kept");
+    assert!(
+        bad.body.contains("id = &quot;x&quot;") || bad.body.contains("id = \"x\""),
+        "what was typed is kept"
+    );
 
     let auditor = app.login("auditor", PASSWORD).await.unwrap();
-    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=rule_set", Some(&auditor)).await.body).unwrap();
-    let actions: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap())).collect();
-    assert_eq!(actions, [("approve", "payment_approver"), ("propose", "administrator")]);
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/audit?entity=rule_set", Some(&auditor))
+            .await
+            .body,
+    )
+    .unwrap();
+    let actions: Vec<(&str, &str)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("approve", "payment_approver"),
+            ("propose", "administrator")
+        ]
+    );
     assert!(log["items"][0]["request_id"].as_str().unwrap().len() == 16);
-    let verify: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit/verify", Some(&auditor)).await.body).unwrap();
+    let verify: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/audit/verify", Some(&auditor)).await.body).unwrap();
     assert_eq!(verify["problems"], serde_json::json!([]));
     let csv = app.get("/audit.csv?entity=rule_set", Some(&auditor)).await;
     assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
@@ -390,15 +781,39 @@ async fn rule_sets_are_proposed_by_one_user_approved_by_another_and_audited() {
 #[tokio::test]
 async fn the_language_follows_the_user_then_accept_language() {
     let app = app().await;
-    let req = Request::get("/login").header(header::ACCEPT_LANGUAGE, "ar-MA,ar;q=0.9").body(Body::empty()).unwrap();
+    let req = Request::get("/login")
+        .header(header::ACCEPT_LANGUAGE, "ar-MA,ar;q=0.9")
+        .body(Body::empty())
+        .unwrap();
     let page = app.send(req).await.body;
     assert!(page.contains("<html lang=\"ar\" dir=\"rtl\">") && page.contains("تسجيل الدخول"));
     let s = app.login("antenna_agent", PASSWORD).await.unwrap();
-    assert!(app.get("/", Some(&s)).await.body.contains("<html lang=\"fr\" dir=\"ltr\">"));
-    assert_eq!(app.post("/settings/language", &s, "lang=en", true).await.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get("/", Some(&s))
+            .await
+            .body
+            .contains("<html lang=\"fr\" dir=\"ltr\">")
+    );
+    assert_eq!(
+        app.post("/settings/language", &s, "lang=en", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     let home = app.get("/households/500000000003", Some(&s)).await.body;
-    assert!(home.contains("<html lang=\"en\" dir=\"ltr\">") && home.contains("Members"), "the setting is kept in the profile");
-    assert_eq!(app.store.user("antenna_agent").await.unwrap().unwrap().locale, "en");
+    assert!(
+        home.contains("<html lang=\"en\" dir=\"ltr\">") && home.contains("Members"),
+        "the setting is kept in the profile"
+    );
+    assert_eq!(
+        app.store
+            .user("antenna_agent")
+            .await
+            .unwrap()
+            .unwrap()
+            .locale,
+        "en"
+    );
 }
 
 #[tokio::test]
@@ -415,7 +830,12 @@ async fn compute_endpoint_matches_the_cli_contract() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let out: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     let rules = sanad_rules::RuleBook::shipped();
-    let want = sanad_rules::io::HouseholdInput::from_json(input).unwrap().compute(rules.for_month("2026-11".parse().unwrap()).unwrap(), "2026-11".parse().unwrap());
+    let want = sanad_rules::io::HouseholdInput::from_json(input)
+        .unwrap()
+        .compute(
+            rules.for_month("2026-11".parse().unwrap()).unwrap(),
+            "2026-11".parse().unwrap(),
+        );
     assert_eq!(out, serde_json::to_value(want).unwrap());
     let bad = Request::post("/api/v1/entitlements/compute?month=2026-11")
         .header(header::COOKIE, format!("sanad_session={}", s.cookie))
@@ -430,78 +850,270 @@ async fn compute_endpoint_matches_the_cli_contract() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_api_route() {
     let app = app().await;
-    let doc: serde_json::Value = serde_json::from_str(&app.get("/api/v1/openapi.json", None).await.body).unwrap();
-    for path in ["/api/v1/households", "/api/v1/households/{id}", "/api/v1/entitlements/compute", "/api/v1/rule-sets/{id}/approve", "/api/v1/audit/verify", "/api/v1/tokens"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    let doc: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/openapi.json", None).await.body).unwrap();
+    for path in [
+        "/api/v1/households",
+        "/api/v1/households/{id}",
+        "/api/v1/entitlements/compute",
+        "/api/v1/rule-sets/{id}/approve",
+        "/api/v1/audit/verify",
+        "/api/v1/tokens",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
     let src = include_str!("../src/api/mod.rs");
     let routed = src.matches(".route(\"/").count() - 1; // minus openapi.json itself
-    assert_eq!(doc["paths"].as_object().unwrap().len(), routed, "every routed path is documented");
+    assert_eq!(
+        doc["paths"].as_object().unwrap().len(),
+        routed,
+        "every routed path is documented"
+    );
 }
 
 #[tokio::test]
 async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
     let app = app().await;
     // Three more households in region 04 whose spouse draws no pension: eligible.
-    let eligible: Vec<_> = (7..10).map(|n| sanad_store::conformance::with(&sample(n, "04"), |p| p.members[1].checks = Default::default())).collect();
-    app.store.upsert_households(&eligible, Write::Apply).await.unwrap();
-    for c in ["child_allowance", "orphan_allowance", "disability_supplement", "floor_top_up", "flat_rate", "birth_grant", "school_start_grant"] {
-        app.store.set_appropriation(2026, c, 1_000_000_000, &sanad_store::Actor::new("budget", "t")).await.unwrap();
+    let eligible: Vec<_> = (7..10)
+        .map(|n| {
+            sanad_store::conformance::with(&sample(n, "04"), |p| {
+                p.members[1].checks = Default::default()
+            })
+        })
+        .collect();
+    app.store
+        .upsert_households(&eligible, Write::Apply)
+        .await
+        .unwrap();
+    for c in [
+        "child_allowance",
+        "orphan_allowance",
+        "disability_supplement",
+        "floor_top_up",
+        "flat_rate",
+        "birth_grant",
+        "school_start_grant",
+    ] {
+        app.store
+            .set_appropriation(
+                2026,
+                c,
+                1_000_000_000,
+                &sanad_store::Actor::new("budget", "t"),
+            )
+            .await
+            .unwrap();
     }
     // The payroll pays approved applications: the three apply (no list imported, so an agent
     // reviews them) and are approved; the three sample households never applied.
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     for h in &eligible {
-        let body = format!(r#"{{"household_id":"{}","components":["child_allowance","flat_rate"]}}"#, h.rsu_id);
-        let res = app.send(app.json_post("/api/v1/applications", &agent, &body)).await;
+        let body = format!(
+            r#"{{"household_id":"{}","components":["child_allowance","flat_rate"]}}"#,
+            h.rsu_id
+        );
+        let res = app
+            .send(app.json_post("/api/v1/applications", &agent, &body))
+            .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
         assert_eq!(file["status"], "in_review");
-        let decided = app.post(&format!("/applications/{}/decide", file["receipt"].as_str().unwrap()), &agent, "decision=approve", true).await;
+        let decided = app
+            .post(
+                &format!("/applications/{}/decide", file["receipt"].as_str().unwrap()),
+                &agent,
+                "decision=approve",
+                true,
+            )
+            .await;
         assert_eq!(decided.status, StatusCode::SEE_OTHER);
     }
-    let listed: serde_json::Value = serde_json::from_str(&app.get(&format!("/api/v1/households/{}/applications", eligible[0].rsu_id), Some(&agent)).await.body).unwrap();
-    assert_eq!(listed[0]["start_month"], "2026-11", "entitled from the application month: {listed}");
+    let listed: serde_json::Value = serde_json::from_str(
+        &app.get(
+            &format!("/api/v1/households/{}/applications", eligible[0].rsu_id),
+            Some(&agent),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        listed[0]["start_month"], "2026-11",
+        "entitled from the application month: {listed}"
+    );
     let officer = app.login("payment_officer", PASSWORD).await.unwrap();
     let approver = app.login("payment_approver", PASSWORD).await.unwrap();
     let page = app.get("/payroll/2026-11", Some(&officer)).await.body;
-    assert!(page.contains("/payroll/2026-11/prepare"), "the officer is offered to prepare");
-    assert_eq!(app.post("/payroll/2026-11/prepare", &approver, "", true).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.post("/payroll/2026-11/prepare", &officer, "", true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/payroll/2026-11/approve", &officer, "", true).await.status, StatusCode::FORBIDDEN, "the maker is not a checker");
-    assert_eq!(app.post("/payroll/2026-11/release", &officer, "", true).await.status, StatusCode::CONFLICT, "not before approval");
-    assert!(app.get("/payroll/2026-11", Some(&approver)).await.body.contains("/payroll/2026-11/approve"));
-    assert_eq!(app.post("/payroll/2026-11/approve", &approver, "", true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/payroll/2026-11/release", &officer, "", true).await.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.contains("/payroll/2026-11/prepare"),
+        "the officer is offered to prepare"
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/prepare", &approver, "", true)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/approve", &officer, "", true)
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "the maker is not a checker"
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/release", &officer, "", true)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "not before approval"
+    );
+    assert!(
+        app.get("/payroll/2026-11", Some(&approver))
+            .await
+            .body
+            .contains("/payroll/2026-11/approve")
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/approve", &approver, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/payroll/2026-11/release", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
 
-    let summary: serde_json::Value = serde_json::from_str(&app.get("/api/v1/payroll/2026-11", Some(&approver)).await.body).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/payroll/2026-11", Some(&approver))
+            .await
+            .body,
+    )
+    .unwrap();
     assert_eq!(summary["status"], "released");
-    assert_eq!((summary["prepared_by"].as_str(), summary["approved_by"].as_str()), (Some("payment_officer"), Some("payment_approver")));
-    let paid = summary["lines"].as_array().unwrap().iter().find(|l| l[0] == "pay").unwrap_or_else(|| panic!("{summary}")).clone();
-    assert_eq!(paid[1], 3, "the three approved households are paid, and only they");
+    assert_eq!(
+        (
+            summary["prepared_by"].as_str(),
+            summary["approved_by"].as_str()
+        ),
+        (Some("payment_officer"), Some("payment_approver"))
+    );
+    let paid = summary["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l[0] == "pay")
+        .unwrap_or_else(|| panic!("{summary}"))
+        .clone();
+    assert_eq!(
+        paid[1], 3,
+        "the three approved households are paid, and only they"
+    );
     let files = summary["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "split at two payments per file: {files:?}");
-    assert_eq!(files.iter().map(|f| f["ctrl_sum"].as_i64().unwrap()).sum::<i64>(), paid[2].as_i64().unwrap(), "control sums add up to the payroll");
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| f["ctrl_sum"].as_i64().unwrap())
+            .sum::<i64>(),
+        paid[2].as_i64().unwrap(),
+        "control sums add up to the payroll"
+    );
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
-    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
+    let page = app
+        .get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent))
+        .await
+        .body;
     let section = &page[page.find("id=\"payments\"").expect("a payments section")..];
-    assert!(section.contains("2026-11") && section.contains("BANK230") && section.contains("Émis"), "{section}");
-    let budget = app.get("/payroll/2026-11/budget.csv", Some(&approver)).await.body;
-    assert_eq!(budget.lines().count(), 8, "a header and the seven components: {budget}");
+    assert!(
+        section.contains("2026-11") && section.contains("BANK230") && section.contains("Émis"),
+        "{section}"
+    );
+    let budget = app
+        .get("/payroll/2026-11/budget.csv", Some(&approver))
+        .await
+        .body;
+    assert_eq!(
+        budget.lines().count(),
+        8,
+        "a header and the seven components: {budget}"
+    );
     let page = app.get("/payroll/2026-11", Some(&approver)).await.body;
-    let chart = &page[page.find("svg class=\"chart budget\"").expect("a budget chart")..];
+    let chart = &page[page
+        .find("svg class=\"chart budget\"")
+        .expect("a budget chart")..];
     let chart = &chart[..chart.find("</svg>").unwrap()];
-    assert_eq!(chart.matches("class=\"payroll\"").count(), 7, "one bar per component: {chart}");
-    assert!(!chart.contains("forecast over"), "no component overruns a 10 M MAD appropriation: {chart}");
+    assert_eq!(
+        chart.matches("class=\"payroll\"").count(),
+        7,
+        "one bar per component: {chart}"
+    );
+    assert!(
+        !chart.contains("forecast over"),
+        "no component overruns a 10 M MAD appropriation: {chart}"
+    );
     let flat = budget.lines().find(|l| l.contains(",flat_rate,")).unwrap();
-    assert!(flat.starts_with("2026,2026-11,flat_rate,1000000000,0,"), "{flat}");
-    let csv = app.get("/payroll/2026-11/reconciliation.csv", Some(&approver)).await.body;
-    assert!(csv.starts_with("month,provider,sent_count") && csv.lines().nth(1).unwrap().starts_with("2026-11,BANK230,3,"), "{csv}");
-    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=payroll_cycle", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
-    let actions: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap())).collect();
-    assert_eq!(actions, [("release", "payment_officer"), ("approve", "payment_approver"), ("prepare", "payment_officer")]);
-    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
-    assert!(page.contains("payée à partir de"), "the household page says from when it is paid");
+    assert!(
+        flat.starts_with("2026,2026-11,flat_rate,1000000000,0,"),
+        "{flat}"
+    );
+    let csv = app
+        .get("/payroll/2026-11/reconciliation.csv", Some(&approver))
+        .await
+        .body;
+    assert!(
+        csv.starts_with("month,provider,sent_count")
+            && csv
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("2026-11,BANK230,3,"),
+        "{csv}"
+    );
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get(
+            "/api/v1/audit?entity=payroll_cycle",
+            Some(&app.login("auditor", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    let actions: Vec<(&str, &str)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("release", "payment_officer"),
+            ("approve", "payment_approver"),
+            ("prepare", "payment_officer")
+        ]
+    );
+    let page = app
+        .get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent))
+        .await
+        .body;
+    assert!(
+        page.contains("payée à partir de"),
+        "the household page says from when it is paid"
+    );
 
     // A birth on 1 November, declared on the 20th after November was paid: December's payroll
     // pays the new child's November allowance and the birth grant as arrears.
@@ -511,57 +1123,164 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
         "sex": "F", "birth_date": "2026-11-01", "death_date": null, "relation": "child", "marital_status": "single", "schooling": "none",
         "disability": "none", "father_deceased": false, "checks": {}}}});
     let path = format!("/api/v1/households/{}/events", eligible[0].rsu_id);
-    let res = app.send(app.json_post(&path, &agent, &birth.to_string())).await;
+    let res = app
+        .send(app.json_post(&path, &agent, &birth.to_string()))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let outcome: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     let owed = outcome["arrears"].as_i64().unwrap();
-    assert!(owed > 0 && outcome["overpayment"] == 0 && outcome["lifecycle"] == "continue", "{outcome}");
-    let again = app.send(app.json_post(&path, &agent, &birth.to_string())).await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "the same child cannot be born twice: {}", again.body);
-    let page = app.get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent)).await.body;
-    assert!(page.contains("Yasmine") && page[page.find("id=\"events\"").unwrap()..].contains("Naissance"), "the household page shows the child and the event");
-    assert_eq!(app.post("/payroll/2026-12/prepare", &officer, "", true).await.status, StatusCode::SEE_OTHER);
-    let lines = sanad_store::PayrollStore::payroll_lines(&*app.store, "2026-12").await.unwrap();
-    let line = lines.iter().find(|l| l.rsu_id == eligible[0].rsu_id.to_string()).unwrap();
+    assert!(
+        owed > 0 && outcome["overpayment"] == 0 && outcome["lifecycle"] == "continue",
+        "{outcome}"
+    );
+    let again = app
+        .send(app.json_post(&path, &agent, &birth.to_string()))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the same child cannot be born twice: {}",
+        again.body
+    );
+    let page = app
+        .get(&format!("/households/{}", eligible[0].rsu_id), Some(&agent))
+        .await
+        .body;
+    assert!(
+        page.contains("Yasmine")
+            && page[page.find("id=\"events\"").unwrap()..].contains("Naissance"),
+        "the household page shows the child and the event"
+    );
+    assert_eq!(
+        app.post("/payroll/2026-12/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let lines = sanad_store::PayrollStore::payroll_lines(&*app.store, "2026-12")
+        .await
+        .unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.rsu_id == eligible[0].rsu_id.to_string())
+        .unwrap();
     let body: serde_json::Value = serde_json::from_str(&line.body).unwrap();
-    let arrears = |component: &str| body["explanation"].as_array().unwrap().iter().find(|e| e["kind"] == "arrears" && e["component"] == component && e["month"] == "2026-11").map(|e| e["amount"].as_i64().unwrap());
-    assert_eq!(arrears("child_allowance"), Some(owed), "November's new allowance, as the declaration said: {body}");
-    assert!(arrears("birth_grant").is_some_and(|a| a > 0), "and the birth grant of the month of birth: {body}");
-    let other = lines.iter().find(|l| l.rsu_id == eligible[1].rsu_id.to_string()).unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&other.body).unwrap()["arrears"].as_i64(), Some(0), "no event, nothing to settle");
+    let arrears = |component: &str| {
+        body["explanation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["kind"] == "arrears" && e["component"] == component && e["month"] == "2026-11"
+            })
+            .map(|e| e["amount"].as_i64().unwrap())
+    };
+    assert_eq!(
+        arrears("child_allowance"),
+        Some(owed),
+        "November's new allowance, as the declaration said: {body}"
+    );
+    assert!(
+        arrears("birth_grant").is_some_and(|a| a > 0),
+        "and the birth grant of the month of birth: {body}"
+    );
+    let other = lines
+        .iter()
+        .find(|l| l.rsu_id == eligible[1].rsu_id.to_string())
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&other.body).unwrap()["arrears"].as_i64(),
+        Some(0),
+        "no event, nothing to settle"
+    );
 }
 
 /// Declaring an event is an agent's or supervisor's work, within their scope.
 #[tokio::test]
 async fn events_are_declared_by_agents_within_their_scope() {
     let app = app().await;
-    let phone = r#"{"effective": "2026-11-20", "kind": {"event": "phone_change", "phone": "0611223344"}}"#;
+    let phone =
+        r#"{"effective": "2026-11-20", "kind": {"event": "phone_change", "phone": "0611223344"}}"#;
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap();
-        let res = app.send(app.json_post("/api/v1/households/500000000003/events", &s, phone)).await;
-        let want = if role.can(sanad_domain::Permission::ApplicationsIntake) { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+        let res = app
+            .send(app.json_post("/api/v1/households/500000000003/events", &s, phone))
+            .await;
+        let want = if role.can(sanad_domain::Permission::ApplicationsIntake) {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
         assert_eq!(res.status, want, "{role}: {}", res.body);
     }
     let agent01 = app.login("agent01", PASSWORD).await.unwrap();
-    assert_eq!(app.send(app.json_post("/api/v1/households/500000000003/events", &agent01, phone)).await.status, StatusCode::NOT_FOUND, "another region's household");
+    assert_eq!(
+        app.send(app.json_post("/api/v1/households/500000000003/events", &agent01, phone))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "another region's household"
+    );
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     let form = "kind=death&effective=2026-11-10&person=0000000000";
-    assert_eq!(app.post("/households/500000000003/events", &agent, form, true).await.status, StatusCode::UNPROCESSABLE_ENTITY, "not a member");
-    let member = sanad_store::conformance::sample(3, "04").members[0].idcs.to_string();
-    let res = app.post("/households/500000000003/events", &agent, &format!("kind=death&effective=2026-11-10&person={member}"), true).await;
+    assert_eq!(
+        app.post("/households/500000000003/events", &agent, form, true)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a member"
+    );
+    let member = sanad_store::conformance::sample(3, "04").members[0]
+        .idcs
+        .to_string();
+    let res = app
+        .post(
+            "/households/500000000003/events",
+            &agent,
+            &format!("kind=death&effective=2026-11-10&person={member}"),
+            true,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/events", Some(&agent)).await.body).unwrap();
+    let list: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/households/500000000003/events", Some(&agent))
+            .await
+            .body,
+    )
+    .unwrap();
     assert_eq!(list[0]["kind"], "death");
     // With the spouse gone too, nobody is left to pay: the household is suspended and told so.
-    let spouse = sanad_store::conformance::sample(3, "04").members[1].idcs.to_string();
-    let body = format!(r#"{{"effective": "2026-11-12", "kind": {{"event": "death", "person": "{spouse}"}}}}"#);
-    let res = app.send(app.json_post("/api/v1/households/500000000003/events", &agent, &body)).await;
+    let spouse = sanad_store::conformance::sample(3, "04").members[1]
+        .idcs
+        .to_string();
+    let body = format!(
+        r#"{{"effective": "2026-11-12", "kind": {{"event": "death", "person": "{spouse}"}}}}"#
+    );
+    let res = app
+        .send(app.json_post("/api/v1/households/500000000003/events", &agent, &body))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let outcome: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     assert_eq!(outcome["lifecycle"], "suspend", "{outcome}");
-    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
-    assert!(msgs.iter().any(|m| m.template == "suspension" && m.id == format!("suspension:{}", outcome["id"])), "{msgs:?}");
-    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=life_event", Some(&app.login("auditor", PASSWORD).await.unwrap())).await.body).unwrap();
+    let msgs = app
+        .store
+        .messages_of(&Scope::National, "500000000003")
+        .await
+        .unwrap();
+    assert!(
+        msgs.iter()
+            .any(|m| m.template == "suspension" && m.id == format!("suspension:{}", outcome["id"])),
+        "{msgs:?}"
+    );
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get(
+            "/api/v1/audit?entity=life_event",
+            Some(&app.login("auditor", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
     assert!(!log["items"].as_array().unwrap().is_empty());
 }
 
@@ -579,49 +1298,161 @@ async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
             .unwrap()
     };
     let body = r#"{"household_id":"500000000003","components":["child_allowance"]}"#;
-    assert_eq!(app.send(submit(&officer, body)).await.status, StatusCode::FORBIDDEN, "payment officers do not take applications");
+    assert_eq!(
+        app.send(submit(&officer, body)).await.status,
+        StatusCode::FORBIDDEN,
+        "payment officers do not take applications"
+    );
     let other = r#"{"household_id":"500000000001","components":["child_allowance"]}"#;
-    assert_eq!(app.send(submit(&agent, other)).await.status, StatusCode::NOT_FOUND, "another region's household");
+    assert_eq!(
+        app.send(submit(&agent, other)).await.status,
+        StatusCode::NOT_FOUND,
+        "another region's household"
+    );
 
     let res = app.send(submit(&agent, body)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     let receipt = file["receipt"].as_str().unwrap().to_owned();
-    assert!(receipt.starts_with("ASD-") && receipt.len() == 18, "{receipt}");
-    assert_eq!(file["checks"].as_array().unwrap().len(), 13, "every check, each with its outcome");
+    assert!(
+        receipt.starts_with("ASD-") && receipt.len() == 18,
+        "{receipt}"
+    );
+    assert_eq!(
+        file["checks"].as_array().unwrap().len(),
+        13,
+        "every check, each with its outcome"
+    );
     // The spouse of the sample household draws a pension (CMR): a conclusive exclusion.
-    let pension = file["checks"].as_array().unwrap().iter().find(|c| c["code"] == "pension").unwrap().clone();
+    let pension = file["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "pension")
+        .unwrap()
+        .clone();
     assert_eq!(pension["outcome"], "fail", "{pension}");
     // No cross-check list is imported, so those checks are open: a person reviews it, with
     // the pension failure already established.
     assert_eq!(file["status"], "in_review");
     assert_eq!(file["decision"]["decision"], "review");
-    assert!(file["decision"]["failed"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("pension")), "{}", file["decision"]);
+    assert!(
+        file["decision"]["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("pension")),
+        "{}",
+        file["decision"]
+    );
 
     let again = app.send(submit(&agent, body)).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "one open application per component: {}", again.body);
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "one open application per component: {}",
+        again.body
+    );
     let page = app.get("/households/500000000003", Some(&agent)).await.body;
     assert!(page.contains(&receipt) && page.contains("id=\"applications\""));
-    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/applications", Some(&agent)).await.body).unwrap();
-    assert!(list.as_array().unwrap().iter().any(|a| a["receipt"] == receipt.as_str()));
+    let list: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/households/500000000003/applications", Some(&agent))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["receipt"] == receipt.as_str())
+    );
     // The review queue: the agent of the household's region sees it, another region's does not.
-    assert!(app.get("/applications", Some(&agent)).await.body.contains(&receipt));
+    assert!(
+        app.get("/applications", Some(&agent))
+            .await
+            .body
+            .contains(&receipt)
+    );
     let agent01 = app.login("agent01", PASSWORD).await.unwrap();
-    assert!(!app.get("/applications", Some(&agent01)).await.body.contains(&receipt), "no leak through the queue");
+    assert!(
+        !app.get("/applications", Some(&agent01))
+            .await
+            .body
+            .contains(&receipt),
+        "no leak through the queue"
+    );
     let path = format!("/applications/{receipt}/decide");
-    assert_eq!(app.post(&path, &agent01, "decision=approve", true).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&path, &agent, "decision=reject&reason=bogus", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.post(&path, &agent, "decision=reject&reason=excluded_pensioner", true).await.status, StatusCode::SEE_OTHER);
-    assert!(!app.get("/applications", Some(&agent)).await.body.contains(&receipt), "decided: out of the queue");
-    assert_eq!(app.post(&path, &agent, "decision=approve", true).await.status, StatusCode::CONFLICT, "a decision is final");
-    let list: serde_json::Value = serde_json::from_str(&app.get("/api/v1/households/500000000003/applications", Some(&agent)).await.body).unwrap();
-    let decided = list.as_array().unwrap().iter().find(|a| a["receipt"] == receipt.as_str()).unwrap();
+    assert_eq!(
+        app.post(&path, &agent01, "decision=approve", true)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(&path, &agent, "decision=reject&reason=bogus", true)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            &path,
+            &agent,
+            "decision=reject&reason=excluded_pensioner",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        !app.get("/applications", Some(&agent))
+            .await
+            .body
+            .contains(&receipt),
+        "decided: out of the queue"
+    );
+    assert_eq!(
+        app.post(&path, &agent, "decision=approve", true)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "a decision is final"
+    );
+    let list: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/households/500000000003/applications", Some(&agent))
+            .await
+            .body,
+    )
+    .unwrap();
+    let decided = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["receipt"] == receipt.as_str())
+        .unwrap();
     assert_eq!(decided["status"], "rejected");
-    assert_eq!(app.send(submit(&agent, body)).await.status, StatusCode::CREATED, "once decided, a new application may be made");
+    assert_eq!(
+        app.send(submit(&agent, body)).await.status,
+        StatusCode::CREATED,
+        "once decided, a new application may be made"
+    );
 
     let auditor = app.login("auditor", PASSWORD).await.unwrap();
-    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=application", Some(&auditor)).await.body).unwrap();
-    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter(|r| r["entity_id"] == receipt.as_str()).map(|r| r["action"].as_str().unwrap()).collect();
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/audit?entity=application", Some(&auditor))
+            .await
+            .body,
+    )
+    .unwrap();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["entity_id"] == receipt.as_str())
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["decide", "submit"]);
 }
 
@@ -630,30 +1461,69 @@ async fn an_agent_takes_an_application_with_its_checks_and_receipt() {
 async fn imported_lists_make_checks_conclusive_with_evidence() {
     let app = app().await;
     let today = TODAY;
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples");
-    for f in ["family_allowance.csv", "public_payroll.csv", "pensions.csv", "deaths.csv", "school_enrolment.csv", "disability_cards.csv"] {
+    let examples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples");
+    for f in [
+        "family_allowance.csv",
+        "public_payroll.csv",
+        "pensions.csv",
+        "deaths.csv",
+        "school_enrolment.csv",
+        "disability_cards.csv",
+    ] {
         let text = std::fs::read_to_string(examples.join(f)).unwrap();
         // Dated today, so the lists are never too old for the test's application.
         let (header, rest) = text.split_once('\n').unwrap();
-        let header: Vec<String> = header.split_whitespace().map(|kv| if kv.starts_with("as_of=") { format!("as_of={today}") } else { kv.to_owned() }).collect();
+        let header: Vec<String> = header
+            .split_whitespace()
+            .map(|kv| {
+                if kv.starts_with("as_of=") {
+                    format!("as_of={today}")
+                } else {
+                    kv.to_owned()
+                }
+            })
+            .collect();
         let dated = format!("{}\n{rest}", header.join(" "));
-        let (meta, rows) = sanad_applications::lists::parse_any(f, dated.as_bytes()).unwrap_or_else(|e| panic!("{f}: {e:?}"));
-        app.store.replace_list(meta.kind.code(), &serde_json::to_string(&meta).unwrap(), &rows, &sanad_store::Actor::new("test", "lists")).await.unwrap();
+        let (meta, rows) = sanad_applications::lists::parse_any(f, dated.as_bytes())
+            .unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        app.store
+            .replace_list(
+                meta.kind.code(),
+                &serde_json::to_string(&meta).unwrap(),
+                &rows,
+                &sanad_store::Actor::new("test", "lists"),
+            )
+            .await
+            .unwrap();
     }
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     let req = Request::post("/api/v1/applications")
         .header(header::COOKIE, format!("sanad_session={}", agent.cookie))
         .header("x-csrf-token", &agent.csrf)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"household_id":"500000000003","components":["flat_rate"]}"#))
+        .body(Body::from(
+            r#"{"household_id":"500000000003","components":["flat_rate"]}"#,
+        ))
         .unwrap();
     let res = app.send(req).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
-    let check = |code: &str| file["checks"].as_array().unwrap().iter().find(|c| c["code"] == code).unwrap().clone();
+    let check = |code: &str| {
+        file["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap()
+            .clone()
+    };
     let fa = check("family_allowance");
     assert_eq!(fa["outcome"], "pass", "{fa}");
-    assert!(fa.to_string().contains("CNSS-AF"), "the evidence names the list: {fa}");
+    assert!(
+        fa.to_string().contains("CNSS-AF"),
+        "the evidence names the list: {fa}"
+    );
     assert_ne!(check("death")["outcome"], "inconclusive");
 }
 
@@ -665,7 +1535,8 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
     let app = app().await;
     let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     let agent01 = app.login("agent01", PASSWORD).await.unwrap();
-    let body = r#"{"household_id":"500000000003","components":["child_allowance"],"language":"ar"}"#;
+    let body =
+        r#"{"household_id":"500000000003","components":["child_allowance"],"language":"ar"}"#;
     let req = Request::post("/api/v1/applications")
         .header(header::COOKIE, format!("sanad_session={}", agent.cookie))
         .header("x-csrf-token", &agent.csrf)
@@ -674,49 +1545,158 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
         .unwrap();
     let res = app.send(req).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    let receipt = serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["receipt"].as_str().unwrap().to_owned();
-    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
+    let receipt = serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["receipt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let msgs = app
+        .store
+        .messages_of(&Scope::National, "500000000003")
+        .await
+        .unwrap();
     assert_eq!(msgs.len(), 1, "in review: only the receipt so far");
-    assert_eq!((msgs[0].id.clone(), msgs[0].template.as_str(), msgs[0].language.as_str(), msgs[0].status.as_str()), (format!("receipt:{receipt}"), "receipt", "ar", "queued"));
-    assert!(msgs[0].body.contains(&receipt) && msgs[0].body.starts_with("سند"), "{}", msgs[0].body);
+    assert_eq!(
+        (
+            msgs[0].id.clone(),
+            msgs[0].template.as_str(),
+            msgs[0].language.as_str(),
+            msgs[0].status.as_str()
+        ),
+        (format!("receipt:{receipt}"), "receipt", "ar", "queued")
+    );
+    assert!(
+        msgs[0].body.contains(&receipt) && msgs[0].body.starts_with("سند"),
+        "{}",
+        msgs[0].body
+    );
     assert_eq!(msgs[0].recipient, "+212600000003");
 
     let decide = format!("/applications/{receipt}/decide");
-    assert_eq!(app.post(&decide, &agent, "decision=reject&reason=excluded_pensioner", true).await.status, StatusCode::SEE_OTHER);
-    let msgs = app.store.messages_of(&Scope::National, "500000000003").await.unwrap();
-    let decision = msgs.iter().find(|m| m.template == "rejected").expect("the decision is queued");
-    let appeal = (TODAY.parse::<chrono::NaiveDate>().unwrap() + chrono::Duration::days(15)).format("%d/%m/%Y").to_string();
-    assert!(decision.body.contains(&appeal) && decision.body.contains(&receipt), "reasons and appeal deadline: {}", decision.body);
+    assert_eq!(
+        app.post(
+            &decide,
+            &agent,
+            "decision=reject&reason=excluded_pensioner",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let msgs = app
+        .store
+        .messages_of(&Scope::National, "500000000003")
+        .await
+        .unwrap();
+    let decision = msgs
+        .iter()
+        .find(|m| m.template == "rejected")
+        .expect("the decision is queued");
+    let appeal = (TODAY.parse::<chrono::NaiveDate>().unwrap() + chrono::Duration::days(15))
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(
+        decision.body.contains(&appeal) && decision.body.contains(&receipt),
+        "reasons and appeal deadline: {}",
+        decision.body
+    );
     assert_eq!(decision.language, "ar");
 
     // The outbox page, within the scope.
     let page = app.get("/outbox", Some(&agent)).await;
-    assert!(page.body.contains("500000000003") && page.body.contains(&decision.body), "{}", &page.body[..page.body.len().min(500)]);
-    assert!(!app.get("/outbox", Some(&agent01)).await.body.contains("500000000003"), "no leak to another region");
-    assert_eq!(app.get("/outbox?status=bogus", Some(&agent)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("500000000003") && page.body.contains(&decision.body),
+        "{}",
+        &page.body[..page.body.len().min(500)]
+    );
+    assert!(
+        !app.get("/outbox", Some(&agent01))
+            .await
+            .body
+            .contains("500000000003"),
+        "no leak to another region"
+    );
+    assert_eq!(
+        app.get("/outbox?status=bogus", Some(&agent)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // A message given up is sent again on request, by someone whose scope holds it.
     let id = format!("receipt:{receipt}");
-    app.store.mark_failed(&id, "permanent: HTTP 400: invalid number", None).await.unwrap();
+    app.store
+        .mark_failed(&id, "permanent: HTTP 400: invalid number", None)
+        .await
+        .unwrap();
     let dead = app.get("/outbox?status=dead", Some(&agent)).await.body;
-    assert!(dead.contains("invalid number") && dead.contains("/retry"), "{dead}");
+    assert!(
+        dead.contains("invalid number") && dead.contains("/retry"),
+        "{dead}"
+    );
     let retry = format!("/outbox/{}/retry", sanad_web::pages::urlencode(&id));
-    assert_eq!(app.post(&retry, &agent01, "", true).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&retry, &agent, "", false).await.status, StatusCode::FORBIDDEN, "CSRF");
-    assert_eq!(app.post(&retry, &agent, "", true).await.status, StatusCode::SEE_OTHER);
-    let again = app.store.messages(&Scope::National, Some("queued"), 10).await.unwrap();
+    assert_eq!(
+        app.post(&retry, &agent01, "", true).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(&retry, &agent, "", false).await.status,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+    assert_eq!(
+        app.post(&retry, &agent, "", true).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let again = app
+        .store
+        .messages(&Scope::National, Some("queued"), 10)
+        .await
+        .unwrap();
     assert!(again.iter().any(|m| m.id == id && m.attempts == 0));
-    assert_eq!(app.post(&retry, &agent, "", true).await.status, StatusCode::NOT_FOUND, "only a dead message");
+    assert_eq!(
+        app.post(&retry, &agent, "", true).await.status,
+        StatusCode::NOT_FOUND,
+        "only a dead message"
+    );
     let auditor = app.login("auditor", PASSWORD).await.unwrap();
-    let log: serde_json::Value = serde_json::from_str(&app.get("/api/v1/audit?entity=message", Some(&auditor)).await.body).unwrap();
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/audit?entity=message", Some(&auditor))
+            .await
+            .body,
+    )
+    .unwrap();
     assert_eq!(log["items"][0]["actor"], "antenna_agent");
 
     // The household page's form asks the notices' language too.
     let form = app.get("/households/500000000003", Some(&agent)).await.body;
-    assert!(form.contains("name=\"language\""), "a language choice on the intake form");
-    assert_eq!(app.post("/households/500000000003/applications", &agent, "child_allowance=1&language=fr", true).await.status, StatusCode::SEE_OTHER);
-    let receipts: Vec<String> = app.store.messages_of(&Scope::National, "500000000003").await.unwrap().into_iter().filter(|m| m.template == "receipt").map(|m| m.language).collect();
-    assert_eq!(receipts, ["ar", "fr"], "each application's notices in the language given with it");
+    assert!(
+        form.contains("name=\"language\""),
+        "a language choice on the intake form"
+    );
+    assert_eq!(
+        app.post(
+            "/households/500000000003/applications",
+            &agent,
+            "child_allowance=1&language=fr",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let receipts: Vec<String> = app
+        .store
+        .messages_of(&Scope::National, "500000000003")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.template == "receipt")
+        .map(|m| m.language)
+        .collect();
+    assert_eq!(
+        receipts,
+        ["ar", "fr"],
+        "each application's notices in the language given with it"
+    );
 
     // The household's timeline: submitted, decided, messages, scores, in date order.
     let page = app.get("/households/500000000003", Some(&agent)).await.body;
@@ -724,8 +1704,14 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
     for label in ["Demande déposée", "Décision", "Message", "Score"] {
         assert!(timeline.contains(label), "{label}: {timeline}");
     }
-    let dates: Vec<&str> = timeline.match_indices("datetime=\"").map(|(i, _)| &timeline[i + 10..i + 20]).collect();
-    assert!(dates.len() >= 4 && dates.windows(2).all(|w| w[0] <= w[1]), "in date order: {dates:?}");
+    let dates: Vec<&str> = timeline
+        .match_indices("datetime=\"")
+        .map(|(i, _)| &timeline[i + 10..i + 20])
+        .collect();
+    assert!(
+        dates.len() >= 4 && dates.windows(2).all(|w| w[0] <= w[1]),
+        "in date order: {dates:?}"
+    );
 }
 
 // ---- pilot (issue 7) ----
@@ -733,18 +1719,49 @@ async fn notices_are_queued_shown_in_scope_and_a_dead_one_sent_again() {
 /// The shipped catalogue (disability care reduced to one place per antenna) and a plan whose
 /// pilot antenna is 04.421, started long ago, so the fixture's region-04 staff can work.
 async fn seed_pilot(app: &App) {
-    use sanad_pilot::{Catalogue, PlannedAntenna, Pilot, RolloutPlan};
+    use sanad_pilot::{Catalogue, Pilot, PlannedAntenna, RolloutPlan};
     let shipped = Catalogue::shipped();
     let mut measures = shipped.measures().to_vec();
-    measures.iter_mut().filter(|m| m.id.as_str() == "disability-care").for_each(|m| m.capacity_per_antenna = 1);
+    measures
+        .iter_mut()
+        .filter(|m| m.id.as_str() == "disability-care")
+        .for_each(|m| m.capacity_per_antenna = 1);
     let catalogue = Catalogue::new(shipped.version().to_owned(), measures).unwrap();
-    let antenna = |p: &str, wave, start: &str| PlannedAntenna { province: p.into(), wave, start: start.parse().unwrap() };
-    let plan = RolloutPlan::new(None, vec![antenna("04.421", 1, "2024-01"), antenna("01.511", 2, "2099-01")]).unwrap();
+    let antenna = |p: &str, wave, start: &str| PlannedAntenna {
+        province: p.into(),
+        wave,
+        start: start.parse().unwrap(),
+    };
+    let plan = RolloutPlan::new(
+        None,
+        vec![
+            antenna("04.421", 1, "2024-01"),
+            antenna("01.511", 2, "2099-01"),
+        ],
+    )
+    .unwrap();
     let (measures, antennas) = service::pilot::config_rows(&Pilot { catalogue, plan }).unwrap();
-    app.store.save_pilot_config(&measures, &antennas, &sanad_store::Actor::new("test", "setup")).await.unwrap();
+    app.store
+        .save_pilot_config(
+            &measures,
+            &antennas,
+            &sanad_store::Actor::new("test", "setup"),
+        )
+        .await
+        .unwrap();
     // Households 5 and 6 of region 04 are eligible to the ASD (no pension in the household).
-    let eligible: Vec<_> = [5, 6].iter().map(|n| sanad_store::conformance::with(&sample(*n, "04"), |p| p.members[1].checks = Default::default())).collect();
-    app.store.upsert_households(&eligible, Write::Apply).await.unwrap();
+    let eligible: Vec<_> = [5, 6]
+        .iter()
+        .map(|n| {
+            sanad_store::conformance::with(&sample(*n, "04"), |p| {
+                p.members[1].checks = Default::default()
+            })
+        })
+        .collect();
+    app.store
+        .upsert_households(&eligible, Write::Apply)
+        .await
+        .unwrap();
 }
 
 fn days(n: i64) -> String {
@@ -757,36 +1774,180 @@ async fn a_social_worker_follows_a_household_through_its_case() {
     seed_pilot(&app).await;
     let s = app.login("antenna_agent", PASSWORD).await.unwrap();
     let page = app.get("/pilot/cases/500000000003", Some(&s)).await;
-    assert!(page.body.contains("action=\"/pilot/cases/500000000003/open\""), "no case yet: an open button");
-    assert_eq!(app.post("/pilot/cases/500000000003/open", &s, "", true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/pilot/cases/500000000003/open", &s, "", true).await.status, StatusCode::CONFLICT, "one open case per household");
-    let goal = format!("domain=health&text=Carte+handicap+renouvel%C3%A9e&target_date={}", days(60));
-    assert_eq!(app.post("/pilot/cases/500000000003/goals", &s, &goal, true).await.status, StatusCode::SEE_OTHER);
-    let visit = format!("date={}&attendance=present&notes=Famille+re%C3%A7ue+%C3%A0+domicile&next_steps=Appeler+l%27%C3%A9cole&next_visit={}", days(0), days(10));
-    assert_eq!(app.post("/pilot/cases/500000000003/visits", &s, &visit, true).await.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.body
+            .contains("action=\"/pilot/cases/500000000003/open\""),
+        "no case yet: an open button"
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/open", &s, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/open", &s, "", true)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "one open case per household"
+    );
+    let goal = format!(
+        "domain=health&text=Carte+handicap+renouvel%C3%A9e&target_date={}",
+        days(60)
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/goals", &s, &goal, true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let visit = format!(
+        "date={}&attendance=present&notes=Famille+re%C3%A7ue+%C3%A0+domicile&next_steps=Appeler+l%27%C3%A9cole&next_visit={}",
+        days(0),
+        days(10)
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/visits", &s, &visit, true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     let future = format!("date={}&attendance=present", days(3));
-    assert_eq!(app.post("/pilot/cases/500000000003/visits", &s, &future, true).await.status, StatusCode::UNPROCESSABLE_ENTITY, "no visit in the future");
-    let referral = format!("service=health_centre&detail=CS+Hay+Nahda&sent_on={}", days(0));
-    assert_eq!(app.post("/pilot/cases/500000000003/referrals", &s, &referral, true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/visits", &s, &future, true)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no visit in the future"
+    );
+    let referral = format!(
+        "service=health_centre&detail=CS+Hay+Nahda&sent_on={}",
+        days(0)
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/referrals", &s, &referral, true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     let outcome = format!("status=completed&on={}&outcome=Bilan+fait", days(0));
-    assert_eq!(app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true).await.status, StatusCode::CONFLICT, "a completed referral is final");
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/referrals/1", &s, &outcome, true)
+            .await
+            .status,
+        StatusCode::CONFLICT,
+        "a completed referral is final"
+    );
 
     let page = app.get("/pilot/cases/500000000003", Some(&s)).await.body;
-    for shown in ["Carte handicap renouvelée", "Famille reçue à domicile", "Appeler l'école", "CS Hay Nahda", "Bilan fait", "Aboutie"] {
+    for shown in [
+        "Carte handicap renouvelée",
+        "Famille reçue à domicile",
+        "Appeler l'école",
+        "CS Hay Nahda",
+        "Bilan fait",
+        "Aboutie",
+    ] {
         assert!(page.contains(shown), "the case page shows {shown}");
     }
-    let case = app.store.open_case(&Scope::National, "500000000003").await.unwrap().unwrap();
-    assert_eq!((case.worker.as_str(), case.visits.len(), case.referrals[0].status.as_str()), ("antenna_agent", 1, "completed"));
+    let case = app
+        .store
+        .open_case(&Scope::National, "500000000003")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            case.worker.as_str(),
+            case.visits.len(),
+            case.referrals[0].status.as_str()
+        ),
+        ("antenna_agent", 1, "completed")
+    );
     // The goal is reached once; the case is closed with a reason, and may be opened again.
-    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=achieved", true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/pilot/cases/500000000003/goals/1", &s, "status=dropped", true).await.status, StatusCode::CONFLICT);
-    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.post("/pilot/cases/500000000003/close", &s, "reason=Objectifs+atteints", true).await.status, StatusCode::SEE_OTHER);
-    assert!(app.store.open_case(&Scope::National, "500000000003").await.unwrap().is_none());
-    assert!(app.get("/pilot/cases/500000000003", Some(&s)).await.body.contains("action=\"/pilot/cases/500000000003/open\""));
-    let log = app.store.audit_records(&sanad_store::AuditFilter { entity: Some("pilot_case".into()), ..Default::default() }, None, 10).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["close", "set_goal_status", "update_referral", "refer", "record_visit", "add_goal", "open"]);
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000003/goals/1",
+            &s,
+            "status=achieved",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000003/goals/1",
+            &s,
+            "status=dropped",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/close", &s, "reason=", true)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000003/close",
+            &s,
+            "reason=Objectifs+atteints",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        app.store
+            .open_case(&Scope::National, "500000000003")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.get("/pilot/cases/500000000003", Some(&s))
+            .await
+            .body
+            .contains("action=\"/pilot/cases/500000000003/open\"")
+    );
+    let log = app
+        .store
+        .audit_records(
+            &sanad_store::AuditFilter {
+                entity: Some("pilot_case".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        [
+            "close",
+            "set_goal_status",
+            "update_referral",
+            "refer",
+            "record_visit",
+            "add_goal",
+            "open"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -805,33 +1966,106 @@ async fn the_caseload_shows_overdue_follow_ups_and_another_antenna_sees_nothing(
         visits: vec![],
         referrals: vec![],
     };
-    app.store.save_case(&stale, "open", &sanad_store::Actor::new("antenna_agent", "t")).await.unwrap();
+    app.store
+        .save_case(
+            &stale,
+            "open",
+            &sanad_store::Actor::new("antenna_agent", "t"),
+        )
+        .await
+        .unwrap();
     let s = app.login("antenna_agent", PASSWORD).await.unwrap();
     let page = app.get("/pilot/caseload", Some(&s)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("href=\"/pilot/cases/500000000005\"") && page.body.contains("Visite en retard"), "{}", page.body);
-    assert!(page.body.contains("badge overdue"), "the next contact is overdue");
+    assert!(
+        page.body.contains("href=\"/pilot/cases/500000000005\"")
+            && page.body.contains("Visite en retard"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("badge overdue"),
+        "the next contact is overdue"
+    );
     // The supervisor of the same antenna sees the team's cases, by worker.
     let sup = app.login("antenna_supervisor", PASSWORD).await.unwrap();
     let team = app.get("/pilot/caseload", Some(&sup)).await.body;
-    assert!(team.contains("href=\"/pilot/cases/500000000005\"") && team.contains("<td>antenna_agent</td><td class=\"num\">1</td>"), "{team}");
+    assert!(
+        team.contains("href=\"/pilot/cases/500000000005\"")
+            && team.contains("<td>antenna_agent</td><td class=\"num\">1</td>"),
+        "{team}"
+    );
     // An agent of region 01 sees nothing of region 04's households, and cannot write to them.
     let other = app.login("agent01", PASSWORD).await.unwrap();
-    assert_eq!(app.get("/pilot/cases/500000000005", Some(&other)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/pilot/cases/500000000005", Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let visit = format!("date={}&attendance=present&notes=x", days(0));
-    assert_eq!(app.post("/pilot/cases/500000000005/visits", &other, &visit, true).await.status, StatusCode::NOT_FOUND);
-    assert!(!app.get("/pilot/caseload", Some(&other)).await.body.contains("500000000005"));
-    assert!(app.store.open_case(&Scope::National, "500000000005").await.unwrap().unwrap().visits.is_empty());
+    assert_eq!(
+        app.post("/pilot/cases/500000000005/visits", &other, &visit, true)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !app.get("/pilot/caseload", Some(&other))
+            .await
+            .body
+            .contains("500000000005")
+    );
+    assert!(
+        app.store
+            .open_case(&Scope::National, "500000000005")
+            .await
+            .unwrap()
+            .unwrap()
+            .visits
+            .is_empty()
+    );
     // Every role writes a visit: antenna staff may (303), every other role is refused (403).
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap();
-        let res = app.post("/pilot/cases/500000000005/visits", &s, &visit, true).await;
+        let res = app
+            .post("/pilot/cases/500000000005/visits", &s, &visit, true)
+            .await;
         let allowed = matches!(role, Role::AntennaAgent | Role::AntennaSupervisor);
-        assert_eq!(res.status, if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN }, "{role} POST a visit");
-        let enrol = app.post("/pilot/cases/500000000005/enrol", &s, "measure=school-return", true).await;
-        assert_eq!(enrol.status == StatusCode::FORBIDDEN, !allowed, "{role} POST an enrolment: {}", enrol.status);
+        assert_eq!(
+            res.status,
+            if allowed {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FORBIDDEN
+            },
+            "{role} POST a visit"
+        );
+        let enrol = app
+            .post(
+                "/pilot/cases/500000000005/enrol",
+                &s,
+                "measure=school-return",
+                true,
+            )
+            .await;
+        assert_eq!(
+            enrol.status == StatusCode::FORBIDDEN,
+            !allowed,
+            "{role} POST an enrolment: {}",
+            enrol.status
+        );
     }
-    assert_eq!(app.store.open_case(&Scope::National, "500000000005").await.unwrap().unwrap().visits.len(), 2);
+    assert_eq!(
+        app.store
+            .open_case(&Scope::National, "500000000005")
+            .await
+            .unwrap()
+            .unwrap()
+            .visits
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -840,35 +2074,174 @@ async fn enrolment_respects_the_target_group_and_the_places_left() {
     seed_pilot(&app).await;
     let s = app.login("antenna_agent", PASSWORD).await.unwrap();
     let not_asd = app.get("/pilot/cases/500000000003", Some(&s)).await.body;
-    assert!(!not_asd.contains("name=\"measure\"") && not_asd.contains("Hors du groupe cible"), "a household outside the ASD is offered no measure, and told why");
+    assert!(
+        !not_asd.contains("name=\"measure\"") && not_asd.contains("Hors du groupe cible"),
+        "a household outside the ASD is offered no measure, and told why"
+    );
     let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
-    assert!(page.contains("name=\"measure\" value=\"disability-care\""), "a severely disabled member: disability care is offered");
-    assert!(!page.contains("name=\"measure\" value=\"school-return\""), "the child is in school: not offered");
-    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=school-return", true).await.status, StatusCode::CONFLICT);
-    assert_eq!(app.post("/pilot/cases/500000000003/enrol", &s, "measure=disability-care", true).await.status, StatusCode::CONFLICT, "not in the ASD");
-    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=disability-care", true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/pilot/cases/500000000005/enrol", &s, "measure=disability-care", true).await.status, StatusCode::CONFLICT, "already enrolled");
-    let full = app.post("/pilot/cases/500000000006/enrol", &s, "measure=disability-care", true).await;
-    assert_eq!(full.status, StatusCode::CONFLICT, "the single place is taken");
-    let enrolled: Vec<String> = app.store.enrolments(&Scope::National).await.unwrap().into_iter().map(|e| format!("{}/{}", e.rsu_id, e.measure_id)).collect();
+    assert!(
+        page.contains("name=\"measure\" value=\"disability-care\""),
+        "a severely disabled member: disability care is offered"
+    );
+    assert!(
+        !page.contains("name=\"measure\" value=\"school-return\""),
+        "the child is in school: not offered"
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrol",
+            &s,
+            "measure=school-return",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000003/enrol",
+            &s,
+            "measure=disability-care",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT,
+        "not in the ASD"
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrol",
+            &s,
+            "measure=disability-care",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrol",
+            &s,
+            "measure=disability-care",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT,
+        "already enrolled"
+    );
+    let full = app
+        .post(
+            "/pilot/cases/500000000006/enrol",
+            &s,
+            "measure=disability-care",
+            true,
+        )
+        .await;
+    assert_eq!(
+        full.status,
+        StatusCode::CONFLICT,
+        "the single place is taken"
+    );
+    let enrolled: Vec<String> = app
+        .store
+        .enrolments(&Scope::National)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}/{}", e.rsu_id, e.measure_id))
+        .collect();
     assert_eq!(enrolled, ["500000000005/disability-care"]);
     let page = app.get("/pilot/cases/500000000005", Some(&s)).await.body;
-    assert!(page.contains("<code>disability-care</code>") && !page.contains("name=\"measure\" value=\"disability-care\""), "enrolled: listed, not offered again");
+    assert!(
+        page.contains("<code>disability-care</code>")
+            && !page.contains("name=\"measure\" value=\"disability-care\""),
+        "enrolled: listed, not offered again"
+    );
     // Ending the enrolment frees the place for the next household.
     let exit = "reason=no_longer_eligible&note=Carte+obtenue";
-    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, "reason=gone", true).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post("/pilot/cases/500000000005/enrolments/disability-care/exit", &s, exit, true).await.status, StatusCode::NOT_FOUND, "no active enrolment left");
-    assert_eq!(app.post("/pilot/cases/500000000006/enrol", &s, "measure=disability-care", true).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrolments/disability-care/exit",
+            &s,
+            "reason=gone",
+            true
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrolments/disability-care/exit",
+            &s,
+            exit,
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrolments/disability-care/exit",
+            &s,
+            exit,
+            true
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND,
+        "no active enrolment left"
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000006/enrol",
+            &s,
+            "measure=disability-care",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     let rows = app.store.enrolments(&Scope::National).await.unwrap();
-    assert_eq!(rows.iter().map(|e| (e.rsu_id.as_str(), e.exit.as_ref().map(|x| x.reason.as_str()))).collect::<Vec<_>>(), [("500000000005", Some("no_longer_eligible")), ("500000000006", None)]);
-    assert!(app.get("/pilot/cases/500000000005", Some(&s)).await.body.contains("sorti du groupe cible"));
-    let measures = app.get("/pilot/measures", Some(&app.login("me_analyst", PASSWORD).await.unwrap())).await.body;
+    assert_eq!(
+        rows.iter()
+            .map(|e| (
+                e.rsu_id.as_str(),
+                e.exit.as_ref().map(|x| x.reason.as_str())
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("500000000005", Some("no_longer_eligible")),
+            ("500000000006", None)
+        ]
+    );
+    assert!(
+        app.get("/pilot/cases/500000000005", Some(&s))
+            .await
+            .body
+            .contains("sorti du groupe cible")
+    );
+    let measures = app
+        .get(
+            "/pilot/measures",
+            Some(&app.login("me_analyst", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body;
     assert!(measures.contains("id=\"measure-disability-care\""));
     let section = &measures[measures.find("id=\"measure-disability-care\"").unwrap()..];
     let row = &section[section.find("04.421").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
-    assert!(row.contains("<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td>"), "wave 1, one used, none left: {row}");
+    assert!(
+        row.contains("<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td>"),
+        "wave 1, one used, none left: {row}"
+    );
 }
 
 #[tokio::test]
@@ -876,14 +2249,45 @@ async fn designs_show_their_frozen_hash_and_arm_counts() {
     let app = app().await;
     let design = sanad_evaluation::pilot::pilot_design(20270101);
     let body = design.canonical_json();
-    app.store.register_design("demo-pilot", &body, &sanad_store::Actor::new("me_analyst", "t")).await.unwrap();
+    app.store
+        .register_design(
+            "demo-pilot",
+            &body,
+            &sanad_store::Actor::new("me_analyst", "t"),
+        )
+        .await
+        .unwrap();
     let units = vec![
-        sanad_store::pilot::AssignmentRow { unit: "500000000001".into(), arm: "control".into(), stratum: "01".into(), wave: None },
-        sanad_store::pilot::AssignmentRow { unit: "500000000002".into(), arm: "treatment".into(), stratum: "01".into(), wave: None },
+        sanad_store::pilot::AssignmentRow {
+            unit: "500000000001".into(),
+            arm: "control".into(),
+            stratum: "01".into(),
+            wave: None,
+        },
+        sanad_store::pilot::AssignmentRow {
+            unit: "500000000002".into(),
+            arm: "treatment".into(),
+            stratum: "01".into(),
+            wave: None,
+        },
     ];
-    app.store.save_assignment("demo-pilot", &units, &sanad_store::Actor::new("me_analyst", "t")).await.unwrap();
+    app.store
+        .save_assignment(
+            "demo-pilot",
+            &units,
+            &sanad_store::Actor::new("me_analyst", "t"),
+        )
+        .await
+        .unwrap();
     let s = app.login("me_analyst", PASSWORD).await.unwrap();
     let page = app.get("/pilot/designs", Some(&s)).await.body;
-    assert!(page.contains(&design.hash()), "the stored hash is the design's own hash");
-    assert!(page.contains("empreinte vérifiée") && page.contains("sanad-assign-v1") && page.contains("20270101"));
+    assert!(
+        page.contains(&design.hash()),
+        "the stored hash is the design's own hash"
+    );
+    assert!(
+        page.contains("empreinte vérifiée")
+            && page.contains("sanad-assign-v1")
+            && page.contains("20270101")
+    );
 }

@@ -7,10 +7,11 @@ mod score_updates;
 use chrono::NaiveDate;
 use sanad_domain::household::HouseholdParts;
 use sanad_domain::{
-    Disability, FieldError, Household, HouseholdStatus, Idcs, MaritalStatus, Money, Month, PaymentInstrument, Person, Phone, Relation,
-    Residence, RsuId, Schooling, ScoreHistory, ScoreRecord,
+    Disability, FieldError, Household, HouseholdStatus, Idcs, MaritalStatus, Money, Month,
+    PaymentInstrument, Person, Phone, Relation, Residence, RsuId, Schooling, ScoreHistory,
+    ScoreRecord,
 };
-use sanad_rules::{evaluate_household, Component, RuleSet};
+use sanad_rules::{Component, RuleSet, evaluate_household};
 use serde::{Deserialize, Serialize};
 
 use crate::reasons::ReasonCode;
@@ -29,29 +30,61 @@ pub struct LifeEvent {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// A child born into the household, on the effective date.
-    Birth { child: Box<Person> },
-    Death { person: Idcs },
-    SchoolingChange { person: Idcs, schooling: Schooling },
-    DisabilityRecognised { person: Idcs, severity: Disability },
+    Birth {
+        child: Box<Person>,
+    },
+    Death {
+        person: Idcs,
+    },
+    SchoolingChange {
+        person: Idcs,
+        schooling: Schooling,
+    },
+    DisabilityRecognised {
+        person: Idcs,
+        severity: Disability,
+    },
     /// `person` marries; a spouse who joins the household comes with the event.
-    Marriage { person: Idcs, joining_spouse: Option<Box<Person>> },
+    Marriage {
+        person: Idcs,
+        joining_spouse: Option<Box<Person>>,
+    },
     /// `person` divorces; the former spouse may leave the household.
-    Divorce { person: Idcs, leaving: Option<Idcs> },
+    Divorce {
+        person: Idcs,
+        leaving: Option<Idcs>,
+    },
     /// A member leaves (split, transfer, emigration). The head leaving names the new head.
-    MemberLeaves { person: Idcs, new_head: Option<Idcs> },
+    MemberLeaves {
+        person: Idcs,
+        new_head: Option<Idcs>,
+    },
     /// A member arrives from elsewhere (transfer, kafala…).
-    MemberJoins { person: Box<Person> },
-    ResidenceChange { residence: Residence },
+    MemberJoins {
+        person: Box<Person>,
+    },
+    ResidenceChange {
+        residence: Residence,
+    },
     /// A new RSU score (one row of a national refresh, or a recomputation).
-    ScoreUpdate { record: ScoreRecord },
-    PaymentAccountChange { instrument: Option<PaymentInstrument> },
-    PhoneChange { phone: Option<Phone> },
+    ScoreUpdate {
+        record: ScoreRecord,
+    },
+    PaymentAccountChange {
+        instrument: Option<PaymentInstrument>,
+    },
+    PhoneChange {
+        phone: Option<Phone>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
     #[error("an event cannot take effect ({effective}) after it is declared ({declared_on})")]
-    DeclaredBeforeEffective { effective: NaiveDate, declared_on: NaiveDate },
+    DeclaredBeforeEffective {
+        effective: NaiveDate,
+        declared_on: NaiveDate,
+    },
     #[error("{0} is not a member of the household")]
     NotAMember(Idcs),
     #[error("{0} is already a member of the household")]
@@ -69,7 +102,10 @@ pub enum EventError {
 }
 
 fn member(p: &mut HouseholdParts, idcs: &Idcs) -> Result<usize, EventError> {
-    p.members.iter().position(|m| &m.idcs == idcs).ok_or_else(|| EventError::NotAMember(idcs.clone()))
+    p.members
+        .iter()
+        .position(|m| &m.idcs == idcs)
+        .ok_or_else(|| EventError::NotAMember(idcs.clone()))
 }
 
 fn join(p: &mut HouseholdParts, person: Person) -> Result<(), EventError> {
@@ -86,7 +122,11 @@ fn join(p: &mut HouseholdParts, person: Person) -> Result<(), EventError> {
 /// Remove a member; if it was the head, `new_head` takes the role (other members keep their
 /// relation: the RSU restates them at its next update). The registrant leaving passes that
 /// role to the head.
-fn leave(p: &mut HouseholdParts, idcs: &Idcs, new_head: Option<&Idcs>) -> Result<Person, EventError> {
+fn leave(
+    p: &mut HouseholdParts,
+    idcs: &Idcs,
+    new_head: Option<&Idcs>,
+) -> Result<Person, EventError> {
     let i = member(p, idcs)?;
     if p.members[i].relation == Relation::Head {
         let next = new_head.ok_or(EventError::NewHeadNeeded)?;
@@ -98,7 +138,11 @@ fn leave(p: &mut HouseholdParts, idcs: &Idcs, new_head: Option<&Idcs>) -> Result
     }
     let gone = p.members.remove(i);
     if p.registrant == gone.idcs {
-        p.registrant = p.members.iter().find(|m| m.relation == Relation::Head).map_or(p.registrant.clone(), |h| h.idcs.clone());
+        p.registrant = p
+            .members
+            .iter()
+            .find(|m| m.relation == Relation::Head)
+            .map_or(p.registrant.clone(), |h| h.idcs.clone());
     }
     Ok(gone)
 }
@@ -126,7 +170,10 @@ fn change(p: &mut HouseholdParts, e: &LifeEvent) -> Result<(), EventError> {
             let i = member(p, person)?;
             p.members[i].disability = *severity;
         }
-        EventKind::Marriage { person, joining_spouse } => marriage(p, person, joining_spouse.as_deref())?,
+        EventKind::Marriage {
+            person,
+            joining_spouse,
+        } => marriage(p, person, joining_spouse.as_deref())?,
         EventKind::Divorce { person, leaving } => {
             let i = member(p, person)?;
             p.members[i].marital_status = MaritalStatus::Divorced;
@@ -150,13 +197,21 @@ fn change(p: &mut HouseholdParts, e: &LifeEvent) -> Result<(), EventError> {
 
 /// The spouse who joins is the head's spouse if the head marries; otherwise "other" (the
 /// RSU's relations are to the head, and a child's spouse has no closer one).
-fn marriage(p: &mut HouseholdParts, person: &Idcs, joining: Option<&Person>) -> Result<(), EventError> {
+fn marriage(
+    p: &mut HouseholdParts,
+    person: &Idcs,
+    joining: Option<&Person>,
+) -> Result<(), EventError> {
     let i = member(p, person)?;
     p.members[i].marital_status = MaritalStatus::Married;
     if let Some(s) = joining {
         let mut s = s.clone();
         s.marital_status = MaritalStatus::Married;
-        s.relation = if p.members[i].relation == Relation::Head { Relation::Spouse } else { Relation::Other };
+        s.relation = if p.members[i].relation == Relation::Head {
+            Relation::Spouse
+        } else {
+            Relation::Other
+        };
         join(p, s)?;
     }
     Ok(())
@@ -165,7 +220,10 @@ fn marriage(p: &mut HouseholdParts, person: &Idcs, joining: Option<&Person>) -> 
 /// The household after `event`, valid as of the declaration date.
 pub fn apply_event(household: &Household, event: &LifeEvent) -> Result<Household, EventError> {
     if event.effective > event.declared_on {
-        return Err(EventError::DeclaredBeforeEffective { effective: event.effective, declared_on: event.declared_on });
+        return Err(EventError::DeclaredBeforeEffective {
+            effective: event.effective,
+            declared_on: event.declared_on,
+        });
     }
     let mut parts = household.clone().into_parts();
     change(&mut parts, event)?;
@@ -186,20 +244,47 @@ pub struct Split {
 
 /// A household split: the household left behind and the new one. The new household has no
 /// RSU score, phone or payment account yet: the RSU scores it after its own registration.
-pub fn split_household(h: &Household, split: &Split, effective: NaiveDate, declared_on: NaiveDate) -> Result<(Household, Household), EventError> {
+pub fn split_household(
+    h: &Household,
+    split: &Split,
+    effective: NaiveDate,
+    declared_on: NaiveDate,
+) -> Result<(Household, Household), EventError> {
     let mut remaining = h.clone();
     let mut leaving = Vec::new();
     for (idcs, relation) in &split.members {
-        let mut person = h.members.iter().find(|m| &m.idcs == idcs).cloned().ok_or_else(|| EventError::NotAMember(idcs.clone()))?;
+        let mut person = h
+            .members
+            .iter()
+            .find(|m| &m.idcs == idcs)
+            .cloned()
+            .ok_or_else(|| EventError::NotAMember(idcs.clone()))?;
         person.relation = *relation;
         leaving.push(person);
-        let kind = EventKind::MemberLeaves { person: idcs.clone(), new_head: split.remaining_head.clone() };
-        remaining = apply_event(&remaining, &LifeEvent { effective, declared_on, kind })?;
+        let kind = EventKind::MemberLeaves {
+            person: idcs.clone(),
+            new_head: split.remaining_head.clone(),
+        };
+        remaining = apply_event(
+            &remaining,
+            &LifeEvent {
+                effective,
+                declared_on,
+                kind,
+            },
+        )?;
     }
-    let head = leaving.iter().find(|m| m.relation == Relation::Head).map(|m| m.idcs.clone()).ok_or(EventError::NewHeadNeeded)?;
+    let head = leaving
+        .iter()
+        .find(|m| m.relation == Relation::Head)
+        .map(|m| m.idcs.clone())
+        .ok_or(EventError::NewHeadNeeded)?;
     let parts = HouseholdParts {
         rsu_id: split.new_rsu_id.clone(),
-        residence: split.residence.clone().unwrap_or_else(|| h.residence.clone()),
+        residence: split
+            .residence
+            .clone()
+            .unwrap_or_else(|| h.residence.clone()),
         registrant: head,
         phone: None,
         instrument: None,
@@ -228,7 +313,10 @@ pub enum ClaimRefusal {
     #[error("{0} is not a child of the household")]
     NotAChild(Idcs),
     #[error("claimed on {claimed_on}, after the deadline {deadline}")]
-    Late { deadline: NaiveDate, claimed_on: NaiveDate },
+    Late {
+        deadline: NaiveDate,
+        claimed_on: NaiveDate,
+    },
     #[error("the household was not eligible in the month of the birth")]
     NotEligible { reasons: Vec<ReasonCode> },
     #[error("no birth grant for a birth of order {order}")]
@@ -237,23 +325,57 @@ pub enum ClaimRefusal {
 
 /// Claim the birth grant for `child` of `h` (the household after the birth) under `rules`,
 /// the rule set in force in the birth month: within the claim window (asd-rules.md §4.3, 6 months (S)).
-pub fn birth_grant_claim(h: &Household, child: &Idcs, rules: &RuleSet, claimed_on: NaiveDate) -> Result<BirthGrantClaim, ClaimRefusal> {
-    let i = h.members.iter().position(|m| &m.idcs == child && m.relation == Relation::Child).ok_or_else(|| ClaimRefusal::NotAChild(child.clone()))?;
+pub fn birth_grant_claim(
+    h: &Household,
+    child: &Idcs,
+    rules: &RuleSet,
+    claimed_on: NaiveDate,
+) -> Result<BirthGrantClaim, ClaimRefusal> {
+    let i = h
+        .members
+        .iter()
+        .position(|m| &m.idcs == child && m.relation == Relation::Child)
+        .ok_or_else(|| ClaimRefusal::NotAChild(child.clone()))?;
     let birth_date = h.members[i].birth_date;
     let months = rules.birth_grant.claim_window_months;
-    let claim_deadline = birth_date.checked_add_months(chrono::Months::new(months)).expect("dates stay far from chrono's limits");
+    let claim_deadline = birth_date
+        .checked_add_months(chrono::Months::new(months))
+        .expect("dates stay far from chrono's limits");
     if claimed_on > claim_deadline {
-        return Err(ClaimRefusal::Late { deadline: claim_deadline, claimed_on });
+        return Err(ClaimRefusal::Late {
+            deadline: claim_deadline,
+            claimed_on,
+        });
     }
     let (decision, _) = evaluate_household(rules, h, Month::of(birth_date));
     if !decision.eligible {
-        return Err(ClaimRefusal::NotEligible { reasons: decision.reasons.iter().map(|r| ReasonCode::from(*r)).collect() });
+        return Err(ClaimRefusal::NotEligible {
+            reasons: decision
+                .reasons
+                .iter()
+                .map(|r| ReasonCode::from(*r))
+                .collect(),
+        });
     }
-    let line = decision.one_off.iter().find(|l| l.component == Component::BirthGrant && l.member == Some(i as u16));
+    let line = decision
+        .one_off
+        .iter()
+        .find(|l| l.component == Component::BirthGrant && l.member == Some(i as u16));
     match line {
-        Some(l) => Ok(BirthGrantClaim { child: child.clone(), birth_date, order: l.rank.unwrap_or(0), amount: l.amount, claim_deadline, rule_set: rules.id.clone() }),
+        Some(l) => Ok(BirthGrantClaim {
+            child: child.clone(),
+            birth_date,
+            order: l.rank.unwrap_or(0),
+            amount: l.amount,
+            claim_deadline,
+            rule_set: rules.id.clone(),
+        }),
         None => {
-            let order = h.members.iter().filter(|m| m.relation == Relation::Child && m.birth_date <= birth_date).count();
+            let order = h
+                .members
+                .iter()
+                .filter(|m| m.relation == Relation::Child && m.birth_date <= birth_date)
+                .count();
             Err(ClaimRefusal::NoGrantForOrder { order: order as u8 })
         }
     }

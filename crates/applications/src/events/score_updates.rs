@@ -15,7 +15,7 @@ use sanad_domain::{RsuId, Score, ScoreRecord};
 use serde::Serialize;
 
 use super::{EventKind, LifeEvent};
-use crate::lists::{date, RowError};
+use crate::lists::{RowError, date};
 
 const COLUMNS: [&str; 4] = ["rsu_id", "score", "computed_on", "valid_from"];
 
@@ -29,7 +29,13 @@ pub struct ScoreUpdate {
 impl ScoreUpdate {
     /// The update as a life event of its household, effective when the score takes effect.
     pub fn event(&self, declared_on: NaiveDate) -> LifeEvent {
-        LifeEvent { effective: self.record.valid_from.min(declared_on), declared_on, kind: EventKind::ScoreUpdate { record: self.record } }
+        LifeEvent {
+            effective: self.record.valid_from.min(declared_on),
+            declared_on,
+            kind: EventKind::ScoreUpdate {
+                record: self.record,
+            },
+        }
     }
 }
 
@@ -45,25 +51,58 @@ pub struct ScoreUpdates<R: Read> {
 impl<R: Read> ScoreUpdates<R> {
     /// Read and check the column line.
     pub fn new(file: &str, r: R) -> Result<Self, RowError> {
-        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(r);
-        let err = |reason: String| RowError { file: file.to_owned(), line: 1, field: "(columns)".into(), reason };
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(r);
+        let err = |reason: String| RowError {
+            file: file.to_owned(),
+            line: 1,
+            field: "(columns)".into(),
+            reason,
+        };
         let header = csv.headers().map_err(|e| err(e.to_string()))?.clone();
         if header.len() != COLUMNS.len() {
             return Err(err(format!("expected the columns {}", COLUMNS.join(","))));
         }
         let mut positions = [0; 4];
         for (k, c) in COLUMNS.iter().enumerate() {
-            positions[k] = header.iter().position(|h| h == *c).ok_or_else(|| err(format!("missing column '{c}' (expected {})", COLUMNS.join(","))))?;
+            positions[k] = header.iter().position(|h| h == *c).ok_or_else(|| {
+                err(format!(
+                    "missing column '{c}' (expected {})",
+                    COLUMNS.join(",")
+                ))
+            })?;
         }
-        Ok(ScoreUpdates { file: file.to_owned(), csv, positions, record: csv::StringRecord::new(), done: false })
+        Ok(ScoreUpdates {
+            file: file.to_owned(),
+            csv,
+            positions,
+            record: csv::StringRecord::new(),
+            done: false,
+        })
     }
 
     fn parse(&self, line: u64) -> Result<ScoreUpdate, Vec<RowError>> {
         let mut errors = Vec::new();
         let take = |k: usize| self.record.get(self.positions[k]).unwrap_or("");
-        let mut fail = |field: &str, reason: String| errors.push(RowError { file: self.file.clone(), line, field: field.into(), reason });
+        let mut fail = |field: &str, reason: String| {
+            errors.push(RowError {
+                file: self.file.clone(),
+                line,
+                field: field.into(),
+                reason,
+            })
+        };
         if self.record.len() != COLUMNS.len() {
-            fail("(row)", format!("expected {} fields, found {}", COLUMNS.len(), self.record.len()));
+            fail(
+                "(row)",
+                format!(
+                    "expected {} fields, found {}",
+                    COLUMNS.len(),
+                    self.record.len()
+                ),
+            );
             return Err(errors);
         }
         let rsu_id = RsuId::parse(take(0)).map_err(|e| fail("rsu_id", e)).ok();
@@ -76,8 +115,18 @@ impl<R: Read> ScoreUpdates<R> {
             fail("valid_from", format!("{v} is before computed_on {c}"));
         }
         match (rsu_id, value, computed_on, valid_from) {
-            (Some(rsu_id), Some(value), Some(computed_on), Some(valid_from)) if errors.is_empty() => {
-                Ok(ScoreUpdate { line, rsu_id, record: ScoreRecord { value, computed_on, valid_from } })
+            (Some(rsu_id), Some(value), Some(computed_on), Some(valid_from))
+                if errors.is_empty() =>
+            {
+                Ok(ScoreUpdate {
+                    line,
+                    rsu_id,
+                    record: ScoreRecord {
+                        value,
+                        computed_on,
+                        valid_from,
+                    },
+                })
             }
             _ => Err(errors),
         }
@@ -101,7 +150,12 @@ impl<R: Read> Iterator for ScoreUpdates<R> {
                 // An I/O error ends the file; a malformed row (bad UTF-8) is that row's error.
                 self.done = matches!(e.kind(), csv::ErrorKind::Io(_));
                 let line = e.position().map_or(0, |p| p.line());
-                Some(Err(vec![RowError { file: self.file.clone(), line, field: "(csv)".into(), reason: e.to_string() }]))
+                Some(Err(vec![RowError {
+                    file: self.file.clone(),
+                    line,
+                    field: "(csv)".into(),
+                    reason: e.to_string(),
+                }]))
             }
         }
     }
@@ -119,22 +173,43 @@ mod tests {
             2026-10-01,100000000002,8,2026-10-20\n\
             2026-11-01,100000000003\n\
             2026-11-01,100000000004,10.5,2026-10-21\n";
-        let rows: Vec<_> = ScoreUpdates::new("rsu.csv", text.as_bytes()).unwrap().collect();
+        let rows: Vec<_> = ScoreUpdates::new("rsu.csv", text.as_bytes())
+            .unwrap()
+            .collect();
         assert_eq!(rows.len(), 5);
         let first = rows[0].as_ref().unwrap();
-        assert_eq!((first.line, first.rsu_id.as_str(), first.record.value.millionths()), (2, "100000000001", 9_743_001));
-        let fields = |i: usize| rows[i].as_ref().unwrap_err().iter().map(|e| (e.line, e.field.clone())).collect::<Vec<_>>();
+        assert_eq!(
+            (
+                first.line,
+                first.rsu_id.as_str(),
+                first.record.value.millionths()
+            ),
+            (2, "100000000001", 9_743_001)
+        );
+        let fields = |i: usize| {
+            rows[i]
+                .as_ref()
+                .unwrap_err()
+                .iter()
+                .map(|e| (e.line, e.field.clone()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(fields(1), [(3, "rsu_id".into()), (3, "score".into())]);
         assert_eq!(fields(2), [(4, "valid_from".into())]);
         assert_eq!(fields(3), [(5, "(row)".into())]);
         assert_eq!(rows[4].as_ref().unwrap().line, 6);
-        assert_eq!(rows[1].as_ref().unwrap_err()[0].to_string(), "rsu.csv:3: rsu_id: '12345' is not an RSU household id (12 digits)");
+        assert_eq!(
+            rows[1].as_ref().unwrap_err()[0].to_string(),
+            "rsu.csv:3: rsu_id: '12345' is not an RSU household id (12 digits)"
+        );
     }
 
     #[test]
     fn the_column_line_is_checked() {
         assert!(ScoreUpdates::new("x.csv", "rsu_id,score,computed_on\n".as_bytes()).is_err());
-        assert!(ScoreUpdates::new("x.csv", "rsu_id,score,computed,valid_from\n".as_bytes()).is_err());
+        assert!(
+            ScoreUpdates::new("x.csv", "rsu_id,score,computed,valid_from\n".as_bytes()).is_err()
+        );
     }
 
     #[test]
@@ -151,7 +226,12 @@ mod tests {
                         return Ok(0);
                     }
                     self.row += 1;
-                    self.buf = format!("{:012},9.{:06},2026-10-20,2026-11-01\n", 100_000_000_000 + self.row, self.row % 1_000_000).into_bytes();
+                    self.buf = format!(
+                        "{:012},9.{:06},2026-10-20,2026-11-01\n",
+                        100_000_000_000 + self.row,
+                        self.row % 1_000_000
+                    )
+                    .into_bytes();
                 }
                 let n = out.len().min(self.buf.len());
                 out[..n].copy_from_slice(&self.buf[..n]);
@@ -160,7 +240,14 @@ mod tests {
             }
         }
         let header = "rsu_id,score,computed_on,valid_from\n".as_bytes();
-        let reader = ScoreUpdates::new("big.csv", header.chain(Gen { row: 0, buf: Vec::new() })).unwrap();
+        let reader = ScoreUpdates::new(
+            "big.csv",
+            header.chain(Gen {
+                row: 0,
+                buf: Vec::new(),
+            }),
+        )
+        .unwrap();
         let (mut ok, mut last_line) = (0, 0);
         for r in reader {
             let u = r.unwrap();

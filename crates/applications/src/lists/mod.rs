@@ -21,8 +21,8 @@ use sanad_domain::Idcs;
 use serde::{Deserialize, Serialize};
 
 pub use rows::{
-    DeathRow, DisabilityCardRow, EmployerKind, EnrolmentRow, FamilyAllowanceRow, Level, PayrollRow, PensionRow, PensionSector, Scheme,
-    SchoolYear,
+    DeathRow, DisabilityCardRow, EmployerKind, EnrolmentRow, FamilyAllowanceRow, Level, PayrollRow,
+    PensionRow, PensionSector, Scheme, SchoolYear,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,7 +78,11 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.reason)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.field, self.reason
+        )
     }
 }
 
@@ -107,13 +111,23 @@ pub struct Fields<'a> {
 
 impl Fields<'_> {
     pub fn text(&self, column: &str) -> &str {
-        let i = self.columns.iter().position(|c| *c == column).expect("columns are the row type's own");
+        let i = self
+            .columns
+            .iter()
+            .position(|c| *c == column)
+            .expect("columns are the row type's own");
         self.values[i]
     }
 
     /// Parse a column, recording a failure under its name.
-    pub fn take<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
-        parse(self.text(column)).map_err(|e| self.errors.push((column.to_owned(), e))).ok()
+    pub fn take<T>(
+        &mut self,
+        column: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        parse(self.text(column))
+            .map_err(|e| self.errors.push((column.to_owned(), e)))
+            .ok()
     }
 
     pub fn reject(&mut self, column: &str, reason: impl Into<String>) {
@@ -122,7 +136,8 @@ impl Fields<'_> {
 }
 
 pub(crate) fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
 
 /// A parsed list: its rows with their line numbers, indexed by IDCS.
@@ -150,7 +165,11 @@ impl<T: Row> List<T> {
 
     /// Every row about `idcs`, in file order.
     pub fn find<'a>(&'a self, idcs: &Idcs) -> impl Iterator<Item = &'a Entry<T>> + 'a {
-        self.by_idcs.get(idcs).into_iter().flatten().map(|&i| &self.rows[i])
+        self.by_idcs
+            .get(idcs)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rows[i])
     }
 
     /// A list from rows already validated elsewhere (read back from storage).
@@ -163,7 +182,11 @@ impl<T: Row> List<T> {
         for (i, e) in rows.iter().enumerate() {
             by_idcs.entry(e.row.idcs().clone()).or_default().push(i);
         }
-        List { meta, rows, by_idcs }
+        List {
+            meta,
+            rows,
+            by_idcs,
+        }
     }
 }
 
@@ -178,7 +201,10 @@ pub struct Lists {
     pub disability_cards: Option<List<DisabilityCardRow>>,
 }
 
-pub fn parse_family_allowance(file: &str, r: impl Read) -> Result<List<FamilyAllowanceRow>, Vec<RowError>> {
+pub fn parse_family_allowance(
+    file: &str,
+    r: impl Read,
+) -> Result<List<FamilyAllowanceRow>, Vec<RowError>> {
     parse_list(file, r)
 }
 pub fn parse_public_payroll(file: &str, r: impl Read) -> Result<List<PayrollRow>, Vec<RowError>> {
@@ -190,23 +216,45 @@ pub fn parse_pensions(file: &str, r: impl Read) -> Result<List<PensionRow>, Vec<
 pub fn parse_deaths(file: &str, r: impl Read) -> Result<List<DeathRow>, Vec<RowError>> {
     parse_list(file, r)
 }
-pub fn parse_school_enrolment(file: &str, r: impl Read) -> Result<List<EnrolmentRow>, Vec<RowError>> {
+pub fn parse_school_enrolment(
+    file: &str,
+    r: impl Read,
+) -> Result<List<EnrolmentRow>, Vec<RowError>> {
     parse_list(file, r)
 }
-pub fn parse_disability_cards(file: &str, r: impl Read) -> Result<List<DisabilityCardRow>, Vec<RowError>> {
+pub fn parse_disability_cards(
+    file: &str,
+    r: impl Read,
+) -> Result<List<DisabilityCardRow>, Vec<RowError>> {
     parse_list(file, r)
 }
 
 /// Parse a whole list: the header line, the column line, then every row. All problems are
 /// reported, sorted by line; the list exists only if there are none.
 pub fn parse_list<T: Row>(file: &str, r: impl Read) -> Result<List<T>, Vec<RowError>> {
-    let err = |line: u64, field: &str, reason: String| RowError { file: file.to_owned(), line, field: field.to_owned(), reason };
+    let err = |line: u64, field: &str, reason: String| RowError {
+        file: file.to_owned(),
+        line,
+        field: field.to_owned(),
+        reason,
+    };
     let mut input = BufReader::new(r);
     let mut first = String::new();
-    input.read_line(&mut first).map_err(|e| vec![err(1, "(file)", e.to_string())])?;
-    let (as_of, source) = parse_header(first.trim_start_matches('\u{feff}').trim_end(), T::KIND).map_err(|(f, m)| vec![err(1, &f, m)])?;
-    let meta = ListRef { kind: T::KIND, as_of, source, file: file.to_owned() };
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    input
+        .read_line(&mut first)
+        .map_err(|e| vec![err(1, "(file)", e.to_string())])?;
+    let (as_of, source) = parse_header(first.trim_start_matches('\u{feff}').trim_end(), T::KIND)
+        .map_err(|(f, m)| vec![err(1, &f, m)])?;
+    let meta = ListRef {
+        kind: T::KIND,
+        as_of,
+        source,
+        file: file.to_owned(),
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(input);
     let columns = column_positions::<T, _>(&mut csv).map_err(|m| vec![err(2, "(columns)", m)])?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -230,7 +278,11 @@ pub fn parse_list<T: Row>(file: &str, r: impl Read) -> Result<List<T>, Vec<RowEr
         match parse_row::<T>(&record, &columns, as_of) {
             Err(problems) => errors.extend(problems.into_iter().map(|(f, m)| err(line, &f, m))),
             Ok(row) => match row.unique_key().map(|k| (seen.get(&k).copied(), k)) {
-                Some((Some(earlier), k)) => errors.push(err(line, "idcs", format!("{k} already appears on line {earlier}"))),
+                Some((Some(earlier), k)) => errors.push(err(
+                    line,
+                    "idcs",
+                    format!("{k} already appears on line {earlier}"),
+                )),
                 other => {
                     if let Some((None, k)) = other {
                         seen.insert(k, line);
@@ -251,30 +303,54 @@ pub fn parse_list<T: Row>(file: &str, r: impl Read) -> Result<List<T>, Vec<RowEr
 /// `# list=<kind> as_of=<YYYY-MM-DD> source=<token>` → (as_of, source).
 fn parse_header(line: &str, kind: ListKind) -> Result<(NaiveDate, String), (String, String)> {
     let bad = |field: &str, reason: String| (field.to_owned(), reason);
-    let body = line
-        .strip_prefix('#')
-        .ok_or_else(|| bad("(header)", format!("the first line must be '# list={} as_of=YYYY-MM-DD source=…'", kind.code())))?;
+    let body = line.strip_prefix('#').ok_or_else(|| {
+        bad(
+            "(header)",
+            format!(
+                "the first line must be '# list={} as_of=YYYY-MM-DD source=…'",
+                kind.code()
+            ),
+        )
+    })?;
     let (mut list, mut as_of, mut source) = (None, None, None);
     for pair in body.split_whitespace() {
-        let (key, value) = pair.split_once('=').ok_or_else(|| bad("(header)", format!("'{pair}' is not key=value")))?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| bad("(header)", format!("'{pair}' is not key=value")))?;
         match key {
             "list" => list = Some(value),
             "as_of" => as_of = Some(date(value).map_err(|e| bad("as_of", e))?),
             "source" => source = Some(value),
-            other => return Err(bad(other, "unknown header key (expected list, as_of, source)".into())),
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown header key (expected list, as_of, source)".into(),
+                ));
+            }
         }
     }
     match list {
         Some(l) if l == kind.code() => {}
-        Some(l) => return Err(bad("list", format!("this is a '{l}' list, expected '{}'", kind.code()))),
+        Some(l) => {
+            return Err(bad(
+                "list",
+                format!("this is a '{l}' list, expected '{}'", kind.code()),
+            ));
+        }
         None => return Err(bad("list", "missing".into())),
     }
     let source = source.ok_or_else(|| bad("source", "missing".into()))?;
     let token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if source.is_empty() || source.len() > 32 || !source.chars().all(token) {
-        return Err(bad("source", format!("'{source}' must be 1–32 letters, digits, '-' or '_'")));
+        return Err(bad(
+            "source",
+            format!("'{source}' must be 1–32 letters, digits, '-' or '_'"),
+        ));
     }
-    Ok((as_of.ok_or_else(|| bad("as_of", "missing".into()))?, source.to_owned()))
+    Ok((
+        as_of.ok_or_else(|| bad("as_of", "missing".into()))?,
+        source.to_owned(),
+    ))
 }
 
 /// For each of `T::COLUMNS`, its position in the file's column line.
@@ -282,24 +358,44 @@ fn column_positions<T: Row, R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<usi
     let header = csv.headers().map_err(|e| e.to_string())?.clone();
     let names: Vec<&str> = header.iter().collect();
     if let Some(unknown) = names.iter().find(|n| !T::COLUMNS.contains(n)) {
-        return Err(format!("unknown column '{unknown}' (expected {})", T::COLUMNS.join(",")));
+        return Err(format!(
+            "unknown column '{unknown}' (expected {})",
+            T::COLUMNS.join(",")
+        ));
     }
     T::COLUMNS
         .iter()
         .map(|c| match names.iter().filter(|n| *n == c).count() {
             1 => Ok(names.iter().position(|n| n == c).expect("counted once")),
-            0 => Err(format!("missing column '{c}' (expected {})", T::COLUMNS.join(","))),
+            0 => Err(format!(
+                "missing column '{c}' (expected {})",
+                T::COLUMNS.join(",")
+            )),
             _ => Err(format!("column '{c}' appears twice")),
         })
         .collect()
 }
 
-fn parse_row<T: Row>(record: &csv::StringRecord, columns: &[usize], as_of: NaiveDate) -> Result<T, Vec<(String, String)>> {
+fn parse_row<T: Row>(
+    record: &csv::StringRecord,
+    columns: &[usize],
+    as_of: NaiveDate,
+) -> Result<T, Vec<(String, String)>> {
     if record.len() != columns.len() {
-        return Err(vec![("(row)".into(), format!("expected {} fields, found {}", columns.len(), record.len()))]);
+        return Err(vec![(
+            "(row)".into(),
+            format!("expected {} fields, found {}", columns.len(), record.len()),
+        )]);
     }
-    let values = columns.iter().map(|&i| record.get(i).unwrap_or("")).collect();
-    let mut f = Fields { columns: T::COLUMNS, values, errors: Vec::new() };
+    let values = columns
+        .iter()
+        .map(|&i| record.get(i).unwrap_or(""))
+        .collect();
+    let mut f = Fields {
+        columns: T::COLUMNS,
+        values,
+        errors: Vec::new(),
+    };
     let row = T::parse(&mut f, as_of);
     match row {
         Some(r) if f.errors.is_empty() => Ok(r),
@@ -318,7 +414,13 @@ fn to_stored<T: Row>(list: List<T>) -> StoredList {
     let rows = list
         .rows
         .iter()
-        .map(|e| (e.line as i64, e.row.idcs().to_string(), serde_json::to_string(&e.row).expect("list rows serialise")))
+        .map(|e| {
+            (
+                e.line as i64,
+                e.row.idcs().to_string(),
+                serde_json::to_string(&e.row).expect("list rows serialise"),
+            )
+        })
         .collect();
     (list.meta, rows)
 }
@@ -326,8 +428,20 @@ fn to_stored<T: Row>(list: List<T>) -> StoredList {
 /// Parse any list, recognised by its header line (`# list=<kind> …`), into its stored form.
 pub fn parse_any(file: &str, mut r: impl Read) -> Result<StoredList, Vec<RowError>> {
     let mut text = String::new();
-    r.read_to_string(&mut text).map_err(|e| vec![RowError { file: file.into(), line: 0, field: "(file)".into(), reason: e.to_string() }])?;
-    let kind = text.lines().next().and_then(|h| h.split_whitespace().find_map(|kv| kv.strip_prefix("list="))).unwrap_or_default().to_owned();
+    r.read_to_string(&mut text).map_err(|e| {
+        vec![RowError {
+            file: file.into(),
+            line: 0,
+            field: "(file)".into(),
+            reason: e.to_string(),
+        }]
+    })?;
+    let kind = text
+        .lines()
+        .next()
+        .and_then(|h| h.split_whitespace().find_map(|kv| kv.strip_prefix("list=")))
+        .unwrap_or_default()
+        .to_owned();
     let bytes = text.as_bytes();
     match kind.as_str() {
         "family_allowance" => parse_family_allowance(file, bytes).map(to_stored),
@@ -336,21 +450,44 @@ pub fn parse_any(file: &str, mut r: impl Read) -> Result<StoredList, Vec<RowErro
         "deaths" => parse_deaths(file, bytes).map(to_stored),
         "school_enrolment" => parse_school_enrolment(file, bytes).map(to_stored),
         "disability_cards" => parse_disability_cards(file, bytes).map(to_stored),
-        other => Err(vec![RowError { file: file.into(), line: 1, field: "list".into(), reason: format!("'{other}' is not a list kind (family_allowance, public_payroll, pensions, deaths, school_enrolment, disability_cards)") }]),
+        other => Err(vec![RowError {
+            file: file.into(),
+            line: 1,
+            field: "list".into(),
+            reason: format!(
+                "'{other}' is not a list kind (family_allowance, public_payroll, pensions, deaths, school_enrolment, disability_cards)"
+            ),
+        }]),
     }
 }
 
-fn from_stored<T: Row + serde::de::DeserializeOwned>(stored: Option<(String, Vec<(i64, String)>)>) -> Result<Option<List<T>>, String> {
-    let Some((meta, rows)) = stored else { return Ok(None) };
+fn from_stored<T: Row + serde::de::DeserializeOwned>(
+    stored: Option<(String, Vec<(i64, String)>)>,
+) -> Result<Option<List<T>>, String> {
+    let Some((meta, rows)) = stored else {
+        return Ok(None);
+    };
     let meta: ListRef = serde_json::from_str(&meta).map_err(|e| e.to_string())?;
-    let rows = rows.into_iter().map(|(line, body)| serde_json::from_str(&body).map(|row| Entry { line: line as u64, row }).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    let rows = rows
+        .into_iter()
+        .map(|(line, body)| {
+            serde_json::from_str(&body)
+                .map(|row| Entry {
+                    line: line as u64,
+                    row,
+                })
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(List::from_rows(meta, rows)))
 }
 
 impl Lists {
     /// Lists read back from storage: for each kind, its reference (JSON) and the rows (line,
     /// JSON) about the persons being verified; `None` for a list never imported.
-    pub fn from_stored(mut get: impl FnMut(ListKind) -> Option<(String, Vec<(i64, String)>)>) -> Result<Lists, String> {
+    pub fn from_stored(
+        mut get: impl FnMut(ListKind) -> Option<(String, Vec<(i64, String)>)>,
+    ) -> Result<Lists, String> {
         Ok(Lists {
             family_allowance: from_stored(get(ListKind::FamilyAllowance))?,
             public_payroll: from_stored(get(ListKind::PublicPayroll))?,

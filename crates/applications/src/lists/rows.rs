@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDate};
 use sanad_domain::{Disability, Idcs, Schooling};
 use serde::{Deserialize, Serialize};
 
-use super::{date, Fields, ListKind, Row};
+use super::{Fields, ListKind, Row, date};
 
 /// A closed vocabulary with its wire names and `parse`.
 macro_rules! vocabulary {
@@ -67,7 +67,11 @@ impl SchoolYear {
 
     /// The school year `date` falls in, years starting in `start_month` (September: 9).
     pub fn containing(date: NaiveDate, start_month: u32) -> SchoolYear {
-        SchoolYear(if date.month() >= start_month { date.year() } else { date.year() - 1 })
+        SchoolYear(if date.month() >= start_month {
+            date.year()
+        } else {
+            date.year() - 1
+        })
     }
 }
 
@@ -90,7 +94,10 @@ impl Row for FamilyAllowanceRow {
     fn parse(f: &mut Fields, _as_of: NaiveDate) -> Option<Self> {
         let idcs = f.take("idcs", Idcs::parse);
         let scheme = f.take("scheme", Scheme::parse);
-        Some(FamilyAllowanceRow { idcs: idcs?, scheme: scheme? })
+        Some(FamilyAllowanceRow {
+            idcs: idcs?,
+            scheme: scheme?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
@@ -120,7 +127,11 @@ impl Row for PayrollRow {
         let idcs = f.take("idcs", Idcs::parse);
         let employer_kind = f.take("employer_kind", EmployerKind::parse);
         let employer = f.take("employer", name);
-        Some(PayrollRow { idcs: idcs?, employer_kind: employer_kind?, employer: employer? })
+        Some(PayrollRow {
+            idcs: idcs?,
+            employer_kind: employer_kind?,
+            employer: employer?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
@@ -136,8 +147,15 @@ pub struct PensionRow {
 }
 
 fn token(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok { Ok(s.to_owned()) } else { Err(format!("'{s}' must be 1–16 letters, digits, '-' or '_'")) }
+    let ok = !s.is_empty()
+        && s.len() <= 16
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("'{s}' must be 1–16 letters, digits, '-' or '_'"))
+    }
 }
 
 impl Row for PensionRow {
@@ -147,7 +165,11 @@ impl Row for PensionRow {
         let idcs = f.take("idcs", Idcs::parse);
         let fund = f.take("fund", token);
         let sector = f.take("sector", PensionSector::parse);
-        Some(PensionRow { idcs: idcs?, fund: fund?, sector: sector? })
+        Some(PensionRow {
+            idcs: idcs?,
+            fund: fund?,
+            sector: sector?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
@@ -162,7 +184,11 @@ pub struct DeathRow {
 }
 
 fn not_after(d: NaiveDate, as_of: NaiveDate) -> Result<NaiveDate, String> {
-    if d > as_of { Err(format!("{d} is after the list's date {as_of}")) } else { Ok(d) }
+    if d > as_of {
+        Err(format!("{d} is after the list's date {as_of}"))
+    } else {
+        Ok(d)
+    }
 }
 
 impl Row for DeathRow {
@@ -171,7 +197,10 @@ impl Row for DeathRow {
     fn parse(f: &mut Fields, as_of: NaiveDate) -> Option<Self> {
         let idcs = f.take("idcs", Idcs::parse);
         let death_date = f.take("death_date", |s| not_after(date(s)?, as_of));
-        Some(DeathRow { idcs: idcs?, death_date: death_date? })
+        Some(DeathRow {
+            idcs: idcs?,
+            death_date: death_date?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
@@ -198,10 +227,17 @@ impl Row for EnrolmentRow {
         let level = f.take("level", Level::parse);
         // Enrolment for a year that starts after next calendar year cannot be known yet.
         if let Some(y) = school_year.filter(|y| y.0 > as_of.year() + 1) {
-            f.reject("school_year", format!("{y} starts too long after the list's date {as_of}"));
+            f.reject(
+                "school_year",
+                format!("{y} starts too long after the list's date {as_of}"),
+            );
             return None;
         }
-        Some(EnrolmentRow { idcs: idcs?, school_year: school_year?, level: level? })
+        Some(EnrolmentRow {
+            idcs: idcs?,
+            school_year: school_year?,
+            level: level?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
@@ -236,14 +272,25 @@ impl Row for DisabilityCardRow {
             d => Ok(d),
         });
         let valid_from = f.take("valid_from", |s| not_after(date(s)?, as_of));
-        let valid_to = f.take("valid_to", |s| if s.is_empty() { Ok(None) } else { date(s).map(Some) });
+        let valid_to = f.take("valid_to", |s| {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                date(s).map(Some)
+            }
+        });
         if let (Some(from), Some(Some(to))) = (valid_from, valid_to)
             && to < from
         {
             f.reject("valid_to", format!("{to} is before valid_from {from}"));
             return None;
         }
-        Some(DisabilityCardRow { idcs: idcs?, severity: severity?, valid_from: valid_from?, valid_to: valid_to? })
+        Some(DisabilityCardRow {
+            idcs: idcs?,
+            severity: severity?,
+            valid_from: valid_from?,
+            valid_to: valid_to?,
+        })
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs

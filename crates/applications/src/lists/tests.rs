@@ -11,22 +11,50 @@ fn idcs(s: &str) -> Idcs {
 
 #[test]
 fn every_example_file_parses() {
-    let ex = |name: &str| std::fs::read(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let fa = parse_family_allowance("family_allowance.csv", &ex("family_allowance.csv")[..]).unwrap();
+    let ex = |name: &str| {
+        std::fs::read(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let fa =
+        parse_family_allowance("family_allowance.csv", &ex("family_allowance.csv")[..]).unwrap();
     assert_eq!(fa.meta().as_of, d("2026-10-31"));
     assert_eq!(fa.meta().source, "CNSS-AF");
-    assert_eq!(fa.find(&idcs("2345678912")).next().unwrap().row.scheme, Scheme::Cmr);
+    assert_eq!(
+        fa.find(&idcs("2345678912")).next().unwrap().row.scheme,
+        Scheme::Cmr
+    );
     let pay = parse_public_payroll("public_payroll.csv", &ex("public_payroll.csv")[..]).unwrap();
     let quoted = pay.find(&idcs("3456789126")).next().unwrap();
-    assert_eq!((quoted.line, quoted.row.employer.as_str()), (4, "Commune de Salé, service technique"));
-    assert_eq!(parse_pensions("pensions.csv", &ex("pensions.csv")[..]).unwrap().rows().len(), 2);
+    assert_eq!(
+        (quoted.line, quoted.row.employer.as_str()),
+        (4, "Commune de Salé, service technique")
+    );
+    assert_eq!(
+        parse_pensions("pensions.csv", &ex("pensions.csv")[..])
+            .unwrap()
+            .rows()
+            .len(),
+        2
+    );
     let deaths = parse_deaths("deaths.csv", &ex("deaths.csv")[..]).unwrap();
-    assert_eq!(deaths.find(&idcs("0000000109")).next().unwrap().row.death_date, d("2026-03-14"));
-    let school = parse_school_enrolment("school_enrolment.csv", &ex("school_enrolment.csv")[..]).unwrap();
+    assert_eq!(
+        deaths
+            .find(&idcs("0000000109"))
+            .next()
+            .unwrap()
+            .row
+            .death_date,
+        d("2026-03-14")
+    );
+    let school =
+        parse_school_enrolment("school_enrolment.csv", &ex("school_enrolment.csv")[..]).unwrap();
     assert_eq!(school.find(&idcs("0000000117")).count(), 2);
-    let cards = parse_disability_cards("disability_cards.csv", &ex("disability_cards.csv")[..]).unwrap();
+    let cards =
+        parse_disability_cards("disability_cards.csv", &ex("disability_cards.csv")[..]).unwrap();
     let open_ended = cards.find(&idcs("0000000208")).next().unwrap();
-    assert_eq!((open_ended.row.severity, open_ended.row.valid_to), (Disability::Moderate, None));
+    assert_eq!(
+        (open_ended.row.severity, open_ended.row.valid_to),
+        (Disability::Moderate, None)
+    );
     assert!(open_ended.row.valid_on(d("2040-01-01")));
     assert!(!open_ended.row.valid_on(d("2023-05-31")));
 }
@@ -43,8 +71,20 @@ fn every_bad_row_is_reported_with_line_and_field() {
     let errs = parse_disability_cards("cards.csv", text.as_bytes()).unwrap_err();
     let got: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
     // A row reports all of its problems, not only the first.
-    assert_eq!(got, [(4, "idcs"), (5, "severity"), (5, "valid_to"), (6, "(row)"), (7, "valid_from")]);
-    assert_eq!(errs[0].to_string(), "cards.csv:4: idcs: '0000000126' is not an IDCS (10 digits with a valid check digit)");
+    assert_eq!(
+        got,
+        [
+            (4, "idcs"),
+            (5, "severity"),
+            (5, "valid_to"),
+            (6, "(row)"),
+            (7, "valid_from")
+        ]
+    );
+    assert_eq!(
+        errs[0].to_string(),
+        "cards.csv:4: idcs: '0000000126' is not an IDCS (10 digits with a valid check digit)"
+    );
     assert_eq!(errs[2].reason, "2023-01-01 is before valid_from 2024-01-15");
 }
 
@@ -52,17 +92,49 @@ fn every_bad_row_is_reported_with_line_and_field() {
 fn headers_are_checked() {
     let cases = [
         ("idcs,death_date\n", 1, "(header)"),
-        ("# list=pensions as_of=2026-10-01 source=X\nidcs,death_date\n", 1, "list"),
-        ("# list=deaths as_of=2026-13-01 source=X\nidcs,death_date\n", 1, "as_of"),
-        ("# list=deaths as_of=2026-10-01\nidcs,death_date\n", 1, "source"),
-        ("# list=deaths as_of=2026-10-01 source=X colour=red\nidcs,death_date\n", 1, "colour"),
-        ("# list=deaths as_of=2026-10-01 source=X\nidcs,date\n", 2, "(columns)"),
-        ("# list=deaths as_of=2026-10-01 source=X\nidcs\n", 2, "(columns)"),
-        ("# list=deaths as_of=2026-10-01 source=X\nidcs,death_date,idcs\n", 2, "(columns)"),
+        (
+            "# list=pensions as_of=2026-10-01 source=X\nidcs,death_date\n",
+            1,
+            "list",
+        ),
+        (
+            "# list=deaths as_of=2026-13-01 source=X\nidcs,death_date\n",
+            1,
+            "as_of",
+        ),
+        (
+            "# list=deaths as_of=2026-10-01\nidcs,death_date\n",
+            1,
+            "source",
+        ),
+        (
+            "# list=deaths as_of=2026-10-01 source=X colour=red\nidcs,death_date\n",
+            1,
+            "colour",
+        ),
+        (
+            "# list=deaths as_of=2026-10-01 source=X\nidcs,date\n",
+            2,
+            "(columns)",
+        ),
+        (
+            "# list=deaths as_of=2026-10-01 source=X\nidcs\n",
+            2,
+            "(columns)",
+        ),
+        (
+            "# list=deaths as_of=2026-10-01 source=X\nidcs,death_date,idcs\n",
+            2,
+            "(columns)",
+        ),
     ];
     for (text, line, field) in cases {
         let errs = parse_deaths("d.csv", text.as_bytes()).unwrap_err();
-        assert_eq!((errs[0].line, errs[0].field.as_str()), (line, field), "{text}");
+        assert_eq!(
+            (errs[0].line, errs[0].field.as_str()),
+            (line, field),
+            "{text}"
+        );
     }
 }
 
@@ -73,7 +145,11 @@ fn duplicates_and_dates_against_the_list_date() {
     let errs = parse_deaths("d.csv", text.as_bytes()).unwrap_err();
     assert_eq!(errs.len(), 2);
     assert_eq!((errs[0].line, errs[0].field.as_str()), (4, "death_date"));
-    assert!(errs[1].reason.contains("already appears on line 3"), "{}", errs[1].reason);
+    assert!(
+        errs[1].reason.contains("already appears on line 3"),
+        "{}",
+        errs[1].reason
+    );
     let school = "# list=school_enrolment as_of=2026-10-01 source=MASSAR\nidcs,school_year,level\n\
         0000000018,2026-2027,primary\n0000000018,2026-2027,college\n0000000018,2028-2029,college\n0000000018,2026-2028,college\n";
     let errs = parse_school_enrolment("s.csv", school.as_bytes()).unwrap_err();
@@ -85,5 +161,8 @@ fn duplicates_and_dates_against_the_list_date() {
 fn school_years() {
     assert_eq!(SchoolYear::containing(d("2026-09-01"), 9), SchoolYear(2026));
     assert_eq!(SchoolYear::containing(d("2026-08-31"), 9), SchoolYear(2025));
-    assert_eq!(SchoolYear::parse("2025-2026").unwrap().to_string(), "2025-2026");
+    assert_eq!(
+        SchoolYear::parse("2025-2026").unwrap().to_string(),
+        "2025-2026"
+    );
 }

@@ -11,6 +11,6 @@ mod send;
 mod templates;
 
 pub use http::{HttpSmsSender, HttpUrl};
-pub use outbox::{dispatch, Channel, DispatchSummary, Message, MessageStatus, RetryPolicy};
+pub use outbox::{Channel, DispatchSummary, Message, MessageStatus, RetryPolicy, dispatch};
 pub use send::{DeliveryId, FileSender, SendError, Sender};
-pub use templates::{render_str, Language, Notice, RenderError, TemplateError, Templates};
+pub use templates::{Language, Notice, RenderError, TemplateError, Templates, render_str};

@@ -58,8 +58,13 @@ impl Sender for FileSender {
         };
         let mut text = serde_json::to_string(&line).expect("messages serialise");
         text.push('\n');
-        let fail = |e: std::io::Error| SendError::Transient(format!("{}: {e}", self.path.display()));
-        let mut file = OpenOptions::new().create(true).append(true).open(&self.path).map_err(fail)?;
+        let fail =
+            |e: std::io::Error| SendError::Transient(format!("{}: {e}", self.path.display()));
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(fail)?;
         // One write per line: concurrent appenders do not interleave within a line.
         file.write_all(text.as_bytes()).map_err(fail)?;
         Ok(DeliveryId(format!("file:{}", msg.id)))
@@ -77,20 +82,53 @@ mod tests {
         let path = std::env::temp_dir().join(format!("sanad-outbox-{}.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let sender = FileSender { path: path.clone() };
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
         let h = RsuId::parse("100000000001").unwrap();
         for (id, body) in [("m1", "Reçu\nligne 2"), ("m2", "سند")] {
-            let m = Message::new(id.into(), h.clone(), Channel::Sms, "0612345678", Language::Fr, body.into(), now).unwrap();
+            let m = Message::new(
+                id.into(),
+                h.clone(),
+                Channel::Sms,
+                "0612345678",
+                Language::Fr,
+                body.into(),
+                now,
+            )
+            .unwrap();
             assert_eq!(sender.send(&m).unwrap(), DeliveryId(format!("file:{id}")));
         }
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines.len(), 2, "a newline in a body stays inside its JSON line");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "a newline in a body stays inside its JSON line"
+        );
         assert_eq!(lines[0]["body"], "Reçu\nligne 2");
-        assert_eq!((lines[1]["to"].as_str(), lines[1]["attempt"].as_u64()), (Some("+212612345678"), Some(1)));
-        let unwritable = FileSender { path: "/nonexistent-dir/x.jsonl".into() };
-        let m = Message::new("m3".into(), h, Channel::Sms, "0612345678", Language::Fr, "x".into(), now).unwrap();
+        assert_eq!(
+            (lines[1]["to"].as_str(), lines[1]["attempt"].as_u64()),
+            (Some("+212612345678"), Some(1))
+        );
+        let unwritable = FileSender {
+            path: "/nonexistent-dir/x.jsonl".into(),
+        };
+        let m = Message::new(
+            "m3".into(),
+            h,
+            Channel::Sms,
+            "0612345678",
+            Language::Fr,
+            "x".into(),
+            now,
+        )
+        .unwrap();
         assert!(matches!(unwritable.send(&m), Err(SendError::Transient(_))));
     }
 }

@@ -33,8 +33,14 @@ impl Language {
 /// The message templates and the placeholders each may use.
 const KINDS: [(&str, &[&str]); 5] = [
     ("receipt", &["receipt", "submitted_on", "decision_by"]),
-    ("approved", &["receipt", "decided_on", "start_month", "amount"]),
-    ("rejected", &["receipt", "decided_on", "reasons", "appeal_until"]),
+    (
+        "approved",
+        &["receipt", "decided_on", "start_month", "amount"],
+    ),
+    (
+        "rejected",
+        &["receipt", "decided_on", "reasons", "appeal_until"],
+    ),
     ("suspension", &["from_month", "terminates_from", "reasons"]),
     ("payment_issued", &["month", "amount", "reference"]),
 ];
@@ -43,27 +49,68 @@ const KINDS: [(&str, &[&str]); 5] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
-    Receipt { receipt: ReceiptNumber, submitted_on: NaiveDate, decision_by: NaiveDate },
-    Approved { receipt: ReceiptNumber, decided_on: NaiveDate, start_month: Month, amount: Money },
-    Rejected { receipt: ReceiptNumber, decided_on: NaiveDate, reasons: Vec<ReasonCode>, appeal_until: NaiveDate },
-    Suspension { from_month: Month, terminates_from: Month, reasons: Vec<ReasonCode> },
-    PaymentIssued { month: Month, amount: Money, reference: String },
+    Receipt {
+        receipt: ReceiptNumber,
+        submitted_on: NaiveDate,
+        decision_by: NaiveDate,
+    },
+    Approved {
+        receipt: ReceiptNumber,
+        decided_on: NaiveDate,
+        start_month: Month,
+        amount: Money,
+    },
+    Rejected {
+        receipt: ReceiptNumber,
+        decided_on: NaiveDate,
+        reasons: Vec<ReasonCode>,
+        appeal_until: NaiveDate,
+    },
+    Suspension {
+        from_month: Month,
+        terminates_from: Month,
+        reasons: Vec<ReasonCode>,
+    },
+    PaymentIssued {
+        month: Month,
+        amount: Money,
+        reference: String,
+    },
 }
 
 impl Notice {
     /// The receipt of a new application, with the date a decision is due.
     pub fn receipt(app: &Application, policy: &DeadlinePolicy) -> Notice {
         let decision_by = app.submitted_on + Days::new(u64::from(policy.decision_days));
-        Notice::Receipt { receipt: app.receipt, submitted_on: app.submitted_on, decision_by }
+        Notice::Receipt {
+            receipt: app.receipt,
+            submitted_on: app.submitted_on,
+            decision_by,
+        }
     }
 
     /// The decision of a decided application: for an approval, the first month and amount; for
     /// a rejection, its reasons and the last day to appeal (decision date + 15 days by default).
-    pub fn decision(app: &Application, start_month: Month, amount: Money, policy: &DeadlinePolicy) -> Option<Notice> {
+    pub fn decision(
+        app: &Application,
+        start_month: Month,
+        amount: Money,
+        policy: &DeadlinePolicy,
+    ) -> Option<Notice> {
         let d = app.decision()?;
         Some(match d.to {
-            Status::Approved => Notice::Approved { receipt: app.receipt, decided_on: d.on, start_month, amount },
-            _ => Notice::Rejected { receipt: app.receipt, decided_on: d.on, reasons: d.reasons.clone(), appeal_until: app.appeal_until(policy)? },
+            Status::Approved => Notice::Approved {
+                receipt: app.receipt,
+                decided_on: d.on,
+                start_month,
+                amount,
+            },
+            _ => Notice::Rejected {
+                receipt: app.receipt,
+                decided_on: d.on,
+                reasons: d.reasons.clone(),
+                appeal_until: app.appeal_until(policy)?,
+            },
         })
     }
 
@@ -90,7 +137,11 @@ fn month(m: Month) -> String {
 
 fn money(m: Money, lang: Language) -> String {
     let s = m.to_string();
-    if lang == Language::Fr { s.replace('.', ",") } else { s }
+    if lang == Language::Fr {
+        s.replace('.', ",")
+    } else {
+        s
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +198,10 @@ fn pieces(text: &str) -> Result<Vec<Piece>, RenderError> {
                     }
                     name.push(c);
                 }
-                if !closed || name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                if !closed
+                    || name.is_empty()
+                    || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                {
                     return Err(RenderError::Brace(i));
                 }
                 out.push(Piece::Text(std::mem::take(&mut buf)));
@@ -166,7 +220,11 @@ fn fill(pieces: &[Piece], values: &HashMap<&str, String>) -> Result<String, Rend
     for p in pieces {
         match p {
             Piece::Text(t) => out.push_str(t),
-            Piece::Slot(s) => out.push_str(values.get(s.as_str()).ok_or_else(|| RenderError::UnknownPlaceholder(s.clone()))?),
+            Piece::Slot(s) => out.push_str(
+                values
+                    .get(s.as_str())
+                    .ok_or_else(|| RenderError::UnknownPlaceholder(s.clone()))?,
+            ),
         }
     }
     Ok(out)
@@ -192,13 +250,22 @@ impl Templates {
 
     /// A complete template file: every template and reason, in both languages.
     pub fn from_text(text: &str) -> Result<Templates, TemplateError> {
-        let t = Templates { sections: parse(text)? };
+        let t = Templates {
+            sections: parse(text)?,
+        };
         let mut names: Vec<String> = KINDS.iter().map(|(k, _)| k.to_string()).collect();
-        names.extend(ReasonCode::ALL.iter().map(|r| format!("reason.{}", r.code())));
+        names.extend(
+            ReasonCode::ALL
+                .iter()
+                .map(|r| format!("reason.{}", r.code())),
+        );
         for name in names {
             for lang in Language::ALL {
                 if !t.sections.contains_key(&(name.clone(), lang)) {
-                    return Err(TemplateError { line: 0, reason: format!("missing [{name}.{}]", lang.code()) });
+                    return Err(TemplateError {
+                        line: 0,
+                        reason: format!("missing [{name}.{}]", lang.code()),
+                    });
                 }
             }
         }
@@ -220,39 +287,80 @@ impl Templates {
     }
 
     fn section(&self, name: &str, lang: Language) -> Result<&[Piece], RenderError> {
-        self.sections.get(&(name.to_owned(), lang)).map(Vec::as_slice).ok_or_else(|| RenderError::MissingTemplate(format!("{name}.{}", lang.code())))
+        self.sections
+            .get(&(name.to_owned(), lang))
+            .map(Vec::as_slice)
+            .ok_or_else(|| RenderError::MissingTemplate(format!("{name}.{}", lang.code())))
     }
 
     fn reasons(&self, reasons: &[ReasonCode], lang: Language) -> Result<String, RenderError> {
-        let words = reasons.iter().map(|r| fill(self.section(&format!("reason.{}", r.code()), lang)?, &HashMap::new())).collect::<Result<Vec<_>, _>>()?;
+        let words = reasons
+            .iter()
+            .map(|r| {
+                fill(
+                    self.section(&format!("reason.{}", r.code()), lang)?,
+                    &HashMap::new(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(words.join(if lang == Language::Ar { "، " } else { " ; " }))
     }
 
-    fn values(&self, notice: &Notice, lang: Language) -> Result<HashMap<&'static str, String>, RenderError> {
+    fn values(
+        &self,
+        notice: &Notice,
+        lang: Language,
+    ) -> Result<HashMap<&'static str, String>, RenderError> {
         Ok(match notice {
-            Notice::Receipt { receipt, submitted_on, decision_by } => {
-                HashMap::from([("receipt", receipt.to_string()), ("submitted_on", date(*submitted_on)), ("decision_by", date(*decision_by))])
-            }
-            Notice::Approved { receipt, decided_on, start_month, amount } => HashMap::from([
+            Notice::Receipt {
+                receipt,
+                submitted_on,
+                decision_by,
+            } => HashMap::from([
+                ("receipt", receipt.to_string()),
+                ("submitted_on", date(*submitted_on)),
+                ("decision_by", date(*decision_by)),
+            ]),
+            Notice::Approved {
+                receipt,
+                decided_on,
+                start_month,
+                amount,
+            } => HashMap::from([
                 ("receipt", receipt.to_string()),
                 ("decided_on", date(*decided_on)),
                 ("start_month", month(*start_month)),
                 ("amount", money(*amount, lang)),
             ]),
-            Notice::Rejected { receipt, decided_on, reasons, appeal_until } => HashMap::from([
+            Notice::Rejected {
+                receipt,
+                decided_on,
+                reasons,
+                appeal_until,
+            } => HashMap::from([
                 ("receipt", receipt.to_string()),
                 ("decided_on", date(*decided_on)),
                 ("reasons", self.reasons(reasons, lang)?),
                 ("appeal_until", date(*appeal_until)),
             ]),
-            Notice::Suspension { from_month, terminates_from, reasons } => HashMap::from([
+            Notice::Suspension {
+                from_month,
+                terminates_from,
+                reasons,
+            } => HashMap::from([
                 ("from_month", month(*from_month)),
                 ("terminates_from", month(*terminates_from)),
                 ("reasons", self.reasons(reasons, lang)?),
             ]),
-            Notice::PaymentIssued { month: m, amount, reference } => {
-                HashMap::from([("month", month(*m)), ("amount", money(*amount, lang)), ("reference", reference.clone())])
-            }
+            Notice::PaymentIssued {
+                month: m,
+                amount,
+                reference,
+            } => HashMap::from([
+                ("month", month(*m)),
+                ("amount", money(*amount, lang)),
+                ("reference", reference.clone()),
+            ]),
         })
     }
 }
@@ -261,40 +369,68 @@ impl Templates {
 fn parse(text: &str) -> Result<HashMap<(String, Language), Vec<Piece>>, TemplateError> {
     let mut sections = HashMap::new();
     let mut current: Option<(String, Language, usize, Vec<&str>)> = None;
-    let mut finish = |c: Option<(String, Language, usize, Vec<&str>)>| -> Result<(), TemplateError> {
-        let Some((name, lang, line, body)) = c else { return Ok(()) };
-        let text = body.join("\n");
-        let ps = pieces(text.trim()).map_err(|e| TemplateError { line, reason: format!("[{name}.{}]: {e}", lang.code()) })?;
-        let allowed = allowed(&name).expect("checked at the section line");
-        if let Some(Piece::Slot(bad)) = ps.iter().find(|p| matches!(p, Piece::Slot(s) if !allowed.contains(&s.as_str()))) {
-            let reason = format!("[{name}.{}]: unknown placeholder {{{bad}}} (allowed: {})", lang.code(), allowed.join(", "));
-            return Err(TemplateError { line, reason });
-        }
-        if sections.insert((name.clone(), lang), ps).is_some() {
-            return Err(TemplateError { line, reason: format!("[{name}.{}] appears twice", lang.code()) });
-        }
-        Ok(())
-    };
+    let mut finish =
+        |c: Option<(String, Language, usize, Vec<&str>)>| -> Result<(), TemplateError> {
+            let Some((name, lang, line, body)) = c else {
+                return Ok(());
+            };
+            let text = body.join("\n");
+            let ps = pieces(text.trim()).map_err(|e| TemplateError {
+                line,
+                reason: format!("[{name}.{}]: {e}", lang.code()),
+            })?;
+            let allowed = allowed(&name).expect("checked at the section line");
+            if let Some(Piece::Slot(bad)) = ps
+                .iter()
+                .find(|p| matches!(p, Piece::Slot(s) if !allowed.contains(&s.as_str())))
+            {
+                let reason = format!(
+                    "[{name}.{}]: unknown placeholder {{{bad}}} (allowed: {})",
+                    lang.code(),
+                    allowed.join(", ")
+                );
+                return Err(TemplateError { line, reason });
+            }
+            if sections.insert((name.clone(), lang), ps).is_some() {
+                return Err(TemplateError {
+                    line,
+                    reason: format!("[{name}.{}] appears twice", lang.code()),
+                });
+            }
+            Ok(())
+        };
     for (i, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
         if line.starts_with('#') {
             continue;
         }
-        if let Some(header) = line.trim().strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        if let Some(header) = line
+            .trim()
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+        {
             finish(current.take())?;
             current = Some(section_header(header, i)?);
         } else if let Some(c) = current.as_mut() {
             c.3.push(line);
         } else if !line.trim().is_empty() {
-            return Err(TemplateError { line: i, reason: "text before the first [section]".into() });
+            return Err(TemplateError {
+                line: i,
+                reason: "text before the first [section]".into(),
+            });
         }
     }
     finish(current)?;
     Ok(sections)
 }
 
-fn section_header(header: &str, line: usize) -> Result<(String, Language, usize, Vec<&'static str>), TemplateError> {
+fn section_header(
+    header: &str,
+    line: usize,
+) -> Result<(String, Language, usize, Vec<&'static str>), TemplateError> {
     let err = |reason: String| TemplateError { line, reason };
-    let (name, lang) = header.rsplit_once('.').ok_or_else(|| err(format!("[{header}] is not [<template>.<language>]")))?;
+    let (name, lang) = header
+        .rsplit_once('.')
+        .ok_or_else(|| err(format!("[{header}] is not [<template>.<language>]")))?;
     let lang = match lang {
         "fr" => Language::Fr,
         "ar" => Language::Ar,
@@ -318,24 +454,52 @@ mod tests {
 
     fn rejected() -> Application {
         let r = ReceiptNumber::new(2026, 1234).unwrap();
-        let mut a = Application::submit(r, RsuId::parse("100000000001").unwrap(), Idcs::from_body(1), Channel::Web, &[Requested::ChildAllowance], d("2026-03-02")).unwrap();
-        a.move_to(Status::Verifying, d("2026-03-02"), vec![]).unwrap();
-        a.move_to(Status::Rejected, d("2026-03-20"), vec![ReasonCode::ExcludedPublicEmployee, ReasonCode::DataInconsistency]).unwrap();
+        let mut a = Application::submit(
+            r,
+            RsuId::parse("100000000001").unwrap(),
+            Idcs::from_body(1),
+            Channel::Web,
+            &[Requested::ChildAllowance],
+            d("2026-03-02"),
+        )
+        .unwrap();
+        a.move_to(Status::Verifying, d("2026-03-02"), vec![])
+            .unwrap();
+        a.move_to(
+            Status::Rejected,
+            d("2026-03-20"),
+            vec![
+                ReasonCode::ExcludedPublicEmployee,
+                ReasonCode::DataInconsistency,
+            ],
+        )
+        .unwrap();
         a
     }
 
     #[test]
     fn decision_letters_carry_reasons_and_the_appeal_deadline() {
         let t = Templates::defaults();
-        let n = Notice::decision(&rejected(), Month::of(d("2026-03-02")), Money::ZERO, &DeadlinePolicy::default()).unwrap();
+        let n = Notice::decision(
+            &rejected(),
+            Month::of(d("2026-03-02")),
+            Money::ZERO,
+            &DeadlinePolicy::default(),
+        )
+        .unwrap();
         let fr = t.render(&n, Language::Fr).unwrap();
         let receipt = ReceiptNumber::new(2026, 1234).unwrap();
         assert_eq!(
             fr,
-            format!("Sanad : votre demande n° {receipt} est rejetée (20/03/2026). Motif : un membre du ménage est employé du secteur public ; données déclarées incohérentes avec les registres. Vous pouvez présenter un recours jusqu'au 04/04/2026 inclus.")
+            format!(
+                "Sanad : votre demande n° {receipt} est rejetée (20/03/2026). Motif : un membre du ménage est employé du secteur public ; données déclarées incohérentes avec les registres. Vous pouvez présenter un recours jusqu'au 04/04/2026 inclus."
+            )
         );
         let ar = t.render(&n, Language::Ar).unwrap();
-        assert!(ar.contains("أحد أفراد الأسرة موظف في القطاع العام، عدم تطابق"), "{ar}");
+        assert!(
+            ar.contains("أحد أفراد الأسرة موظف في القطاع العام، عدم تطابق"),
+            "{ar}"
+        );
         assert!(ar.contains("04/04/2026"), "{ar}");
     }
 
@@ -344,10 +508,27 @@ mod tests {
         let t = Templates::defaults();
         let r = ReceiptNumber::new(2026, 1).unwrap();
         let notices = [
-            Notice::Receipt { receipt: r, submitted_on: d("2026-03-02"), decision_by: d("2026-04-01") },
-            Notice::Approved { receipt: r, decided_on: d("2026-03-10"), start_month: Month::of(d("2026-03-02")), amount: Money::from_centimes(100_850) },
-            Notice::Suspension { from_month: Month::of(d("2026-04-01")), terminates_from: Month::of(d("2026-07-01")), reasons: vec![ReasonCode::NoPayee] },
-            Notice::PaymentIssued { month: Month::of(d("2026-03-31")), amount: Money::from_mad(500), reference: "E2E-42".into() },
+            Notice::Receipt {
+                receipt: r,
+                submitted_on: d("2026-03-02"),
+                decision_by: d("2026-04-01"),
+            },
+            Notice::Approved {
+                receipt: r,
+                decided_on: d("2026-03-10"),
+                start_month: Month::of(d("2026-03-02")),
+                amount: Money::from_centimes(100_850),
+            },
+            Notice::Suspension {
+                from_month: Month::of(d("2026-04-01")),
+                terminates_from: Month::of(d("2026-07-01")),
+                reasons: vec![ReasonCode::NoPayee],
+            },
+            Notice::PaymentIssued {
+                month: Month::of(d("2026-03-31")),
+                amount: Money::from_mad(500),
+                reference: "E2E-42".into(),
+            },
         ];
         for n in &notices {
             for lang in Language::ALL {
@@ -355,19 +536,43 @@ mod tests {
                 assert!(!text.contains('{') && !text.is_empty(), "{text}");
             }
         }
-        assert!(t.render(&notices[1], Language::Fr).unwrap().contains("1008,50 DH à partir de 03/2026"));
-        assert!(t.render(&notices[1], Language::Ar).unwrap().contains("1008.50 درهم"));
+        assert!(
+            t.render(&notices[1], Language::Fr)
+                .unwrap()
+                .contains("1008,50 DH à partir de 03/2026")
+        );
+        assert!(
+            t.render(&notices[1], Language::Ar)
+                .unwrap()
+                .contains("1008.50 درهم")
+        );
     }
 
     #[test]
     fn edited_templates_are_validated() {
         let t = Templates::defaults();
-        let edited = t.overlay("# shorter\n[payment_issued.fr]\nAide {month} versée : {amount} DH.\n").unwrap();
-        let n = Notice::PaymentIssued { month: Month::of(d("2026-03-31")), amount: Money::from_mad(500), reference: "R".into() };
-        assert_eq!(edited.render(&n, Language::Fr).unwrap(), "Aide 03/2026 versée : 500,00 DH.");
-        assert_eq!(edited.render(&n, Language::Ar).unwrap(), t.render(&n, Language::Ar).unwrap());
+        let edited = t
+            .overlay("# shorter\n[payment_issued.fr]\nAide {month} versée : {amount} DH.\n")
+            .unwrap();
+        let n = Notice::PaymentIssued {
+            month: Month::of(d("2026-03-31")),
+            amount: Money::from_mad(500),
+            reference: "R".into(),
+        };
+        assert_eq!(
+            edited.render(&n, Language::Fr).unwrap(),
+            "Aide 03/2026 versée : 500,00 DH."
+        );
+        assert_eq!(
+            edited.render(&n, Language::Ar).unwrap(),
+            t.render(&n, Language::Ar).unwrap()
+        );
         let cases = [
-            ("[payment_issued.fr]\nAide {mois}\n", 1, "unknown placeholder {mois}"),
+            (
+                "[payment_issued.fr]\nAide {mois}\n",
+                1,
+                "unknown placeholder {mois}",
+            ),
             ("\n[receipt.de]\nx\n", 2, "unknown language"),
             ("[receit.fr]\nx\n", 1, "unknown template"),
             ("[receipt.fr]\n{receipt\n", 1, "unbalanced brace"),
@@ -384,6 +589,9 @@ mod tests {
         // Literal braces, and the generic renderer refusing an unknown placeholder.
         let values = HashMap::from([("a", "1".to_string())]);
         assert_eq!(render_str("{{a}} = {a}", &values).unwrap(), "{a} = 1");
-        assert_eq!(render_str("{b}", &values), Err(RenderError::UnknownPlaceholder("b".into())));
+        assert_eq!(
+            render_str("{b}", &values),
+            Err(RenderError::UnknownPlaceholder("b".into()))
+        );
     }
 }

@@ -54,8 +54,14 @@ pub struct Indexes<'a> {
 pub fn account_key(i: &PaymentInstrument) -> String {
     match i {
         PaymentInstrument::Bank { rib } => format!("bank:{rib}"),
-        PaymentInstrument::Wallet { provider, reference } => format!("wallet:{provider}:{reference}"),
-        PaymentInstrument::CashOut { provider, reference } => format!("cash_out:{provider}:{reference}"),
+        PaymentInstrument::Wallet {
+            provider,
+            reference,
+        } => format!("wallet:{provider}:{reference}"),
+        PaymentInstrument::CashOut {
+            provider,
+            reference,
+        } => format!("cash_out:{provider}:{reference}"),
     }
 }
 
@@ -81,9 +87,15 @@ impl MemoryIndex {
 
     fn add(&mut self, h: &Household) {
         for m in &h.members {
-            self.idcs.entry(m.idcs.clone()).or_default().push(h.rsu_id.clone());
+            self.idcs
+                .entry(m.idcs.clone())
+                .or_default()
+                .push(h.rsu_id.clone());
             if let Some(c) = &m.cnie {
-                self.cnie.entry(c.clone()).or_default().push(h.rsu_id.clone());
+                self.cnie
+                    .entry(c.clone())
+                    .or_default()
+                    .push(h.rsu_id.clone());
             }
             self.persons.push(PersonRecord {
                 household: h.rsu_id.clone(),
@@ -106,7 +118,9 @@ impl MemoryIndex {
 
     /// Add a person known only from another source (no household record of ours).
     pub fn add_person(&mut self, p: PersonRecord) {
-        let at = self.persons.partition_point(|q| q.birth_date <= p.birth_date);
+        let at = self
+            .persons
+            .partition_point(|q| q.birth_date <= p.birth_date);
         self.persons.insert(at, p);
     }
 }
@@ -125,13 +139,20 @@ impl ContactIndex for MemoryIndex {
         self.phones.get(phone).copied().unwrap_or(0)
     }
     fn households_with_account(&self, account: &PaymentInstrument) -> u32 {
-        self.accounts.get(&account_key(account)).copied().unwrap_or(0)
+        self.accounts
+            .get(&account_key(account))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 impl PersonIndex for MemoryIndex {
     fn born_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PersonRecord> {
         let start = self.persons.partition_point(|p| p.birth_date < from);
-        self.persons[start..].iter().take_while(|p| p.birth_date <= to).cloned().collect()
+        self.persons[start..]
+            .iter()
+            .take_while(|p| p.birth_date <= to)
+            .cloned()
+            .collect()
     }
 }

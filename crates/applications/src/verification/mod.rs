@@ -15,9 +15,14 @@ use sanad_rules::RuleSet;
 use serde::{Deserialize, Serialize};
 
 use crate::application::{Application, Status};
-use crate::lists::{DeathRow, DisabilityCardRow, EnrolmentRow, FamilyAllowanceRow, ListKind, ListRef, Lists, PayrollRow, PensionRow};
+use crate::lists::{
+    DeathRow, DisabilityCardRow, EnrolmentRow, FamilyAllowanceRow, ListKind, ListRef, Lists,
+    PayrollRow, PensionRow,
+};
 use crate::reasons::ReasonCode;
-pub use index::{account_key, ContactIndex, IdentityIndex, Indexes, MemoryIndex, PersonIndex, PersonRecord};
+pub use index::{
+    ContactIndex, IdentityIndex, Indexes, MemoryIndex, PersonIndex, PersonRecord, account_key,
+};
 
 /// The parameters of verification. Defaults marked (assumption) are not published rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,24 +115,76 @@ pub enum ListRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
-    Registration { household: RsuId, status: HouseholdStatus },
-    Applicant { applicant: Idcs, member: bool, alive: bool, age: Option<i32> },
-    Score { on: NaiveDate, record: Option<ScoreRecord>, threshold: Score, rule_set: String },
+    Registration {
+        household: RsuId,
+        status: HouseholdStatus,
+    },
+    Applicant {
+        applicant: Idcs,
+        member: bool,
+        alive: bool,
+        age: Option<i32>,
+    },
+    Score {
+        on: NaiveDate,
+        record: Option<ScoreRecord>,
+        threshold: Score,
+        rule_set: String,
+    },
     /// The rule set does not apply this exclusion.
-    RuleOff { parameter: String, rule_set: String },
+    RuleOff {
+        parameter: String,
+        rule_set: String,
+    },
     /// A positive cross-check already recorded on the household (RSU feed).
-    RegistryFlag { person: Idcs, source: String, date: NaiveDate },
-    ListMissing { list: ListKind },
-    ListStale { list: ListRef, age_days: i64, max_days: u32 },
+    RegistryFlag {
+        person: Idcs,
+        source: String,
+        date: NaiveDate,
+    },
+    ListMissing {
+        list: ListKind,
+    },
+    ListStale {
+        list: ListRef,
+        age_days: i64,
+        max_days: u32,
+    },
     /// A member found in a list, with the line and the row.
-    Listed { list: ListRef, person: Idcs, line: u64, row: ListRow },
+    Listed {
+        list: ListRef,
+        person: Idcs,
+        line: u64,
+        row: ListRow,
+    },
     /// Members searched in a list and not found.
-    NotListed { list: ListRef, persons: Vec<Idcs> },
-    OtherHouseholds { person: Idcs, identifier: String, households: Vec<RsuId> },
-    SharedContact { contact: String, households: u32, limit: u32 },
-    SimilarPerson { person: Idcs, household: RsuId, other: Option<Idcs>, similarity_permille: u16, days_apart: i64 },
+    NotListed {
+        list: ListRef,
+        persons: Vec<Idcs>,
+    },
+    OtherHouseholds {
+        person: Idcs,
+        identifier: String,
+        households: Vec<RsuId>,
+    },
+    SharedContact {
+        contact: String,
+        households: u32,
+        limit: u32,
+    },
+    SimilarPerson {
+        person: Idcs,
+        household: RsuId,
+        other: Option<Idcs>,
+        similarity_permille: u16,
+        days_apart: i64,
+    },
     /// A declaration the check had nothing to compare with.
-    Unconfirmed { person: Idcs, declared: String, found: Option<String> },
+    Unconfirmed {
+        person: Idcs,
+        declared: String,
+        found: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,13 +200,36 @@ pub struct Check {
 
 impl Check {
     fn pass(code: CheckCode, evidence: Vec<Evidence>, message: impl Into<String>) -> Check {
-        Check { code, outcome: Outcome::Pass, reason: None, evidence, message: message.into() }
+        Check {
+            code,
+            outcome: Outcome::Pass,
+            reason: None,
+            evidence,
+            message: message.into(),
+        }
     }
-    fn fail(code: CheckCode, reason: ReasonCode, evidence: Vec<Evidence>, message: impl Into<String>) -> Check {
-        Check { code, outcome: Outcome::Fail, reason: Some(reason), evidence, message: message.into() }
+    fn fail(
+        code: CheckCode,
+        reason: ReasonCode,
+        evidence: Vec<Evidence>,
+        message: impl Into<String>,
+    ) -> Check {
+        Check {
+            code,
+            outcome: Outcome::Fail,
+            reason: Some(reason),
+            evidence,
+            message: message.into(),
+        }
     }
     fn open(code: CheckCode, evidence: Vec<Evidence>, message: impl Into<String>) -> Check {
-        Check { code, outcome: Outcome::Inconclusive, reason: None, evidence, message: message.into() }
+        Check {
+            code,
+            outcome: Outcome::Inconclusive,
+            reason: None,
+            evidence,
+            message: message.into(),
+        }
     }
 }
 
@@ -164,7 +244,15 @@ pub fn verify(
     policy: &VerificationPolicy,
     today: NaiveDate,
 ) -> Vec<Check> {
-    let cx = checks::Context { app, h: household, lists, rules, policy, on: app.submitted_on, today };
+    let cx = checks::Context {
+        app,
+        h: household,
+        lists,
+        rules,
+        policy,
+        on: app.submitted_on,
+        today,
+    };
     vec![
         checks::registration(&cx),
         checks::applicant(&cx),
@@ -186,9 +274,14 @@ pub fn verify(
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum AutoDecision {
     Approve,
-    Reject { reasons: Vec<ReasonCode> },
+    Reject {
+        reasons: Vec<ReasonCode>,
+    },
     /// A person decides. `failed` are the reasons already established, for the reviewer.
-    Review { open_checks: Vec<CheckCode>, failed: Vec<ReasonCode> },
+    Review {
+        open_checks: Vec<CheckCode>,
+        failed: Vec<ReasonCode>,
+    },
 }
 
 impl AutoDecision {
@@ -206,17 +299,31 @@ impl AutoDecision {
 /// otherwise review. A check missing from `checks` counts as open: an empty or partial
 /// result never approves.
 pub fn decide(checks: &[Check]) -> AutoDecision {
-    let mut failed: Vec<ReasonCode> = checks.iter().filter_map(|c| c.reason.filter(|_| c.outcome == Outcome::Fail)).collect();
+    let mut failed: Vec<ReasonCode> = checks
+        .iter()
+        .filter_map(|c| c.reason.filter(|_| c.outcome == Outcome::Fail))
+        .collect();
     failed.sort();
     failed.dedup();
-    let mut open: Vec<CheckCode> = checks.iter().filter(|c| c.outcome == Outcome::Inconclusive).map(|c| c.code).collect();
-    open.extend(CheckCode::ALL.iter().filter(|code| !checks.iter().any(|c| c.code == **code)));
+    let mut open: Vec<CheckCode> = checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Inconclusive)
+        .map(|c| c.code)
+        .collect();
+    open.extend(
+        CheckCode::ALL
+            .iter()
+            .filter(|code| !checks.iter().any(|c| c.code == **code)),
+    );
     open.sort();
     open.dedup();
     match (open.is_empty(), failed.is_empty()) {
         (true, true) => AutoDecision::Approve,
         (true, false) => AutoDecision::Reject { reasons: failed },
-        (false, _) => AutoDecision::Review { open_checks: open, failed },
+        (false, _) => AutoDecision::Review {
+            open_checks: open,
+            failed,
+        },
     }
 }
 

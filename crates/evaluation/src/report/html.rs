@@ -42,7 +42,9 @@ fn td(s: &str) -> String {
 }
 
 fn report_title(r: &Report, lang: Lang) -> String {
-    r.title.clone().unwrap_or_else(|| text(lang, Key::ReportTitle).to_string())
+    r.title
+        .clone()
+        .unwrap_or_else(|| text(lang, Key::ReportTitle).to_string())
 }
 
 /// The report's title and every section, for embedding in a page.

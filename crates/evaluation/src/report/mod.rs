@@ -24,8 +24,8 @@ use crate::ols::{self, OlsInput, RegResult, Vcov};
 use crate::rdd::{self, Bin, RdOptions, RdResult};
 
 pub use html::{
-    FRAGMENT_STYLESHEET, balance_html, body_html, design_html, estimates_html, event_study_table_html, qvalues_html,
-    rd_table_html, standalone_html,
+    FRAGMENT_STYLESHEET, balance_html, body_html, design_html, estimates_html,
+    event_study_table_html, qvalues_html, rd_table_html, standalone_html,
 };
 pub use labels::{Key, Lang, text};
 pub use svg::{coef_plot_svg, event_study_svg, rd_plot_svg};

@@ -45,8 +45,19 @@ impl Camt054 {
     pub(crate) fn start(&mut self, cx: &mut Ctx<'_>) {
         let depth = cx.path.depth();
         match (cx.path.parent(), cx.path.last()) {
-            ("Ntfctn", "Ntry") => self.entry = Some(Entry { depth, ..Entry::default() }),
-            ("NtryDtls", "TxDtls") if self.entry.is_some() => self.tx = Some(Tx { depth, line: cx.line, ..Tx::default() }),
+            ("Ntfctn", "Ntry") => {
+                self.entry = Some(Entry {
+                    depth,
+                    ..Entry::default()
+                })
+            }
+            ("NtryDtls", "TxDtls") if self.entry.is_some() => {
+                self.tx = Some(Tx {
+                    depth,
+                    line: cx.line,
+                    ..Tx::default()
+                })
+            }
             (_, "RtrInf") => {
                 if let Some(tx) = self.tx.as_mut() {
                     tx.returned = true;
@@ -56,7 +67,12 @@ impl Camt054 {
         }
     }
 
-    pub(crate) fn end(&mut self, cx: &mut Ctx<'_>, text: &str, currency: Option<String>) -> Option<Result<ReturnEvent>> {
+    pub(crate) fn end(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        text: &str,
+        currency: Option<String>,
+    ) -> Option<Result<ReturnEvent>> {
         if let Some(tx) = self.tx.as_mut() {
             if cx.path.depth() == tx.depth {
                 return self.end_transaction(cx);
@@ -87,15 +103,17 @@ impl Camt054 {
         entry.details += 1;
         let (kind, status_code) = classify(entry, &tx);
         let (line, detail, booking_date) = (tx.line, tx.detail, entry.booking_date);
-        finish_transaction(cx, tx.end_to_end_id, tx.amount, |end_to_end_id, amount| ReturnEvent {
-            end_to_end_id,
-            kind,
-            status_code,
-            amount: amount.amount,
-            currency: amount.currency,
-            booking_date,
-            detail,
-            source_line: line,
+        finish_transaction(cx, tx.end_to_end_id, tx.amount, |end_to_end_id, amount| {
+            ReturnEvent {
+                end_to_end_id,
+                kind,
+                status_code,
+                amount: amount.amount,
+                currency: amount.currency,
+                booking_date,
+                detail,
+                source_line: line,
+            }
         })
     }
 }
@@ -121,12 +139,18 @@ fn read_tx(tx: &mut Tx, cx: &mut Ctx<'_>, text: &str, currency: Option<String>) 
         "Refs/EndToEndId" => tx.end_to_end_id = Some(text.to_string()),
         // v04+ give the amount directly; v02 only in AmtDtls.
         "Amt" => tx.amount = RawAmount::read(cx, text, currency),
-        "AmtDtls/TxAmt/Amt" | "AmtDtls/InstdAmt/Amt" if tx.amount.amount.is_none() && tx.amount.error.is_none() => {
+        "AmtDtls/TxAmt/Amt" | "AmtDtls/InstdAmt/Amt"
+            if tx.amount.amount.is_none() && tx.amount.error.is_none() =>
+        {
             tx.amount = RawAmount::read(cx, text, currency);
         }
         "CdtDbtInd" => tx.credit_debit = Some(text.to_string()),
-        "RtrInf/Rsn/Cd" | "RtrInf/Rsn/Prtry" if tx.return_reason.is_none() => tx.return_reason = Some(text.to_string()),
-        "RtrInf/AddtlInf" | "AddtlTxInf" if tx.detail.is_none() => tx.detail = Some(text.to_string()),
+        "RtrInf/Rsn/Cd" | "RtrInf/Rsn/Prtry" if tx.return_reason.is_none() => {
+            tx.return_reason = Some(text.to_string())
+        }
+        "RtrInf/AddtlInf" | "AddtlTxInf" if tx.detail.is_none() => {
+            tx.detail = Some(text.to_string())
+        }
         "BkTxCd/Domn/Fmly/SubFmlyCd" => tx.sub_family = Some(text.to_string()),
         _ => {}
     }
@@ -136,11 +160,21 @@ fn read_tx(tx: &mut Tx, cx: &mut Ctx<'_>, text: &str, currency: Option<String>) 
 /// otherwise a booked debit is settled, a pending or future entry is pending.
 fn classify(entry: &Entry, tx: &Tx) -> (ReturnKind, String) {
     let status = entry.status.as_deref().unwrap_or("");
-    let cdi = tx.credit_debit.as_deref().or(entry.credit_debit.as_deref()).unwrap_or("");
-    let sub = tx.sub_family.as_deref().or(entry.sub_family.as_deref()).unwrap_or("");
+    let cdi = tx
+        .credit_debit
+        .as_deref()
+        .or(entry.credit_debit.as_deref())
+        .unwrap_or("");
+    let sub = tx
+        .sub_family
+        .as_deref()
+        .or(entry.sub_family.as_deref())
+        .unwrap_or("");
     let code = format!("{status}/{cdi}");
     let kind = if tx.returned || entry.reversal || RETURN_SUB_FAMILIES.contains(&sub) {
-        ReturnKind::Returned { reason: tx.return_reason.clone() }
+        ReturnKind::Returned {
+            reason: tx.return_reason.clone(),
+        }
     } else {
         match (status, cdi) {
             ("BOOK", "DBIT") => ReturnKind::Settled,

@@ -151,7 +151,11 @@ impl ReturnsSummary {
 
     pub(crate) fn warn(&mut self, line: u64, element: &str, message: impl Into<String>) {
         if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(Warning { line, element: element.to_string(), message: message.into() });
+            self.warnings.push(Warning {
+                line,
+                element: element.to_string(),
+                message: message.into(),
+            });
         } else {
             self.warnings_dropped += 1;
         }
@@ -193,22 +197,42 @@ impl RawAmount {
     /// Parse `text` exactly; a bad value is kept as an error naming line and element.
     pub(crate) fn read(cx: &mut Ctx<'_>, text: &str, currency: Option<String>) -> Self {
         match parse_amount(text) {
-            Ok(m) => RawAmount { amount: Some(m), currency, error: None },
+            Ok(m) => RawAmount {
+                amount: Some(m),
+                currency,
+                error: None,
+            },
             Err(reason) => {
                 let element = cx.path.below(cx.path.depth().saturating_sub(2)).to_string();
-                cx.summary.warn(cx.line, &element, format!("amount '{text}': {reason}"));
-                RawAmount { amount: None, currency, error: Some((cx.line, element, text.to_string(), reason)) }
+                cx.summary
+                    .warn(cx.line, &element, format!("amount '{text}': {reason}"));
+                RawAmount {
+                    amount: None,
+                    currency,
+                    error: Some((cx.line, element, text.to_string(), reason)),
+                }
             }
         }
     }
 
     pub(crate) fn into_error(self) -> Option<PaymentsError> {
-        self.error.map(|(line, element, value, reason)| PaymentsError::Amount { line, element, value, reason })
+        self.error
+            .map(|(line, element, value, reason)| PaymentsError::Amount {
+                line,
+                element,
+                value,
+                reason,
+            })
     }
 }
 
 /// Event text shared by both handlers: decides between an event, a counted skip, or an error.
-pub(crate) fn finish_transaction(cx: &mut Ctx<'_>, e2e: Option<String>, amount: RawAmount, make: impl FnOnce(String, RawAmount) -> ReturnEvent) -> Option<Result<ReturnEvent>> {
+pub(crate) fn finish_transaction(
+    cx: &mut Ctx<'_>,
+    e2e: Option<String>,
+    amount: RawAmount,
+    make: impl FnOnce(String, RawAmount) -> ReturnEvent,
+) -> Option<Result<ReturnEvent>> {
     let e2e = match e2e.filter(|s| !s.is_empty()) {
         None => {
             cx.summary.without_end_to_end_id += 1;
@@ -231,10 +255,13 @@ pub(crate) fn finish_transaction(cx: &mut Ctx<'_>, e2e: Option<String>, amount: 
 
 /// The date part of an ISODate or ISODateTime.
 pub(crate) fn read_date(cx: &mut Ctx<'_>, text: &str) -> Option<NaiveDate> {
-    let d = text.get(..10).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let d = text
+        .get(..10)
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
     if d.is_none() {
         let element = cx.path.last().to_string();
-        cx.summary.warn(cx.line, &element, format!("'{text}' is not a date"));
+        cx.summary
+            .warn(cx.line, &element, format!("'{text}' is not a date"));
     }
     d
 }
@@ -252,7 +279,12 @@ impl Handler {
         }
     }
 
-    fn end(&mut self, cx: &mut Ctx<'_>, text: &str, currency: Option<String>) -> Option<Result<ReturnEvent>> {
+    fn end(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        text: &str,
+        currency: Option<String>,
+    ) -> Option<Result<ReturnEvent>> {
         match self {
             Handler::Pain002(h) => h.end(cx, text, currency),
             Handler::Camt054(h) => h.end(cx, text, currency),
@@ -289,7 +321,10 @@ impl<R: BufRead> ReturnsReader<R> {
         let root = read_message_element(&mut reader, &mut buf)?;
         let line = reader.get_ref().line();
         let Some(ns) = namespace else {
-            return Err(PaymentsError::NoNamespace { line, element: root });
+            return Err(PaymentsError::NoNamespace {
+                line,
+                element: root,
+            });
         };
         let message = message_from_namespace(&ns).ok_or_else(|| PaymentsError::Unsupported {
             message: root.clone(),
@@ -299,7 +334,16 @@ impl<R: BufRead> ReturnsReader<R> {
         let mut path = Path::default();
         path.push("Document");
         path.push(&root);
-        Ok(ReturnsReader { reader, buf, path, text: String::new(), currency: None, handler, summary: ReturnsSummary::new(message), done: false })
+        Ok(ReturnsReader {
+            reader,
+            buf,
+            path,
+            text: String::new(),
+            currency: None,
+            handler,
+            summary: ReturnsSummary::new(message),
+            done: false,
+        })
     }
 
     pub fn message(&self) -> &MessageType {
@@ -324,22 +368,37 @@ impl<R: BufRead> ReturnsReader<R> {
         self.buf.clear();
         let event = self.reader.read_event_into(&mut self.buf);
         let line = self.reader.get_ref().line();
-        let xml_err = |e: quick_xml::Error| PaymentsError::Xml { line, message: e.to_string() };
+        let xml_err = |e: quick_xml::Error| PaymentsError::Xml {
+            line,
+            message: e.to_string(),
+        };
         match event.map_err(xml_err)? {
             Event::Start(e) => {
                 open_element(&mut self.path, &mut self.currency, &e, line)?;
                 self.text.clear();
-                self.handler.start(&mut Ctx { path: &self.path, line, summary: &mut self.summary });
+                self.handler.start(&mut Ctx {
+                    path: &self.path,
+                    line,
+                    summary: &mut self.summary,
+                });
             }
             Event::Empty(e) => {
                 open_element(&mut self.path, &mut self.currency, &e, line)?;
                 self.text.clear();
-                self.handler.start(&mut Ctx { path: &self.path, line, summary: &mut self.summary });
+                self.handler.start(&mut Ctx {
+                    path: &self.path,
+                    line,
+                    summary: &mut self.summary,
+                });
                 return Ok(self.close_element(line));
             }
             Event::End(_) => return Ok(self.close_element(line)),
-            Event::Text(t) => self.text.push_str(&t.xml10_content().map_err(|e| xml_err(e.into()))?),
-            Event::CData(t) => self.text.push_str(&t.decode().map_err(|e| xml_err(e.into()))?),
+            Event::Text(t) => self
+                .text
+                .push_str(&t.xml10_content().map_err(|e| xml_err(e.into()))?),
+            Event::CData(t) => self
+                .text
+                .push_str(&t.decode().map_err(|e| xml_err(e.into()))?),
             Event::GeneralRef(r) => push_reference(&mut self.text, &r, line)?,
             Event::Eof => return self.at_eof(),
             _ => {}
@@ -349,7 +408,15 @@ impl<R: BufRead> ReturnsReader<R> {
 
     fn close_element(&mut self, line: u64) -> Step {
         let currency = self.currency.take();
-        let item = self.handler.end(&mut Ctx { path: &self.path, line, summary: &mut self.summary }, self.text.trim(), currency);
+        let item = self.handler.end(
+            &mut Ctx {
+                path: &self.path,
+                line,
+                summary: &mut self.summary,
+            },
+            self.text.trim(),
+            currency,
+        );
         self.path.pop();
         self.text.clear();
         item.map_or(Step::Continue, Step::Item)
@@ -395,7 +462,10 @@ impl<R: BufRead> Iterator for ReturnsReader<R> {
 /// Reads a whole returns file, calling `on_event` for each event. Transactions with an
 /// unreadable amount are skipped (they are counted and listed in the summary's warnings);
 /// any other error stops the reading.
-pub fn read_returns<R: BufRead>(input: R, mut on_event: impl FnMut(ReturnEvent)) -> Result<ReturnsSummary> {
+pub fn read_returns<R: BufRead>(
+    input: R,
+    mut on_event: impl FnMut(ReturnEvent),
+) -> Result<ReturnsSummary> {
     let mut reader = ReturnsReader::new(input)?;
     for item in reader.by_ref() {
         match item {
@@ -408,18 +478,38 @@ pub fn read_returns<R: BufRead>(input: R, mut on_event: impl FnMut(ReturnEvent))
 }
 
 fn local_name<'a>(e: &'a BytesStart<'_>, line: u64) -> Result<&'a str> {
-    std::str::from_utf8(e.local_name().into_inner()).map_err(|_| PaymentsError::Xml { line, message: "element name is not UTF-8".into() })
+    std::str::from_utf8(e.local_name().into_inner()).map_err(|_| PaymentsError::Xml {
+        line,
+        message: "element name is not UTF-8".into(),
+    })
 }
 
-fn open_element(path: &mut Path, currency: &mut Option<String>, e: &BytesStart<'_>, line: u64) -> Result<()> {
+fn open_element(
+    path: &mut Path,
+    currency: &mut Option<String>,
+    e: &BytesStart<'_>,
+    line: u64,
+) -> Result<()> {
     let name = local_name(e, line)?;
     path.push(name);
     *currency = None;
     if name.ends_with("Amt") {
         // Only amounts carry an attribute we need; other elements skip attribute parsing.
-        let attr = e.try_get_attribute("Ccy").map_err(|err| PaymentsError::Xml { line, message: err.to_string() })?;
+        let attr = e
+            .try_get_attribute("Ccy")
+            .map_err(|err| PaymentsError::Xml {
+                line,
+                message: err.to_string(),
+            })?;
         if let Some(a) = attr {
-            *currency = Some(a.unescape_value().map_err(|err| PaymentsError::Xml { line, message: err.to_string() })?.into_owned());
+            *currency = Some(
+                a.unescape_value()
+                    .map_err(|err| PaymentsError::Xml {
+                        line,
+                        message: err.to_string(),
+                    })?
+                    .into_owned(),
+            );
         }
     }
     Ok(())
@@ -432,13 +522,17 @@ fn push_reference(text: &mut String, r: &quick_xml::events::BytesRef<'_>, line: 
         return Ok(());
     }
     let name = r.decode().map_err(|e| err(e.to_string()))?;
-    let value = quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| err(format!("unknown entity &{name};")))?;
+    let value = quick_xml::escape::resolve_predefined_entity(&name)
+        .ok_or_else(|| err(format!("unknown entity &{name};")))?;
     text.push_str(value);
     Ok(())
 }
 
 /// Finds the Document element and its default (or prefixed) namespace.
-fn read_document_namespace<R: BufRead>(reader: &mut Reader<LineCounter<R>>, buf: &mut Vec<u8>) -> Result<Option<String>> {
+fn read_document_namespace<R: BufRead>(
+    reader: &mut Reader<LineCounter<R>>,
+    buf: &mut Vec<u8>,
+) -> Result<Option<String>> {
     loop {
         buf.clear();
         let event = reader.read_event_into(buf);
@@ -447,15 +541,29 @@ fn read_document_namespace<R: BufRead>(reader: &mut Reader<LineCounter<R>>, buf:
         let (e, empty) = match event.map_err(|e| xml_err(e.to_string()))? {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
-            Event::Eof => return Err(PaymentsError::Structure { line, element: "Document".into(), message: "the file has no message in it".into() }),
+            Event::Eof => {
+                return Err(PaymentsError::Structure {
+                    line,
+                    element: "Document".into(),
+                    message: "the file has no message in it".into(),
+                });
+            }
             _ => continue,
         };
         let name = local_name(&e, line)?;
         if name != "Document" {
-            return Err(PaymentsError::Structure { line, element: name.into(), message: "an ISO 20022 file must start with <Document>".into() });
+            return Err(PaymentsError::Structure {
+                line,
+                element: name.into(),
+                message: "an ISO 20022 file must start with <Document>".into(),
+            });
         }
         if empty {
-            return Err(PaymentsError::Structure { line, element: name.into(), message: "the file has no message in it".into() });
+            return Err(PaymentsError::Structure {
+                line,
+                element: name.into(),
+                message: "the file has no message in it".into(),
+            });
         }
         return namespace_of(&e).map_err(xml_err);
     }
@@ -470,22 +578,36 @@ fn namespace_of(e: &BytesStart<'_>) -> std::result::Result<Option<String>, Strin
     for attr in e.attributes() {
         let attr = attr.map_err(|err| err.to_string())?;
         if attr.key.as_ref() == wanted.as_slice() {
-            return Ok(Some(attr.unescape_value().map_err(|err| err.to_string())?.into_owned()));
+            return Ok(Some(
+                attr.unescape_value()
+                    .map_err(|err| err.to_string())?
+                    .into_owned(),
+            ));
         }
     }
     Ok(None)
 }
 
 /// The element inside Document: CstmrPmtStsRpt, BkToCstmrDbtCdtNtfctn, …
-fn read_message_element<R: BufRead>(reader: &mut Reader<LineCounter<R>>, buf: &mut Vec<u8>) -> Result<String> {
+fn read_message_element<R: BufRead>(
+    reader: &mut Reader<LineCounter<R>>,
+    buf: &mut Vec<u8>,
+) -> Result<String> {
     loop {
         buf.clear();
         let event = reader.read_event_into(buf);
         let line = reader.get_ref().line();
-        match event.map_err(|e| PaymentsError::Xml { line, message: e.to_string() })? {
+        match event.map_err(|e| PaymentsError::Xml {
+            line,
+            message: e.to_string(),
+        })? {
             Event::Start(e) => return Ok(local_name(&e, line)?.to_string()),
             Event::Empty(_) | Event::End(_) | Event::Eof => {
-                return Err(PaymentsError::Structure { line, element: "Document".into(), message: "the Document holds no message".into() });
+                return Err(PaymentsError::Structure {
+                    line,
+                    element: "Document".into(),
+                    message: "the Document holds no message".into(),
+                });
             }
             _ => {}
         }
@@ -497,19 +619,43 @@ fn read_message_element<R: BufRead>(reader: &mut Reader<LineCounter<R>>, buf: &m
 pub fn message_from_namespace(ns: &str) -> Option<MessageType> {
     let digits = |w: &[u8]| w.iter().all(u8::is_ascii_digit);
     let at = ns.as_bytes().windows(15).position(|w| {
-        w[..4].iter().all(u8::is_ascii_lowercase) && w[4] == b'.' && digits(&w[5..8]) && w[8] == b'.' && digits(&w[9..12]) && w[12] == b'.' && digits(&w[13..15])
+        w[..4].iter().all(u8::is_ascii_lowercase)
+            && w[4] == b'.'
+            && digits(&w[5..8])
+            && w[8] == b'.'
+            && digits(&w[9..12])
+            && w[12] == b'.'
+            && digits(&w[13..15])
     })?;
-    Some(MessageType { message: ns[at..at + 8].to_string(), version: ns[at + 9..at + 15].to_string() })
+    Some(MessageType {
+        message: ns[at..at + 8].to_string(),
+        version: ns[at + 9..at + 15].to_string(),
+    })
 }
 
 fn handler_for(message: &MessageType, root: &str, line: u64) -> Result<Handler> {
     let (expected, handler) = match message.message.as_str() {
-        "pain.002" => ("CstmrPmtStsRpt", Handler::Pain002(pain002::Pain002::default())),
-        "camt.054" => ("BkToCstmrDbtCdtNtfctn", Handler::Camt054(camt054::Camt054::default())),
-        _ => return Err(PaymentsError::Unsupported { message: message.message.clone(), version: message.version.clone() }),
+        "pain.002" => (
+            "CstmrPmtStsRpt",
+            Handler::Pain002(pain002::Pain002::default()),
+        ),
+        "camt.054" => (
+            "BkToCstmrDbtCdtNtfctn",
+            Handler::Camt054(camt054::Camt054::default()),
+        ),
+        _ => {
+            return Err(PaymentsError::Unsupported {
+                message: message.message.clone(),
+                version: message.version.clone(),
+            });
+        }
     };
     if root != expected {
-        return Err(PaymentsError::Structure { line, element: root.into(), message: format!("a {message} message must hold <{expected}>") });
+        return Err(PaymentsError::Structure {
+            line,
+            element: root.into(),
+            message: format!("a {message} message must hold <{expected}>"),
+        });
     }
     Ok(handler)
 }

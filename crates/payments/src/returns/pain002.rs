@@ -23,7 +23,10 @@ impl Status {
                 *slot = Some(text.to_string());
             }
         };
-        if rel.starts_with("StsRsnInf/") && (rel.ends_with("/Cd") || rel.ends_with("/Prtry")) && !rel.contains("Orgtr") {
+        if rel.starts_with("StsRsnInf/")
+            && (rel.ends_with("/Cd") || rel.ends_with("/Prtry"))
+            && !rel.contains("Orgtr")
+        {
             first(&mut self.reason);
         } else if rel == "StsRsnInf/AddtlInf" {
             first(&mut self.detail);
@@ -60,14 +63,36 @@ impl Pain002 {
     pub(crate) fn start(&mut self, cx: &mut Ctx<'_>) {
         let depth = cx.path.depth();
         match cx.path.last() {
-            "TxInfAndSts" => self.tx = Some(Tx { depth, status: Status { line: cx.line, ..Status::default() }, amount: RawAmount::default() }),
-            "OrgnlPmtInfAndSts" => self.block = Some((depth, Status { line: cx.line, ..Status::default() })),
+            "TxInfAndSts" => {
+                self.tx = Some(Tx {
+                    depth,
+                    status: Status {
+                        line: cx.line,
+                        ..Status::default()
+                    },
+                    amount: RawAmount::default(),
+                })
+            }
+            "OrgnlPmtInfAndSts" => {
+                self.block = Some((
+                    depth,
+                    Status {
+                        line: cx.line,
+                        ..Status::default()
+                    },
+                ))
+            }
             "OrgnlGrpInfAndSts" => self.group.line = cx.line,
             _ => {}
         }
     }
 
-    pub(crate) fn end(&mut self, cx: &mut Ctx<'_>, text: &str, currency: Option<String>) -> Option<Result<ReturnEvent>> {
+    pub(crate) fn end(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        text: &str,
+        currency: Option<String>,
+    ) -> Option<Result<ReturnEvent>> {
         if let Some(tx) = self.tx.as_mut() {
             if cx.path.depth() == tx.depth {
                 return self.end_transaction(cx);
@@ -107,7 +132,9 @@ impl Pain002 {
                 cx.summary.original_message_ids.push(text.to_string());
             }
             "OrgnlGrpInfAndSts/GrpSts" => self.group.code = Some(text.to_string()),
-            "OrgnlGrpInfAndSts" => push_batch_status(cx, BatchLevel::Group, std::mem::take(&mut self.group)),
+            "OrgnlGrpInfAndSts" => {
+                push_batch_status(cx, BatchLevel::Group, std::mem::take(&mut self.group))
+            }
             rel => {
                 if let Some(rel) = rel.strip_prefix("OrgnlGrpInfAndSts/") {
                     self.group.read(rel, text);
@@ -120,17 +147,30 @@ impl Pain002 {
         let tx = self.tx.take()?;
         // A transaction without its own status has its block's, or else the group's.
         let block = self.block.as_ref().map(|(_, b)| b);
-        let code = tx.status.code.or_else(|| block.and_then(|b| b.code.clone())).or_else(|| self.group.code.clone()).unwrap_or_default();
-        let Status { original_id, reason, detail, line, .. } = tx.status;
-        finish_transaction(cx, original_id, tx.amount, |end_to_end_id, amount| ReturnEvent {
-            end_to_end_id,
-            kind: kind_of(&code, reason),
-            status_code: code,
-            amount: amount.amount,
-            currency: amount.currency,
-            booking_date: None,
+        let code = tx
+            .status
+            .code
+            .or_else(|| block.and_then(|b| b.code.clone()))
+            .or_else(|| self.group.code.clone())
+            .unwrap_or_default();
+        let Status {
+            original_id,
+            reason,
             detail,
-            source_line: line,
+            line,
+            ..
+        } = tx.status;
+        finish_transaction(cx, original_id, tx.amount, |end_to_end_id, amount| {
+            ReturnEvent {
+                end_to_end_id,
+                kind: kind_of(&code, reason),
+                status_code: code,
+                amount: amount.amount,
+                currency: amount.currency,
+                booking_date: None,
+                detail,
+                source_line: line,
+            }
         })
     }
 }
@@ -138,7 +178,11 @@ impl Pain002 {
 fn push_batch_status(cx: &mut Ctx<'_>, level: BatchLevel, s: Status) {
     let Some(code) = s.code else { return };
     if cx.summary.batch_statuses.len() >= super::MAX_WARNINGS {
-        cx.summary.warn(s.line, "StsRsnInf", "too many payment-block statuses; the rest are not listed");
+        cx.summary.warn(
+            s.line,
+            "StsRsnInf",
+            "too many payment-block statuses; the rest are not listed",
+        );
         return;
     }
     cx.summary.batch_statuses.push(BatchStatus {

@@ -9,11 +9,15 @@ use sanad_domain::{Money, Month, PaymentInstrument, Rib};
 use sanad_payments::{Debtor, DebtorAgent, Payment, ReleaseSpec};
 
 pub fn schema(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(name)
 }
 
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples")
+        .join(name)
 }
 
 /// Validates `files` against the XSD with xmllint. A missing xmllint FAILS the test:
@@ -62,12 +66,17 @@ pub fn agency_rib() -> Rib {
 
 pub fn spec(provider: &str, max_txs_per_file: u32) -> ReleaseSpec {
     ReleaseSpec {
-        debtor: Debtor { name: "Agence Nationale de Soutien Social".into(), account: agency_rib(), agent: DebtorAgent::Bic("BKAMMAMR".into()) },
+        debtor: Debtor {
+            name: "Agence Nationale de Soutien Social".into(),
+            account: agency_rib(),
+            agent: DebtorAgent::Bic("BKAMMAMR".into()),
+        },
         cycle: Month::new(2026, 11).unwrap(),
         provider: provider.into(),
         release_seq: 1,
         execution_date: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
-        created_at: NaiveDateTime::parse_from_str("2026-11-20T08:30:00", "%Y-%m-%dT%H:%M:%S").unwrap(),
+        created_at: NaiveDateTime::parse_from_str("2026-11-20T08:30:00", "%Y-%m-%dT%H:%M:%S")
+            .unwrap(),
         max_txs_per_file,
     }
 }
@@ -77,15 +86,39 @@ pub fn rib(n: u64) -> Rib {
 }
 
 pub fn bank_payment(id: u64, cents: i64, name: &str) -> Payment {
-    Payment { payment_id: id, issue: 1, beneficiary_name: name.into(), instrument: PaymentInstrument::Bank { rib: rib(id) }, amount: Money::from_centimes(cents) }
+    Payment {
+        payment_id: id,
+        issue: 1,
+        beneficiary_name: name.into(),
+        instrument: PaymentInstrument::Bank { rib: rib(id) },
+        amount: Money::from_centimes(cents),
+    }
 }
 
 pub fn wallet_payment(id: u64, cents: i64, name: &str) -> Payment {
-    let instrument = PaymentInstrument::Wallet { provider: "WAFACASH".into(), reference: format!("W-{id:08}") };
-    Payment { payment_id: id, issue: 1, beneficiary_name: name.into(), instrument, amount: Money::from_centimes(cents) }
+    let instrument = PaymentInstrument::Wallet {
+        provider: "WAFACASH".into(),
+        reference: format!("W-{id:08}"),
+    };
+    Payment {
+        payment_id: id,
+        issue: 1,
+        beneficiary_name: name.into(),
+        instrument,
+        amount: Money::from_centimes(cents),
+    }
 }
 
 pub fn cashout_payment(id: u64, cents: i64, name: &str) -> Payment {
-    let instrument = PaymentInstrument::CashOut { provider: "BARIDCASH".into(), reference: format!("C_{id}") };
-    Payment { payment_id: id, issue: 1, beneficiary_name: name.into(), instrument, amount: Money::from_centimes(cents) }
+    let instrument = PaymentInstrument::CashOut {
+        provider: "BARIDCASH".into(),
+        reference: format!("C_{id}"),
+    };
+    Payment {
+        payment_id: id,
+        issue: 1,
+        beneficiary_name: name.into(),
+        instrument,
+        amount: Money::from_centimes(cents),
+    }
 }

@@ -82,11 +82,16 @@ impl HouseholdBook {
 
     /// Non-zero balances of `account` by (month, component), oldest month first.
     pub fn legs(&self, account: Account) -> impl Iterator<Item = (Month, Component, Money)> + '_ {
-        self.balances.iter().filter(move |((a, _, _), v)| *a == account && **v != Money::ZERO).map(move |((a, m, c), v)| (*m, *c, a.normal(*v)))
+        self.balances
+            .iter()
+            .filter(move |((a, _, _), v)| *a == account && **v != Money::ZERO)
+            .map(move |((a, m, c), v)| (*m, *c, a.normal(*v)))
     }
 
     /// Signed balances (debits positive) by (account, month, component).
-    pub fn signed_balances(&self) -> impl Iterator<Item = ((Account, Month, Component), Money)> + '_ {
+    pub fn signed_balances(
+        &self,
+    ) -> impl Iterator<Item = ((Account, Month, Component), Money)> + '_ {
         self.balances.iter().map(|(k, v)| (*k, *v))
     }
 
@@ -96,7 +101,10 @@ impl HouseholdBook {
 
     /// Components with a due recognised for `month`.
     pub fn due_components(&self, month: Month) -> impl Iterator<Item = Component> + '_ {
-        self.dues.iter().filter(move |(m, _)| *m == month).map(|(_, c)| *c)
+        self.dues
+            .iter()
+            .filter(move |(m, _)| *m == month)
+            .map(|(_, c)| *c)
     }
 
     /// The amount due for (month, component) net of corrections and undue parts: the
@@ -119,19 +127,34 @@ impl HouseholdBook {
     }
 
     fn signed(&self, account: Account, month: Month, component: Component) -> Money {
-        self.balances.get(&(account, month, component)).copied().unwrap_or(Money::ZERO)
+        self.balances
+            .get(&(account, month, component))
+            .copied()
+            .unwrap_or(Money::ZERO)
     }
 
     fn check_dues(&self, e: &Entry) -> Result<(), PayrollError> {
-        let mut keys = e.lines().iter().filter(|l| l.account == Account::Entitlement).map(|l| (l.month, l.component));
+        let mut keys = e
+            .lines()
+            .iter()
+            .filter(|l| l.account == Account::Entitlement)
+            .map(|l| (l.month, l.component));
         let household = e.household().clone();
         match e.kind() {
             Kind::Due | Kind::Arrears => match keys.find(|k| self.dues.contains(k)) {
-                Some((month, component)) => Err(PayrollError::DuplicateDue { household, month, component }),
+                Some((month, component)) => Err(PayrollError::DuplicateDue {
+                    household,
+                    month,
+                    component,
+                }),
                 None => Ok(()),
             },
             Kind::Adjustment => match keys.find(|k| !self.dues.contains(k)) {
-                Some((month, component)) => Err(PayrollError::NoDueToAdjust { household, month, component }),
+                Some((month, component)) => Err(PayrollError::NoDueToAdjust {
+                    household,
+                    month,
+                    component,
+                }),
                 None => Ok(()),
             },
             _ => Ok(()),
@@ -141,18 +164,39 @@ impl HouseholdBook {
     /// The payment records the entry creates or changes, checked against their state.
     fn check_payment(&self, e: &Entry) -> Result<Vec<Payment>, PayrollError> {
         match e.kind() {
-            Kind::Issued => Ok(vec![self.new_payment(e, &e.legs(Account::InTransit, Side::Credit))?]),
+            Kind::Issued => {
+                Ok(vec![self.new_payment(
+                    e,
+                    &e.legs(Account::InTransit, Side::Credit),
+                )?])
+            }
             Kind::Reissued => self.check_reissue(e),
-            Kind::Confirmed | Kind::Rejected | Kind::Returned => self.check_settlement(e).map(|p| vec![p]),
+            Kind::Confirmed | Kind::Rejected | Kind::Returned => {
+                self.check_settlement(e).map(|p| vec![p])
+            }
             _ => Ok(vec![]),
         }
     }
 
-    fn new_payment(&self, e: &Entry, legs: &BTreeMap<(Month, Component), Money>) -> Result<Payment, PayrollError> {
+    fn new_payment(
+        &self,
+        e: &Entry,
+        legs: &BTreeMap<(Month, Component), Money>,
+    ) -> Result<Payment, PayrollError> {
         if self.payments.contains_key(e.reference()) {
-            return Err(PayrollError::DuplicatePayment { household: e.household().clone(), reference: e.reference().to_owned() });
+            return Err(PayrollError::DuplicatePayment {
+                household: e.household().clone(),
+                reference: e.reference().to_owned(),
+            });
         }
-        Ok(Payment { reference: e.reference().to_owned(), issued_on: e.date(), status: PaymentStatus::InTransit, legs: legs.clone(), returned_on: None, reissued_by: None })
+        Ok(Payment {
+            reference: e.reference().to_owned(),
+            issued_on: e.date(),
+            status: PaymentStatus::InTransit,
+            legs: legs.clone(),
+            returned_on: None,
+            reissued_by: None,
+        })
     }
 
     /// A re-issue sends a returned payment's amounts again, alone or joined to the same
@@ -161,10 +205,17 @@ impl HouseholdBook {
         let related = e.related().unwrap_or_default();
         let mut old = self.known(e, related)?.clone();
         if old.status != PaymentStatus::Returned {
-            return Err(PayrollError::PaymentState { reference: old.reference, status: old.status, kind: e.kind() });
+            return Err(PayrollError::PaymentState {
+                reference: old.reference,
+                status: old.status,
+                kind: e.kind(),
+            });
         }
         if e.legs(Account::Returned, Side::Debit) != old.legs {
-            return Err(PayrollError::PaymentMismatch { reference: old.reference, kind: e.kind() });
+            return Err(PayrollError::PaymentMismatch {
+                reference: old.reference,
+                kind: e.kind(),
+            });
         }
         let mut new = match self.payments.get(e.reference()) {
             Some(p) if p.status == PaymentStatus::InTransit && p.issued_on == e.date() => p.clone(),
@@ -181,14 +232,31 @@ impl HouseholdBook {
     fn check_settlement(&self, e: &Entry) -> Result<Payment, PayrollError> {
         let mut p = self.known(e, e.reference())?.clone();
         let (from, to) = match (e.kind(), p.status) {
-            (Kind::Confirmed, PaymentStatus::InTransit) => (Account::InTransit, PaymentStatus::Confirmed),
-            (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => (Account::InTransit, PaymentStatus::Returned),
+            (Kind::Confirmed, PaymentStatus::InTransit) => {
+                (Account::InTransit, PaymentStatus::Confirmed)
+            }
+            (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => {
+                (Account::InTransit, PaymentStatus::Returned)
+            }
             (Kind::Returned, PaymentStatus::Confirmed) => (Account::Paid, PaymentStatus::Returned),
-            (kind, status) => return Err(PayrollError::PaymentState { reference: p.reference, status, kind }),
+            (kind, status) => {
+                return Err(PayrollError::PaymentState {
+                    reference: p.reference,
+                    status,
+                    kind,
+                });
+            }
         };
-        let only_from = e.lines().iter().filter(|l| l.side == Side::Debit).all(|l| l.account == from);
+        let only_from = e
+            .lines()
+            .iter()
+            .filter(|l| l.side == Side::Debit)
+            .all(|l| l.account == from);
         if !only_from || e.legs(from, Side::Debit) != p.legs {
-            return Err(PayrollError::PaymentMismatch { reference: p.reference, kind: e.kind() });
+            return Err(PayrollError::PaymentMismatch {
+                reference: p.reference,
+                kind: e.kind(),
+            });
         }
         p.status = to;
         if to == PaymentStatus::Returned {
@@ -200,7 +268,10 @@ impl HouseholdBook {
     fn known(&self, e: &Entry, reference: &str) -> Result<&Payment, PayrollError> {
         self.payments
             .get(reference)
-            .ok_or_else(|| PayrollError::UnknownPayment { household: e.household().clone(), reference: reference.to_owned() })
+            .ok_or_else(|| PayrollError::UnknownPayment {
+                household: e.household().clone(),
+                reference: reference.to_owned(),
+            })
     }
 
     /// The balances the entry would leave, refused if any would fall below zero on its
@@ -210,9 +281,14 @@ impl HouseholdBook {
         let mut next = Balances::new();
         for l in e.lines() {
             let key = (l.account, l.month, l.component);
-            *next.entry(key).or_insert_with(|| self.signed(l.account, l.month, l.component)) += l.signed();
+            *next
+                .entry(key)
+                .or_insert_with(|| self.signed(l.account, l.month, l.component)) += l.signed();
         }
-        match next.iter().find(|((a, _, _), v)| a.normal(**v) < Money::ZERO) {
+        match next
+            .iter()
+            .find(|((a, _, _), v)| a.normal(**v) < Money::ZERO)
+        {
             Some(((account, month, component), v)) => Err(PayrollError::Overdrawn {
                 household: e.household().clone(),
                 account: *account,
@@ -232,10 +308,17 @@ impl HouseholdBook {
                 self.balances.insert(k, v);
             }
         }
-        let entitlement = || e.lines().iter().filter(|l| l.account == Account::Entitlement);
+        let entitlement = || {
+            e.lines()
+                .iter()
+                .filter(|l| l.account == Account::Entitlement)
+        };
         match e.kind() {
-            Kind::Due | Kind::Arrears => self.dues.extend(entitlement().map(|l| (l.month, l.component))),
-            Kind::Recovery => entitlement().for_each(|l| *self.recovered.entry(l.month).or_insert(Money::ZERO) += l.amount),
+            Kind::Due | Kind::Arrears => self
+                .dues
+                .extend(entitlement().map(|l| (l.month, l.component))),
+            Kind::Recovery => entitlement()
+                .for_each(|l| *self.recovered.entry(l.month).or_insert(Money::ZERO) += l.amount),
             _ => {}
         }
         for p in payments {

@@ -19,11 +19,21 @@ pub struct Origin {
 
 impl Origin {
     pub fn new(household: &RsuId, date: Date, reference: impl Into<String>) -> Self {
-        Origin { household: household.clone(), date, reference: reference.into() }
+        Origin {
+            household: household.clone(),
+            date,
+            reference: reference.into(),
+        }
     }
 
     pub fn header(&self, kind: Kind) -> Header {
-        Header { household: self.household.clone(), kind, date: self.date, reference: self.reference.clone(), related: None }
+        Header {
+            household: self.household.clone(),
+            kind,
+            date: self.date,
+            reference: self.reference.clone(),
+            related: None,
+        }
     }
 }
 
@@ -40,13 +50,30 @@ pub struct PaymentRef {
 impl PaymentRef {
     /// The first reference of `cycle` not yet used in the household's book.
     pub fn next(book: &HouseholdBook, cycle: Month, household: &RsuId) -> PaymentRef {
-        let prefix = PaymentRef { cycle, household: household.clone(), seq: 0 }.prefix();
-        let used = book.payments().filter(|p| p.reference.starts_with(&prefix)).count();
-        PaymentRef { cycle, household: household.clone(), seq: u16::try_from(used + 1).unwrap_or(u16::MAX) }
+        let prefix = PaymentRef {
+            cycle,
+            household: household.clone(),
+            seq: 0,
+        }
+        .prefix();
+        let used = book
+            .payments()
+            .filter(|p| p.reference.starts_with(&prefix))
+            .count();
+        PaymentRef {
+            cycle,
+            household: household.clone(),
+            seq: u16::try_from(used + 1).unwrap_or(u16::MAX),
+        }
     }
 
     fn prefix(&self) -> String {
-        format!("ASD-{:04}{:02}-{}-", self.cycle.year(), self.cycle.month(), self.household)
+        format!(
+            "ASD-{:04}{:02}-{}-",
+            self.cycle.year(),
+            self.cycle.month(),
+            self.household
+        )
     }
 }
 
@@ -58,11 +85,20 @@ impl fmt::Display for PaymentRef {
 
 /// Dues (`Kind::Due`) or late dues (`Kind::Arrears`) for several (month, component, amount),
 /// one entry; zero amounts are skipped, and nothing at all gives `None`.
-pub fn due_entry(o: &Origin, kind: Kind, amounts: &[(Month, Component, Money)]) -> Result<Option<Entry>, PayrollError> {
+pub fn due_entry(
+    o: &Origin,
+    kind: Kind,
+    amounts: &[(Month, Component, Money)],
+) -> Result<Option<Entry>, PayrollError> {
     let lines: Vec<EntryLine> = amounts
         .iter()
         .filter(|(_, _, a)| *a != Money::ZERO)
-        .flat_map(|&(m, c, a)| [EntryLine::debit(Account::Budget, m, c, a), EntryLine::credit(Account::Entitlement, m, c, a)])
+        .flat_map(|&(m, c, a)| {
+            [
+                EntryLine::debit(Account::Budget, m, c, a),
+                EntryLine::credit(Account::Entitlement, m, c, a),
+            ]
+        })
         .collect();
     if lines.is_empty() {
         return Ok(None);
@@ -73,23 +109,47 @@ pub fn due_entry(o: &Origin, kind: Kind, amounts: &[(Month, Component, Money)]) 
 /// Bring the due for (month, component) to `new_due`. Up: an adjustment for the difference.
 /// Down: an adjustment of what is still unpaid, and the rest (already sent) as an undue
 /// payment, i.e. a debt recovered from later payments.
-pub fn adjust_entries(book: &HouseholdBook, o: &Origin, month: Month, component: Component, new_due: Money) -> Result<Vec<Entry>, PayrollError> {
+pub fn adjust_entries(
+    book: &HouseholdBook,
+    o: &Origin,
+    month: Month,
+    component: Component,
+    new_due: Money,
+) -> Result<Vec<Entry>, PayrollError> {
     if !book.has_due(month, component) {
-        return Err(PayrollError::NoDueToAdjust { household: o.household.clone(), month, component });
+        return Err(PayrollError::NoDueToAdjust {
+            household: o.household.clone(),
+            month,
+            component,
+        });
     }
     if new_due < Money::ZERO {
         return Err(PayrollError::NonPositiveAmount(new_due));
     }
     let old = book.due(month, component);
     if new_due > old {
-        let up = Entry::pair(o.header(Kind::Adjustment), month, component, new_due - old, Account::Budget, Account::Entitlement)?;
+        let up = Entry::pair(
+            o.header(Kind::Adjustment),
+            month,
+            component,
+            new_due - old,
+            Account::Budget,
+            Account::Entitlement,
+        )?;
         return Ok(vec![up]);
     }
     let cut = old - new_due;
     let unpaid = cut.min(book.balance(Account::Entitlement, month, component));
     let mut out = Vec::new();
     if unpaid > Money::ZERO {
-        out.push(Entry::pair(o.header(Kind::Adjustment), month, component, unpaid, Account::Entitlement, Account::Budget)?);
+        out.push(Entry::pair(
+            o.header(Kind::Adjustment),
+            month,
+            component,
+            unpaid,
+            Account::Entitlement,
+            Account::Budget,
+        )?);
     }
     if cut > unpaid {
         out.push(undue_entry(o, month, component, cut - unpaid)?);
@@ -98,8 +158,20 @@ pub fn adjust_entries(book: &HouseholdBook, o: &Origin, month: Month, component:
 }
 
 /// `amount` of (month, component) was paid but not owed: a debt of the household.
-pub fn undue_entry(o: &Origin, month: Month, component: Component, amount: Money) -> Result<Entry, PayrollError> {
-    Entry::pair(o.header(Kind::Undue), month, component, amount, Account::Debt, Account::Budget)
+pub fn undue_entry(
+    o: &Origin,
+    month: Month,
+    component: Component,
+    amount: Money,
+) -> Result<Entry, PayrollError> {
+    Entry::pair(
+        o.header(Kind::Undue),
+        month,
+        component,
+        amount,
+        Account::Debt,
+        Account::Budget,
+    )
 }
 
 /// Confirm, reject or return the whole payment `o.reference`, as its status allows: a
@@ -107,23 +179,52 @@ pub fn undue_entry(o: &Origin, month: Month, component: Component, amount: Money
 pub fn settle_entry(book: &HouseholdBook, o: &Origin, kind: Kind) -> Result<Entry, PayrollError> {
     let p = book
         .payment(&o.reference)
-        .ok_or_else(|| PayrollError::UnknownPayment { household: o.household.clone(), reference: o.reference.clone() })?;
+        .ok_or_else(|| PayrollError::UnknownPayment {
+            household: o.household.clone(),
+            reference: o.reference.clone(),
+        })?;
     let (from, to) = match (kind, p.status) {
         (Kind::Confirmed, PaymentStatus::InTransit) => (Account::InTransit, Account::Paid),
-        (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => (Account::InTransit, Account::Returned),
+        (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => {
+            (Account::InTransit, Account::Returned)
+        }
         (Kind::Returned, PaymentStatus::Confirmed) => (Account::Paid, Account::Returned),
-        (kind, status) => return Err(PayrollError::PaymentState { reference: p.reference.clone(), status, kind }),
+        (kind, status) => {
+            return Err(PayrollError::PaymentState {
+                reference: p.reference.clone(),
+                status,
+                kind,
+            });
+        }
     };
-    let lines = p.legs.iter().flat_map(|(&(m, c), &a)| [EntryLine::debit(from, m, c, a), EntryLine::credit(to, m, c, a)]).collect();
+    let lines = p
+        .legs
+        .iter()
+        .flat_map(|(&(m, c), &a)| {
+            [
+                EntryLine::debit(from, m, c, a),
+                EntryLine::credit(to, m, c, a),
+            ]
+        })
+        .collect();
     Entry::new(o.header(kind), lines)
 }
 
 /// A new payment `o.reference` of everything due and unpaid for months up to `through`.
-pub fn issue_entry(book: &HouseholdBook, o: &Origin, through: Month) -> Result<Option<Entry>, PayrollError> {
+pub fn issue_entry(
+    book: &HouseholdBook,
+    o: &Origin,
+    through: Month,
+) -> Result<Option<Entry>, PayrollError> {
     let lines: Vec<EntryLine> = book
         .legs(Account::Entitlement)
         .filter(|(m, _, _)| *m <= through)
-        .flat_map(|(m, c, a)| [EntryLine::debit(Account::Entitlement, m, c, a), EntryLine::credit(Account::InTransit, m, c, a)])
+        .flat_map(|(m, c, a)| {
+            [
+                EntryLine::debit(Account::Entitlement, m, c, a),
+                EntryLine::credit(Account::InTransit, m, c, a),
+            ]
+        })
         .collect();
     if lines.is_empty() {
         return Ok(None);
@@ -132,41 +233,82 @@ pub fn issue_entry(book: &HouseholdBook, o: &Origin, through: Month) -> Result<O
 }
 
 /// Send the returned payment `returned` again, in payment `o.reference`.
-pub fn reissue_entry(book: &HouseholdBook, o: &Origin, returned: &str) -> Result<Entry, PayrollError> {
+pub fn reissue_entry(
+    book: &HouseholdBook,
+    o: &Origin,
+    returned: &str,
+) -> Result<Entry, PayrollError> {
     let p = book
         .payment(returned)
-        .ok_or_else(|| PayrollError::UnknownPayment { household: o.household.clone(), reference: returned.to_owned() })?;
+        .ok_or_else(|| PayrollError::UnknownPayment {
+            household: o.household.clone(),
+            reference: returned.to_owned(),
+        })?;
     if p.status != PaymentStatus::Returned {
-        return Err(PayrollError::PaymentState { reference: p.reference.clone(), status: p.status, kind: Kind::Reissued });
+        return Err(PayrollError::PaymentState {
+            reference: p.reference.clone(),
+            status: p.status,
+            kind: Kind::Reissued,
+        });
     }
     let lines = p
         .legs
         .iter()
-        .flat_map(|(&(m, c), &a)| [EntryLine::debit(Account::Returned, m, c, a), EntryLine::credit(Account::InTransit, m, c, a)])
+        .flat_map(|(&(m, c), &a)| {
+            [
+                EntryLine::debit(Account::Returned, m, c, a),
+                EntryLine::credit(Account::InTransit, m, c, a),
+            ]
+        })
         .collect();
-    Entry::new(Header { related: Some(returned.to_owned()), ..o.header(Kind::Reissued) }, lines)
+    Entry::new(
+        Header {
+            related: Some(returned.to_owned()),
+            ..o.header(Kind::Reissued)
+        },
+        lines,
+    )
 }
 
 /// Keep up to `at_most` of `month`'s unpaid entitlement against the debt: never more than
 /// the month has unpaid, nor than the debt. The oldest debt is settled first.
-pub fn recovery_entry(book: &HouseholdBook, o: &Origin, month: Month, at_most: Money) -> Result<Option<Entry>, PayrollError> {
-    let available: Money = book.legs(Account::Entitlement).filter(|(m, _, _)| *m == month).map(|(_, _, a)| a).sum();
+pub fn recovery_entry(
+    book: &HouseholdBook,
+    o: &Origin,
+    month: Month,
+    at_most: Money,
+) -> Result<Option<Entry>, PayrollError> {
+    let available: Money = book
+        .legs(Account::Entitlement)
+        .filter(|(m, _, _)| *m == month)
+        .map(|(_, _, a)| a)
+        .sum();
     let amount = at_most.min(available).min(book.total(Account::Debt));
     if amount <= Money::ZERO {
         return Ok(None);
     }
-    let from = take(book.legs(Account::Entitlement).filter(|(m, _, _)| *m == month), amount);
+    let from = take(
+        book.legs(Account::Entitlement)
+            .filter(|(m, _, _)| *m == month),
+        amount,
+    );
     let to = take(book.legs(Account::Debt), amount);
     let lines = from
         .into_iter()
         .map(|(m, c, a)| EntryLine::debit(Account::Entitlement, m, c, a))
-        .chain(to.into_iter().map(|(m, c, a)| EntryLine::credit(Account::Debt, m, c, a)))
+        .chain(
+            to.into_iter()
+                .map(|(m, c, a)| EntryLine::credit(Account::Debt, m, c, a)),
+        )
         .collect();
     Entry::new(o.header(Kind::Recovery), lines).map(Some)
 }
 
 /// The first `amount` of `legs`, in their order.
-fn take(legs: impl Iterator<Item = (Month, Component, Money)>, mut amount: Money) -> Vec<(Month, Component, Money)> {
+fn take(
+    legs: impl Iterator<Item = (Month, Component, Money)>,
+    mut amount: Money,
+) -> Vec<(Month, Component, Money)> {
     let mut out = Vec::new();
     for (m, c, a) in legs {
         if amount == Money::ZERO {

@@ -12,9 +12,10 @@ mod journal;
 
 pub use book::{HouseholdBook, Payment, PaymentStatus};
 pub use build::{
-    adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry, settle_entry, undue_entry, Origin, PaymentRef,
+    Origin, PaymentRef, adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry,
+    settle_entry, undue_entry,
 };
-pub use journal::{fold, paid_between, Ledger, TrialBalance};
+pub use journal::{Ledger, TrialBalance, fold, paid_between};
 
 use std::collections::BTreeMap;
 
@@ -22,8 +23,8 @@ use sanad_domain::{Date, Money, Month, RsuId};
 use sanad_rules::Component;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::component_code;
 use crate::PayrollError;
+use crate::codes::component_code;
 
 /// The chart of accounts. Every line also carries (household, month, component), so "Budget per
 /// component" or "Debt of household X" are the same account seen through those dimensions.
@@ -45,8 +46,14 @@ pub enum Account {
 }
 
 impl Account {
-    pub const ALL: [Account; 6] =
-        [Account::Budget, Account::Entitlement, Account::InTransit, Account::Paid, Account::Returned, Account::Debt];
+    pub const ALL: [Account; 6] = [
+        Account::Budget,
+        Account::Entitlement,
+        Account::InTransit,
+        Account::Paid,
+        Account::Returned,
+        Account::Debt,
+    ];
 
     /// Stable code, as serialised (`in_transit`).
     pub fn code(self) -> &'static str {
@@ -178,11 +185,23 @@ pub struct EntryLine {
 
 impl EntryLine {
     pub fn debit(account: Account, month: Month, component: Component, amount: Money) -> Self {
-        EntryLine { account, side: Side::Debit, month, component, amount }
+        EntryLine {
+            account,
+            side: Side::Debit,
+            month,
+            component,
+            amount,
+        }
     }
 
     pub fn credit(account: Account, month: Month, component: Component, amount: Money) -> Self {
-        EntryLine { account, side: Side::Credit, month, component, amount }
+        EntryLine {
+            account,
+            side: Side::Credit,
+            month,
+            component,
+            amount,
+        }
     }
 
     /// Debits positive, credits negative: the sum over a balanced entry is zero.
@@ -243,8 +262,21 @@ impl Entry {
     }
 
     /// A two-line entry: `amount` from `debit` to `credit` for one (month, component).
-    pub fn pair(header: Header, month: Month, component: Component, amount: Money, debit: Account, credit: Account) -> Result<Entry, PayrollError> {
-        Entry::new(header, vec![EntryLine::debit(debit, month, component, amount), EntryLine::credit(credit, month, component, amount)])
+    pub fn pair(
+        header: Header,
+        month: Month,
+        component: Component,
+        amount: Money,
+        debit: Account,
+        credit: Account,
+    ) -> Result<Entry, PayrollError> {
+        Entry::new(
+            header,
+            vec![
+                EntryLine::debit(debit, month, component, amount),
+                EntryLine::credit(credit, month, component, amount),
+            ],
+        )
     }
 
     pub fn header(&self) -> &Header {
@@ -271,13 +303,21 @@ impl Entry {
 
     /// Sum of the debit lines (equal to the credits by construction).
     pub fn amount(&self) -> Money {
-        self.lines.iter().filter(|l| l.side == Side::Debit).map(|l| l.amount).sum()
+        self.lines
+            .iter()
+            .filter(|l| l.side == Side::Debit)
+            .map(|l| l.amount)
+            .sum()
     }
 
     /// Amounts of the lines on (`account`, `side`), by (month, component).
     pub fn legs(&self, account: Account, side: Side) -> BTreeMap<(Month, Component), Money> {
         let mut out = BTreeMap::new();
-        for l in self.lines.iter().filter(|l| l.account == account && l.side == side) {
+        for l in self
+            .lines
+            .iter()
+            .filter(|l| l.account == account && l.side == side)
+        {
             *out.entry((l.month, l.component)).or_insert(Money::ZERO) += l.amount;
         }
         out
@@ -304,25 +344,40 @@ fn check_lines(h: &Header, lines: &[EntryLine]) -> Result<(), PayrollError> {
             return Err(PayrollError::NonPositiveAmount(l.amount));
         }
         if !h.kind.accounts(l.side).contains(&l.account) {
-            return Err(PayrollError::WrongAccount { kind: h.kind, account: l.account, side: l.side });
+            return Err(PayrollError::WrongAccount {
+                kind: h.kind,
+                account: l.account,
+                side: l.side,
+            });
         }
         if h.kind == Kind::Arrears && l.month >= posted {
-            return Err(PayrollError::ArrearsNotPast { month: l.month, posted });
+            return Err(PayrollError::ArrearsNotPast {
+                month: l.month,
+                posted,
+            });
         }
     }
     // An account on both sides would let an adjustment move Budget to Budget, meaning nothing.
     for a in Account::ALL {
         let on = |s: Side| lines.iter().any(|l| l.account == a && l.side == s);
         if on(Side::Debit) && on(Side::Credit) {
-            return Err(PayrollError::BothSides { kind: h.kind, account: a });
+            return Err(PayrollError::BothSides {
+                kind: h.kind,
+                account: a,
+            });
         }
     }
     Ok(())
 }
 
 fn check_balance(h: &Header, lines: &[EntryLine]) -> Result<(), PayrollError> {
-    let side_sum = |s: Side, it: &mut dyn Iterator<Item = &EntryLine>| it.filter(|l| l.side == s).map(|l| l.amount).sum::<Money>();
-    let (debits, credits) = (side_sum(Side::Debit, &mut lines.iter()), side_sum(Side::Credit, &mut lines.iter()));
+    let side_sum = |s: Side, it: &mut dyn Iterator<Item = &EntryLine>| {
+        it.filter(|l| l.side == s).map(|l| l.amount).sum::<Money>()
+    };
+    let (debits, credits) = (
+        side_sum(Side::Debit, &mut lines.iter()),
+        side_sum(Side::Credit, &mut lines.iter()),
+    );
     if debits != credits {
         return Err(PayrollError::Unbalanced { debits, credits });
     }
@@ -338,7 +393,12 @@ fn check_balance(h: &Header, lines: &[EntryLine]) -> Result<(), PayrollError> {
         }
     }
     match keys.into_iter().find(|(_, (d, c))| d != c) {
-        Some(((month, component), (debits, credits))) => Err(PayrollError::UnbalancedKey { month, component, debits, credits }),
+        Some(((month, component), (debits, credits))) => Err(PayrollError::UnbalancedKey {
+            month,
+            component,
+            debits,
+            credits,
+        }),
         None => Ok(()),
     }
 }
@@ -357,55 +417,152 @@ mod tests {
         Date::from_ymd_opt(y, mo, d).unwrap()
     }
     fn header(kind: Kind) -> Header {
-        Header { household: hh(1), kind, date: day(2026, 3, 31), reference: "d-1".into(), related: None }
+        Header {
+            household: hh(1),
+            kind,
+            date: day(2026, 3, 31),
+            reference: "d-1".into(),
+            related: None,
+        }
     }
     const FLAT: Component = Component::FlatRate;
 
     #[test]
     fn a_pair_balances_and_an_unbalanced_entry_is_refused() {
-        let e = Entry::pair(header(Kind::Due), m("2026-03"), FLAT, Money::from_mad(500), Account::Budget, Account::Entitlement).unwrap();
+        let e = Entry::pair(
+            header(Kind::Due),
+            m("2026-03"),
+            FLAT,
+            Money::from_mad(500),
+            Account::Budget,
+            Account::Entitlement,
+        )
+        .unwrap();
         assert_eq!(e.amount(), Money::from_mad(500));
-        assert_eq!(e.lines().iter().map(EntryLine::signed).sum::<Money>(), Money::ZERO);
+        assert_eq!(
+            e.lines().iter().map(EntryLine::signed).sum::<Money>(),
+            Money::ZERO
+        );
         let lines = vec![
             EntryLine::debit(Account::Budget, m("2026-03"), FLAT, Money::from_mad(500)),
-            EntryLine::credit(Account::Entitlement, m("2026-03"), FLAT, Money::from_mad(499)),
+            EntryLine::credit(
+                Account::Entitlement,
+                m("2026-03"),
+                FLAT,
+                Money::from_mad(499),
+            ),
         ];
-        assert!(matches!(Entry::new(header(Kind::Due), lines), Err(PayrollError::Unbalanced { .. })));
+        assert!(matches!(
+            Entry::new(header(Kind::Due), lines),
+            Err(PayrollError::Unbalanced { .. })
+        ));
     }
 
     #[test]
     fn kinds_keep_to_their_accounts() {
-        let r = Entry::pair(header(Kind::Due), m("2026-03"), FLAT, Money::from_mad(1), Account::Budget, Account::Paid);
-        assert!(matches!(r, Err(PayrollError::WrongAccount { account: Account::Paid, .. })));
-        let r = Entry::pair(header(Kind::Adjustment), m("2026-03"), FLAT, Money::from_mad(1), Account::Budget, Account::Budget);
+        let r = Entry::pair(
+            header(Kind::Due),
+            m("2026-03"),
+            FLAT,
+            Money::from_mad(1),
+            Account::Budget,
+            Account::Paid,
+        );
+        assert!(matches!(
+            r,
+            Err(PayrollError::WrongAccount {
+                account: Account::Paid,
+                ..
+            })
+        ));
+        let r = Entry::pair(
+            header(Kind::Adjustment),
+            m("2026-03"),
+            FLAT,
+            Money::from_mad(1),
+            Account::Budget,
+            Account::Budget,
+        );
         assert!(matches!(r, Err(PayrollError::BothSides { .. })));
     }
 
     #[test]
     fn each_month_and_component_balances_except_in_a_recovery() {
         let lines = vec![
-            EntryLine::debit(Account::Entitlement, m("2026-03"), FLAT, Money::from_mad(10)),
+            EntryLine::debit(
+                Account::Entitlement,
+                m("2026-03"),
+                FLAT,
+                Money::from_mad(10),
+            ),
             EntryLine::credit(Account::InTransit, m("2026-02"), FLAT, Money::from_mad(10)),
         ];
-        assert!(matches!(Entry::new(header(Kind::Issued), lines), Err(PayrollError::UnbalancedKey { .. })));
+        assert!(matches!(
+            Entry::new(header(Kind::Issued), lines),
+            Err(PayrollError::UnbalancedKey { .. })
+        ));
         let lines = vec![
-            EntryLine::debit(Account::Entitlement, m("2026-03"), FLAT, Money::from_mad(10)),
-            EntryLine::credit(Account::Debt, m("2025-07"), Component::ChildAllowance, Money::from_mad(10)),
+            EntryLine::debit(
+                Account::Entitlement,
+                m("2026-03"),
+                FLAT,
+                Money::from_mad(10),
+            ),
+            EntryLine::credit(
+                Account::Debt,
+                m("2025-07"),
+                Component::ChildAllowance,
+                Money::from_mad(10),
+            ),
         ];
         assert!(Entry::new(header(Kind::Recovery), lines).is_ok());
     }
 
     #[test]
     fn malformed_entries_are_refused() {
-        assert_eq!(Entry::new(header(Kind::Due), vec![]), Err(PayrollError::EmptyEntry));
-        let zero = Entry::pair(header(Kind::Due), m("2026-03"), FLAT, Money::ZERO, Account::Budget, Account::Entitlement);
+        assert_eq!(
+            Entry::new(header(Kind::Due), vec![]),
+            Err(PayrollError::EmptyEntry)
+        );
+        let zero = Entry::pair(
+            header(Kind::Due),
+            m("2026-03"),
+            FLAT,
+            Money::ZERO,
+            Account::Budget,
+            Account::Entitlement,
+        );
         assert_eq!(zero, Err(PayrollError::NonPositiveAmount(Money::ZERO)));
-        let arrears = Entry::pair(header(Kind::Arrears), m("2026-03"), FLAT, Money::from_mad(1), Account::Budget, Account::Entitlement);
+        let arrears = Entry::pair(
+            header(Kind::Arrears),
+            m("2026-03"),
+            FLAT,
+            Money::from_mad(1),
+            Account::Budget,
+            Account::Entitlement,
+        );
         assert!(matches!(arrears, Err(PayrollError::ArrearsNotPast { .. })));
-        let reissue = Entry::pair(header(Kind::Reissued), m("2026-01"), FLAT, Money::from_mad(1), Account::Returned, Account::InTransit);
+        let reissue = Entry::pair(
+            header(Kind::Reissued),
+            m("2026-01"),
+            FLAT,
+            Money::from_mad(1),
+            Account::Returned,
+            Account::InTransit,
+        );
         assert_eq!(reissue, Err(PayrollError::Related));
         let mut h = header(Kind::Due);
         h.reference.clear();
-        assert_eq!(Entry::pair(h, m("2026-03"), FLAT, Money::from_mad(1), Account::Budget, Account::Entitlement), Err(PayrollError::NoReference));
+        assert_eq!(
+            Entry::pair(
+                h,
+                m("2026-03"),
+                FLAT,
+                Money::from_mad(1),
+                Account::Budget,
+                Account::Entitlement
+            ),
+            Err(PayrollError::NoReference)
+        );
     }
 }

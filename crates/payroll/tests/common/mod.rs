@@ -29,7 +29,9 @@ pub fn region(n: u8) -> RegionCode {
 }
 
 pub fn rib() -> PaymentInstrument {
-    PaymentInstrument::Bank { rib: Rib::with_key("0077800000123456789012").unwrap() }
+    PaymentInstrument::Bank {
+        rib: Rib::with_key("0077800000123456789012").unwrap(),
+    }
 }
 
 /// An eligible decision with one line per (component, MAD), one member each.
@@ -46,7 +48,10 @@ pub fn decision(lines: &[(Component, i64)]) -> Decision {
             age: Some(8),
             in_school: true,
         };
-        if matches!(component, Component::BirthGrant | Component::SchoolStartGrant) {
+        if matches!(
+            component,
+            Component::BirthGrant | Component::SchoolStartGrant
+        ) {
             d.one_off.push(line);
         } else {
             d.lines.push(line);
@@ -61,17 +66,33 @@ pub fn ineligible() -> Decision {
 }
 
 pub fn beneficiary(n: u64, d: Decision) -> Beneficiary {
-    Beneficiary { household: hh(n), region: region(1 + (n % 12) as u8), instrument: Some(rib()), decision: d, reference: format!("decision-{n}"), retro: vec![] }
+    Beneficiary {
+        household: hh(n),
+        region: region(1 + (n % 12) as u8),
+        instrument: Some(rib()),
+        decision: d,
+        reference: format!("decision-{n}"),
+        retro: vec![],
+    }
 }
 
 pub fn retro(month: &str, d: Decision, reference: &str) -> Retro {
-    Retro { month: m(month), decision: d, reference: reference.into() }
+    Retro {
+        month: m(month),
+        decision: d,
+        reference: reference.into(),
+    }
 }
 
 /// ASD defaults: returned after 90 days, 30 % recovery cap, paid on the last day.
 pub fn params(month: &str) -> CycleParams {
     let month = m(month);
-    CycleParams { month, run_date: month.last_day(), uncashed_return_days: 90, recovery_cap_percent: 30 }
+    CycleParams {
+        month,
+        run_date: month.last_day(),
+        uncashed_return_days: 90,
+        recovery_cap_percent: 30,
+    }
 }
 
 /// Run and post a cycle, as the lead's release step will.

@@ -49,7 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/payroll/{month}", get(payroll))
         .route("/applications", post(submit_application))
         .route("/households/{id}/applications", get(household_applications))
-        .route("/households/{id}/events", get(household_events).post(declare_event))
+        .route(
+            "/households/{id}/events",
+            get(household_events).post(declare_event),
+        )
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
 }
@@ -73,20 +76,30 @@ pub struct SearchParams {
 
 /// Find households by key, or list them page by page, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/households", tag = "registry", params(SearchParams), responses((status = 200, description = "Households in scope"), (status = 401), (status = 403)))]
-async fn search_households(State(s): State<AppState>, p: Principal, Query(q): Query<SearchParams>) -> Result<Json<Page<HouseholdSummary>>, WebError> {
+async fn search_households(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<SearchParams>,
+) -> Result<Json<Page<HouseholdSummary>>, WebError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let items = match q.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => service::search(&s, &p, q).await?,
         None => service::list(&s, &p, q.after.as_deref(), limit).await?,
     };
-    let next = (q.q.is_none() && items.len() as u32 == limit).then(|| items.last().map(|h| h.rsu_id.to_string())).flatten();
+    let next = (q.q.is_none() && items.len() as u32 == limit)
+        .then(|| items.last().map(|h| h.rsu_id.to_string()))
+        .flatten();
     Ok(Json(Page { items, next }))
 }
 
 /// A household with its members and score history. National ID numbers are masked for
 /// roles that do not need them; a household outside the caller's scope is 404.
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "registry", params(("id" = String, Path, description = "RSU household id")), responses((status = 200), (status = 401), (status = 404)))]
-async fn household(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<serde_json::Value>, WebError> {
+async fn household(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     let mut v = serde_json::to_value(&*h).map_err(|e| WebError::Invalid(e.to_string()))?;
     if let Some(members) = v["members"].as_array_mut() {
@@ -98,7 +111,9 @@ async fn household(State(s): State<AppState>, p: Principal, Path(id): Path<Strin
             }
         }
     }
-    if !p.can(Permission::NationalIds) && let Some(r) = v["registrant"].as_str() {
+    if !p.can(Permission::NationalIds)
+        && let Some(r) = v["registrant"].as_str()
+    {
         v["registrant"] = p.id_number(r).into();
     }
     Ok(Json(v))
@@ -113,18 +128,23 @@ pub struct MonthParams {
 }
 
 fn month(m: &str) -> Result<Month, WebError> {
-    m.parse().map_err(|e| WebError::Invalid(format!("month: {e}")))
+    m.parse()
+        .map_err(|e| WebError::Invalid(format!("month: {e}")))
 }
 
 /// The entitlement of a registry household for a month, as `sanad entitlement` prints it.
 #[utoipa::path(get, path = "/api/v1/households/{id}/entitlement", tag = "registry", params(("id" = String, Path), MonthParams), responses((status = 200), (status = 404)))]
-async fn household_entitlement(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Query(q): Query<MonthParams>) -> Result<Json<serde_json::Value>, WebError> {
+async fn household_entitlement(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<MonthParams>,
+) -> Result<Json<serde_json::Value>, WebError> {
     let m = month(&q.month)?;
     let h = service::household(&s, &p, &id).await?;
-    let e = service::entitlement(&*s.rule_book().await?, &h, m).ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
-    let line = |l: &sanad_rules::Line| {
-        serde_json::json!({"person_id": l.member.map(|i| p.id_number(&h.members[i as usize].idcs.to_string())), "component": l.component.code(), "rank": l.rank, "amount_centimes": l.amount.centimes(), "parameter": l.param.to_string()})
-    };
+    let e = service::entitlement(&*s.rule_book().await?, &h, m)
+        .ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?;
+    let line = |l: &sanad_rules::Line| serde_json::json!({"person_id": l.member.map(|i| p.id_number(&h.members[i as usize].idcs.to_string())), "component": l.component.code(), "rank": l.rank, "amount_centimes": l.amount.centimes(), "parameter": l.param.to_string()});
     Ok(Json(serde_json::json!({
         "household_id": h.rsu_id.to_string(), "month": m, "rule_set": e.rules.id, "eligible": e.decision.eligible,
         "reasons": e.decision.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
@@ -137,33 +157,52 @@ async fn household_entitlement(State(s): State<AppState>, p: Principal, Path(id)
 /// Compute an entitlement from supplied data: the input and output of `sanad entitlement`
 /// (see docs/entitlement.md). Nothing is stored.
 #[utoipa::path(post, path = "/api/v1/entitlements/compute", tag = "rules", params(MonthParams), request_body(content = Object, description = "household.json"), responses((status = 200, description = "EntitlementOutput"), (status = 422, description = "The field at fault")))]
-async fn compute(State(s): State<AppState>, p: Principal, Query(q): Query<MonthParams>, body: String) -> Result<Json<EntitlementOutput>, WebError> {
+async fn compute(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<MonthParams>,
+    body: String,
+) -> Result<Json<EntitlementOutput>, WebError> {
     p.require(Permission::RulesRead)?;
     let m = month(&q.month)?;
     let input = HouseholdInput::from_json(&body).map_err(|e| WebError::Invalid(e.to_string()))?;
     let book = s.rule_book().await?;
     let rules = match &q.rules {
-        Some(id) => book.get(id).ok_or_else(|| WebError::Invalid(format!("rules: no rule set '{id}'")))?,
-        None => book.for_month(m).ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?,
+        Some(id) => book
+            .get(id)
+            .ok_or_else(|| WebError::Invalid(format!("rules: no rule set '{id}'")))?,
+        None => book
+            .for_month(m)
+            .ok_or_else(|| WebError::Invalid(format!("month: no rule set in force in {m}")))?,
     };
     Ok(Json(input.compute(rules, m)))
 }
 
 /// Households and persons by region, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/registry/regions", tag = "registry", responses((status = 200)))]
-async fn regions(State(s): State<AppState>, p: Principal) -> Result<Json<Vec<RegionCount>>, WebError> {
+async fn regions(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<RegionCount>>, WebError> {
     p.require(Permission::Aggregates)?;
     Ok(Json(s.store.count_by_region(&p.scope).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/rule-sets", tag = "rules", responses((status = 200, body = [RuleSetEntry])))]
-async fn list_rule_sets(State(s): State<AppState>, p: Principal) -> Result<Json<Vec<RuleSetEntry>>, WebError> {
+async fn list_rule_sets(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<RuleSetEntry>>, WebError> {
     Ok(Json(service::rule_sets(&s, &p).await?))
 }
 
 /// A rule set with every parameter.
 #[utoipa::path(get, path = "/api/v1/rule-sets/{id}", tag = "rules", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
-async fn get_rule_set(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<serde_json::Value>, WebError> {
+async fn get_rule_set(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, WebError> {
     let (entry, rs) = service::rule_set(&s, &p, &id).await?;
     Ok(Json(serde_json::json!({"entry": entry, "rule_set": rs})))
 }
@@ -176,14 +215,28 @@ pub struct ProposeBody {
 
 /// Propose a rule set; another user must approve it.
 #[utoipa::path(post, path = "/api/v1/rule-sets", tag = "rules", request_body = ProposeBody, responses((status = 201), (status = 409), (status = 422)))]
-async fn propose_rule_set(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Json(b): Json<ProposeBody>) -> Result<Response, WebError> {
+async fn propose_rule_set(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Json(b): Json<ProposeBody>,
+) -> Result<Response, WebError> {
     let rs = service::propose(&s, &p, &req, &b.toml).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({"id": rs.id, "status": "proposed"}))).into_response())
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({"id": rs.id, "status": "proposed"})),
+    )
+        .into_response())
 }
 
 /// Approve a proposed rule set (refused to its proposer).
 #[utoipa::path(post, path = "/api/v1/rule-sets/{id}/approve", tag = "rules", params(("id" = String, Path)), responses((status = 200), (status = 409)))]
-async fn approve_rule_set(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>) -> Result<Json<sanad_store::StoredRuleSet>, WebError> {
+async fn approve_rule_set(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Json<sanad_store::StoredRuleSet>, WebError> {
     Ok(Json(service::approve(&s, &p, &req, &id).await?))
 }
 
@@ -195,28 +248,62 @@ pub struct DiffParams {
 
 /// Parameter-by-parameter differences between two rule sets.
 #[utoipa::path(get, path = "/api/v1/rule-sets/diff", tag = "rules", params(DiffParams), responses((status = 200)))]
-async fn diff_rule_sets(State(s): State<AppState>, p: Principal, Query(q): Query<DiffParams>) -> Result<Json<serde_json::Value>, WebError> {
+async fn diff_rule_sets(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<DiffParams>,
+) -> Result<Json<serde_json::Value>, WebError> {
     let (_, a) = service::rule_set(&s, &p, &q.a).await?;
     let (_, b) = service::rule_set(&s, &p, &q.b).await?;
-    let changes: Vec<_> = sanad_rules::diff::diff(&a, &b).into_iter().map(|c| serde_json::json!({"parameter": c.parameter, "before": c.before, "after": c.after})).collect();
-    Ok(Json(serde_json::json!({"from": a.id, "to": b.id, "changes": changes})))
+    let changes: Vec<_> = sanad_rules::diff::diff(&a, &b)
+        .into_iter()
+        .map(
+            |c| serde_json::json!({"parameter": c.parameter, "before": c.before, "after": c.after}),
+        )
+        .collect();
+    Ok(Json(
+        serde_json::json!({"from": a.id, "to": b.id, "changes": changes}),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200), (status = 403)))]
-async fn list_users(State(s): State<AppState>, p: Principal) -> Result<Json<Vec<serde_json::Value>>, WebError> {
+async fn list_users(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<serde_json::Value>>, WebError> {
     p.require(Permission::UsersManage)?;
     let users = s.store.users().await?;
-    Ok(Json(users.iter().map(|u| serde_json::to_value(u.view()).unwrap_or_default()).collect()))
+    Ok(Json(
+        users
+            .iter()
+            .map(|u| serde_json::to_value(u.view()).unwrap_or_default())
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserForm, responses((status = 201), (status = 409), (status = 422)))]
-async fn create_user(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Json(f): Json<UserForm>) -> Result<Response, WebError> {
+async fn create_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Json(f): Json<UserForm>,
+) -> Result<Response, WebError> {
     let u = service::create_user(&s, &p, &req, &f).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(serde_json::to_value(u.view()).unwrap_or_default())).into_response())
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::to_value(u.view()).unwrap_or_default()),
+    )
+        .into_response())
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{username}", tag = "admin", params(("username" = String, Path)), request_body = UserForm, responses((status = 200), (status = 404)))]
-async fn update_user(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(username): Path<String>, Json(mut f): Json<UserForm>) -> Result<Json<serde_json::Value>, WebError> {
+async fn update_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(username): Path<String>,
+    Json(mut f): Json<UserForm>,
+) -> Result<Json<serde_json::Value>, WebError> {
     f.username = username;
     let u = service::update_user(&s, &p, &req, &f).await?;
     Ok(Json(serde_json::to_value(u.view()).unwrap_or_default()))
@@ -224,9 +311,18 @@ async fn update_user(State(s): State<AppState>, p: Principal, Extension(req): Ex
 
 /// Issue an API token; the response holds the secret, shown this once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = TokenForm, responses((status = 201)))]
-async fn create_token(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Json(f): Json<TokenForm>) -> Result<Response, WebError> {
+async fn create_token(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Json(f): Json<TokenForm>,
+) -> Result<Response, WebError> {
     let token = crate::pages::admin::issue_token(&s, &p, &req, &f).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({"token": token}))).into_response())
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({"token": token})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -238,14 +334,24 @@ pub struct LimitParam {
 /// Take an application for a household in the caller's scope: a receipt number, every check
 /// with its evidence, and the automatic decision (approve, reject with reasons, or review).
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = service::ApplicationForm, responses((status = 201), (status = 404), (status = 409, description = "An application for that component is already open")))]
-async fn submit_application(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Json(f): Json<service::ApplicationForm>) -> Result<Response, WebError> {
-    let file = service::submit_application(&s, &p, &req, &f, sanad_applications::Channel::Api).await?;
+async fn submit_application(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Json(f): Json<service::ApplicationForm>,
+) -> Result<Response, WebError> {
+    let file =
+        service::submit_application(&s, &p, &req, &f, sanad_applications::Channel::Api).await?;
     Ok((axum::http::StatusCode::CREATED, Json(file)).into_response())
 }
 
 /// A household's applications with their checks and decisions.
 #[utoipa::path(get, path = "/api/v1/households/{id}/applications", tag = "applications", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
-async fn household_applications(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<Vec<service::ApplicationFile>>, WebError> {
+async fn household_applications(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<service::ApplicationFile>>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     Ok(Json(service::applications_of(&s, &h).await?))
 }
@@ -267,14 +373,24 @@ pub struct EventBody {
 /// checked whole), the event recorded and audited, and the household re-evaluated from the
 /// event's month; the next payroll settles the difference.
 #[utoipa::path(post, path = "/api/v1/households/{id}/events", tag = "applications", params(("id" = String, Path)), request_body = EventBody, responses((status = 201, body = service::EventOutcome), (status = 404), (status = 422)))]
-async fn declare_event(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Json(b): Json<EventBody>) -> Result<Response, WebError> {
+async fn declare_event(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(b): Json<EventBody>,
+) -> Result<Response, WebError> {
     let outcome = service::declare_event(&s, &p, &req, &id, b.kind, b.effective).await?;
     Ok((axum::http::StatusCode::CREATED, Json(outcome)).into_response())
 }
 
 /// A household's recorded events, newest first.
 #[utoipa::path(get, path = "/api/v1/households/{id}/events", tag = "applications", params(("id" = String, Path)), responses((status = 200, body = Vec<service::EventView>), (status = 404)))]
-async fn household_events(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Json<Vec<service::EventView>>, WebError> {
+async fn household_events(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<service::EventView>>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     Ok(Json(service::events_of(&s, &h).await?))
 }
@@ -282,22 +398,36 @@ async fn household_events(State(s): State<AppState>, p: Principal, Path(id): Pat
 /// A payroll cycle: its state, totals by line status and region, the reconciliation with
 /// each provider and the payment files (aggregates only; amounts in centimes).
 #[utoipa::path(get, path = "/api/v1/payroll/{month}", tag = "payroll", params(("month" = String, Path, description = "YYYY-MM")), responses((status = 200), (status = 403)))]
-async fn payroll(State(s): State<AppState>, p: Principal, Path(m): Path<String>) -> Result<Json<service::PayrollSummary>, WebError> {
+async fn payroll(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(m): Path<String>,
+) -> Result<Json<service::PayrollSummary>, WebError> {
     Ok(Json(service::payroll_summary(&s, &p, month(&m)?).await?))
 }
 
 /// Audit records, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, LimitParam), responses((status = 200), (status = 403)))]
-async fn audit(State(s): State<AppState>, p: Principal, Query(q): Query<AuditQuery>, Query(l): Query<LimitParam>) -> Result<Json<Page<AuditRecord>>, WebError> {
+async fn audit(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+    Query(l): Query<LimitParam>,
+) -> Result<Json<Page<AuditRecord>>, WebError> {
     let limit = l.limit.unwrap_or(100).clamp(1, 1000);
     let items = service::audit_records(&s, &p, &q.filter(), q.before, limit).await?;
-    let next = (items.len() as u32 == limit).then(|| items.last().map(|r| r.seq.to_string())).flatten();
+    let next = (items.len() as u32 == limit)
+        .then(|| items.last().map(|r| r.seq.to_string()))
+        .flatten();
     Ok(Json(Page { items, next }))
 }
 
 /// Check the whole hash chain.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200)))]
-async fn verify_audit(State(s): State<AppState>, p: Principal) -> Result<Json<sanad_store::audit::Verification>, WebError> {
+async fn verify_audit(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<sanad_store::audit::Verification>, WebError> {
     p.require(Permission::AuditRead)?;
     Ok(Json(sanad_store::audit::verify(&*s.store, None).await?))
 }
@@ -325,12 +455,26 @@ pub async fn docs_page(Lang(l): Lang, p: Option<Principal>) -> Html<String> {
     crate::pages::layout::page(l, p.as_ref(), l.t("api.title"), "api", content)
 }
 
-fn operations(item: &utoipa::openapi::PathItem) -> Vec<(&'static str, &utoipa::openapi::path::Operation)> {
-    [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("DELETE", &item.delete)].into_iter().filter_map(|(m, o)| o.as_ref().map(|o| (m, o))).collect()
+fn operations(
+    item: &utoipa::openapi::PathItem,
+) -> Vec<(&'static str, &utoipa::openapi::path::Operation)> {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("DELETE", &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(m, o)| o.as_ref().map(|o| (m, o)))
+    .collect()
 }
 
 impl IntoResponse for ApiDoc {
     fn into_response(self) -> Response {
-        ([(header::CONTENT_TYPE, "application/json")], ApiDoc::openapi().to_json().unwrap_or_default()).into_response()
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            ApiDoc::openapi().to_json().unwrap_or_default(),
+        )
+            .into_response()
     }
 }

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use sanad_domain::{Permission, Role};
 use sanad_store::{ApiToken, User};
 use serde::Deserialize;
@@ -15,7 +15,11 @@ use crate::i18n::Locale;
 use crate::service::{self, UserForm};
 use crate::{AppState, RequestId};
 
-pub async fn users(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn users(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::UsersManage)?;
     Ok(users_page(l, &p, &s.store.users().await?, None))
 }
@@ -46,7 +50,10 @@ fn users_page(l: Locale, p: &Principal, users: &[User], error: Option<&str>) -> 
 }
 
 fn user_form(l: Locale, p: &Principal, u: Option<&User>) -> Markup {
-    let action = u.map_or_else(|| "/admin/users".to_owned(), |u| format!("/admin/users/{}", u.username));
+    let action = u.map_or_else(
+        || "/admin/users".to_owned(),
+        |u| format!("/admin/users/{}", u.username),
+    );
     html! {
         form.grid method="post" action=(action) {
             input type="hidden" name="_csrf" value=(p.csrf());
@@ -72,35 +79,70 @@ fn user_form(l: Locale, p: &Principal, u: Option<&User>) -> Markup {
     }
 }
 
-pub async fn create_user(State(s): State<AppState>, Lang(l): Lang, p: Principal, Extension(req): Extension<RequestId>, Form(f): Form<UserForm>) -> Result<Response, WebError> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Form(f): Form<UserForm>,
+) -> Result<Response, WebError> {
     match service::create_user(&s, &p, &req, &f).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(WebError::Invalid(m) | WebError::Conflict(m)) => {
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, users_page(l, &p, &s.store.users().await?, Some(&m))).into_response())
-        }
+        Err(WebError::Invalid(m) | WebError::Conflict(m)) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            users_page(l, &p, &s.store.users().await?, Some(&m)),
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }
 
-pub async fn edit_user(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(username): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn edit_user(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Path(username): Path<String>,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::UsersManage)?;
     let u = s.store.user(&username).await?.ok_or(WebError::NotFound)?;
-    let content = html! { h1 { (l.t("users.edit")) " " (u.username) } (user_form(l, &p, Some(&u))) };
-    Ok(layout::page(l, Some(&p), l.t("users.edit"), "users", content))
+    let content =
+        html! { h1 { (l.t("users.edit")) " " (u.username) } (user_form(l, &p, Some(&u))) };
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("users.edit"),
+        "users",
+        content,
+    ))
 }
 
-pub async fn update_user(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(username): Path<String>, Form(mut f): Form<UserForm>) -> Result<Redirect, WebError> {
+pub async fn update_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(username): Path<String>,
+    Form(mut f): Form<UserForm>,
+) -> Result<Redirect, WebError> {
     f.username = username;
     service::update_user(&s, &p, &req, &f).await?;
     Ok(Redirect::to("/admin/users"))
 }
 
-pub async fn tokens(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn tokens(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::UsersManage)?;
     Ok(tokens_page(l, &p, &s.store.tokens().await?, None))
 }
 
-fn tokens_page(l: Locale, p: &Principal, tokens: &[ApiToken], created: Option<&str>) -> Html<String> {
+fn tokens_page(
+    l: Locale,
+    p: &Principal,
+    tokens: &[ApiToken],
+    created: Option<&str>,
+) -> Html<String> {
     let content = html! {
         h1 { (l.t("tokens.title")) }
         @if let Some(t) = created { div.notice role="status" { p { (l.t("tokens.shown_once")) } code.token { (t) } } }
@@ -138,28 +180,58 @@ pub struct TokenForm {
 }
 
 /// Issue a token: the secret is shown once and only its hash is kept.
-pub async fn issue_token(s: &AppState, p: &Principal, req: &RequestId, f: &TokenForm) -> Result<String, WebError> {
+pub async fn issue_token(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    f: &TokenForm,
+) -> Result<String, WebError> {
     p.require(Permission::UsersManage)?;
     let scopes: Vec<String> = f.scopes.split_whitespace().map(str::to_owned).collect();
     if let Some(bad) = scopes.iter().find(|s| !TOKEN_SCOPES.contains(&s.as_str())) {
-        return Err(WebError::Invalid(format!("scopes: '{bad}' is not one of {}", TOKEN_SCOPES.join(", "))));
+        return Err(WebError::Invalid(format!(
+            "scopes: '{bad}' is not one of {}",
+            TOKEN_SCOPES.join(", ")
+        )));
     }
     if scopes.is_empty() || f.name.trim().is_empty() {
         return Err(WebError::Invalid("name and scopes: required".into()));
     }
-    s.store.user(&f.username).await?.ok_or_else(|| WebError::Invalid(format!("username: no user '{}'", f.username)))?;
+    s.store
+        .user(&f.username)
+        .await?
+        .ok_or_else(|| WebError::Invalid(format!("username: no user '{}'", f.username)))?;
     let (id, secret) = (auth::random_hex(6), auth::random_hex(24));
-    let t = ApiToken { id: id.clone(), secret_hash: auth::sha256_hex(&secret), name: f.name.trim().into(), username: f.username.clone(), scopes, created_at: sanad_store::generic::now(), revoked: false };
+    let t = ApiToken {
+        id: id.clone(),
+        secret_hash: auth::sha256_hex(&secret),
+        name: f.name.trim().into(),
+        username: f.username.clone(),
+        scopes,
+        created_at: sanad_store::generic::now(),
+        revoked: false,
+    };
     s.store.create_token(&t, &service::actor(p, req)).await?;
     Ok(format!("sanad_{id}_{secret}"))
 }
 
-pub async fn create_token(State(s): State<AppState>, Lang(l): Lang, p: Principal, Extension(req): Extension<RequestId>, Form(f): Form<TokenForm>) -> Result<Html<String>, WebError> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Form(f): Form<TokenForm>,
+) -> Result<Html<String>, WebError> {
     let token = issue_token(&s, &p, &req, &f).await?;
     Ok(tokens_page(l, &p, &s.store.tokens().await?, Some(&token)))
 }
 
-pub async fn revoke_token(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>) -> Result<Redirect, WebError> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Redirect, WebError> {
     p.require(Permission::UsersManage)?;
     s.store.revoke_token(&id, &service::actor(&p, &req)).await?;
     Ok(Redirect::to("/admin/tokens"))

@@ -5,15 +5,19 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
 use maud::html;
-use sanad_applications::{deadline_status, DeadlinePolicy, DeadlineStatus, ReasonCode};
+use sanad_applications::{DeadlinePolicy, DeadlineStatus, ReasonCode, deadline_status};
 use serde::Deserialize;
 
 use super::layout;
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
-use crate::{service, AppState, RequestId};
+use crate::{AppState, RequestId, service};
 
-pub async fn queue(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn queue(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     let files = service::review_queue(&s, &p).await?;
     let today = s.today();
     let content = html! {
@@ -44,7 +48,13 @@ pub async fn queue(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Re
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("review.title"), "review", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("review.title"),
+        "review",
+        content,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -53,14 +63,31 @@ pub struct DecideForm {
     reason: Option<String>,
 }
 
-pub async fn decide(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(receipt): Path<String>, Form(f): Form<DecideForm>) -> Result<Redirect, WebError> {
+pub async fn decide(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(receipt): Path<String>,
+    Form(f): Form<DecideForm>,
+) -> Result<Redirect, WebError> {
     let reject = match f.decision.as_str() {
         "approve" => None,
         "reject" => {
             let r = f.reason.as_deref().unwrap_or_default();
-            Some(ReasonCode::ALL.into_iter().find(|c| c.code() == r).ok_or_else(|| WebError::Invalid(format!("reason: '{r}' is not a reason code")))?)
+            Some(
+                ReasonCode::ALL
+                    .into_iter()
+                    .find(|c| c.code() == r)
+                    .ok_or_else(|| {
+                        WebError::Invalid(format!("reason: '{r}' is not a reason code"))
+                    })?,
+            )
         }
-        other => return Err(WebError::Invalid(format!("decision: '{other}' is not approve or reject"))),
+        other => {
+            return Err(WebError::Invalid(format!(
+                "decision: '{other}' is not approve or reject"
+            )));
+        }
     };
     service::decide_application(&s, &p, &req, &receipt, reject).await?;
     Ok(Redirect::to("/applications"))

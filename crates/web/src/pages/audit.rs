@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::layout;
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
-use crate::{service, AppState};
+use crate::{AppState, service};
 
 /// The audit filters, shared by the page, the CSV export and the API.
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -29,14 +29,30 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     pub fn filter(&self) -> AuditFilter {
-        let f = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        AuditFilter { actor: f(&self.actor), action: f(&self.action), entity: f(&self.entity), entity_id: f(&self.entity_id), from: f(&self.from), to: f(&self.to) }
+        let f = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        AuditFilter {
+            actor: f(&self.actor),
+            action: f(&self.action),
+            entity: f(&self.entity),
+            entity_id: f(&self.entity_id),
+            from: f(&self.from),
+            to: f(&self.to),
+        }
     }
 }
 
 const PAGE: u32 = 100;
 
-pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(q): Query<AuditQuery>) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, WebError> {
     let filter = q.filter();
     let records = service::audit_records(&s, &p, &filter, q.before, PAGE).await?;
     let verification = sanad_store::audit::verify(&*s.store, None).await?;
@@ -67,24 +83,66 @@ pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(
             @if let Some(last) = records.last() { p { a href=(format!("/audit?{}&before={}", query_of(&filter), last.seq)) { (l.t("common.next_page")) } } }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("audit.title"), "audit", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("audit.title"),
+        "audit",
+        content,
+    ))
 }
 
 fn query_of(f: &AuditFilter) -> String {
-    let pairs = [("actor", &f.actor), ("action", &f.action), ("entity", &f.entity), ("entity_id", &f.entity_id), ("from", &f.from), ("to", &f.to)];
-    pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", super::urlencode(v)))).collect::<Vec<_>>().join("&")
+    let pairs = [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("entity", &f.entity),
+        ("entity_id", &f.entity_id),
+        ("from", &f.from),
+        ("to", &f.to),
+    ];
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", super::urlencode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Every matching record as CSV (RFC 4180 quoting), newest first.
-pub async fn export(State(s): State<AppState>, p: Principal, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
+pub async fn export(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
     let filter = q.filter();
-    let mut out = String::from("seq,at,actor,action,entity,entity_id,region,before,after,request_id,prev_hash,hash\n");
+    let mut out = String::from(
+        "seq,at,actor,action,entity,entity_id,region,before,after,request_id,prev_hash,hash\n",
+    );
     let mut before = None;
     loop {
         let page = service::audit_records(&s, &p, &filter, before, 1000).await?;
         for r in &page {
-            let cells = [r.seq.to_string(), r.at.clone(), r.actor.clone(), r.action.clone(), r.entity.clone(), r.entity_id.clone(), r.region.clone().unwrap_or_default(), r.before.clone().unwrap_or_default(), r.after.clone().unwrap_or_default(), r.request_id.clone(), r.prev_hash.clone(), r.hash.clone()];
-            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            let cells = [
+                r.seq.to_string(),
+                r.at.clone(),
+                r.actor.clone(),
+                r.action.clone(),
+                r.entity.clone(),
+                r.entity_id.clone(),
+                r.region.clone().unwrap_or_default(),
+                r.before.clone().unwrap_or_default(),
+                r.after.clone().unwrap_or_default(),
+                r.request_id.clone(),
+                r.prev_hash.clone(),
+                r.hash.clone(),
+            ];
+            out.push_str(
+                &cells
+                    .iter()
+                    .map(|c| csv_cell(c))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             out.push('\n');
         }
         match page.last() {
@@ -92,11 +150,29 @@ pub async fn export(State(s): State<AppState>, p: Principal, Query(q): Query<Aud
             _ => break,
         }
     }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"sanad-audit.csv\"")], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sanad-audit.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 fn csv_cell(s: &str) -> String {
     // A leading = + - @ would be a formula in a spreadsheet: quote and prefix it.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }

@@ -6,19 +6,29 @@ use maud::html;
 use sanad_domain::{Geography, Permission};
 
 use super::layout;
+use crate::AppState;
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
-use crate::AppState;
 
-pub async fn dashboard(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn dashboard(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::Aggregates)?;
     let counts = s.store.count_by_region(&p.scope).await?;
     let geo = Geography::get();
     let name = |c: sanad_domain::RegionCode| {
         let r = geo.region(c);
-        if l == crate::i18n::Locale::Ar { r.name_ar.clone() } else { r.name_fr.clone() }
+        if l == crate::i18n::Locale::Ar {
+            r.name_ar.clone()
+        } else {
+            r.name_fr.clone()
+        }
     };
-    let (hh, persons): (i64, i64) = counts.iter().fold((0, 0), |(a, b), c| (a + c.households, b + c.persons));
+    let (hh, persons): (i64, i64) = counts
+        .iter()
+        .fold((0, 0), |(a, b), c| (a + c.households, b + c.persons));
     let content = html! {
         h1 { (l.t("home.title")) }
         p.totals {
@@ -39,5 +49,11 @@ pub async fn dashboard(State(s): State<AppState>, Lang(l): Lang, p: Principal) -
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("home.title"), "home", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("home.title"),
+        "home",
+        content,
+    ))
 }

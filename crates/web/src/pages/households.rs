@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Html;
-use maud::{html, Markup};
+use maud::{Markup, html};
 use sanad_domain::{Geography, Household, Month, Permission};
 use sanad_rules::explain;
 use sanad_store::HouseholdSummary;
@@ -14,7 +14,7 @@ use super::layout;
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
 use crate::i18n::Locale;
-use crate::{service, AppState};
+use crate::{AppState, service};
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -22,14 +22,26 @@ pub struct SearchQuery {
     q: String,
 }
 
-pub async fn search(State(s): State<AppState>, Lang(l): Lang, p: Principal, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Result<Html<String>, WebError> {
+pub async fn search(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::HouseholdRead)?;
     let q = q.q.trim().to_owned();
-    let results = if q.is_empty() { None } else { Some(service::search(&s, &p, &q).await) };
+    let results = if q.is_empty() {
+        None
+    } else {
+        Some(service::search(&s, &p, &q).await)
+    };
     let results = match results {
         None => html! {},
         Some(Ok(rows)) => results_table(l, &rows),
-        Some(Err(WebError::Invalid(_))) => html! { p.error role="alert" { (l.t("search.unrecognised")) } },
+        Some(Err(WebError::Invalid(_))) => {
+            html! { p.error role="alert" { (l.t("search.unrecognised")) } }
+        }
         Some(Err(e)) => return Err(e),
     };
     // htmx asks for the results only.
@@ -48,7 +60,13 @@ pub async fn search(State(s): State<AppState>, Lang(l): Lang, p: Principal, head
         }
         div id="results" aria-live="polite" { (results) }
     };
-    Ok(layout::page(l, Some(&p), l.t("search.title"), "households", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("search.title"),
+        "households",
+        content,
+    ))
 }
 
 fn results_table(l: Locale, rows: &[HouseholdSummary]) -> Markup {
@@ -76,7 +94,16 @@ fn results_table(l: Locale, rows: &[HouseholdSummary]) -> Markup {
 }
 
 fn commune_name(l: Locale, code: &str) -> String {
-    Geography::get().commune(code).map_or_else(|| code.to_owned(), |c| if l == Locale::Ar { c.name_ar.clone() } else { c.name_fr.clone() })
+    Geography::get().commune(code).map_or_else(
+        || code.to_owned(),
+        |c| {
+            if l == Locale::Ar {
+                c.name_ar.clone()
+            } else {
+                c.name_fr.clone()
+            }
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -84,10 +111,18 @@ pub struct MonthQuery {
     month: Option<String>,
 }
 
-pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(id): Path<String>, Query(q): Query<MonthQuery>) -> Result<Html<String>, WebError> {
+pub async fn show(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Html<String>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     let month = match q.month.as_deref() {
-        Some(m) => m.parse::<Month>().map_err(|e| WebError::Invalid(format!("month: {e}")))?,
+        Some(m) => m
+            .parse::<Month>()
+            .map_err(|e| WebError::Invalid(format!("month: {e}")))?,
         None => Month::of(s.today()),
     };
     let paid = service::household_payments(&s, &h).await?;
@@ -96,7 +131,11 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
     let events = service::events_of(&s, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
-    let history: Vec<_> = (0..6).rev().map(|i| month.plus(-i)).filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e))).collect();
+    let history: Vec<_> = (0..6)
+        .rev()
+        .map(|i| month.plus(-i))
+        .filter_map(|m| service::entitlement(&book, &h, m).map(|e| (m, e)))
+        .collect();
     let content = html! {
         h1 { (l.t("household.title")) " " (h.rsu_id) }
         (summary(l, &h))
@@ -130,10 +169,21 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         (payments(l, &paid))
         (timeline(l, &h, &applications, &paid, &messages, &events))
     };
-    Ok(layout::page(l, Some(&p), l.t("household.title"), "households", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("household.title"),
+        "households",
+        content,
+    ))
 }
 
-fn applications_section(l: Locale, p: &Principal, h: &Household, apps: &[service::ApplicationFile]) -> Markup {
+fn applications_section(
+    l: Locale,
+    p: &Principal,
+    h: &Household,
+    apps: &[service::ApplicationFile],
+) -> Markup {
     html! {
         section.card id="applications" {
             h2 { (l.t("application.title")) }
@@ -192,47 +242,100 @@ pub async fn apply(
     axum::Form(f): axum::Form<ApplyForm>,
 ) -> Result<axum::response::Redirect, WebError> {
     use sanad_applications::Requested;
-    let components: Vec<Requested> = [(f.child_allowance.is_some(), Requested::ChildAllowance), (f.flat_rate.is_some(), Requested::FlatRate)].into_iter().filter(|(on, _)| *on).map(|(_, r)| r).collect();
-    let form = service::ApplicationForm { household_id: id.clone(), components, channel: Some(sanad_applications::Channel::Agent), language: f.language };
+    let components: Vec<Requested> = [
+        (f.child_allowance.is_some(), Requested::ChildAllowance),
+        (f.flat_rate.is_some(), Requested::FlatRate),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, r)| r)
+    .collect();
+    let form = service::ApplicationForm {
+        household_id: id.clone(),
+        components,
+        channel: Some(sanad_applications::Channel::Agent),
+        language: f.language,
+    };
     service::submit_application(&s, &p, &req, &form, sanad_applications::Channel::Agent).await?;
-    Ok(axum::response::Redirect::to(&format!("/households/{id}#applications")))
+    Ok(axum::response::Redirect::to(&format!(
+        "/households/{id}#applications"
+    )))
 }
 
 /// What happened to the household, oldest first: applications submitted and decided,
 /// payments, score changes and the messages sent to it (notify branch).
-fn timeline(l: Locale, h: &Household, apps: &[service::ApplicationFile], paid: &service::HouseholdPayments, messages: &[sanad_store::MessageRow], declared: &[service::EventView]) -> Markup {
+fn timeline(
+    l: Locale,
+    h: &Household,
+    apps: &[service::ApplicationFile],
+    paid: &service::HouseholdPayments,
+    messages: &[sanad_store::MessageRow],
+    declared: &[service::EventView],
+) -> Markup {
     use chrono::NaiveDate;
     let mut events: Vec<(NaiveDate, &str, String)> = Vec::new();
     for a in apps {
         events.push((a.application.submitted_on, "submitted", a.receipt.clone()));
         if let Some(d) = a.application.decision() {
-            let mut text = format!("{} · {}", a.receipt, l.t(&format!("application.status.{}", service::wire_name(&d.to))));
+            let mut text = format!(
+                "{} · {}",
+                a.receipt,
+                l.t(&format!("application.status.{}", service::wire_name(&d.to)))
+            );
             if !d.reasons.is_empty() {
-                text += &format!(" ({})", d.reasons.iter().map(|r| r.code()).collect::<Vec<_>>().join(", "));
+                text += &format!(
+                    " ({})",
+                    d.reasons
+                        .iter()
+                        .map(|r| r.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             events.push((d.on, "decided", text));
         }
     }
     for x in &paid.payments {
         if let Ok(on) = NaiveDate::parse_from_str(&format!("{}-01", x.month), "%Y-%m-%d") {
-            let text = format!("{} · {} · {}", x.month, l.money(sanad_domain::Money::from_centimes(x.amount)), l.t(&format!("payment.status.{}", x.status)));
+            let text = format!(
+                "{} · {} · {}",
+                x.month,
+                l.money(sanad_domain::Money::from_centimes(x.amount)),
+                l.t(&format!("payment.status.{}", x.status))
+            );
             events.push((on, "payment", text));
         }
     }
     let mut before: Option<sanad_domain::Score> = None;
     for r in h.scores.records() {
-        let text = match before { Some(b) => format!("{b} → {}", r.value), None => r.value.to_string() };
+        let text = match before {
+            Some(b) => format!("{b} → {}", r.value),
+            None => r.value.to_string(),
+        };
         events.push((r.valid_from, "score", text));
         before = Some(r.value);
     }
     for m in messages {
         if let Some(on) = m.created_at.get(..10).and_then(|d| d.parse().ok()) {
-            events.push((on, "message", format!("{} ({}) · {}", l.t(&format!("outbox.template.{}", m.template)), m.language, l.t(&format!("outbox.status.{}", m.status)))));
+            events.push((
+                on,
+                "message",
+                format!(
+                    "{} ({}) · {}",
+                    l.t(&format!("outbox.template.{}", m.template)),
+                    m.language,
+                    l.t(&format!("outbox.status.{}", m.status))
+                ),
+            ));
         }
     }
     for e in declared {
         if let Ok(on) = e.effective.parse() {
-            events.push((on, "event", l.t(&format!("event.kind.{}", e.kind)).to_owned()));
+            events.push((
+                on,
+                "event",
+                l.t(&format!("event.kind.{}", e.kind)).to_owned(),
+            ));
         }
     }
     events.sort_by_key(|e| e.0);
@@ -277,7 +380,16 @@ fn payments(l: Locale, paid: &service::HouseholdPayments) -> Markup {
 
 fn summary(l: Locale, h: &Household) -> Markup {
     let geo = Geography::get();
-    let province = geo.province(&h.residence.province).map(|p| if l == Locale::Ar { p.name_ar.clone() } else { p.name_fr.clone() }).unwrap_or_default();
+    let province = geo
+        .province(&h.residence.province)
+        .map(|p| {
+            if l == Locale::Ar {
+                p.name_ar.clone()
+            } else {
+                p.name_fr.clone()
+            }
+        })
+        .unwrap_or_default();
     html! {
         dl.facts {
             dt { (l.t("household.status")) } dd { (l.t(&format!("status.{}", h.status.as_str()))) }
@@ -333,10 +445,25 @@ fn score_chart(recs: &[sanad_domain::ScoreRecord]) -> Markup {
     if recs.len() < 2 {
         return html! {};
     }
-    let vals: Vec<f64> = recs.iter().map(|r| r.value.to_string().parse().unwrap_or(0.0)).collect();
-    let (lo, hi) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let vals: Vec<f64> = recs
+        .iter()
+        .map(|r| r.value.to_string().parse().unwrap_or(0.0))
+        .collect();
+    let (lo, hi) = vals
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
     let span = (hi - lo).max(0.01);
-    let pts: Vec<String> = vals.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", 10.0 + i as f64 * 380.0 / (vals.len() - 1) as f64, 70.0 - (v - lo) / span * 60.0)).collect();
+    let pts: Vec<String> = vals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                10.0 + i as f64 * 380.0 / (vals.len() - 1) as f64,
+                70.0 - (v - lo) / span * 60.0
+            )
+        })
+        .collect();
     html! { svg.chart.score viewBox="0 0 400 80" role="img" aria-hidden="true" { polyline points=(pts.join(" ")) {} } }
 }
 
@@ -346,7 +473,10 @@ fn explanation(l: Locale, h: &Household, e: &service::Entitlement, month: Month)
         Locale::Ar => explain::Lang::Ar,
         Locale::En => explain::Lang::En,
     };
-    let score = h.scores.at(sanad_rules::engine::reference_date(&e.rules, month)).map(|r| r.value);
+    let score = h
+        .scores
+        .at(sanad_rules::engine::reference_date(&e.rules, month))
+        .map(|r| r.value);
     html! {
         p.verdict.ok[e.decision.eligible].no[!e.decision.eligible] {
             (if e.decision.eligible { l.t("household.is_eligible") } else { l.t("household.not_eligible") })
@@ -363,11 +493,30 @@ fn explanation(l: Locale, h: &Household, e: &service::Entitlement, month: Month)
 }
 
 /// The kinds of event an agent declares from the household page (the API takes every kind).
-const DECLARABLE: [&str; 5] = ["birth", "death", "schooling_change", "disability_recognised", "payment_account_change"];
-const SCHOOLING: [&str; 7] = ["none", "public_primary", "public_college", "public_secondary", "public_vocational", "private", "higher"];
+const DECLARABLE: [&str; 5] = [
+    "birth",
+    "death",
+    "schooling_change",
+    "disability_recognised",
+    "payment_account_change",
+];
+const SCHOOLING: [&str; 7] = [
+    "none",
+    "public_primary",
+    "public_college",
+    "public_secondary",
+    "public_vocational",
+    "private",
+    "higher",
+];
 const SEVERITY: [&str; 4] = ["mild", "moderate", "severe", "profound"];
 
-fn events_section(l: Locale, p: &Principal, h: &Household, events: &[service::EventView]) -> Markup {
+fn events_section(
+    l: Locale,
+    p: &Principal,
+    h: &Household,
+    events: &[service::EventView],
+) -> Markup {
     html! {
         section.card id="events" {
             h2 { (l.t("event.title")) }
@@ -427,35 +576,84 @@ pub struct EventForm {
 
 /// A snake_case code as the enum serde reads it; the error names the form field.
 fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str) -> Result<T, WebError> {
-    serde_json::from_value(serde_json::Value::String(v.to_owned())).map_err(|_| WebError::Invalid(format!("{field}: '{v}' is not a valid value")))
+    serde_json::from_value(serde_json::Value::String(v.to_owned()))
+        .map_err(|_| WebError::Invalid(format!("{field}: '{v}' is not a valid value")))
 }
 
 impl EventForm {
     /// The event the form declares; a newborn takes the head's family names.
-    fn kind(&self, h: &Household) -> Result<(sanad_applications::EventKind, chrono::NaiveDate), WebError> {
+    fn kind(
+        &self,
+        h: &Household,
+    ) -> Result<(sanad_applications::EventKind, chrono::NaiveDate), WebError> {
         use sanad_applications::EventKind as K;
-        let effective: chrono::NaiveDate = self.effective.parse().map_err(|_| WebError::Invalid(format!("effective: '{}' is not a date", self.effective)))?;
-        let person = || sanad_domain::Idcs::parse(&self.person).map_err(|e| WebError::Invalid(format!("person: {e}")));
+        let effective: chrono::NaiveDate = self.effective.parse().map_err(|_| {
+            WebError::Invalid(format!("effective: '{}' is not a date", self.effective))
+        })?;
+        let person = || {
+            sanad_domain::Idcs::parse(&self.person)
+                .map_err(|e| WebError::Invalid(format!("person: {e}")))
+        };
         let kind = match self.kind.as_str() {
             "death" => K::Death { person: person()? },
-            "schooling_change" => K::SchoolingChange { person: person()?, schooling: code("schooling", &self.schooling)? },
-            "disability_recognised" => K::DisabilityRecognised { person: person()?, severity: code("severity", &self.severity)? },
+            "schooling_change" => K::SchoolingChange {
+                person: person()?,
+                schooling: code("schooling", &self.schooling)?,
+            },
+            "disability_recognised" => K::DisabilityRecognised {
+                person: person()?,
+                severity: code("severity", &self.severity)?,
+            },
             "payment_account_change" => {
-                let rib = sanad_domain::Rib::parse(&self.rib).map_err(|e| WebError::Invalid(format!("rib: {e}")))?;
-                K::PaymentAccountChange { instrument: Some(sanad_domain::PaymentInstrument::Bank { rib }) }
+                let rib = sanad_domain::Rib::parse(&self.rib)
+                    .map_err(|e| WebError::Invalid(format!("rib: {e}")))?;
+                K::PaymentAccountChange {
+                    instrument: Some(sanad_domain::PaymentInstrument::Bank { rib }),
+                }
             }
-            "birth" => K::Birth { child: Box::new(self.newborn(h, effective)?) },
-            other => return Err(WebError::Invalid(format!("kind: '{other}' cannot be declared here"))),
+            "birth" => K::Birth {
+                child: Box::new(self.newborn(h, effective)?),
+            },
+            other => {
+                return Err(WebError::Invalid(format!(
+                    "kind: '{other}' cannot be declared here"
+                )));
+            }
         };
         Ok((kind, effective))
     }
 
-    fn newborn(&self, h: &Household, born: chrono::NaiveDate) -> Result<sanad_domain::Person, WebError> {
-        let head = h.members.iter().find(|m| m.relation == sanad_domain::Relation::Head).ok_or_else(|| WebError::Invalid("the household has no head".into()))?;
-        let required = |field: &str, v: &str| if v.trim().is_empty() { Err(WebError::Invalid(format!("{field}: required for a birth"))) } else { Ok(v.trim().to_owned()) };
-        let idcs = sanad_domain::Idcs::parse(&self.child_idcs).map_err(|e| WebError::Invalid(format!("child_idcs: {e}")))?;
-        let (first, first_ar) = (required("first_name", &self.first_name)?, required("first_name_ar", &self.first_name_ar)?);
-        Ok(sanad_domain::Person::newborn(idcs, first, first_ar, code("sex", &self.sex)?, born, head))
+    fn newborn(
+        &self,
+        h: &Household,
+        born: chrono::NaiveDate,
+    ) -> Result<sanad_domain::Person, WebError> {
+        let head = h
+            .members
+            .iter()
+            .find(|m| m.relation == sanad_domain::Relation::Head)
+            .ok_or_else(|| WebError::Invalid("the household has no head".into()))?;
+        let required = |field: &str, v: &str| {
+            if v.trim().is_empty() {
+                Err(WebError::Invalid(format!("{field}: required for a birth")))
+            } else {
+                Ok(v.trim().to_owned())
+            }
+        };
+        let idcs = sanad_domain::Idcs::parse(&self.child_idcs)
+            .map_err(|e| WebError::Invalid(format!("child_idcs: {e}")))?;
+        let (first, first_ar) = (
+            required("first_name", &self.first_name)?,
+            required("first_name_ar", &self.first_name_ar)?,
+        );
+        Ok(sanad_domain::Person::newborn(
+            idcs,
+            first,
+            first_ar,
+            code("sex", &self.sex)?,
+            born,
+            head,
+        ))
     }
 }
 
@@ -470,5 +668,7 @@ pub async fn declare(
     let h = service::household(&s, &p, &id).await?;
     let (kind, effective) = f.kind(&h)?;
     service::declare_event(&s, &p, &req, &id, kind, effective).await?;
-    Ok(axum::response::Redirect::to(&format!("/households/{id}#events")))
+    Ok(axum::response::Redirect::to(&format!(
+        "/households/{id}#events"
+    )))
 }

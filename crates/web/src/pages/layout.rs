@@ -1,15 +1,23 @@
 //! The page shell: language and direction, navigation by permission, CSRF for htmx.
 
 use axum::response::Html;
-use maud::{html, Markup, DOCTYPE};
+use maud::{DOCTYPE, Markup, html};
 use sanad_domain::Permission;
 
 use crate::auth::Principal;
 use crate::i18n::Locale;
 
 /// A full page. `active` names the navigation entry to highlight.
-pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content: Markup) -> Html<String> {
-    let csrf_header = p.map(|p| format!("{{\"X-CSRF-Token\": \"{}\"}}", p.csrf())).unwrap_or_else(|| "{}".into());
+pub fn page(
+    l: Locale,
+    p: Option<&Principal>,
+    title: &str,
+    active: &str,
+    content: Markup,
+) -> Html<String> {
+    let csrf_header = p
+        .map(|p| format!("{{\"X-CSRF-Token\": \"{}\"}}", p.csrf()))
+        .unwrap_or_else(|| "{}".into());
     Html(
         html! {
             (DOCTYPE)
@@ -43,13 +51,25 @@ pub fn page(l: Locale, p: Option<&Principal>, title: &str, active: &str, content
 fn nav(l: Locale, p: &Principal, active: &str) -> Markup {
     let items: [(&str, &str, bool); 11] = [
         ("home", "/", p.can(Permission::Aggregates)),
-        ("households", "/households", p.can(Permission::HouseholdRead)),
-        ("review", "/applications", p.can(Permission::ApplicationsIntake)),
+        (
+            "households",
+            "/households",
+            p.can(Permission::HouseholdRead),
+        ),
+        (
+            "review",
+            "/applications",
+            p.can(Permission::ApplicationsIntake),
+        ),
         ("outbox", "/outbox", p.can(Permission::Outbox)),
         ("payroll", "/payroll", p.can(Permission::PayrollRead)),
         ("rules", "/rules", p.can(Permission::RulesRead)),
         ("pilot", "/pilot", p.can(Permission::Aggregates)),
-        ("caseload", "/pilot/caseload", p.can(Permission::CasesManage)),
+        (
+            "caseload",
+            "/pilot/caseload",
+            p.can(Permission::CasesManage),
+        ),
         ("users", "/admin/users", p.can(Permission::UsersManage)),
         ("audit", "/audit", p.can(Permission::AuditRead)),
         ("api", "/api/docs", true),

@@ -15,16 +15,16 @@ pub mod pilot;
 pub mod pilot_cases;
 pub mod rules;
 
+use axum::Router;
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 
+use crate::AppState;
 use crate::auth::{Lang, Principal};
 use crate::error::WebError;
-use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,16 +40,28 @@ pub fn routes() -> Router<AppState> {
         .route("/applications/{receipt}/decide", post(applications::decide))
         .route("/rules", get(rules::list))
         .route("/rules/diff", get(rules::diff))
-        .route("/rules/propose", get(rules::propose_form).post(rules::propose))
+        .route(
+            "/rules/propose",
+            get(rules::propose_form).post(rules::propose),
+        )
         .route("/rules/{id}", get(rules::show))
         .route("/rules/{id}/approve", post(rules::approve))
         .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{username}", get(admin::edit_user).post(admin::update_user))
-        .route("/admin/tokens", get(admin::tokens).post(admin::create_token))
+        .route(
+            "/admin/users/{username}",
+            get(admin::edit_user).post(admin::update_user),
+        )
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/payroll", get(payroll::list))
         .route("/payroll/{month}", get(payroll::show))
-        .route("/payroll/{month}/reconciliation.csv", get(payroll::reconciliation_csv))
+        .route(
+            "/payroll/{month}/reconciliation.csv",
+            get(payroll::reconciliation_csv),
+        )
         .route("/payroll/{month}/budget.csv", get(payroll::budget_csv))
         .route("/payroll/{month}/{step}", post(payroll::step))
         .route("/pilot", get(pilot::show))
@@ -66,35 +78,63 @@ pub fn routes() -> Router<AppState> {
         .route("/pilot/cases/{id}", get(pilot_cases::case))
         .route("/pilot/cases/{id}/open", post(pilot_cases::open))
         .route("/pilot/cases/{id}/goals", post(pilot_cases::add_goal))
-        .route("/pilot/cases/{id}/goals/{goal}", post(pilot_cases::set_goal_status))
+        .route(
+            "/pilot/cases/{id}/goals/{goal}",
+            post(pilot_cases::set_goal_status),
+        )
         .route("/pilot/cases/{id}/close", post(pilot_cases::close))
         .route("/pilot/cases/{id}/visits", post(pilot_cases::record_visit))
         .route("/pilot/cases/{id}/referrals", post(pilot_cases::refer))
-        .route("/pilot/cases/{id}/referrals/{referral}", post(pilot_cases::referral_outcome))
+        .route(
+            "/pilot/cases/{id}/referrals/{referral}",
+            post(pilot_cases::referral_outcome),
+        )
         .route("/pilot/cases/{id}/enrol", post(pilot_cases::enrol))
-        .route("/pilot/cases/{id}/enrolments/{measure}/exit", post(pilot_cases::exit_enrolment))
+        .route(
+            "/pilot/cases/{id}/enrolments/{measure}/exit",
+            post(pilot_cases::exit_enrolment),
+        )
         .layer(middleware::from_fn(html_errors))
 }
 
 /// People get pages, not JSON: a 401 becomes a redirect to the login form (back here
 /// afterwards), other problems a page in the user's language with the problem's detail.
 async fn html_errors(req: Request, next: Next) -> Response {
-    let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang(crate::i18n::Locale::Fr));
+    let lang = req
+        .extensions()
+        .get::<Lang>()
+        .copied()
+        .unwrap_or(Lang(crate::i18n::Locale::Fr));
     let principal = req.extensions().get::<Principal>().cloned();
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
     let htmx = req.headers().contains_key("hx-request");
     let res = next.run(req).await;
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if !is_problem {
         return res;
     }
     let status = res.status();
     if status == StatusCode::UNAUTHORIZED {
-        let next = if path.starts_with('/') && !path.starts_with("//") { path } else { "/".into() };
+        let next = if path.starts_with('/') && !path.starts_with("//") {
+            path
+        } else {
+            "/".into()
+        };
         return Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response();
     }
-    let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap_or_default();
-    let detail = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["detail"].as_str().map(str::to_owned));
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["detail"].as_str().map(str::to_owned));
     let l = lang.0;
     let title = WebError::title(status, l);
     let content = maud::html! {
@@ -104,7 +144,11 @@ async fn html_errors(req: Request, next: Next) -> Response {
             @if !htmx { p { a href="/" { (l.t("nav.home")) } } }
         }
     };
-    let mut res = if htmx { axum::response::Html(content.into_string()).into_response() } else { layout::page(l, principal.as_ref(), title, "", content).into_response() };
+    let mut res = if htmx {
+        axum::response::Html(content.into_string()).into_response()
+    } else {
+        layout::page(l, principal.as_ref(), title, "", content).into_response()
+    };
     *res.status_mut() = status;
     res
 }
@@ -112,7 +156,9 @@ async fn html_errors(req: Request, next: Next) -> Response {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

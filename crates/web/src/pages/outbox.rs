@@ -1,9 +1,9 @@
 //! The notification outbox: messages to the households in the caller's scope, filtered by
 //! status, with the count per status; a dead message can be queued again.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
-use axum::Extension;
 use maud::html;
 use serde::Deserialize;
 
@@ -26,12 +26,25 @@ fn masked(recipient: &str) -> String {
 
 /// `2026-11-02T09:30:01.000Z` → `2026-11-02 09:30` (UTC).
 fn when(stamp: &str) -> String {
-    stamp.get(..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| stamp.to_owned())
+    stamp
+        .get(..16)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| stamp.to_owned())
 }
 
-pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(f): Query<Filter>) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Query(f): Query<Filter>,
+) -> Result<Html<String>, WebError> {
     let view = service::outbox(&s, &p, Some(&f.status)).await?;
-    let count = |st: &str| view.counts.iter().find(|(k, _)| k == st).map_or(0, |(_, n)| *n);
+    let count = |st: &str| {
+        view.counts
+            .iter()
+            .find(|(k, _)| k == st)
+            .map_or(0, |(_, n)| *n)
+    };
     let total: i64 = view.counts.iter().map(|(_, n)| n).sum();
     let content = html! {
         h1 { (l.t("outbox.title")) }
@@ -80,10 +93,21 @@ pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("outbox.title"), "outbox", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("outbox.title"),
+        "outbox",
+        content,
+    ))
 }
 
-pub async fn retry(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>) -> Result<Redirect, WebError> {
+pub async fn retry(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Redirect, WebError> {
     service::retry_message(&s, &p, &req, &id).await?;
     Ok(Redirect::to("/outbox?status=queued"))
 }

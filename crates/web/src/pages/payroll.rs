@@ -1,11 +1,11 @@
 //! Payroll cycles: the list of months, one cycle's totals, its reconciliation with the
 //! banks (chart and CSV), and the maker-checker buttons.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Extension;
-use maud::{html, Markup};
+use maud::{Markup, html};
 use sanad_domain::{Geography, Money, Month, Permission, RegionCode};
 
 use super::layout;
@@ -23,7 +23,11 @@ fn status_badge(l: Locale, status: &str) -> Markup {
     html! { span class=(format!("badge {status}")) { (l.t(&format!("payroll.status.{status}"))) } }
 }
 
-pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     p.require(Permission::PayrollRead)?;
     let current = Month::of(s.today());
     let mut rows = Vec::new();
@@ -49,14 +53,35 @@ pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Res
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("payroll.title"), "payroll", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("payroll.title"),
+        "payroll",
+        content,
+    ))
 }
 
-pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn show(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Path(m): Path<String>,
+) -> Result<Html<String>, WebError> {
     let m = month(&m)?;
     let r = service::payroll_summary(&s, &p, m).await?;
     let geo = Geography::get();
-    let region_name = |code: &str| RegionCode::parse(code).map(|c| if l == Locale::Ar { geo.region(c).name_ar.clone() } else { geo.region(c).name_fr.clone() }).unwrap_or_else(|_| code.to_owned());
+    let region_name = |code: &str| {
+        RegionCode::parse(code)
+            .map(|c| {
+                if l == Locale::Ar {
+                    geo.region(c).name_ar.clone()
+                } else {
+                    geo.region(c).name_fr.clone()
+                }
+            })
+            .unwrap_or_else(|_| code.to_owned())
+    };
     let content = html! {
         h1 { (l.t("payroll.cycle")) " " (l.month(m)) " " (status_badge(l, &r.status)) }
         dl.facts {
@@ -149,14 +174,25 @@ pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(m
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("payroll.title"), "payroll", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("payroll.title"),
+        "payroll",
+        content,
+    ))
 }
 
 /// The step this user may take now, as a button (the payroll crate checks it again).
 fn actions(l: Locale, p: &Principal, r: &PayrollSummary) -> Markup {
     let step = match r.status.as_str() {
         "draft" | "prepared" if p.can(Permission::PayrollPrepare) => Some("prepare"),
-        "prepared" if p.can(Permission::PayrollApprove) && r.prepared_by.as_deref() != Some(p.username.as_str()) => Some("approve"),
+        "prepared"
+            if p.can(Permission::PayrollApprove)
+                && r.prepared_by.as_deref() != Some(p.username.as_str()) =>
+        {
+            Some("approve")
+        }
         "approved" if p.can(Permission::PayrollPrepare) => Some("release"),
         _ => None,
     };
@@ -176,7 +212,18 @@ fn actions(l: Locale, p: &Principal, r: &PayrollSummary) -> Markup {
 /// and this payroll stacked on it, and a mark at the year-end forecast (red when it overruns).
 fn budget_chart(l: Locale, b: &sanad_payroll::BudgetReport) -> Markup {
     let (h, x0, span) = (26, 210.0, 380.0);
-    let top = b.lines.iter().map(|x| x.appropriation.max(x.forecast).max(x.committed_after).centimes()).max().unwrap_or(1).max(1) as f64;
+    let top = b
+        .lines
+        .iter()
+        .map(|x| {
+            x.appropriation
+                .max(x.forecast)
+                .max(x.committed_after)
+                .centimes()
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let w = |m: Money| (m.centimes().max(0) as f64 / top * span * 10.0).round() / 10.0;
     html! {
         svg.chart.budget viewBox=(format!("0 0 600 {}", b.lines.len() * h)) role="img" aria-label=(l.t("payroll.budget_chart")) {
@@ -212,7 +259,12 @@ fn reconciliation_chart(r: &PayrollSummary) -> Markup {
     }
 }
 
-pub async fn step(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path((m, step)): Path<(String, String)>) -> Result<Redirect, WebError> {
+pub async fn step(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path((m, step)): Path<(String, String)>,
+) -> Result<Redirect, WebError> {
     let m = month(&m)?;
     service::payroll_step(&s, &p, &req, m, &step).await?;
     Ok(Redirect::to(&format!("/payroll/{m}")))
@@ -220,10 +272,16 @@ pub async fn step(State(s): State<AppState>, p: Principal, Extension(req): Exten
 
 /// Budget execution for the cycle's year as CSV (amounts in centimes, exact): appropriation,
 /// committed before, this payroll, available after, executed, year-end forecast.
-pub async fn budget_csv(State(s): State<AppState>, p: Principal, Path(m): Path<String>) -> Result<Response, WebError> {
+pub async fn budget_csv(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(m): Path<String>,
+) -> Result<Response, WebError> {
     let m = month(&m)?;
     let r = service::payroll_summary(&s, &p, m).await?;
-    let mut out = String::from("year,month,component,appropriation_centimes,committed_before_centimes,payroll_centimes,available_centimes,executed_centimes,forecast_centimes,forecast_over\n");
+    let mut out = String::from(
+        "year,month,component,appropriation_centimes,committed_before_centimes,payroll_centimes,available_centimes,executed_centimes,forecast_centimes,forecast_over\n",
+    );
     for l in r.budget.iter().flat_map(|b| &b.lines) {
         let c = |x: Money| x.centimes().to_string();
         out.push_str(&format!(
@@ -240,18 +298,41 @@ pub async fn budget_csv(State(s): State<AppState>, p: Principal, Path(m): Path<S
         ));
     }
     let name = format!("attachment; filename=\"sanad-budget-{m}.csv\"");
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 /// Reconciliation per provider as CSV (amounts in centimes, exact).
-pub async fn reconciliation_csv(State(s): State<AppState>, p: Principal, Path(m): Path<String>) -> Result<Response, WebError> {
+pub async fn reconciliation_csv(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(m): Path<String>,
+) -> Result<Response, WebError> {
     let m = month(&m)?;
     let r = service::payroll_summary(&s, &p, m).await?;
-    let mut out = String::from("month,provider,sent_count,sent_centimes,settled_count,settled_centimes,pending_count,pending_centimes,rejected_count,rejected_centimes,returned_count,returned_centimes\n");
+    let mut out = String::from(
+        "month,provider,sent_count,sent_centimes,settled_count,settled_centimes,pending_count,pending_centimes,rejected_count,rejected_centimes,returned_count,returned_centimes\n",
+    );
     for x in &r.reconciliation {
-        let cells: Vec<String> = [x.sent, x.settled, x.pending, x.rejected, x.returned].iter().flat_map(|(n, a)| [n.to_string(), a.to_string()]).collect();
+        let cells: Vec<String> = [x.sent, x.settled, x.pending, x.rejected, x.returned]
+            .iter()
+            .flat_map(|(n, a)| [n.to_string(), a.to_string()])
+            .collect();
         out.push_str(&format!("{m},{},{}\n", x.provider, cells.join(",")));
     }
     let name = format!("attachment; filename=\"sanad-reconciliation-{m}.csv\"");
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        out,
+    )
+        .into_response())
 }

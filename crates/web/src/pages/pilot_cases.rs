@@ -6,9 +6,12 @@
 use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use sanad_domain::Permission;
-use sanad_pilot::{Alert, Attendance, Case, Domain, ExitReason, GoalStatus, ReferralStatus, Refusal, Service, Severity};
+use sanad_pilot::{
+    Alert, Attendance, Case, Domain, ExitReason, GoalStatus, ReferralStatus, Refusal, Service,
+    Severity,
+};
 use serde::Deserialize;
 
 use super::layout;
@@ -31,7 +34,11 @@ fn lang(l: Locale) -> sanad_pilot::Lang {
 pub(crate) fn tabs(l: Locale, p: &Principal, active: &str) -> Markup {
     let items = [
         ("measures", "/pilot/measures", p.can(Permission::Aggregates)),
-        ("caseload", "/pilot/caseload", p.can(Permission::CasesManage)),
+        (
+            "caseload",
+            "/pilot/caseload",
+            p.can(Permission::CasesManage),
+        ),
         ("designs", "/pilot/designs", p.can(Permission::Aggregates)),
         ("report", "/pilot", p.can(Permission::Aggregates)),
     ];
@@ -48,7 +55,11 @@ pub(crate) fn tabs(l: Locale, p: &Principal, active: &str) -> Markup {
     }
 }
 
-pub async fn measures(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn measures(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     let overview = svc::measures_overview(&s, &p).await?;
     let content = html! {
         (tabs(l, &p, "measures"))
@@ -84,7 +95,13 @@ pub async fn measures(State(s): State<AppState>, Lang(l): Lang, p: Principal) ->
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("pilot.measures.title"), "pilot", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("pilot.measures.title"),
+        "pilot",
+        content,
+    ))
 }
 
 fn severity(s: Severity) -> &'static str {
@@ -110,7 +127,11 @@ fn alert_list(l: Locale, alerts: &[Alert]) -> Markup {
     }
 }
 
-pub async fn caseload(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn caseload(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     let load = svc::caseload(&s, &p).await?;
     let today = svc::today();
     let content = html! {
@@ -142,7 +163,13 @@ pub async fn caseload(State(s): State<AppState>, Lang(l): Lang, p: Principal) ->
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("pilot.caseload.title"), "caseload", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("pilot.caseload.title"),
+        "caseload",
+        content,
+    ))
 }
 
 fn csrf(p: &Principal) -> Markup {
@@ -264,11 +291,23 @@ fn refusal_text(l: Locale, r: &Refusal) -> String {
     match r {
         Refusal::UnknownMeasure(_) => l.t("pilot.refusal.unknown_measure").to_owned(),
         Refusal::NotInPlan { .. } => l.t("pilot.refusal.not_in_plan").to_owned(),
-        Refusal::WaveNotStarted { start, .. } => format!("{} {}", l.t("pilot.refusal.wave_not_started"), l.month(*start)),
+        Refusal::WaveNotStarted { start, .. } => format!(
+            "{} {}",
+            l.t("pilot.refusal.wave_not_started"),
+            l.month(*start)
+        ),
         Refusal::HouseholdNotActive => l.t("pilot.refusal.household_not_active").to_owned(),
-        Refusal::AlreadyEnrolled { since } => format!("{} {}", l.t("pilot.refusal.already_enrolled"), l.date(*since)),
+        Refusal::AlreadyEnrolled { since } => format!(
+            "{} {}",
+            l.t("pilot.refusal.already_enrolled"),
+            l.date(*since)
+        ),
         Refusal::NotInTargetGroup(_) => l.t("pilot.refusal.not_in_target_group").to_owned(),
-        Refusal::CapacityFull { capacity, .. } => format!("{} ({})", l.t("pilot.refusal.capacity_full"), l.int(i64::from(*capacity))),
+        Refusal::CapacityFull { capacity, .. } => format!(
+            "{} ({})",
+            l.t("pilot.refusal.capacity_full"),
+            l.int(i64::from(*capacity))
+        ),
     }
 }
 
@@ -321,7 +360,12 @@ fn enrolment(l: Locale, p: &Principal, f: &svc::CaseFile) -> Markup {
     }
 }
 
-pub async fn case(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn case(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let f = svc::case_file(&s, &p, &id).await?;
     let today = svc::today().to_string();
     let h = &f.household.rsu_id;
@@ -371,19 +415,36 @@ pub async fn case(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(i
         }
         section.card id="enrolment" { h2 { (l.t("pilot.enrolment.title")) } (enrolment(l, &p, &f)) }
     };
-    Ok(layout::page(l, Some(&p), l.t("pilot.case.title"), "caseload", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("pilot.case.title"),
+        "caseload",
+        content,
+    ))
 }
 
 fn back(id: &str, anchor: &str) -> Redirect {
     Redirect::to(&format!("/pilot/cases/{}#{anchor}", super::urlencode(id)))
 }
 
-pub async fn open(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>) -> Result<Redirect, WebError> {
+pub async fn open(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Redirect, WebError> {
     svc::open_case(&s, &p, &req, &id).await?;
     Ok(back(&id, "plan"))
 }
 
-pub async fn add_goal(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::GoalForm>) -> Result<Redirect, WebError> {
+pub async fn add_goal(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<svc::GoalForm>,
+) -> Result<Redirect, WebError> {
     svc::add_goal(&s, &p, &req, &id, &f).await?;
     Ok(back(&id, "plan"))
 }
@@ -399,17 +460,38 @@ pub async fn set_goal_status(
     Ok(back(&id, "plan"))
 }
 
-pub async fn close(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::CloseForm>) -> Result<Redirect, WebError> {
+pub async fn close(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<svc::CloseForm>,
+) -> Result<Redirect, WebError> {
     svc::close_case(&s, &p, &req, &id, &f).await?;
-    Ok(Redirect::to(&format!("/pilot/cases/{}", super::urlencode(&id))))
+    Ok(Redirect::to(&format!(
+        "/pilot/cases/{}",
+        super::urlencode(&id)
+    )))
 }
 
-pub async fn record_visit(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::VisitForm>) -> Result<Redirect, WebError> {
+pub async fn record_visit(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<svc::VisitForm>,
+) -> Result<Redirect, WebError> {
     svc::record_visit(&s, &p, &req, &id, &f).await?;
     Ok(back(&id, "visits"))
 }
 
-pub async fn refer(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<svc::ReferralForm>) -> Result<Redirect, WebError> {
+pub async fn refer(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<svc::ReferralForm>,
+) -> Result<Redirect, WebError> {
     svc::refer(&s, &p, &req, &id, &f).await?;
     Ok(back(&id, "referrals"))
 }
@@ -441,12 +523,22 @@ pub struct EnrolForm {
     measure: String,
 }
 
-pub async fn enrol(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>, Form(f): Form<EnrolForm>) -> Result<Redirect, WebError> {
+pub async fn enrol(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<EnrolForm>,
+) -> Result<Redirect, WebError> {
     svc::enrol(&s, &p, &req, &id, &f.measure).await?;
     Ok(back(&id, "enrolment"))
 }
 
-pub async fn designs(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn designs(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     let designs = svc::designs(&s, &p).await?;
     let content = html! {
         (tabs(l, &p, "designs"))
@@ -476,5 +568,11 @@ pub async fn designs(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> 
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("pilot.designs.title"), "pilot", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("pilot.designs.title"),
+        "pilot",
+        content,
+    ))
 }

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use sanad_domain::Permission;
 use serde::Deserialize;
 
@@ -18,7 +18,11 @@ fn status_badge(l: Locale, status: &str) -> Markup {
     html! { span class=(format!("badge {status}")) { (l.t(&format!("rules.status.{status}"))) } }
 }
 
-pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+) -> Result<Html<String>, WebError> {
     let sets = service::rule_sets(&s, &p).await?;
     let content = html! {
         h1 { (l.t("rules.title")) }
@@ -40,7 +44,13 @@ pub async fn list(State(s): State<AppState>, Lang(l): Lang, p: Principal) -> Res
         }
         (diff_form(l, &sets, None, None))
     };
-    Ok(layout::page(l, Some(&p), l.t("rules.title"), "rules", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("rules.title"),
+        "rules",
+        content,
+    ))
 }
 
 fn diff_form(l: Locale, sets: &[RuleSetEntry], a: Option<&str>, b: Option<&str>) -> Markup {
@@ -56,9 +66,16 @@ fn diff_form(l: Locale, sets: &[RuleSetEntry], a: Option<&str>, b: Option<&str>)
     }
 }
 
-pub async fn show(State(s): State<AppState>, Lang(l): Lang, p: Principal, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn show(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let (entry, rs) = service::rule_set(&s, &p, &id).await?;
-    let can_approve = entry.status == "proposed" && p.can(Permission::RulesApprove) && entry.proposed_by.as_deref() != Some(p.username.as_str());
+    let can_approve = entry.status == "proposed"
+        && p.can(Permission::RulesApprove)
+        && entry.proposed_by.as_deref() != Some(p.username.as_str());
     let content = html! {
         h1 { (l.t("rules.rule_set")) " " (rs.id) " " (status_badge(l, &entry.status)) }
         dl.facts {
@@ -89,7 +106,12 @@ pub struct DiffQuery {
     b: String,
 }
 
-pub async fn diff(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(q): Query<DiffQuery>) -> Result<Html<String>, WebError> {
+pub async fn diff(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Query(q): Query<DiffQuery>,
+) -> Result<Html<String>, WebError> {
     let (_, a) = service::rule_set(&s, &p, &q.a).await?;
     let (_, b) = service::rule_set(&s, &p, &q.b).await?;
     let sets = service::rule_sets(&s, &p).await?;
@@ -104,7 +126,13 @@ pub async fn diff(State(s): State<AppState>, Lang(l): Lang, p: Principal, Query(
             }
         }
     };
-    Ok(layout::page(l, Some(&p), l.t("rules.diff_title"), "rules", content))
+    Ok(layout::page(
+        l,
+        Some(&p),
+        l.t("rules.diff_title"),
+        "rules",
+        content,
+    ))
 }
 
 pub async fn propose_form(Lang(l): Lang, p: Principal) -> Result<Html<String>, WebError> {
@@ -132,16 +160,31 @@ pub struct ProposeForm {
     body: String,
 }
 
-pub async fn propose(State(s): State<AppState>, Lang(l): Lang, p: Principal, Extension(req): Extension<RequestId>, Form(f): Form<ProposeForm>) -> Result<Response, WebError> {
+pub async fn propose(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Form(f): Form<ProposeForm>,
+) -> Result<Response, WebError> {
     match service::propose(&s, &p, &req, &f.body).await {
         Ok(rs) => Ok(Redirect::to(&format!("/rules/{}", rs.id)).into_response()),
         // Keep what was typed, with the reason, rather than losing it.
-        Err(WebError::Invalid(m) | WebError::Conflict(m)) => Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, propose_page(l, &p, &f.body, Some(&m))).into_response()),
+        Err(WebError::Invalid(m) | WebError::Conflict(m)) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            propose_page(l, &p, &f.body, Some(&m)),
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }
 
-pub async fn approve(State(s): State<AppState>, p: Principal, Extension(req): Extension<RequestId>, Path(id): Path<String>) -> Result<Redirect, WebError> {
+pub async fn approve(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Redirect, WebError> {
     service::approve(&s, &p, &req, &id).await?;
     Ok(Redirect::to(&format!("/rules/{id}")))
 }
