@@ -11,6 +11,7 @@ mod eval_cmd;
 mod notify_cmd;
 mod payroll_cmd;
 mod progress;
+mod refresh_cmd;
 mod report;
 mod rules_cmd;
 
@@ -192,6 +193,21 @@ enum ImportFeed {
         #[arg(long, default_value_t = 5_000)]
         batch_size: usize,
     },
+    /// A national RSU score refresh (CSV: rsu_id,score,computed_on,valid_from; docs/formats.md).
+    Scores {
+        file: PathBuf,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+        /// The day the refresh is taken (default: today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Who runs it, for the audit log (default: the system account).
+        #[arg(long, default_value = "rsu-feed")]
+        by: String,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 100_000)]
+        chunk: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -263,6 +279,16 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
             )
             .await
         }
+        Command::Import {
+            feed:
+                ImportFeed::Scores {
+                    file,
+                    database_url,
+                    on,
+                    by,
+                    chunk,
+                },
+        } => refresh_cmd::refresh(&file, &database_url, on, &by, chunk.max(1)).await,
         Command::Synth {
             households,
             seed,

@@ -464,3 +464,57 @@ fn the_demo_takes_applications_and_pays_the_approved() {
         .unwrap();
     assert!(status.status.success());
 }
+
+/// A score refresh with a malformed row applies nothing; a good one records the new scores,
+/// re-evaluates the household it moves over the threshold, and changes nothing when re-run.
+#[test]
+fn a_score_refresh_is_checked_whole_then_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::copy(docs("examples/rsu-feed.jsonl"), &feed).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    sanad(&[
+        "import",
+        "rsu",
+        feed.to_str().unwrap(),
+        "--database-url",
+        &db,
+    ]);
+    let refresh = dir.path().join("refresh.csv");
+    let run = || {
+        sanad(&[
+            "import",
+            "scores",
+            refresh.to_str().unwrap(),
+            "--database-url",
+            &db,
+            "--on",
+            "2026-11-20",
+        ])
+    };
+    std::fs::write(&refresh, "rsu_id,score,computed_on,valid_from\n100000000001,12.5,2026-10-20,2026-11-01\n100000000002,ten,2026-10-20,2026-11-01\n").unwrap();
+    let bad = run();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("refresh.csv:3: score:") && stderr.contains("nothing applied"),
+        "{stderr}"
+    );
+    std::fs::write(&refresh, "rsu_id,score,computed_on,valid_from\n100000000001,12.5,2026-10-20,2026-11-01\n100000000002,7.0,2026-10-20,2026-11-01\n").unwrap();
+    let good = run();
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(
+        stdout.contains("2 rows: 2 new scores, 1 households moved across the threshold"),
+        "{stdout}"
+    );
+    let again = String::from_utf8_lossy(&run().stdout).to_string();
+    assert!(
+        again.contains("2 rows: 0 new scores, 0 households moved"),
+        "{again}"
+    );
+}

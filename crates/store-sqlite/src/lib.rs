@@ -356,6 +356,17 @@ impl RegistryStore for SqliteStore {
         self.sql().household(scope, id).await
     }
 
+    async fn households(&self, scope: &Scope, ids: &[RsuId]) -> Result<Vec<Household>> {
+        self.sql().households(scope, ids).await
+    }
+
+    async fn duplicate_evidence(
+        &self,
+        households: &[Household],
+    ) -> Result<sanad_store::DuplicateEvidence> {
+        self.sql().duplicate_evidence(households).await
+    }
+
     async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>> {
         self.sql().find(scope, key).await
     }

@@ -65,9 +65,12 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<()>;
     /// Save many applications as [`Self::save_application`] does each, in one transaction:
     /// all of them or none.
+    /// With `notices` queued in the same transaction (the outbox pattern: a notice exists
+    /// if and only if what it announces was saved; an id already queued is kept).
     async fn save_applications(
         &self,
         batch: &[(ApplicationRow, Option<Award>)],
+        notices: &[crate::MessageRow],
         action: &str,
         actor: &Actor,
     ) -> Result<()>;
@@ -81,6 +84,26 @@ pub trait ApplicationStore: Send + Sync {
     async fn application(&self, receipt: &str) -> Result<Option<ApplicationRow>>;
     /// A household's applications, newest first (the caller checked the household's scope).
     async fn applications_of(&self, rsu_id: &str) -> Result<Vec<ApplicationRow>>;
+    /// The score histories of the households of `rsu_ids` in `scope`, for a national score
+    /// refresh: one entry per household found (its score rows, possibly none), in no order.
+    async fn score_histories(
+        &self,
+        scope: &crate::Scope,
+        rsu_ids: &[String],
+    ) -> Result<Vec<(String, Vec<crate::rows::ScoreRow>)>>;
+    /// A chunk of a score refresh, in one transaction: the new score rows (a row already held
+    /// is kept, so a file applied twice changes nothing), the life events of the households it
+    /// moves across the threshold with their notices, one audit record for the chunk and one
+    /// per event. Returns the ids given to the events, in order.
+    async fn save_score_refresh(
+        &self,
+        scores: &[crate::rows::ScoreRow],
+        events: &[EventRow],
+        notices: &[crate::MessageRow],
+        actor: &Actor,
+    ) -> Result<Vec<i64>>;
+    /// The applications of many households at once, in no particular order.
+    async fn applications_of_households(&self, rsu_ids: &[String]) -> Result<Vec<ApplicationRow>>;
     /// Replace a cross-check list whole (its reference as JSON, rows as (line, IDCS, JSON)),
     /// in one transaction; audited.
     async fn replace_list(
@@ -114,11 +137,8 @@ pub mod sql {
             scope.sql("h")
         )
     }
-    pub const EVENT_INSERT: &str = "INSERT INTO life_events (id, rsu_id, kind, effective, declared_on, body, declared_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     pub const EVENTS_OF: &str = "SELECT * FROM life_events WHERE rsu_id = $1 ORDER BY id DESC";
     pub const EVENTS_SINCE: &str = "SELECT rsu_id, MIN(effective) AS effective FROM life_events WHERE effective >= $1 GROUP BY rsu_id";
-    pub const AWARDS_DELETE: &str = "DELETE FROM awards WHERE receipt = $1";
-    pub const AWARD_INSERT: &str = "INSERT INTO awards (receipt, component, rsu_id, start_month, end_month) VALUES ($1, $2, $3, $4, NULL)";
     /// Awards in a scope; the scope's condition is on the households alias `h`.
     pub fn awards(scope: &crate::Scope) -> String {
         format!(
@@ -132,6 +152,14 @@ pub mod sql {
     pub const GET: &str =
         "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
     pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";
-    pub const UPSERT: &str = "INSERT INTO applications (receipt, rsu_id, status, submitted_on, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (receipt) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";
+    pub const COLUMNS: [&str; 6] = [
+        "receipt",
+        "rsu_id",
+        "status",
+        "submitted_on",
+        "body",
+        "updated_at",
+    ];
+    /// Saving an application again replaces its status and body.
+    pub const UPSERT_TAIL: &str = " ON CONFLICT (receipt) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";
 }

@@ -242,8 +242,20 @@ pub async fn verify(store: &dyn AuditStore, expect_head: Option<&str>) -> Result
 
 pub mod sql {
     pub const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-    pub const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, region, before, after, request_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    pub const COLUMNS: [&str; 12] = [
+        "seq",
+        "at",
+        "actor",
+        "action",
+        "entity",
+        "entity_id",
+        "region",
+        "before",
+        "after",
+        "request_id",
+        "prev_hash",
+        "hash",
+    ];
     pub const CHAIN: &str = "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
 
     /// Filtered listing; every filter is a bound parameter, unused ones bound to ''.

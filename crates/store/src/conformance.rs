@@ -38,6 +38,8 @@ macro_rules! conformance_tests {
             applications_and_receipt_counters,
             life_events_change_the_household_atomically,
             outbox_claims_retries_and_scopes,
+            batches_read_households_and_duplicates_registry_wide,
+            score_refresh_chunks_are_saved_whole_and_once,
             // pilot (issue 7)
             pilot_enrolment_respects_capacity_and_scope,
             pilot_cases_round_trip_within_scope,
@@ -325,6 +327,188 @@ pub async fn find_by_every_key_within_scope(store: &dyn RegistryStore) {
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+pub async fn batches_read_households_and_duplicates_registry_wide(store: &dyn RegistryStore) {
+    let a = sample(21, "01");
+    // Another household with A's head's CNIE, phone and account, and a child born the same
+    // day as A's child under the same last name.
+    let b = with(&sample(22, "04"), |p| {
+        p.members[0].cnie = a.members[0].cnie.clone();
+        p.phone = a.phone.clone();
+        p.instrument = a.instrument.clone();
+        p.members[2].last_name = "Nom21".into();
+    });
+    let c = with(&sample(23, "04"), |p| p.phone = a.phone.clone());
+    apply(store, &[a.clone(), b.clone(), c.clone()]).await;
+    let missing = RsuId::parse("599999999999").unwrap();
+    let ids = [a.rsu_id.clone(), b.rsu_id.clone(), missing];
+    let mut all = store.households(&Scope::National, &ids).await.unwrap();
+    all.sort_by(|x, y| x.rsu_id.cmp(&y.rsu_id));
+    assert_eq!(
+        all,
+        [a.clone(), b.clone()],
+        "households read in a batch are whole; a missing id is skipped"
+    );
+    let scoped = store
+        .households(&Scope::region(r("04")), &ids)
+        .await
+        .unwrap();
+    assert_eq!(scoped, [b.clone()], "a batch read stays within the scope");
+
+    let e = store
+        .duplicate_evidence(std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    let mut holders = e.cnie_holders.clone();
+    holders.sort();
+    let cnie = a.members[0].cnie.as_ref().unwrap().to_string();
+    assert_eq!(
+        holders,
+        [
+            (cnie.clone(), a.rsu_id.to_string()),
+            (cnie, b.rsu_id.to_string())
+        ]
+    );
+    assert_eq!(
+        e.phones,
+        [(a.phone.as_ref().unwrap().to_string(), 3)],
+        "the phone is shared by three households"
+    );
+    assert_eq!(e.accounts, [(a.instrument.clone().unwrap(), 2)]);
+    let mut namesakes: Vec<(String, String)> = e
+        .namesakes
+        .iter()
+        .map(|p| (p.household_id.clone(), p.idcs.clone()))
+        .collect();
+    namesakes.sort();
+    let expected = |h: &Household, k: usize| (h.rsu_id.to_string(), h.members[k].idcs.to_string());
+    // Every living member finds itself; B's child matches A's child (same name, same day).
+    assert_eq!(
+        namesakes,
+        [
+            expected(&a, 0),
+            expected(&a, 1),
+            expected(&a, 2),
+            expected(&a, 3),
+            expected(&b, 2)
+        ]
+    );
+}
+
+pub async fn score_refresh_chunks_are_saved_whole_and_once(store: &dyn Store) {
+    let (a, b) = (sample(31, "01"), sample(32, "04"));
+    apply(store, &[a.clone(), b.clone()]).await;
+    let ids = [
+        a.rsu_id.to_string(),
+        b.rsu_id.to_string(),
+        "599999999999".to_owned(),
+    ];
+    let mut held = store.score_histories(&Scope::National, &ids).await.unwrap();
+    held.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        held.iter()
+            .map(|(id, rows)| (id.as_str(), rows.len()))
+            .collect::<Vec<_>>(),
+        [(ids[0].as_str(), 1), (ids[1].as_str(), 1)],
+        "an unknown household has no entry"
+    );
+    assert_eq!(
+        store
+            .score_histories(&Scope::region(r("04")), &ids)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "within the scope"
+    );
+    let score = |h: &Household, v: i64| crate::rows::ScoreRow {
+        household_id: h.rsu_id.to_string(),
+        value_millionths: v,
+        computed_on: d("2026-10-20"),
+        valid_from: d("2026-11-01"),
+    };
+    let event = crate::EventRow {
+        id: 0,
+        rsu_id: a.rsu_id.to_string(),
+        kind: "score_update".into(),
+        effective: "2026-11-01".into(),
+        declared_on: "2026-11-20".into(),
+        body: "{}".into(),
+        declared_by: "rsu-feed".into(),
+    };
+    let notice = message(
+        "suspension:score:A",
+        &a.rsu_id.to_string(),
+        "2026-11-20 08:00:00",
+    );
+    let ids_given = store
+        .save_score_refresh(
+            &[score(&a, 12_000_000), score(&b, 9_000_000)],
+            std::slice::from_ref(&event),
+            std::slice::from_ref(&notice),
+            &actor("rsu-feed"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids_given.len(), 1);
+    // The same chunk again: rows already held are kept once; a notice id is queued once.
+    store
+        .save_score_refresh(
+            &[score(&a, 12_000_000), score(&b, 9_000_000)],
+            &[],
+            std::slice::from_ref(&notice),
+            &actor("rsu-feed"),
+        )
+        .await
+        .unwrap();
+    let now = store
+        .household(&Scope::National, &a.rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.scores.records().len(), 2, "{:?}", now.scores);
+    assert_eq!(now.scores.latest().unwrap().value.millionths(), 12_000_000);
+    let events = store.events_of(&a.rsu_id.to_string()).await.unwrap();
+    assert_eq!(
+        (events.len(), events[0].id, events[0].kind.as_str()),
+        (1, ids_given[0], "score_update")
+    );
+    assert_eq!(
+        store
+            .messages_of(&Scope::National, &a.rsu_id.to_string())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("score_history".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "one record per chunk");
+    assert!(
+        store
+            .audit_records(
+                &AuditFilter {
+                    entity: Some("life_event".into()),
+                    ..Default::default()
+                },
+                None,
+                10
+            )
+            .await
+            .unwrap()
+            .len()
+            == 1
     );
 }
 
@@ -1314,9 +1498,19 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
         components: vec!["flat_rate".into(), "flat_rate".into()],
         start_month: "2026-11".into(),
     });
+    let notices = [message(
+        "receipt:ASD-2026-0000101-0",
+        "500000000001",
+        "2026-11-05 09:00:00",
+    )];
     assert!(
         store
-            .save_applications(&[batch(1, "500000000001"), bad], "submit", &actor("bulk"))
+            .save_applications(
+                &[batch(1, "500000000001"), bad],
+                &notices,
+                "submit",
+                &actor("bulk")
+            )
             .await
             .is_err()
     );
@@ -1328,14 +1522,35 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
             .is_none(),
         "nothing of a refused batch is kept"
     );
+    assert!(
+        store
+            .messages(&Scope::National, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nor its notices"
+    );
     store
         .save_applications(
             &[batch(1, "500000000001"), batch(2, "500000000002")],
+            &notices,
             "submit",
             &actor("bulk"),
         )
         .await
         .unwrap();
+    let queued: Vec<String> = store
+        .messages(&Scope::National, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        queued,
+        ["receipt:ASD-2026-0000101-0"],
+        "a saved batch's notices are queued with it"
+    );
     assert_eq!(
         store.applications_of("500000000002").await.unwrap().len(),
         2
@@ -1510,14 +1725,14 @@ pub async fn life_events_change_the_household_atomically(store: &dyn Store) {
     );
 }
 
-/// The outbox: idempotent enqueue, leased claims in due order, backoff and giving up, a
-/// person's retry of a dead message (audited), listings within the scope (notify branch).
-pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
-    use crate::MessageRow;
-    use crate::outbox::stamp;
-    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
-    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-    let msg = |id: &str, household: &str, due: &str| MessageRow {
+fn at_time(s: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+/// A queued SMS about `household`, due at `due`.
+fn message(id: &str, household: &str, due: &str) -> crate::MessageRow {
+    let due = crate::outbox::stamp(at_time(due));
+    crate::MessageRow {
         id: id.into(),
         rsu_id: household.into(),
         channel: "sms".into(),
@@ -1527,12 +1742,19 @@ pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
         body: format!("نص {id}"),
         status: "queued".into(),
         attempts: 0,
-        next_attempt_at: Some(stamp(at(due))),
+        next_attempt_at: Some(due.clone()),
         last_error: None,
         delivery_id: None,
-        created_at: stamp(at(due)),
+        created_at: due,
         sent_at: None,
-    };
+    }
+}
+
+/// The outbox: idempotent enqueue, leased claims in due order, backoff and giving up, a
+/// person's retry of a dead message (audited), listings within the scope (notify branch).
+pub async fn outbox_claims_retries_and_scopes(store: &dyn Store) {
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let (at, msg) = (at_time, message);
     assert!(
         store
             .enqueue(&msg("receipt:A", "500000000001", "2026-11-02 09:00:00"))

@@ -2,6 +2,8 @@
 //! over any sqlx pool that decodes Sanad's column types. Each adapter keeps only what
 //! differs: opening, migrations, and its bulk write path.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use sanad_domain::{Household, RsuId};
 use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type};
@@ -79,6 +81,189 @@ where
             .collect::<Result<Vec<_>, _>>()
             .map_err(db)?;
         rows::from_rows(h, persons, scores, chrono::Local::now().date_naive()).map(Some)
+    }
+
+    pub async fn households(&self, scope: &Scope, ids: &[RsuId]) -> Result<Vec<Household>> {
+        let today = chrono::Local::now().date_naive();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+            let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+            let rows = self
+                .fetch_in(
+                    &format!(
+                        "SELECT * FROM households h WHERE {} AND h.rsu_id",
+                        scope.sql("h")
+                    ),
+                    &keys,
+                    "",
+                )
+                .await?;
+            let found = rows
+                .iter()
+                .map(decode::household)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            let keys: Vec<String> = found.iter().map(|h| h.rsu_id.clone()).collect();
+            let mut persons: HashMap<String, Vec<rows::PersonRow>> = HashMap::new();
+            for r in self
+                .fetch_in(
+                    "SELECT * FROM persons WHERE household_id",
+                    &keys,
+                    " ORDER BY household_id, position",
+                )
+                .await?
+            {
+                let p = decode::person(&r).map_err(db)?;
+                persons.entry(p.household_id.clone()).or_default().push(p);
+            }
+            let mut scores: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
+            for r in self
+                .fetch_in(
+                    "SELECT * FROM score_history WHERE household_id",
+                    &keys,
+                    " ORDER BY household_id, valid_from, computed_on",
+                )
+                .await?
+            {
+                let s = decode::score(&r).map_err(db)?;
+                scores.entry(s.household_id.clone()).or_default().push(s);
+            }
+            for h in found {
+                let (p, s) = (
+                    persons.remove(&h.rsu_id).unwrap_or_default(),
+                    scores.remove(&h.rsu_id).unwrap_or_default(),
+                );
+                out.push(rows::from_rows(h, p, s, today)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `prefix IN ($1, …)tail` over `keys`, in one statement (the caller bounds `keys`).
+    async fn fetch_in(&self, prefix: &str, keys: &[String], tail: &str) -> Result<Vec<DB::Row>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(format!(
+            "{prefix} IN ({}){tail}",
+            ps.join(", ")
+        )));
+        for k in keys {
+            q = q.bind(k.clone());
+        }
+        q.fetch_all(self.read).await.map_err(db)
+    }
+
+    /// `prefix IN (…)tail` over any number of distinct keys, a bounded chunk per statement.
+    async fn fetch_in_chunks(
+        &self,
+        prefix: &str,
+        keys: impl IntoIterator<Item = String>,
+        tail: &str,
+    ) -> Result<Vec<DB::Row>> {
+        let keys: Vec<String> = keys
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
+            out.extend(self.fetch_in(prefix, chunk, tail).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn duplicate_evidence(
+        &self,
+        households: &[Household],
+    ) -> Result<crate::DuplicateEvidence> {
+        let members = || households.iter().flat_map(|h| &h.members);
+        let cnies = members().filter_map(|m| m.cnie.as_ref().map(ToString::to_string));
+        let rows = self
+            .fetch_in_chunks(
+                "SELECT cnie, household_id FROM persons WHERE household_id IS NOT NULL AND cnie",
+                cnies,
+                "",
+            )
+            .await?;
+        let cnie_holders = rows
+            .iter()
+            .map(|r| Ok((r.text("cnie")?, r.text("household_id")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)?;
+        let phones = households
+            .iter()
+            .filter_map(|h| h.phone.as_ref().map(|p| p.as_str().to_owned()));
+        let rows = self
+            .fetch_in_chunks(
+                "SELECT phone, count(*) AS n FROM households WHERE phone",
+                phones,
+                " GROUP BY phone",
+            )
+            .await?;
+        let phones = rows
+            .iter()
+            .map(|r| Ok((r.text("phone")?, r.int("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)?;
+        let refs = households
+            .iter()
+            .filter_map(|h| h.instrument.as_ref().map(rows::to_instrument_ref));
+        let rows = self
+            .fetch_in_chunks("SELECT instrument_kind, instrument_provider, instrument_ref, count(*) AS n FROM households WHERE instrument_ref", refs, " GROUP BY instrument_kind, instrument_provider, instrument_ref")
+            .await?;
+        let mut accounts = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let account = rows::instrument(
+                r.opt_text("instrument_kind").map_err(db)?.as_deref(),
+                r.opt_text("instrument_provider").map_err(db)?,
+                r.opt_text("instrument_ref").map_err(db)?,
+            );
+            if let Ok(Some(a)) = account {
+                accounts.push((a, r.int("n").map_err(db)?));
+            }
+        }
+        Ok(crate::DuplicateEvidence {
+            cnie_holders,
+            phones,
+            accounts,
+            namesakes: self.namesakes(households).await?,
+        })
+    }
+
+    /// Persons sharing a living member's last name and birth date, anywhere in the registry.
+    async fn namesakes(&self, households: &[Household]) -> Result<Vec<rows::PersonRow>> {
+        let keys: std::collections::BTreeSet<(String, NaiveDate)> = households
+            .iter()
+            .flat_map(|h| &h.members)
+            .filter(|m| m.death_date.is_none())
+            .map(|m| (m.last_name.clone(), m.birth_date))
+            .collect();
+        let keys: Vec<_> = keys.into_iter().collect();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(PARAMS_PER_STATEMENT / 2) {
+            let terms: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(last_name = ${} AND birth_date = ${})",
+                        2 * i + 1,
+                        2 * i + 2
+                    )
+                })
+                .collect();
+            let mut q = sqlx::query::<DB>(AssertSqlSafe(format!(
+                "SELECT * FROM persons WHERE household_id IS NOT NULL AND ({})",
+                terms.join(" OR ")
+            )));
+            for (name, date) in chunk {
+                q = q.bind(name.clone()).bind(*date);
+            }
+            for r in q.fetch_all(self.read).await.map_err(db)? {
+                out.push(decode::person(&r).map_err(db)?);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn find(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>> {
@@ -278,6 +463,23 @@ where
         actor: &Actor,
         change: &Change,
     ) -> Result<AuditRecord> {
+        let mut recs = self
+            .append_many(tx, actor, std::slice::from_ref(change))
+            .await?;
+        Ok(recs.pop().expect("one record per change"))
+    }
+
+    /// Append `changes` in order, reading the chain's head once: a batch's records cost a
+    /// few multi-row inserts, and chain exactly as if appended one by one.
+    pub async fn append_many(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        actor: &Actor,
+        changes: &[Change],
+    ) -> Result<Vec<AuditRecord>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
         if let Some(lock) = self.audit_lock {
             sqlx::query::<DB>(lock)
                 .execute(&mut **tx)
@@ -288,33 +490,44 @@ where
             .fetch_optional(&mut **tx)
             .await
             .map_err(db)?;
-        let prev = last
+        let mut prev = last
             .map(|r| Ok::<_, sqlx::Error>((r.int("seq")?, r.text("hash")?)))
             .transpose()
             .map_err(db)?;
-        let rec = audit::next_record(
-            prev.as_ref().map(|(s, h)| (*s, h.as_str())),
-            now(),
-            actor,
-            change,
-        );
-        sqlx::query::<DB>(audit::sql::INSERT)
-            .bind(rec.seq)
-            .bind(rec.at.clone())
-            .bind(rec.actor.clone())
-            .bind(rec.action.clone())
-            .bind(rec.entity.clone())
-            .bind(rec.entity_id.clone())
-            .bind(rec.region.clone())
-            .bind(rec.before.clone())
-            .bind(rec.after.clone())
-            .bind(rec.request_id.clone())
-            .bind(rec.prev_hash.clone())
-            .bind(rec.hash.clone())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        Ok(rec)
+        let at = now();
+        let mut recs = Vec::with_capacity(changes.len());
+        for c in changes {
+            let rec = audit::next_record(
+                prev.as_ref().map(|(s, h)| (*s, h.as_str())),
+                at.clone(),
+                actor,
+                c,
+            );
+            prev = Some((rec.seq, rec.hash.clone()));
+            recs.push(rec);
+        }
+        let cells = recs
+            .iter()
+            .map(|r| {
+                let t = |v: &String| Cell::Text(v.clone());
+                vec![
+                    Cell::Int(r.seq),
+                    t(&r.at),
+                    t(&r.actor),
+                    t(&r.action),
+                    t(&r.entity),
+                    t(&r.entity_id),
+                    Cell::OptText(r.region.clone()),
+                    Cell::OptText(r.before.clone()),
+                    Cell::OptText(r.after.clone()),
+                    t(&r.request_id),
+                    t(&r.prev_hash),
+                    t(&r.hash),
+                ]
+            })
+            .collect();
+        insert_many(tx, "audit_log", &audit::sql::COLUMNS, cells, "").await?;
+        Ok(recs)
     }
 
     pub async fn audit(&self, actor: &Actor, change: &Change) -> Result<AuditRecord> {
@@ -1012,87 +1225,103 @@ where
         action: &str,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        self.put_application(&mut tx, a, award, action, actor)
-            .await?;
-        tx.commit().await.map_err(db)
+        self.save_applications(&[(a.clone(), award.cloned())], &[], action, actor)
+            .await
     }
 
     pub async fn save_applications(
         &self,
         batch: &[(crate::applications::ApplicationRow, Option<crate::Award>)],
+        notices: &[MessageRow],
         action: &str,
         actor: &Actor,
-    ) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        for (a, award) in batch {
-            self.put_application(&mut tx, a, award.as_ref(), action, actor)
-                .await?;
-        }
-        tx.commit().await.map_err(db)
-    }
-
-    async fn put_application(
-        &self,
-        tx: &mut sqlx::Transaction<'_, DB>,
-        a: &crate::applications::ApplicationRow,
-        award: Option<&crate::Award>,
-        action: &str,
-        actor: &Actor,
-    ) -> Result<()> {
-        let before = sqlx::query::<DB>(crate::applications::sql::GET)
-            .bind(a.receipt.clone())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db)?;
-        let before = before.map(|r| r.text("status")).transpose().map_err(db)?;
-        sqlx::query::<DB>(crate::applications::sql::UPSERT)
-            .bind(a.receipt.clone())
-            .bind(a.rsu_id.clone())
-            .bind(a.status.clone())
-            .bind(a.submitted_on.clone())
-            .bind(a.body.clone())
-            .bind(now())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        let mut after = serde_json::json!({"household": a.rsu_id, "status": a.status});
-        if let Some(w) = award {
-            self.write_award(tx, a, w).await?;
-            after["award"] =
-                serde_json::json!({"components": w.components, "start_month": w.start_month});
-        }
-        let mut change = Change::new(action, "application", &a.receipt).after(&after);
-        if let Some(b) = before {
-            change = change.before(&serde_json::json!({"household": a.rsu_id, "status": b}));
-        }
-        self.append(tx, actor, &change).await?;
-        Ok(())
-    }
-
-    async fn write_award(
-        &self,
-        tx: &mut sqlx::Transaction<'_, DB>,
-        a: &crate::applications::ApplicationRow,
-        w: &crate::Award,
     ) -> Result<()> {
         use crate::applications::sql as q;
-        sqlx::query::<DB>(q::AWARDS_DELETE)
-            .bind(a.receipt.clone())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        for c in &w.components {
-            sqlx::query::<DB>(q::AWARD_INSERT)
-                .bind(a.receipt.clone())
-                .bind(c.clone())
-                .bind(a.rsu_id.clone())
-                .bind(w.start_month.clone())
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut before = HashMap::new();
+        for chunk in batch.chunks(PARAMS_PER_STATEMENT) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut query = sqlx::query::<DB>(AssertSqlSafe(format!(
+                "SELECT receipt, status FROM applications WHERE receipt IN ({})",
+                ps.join(", ")
+            )));
+            for (a, _) in chunk {
+                query = query.bind(a.receipt.clone());
+            }
+            for r in query.fetch_all(&mut *tx).await.map_err(db)? {
+                before.insert(
+                    r.text("receipt").map_err(db)?,
+                    r.text("status").map_err(db)?,
+                );
+            }
+            let ps: Vec<String> = chunk
+                .iter()
+                .filter(|(_, w)| w.is_some())
+                .enumerate()
+                .map(|(i, _)| format!("${}", i + 1))
+                .collect();
+            if !ps.is_empty() {
+                let mut query = sqlx::query::<DB>(AssertSqlSafe(format!(
+                    "DELETE FROM awards WHERE receipt IN ({})",
+                    ps.join(", ")
+                )));
+                for (a, _) in chunk.iter().filter(|(_, w)| w.is_some()) {
+                    query = query.bind(a.receipt.clone());
+                }
+                query.execute(&mut *tx).await.map_err(db)?;
+            }
         }
-        Ok(())
+        let at = now();
+        let rows = batch
+            .iter()
+            .map(|(a, _)| {
+                vec![
+                    Cell::Text(a.receipt.clone()),
+                    Cell::Text(a.rsu_id.clone()),
+                    Cell::Text(a.status.clone()),
+                    Cell::Text(a.submitted_on.clone()),
+                    Cell::Text(a.body.clone()),
+                    Cell::Text(at.clone()),
+                ]
+            })
+            .collect();
+        insert_many(&mut tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
+        let awards = batch
+            .iter()
+            .filter_map(|(a, w)| w.as_ref().map(|w| (a, w)))
+            .flat_map(|(a, w)| {
+                w.components.iter().map(|c| {
+                    vec![
+                        Cell::Text(a.receipt.clone()),
+                        Cell::Text(c.clone()),
+                        Cell::Text(a.rsu_id.clone()),
+                        Cell::Text(w.start_month.clone()),
+                        Cell::OptText(None),
+                    ]
+                })
+            });
+        insert_many(
+            &mut tx,
+            "awards",
+            &["receipt", "component", "rsu_id", "start_month", "end_month"],
+            awards.collect(),
+            "",
+        )
+        .await?;
+        let changes: Vec<Change> = batch
+            .iter()
+            .map(|(a, w)| application_change(a, w.as_ref(), before.get(&a.receipt), action))
+            .collect();
+        self.append_many(&mut tx, actor, &changes).await?;
+        insert_many(
+            &mut tx,
+            "outbox",
+            &outbox::sql::INSERT_COLUMNS,
+            notices.iter().map(outbox::sql::insert_cells).collect(),
+            " ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
+        tx.commit().await.map_err(db)
     }
 
     /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.
@@ -1102,34 +1331,9 @@ where
         e: &crate::EventRow,
         actor: &Actor,
     ) -> Result<i64> {
-        let id = sqlx::query::<DB>(crate::applications::sql::RESERVE)
-            .bind("life-event".to_owned())
-            .bind(1_i64)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db)?
-            .int("value")
-            .map_err(db)?;
-        sqlx::query::<DB>(crate::applications::sql::EVENT_INSERT)
-            .bind(id)
-            .bind(e.rsu_id.clone())
-            .bind(e.kind.clone())
-            .bind(e.effective.clone())
-            .bind(e.declared_on.clone())
-            .bind(e.body.clone())
-            .bind(e.declared_by.clone())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        // The audit record names the event, not its content: the content is personal data.
-        let after =
-            serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
-        self.append(
-            tx,
-            actor,
-            &Change::new("declare", "life_event", &id.to_string()).after(&after),
-        )
-        .await?;
+        let id = self.insert_events(tx, std::slice::from_ref(e)).await?[0];
+        self.append(tx, actor, &event_change("declare", id, e))
+            .await?;
         Ok(id)
     }
 
@@ -1206,6 +1410,160 @@ where
             .fetch_all(self.read)
             .await
             .map_err(db)?;
+        rows.iter()
+            .map(Self::application_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
+    }
+
+    pub async fn score_histories(
+        &self,
+        scope: &Scope,
+        rsu_ids: &[String],
+    ) -> Result<Vec<(String, Vec<rows::ScoreRow>)>> {
+        let prefix = format!(
+            "SELECT h.rsu_id, s.value_millionths, s.computed_on, s.valid_from FROM households h \
+             LEFT JOIN score_history s ON s.household_id = h.rsu_id WHERE {} AND h.rsu_id",
+            scope.sql("h")
+        );
+        let mut out: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
+        for r in self
+            .fetch_in_chunks(&prefix, rsu_ids.iter().cloned(), "")
+            .await?
+        {
+            let id = r.text("rsu_id").map_err(db)?;
+            let scores = out.entry(id.clone()).or_default();
+            if let Some(v) = r.opt_int("value_millionths").map_err(db)? {
+                scores.push(rows::ScoreRow {
+                    household_id: id,
+                    value_millionths: v,
+                    computed_on: r.date("computed_on").map_err(db)?,
+                    valid_from: r.date("valid_from").map_err(db)?,
+                });
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    pub async fn save_score_refresh(
+        &self,
+        scores: &[rows::ScoreRow],
+        events: &[crate::EventRow],
+        notices: &[MessageRow],
+        actor: &Actor,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let cells = scores
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.household_id.clone()),
+                    Cell::Int(r.value_millionths),
+                    Cell::Date(r.computed_on),
+                    Cell::Date(r.valid_from),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "score_history",
+            &[
+                "household_id",
+                "value_millionths",
+                "computed_on",
+                "valid_from",
+            ],
+            cells,
+            " ON CONFLICT DO NOTHING",
+        )
+        .await?;
+        let ids = self.insert_events(&mut tx, events).await?;
+        let mut changes = vec![
+            Change::new("refresh", "score_history", "rsu")
+                .after(&serde_json::json!({"scores": scores.len(), "life_events": events.len()})),
+        ];
+        changes.extend(
+            ids.iter()
+                .zip(events)
+                .map(|(id, e)| event_change("refresh", *id, e)),
+        );
+        self.append_many(&mut tx, actor, &changes).await?;
+        insert_many(
+            &mut tx,
+            "outbox",
+            &outbox::sql::INSERT_COLUMNS,
+            notices.iter().map(outbox::sql::insert_cells).collect(),
+            " ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ids)
+    }
+
+    /// Insert life events in `tx` with ids from the `life-event` counter, in order.
+    async fn insert_events(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        events: &[crate::EventRow],
+    ) -> Result<Vec<i64>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = i64::try_from(events.len()).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let last = sqlx::query::<DB>(crate::applications::sql::RESERVE)
+            .bind("life-event".to_owned())
+            .bind(n)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?
+            .int("value")
+            .map_err(db)?;
+        let ids: Vec<i64> = (last - n + 1..=last).collect();
+        let cells = ids
+            .iter()
+            .zip(events)
+            .map(|(id, e)| {
+                vec![
+                    Cell::Int(*id),
+                    Cell::Text(e.rsu_id.clone()),
+                    Cell::Text(e.kind.clone()),
+                    Cell::Text(e.effective.clone()),
+                    Cell::Text(e.declared_on.clone()),
+                    Cell::Text(e.body.clone()),
+                    Cell::Text(e.declared_by.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            tx,
+            "life_events",
+            &[
+                "id",
+                "rsu_id",
+                "kind",
+                "effective",
+                "declared_on",
+                "body",
+                "declared_by",
+            ],
+            cells,
+            "",
+        )
+        .await?;
+        Ok(ids)
+    }
+
+    pub async fn applications_of_households(
+        &self,
+        rsu_ids: &[String],
+    ) -> Result<Vec<crate::applications::ApplicationRow>> {
+        let rows = self
+            .fetch_in_chunks(
+                "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id",
+                rsu_ids.iter().cloned(),
+                "",
+            )
+            .await?;
         rows.iter()
             .map(Self::application_row)
             .collect::<Result<_, _>>()
@@ -2157,6 +2515,33 @@ where
             .map_err(db)
     }
 }
+
+/// The audit record of a life event: it names the event, not its content (personal data).
+fn event_change(action: &str, id: i64, e: &crate::EventRow) -> Change {
+    let after =
+        serde_json::json!({"household": e.rsu_id, "kind": e.kind, "effective": e.effective});
+    Change::new(action, "life_event", &id.to_string()).after(&after)
+}
+
+/// The audit record of saving an application: its status before and after, and the award.
+fn application_change(
+    a: &crate::applications::ApplicationRow,
+    award: Option<&crate::Award>,
+    before: Option<&String>,
+    action: &str,
+) -> Change {
+    let mut after = serde_json::json!({"household": a.rsu_id, "status": a.status});
+    if let Some(w) = award {
+        after["award"] =
+            serde_json::json!({"components": w.components, "start_month": w.start_month});
+    }
+    let change = Change::new(action, "application", &a.receipt).after(&after);
+    match before {
+        Some(b) => change.before(&serde_json::json!({"household": a.rsu_id, "status": b})),
+        None => change,
+    }
+}
+
 /// A value of a multi-row statement.
 #[derive(Debug, Clone)]
 pub enum Cell {
@@ -2164,6 +2549,7 @@ pub enum Cell {
     Int(i64),
     OptText(Option<String>),
     OptInt(Option<i64>),
+    Date(NaiveDate),
 }
 
 /// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
@@ -2186,6 +2572,7 @@ where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
 {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -2219,6 +2606,7 @@ where
                 Cell::Int(v) => q.bind(v),
                 Cell::OptText(v) => q.bind(v),
                 Cell::OptInt(v) => q.bind(v),
+                Cell::Date(v) => q.bind(v),
             };
         }
         q.execute(&mut **tx).await.map_err(db)?;

@@ -146,6 +146,20 @@ pub enum Write {
     Load,
 }
 
+/// Registry-wide answers for a batch's duplicate checks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DuplicateEvidence {
+    /// (CNIE, household) for every household holding one of the batch's CNIEs.
+    pub cnie_holders: Vec<(String, String)>,
+    /// How many households are registered with each of the batch's phones.
+    pub phones: Vec<(String, i64)>,
+    /// How many households are paid on each of the batch's payment accounts.
+    pub accounts: Vec<(sanad_domain::PaymentInstrument, i64)>,
+    /// Persons with a batch member's last name (Latin script) born on the same day: the
+    /// blocking key of the fuzzy name match, so it reads a few rows per member.
+    pub namesakes: Vec<rows::PersonRow>,
+}
+
 #[async_trait]
 pub trait RegistryStore: Send + Sync {
     /// Upsert a batch of households by RSU id and their members by IDCS, in one transaction.
@@ -163,6 +177,12 @@ pub trait RegistryStore: Send + Sync {
 
     /// A household with its members and full score history, if it is in `scope`.
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;
+    /// The households of `ids` found in `scope`, in no particular order: a batch's reads in
+    /// a few queries rather than three per household.
+    async fn households(&self, scope: &Scope, ids: &[RsuId]) -> Result<Vec<Household>>;
+    /// What the whole registry holds that may duplicate these households' members and
+    /// contacts (see [`DuplicateEvidence`]).
+    async fn duplicate_evidence(&self, households: &[Household]) -> Result<DuplicateEvidence>;
 
     /// Households matching a key, in `scope`.
     async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>>;
@@ -464,10 +484,13 @@ macro_rules! delegate_to_generic {
             async fn save_applications(
                 &self,
                 batch: &[($crate::ApplicationRow, Option<$crate::Award>)],
+                notices: &[$crate::MessageRow],
                 action: &str,
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
-                self.sql().save_applications(batch, action, actor).await
+                self.sql()
+                    .save_applications(batch, notices, action, actor)
+                    .await
             }
             async fn events_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::EventRow>> {
                 self.sql().events_of(rsu_id).await
@@ -483,6 +506,30 @@ macro_rules! delegate_to_generic {
                 receipt: &str,
             ) -> $crate::Result<Option<$crate::ApplicationRow>> {
                 self.sql().application(receipt).await
+            }
+            async fn score_histories(
+                &self,
+                scope: &$crate::Scope,
+                rsu_ids: &[String],
+            ) -> $crate::Result<Vec<(String, Vec<$crate::rows::ScoreRow>)>> {
+                self.sql().score_histories(scope, rsu_ids).await
+            }
+            async fn save_score_refresh(
+                &self,
+                scores: &[$crate::rows::ScoreRow],
+                events: &[$crate::EventRow],
+                notices: &[$crate::MessageRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<Vec<i64>> {
+                self.sql()
+                    .save_score_refresh(scores, events, notices, actor)
+                    .await
+            }
+            async fn applications_of_households(
+                &self,
+                rsu_ids: &[String],
+            ) -> $crate::Result<Vec<$crate::ApplicationRow>> {
+                self.sql().applications_of_households(rsu_ids).await
             }
             async fn applications_of(
                 &self,

@@ -72,4 +72,9 @@ pub const SHARED: &[Migration] = &[
         name: "life_events",
         sql: include_str!("../migrations/0014_life_events.sql"),
     },
+    Migration {
+        version: 15,
+        name: "duplicate_indexes",
+        sql: include_str!("../migrations/0015_duplicate_indexes.sql"),
+    },
 ];

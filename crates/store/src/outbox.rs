@@ -87,6 +87,39 @@ pub mod sql {
     const COLUMNS: &str = "m.id, m.rsu_id, m.channel, m.recipient, m.language, m.template, m.body, m.status, m.attempts, \
          m.next_attempt_at, m.last_error, m.delivery_id, m.created_at, m.sent_at";
 
+    /// The columns a new message is inserted with (status `queued`, no attempt yet).
+    pub const INSERT_COLUMNS: [&str; 11] = [
+        "id",
+        "rsu_id",
+        "channel",
+        "recipient",
+        "language",
+        "template",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ];
+
+    pub fn insert_cells(m: &super::MessageRow) -> Vec<crate::generic::Cell> {
+        use crate::generic::Cell::*;
+        let t = |v: &String| Text(v.clone());
+        vec![
+            t(&m.id),
+            t(&m.rsu_id),
+            t(&m.channel),
+            t(&m.recipient),
+            t(&m.language),
+            t(&m.template),
+            t(&m.body),
+            Text("queued".into()),
+            Int(0),
+            OptText(m.next_attempt_at.clone()),
+            t(&m.created_at),
+        ]
+    }
+
     pub const INSERT: &str = "INSERT INTO outbox (id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING id";
     /// The outer condition is checked again on the row a concurrent claim may have changed

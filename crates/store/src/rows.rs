@@ -108,26 +108,30 @@ pub struct ScoreRow {
 }
 
 /// A household split into the rows of the three tables.
+/// An instrument's columns: kind, provider, reference.
+fn instrument_columns(i: &PaymentInstrument) -> (&'static str, Option<String>, String) {
+    match i {
+        PaymentInstrument::Bank { rib } => ("bank", None, rib.to_string()),
+        PaymentInstrument::Wallet {
+            provider,
+            reference,
+        } => ("wallet", Some(provider.clone()), reference.clone()),
+        PaymentInstrument::CashOut {
+            provider,
+            reference,
+        } => ("cash_out", Some(provider.clone()), reference.clone()),
+    }
+}
+
+/// The `instrument_ref` column of an instrument (the RIB, or the provider's reference).
+pub fn to_instrument_ref(i: &PaymentInstrument) -> String {
+    instrument_columns(i).2
+}
+
 pub fn to_rows(h: &Household, content_hash: i64) -> (HouseholdRow, Vec<PersonRow>, Vec<ScoreRow>) {
-    let (kind, provider, reference) = match &h.instrument {
+    let (kind, provider, reference) = match h.instrument.as_ref().map(instrument_columns) {
         None => (None, None, None),
-        Some(PaymentInstrument::Bank { rib }) => (Some("bank"), None, Some(rib.to_string())),
-        Some(PaymentInstrument::Wallet {
-            provider,
-            reference,
-        }) => (
-            Some("wallet"),
-            Some(provider.clone()),
-            Some(reference.clone()),
-        ),
-        Some(PaymentInstrument::CashOut {
-            provider,
-            reference,
-        }) => (
-            Some("cash_out"),
-            Some(provider.clone()),
-            Some(reference.clone()),
-        ),
+        Some((k, p, r)) => (Some(k), p, Some(r)),
     };
     let id = h.rsu_id.to_string();
     let row = HouseholdRow {

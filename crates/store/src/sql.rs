@@ -104,7 +104,11 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ),
     (
         "persons_last_name",
-        "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name)",
+        "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name, birth_date)",
+    ),
+    (
+        "households_instrument",
+        "CREATE INDEX IF NOT EXISTS households_instrument ON households (instrument_ref)",
     ),
     (
         "persons_last_name_ar",

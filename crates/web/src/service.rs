@@ -693,11 +693,9 @@ pub async fn submit_applications(
     let rules = book.for_month(Month::of(today)).ok_or_else(|| {
         WebError::Refused(format!("no rule set in force in {}", Month::of(today)))
     })?;
-    let mut households = Vec::with_capacity(forms.len());
-    for f in forms {
-        households.push(household(s, p, &f.household_id).await?);
-    }
+    let households = households_of(s, p, forms).await?;
     let lists = stored_lists(s, &households).await?;
+    let index = registry_index(s, &households).await?;
     let year = chrono::Datelike::year(&submitted_on);
     let first = match forms.len() {
         0 => return Ok(Vec::new()),
@@ -711,26 +709,24 @@ pub async fn submit_applications(
         }
     };
     // Applications already taken, and those earlier in this batch, by household.
-    let mut open: HashMap<String, Vec<apps::Application>> = HashMap::new();
-    let (mut files, mut batch) = (
+    let keys: Vec<String> = households.iter().map(|h| h.rsu_id.to_string()).collect();
+    let mut open: HashMap<String, Vec<apps::Application>> =
+        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for r in s.store.applications_of_households(&keys).await? {
+        let stored = serde_json::from_str::<ApplicationFile>(&r.body).map_err(corrupt)?;
+        open.entry(r.rsu_id).or_default().push(stored.application);
+    }
+    let (mut files, mut batch, mut notices) = (
         Vec::with_capacity(forms.len()),
         Vec::with_capacity(forms.len()),
+        Vec::new(),
     );
+    let (policy, at) = (apps::DeadlinePolicy::default(), crate::notify::now());
     for (i, (f, h)) in forms.iter().zip(&households).enumerate() {
         let key = h.rsu_id.to_string();
-        if !open.contains_key(&key) {
-            let stored = s.store.applications_of(&key).await?;
-            let stored = stored
-                .iter()
-                .map(|r| {
-                    serde_json::from_str::<ApplicationFile>(&r.body)
-                        .map(|a| a.application)
-                        .map_err(corrupt)
-                })
-                .collect::<Result<_, _>>()?;
-            open.insert(key.clone(), stored);
-        }
-        let existing = open.get_mut(&key).expect("just inserted");
+        let existing = open
+            .get_mut(&key)
+            .expect("every household of the batch has an entry");
         let refused = |e: String| {
             WebError::Refused(if forms.len() == 1 {
                 e
@@ -752,7 +748,7 @@ pub async fn submit_applications(
             submitted_on,
         )
         .map_err(refused)?;
-        let mut file = verify_and_decide(app, h, &lists, rules, today)?;
+        let mut file = verify_and_decide(app, h, &lists, &index, rules, today)?;
         file.language = f.language;
         let award = award_of(&book, &mut file)?;
         existing.push(file.application.clone());
@@ -763,27 +759,112 @@ pub async fn submit_applications(
             submitted_on: submitted_on.to_string(),
             body: serde_json::to_string(&file).map_err(corrupt)?,
         };
+        let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
+        let decided = decision_notice(h, &file, &book);
+        for (id, notice) in std::iter::once((format!("receipt:{}", file.receipt), receipt_notice))
+            .chain(decided.map(|n| (format!("decision:{}", file.receipt), n)))
+        {
+            match crate::notify::message_row(&s.notify, h, id.clone(), &notice, file.language(), at)
+            {
+                Ok(row) => notices.extend(row),
+                // A template that does not render costs the notice, not the application.
+                Err(e) => tracing::warn!(message = %id, error = %e, "notice not queued"),
+            }
+        }
         batch.push((row, award));
         files.push(file);
     }
+    // The notices are saved with the applications they announce: both or neither.
     s.store
-        .save_applications(&batch, "submit", &actor(p, req))
+        .save_applications(&batch, &notices, "submit", &actor(p, req))
         .await?;
-    let policy = apps::DeadlinePolicy::default();
-    for (file, h) in files.iter().zip(&households) {
-        let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
-        crate::notify::queue(
-            &*s.store,
-            &s.notify,
-            h,
-            format!("receipt:{}", file.receipt),
-            &receipt_notice,
-            file.language(),
-        )
-        .await;
-        queue_decision(s, h, file, &book).await;
-    }
     Ok(files)
+}
+
+/// The households the forms name, in their order, read in one batch within the caller's scope.
+async fn households_of(
+    s: &AppState,
+    p: &Principal,
+    forms: &[ApplicationForm],
+) -> Result<Vec<Household>, WebError> {
+    p.require(Permission::HouseholdRead)?;
+    let ids: Vec<RsuId> = forms
+        .iter()
+        .map(|f| RsuId::parse(&f.household_id).map_err(|_| WebError::NotFound))
+        .collect::<Result<_, _>>()?;
+    let found: HashMap<RsuId, Household> = s
+        .store
+        .households(&p.scope, &ids)
+        .await?
+        .into_iter()
+        .map(|h| (h.rsu_id.clone(), h))
+        .collect();
+    ids.iter()
+        .map(|id| found.get(id).cloned().ok_or(WebError::NotFound))
+        .collect()
+}
+
+/// The duplicate index of a batch: the registry's answers about its members and contacts.
+async fn registry_index(
+    s: &AppState,
+    households: &[Household],
+) -> Result<sanad_applications::verification::MemoryIndex, WebError> {
+    use sanad_applications::verification::{MemoryIndex, PersonRecord};
+    let e = s.store.duplicate_evidence(households).await?;
+    let bad = |what: &'static str| {
+        move |_| {
+            WebError::Store(sanad_store::StoreError::Corrupt(format!(
+                "duplicate index: bad {what}"
+            )))
+        }
+    };
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    let cnie = e
+        .cnie_holders
+        .into_iter()
+        .map(|(c, h)| {
+            Ok((
+                sanad_domain::Cnie::parse(&c).map_err(bad("CNIE"))?,
+                RsuId::parse(&h).map_err(bad("RSU id"))?,
+            ))
+        })
+        .collect::<Result<Vec<_>, WebError>>()?;
+    let phones = e
+        .phones
+        .into_iter()
+        .map(|(ph, n)| {
+            Ok((
+                sanad_domain::Phone::parse(&ph).map_err(bad("phone"))?,
+                count(n),
+            ))
+        })
+        .collect::<Result<Vec<_>, WebError>>()?;
+    let persons = e
+        .namesakes
+        .into_iter()
+        .map(|p| {
+            Ok(PersonRecord {
+                household: RsuId::parse(&p.household_id).map_err(bad("RSU id"))?,
+                idcs: sanad_domain::Idcs::parse(&p.idcs).ok(),
+                cnie: p
+                    .cnie
+                    .as_deref()
+                    .and_then(|c| sanad_domain::Cnie::parse(c).ok()),
+                first_name: p.first_name,
+                last_name: p.last_name,
+                first_name_ar: p.first_name_ar,
+                last_name_ar: p.last_name_ar,
+                birth_date: p.birth_date,
+            })
+        })
+        .collect::<Result<Vec<_>, WebError>>()?;
+    Ok(MemoryIndex::from_registry(
+        households,
+        cnie,
+        phones,
+        e.accounts.into_iter().map(|(a, n)| (a, count(n))),
+        persons,
+    ))
 }
 
 /// Every check with its evidence, then the automatic decision: approved, rejected with its
@@ -792,15 +873,15 @@ fn verify_and_decide(
     mut app: sanad_applications::Application,
     h: &Household,
     lists: &sanad_applications::Lists,
+    index: &sanad_applications::verification::MemoryIndex,
     rules: &sanad_rules::RuleSet,
     today: chrono::NaiveDate,
 ) -> Result<ApplicationFile, WebError> {
     use sanad_applications as apps;
-    let index = apps::verification::MemoryIndex::new([h]);
     let indexes = apps::verification::Indexes {
-        identity: &index,
-        contacts: &index,
-        persons: &index,
+        identity: index,
+        contacts: index,
+        persons: index,
     };
     let checks = apps::verify(
         &app,
@@ -833,19 +914,15 @@ fn verify_and_decide(
     })
 }
 
-/// Queue the decision notice of a decided application: the amount and first month of an
-/// approval, the reasons and appeal deadline of a rejection. Nothing while it is in review.
-async fn queue_decision(
-    s: &AppState,
+/// The decision notice of a decided application: the amount and first month of an approval,
+/// the reasons and appeal deadline of a rejection. None while it is in review.
+fn decision_notice(
     h: &Household,
     file: &ApplicationFile,
     book: &sanad_rules::RuleBook,
-) {
+) -> Option<sanad_applications::notify::Notice> {
     use sanad_applications as apps;
-    let Some(d) = file.application.decision() else {
-        return;
-    };
-    let on = d.on;
+    let on = file.application.decision()?.on;
     let (start, amount) = match book.for_month(Month::of(on)) {
         Some(rules) => {
             let start = file
@@ -859,22 +936,12 @@ async fn queue_decision(
         }
         None => (Month::of(on), sanad_domain::Money::ZERO),
     };
-    if let Some(n) = apps::notify::Notice::decision(
+    apps::notify::Notice::decision(
         &file.application,
         start,
         amount,
         &apps::DeadlinePolicy::default(),
-    ) {
-        crate::notify::queue(
-            &*s.store,
-            &s.notify,
-            h,
-            format!("decision:{}", file.receipt),
-            &n,
-            file.language(),
-        )
-        .await;
-    }
+    )
 }
 
 /// The imported cross-check lists, with the rows about these households' members.
@@ -1015,6 +1082,213 @@ pub async fn declare_event(
     })
 }
 
+/// What one chunk of a national score refresh did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct RefreshSummary {
+    pub rows: u64,
+    /// Score rows new to the registry (the others were held already: a repeat changes nothing).
+    pub new_scores: u64,
+    /// Households moved across the threshold: re-evaluated, a `score_update` event each.
+    pub moved: u64,
+    /// Of those, households no longer payable: suspended, with a notice queued.
+    pub suspended: u64,
+    /// Rows not applied, with the reason: a household the registry does not hold, or one the
+    /// new score would leave invalid.
+    pub refused: Vec<(u64, String)>,
+}
+
+/// Apply a chunk of a national RSU score refresh, a system feed over the whole registry. Every
+/// new score is recorded; a household the new score moves across the eligibility threshold in
+/// some month since it took effect is re-evaluated as a declared `score_update` would be (a life
+/// event, which the next payroll settles; a suspension notice if no longer payable). The others
+/// change no payment (amounts do not depend on the score), so they need no more. One
+/// transaction per chunk; applying a chunk again changes nothing.
+pub async fn refresh_scores(
+    s: &AppState,
+    actor: &Actor,
+    updates: &[sanad_applications::events::ScoreUpdate],
+    declared_on: chrono::NaiveDate,
+) -> Result<RefreshSummary, WebError> {
+    use sanad_applications as apps;
+    use sanad_domain::{ScoreHistory, ScoreRecord};
+    let book = s.rule_book().await?;
+    let ids: Vec<String> = updates.iter().map(|u| u.rsu_id.to_string()).collect();
+    let mut histories: HashMap<String, ScoreHistory> = HashMap::new();
+    for (id, rows) in s.store.score_histories(&Scope::National, &ids).await? {
+        let records = rows.iter().map(|r| ScoreRecord {
+            value: sanad_domain::Score::from_millionths(r.value_millionths),
+            computed_on: r.computed_on,
+            valid_from: r.valid_from,
+        });
+        histories.insert(id, ScoreHistory::new(records.collect()));
+    }
+    let mut sum = RefreshSummary {
+        rows: updates.len() as u64,
+        ..Default::default()
+    };
+    let (mut scores, mut moved) = (
+        Vec::new(),
+        HashMap::<RsuId, Vec<&apps::events::ScoreUpdate>>::new(),
+    );
+    let to = Month::of(declared_on);
+    for u in updates {
+        let Some(history) = histories.get_mut(u.rsu_id.as_str()) else {
+            sum.refused.push((
+                u.line,
+                format!("rsu_id: no household {} in the registry", u.rsu_id),
+            ));
+            continue;
+        };
+        let before = history.clone();
+        if !history.record(u.record) {
+            continue;
+        }
+        let r = u.record;
+        scores.push(sanad_store::rows::ScoreRow {
+            household_id: u.rsu_id.to_string(),
+            value_millionths: r.value.millionths(),
+            computed_on: r.computed_on,
+            valid_from: r.valid_from,
+        });
+        if apps::events::crosses_threshold(
+            &book,
+            &before,
+            history,
+            Month::of(r.valid_from.min(declared_on)),
+            to,
+        ) {
+            moved.entry(u.rsu_id.clone()).or_default().push(u);
+        }
+    }
+    sum.new_scores = scores.len() as u64;
+    let (events, notices) =
+        reevaluate_moved(s, actor, &book, &moved, declared_on, &mut sum).await?;
+    s.store
+        .save_score_refresh(&scores, &events, &notices, actor)
+        .await?;
+    Ok(sum)
+}
+
+/// The events and suspension notices of the households a refresh moves across the threshold,
+/// read as they are before it (the chunk's new scores are not written yet).
+async fn reevaluate_moved(
+    s: &AppState,
+    actor: &Actor,
+    book: &sanad_rules::RuleBook,
+    moved: &HashMap<RsuId, Vec<&sanad_applications::events::ScoreUpdate>>,
+    declared_on: chrono::NaiveDate,
+    sum: &mut RefreshSummary,
+) -> Result<(Vec<sanad_store::EventRow>, Vec<sanad_store::MessageRow>), WebError> {
+    use sanad_applications as apps;
+    let ids: Vec<RsuId> = moved.keys().cloned().collect();
+    let households = s.store.households(&Scope::National, &ids).await?;
+    let languages = latest_languages(s, &households).await?;
+    let paid = last_paid_month(s, Month::of(declared_on)).await?;
+    let (mut events, mut notices, at) = (Vec::new(), Vec::new(), crate::notify::now());
+    for before in &households {
+        let updates = &moved[&before.rsu_id];
+        let evs: Vec<apps::LifeEvent> = updates.iter().map(|u| u.event(declared_on)).collect();
+        let after = match evs
+            .iter()
+            .try_fold(before.clone(), |h, e| apps::apply_event(&h, e))
+        {
+            Ok(h) => h,
+            Err(e) => {
+                sum.refused
+                    .extend(updates.iter().map(|u| (u.line, e.to_string())));
+                continue;
+            }
+        };
+        let from = evs
+            .iter()
+            .map(|e| Month::of(e.effective))
+            .min()
+            .expect("a moved household has an update");
+        let r = apps::reevaluate(
+            before,
+            &after,
+            book,
+            &apps::ReevaluationParams::new(from, Month::of(declared_on), paid),
+        );
+        sum.moved += 1;
+        for e in &evs {
+            let body = serde_json::to_string(e).map_err(corrupt)?;
+            events.push(sanad_store::EventRow {
+                id: 0,
+                rsu_id: before.rsu_id.to_string(),
+                kind: "score_update".into(),
+                effective: e.effective.to_string(),
+                declared_on: declared_on.to_string(),
+                body,
+                declared_by: actor.user.clone(),
+            });
+        }
+        if let apps::Lifecycle::Suspend {
+            from,
+            terminates_from,
+        } = r.lifecycle
+        {
+            sum.suspended += 1;
+            let reasons = r
+                .months
+                .last()
+                .map(|m| m.after.reasons.clone())
+                .unwrap_or_default();
+            let notice = apps::notify::Notice::Suspension {
+                from_month: from,
+                terminates_from,
+                reasons,
+            };
+            let lang = languages
+                .get(before.rsu_id.as_str())
+                .copied()
+                .unwrap_or(apps::notify::Language::Fr);
+            let id = format!("suspension:score:{}:{}", before.rsu_id, evs[0].effective);
+            match crate::notify::message_row(&s.notify, &after, id.clone(), &notice, lang, at) {
+                Ok(row) => notices.extend(row),
+                Err(e) => tracing::warn!(message = %id, error = %e, "notice not queued"),
+            }
+        }
+    }
+    Ok((events, notices))
+}
+
+/// Each household's language: that of its latest application (none: no entry).
+async fn latest_languages(
+    s: &AppState,
+    households: &[Household],
+) -> Result<HashMap<String, sanad_applications::notify::Language>, WebError> {
+    let keys: Vec<String> = households.iter().map(|h| h.rsu_id.to_string()).collect();
+    let mut latest: HashMap<String, (String, String, sanad_applications::notify::Language)> =
+        HashMap::new();
+    for r in s.store.applications_of_households(&keys).await? {
+        let file: ApplicationFile = serde_json::from_str(&r.body).map_err(corrupt)?;
+        let key = (r.submitted_on.clone(), r.receipt.clone());
+        match latest.get(&r.rsu_id) {
+            Some((on, receipt, _)) if (on.clone(), receipt.clone()) >= key => {}
+            _ => {
+                latest.insert(r.rsu_id.clone(), (key.0, key.1, file.language()));
+            }
+        }
+    }
+    Ok(latest.into_iter().map(|(k, (_, _, l))| (k, l)).collect())
+}
+
+/// The last month whose payroll was released, looking back a year from `month`.
+async fn last_paid_month(s: &AppState, month: Month) -> Result<Option<Month>, WebError> {
+    let mut m = month;
+    for _ in 0..=sanad_payroll::awards::ARREARS_LOOKBACK_MONTHS {
+        if let Some(body) = s.store.cycle(&m.to_string()).await? {
+            let c: sanad_payroll::Cycle = serde_json::from_str(&body).map_err(corrupt)?;
+            if c.released_by().is_some() {
+                return Ok(Some(m));
+            }
+        }
+        m = m.prev();
+    }
+    Ok(None)
+}
+
 /// A household's recorded events, newest first (the caller may see the household).
 pub async fn events_of(s: &AppState, h: &Household) -> Result<Vec<EventView>, WebError> {
     let rows = s.store.events_of(&h.rsu_id.to_string()).await?;
@@ -1091,7 +1365,17 @@ pub async fn decide_application(
             &actor(p, req),
         )
         .await?;
-    queue_decision(s, &h, &file, &book).await;
+    if let Some(n) = decision_notice(&h, &file, &book) {
+        crate::notify::queue(
+            &*s.store,
+            &s.notify,
+            &h,
+            format!("decision:{}", file.receipt),
+            &n,
+            file.language(),
+        )
+        .await;
+    }
     Ok(file)
 }
 

@@ -2291,3 +2291,138 @@ async fn designs_show_their_frozen_hash_and_arm_counts() {
             && page.contains("20270101")
     );
 }
+
+/// A member's CNIE held in another household, and a child with the same name and birth date
+/// registered elsewhere, send an application to review, whatever region the other is in.
+#[tokio::test]
+async fn intake_finds_duplicates_across_the_whole_registry() {
+    let app = app().await;
+    let mine = sample(3, "04");
+    // Household 4 (region 01, out of the agent's scope) has the head's CNIE; household 5 a
+    // child born the same day under the same last name and first name.
+    let four = sanad_store::conformance::with(&sample(4, "01"), |p| {
+        p.members[0].cnie = mine.members[0].cnie.clone()
+    });
+    let five = sanad_store::conformance::with(&sample(5, "01"), |p| {
+        p.members[2].last_name = mine.members[2].last_name.clone()
+    });
+    app.store
+        .upsert_households(&[four, five], Write::Apply)
+        .await
+        .unwrap();
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let body = r#"{"household_id":"500000000003","components":["child_allowance"]}"#;
+    let res = app
+        .send(app.json_post("/api/v1/applications", &agent, body))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let check = |code: &str| {
+        file["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    let identity = check("duplicate_identity");
+    assert_eq!(identity["outcome"], "inconclusive", "{identity}");
+    assert!(
+        identity.to_string().contains("500000000004"),
+        "the evidence names the other household: {identity}"
+    );
+    let similar = check("similar_person");
+    assert_eq!(similar["outcome"], "inconclusive", "{similar}");
+    assert!(similar.to_string().contains("500000000005"), "{similar}");
+    assert_eq!(
+        check("shared_phone")["outcome"],
+        "pass",
+        "{}",
+        check("shared_phone")
+    );
+    assert_eq!(file["status"], "in_review");
+}
+
+/// A national score refresh records every new score, re-evaluates only the households it moves
+/// across the threshold, reports unknown households by line, and changes nothing when re-run.
+#[tokio::test]
+async fn a_score_refresh_re_evaluates_the_households_it_moves() {
+    let app = app().await;
+    let state = AppState::new(app.store.clone(), SecurityConfig::default())
+        .with_today(TODAY.parse().unwrap());
+    let text = "rsu_id,score,computed_on,valid_from\n\
+        500000000001,12.5,2026-09-20,2026-10-01\n\
+        500000000002,9.1,2026-09-20,2026-10-01\n\
+        599999999999,8.0,2026-09-20,2026-10-01\n\
+        500000000003,9.743001,2024-03-01,2024-03-08\n";
+    let updates: Vec<_> = sanad_applications::ScoreUpdates::new("refresh.csv", text.as_bytes())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actor = sanad_store::Actor::new("rsu-feed", "test");
+    let on: chrono::NaiveDate = TODAY.parse().unwrap();
+    let sum = service::refresh_scores(&state, &actor, &updates, on)
+        .await
+        .unwrap();
+    assert_eq!(
+        (sum.rows, sum.new_scores, sum.moved, sum.suspended),
+        (4, 2, 1, 1),
+        "{sum:?}"
+    );
+    assert_eq!(
+        sum.refused,
+        [(
+            4,
+            "rsu_id: no household 599999999999 in the registry".to_owned()
+        )]
+    );
+    let events = app.store.events_of("500000000001").await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.kind.as_str(), e.effective.as_str()))
+            .collect::<Vec<_>>(),
+        [("score_update", "2026-10-01")]
+    );
+    assert!(
+        app.store
+            .events_of("500000000002")
+            .await
+            .unwrap()
+            .is_empty(),
+        "a score that stays under the threshold changes no payment"
+    );
+    let two = app
+        .store
+        .household(
+            &Scope::National,
+            &sanad_domain::RsuId::parse("500000000002").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        two.scores.latest().unwrap().value.to_string(),
+        "9.100000",
+        "but the score is recorded"
+    );
+    let msgs = app
+        .store
+        .messages_of(&Scope::National, "500000000001")
+        .await
+        .unwrap();
+    assert_eq!(
+        msgs.iter().map(|m| m.template.as_str()).collect::<Vec<_>>(),
+        ["suspension"]
+    );
+    let again = service::refresh_scores(&state, &actor, &updates, on)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.new_scores, again.moved, again.suspended),
+        (0, 0, 0),
+        "a refresh applied twice changes nothing"
+    );
+    assert_eq!(app.store.events_of("500000000001").await.unwrap().len(), 1);
+}

@@ -15,7 +15,7 @@ use sanad_rules::{Component, RuleSet, evaluate_household};
 use serde::{Deserialize, Serialize};
 
 use crate::reasons::ReasonCode;
-pub use score_updates::{ScoreUpdate, ScoreUpdates};
+pub use score_updates::{ScoreUpdate, ScoreUpdates, crosses_threshold};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifeEvent {

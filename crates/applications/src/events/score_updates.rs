@@ -11,7 +11,9 @@
 use std::io::Read;
 
 use chrono::NaiveDate;
-use sanad_domain::{RsuId, Score, ScoreRecord};
+use sanad_domain::{Month, RsuId, Score, ScoreHistory, ScoreRecord};
+use sanad_rules::RuleBook;
+use sanad_rules::engine::reference_date;
 use serde::Serialize;
 
 use super::{EventKind, LifeEvent};
@@ -37,6 +39,32 @@ impl ScoreUpdate {
             },
         }
     }
+}
+
+/// Whether a new score can change what a household is paid, in any month from `from` to `to`
+/// under the rule set of each month: the score in force passes the threshold before and not
+/// after, or the reverse. Amounts never depend on the score, only eligibility does, so an
+/// update that moves no month across the threshold changes no payment: a national refresh
+/// re-evaluates (and records as life events) only the households it moves across.
+pub fn crosses_threshold(
+    book: &RuleBook,
+    before: &ScoreHistory,
+    after: &ScoreHistory,
+    from: Month,
+    to: Month,
+) -> bool {
+    let mut month = from;
+    while month <= to {
+        if let Some(rules) = book.for_month(month) {
+            let on = reference_date(rules, month);
+            let passes = |h: &ScoreHistory| h.at(on).is_some_and(|r| r.value <= rules.threshold());
+            if passes(before) != passes(after) {
+                return true;
+            }
+        }
+        month = month.next();
+    }
+    false
 }
 
 /// An iterator over the rows of a score file.
@@ -202,6 +230,59 @@ mod tests {
             rows[1].as_ref().unwrap_err()[0].to_string(),
             "rsu.csv:3: rsu_id: '12345' is not an RSU household id (12 digits)"
         );
+    }
+
+    #[test]
+    fn only_a_move_across_the_threshold_matters() {
+        let book = RuleBook::shipped();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let rec = |v: &str, from: &str| ScoreRecord {
+            value: Score::parse(v).unwrap(),
+            computed_on: d(from),
+            valid_from: d(from),
+        };
+        let history = |recs: &[ScoreRecord]| ScoreHistory::new(recs.to_vec());
+        let before = history(&[rec("9.100000", "2024-01-01")]);
+        let (from, to) = (Month::new(2026, 9).unwrap(), Month::new(2026, 11).unwrap());
+        let t = book.for_month(to).unwrap().threshold().to_string();
+        // Still under the threshold: nothing to re-evaluate.
+        assert!(!crosses_threshold(
+            &book,
+            &before,
+            &history(&[rec("9.100000", "2024-01-01"), rec("9.500000", "2026-09-01")]),
+            from,
+            to
+        ));
+        // Exactly at the threshold is still eligible.
+        assert!(!crosses_threshold(
+            &book,
+            &before,
+            &history(&[rec("9.100000", "2024-01-01"), rec(&t, "2026-09-01")]),
+            from,
+            to
+        ));
+        // Above it from October: eligibility changes.
+        assert!(crosses_threshold(
+            &book,
+            &before,
+            &history(&[
+                rec("9.100000", "2024-01-01"),
+                rec("12.000000", "2026-10-01")
+            ]),
+            from,
+            to
+        ));
+        // A change valid after the window matters in no month of it.
+        assert!(!crosses_threshold(
+            &book,
+            &before,
+            &history(&[
+                rec("9.100000", "2024-01-01"),
+                rec("12.000000", "2026-12-01")
+            ]),
+            from,
+            to
+        ));
     }
 
     #[test]

@@ -85,6 +85,39 @@ impl MemoryIndex {
         ix
     }
 
+    /// The index of a batch checked against the whole registry: identities, contact counts
+    /// and persons as the registry answered for the batch's households (`batch`), which the
+    /// registry holds too. An IDCS is in one household only (the registry's key), so the
+    /// batch's own members are the identity index by IDCS.
+    pub fn from_registry<'a>(
+        batch: impl IntoIterator<Item = &'a Household>,
+        cnie_holders: impl IntoIterator<Item = (Cnie, RsuId)>,
+        phones: impl IntoIterator<Item = (Phone, u32)>,
+        accounts: impl IntoIterator<Item = (PaymentInstrument, u32)>,
+        persons: impl IntoIterator<Item = PersonRecord>,
+    ) -> Self {
+        let mut ix = MemoryIndex::default();
+        for h in batch {
+            for m in &h.members {
+                ix.idcs
+                    .entry(m.idcs.clone())
+                    .or_default()
+                    .push(h.rsu_id.clone());
+            }
+        }
+        for (c, h) in cnie_holders {
+            ix.cnie.entry(c).or_default().push(h);
+        }
+        ix.phones = phones.into_iter().collect();
+        ix.accounts = accounts
+            .into_iter()
+            .map(|(a, n)| (account_key(&a), n))
+            .collect();
+        ix.persons = persons.into_iter().collect();
+        ix.persons.sort_by_key(|p| p.birth_date);
+        ix
+    }
+
     fn add(&mut self, h: &Household) {
         for m in &h.members {
             self.idcs

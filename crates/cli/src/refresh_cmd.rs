@@ -1,0 +1,88 @@
+//! `sanad import scores`: a national RSU score refresh. The file is checked whole first (a bad
+//! row stops everything, each reported with its line and field); then it is applied a chunk per
+//! transaction. A run cut short is resumed by running it again: rows already held change nothing.
+
+use std::io::BufReader;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sanad_applications::events::{ScoreUpdate, ScoreUpdates};
+
+use crate::{commands, progress};
+
+pub async fn refresh(
+    file: &Path,
+    url: &str,
+    on: Option<chrono::NaiveDate>,
+    by: &str,
+    chunk: usize,
+) -> anyhow::Result<ExitCode> {
+    let on = on.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let Some(updates) = read(file)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let store = commands::open_store(url).await?;
+    let state =
+        sanad_web::AppState::new(store, sanad_web::SecurityConfig::default()).with_today(on);
+    let actor = commands::cli_actor(by);
+    let bar = progress::count(updates.len() as u64, "scores");
+    let mut total = sanad_web::service::RefreshSummary::default();
+    for part in updates.chunks(chunk) {
+        let s = sanad_web::service::refresh_scores(&state, &actor, part, on)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        total.rows += s.rows;
+        total.new_scores += s.new_scores;
+        total.moved += s.moved;
+        total.suspended += s.suspended;
+        total.refused.extend(s.refused);
+        bar.inc(part.len() as u64);
+    }
+    bar.finish_and_clear();
+    for (line, reason) in &total.refused {
+        eprintln!("{}:{line}: {reason}", file.display());
+    }
+    println!(
+        "{} rows: {} new scores, {} households moved across the threshold (re-evaluated, {} suspended), {} rows refused",
+        total.rows,
+        total.new_scores,
+        total.moved,
+        total.suspended,
+        total.refused.len()
+    );
+    Ok(if total.refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Every row of the file, or `None` after reporting each bad one.
+fn read(file: &Path) -> anyhow::Result<Option<Vec<ScoreUpdate>>> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let bar = progress::bytes(f.metadata()?.len(), "checking");
+    let rows = ScoreUpdates::new(
+        &file.display().to_string(),
+        BufReader::with_capacity(1 << 20, bar.wrap_read(f)),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mut updates, mut errors) = (Vec::new(), 0usize);
+    for row in rows {
+        match row {
+            Ok(u) => updates.push(u),
+            Err(es) => {
+                errors += es.len();
+                for e in es {
+                    eprintln!("{e}");
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if errors > 0 {
+        eprintln!("{errors} errors: nothing applied");
+        return Ok(None);
+    }
+    Ok(Some(updates))
+}
