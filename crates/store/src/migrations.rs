@@ -72,4 +72,10 @@ pub const SHARED: &[Migration] = &[
         name: "life_events",
         sql: include_str!("../migrations/0014_life_events.sql"),
     },
+    // helper-a: delivery reports.
+    Migration {
+        version: 15,
+        name: "outbox_delivery",
+        sql: include_str!("../migrations/0015_outbox_delivery.sql"),
+    },
 ];
