@@ -345,21 +345,34 @@ pub async fn applications(cmd: ApplicationsCmd) -> anyhow::Result<ExitCode> {
     let req = sanad_web::RequestId(cli_actor(&by).request_id);
     let bar = crate::progress::count(rows.len() as u64, "taking");
     let mut counts = std::collections::BTreeMap::<String, u32>::new();
+    // The rows received on one day are taken together, in one transaction (the service's
+    // batch path): a failure leaves none of that day's rows half-applied.
+    let mut by_day = std::collections::BTreeMap::<chrono::NaiveDate, Vec<&Row>>::new();
     for r in &rows {
-        let taken = service::submit_application_on(
-            &state,
-            &p,
-            &req,
-            &r.form,
-            Channel::Bulk,
-            r.submitted_on,
-        )
-        .await;
-        let file = taken.map_err(|e| {
-            anyhow::anyhow!("{name}:{}: {e} (the rows before it were taken)", r.line)
+        by_day.entry(r.submitted_on).or_default().push(r);
+    }
+    let mut taken_before = 0;
+    for (day, day_rows) in &by_day {
+        let forms: Vec<service::ApplicationForm> =
+            day_rows.iter().map(|r| r.form.clone()).collect();
+        let taken =
+            service::submit_applications(&state, &p, &req, &forms, Channel::Bulk, *day).await;
+        let files = taken.map_err(|e| {
+            // The service names a refused form by its rank in the batch ("application 3: …").
+            let msg = e.to_string();
+            let ranked = msg.strip_prefix("application ").and_then(|t| t.split_once(": ")).and_then(|(n, why)| Some((day_rows.get(n.parse::<usize>().ok()?.checked_sub(1)?)?.line, why.to_owned())));
+            let (line, why) = match (ranked, day_rows.as_slice()) {
+                (Some(found), _) => found,
+                (None, [only]) => (only.line, msg),
+                (None, _) => (day_rows[0].line, msg),
+            };
+            anyhow::anyhow!("{name}:{line}: {why}; none of the {} row(s) received on {day} was taken ({taken_before} of earlier days were)", day_rows.len())
         })?;
-        *counts.entry(service::wire_name(&file.status)).or_default() += 1;
-        bar.inc(1);
+        for file in &files {
+            *counts.entry(service::wire_name(&file.status)).or_default() += 1;
+        }
+        taken_before += files.len();
+        bar.inc(files.len() as u64);
     }
     bar.finish_and_clear();
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();

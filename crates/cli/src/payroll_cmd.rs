@@ -48,6 +48,10 @@ pub enum PayrollCmd {
         /// The agency's bank BIC.
         #[arg(long, env = "SANAD_DEBTOR_BIC", default_value = run::DEFAULT_DEBTOR_BIC)]
         debtor_bic: String,
+        /// Notification templates overriding the defaults, for the "payment issued" notices
+        /// (see docs/applications.md).
+        #[arg(long)]
+        templates: Option<PathBuf>,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
     },
@@ -157,12 +161,14 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             max_per_file,
             debtor_rib,
             debtor_bic,
+            templates,
             database_url,
         } => {
             let store = open_store(&database_url).await?;
             let account =
                 Rib::parse(&debtor_rib).map_err(|e| anyhow::anyhow!("--debtor-rib: {e}"))?;
-            let cfg = ReleaseConfig::anss(out, max_per_file, account, &debtor_bic);
+            let mut cfg = ReleaseConfig::anss(out, max_per_file, account, &debtor_bic);
+            cfg.templates = crate::notify_cmd::notify_config(templates.as_deref())?.templates;
             let r = run::release(&*store, month, &cli_actor(&by), &cfg).await?;
             let verb = if r.changed {
                 "released"
@@ -175,6 +181,7 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
                 r.files.len(),
                 r.dir.display()
             );
+            println!("{} \"payment issued\" notices queued", r.notices);
             for f in &r.files {
                 println!(
                     "  {}  {:>7} tx  {:>16} MAD  sha256 {}",

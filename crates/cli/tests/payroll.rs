@@ -192,7 +192,7 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
             DB,
         ],
     ));
-    ok(sanad(
+    let out = ok(sanad(
         d,
         &[
             "payroll",
@@ -211,6 +211,17 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     ));
 
     let txs = released(&d.join("pay/2026-11"));
+    // helper-a: a "payment issued" notice per payment to a household with a phone.
+    let notices = out
+        .lines()
+        .find(|l| l.ends_with("\"payment issued\" notices queued"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let queued: usize = notices.split(' ').next().unwrap().parse().unwrap();
+    assert!(
+        queued > 0 && queued <= txs.len(),
+        "{queued} notices for {} payments",
+        txs.len()
+    );
     let ids: std::collections::HashSet<&str> = txs.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(ids.len(), txs.len(), "EndToEndIds are unique");
     let status = ok(sanad(
@@ -251,7 +262,10 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
             DB,
         ],
     ));
-    assert!(rerun.contains("already released"), "{rerun}");
+    assert!(
+        rerun.contains("already released") && rerun.contains("0 \"payment issued\" notices queued"),
+        "no notice twice: {rerun}"
+    );
     assert_eq!(
         std::fs::read_dir(d.join("pay/2026-11")).unwrap().count(),
         manifest_before

@@ -50,6 +50,9 @@ pub enum Permission {
     /// Pilot (issue 7): follow households as a social worker — caseload, case plans, visit
     /// notes, referrals, enrolment into measures. Case notes are personal data: no analyst.
     CasesManage,
+    /// helper-a: report SMS delivery (the gateway's callback, through an API token with the
+    /// `notify:delivery` scope only). Changes a message's delivery status, nothing else.
+    DeliveryReport,
 }
 
 impl Role {
@@ -107,6 +110,8 @@ impl Role {
             ApplicationsIntake => matches!(self, AntennaAgent | AntennaSupervisor),
             Outbox => matches!(self, AntennaAgent | AntennaSupervisor | Administrator),
             CasesManage => matches!(self, AntennaAgent | AntennaSupervisor),
+            // The gateway's service account is created by an administrator.
+            DeliveryReport => matches!(self, Administrator),
         }
     }
 }

@@ -71,6 +71,58 @@ pub fn months_to_settle<'g>(
     out
 }
 
+/// helper-a: the last month to pay a household whose award still runs in `month` but that has
+/// been payable in none of the `notice_months` months before it nor in it (a suspension whose
+/// notice ran out): the month before that unpayable run began, or the last month the ledger
+/// recognised if later (so an undue payment is still settled). `None`: not to be ended.
+/// `payable(m)`: the household's restricted decision pays something in `m`. The run is looked
+/// for back to the first award or the arrears look-back, whichever is later.
+pub fn termination(
+    grants: &[Grant],
+    book: Option<&HouseholdBook>,
+    month: Month,
+    notice_months: u32,
+    payable: impl Fn(Month) -> bool,
+) -> Option<Month> {
+    if !grants.iter().any(|g| g.end.is_none() && g.runs_in(month)) {
+        return None;
+    }
+    let first = grants
+        .iter()
+        .map(|g| g.start)
+        .min()?
+        .max(month.plus(-ARREARS_LOOKBACK_MONTHS));
+    let mut m = month;
+    while m >= first && !payable(m) {
+        m = m.prev();
+    }
+    let suspended_from = m.next();
+    if month < suspended_from.plus(i32::try_from(notice_months).unwrap_or(i32::MAX)) {
+        return None;
+    }
+    let mut last = suspended_from.prev();
+    let mut k = suspended_from;
+    while k < month {
+        if book.is_some_and(|b| b.due_components(k).next().is_some()) {
+            last = k;
+        }
+        k = k.next();
+    }
+    Some(last)
+}
+
+/// The grants with every running one ended at `last`.
+pub fn ended_at(grants: &[Grant], last: Month) -> Vec<Grant> {
+    grants
+        .iter()
+        .cloned()
+        .map(|mut g| {
+            g.end = Some(g.end.map_or(last, |e| e.min(last)));
+            g
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +245,35 @@ mod tests {
             .map(|(x, _)| x)
             .collect();
         assert_eq!(found, [m("2026-01"), m("2026-02")]);
+    }
+
+    #[test]
+    fn a_suspension_whose_notice_ran_out_ends_the_award() {
+        let grants = [grant(Requested::FlatRate, "2026-01", None)];
+        // Payable until May, then not: suspended from June.
+        let payable = |k: Month| k < m("2026-06");
+        assert_eq!(
+            termination(&grants, None, m("2026-08"), 3, payable),
+            None,
+            "June to August: still within the notice"
+        );
+        assert_eq!(
+            termination(&grants, None, m("2026-09"), 3, payable),
+            Some(m("2026-05")),
+            "from September: ended after May"
+        );
+        assert_eq!(
+            termination(&grants, None, m("2026-09"), 3, |_| true),
+            None,
+            "a payable household continues"
+        );
+        let ended = [grant(Requested::FlatRate, "2026-01", Some("2026-05"))];
+        assert_eq!(
+            termination(&ended, None, m("2026-09"), 3, payable),
+            None,
+            "an ended award is not ended again"
+        );
+        assert_eq!(ended_at(&grants, m("2026-05"))[0].end, Some(m("2026-05")));
+        assert!(!ended_at(&grants, m("2026-05"))[0].runs_in(m("2026-06")));
     }
 }

@@ -62,6 +62,8 @@ pub struct ReleaseConfig {
     pub out_dir: PathBuf,
     pub max_txs_per_file: u32,
     pub debtor: Debtor,
+    /// The wording of the "payment issued" notices (the defaults, or an edited file).
+    pub templates: sanad_applications::notify::Templates,
 }
 
 impl ReleaseConfig {
@@ -81,6 +83,7 @@ impl ReleaseConfig {
             out_dir,
             max_txs_per_file,
             debtor,
+            templates: sanad_applications::notify::Templates::defaults(),
         }
     }
 }
@@ -124,12 +127,14 @@ pub async fn load_ledger(store: &dyn Store) -> Result<Ledger> {
 
 /// Households with an award running this month or arrears of a late one, and every household
 /// the ledger still owes something. Each is paid only the aid it was awarded.
+/// Also returns the households whose suspension notice ran out, with the last month their
+/// awards run (`awards::termination`): they are paid as if already ended.
 async fn beneficiaries(
     store: &dyn Store,
     book: &RuleBook,
     month: Month,
     ledger: &Ledger,
-) -> Result<Vec<Beneficiary>> {
+) -> Result<(Vec<Beneficiary>, Vec<(String, String)>)> {
     let rules = book
         .for_month(month)
         .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
@@ -155,15 +160,15 @@ async fn beneficiaries(
             )
         })
         .collect();
-    let mut out = Vec::new();
+    let (mut out, mut ends) = (Vec::new(), Vec::new());
     for h in &population.households {
         let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
-        let mine = grants.get(&household).map_or(&[][..], Vec::as_slice);
+        let granted = grants.get(&household).map_or(&[][..], Vec::as_slice);
         let held = ledger.book(&household);
-        if mine.is_empty() && held.is_none() {
+        if granted.is_empty() && held.is_none() {
             continue;
         }
-        let decide = |m: Month| -> Result<sanad_rules::Decision> {
+        let decide_with = |m: Month, mine: &[awards::Grant]| -> Result<sanad_rules::Decision> {
             let rules = book
                 .for_month(m)
                 .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
@@ -177,6 +182,35 @@ async fn beneficiaries(
             sanad_rules::evaluate(rules, &snap, m, &mut decision);
             awards::restrict(&mut decision, mine, m);
             Ok(decision)
+        };
+        // This month's decision is reused: the past months are evaluated only for a household
+        // paid nothing now.
+        let current = decide_with(month, granted)?;
+        let pays_now = current.monthly_total > sanad_domain::Money::ZERO;
+        let payable = |m: Month| {
+            if m == month {
+                pays_now
+            } else {
+                decide_with(m, granted).is_ok_and(|d| d.monthly_total > sanad_domain::Money::ZERO)
+            }
+        };
+        let ended = awards::termination(
+            granted,
+            held,
+            month,
+            sanad_applications::reevaluation::DEFAULT_NOTICE_MONTHS,
+            payable,
+        )
+        .map(|last| {
+            ends.push((household.to_string(), last.to_string()));
+            awards::ended_at(granted, last)
+        });
+        let mine = ended.as_deref().unwrap_or(granted);
+        let decide = |m: Month| decide_with(m, mine);
+        let decision = if ended.is_some() {
+            decide(month)?
+        } else {
+            current
         };
         let retro = awards::months_to_settle(mine, held, month, changed.get(&household).copied())
             .into_iter()
@@ -202,11 +236,11 @@ async fn beneficiaries(
             reference: format!("DEC-{month}-{household}-{}", rules.id),
             household,
             region: h.region,
-            decision: decide(month)?,
+            decision,
             retro,
         });
     }
-    Ok(out)
+    Ok((out, ends))
 }
 
 /// Households a life event changed within the arrears look-back, with the month it took effect.
@@ -268,14 +302,16 @@ pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<P
         .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
     let ledger = load_ledger(store).await?;
     let params = CycleParams::from_rules(month, &rules.payment);
-    let payroll = run_cycle(
-        &params,
-        &beneficiaries(store, &book, month, &ledger).await?,
-        &ledger,
-    )?;
+    let (listed, ends) = beneficiaries(store, &book, month, &ledger).await?;
+    let payroll = run_cycle(&params, &listed, &ledger)?;
     // Budget control: a payroll that would exceed the year's appropriation is refused.
     if let Some(a) = appropriation(store, month.year()).await? {
         crate::check_budget(&a, &year_to_date(store, month).await?, &payroll)?;
+    }
+    // Awards whose suspension notice ran out end (once: an ended award is not ended again).
+    // Its own transaction: a prepare run again finds them ended and lists the same payroll.
+    if !ends.is_empty() {
+        store.end_awards(&ends, "notice_expired", actor).await?;
     }
     let digest = payroll.digest();
     if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
@@ -446,6 +482,9 @@ pub struct Released {
     pub payments: usize,
     /// False when the cycle was already released (files regenerated if they were missing).
     pub changed: bool,
+    /// "Payment issued" notices queued by this run (none twice: a run again queues only
+    /// those a crash left out).
+    pub notices: u64,
 }
 
 /// The provider a payment goes through: the bank (its 3-digit code in the RIB) or the
@@ -552,7 +591,11 @@ pub async fn release(
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let (files, payments) = write_files(month, cfg, &tmp, &by_provider)?;
     if already {
-        return finish_again(store, month, &tmp, &dir, files).await;
+        let mut again = finish_again(store, month, &tmp, &dir, files).await?;
+        again.notices =
+            queue_payment_notices(store, month, &cfg.templates, chrono::Utc::now().naive_utc())
+                .await?;
+        return Ok(again);
     }
     let next = cycle.release(&actor.user, payroll.digest())?;
     let entries = payroll
@@ -571,12 +614,67 @@ pub async fn release(
         )
         .await?;
     replace_dir(&tmp, &dir)?;
+    let notices =
+        queue_payment_notices(store, month, &cfg.templates, chrono::Utc::now().naive_utc()).await?;
     Ok(Released {
         dir,
         payments: payments.len(),
         files,
         changed: true,
+        notices,
     })
+}
+
+/// Messages per outbox transaction when a release queues its notices.
+const NOTICE_BATCH: usize = 20_000;
+
+/// Queue a "payment issued" notice for every payment of a released `month` to a household
+/// with a phone, in the language of its latest application, as `payment:<EndToEndId>`: a
+/// release run again queues none twice. Returns how many were added.
+pub async fn queue_payment_notices(
+    store: &dyn Store,
+    month: Month,
+    templates: &sanad_applications::notify::Templates,
+    at: chrono::NaiveDateTime,
+) -> Result<u64> {
+    use sanad_applications::notify::{Language, Notice};
+    let stamp = sanad_store::outbox::stamp(at);
+    let mut added = 0;
+    let targets = store.payment_notice_targets(&month.to_string()).await?;
+    for chunk in targets.chunks(NOTICE_BATCH) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for t in chunk {
+            let lang = if t.language == "ar" {
+                Language::Ar
+            } else {
+                Language::Fr
+            };
+            let notice = Notice::PaymentIssued {
+                month,
+                amount: sanad_domain::Money::from_centimes(t.amount),
+                reference: t.end_to_end_id.clone(),
+            };
+            rows.push(sanad_store::MessageRow {
+                id: format!("payment:{}", t.end_to_end_id),
+                rsu_id: t.rsu_id.clone(),
+                channel: "sms".into(),
+                recipient: t.phone.clone(),
+                language: lang.code().into(),
+                template: "payment_issued".into(),
+                body: templates.render(&notice, lang).map_err(corrupt)?,
+                status: "queued".into(),
+                attempts: 0,
+                next_attempt_at: Some(stamp.clone()),
+                last_error: None,
+                delivery_id: None,
+                created_at: stamp.clone(),
+                sent_at: None,
+                delivered_at: None,
+            });
+        }
+        added += store.enqueue_many(&rows).await?;
+    }
+    Ok(added)
 }
 
 /// A released cycle asked again: its files are regenerated (they are deterministic) and
@@ -610,6 +708,7 @@ async fn finish_again(
         files: recorded,
         payments,
         changed: false,
+        notices: 0,
     })
 }
 

@@ -344,6 +344,39 @@ impl RegistryStore for SqliteStore {
         Ok(id)
     }
 
+    async fn record_split(
+        &self,
+        remaining: &Household,
+        new: &Household,
+        events: &[sanad_store::EventRow; 2],
+        actor: &sanad_store::Actor,
+    ) -> Result<(i64, i64)> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        // The members leaving are detached from the old household first, so the new one may take them.
+        for outcome in upsert_in(&mut tx, std::slice::from_ref(remaining), Write::Apply).await? {
+            outcome.applied()?;
+        }
+        match upsert_in(&mut tx, std::slice::from_ref(new), Write::Apply)
+            .await?
+            .pop()
+        {
+            Some(Outcome::Inserted) => {}
+            Some(Outcome::Rejected(e)) => {
+                return Err(sanad_store::StoreError::Refused(e.to_string()));
+            }
+            _ => {
+                return Err(sanad_store::StoreError::Conflict(format!(
+                    "household {}",
+                    new.rsu_id
+                )));
+            }
+        }
+        let old_event = self.sql().put_event(&mut tx, &events[0], actor).await?;
+        let new_event = self.sql().put_event(&mut tx, &events[1], actor).await?;
+        tx.commit().await.map_err(db)?;
+        Ok((old_event, new_event))
+    }
+
     async fn bulk_load_begin(&self) -> Result<bool> {
         self.sql().bulk_load_begin().await
     }

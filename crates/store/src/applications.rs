@@ -119,6 +119,19 @@ pub trait ApplicationStore: Send + Sync {
     async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>>;
     /// Applications waiting for a person's review, oldest first, for households in `scope`.
     async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
+
+    // helper-a: awards ended on termination.
+    /// End the running awards (no `end_month` yet) of each household at its last month paid
+    /// (`(rsu_id, YYYY-MM)`), in one transaction, one audit record per household whose awards
+    /// it ended (`reason` in it); returns how many award rows it ended.
+    async fn end_awards(
+        &self,
+        ends: &[(String, String)],
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<u64>;
+    /// A household's awards by start month (the caller checked the household's scope).
+    async fn awards_of(&self, rsu_id: &str) -> Result<Vec<AwardRow>>;
 }
 
 pub mod sql {
@@ -147,6 +160,9 @@ pub mod sql {
             scope.sql("h")
         )
     }
+    // helper-a: awards ended on termination.
+    pub const AWARDS_OF: &str = "SELECT receipt, rsu_id, component, start_month, end_month FROM awards WHERE rsu_id = $1 ORDER BY start_month, receipt, component";
+    pub const AWARDS_END: &str = "UPDATE awards SET end_month = $2 WHERE rsu_id = $1 AND end_month IS NULL RETURNING receipt";
     /// Adds `$2` to the counter and returns its new value, the last one reserved.
     pub const RESERVE: &str = "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value";
     pub const GET: &str =

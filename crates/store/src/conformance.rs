@@ -44,6 +44,11 @@ macro_rules! conformance_tests {
             pilot_enrolment_respects_capacity_and_scope,
             pilot_cases_round_trip_within_scope,
             pilot_designs_are_frozen_with_their_hash,
+            // helper-a
+            payment_notice_targets_and_batch_enqueue,
+            delivery_reports_move_sent_messages,
+            a_split_writes_both_households_or_nothing,
+            ending_awards_is_audited_and_kept,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -1747,6 +1752,7 @@ fn message(id: &str, household: &str, due: &str) -> crate::MessageRow {
         delivery_id: None,
         created_at: due,
         sent_at: None,
+        delivered_at: None,
     }
 }
 
@@ -2429,5 +2435,585 @@ pub async fn pilot_designs_are_frozen_with_their_hash(store: &dyn Store) {
     assert_eq!(
         log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
         ["assign", "register"]
+    );
+}
+
+// ---- helper-a: payment notices, delivery reports, household splits, ended awards ----
+
+/// The payments of a month to households with a phone, each with the language of the
+/// household's latest application; a batch enqueue keeps the ids already queued.
+pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
+    use crate::payroll::PaymentRow;
+    use crate::{ApplicationRow, MessageRow};
+    apply(
+        store,
+        &[
+            sample(1, "01"),
+            sample(2, "04"),
+            with(&sample(3, "04"), |p| p.phone = None),
+        ],
+    )
+    .await;
+    let payment = |n: u64, e2e: &str, amount: i64| PaymentRow {
+        end_to_end_id: e2e.into(),
+        month: "2026-11".into(),
+        rsu_id: format!("{:012}", 500_000_000_000 + n),
+        reference: format!("R{n}"),
+        provider: "BANK1".into(),
+        amount,
+        status: "sent".into(),
+        reason: None,
+        file_name: "f1.xml".into(),
+        account: None,
+    };
+    let payments = [
+        payment(2, "E2", 50_000),
+        payment(1, "E1", 80_050),
+        payment(3, "E3", 10_000),
+    ];
+    store
+        .save_release("2026-11", "{}", &[], &payments, &[], &actor("releaser"))
+        .await
+        .unwrap();
+    let app = |receipt: &str, rsu: &str, on: &str, body: &str| ApplicationRow {
+        receipt: receipt.into(),
+        rsu_id: rsu.into(),
+        status: "approved".into(),
+        submitted_on: on.into(),
+        body: body.into(),
+    };
+    // Household 1: an older application in Arabic, the latest in French; household 2: Arabic.
+    store
+        .save_application(
+            &app(
+                "A1",
+                "500000000001",
+                "2026-01-05",
+                r#"{"receipt":"A1","language":"ar"}"#,
+            ),
+            None,
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &app(
+                "A2",
+                "500000000001",
+                "2026-06-05",
+                r#"{"receipt":"A2","language":"fr"}"#,
+            ),
+            None,
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &app(
+                "B1",
+                "500000000002",
+                "2026-03-01",
+                r#"{"receipt":"B1","language":"ar"}"#,
+            ),
+            None,
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let targets = store.payment_notice_targets("2026-11").await.unwrap();
+    let got: Vec<_> = targets
+        .iter()
+        .map(|t| {
+            (
+                t.end_to_end_id.as_str(),
+                t.rsu_id.as_str(),
+                t.amount,
+                t.phone.as_str(),
+                t.language.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("E1", "500000000001", 80_050, "+212600000001", "fr"),
+            ("E2", "500000000002", 50_000, "+212600000002", "ar")
+        ],
+        "no phone, no notice; the latest application's language"
+    );
+    assert!(
+        store
+            .payment_notice_targets("2026-10")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let msg = |id: &str, rsu: &str| MessageRow {
+        id: id.into(),
+        rsu_id: rsu.into(),
+        channel: "sms".into(),
+        recipient: "0600000001".into(),
+        language: "fr".into(),
+        template: "payment_issued".into(),
+        body: format!("texte {id}"),
+        status: "queued".into(),
+        attempts: 0,
+        next_attempt_at: Some("2026-11-28T10:00:00.000Z".into()),
+        last_error: None,
+        delivery_id: None,
+        created_at: "2026-11-28T10:00:00.000Z".into(),
+        sent_at: None,
+        delivered_at: None,
+    };
+    let many: Vec<MessageRow> = (0..150)
+        .map(|i| msg(&format!("payment:E{i:03}"), "500000000001"))
+        .collect();
+    assert_eq!(store.enqueue_many(&many[..100]).await.unwrap(), 100);
+    assert_eq!(
+        store.enqueue_many(&many).await.unwrap(),
+        50,
+        "ids already queued are kept, the others added"
+    );
+    assert_eq!(store.enqueue_many(&many).await.unwrap(), 0);
+    assert_eq!(store.enqueue_many(&[]).await.unwrap(), 0);
+    assert_eq!(
+        store.message_counts(&Scope::National).await.unwrap(),
+        [("queued".to_owned(), 150)]
+    );
+    let one = store
+        .messages_of(&Scope::National, "500000000001")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            one[0].id.as_str(),
+            one[0].body.as_str(),
+            one[0].template.as_str()
+        ),
+        ("payment:E000", "texte payment:E000", "payment_issued")
+    );
+}
+
+/// A gateway's report moves a sent message to delivered, or back to failed (retry) or dead;
+/// only a sent message under that delivery id moves, so a repeated report changes nothing.
+pub async fn delivery_reports_move_sent_messages(store: &dyn Store) {
+    use crate::MessageRow;
+    use crate::outbox::{DeliveryUpdate, stamp};
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    let t0 = at("2026-11-02 09:00:00");
+    for (id, h) in [
+        ("m:1", "500000000001"),
+        ("m:2", "500000000002"),
+        ("m:3", "500000000001"),
+    ] {
+        let row = MessageRow {
+            id: id.into(),
+            rsu_id: h.into(),
+            channel: "sms".into(),
+            recipient: "0600000001".into(),
+            language: "fr".into(),
+            template: "receipt".into(),
+            body: "x".into(),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: Some(stamp(t0)),
+            last_error: None,
+            delivery_id: None,
+            created_at: stamp(t0),
+            sent_at: None,
+            delivered_at: None,
+        };
+        assert!(store.enqueue(&row).await.unwrap());
+    }
+    assert_eq!(
+        store
+            .claim_due(t0, at("2026-11-02 09:05:00"), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    for (id, gw) in [("m:1", "gw-1"), ("m:2", "gw-2"), ("m:3", "gw-3")] {
+        store.mark_sent(id, gw, t0).await.unwrap();
+    }
+    assert_eq!(
+        store
+            .message_by_delivery(&Scope::National, "gw-2")
+            .await
+            .unwrap()
+            .map(|m| m.id),
+        Some("m:2".into())
+    );
+    assert!(
+        store
+            .message_by_delivery(&Scope::region(r("01")), "gw-2")
+            .await
+            .unwrap()
+            .is_none(),
+        "a message outside the scope is not found"
+    );
+    assert!(
+        store
+            .message_by_delivery(&Scope::National, "gw-9")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let delivered = DeliveryUpdate {
+        status: "delivered".into(),
+        at: at("2026-11-02 09:01:30"),
+        error: None,
+        retry_at: None,
+    };
+    assert!(
+        store
+            .record_delivery("m:1", "gw-1", &delivered)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_delivery("m:1", "gw-1", &delivered)
+            .await
+            .unwrap(),
+        "the same report twice changes nothing"
+    );
+    let failed = DeliveryUpdate {
+        status: "failed".into(),
+        at: at("2026-11-02 09:02:00"),
+        error: Some("handset unreachable".into()),
+        retry_at: Some(at("2026-11-02 09:10:00")),
+    };
+    assert!(store.record_delivery("m:2", "gw-2", &failed).await.unwrap());
+    assert!(
+        !store
+            .record_delivery("m:2", "gw-2", &delivered)
+            .await
+            .unwrap(),
+        "a failed message is no longer sent"
+    );
+    let dead = DeliveryUpdate {
+        status: "dead".into(),
+        at: at("2026-11-02 09:02:00"),
+        error: Some("unknown number".into()),
+        retry_at: None,
+    };
+    assert!(
+        !store
+            .record_delivery("m:3", "gw-other", &dead)
+            .await
+            .unwrap(),
+        "another delivery id does not move it"
+    );
+    assert!(store.record_delivery("m:3", "gw-3", &dead).await.unwrap());
+
+    let all = store.messages(&Scope::National, None, 10).await.unwrap();
+    let get = |id: &str| all.iter().find(|m| m.id == id).unwrap().clone();
+    let m1 = get("m:1");
+    assert_eq!(
+        (m1.status.as_str(), m1.delivered_at.as_deref(), m1.attempts),
+        ("delivered", Some("2026-11-02T09:01:30.000Z"), 1)
+    );
+    let m2 = get("m:2");
+    assert_eq!(
+        (
+            m2.status.as_str(),
+            m2.last_error.as_deref(),
+            m2.next_attempt_at.as_deref(),
+            m2.attempts
+        ),
+        (
+            "failed",
+            Some("handset unreachable"),
+            Some("2026-11-02T09:10:00.000Z"),
+            1
+        )
+    );
+    assert_eq!(
+        (get("m:3").status.as_str(), get("m:3").next_attempt_at),
+        ("dead", None)
+    );
+    let retried = store
+        .claim_due(at("2026-11-02 09:10:00"), at("2026-11-02 09:15:00"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["m:2"],
+        "a failed delivery is sent again when its retry is due"
+    );
+    assert_eq!(
+        store.message_counts(&Scope::National).await.unwrap(),
+        [
+            ("dead".to_owned(), 1),
+            ("delivered".to_owned(), 1),
+            ("failed".to_owned(), 1)
+        ]
+    );
+}
+
+/// A split writes the household left behind, the new one and an event on each together; a
+/// new id that exists already, or a member the registry refuses, writes nothing.
+pub async fn a_split_writes_both_households_or_nothing(store: &dyn Store) {
+    use crate::EventRow;
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let event = |rsu: &str, kind: &str| EventRow {
+        id: 0,
+        rsu_id: rsu.into(),
+        kind: kind.into(),
+        effective: "2026-10-01".into(),
+        declared_on: "2026-11-10".into(),
+        body: "{}".into(),
+        declared_by: "agent".into(),
+    };
+    let old = sample(1, "01");
+    // The two children leave; the first becomes the head of the new household.
+    let remaining = with(&old, |p| p.members.truncate(2));
+    let new_of = |id: &str| {
+        let mut parts = old.clone().into_parts();
+        parts.rsu_id = RsuId::parse(id).unwrap();
+        parts.members = old.members[2..].to_vec();
+        parts.members[0].relation = Relation::Head;
+        parts.registrant = parts.members[0].idcs.clone();
+        (parts.phone, parts.instrument) = (None, None);
+        Household::new(parts, d(TODAY)).unwrap()
+    };
+    let events = |new: &str| {
+        [
+            event("500000000001", "household_split"),
+            event(new, "household_split"),
+        ]
+    };
+    // The new id is an existing household: refused, nothing written.
+    let taken = new_of("500000000002");
+    let err = store
+        .record_split(&remaining, &taken, &events("500000000002"), &actor("agent"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let id1 = RsuId::parse("500000000001").unwrap();
+    assert_eq!(
+        store
+            .household(&Scope::National, &id1)
+            .await
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        4,
+        "the old household keeps its members"
+    );
+    assert!(store.events_of("500000000001").await.unwrap().is_empty());
+    // A member of another household in the new one: refused whole.
+    let mut stolen = new_of("500000000777").into_parts();
+    stolen.members.push(sample(2, "04").members[3].clone());
+    let stolen = Household::new(stolen, d(TODAY)).unwrap();
+    assert!(
+        store
+            .record_split(
+                &remaining,
+                &stolen,
+                &events("500000000777"),
+                &actor("agent")
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .household(&Scope::National, &RsuId::parse("500000000777").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .household(&Scope::National, &id1)
+            .await
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        4
+    );
+
+    let new = new_of("500000000777");
+    let (a, b) = store
+        .record_split(&remaining, &new, &events("500000000777"), &actor("agent"))
+        .await
+        .unwrap();
+    assert!(b > a);
+    let left = store
+        .household(&Scope::National, &id1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        left.members
+            .iter()
+            .map(|m| m.idcs.clone())
+            .collect::<Vec<_>>(),
+        old.members[..2]
+            .iter()
+            .map(|m| m.idcs.clone())
+            .collect::<Vec<_>>()
+    );
+    let formed = store
+        .household(
+            &Scope::region(r("01")),
+            &RsuId::parse("500000000777").unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("the new household exists in the old one's region");
+    assert_eq!(
+        formed
+            .members
+            .iter()
+            .map(|m| (m.idcs.clone(), m.relation))
+            .collect::<Vec<_>>(),
+        [
+            (old.members[2].idcs.clone(), Relation::Head),
+            (old.members[3].idcs.clone(), old.members[3].relation)
+        ]
+    );
+    assert_eq!(store.events_of("500000000777").await.unwrap().len(), 1);
+    assert_eq!(store.events_of("500000000001").await.unwrap().len(), 1);
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("life_event".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.len(),
+        2,
+        "one audit record per event, none for the refused splits"
+    );
+}
+
+/// Ending a household's running awards sets their last month, once, audited; the awards of
+/// other households and those already ended are left alone.
+pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
+    use crate::{ApplicationRow, Award};
+    apply(store, &[sample(1, "01"), sample(2, "04")]).await;
+    let app = |receipt: &str, rsu: &str| ApplicationRow {
+        receipt: receipt.into(),
+        rsu_id: rsu.into(),
+        status: "approved".into(),
+        submitted_on: "2026-01-05".into(),
+        body: "{}".into(),
+    };
+    let award = Award {
+        components: vec!["child_allowance".into(), "flat_rate".into()],
+        start_month: "2026-02".into(),
+    };
+    store
+        .save_application(
+            &app("A1", "500000000001"),
+            Some(&award),
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    store
+        .save_application(
+            &app("B1", "500000000002"),
+            Some(&award),
+            "submit",
+            &actor("agent"),
+        )
+        .await
+        .unwrap();
+    let ends = [
+        ("500000000001".to_owned(), "2026-09".to_owned()),
+        ("500000000009".to_owned(), "2026-09".to_owned()),
+    ];
+    assert_eq!(
+        store
+            .end_awards(&ends, "terminate", &actor("agent"))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .end_awards(
+                &[("500000000001".to_owned(), "2026-11".to_owned())],
+                "terminate",
+                &actor("agent")
+            )
+            .await
+            .unwrap(),
+        0,
+        "an ended award keeps its last month"
+    );
+    let awards: Vec<_> = store
+        .awards(&Scope::National)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.rsu_id, a.component, a.end_month))
+        .collect();
+    let row =
+        |h: &str, c: &str, e: Option<&str>| (h.to_owned(), c.to_owned(), e.map(str::to_owned));
+    assert_eq!(
+        awards,
+        [
+            row("500000000001", "child_allowance", Some("2026-09")),
+            row("500000000001", "flat_rate", Some("2026-09")),
+            row("500000000002", "child_allowance", None),
+            row("500000000002", "flat_rate", None)
+        ]
+    );
+    let of: Vec<_> = store
+        .awards_of("500000000001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.component, a.end_month))
+        .collect();
+    assert_eq!(
+        of,
+        [
+            ("child_allowance".to_owned(), Some("2026-09".to_owned())),
+            ("flat_rate".to_owned(), Some("2026-09".to_owned()))
+        ]
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("award".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (log.len(), log[0].action.as_str(), log[0].entity_id.as_str()),
+        (1, "end", "500000000001")
+    );
+    assert!(
+        log[0]
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("2026-09")
     );
 }

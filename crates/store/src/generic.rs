@@ -951,6 +951,7 @@ where
             " ON CONFLICT (household, kind, reference) DO NOTHING",
         )
         .await
+        .map(|_| ())
     }
 
     pub async fn save_release(
@@ -1374,6 +1375,19 @@ where
             .fetch_all(self.read)
             .await
             .map_err(db)?;
+        Self::award_rows(&rows)
+    }
+
+    pub async fn awards_of(&self, rsu_id: &str) -> Result<Vec<crate::AwardRow>> {
+        let rows = sqlx::query::<DB>(crate::applications::sql::AWARDS_OF)
+            .bind(rsu_id.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        Self::award_rows(&rows)
+    }
+
+    fn award_rows(rows: &[DB::Row]) -> Result<Vec<crate::AwardRow>> {
         let award = |r: &DB::Row| -> Result<crate::AwardRow, sqlx::Error> {
             Ok(crate::AwardRow {
                 receipt: r.text("receipt")?,
@@ -1667,6 +1681,40 @@ where
             .map_err(db)
     }
 
+    // helper-a: awards ended on termination.
+    pub async fn end_awards(
+        &self,
+        ends: &[(String, String)],
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<u64> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut ended = 0;
+        for (rsu_id, last) in ends {
+            let n = sqlx::query::<DB>(crate::applications::sql::AWARDS_END)
+                .bind(rsu_id.clone())
+                .bind(last.clone())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?
+                .len() as u64;
+            if n > 0 {
+                let after = serde_json::json!({"household": rsu_id, "end_month": last, "awards": n, "reason": reason});
+                self.append(
+                    &mut tx,
+                    actor,
+                    &Change::new("end", "award", rsu_id)
+                        .before(&serde_json::json!({"household": rsu_id, "end_month": null}))
+                        .after(&after),
+                )
+                .await?;
+                ended += n;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(ended)
+    }
+
     pub async fn returns_imported(&self, sha256: &str) -> Result<bool> {
         let row = sqlx::query::<DB>(pay::sql::RETURNS_GET)
             .bind(sha256.to_owned())
@@ -1755,6 +1803,7 @@ where
             delivery_id: r.opt_text("delivery_id")?,
             created_at: r.text("created_at")?,
             sent_at: r.opt_text("sent_at")?,
+            delivered_at: r.opt_text("delivered_at")?,
         })
     }
 
@@ -1910,6 +1959,111 @@ where
             .await
             .map_err(db)?;
         Self::message_rows(&rows)
+    }
+
+    // helper-a: payment notices and delivery reports.
+    pub async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64> {
+        let rows = messages
+            .iter()
+            .map(|m| {
+                let t = |v: &String| Cell::Text(v.clone());
+                vec![
+                    t(&m.id),
+                    t(&m.rsu_id),
+                    t(&m.channel),
+                    t(&m.recipient),
+                    t(&m.language),
+                    t(&m.template),
+                    t(&m.body),
+                    Cell::Text("queued".into()),
+                    Cell::Int(0),
+                    Cell::OptText(m.next_attempt_at.clone()),
+                    t(&m.created_at),
+                ]
+            })
+            .collect();
+        let columns = [
+            "id",
+            "rsu_id",
+            "channel",
+            "recipient",
+            "language",
+            "template",
+            "body",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ];
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let added = insert_many(
+            &mut tx,
+            "outbox",
+            &columns,
+            rows,
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(added)
+    }
+
+    pub async fn payment_notice_targets(
+        &self,
+        month: &str,
+    ) -> Result<Vec<outbox::PaymentNoticeRow>> {
+        let rows = sqlx::query::<DB>(outbox::sql::PAYMENT_TARGETS)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(outbox::PaymentNoticeRow {
+                    end_to_end_id: r.text("end_to_end_id")?,
+                    rsu_id: r.text("rsu_id")?,
+                    amount: r.int("amount")?,
+                    phone: r.text("phone")?,
+                    language: r.text("language")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn message_by_delivery(
+        &self,
+        scope: &Scope,
+        delivery_id: &str,
+    ) -> Result<Option<MessageRow>> {
+        let row = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::by_delivery(scope)))
+            .bind(delivery_id.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(Self::message_row).transpose().map_err(db)
+    }
+
+    pub async fn record_delivery(
+        &self,
+        id: &str,
+        delivery_id: &str,
+        u: &outbox::DeliveryUpdate,
+    ) -> Result<bool> {
+        let q = if u.status == "delivered" {
+            sqlx::query::<DB>(outbox::sql::DELIVERED)
+                .bind(id.to_owned())
+                .bind(delivery_id.to_owned())
+                .bind(stamp(u.at))
+        } else {
+            sqlx::query::<DB>(outbox::sql::DELIVERY_FAILED)
+                .bind(id.to_owned())
+                .bind(delivery_id.to_owned())
+                .bind(u.status.clone())
+                .bind(u.error.clone())
+                .bind(u.retry_at.map(stamp))
+        };
+        Ok(q.fetch_optional(self.write).await.map_err(db)?.is_some())
     }
 
     // The accompanying-measures pilot (`crate::pilot`).
@@ -2556,14 +2710,15 @@ pub enum Cell {
 /// scanning the statement's parameter names, so binding costs grow with the square of it.
 const PARAMS_PER_STATEMENT: usize = 240;
 
-/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement.
+/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement; returns the
+/// rows a `RETURNING` tail gave back (0 without one).
 async fn insert_many<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
     tail: &str,
-) -> Result<()>
+) -> Result<u64>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -2575,6 +2730,7 @@ where
     for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
 {
     let mut rows = rows.into_iter().peekable();
+    let mut added = 0;
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Cell>> = rows
             .by_ref()
@@ -2609,9 +2765,14 @@ where
                 Cell::Date(v) => q.bind(v),
             };
         }
-        q.execute(&mut **tx).await.map_err(db)?;
+        // Rows written are counted only through a `RETURNING` tail (no generic rows-affected).
+        if tail.contains("RETURNING") {
+            added += q.fetch_all(&mut **tx).await.map_err(db)?.len() as u64;
+        } else {
+            q.execute(&mut **tx).await.map_err(db)?;
+        }
     }
-    Ok(())
+    Ok(added)
 }
 
 /// The user columns shared by insert and update, in their parameter order ($1–$9).

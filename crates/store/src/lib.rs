@@ -175,6 +175,17 @@ pub trait RegistryStore: Send + Sync {
         actor: &Actor,
     ) -> Result<i64>;
 
+    /// helper-a: a household split. The household left behind and the new one (which must not
+    /// exist: `Conflict`), with an event on each, in one transaction, audited; returns the
+    /// events' ids.
+    async fn record_split(
+        &self,
+        remaining: &Household,
+        new: &Household,
+        events: &[EventRow; 2],
+        actor: &Actor,
+    ) -> Result<(i64, i64)>;
+
     /// A household with its members and full score history, if it is in `scope`.
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>>;
     /// The households of `ids` found in `scope`, in no particular order: a batch's reads in
@@ -563,6 +574,18 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().review_queue(scope, limit).await
             }
+            // helper-a: awards ended on termination.
+            async fn end_awards(
+                &self,
+                ends: &[(String, String)],
+                reason: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<u64> {
+                self.sql().end_awards(ends, reason, actor).await
+            }
+            async fn awards_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::AwardRow>> {
+                self.sql().awards_of(rsu_id).await
+            }
         }
 
         // notify branch: the outbox.
@@ -624,6 +647,31 @@ macro_rules! delegate_to_generic {
                 rsu_id: &str,
             ) -> $crate::Result<Vec<$crate::MessageRow>> {
                 self.sql().messages_of(scope, rsu_id).await
+            }
+            // helper-a: payment notices and delivery reports.
+            async fn enqueue_many(&self, messages: &[$crate::MessageRow]) -> $crate::Result<u64> {
+                self.sql().enqueue_many(messages).await
+            }
+            async fn payment_notice_targets(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::outbox::PaymentNoticeRow>> {
+                self.sql().payment_notice_targets(month).await
+            }
+            async fn message_by_delivery(
+                &self,
+                scope: &$crate::Scope,
+                delivery_id: &str,
+            ) -> $crate::Result<Option<$crate::MessageRow>> {
+                self.sql().message_by_delivery(scope, delivery_id).await
+            }
+            async fn record_delivery(
+                &self,
+                id: &str,
+                delivery_id: &str,
+                update: &$crate::outbox::DeliveryUpdate,
+            ) -> $crate::Result<bool> {
+                self.sql().record_delivery(id, delivery_id, update).await
             }
         }
 

@@ -77,4 +77,10 @@ pub const SHARED: &[Migration] = &[
         name: "duplicate_indexes",
         sql: include_str!("../migrations/0015_duplicate_indexes.sql"),
     },
+    // helper-a: delivery reports.
+    Migration {
+        version: 16,
+        name: "outbox_delivery",
+        sql: include_str!("../migrations/0016_outbox_delivery.sql"),
+    },
 ];

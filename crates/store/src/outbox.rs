@@ -30,6 +30,29 @@ pub struct MessageRow {
     pub delivery_id: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// When the gateway reported the message delivered (helper-a).
+    pub delivered_at: Option<String>,
+}
+
+/// A payment of a released month with what its "payment issued" notice needs: the household's
+/// phone and the language of its latest application (`fr` unless that one asked for `ar`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentNoticeRow {
+    pub end_to_end_id: String,
+    pub rsu_id: String,
+    pub amount: i64,
+    pub phone: String,
+    pub language: String,
+}
+
+/// What a gateway's delivery report does to a sent message: `delivered` at `at`, or `failed`
+/// (retried at `retry_at`) or `dead` (given up), with the gateway's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    pub status: String,
+    pub at: NaiveDateTime,
+    pub error: Option<String>,
+    pub retry_at: Option<NaiveDateTime>,
 }
 
 /// Timestamps as stored (UTC, milliseconds, sorts as text), like [`crate::generic::now`].
@@ -79,13 +102,34 @@ pub trait OutboxStore: Send + Sync {
     async fn message_counts(&self, scope: &Scope) -> Result<Vec<(String, i64)>>;
     /// A household's messages in `scope`, oldest first.
     async fn messages_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<MessageRow>>;
+
+    // helper-a: payment notices and delivery reports.
+    /// Queue many messages in one transaction (as [`Self::enqueue`] does each); returns how
+    /// many were added (an id already queued is kept as it is).
+    async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64>;
+    /// The payments of `month` to households with a phone, by EndToEndId.
+    async fn payment_notice_targets(&self, month: &str) -> Result<Vec<PaymentNoticeRow>>;
+    /// The message a gateway delivery id belongs to, if its household is in `scope`.
+    async fn message_by_delivery(
+        &self,
+        scope: &Scope,
+        delivery_id: &str,
+    ) -> Result<Option<MessageRow>>;
+    /// Apply a delivery report to the message `id` if it is still `sent` under `delivery_id`;
+    /// `false` when it is not (a report already applied: nothing changes).
+    async fn record_delivery(
+        &self,
+        id: &str,
+        delivery_id: &str,
+        update: &DeliveryUpdate,
+    ) -> Result<bool>;
 }
 
 pub mod sql {
     use crate::Scope;
 
     const COLUMNS: &str = "m.id, m.rsu_id, m.channel, m.recipient, m.language, m.template, m.body, m.status, m.attempts, \
-         m.next_attempt_at, m.last_error, m.delivery_id, m.created_at, m.sent_at";
+         m.next_attempt_at, m.last_error, m.delivery_id, m.created_at, m.sent_at, m.delivered_at";
 
     /// The columns a new message is inserted with (status `queued`, no attempt yet).
     pub const INSERT_COLUMNS: [&str; 11] = [
@@ -126,10 +170,23 @@ pub mod sql {
     /// (PostgreSQL re-evaluates it after the lock), so no message is claimed twice.
     pub const CLAIM: &str = "UPDATE outbox SET next_attempt_at = $2 WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1 AND id IN \
          (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $3) \
-         RETURNING id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, last_error, delivery_id, created_at, sent_at";
+         RETURNING id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, last_error, delivery_id, created_at, sent_at, delivered_at";
     pub const SENT: &str = "UPDATE outbox SET status = 'sent', attempts = attempts + 1, delivery_id = $2, sent_at = $3, next_attempt_at = NULL, last_error = NULL WHERE id = $1 RETURNING id";
     pub const FAILED: &str = "UPDATE outbox SET status = $4, attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1 RETURNING id";
     pub const RETRY: &str = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL WHERE id = $1 AND status = 'dead'";
+
+    // helper-a: payment notices and delivery reports.
+    /// Language of the latest application: serde writes the file's top-level `"language":"ar"`
+    /// without spaces, and no other field of an application file is called `language`.
+    pub const PAYMENT_TARGETS: &str = "SELECT p.end_to_end_id, p.rsu_id, p.amount, h.phone, \
+         COALESCE((SELECT CASE WHEN a.body LIKE '%\"language\":\"ar\"%' THEN 'ar' ELSE 'fr' END FROM applications a \
+                   WHERE a.rsu_id = p.rsu_id ORDER BY a.submitted_on DESC, a.receipt DESC LIMIT 1), 'fr') AS language \
+         FROM payments p JOIN households h ON h.rsu_id = p.rsu_id WHERE p.month = $1 AND h.phone IS NOT NULL ORDER BY p.end_to_end_id";
+    pub const DELIVERED: &str = "UPDATE outbox SET status = 'delivered', delivered_at = $3 WHERE id = $1 AND delivery_id = $2 AND status = 'sent' RETURNING id";
+    pub const DELIVERY_FAILED: &str = "UPDATE outbox SET status = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1 AND delivery_id = $2 AND status = 'sent' RETURNING id";
+    pub fn by_delivery(scope: &Scope) -> String {
+        scoped(scope, "AND m.delivery_id = $1")
+    }
 
     fn scoped(scope: &Scope, tail: &str) -> String {
         format!(

@@ -89,10 +89,11 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::ApplicationsIntake | Permission::Outbox => "applications:write",
         // Case work is done in the pages only: no token can be issued with this scope.
         Permission::CasesManage => "cases:write",
+        Permission::DeliveryReport => "notify:delivery",
     }
 }
 
-pub const TOKEN_SCOPES: [&str; 9] = [
+pub const TOKEN_SCOPES: [&str; 10] = [
     "households:read",
     "stats:read",
     "rules:read",
@@ -102,6 +103,7 @@ pub const TOKEN_SCOPES: [&str; 9] = [
     "payroll:read",
     "payroll:write",
     "applications:write",
+    "notify:delivery",
 ];
 
 impl Principal {

@@ -80,6 +80,7 @@ pub fn message_row(
         delivery_id: None,
         created_at: stamp(at),
         sent_at: None,
+        delivered_at: None,
     }))
 }
 

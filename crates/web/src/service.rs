@@ -479,7 +479,12 @@ pub async fn payroll_step(
         }
         "release" => {
             p.require(Permission::PayrollPrepare)?;
-            sanad_payroll::run::release(store, month, &actor, &s.release)
+            // The notices it queues are worded by the server's templates.
+            let cfg = sanad_payroll::run::ReleaseConfig {
+                templates: s.notify.templates.clone(),
+                ..(*s.release).clone()
+            };
+            sanad_payroll::run::release(store, month, &actor, &cfg)
                 .await
                 .map_err(refused)?;
         }
@@ -1038,41 +1043,7 @@ pub async fn declare_event(
         declared_by: p.username.clone(),
     };
     let recorded = s.store.record_event(&after, &row, &actor(p, req)).await?;
-    if let apps::Lifecycle::Suspend {
-        from,
-        terminates_from,
-    } = r.lifecycle
-    {
-        // The household hears of it in the language of its latest application.
-        let lang = applications_of(s, &after)
-            .await?
-            .first()
-            .map_or(apps::notify::Language::Fr, ApplicationFile::language);
-        let reasons = r
-            .months
-            .last()
-            .map(|m| m.after.reasons.clone())
-            .unwrap_or_default();
-        let notice = apps::notify::Notice::Suspension {
-            from_month: from,
-            terminates_from,
-            reasons,
-        };
-        crate::notify::queue(
-            &*s.store,
-            &s.notify,
-            &after,
-            format!("suspension:{recorded}"),
-            &notice,
-            lang,
-        )
-        .await;
-    }
-    let lifecycle = match r.lifecycle {
-        apps::Lifecycle::Continue => "continue",
-        apps::Lifecycle::Suspend { .. } => "suspend",
-        apps::Lifecycle::Terminate { .. } => "terminate",
-    };
+    let lifecycle = consequences(s, p, req, &after, &r, paid, recorded).await?;
     Ok(EventOutcome {
         id: recorded,
         kind,
@@ -1289,6 +1260,208 @@ async fn last_paid_month(s: &AppState, month: Month) -> Result<Option<Month>, We
     Ok(None)
 }
 
+/// What a recorded change's re-evaluation brings: the suspension notice (in the language of
+/// the household's latest application), or on termination the end of its running awards at
+/// the last month paid or payable, so the payroll stops listing it. Returns the lifecycle code.
+async fn consequences(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    after: &Household,
+    r: &sanad_applications::Reevaluation,
+    paid: Option<Month>,
+    recorded: i64,
+) -> Result<&'static str, WebError> {
+    use sanad_applications as apps;
+    match r.lifecycle {
+        apps::Lifecycle::Continue => Ok("continue"),
+        apps::Lifecycle::Suspend {
+            from,
+            terminates_from,
+        } => {
+            let lang = applications_of(s, after)
+                .await?
+                .first()
+                .map_or(apps::notify::Language::Fr, ApplicationFile::language);
+            let reasons = r
+                .months
+                .last()
+                .map(|m| m.after.reasons.clone())
+                .unwrap_or_default();
+            let notice = apps::notify::Notice::Suspension {
+                from_month: from,
+                terminates_from,
+                reasons,
+            };
+            crate::notify::queue(
+                &*s.store,
+                &s.notify,
+                after,
+                format!("suspension:{recorded}"),
+                &notice,
+                lang,
+            )
+            .await;
+            Ok("suspend")
+        }
+        apps::Lifecycle::Terminate { suspended_from, .. } => {
+            let last = paid.map_or(suspended_from.prev(), |p| p.max(suspended_from.prev()));
+            s.store
+                .end_awards(
+                    &[(after.rsu_id.to_string(), last.to_string())],
+                    "terminate",
+                    &actor(p, req),
+                )
+                .await?;
+            Ok("terminate")
+        }
+    }
+}
+
+// ---- helper-a: household split ----
+
+/// One member leaving in a split, with their relation to the new household's head.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct SplitMember {
+    pub idcs: String,
+    /// `head` (exactly one), `spouse`, `child`, `kafala_child`, `ward`, `parent` or `other`.
+    pub relation: String,
+}
+
+/// What a split needs besides its date (the page's form and the API's body).
+#[derive(Debug, Clone)]
+pub struct SplitForm {
+    pub new_rsu_id: String,
+    pub members: Vec<SplitMember>,
+    /// The remaining household's new head, when its head leaves.
+    pub remaining_head: Option<String>,
+}
+
+/// What a split did: the new household, the events on each, and the re-evaluation of the
+/// household left behind (as for any event).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SplitOutcome {
+    pub new_rsu_id: String,
+    pub event: i64,
+    pub new_event: i64,
+    pub arrears: i64,
+    pub overpayment: i64,
+    pub lifecycle: String,
+}
+
+impl SplitForm {
+    fn parse(&self, h: &Household) -> Result<sanad_applications::Split, WebError> {
+        use sanad_domain::{Idcs, Relation};
+        let new_rsu_id = RsuId::parse(self.new_rsu_id.trim())
+            .map_err(|e| WebError::Invalid(format!("new_rsu_id: {e}")))?;
+        if new_rsu_id == h.rsu_id {
+            return Err(WebError::Invalid(
+                "new_rsu_id: the new household needs its own RSU id".into(),
+            ));
+        }
+        if self.members.is_empty() {
+            return Err(WebError::Invalid(
+                "members: pick the members leaving".into(),
+            ));
+        }
+        let mut members = Vec::with_capacity(self.members.len());
+        for (i, m) in self.members.iter().enumerate() {
+            let idcs = Idcs::parse(m.idcs.trim())
+                .map_err(|e| WebError::Invalid(format!("members[{i}].idcs: {e}")))?;
+            let relation = Relation::parse(&m.relation)
+                .map_err(|e| WebError::Invalid(format!("members[{i}].relation: {e}")))?;
+            members.push((idcs, relation));
+        }
+        if members.iter().filter(|(_, r)| *r == Relation::Head).count() != 1 {
+            return Err(WebError::Invalid(
+                "members: exactly one of those leaving heads the new household".into(),
+            ));
+        }
+        let remaining_head = self
+            .remaining_head
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(Idcs::parse)
+            .transpose()
+            .map_err(|e| WebError::Invalid(format!("remaining_head: {e}")))?;
+        Ok(sanad_applications::Split {
+            new_rsu_id,
+            members,
+            remaining_head,
+            residence: None,
+        })
+    }
+}
+
+/// Split a household the caller may see: the members leaving form a new household (a new RSU
+/// id, which must not exist); both households and an event on each are written in one
+/// transaction, audited; the household left behind is re-evaluated from the split's month as
+/// after any event (arrears, overpayment, suspension notice, termination).
+pub async fn split_household(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    id: &str,
+    f: &SplitForm,
+    effective: chrono::NaiveDate,
+) -> Result<SplitOutcome, WebError> {
+    use sanad_applications as apps;
+    p.require(Permission::ApplicationsIntake)?;
+    let before = household(s, p, id).await?;
+    let split = f.parse(&before)?;
+    let today = s.today();
+    if effective > today {
+        return Err(WebError::Invalid(format!(
+            "effective: {effective} is after today"
+        )));
+    }
+    let (after, new) = apps::split_household(&before, &split, effective, today)
+        .map_err(|e| WebError::Invalid(e.to_string()))?;
+    let book = s.rule_book().await?;
+    let paid = s
+        .store
+        .payments_of(id)
+        .await?
+        .iter()
+        .filter_map(|x| x.month.parse::<Month>().ok())
+        .max();
+    let r = apps::reevaluate(
+        &before,
+        &after,
+        &book,
+        &apps::ReevaluationParams::new(Month::of(effective), Month::of(today), paid),
+    );
+    let body = serde_json::to_string(&serde_json::json!({"effective": effective, "declared_on": today, "split": split, "from": id})).map_err(corrupt)?;
+    let event = |rsu: &str, kind: &str| sanad_store::EventRow {
+        id: 0,
+        rsu_id: rsu.to_owned(),
+        kind: kind.to_owned(),
+        effective: effective.to_string(),
+        declared_on: today.to_string(),
+        body: body.clone(),
+        declared_by: p.username.clone(),
+    };
+    let new_id = new.rsu_id.to_string();
+    let events = [
+        event(id, "household_split"),
+        event(&new_id, "household_formed"),
+    ];
+    let (old_event, new_event) = s
+        .store
+        .record_split(&after, &new, &events, &actor(p, req))
+        .await?;
+    let lifecycle = consequences(s, p, req, &after, &r, paid, old_event).await?;
+    Ok(SplitOutcome {
+        new_rsu_id: new_id,
+        event: old_event,
+        new_event,
+        arrears: r.arrears.centimes(),
+        overpayment: r.overpayment.centimes(),
+        lifecycle: lifecycle.into(),
+    })
+}
+
 /// A household's recorded events, newest first (the caller may see the household).
 pub async fn events_of(s: &AppState, h: &Household) -> Result<Vec<EventView>, WebError> {
     let rows = s.store.events_of(&h.rsu_id.to_string()).await?;
@@ -1427,4 +1600,112 @@ pub async fn household_messages(
     h: &Household,
 ) -> Result<Vec<sanad_store::MessageRow>, WebError> {
     Ok(s.store.messages_of(&p.scope, &h.rsu_id.to_string()).await?)
+}
+
+// ---- helper-a: gateway delivery reports ----
+
+/// What an SMS gateway reports about a message it accepted (its delivery id).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeliveryReport {
+    pub delivery_id: String,
+    /// `delivered` or `failed`.
+    pub status: String,
+    /// When the gateway learnt it (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    /// The gateway's reason for a failure.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// The message's status after the report; `changed` is false for a report already applied.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeliveryOutcome {
+    pub message_id: String,
+    /// `delivered`, `failed` (a retry is due at `next_attempt_at`), `dead`, or what the message was.
+    pub status: String,
+    pub next_attempt_at: Option<String>,
+    pub changed: bool,
+}
+
+/// Apply a gateway's delivery report to the sent message with that delivery id: delivered, or
+/// failed and retried under the outbox's retry policy (dead once it gives up). A report for a
+/// message that is no longer `sent` (the same report again) changes nothing.
+pub async fn delivery_report(
+    s: &AppState,
+    p: &Principal,
+    r: &DeliveryReport,
+) -> Result<DeliveryOutcome, WebError> {
+    p.require(Permission::DeliveryReport)?;
+    if !matches!(r.status.as_str(), "delivered" | "failed") {
+        return Err(WebError::Invalid(format!(
+            "status: '{}' is not delivered or failed",
+            r.status
+        )));
+    }
+    let error = r.error.as_deref().map(|e| {
+        e.chars()
+            .filter(|c| !c.is_control())
+            .take(500)
+            .collect::<String>()
+    });
+    let m = s
+        .store
+        .message_by_delivery(&p.scope, &r.delivery_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let outcome = |m: sanad_store::MessageRow, changed: bool| DeliveryOutcome {
+        message_id: m.id,
+        status: m.status,
+        next_attempt_at: m.next_attempt_at,
+        changed,
+    };
+    if m.status != "sent" {
+        return Ok(outcome(m, false));
+    }
+    let at = r.at.naive_utc();
+    let update = if r.status == "delivered" {
+        sanad_store::outbox::DeliveryUpdate {
+            status: "delivered".into(),
+            at,
+            error: None,
+            retry_at: None,
+        }
+    } else {
+        let retry_at = s
+            .notify
+            .retry
+            .delay_after(u32::try_from(m.attempts).unwrap_or(u32::MAX))
+            .map(|d| crate::notify::now() + d);
+        let status = if retry_at.is_some() { "failed" } else { "dead" };
+        sanad_store::outbox::DeliveryUpdate {
+            status: status.into(),
+            at,
+            error: Some(format!("delivery: {}", error.unwrap_or_default())),
+            retry_at,
+        }
+    };
+    let changed = s
+        .store
+        .record_delivery(&m.id, &r.delivery_id, &update)
+        .await?;
+    let now = s
+        .store
+        .message_by_delivery(&p.scope, &r.delivery_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok(outcome(now, changed))
+}
+
+// ---- helper-a: ended awards ----
+
+/// The last month of each ended award of a household the caller may see, by receipt.
+pub async fn ended_awards(s: &AppState, h: &Household) -> Result<HashMap<String, Month>, WebError> {
+    let mut out = HashMap::new();
+    for a in s.store.awards_of(&h.rsu_id.to_string()).await? {
+        if let Some(end) = a.end_month {
+            out.insert(a.receipt, end.parse::<Month>().map_err(corrupt)?);
+        }
+    }
+    Ok(out)
 }

@@ -432,7 +432,55 @@ async fn every_change_as_every_role() {
         if role != Administrator {
             assert_eq!(res.status, StatusCode::FORBIDDEN);
         }
+        // helper-a: a split (refused for an unknown member: nothing written) and a delivery report.
+        let split = "leave=0000000000&relation.0000000000=head&new_rsu_id=500000000777&remaining_head=&effective=2026-11-01";
+        let res = app
+            .post("/households/500000000003/split", &s, split, true)
+            .await;
+        let want = if role.can(sanad_domain::Permission::ApplicationsIntake) {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(
+            res.status, want,
+            "{role} POST /households/{{id}}/split: {}",
+            res.body
+        );
+        let body = r#"{"effective":"2026-11-01","new_rsu_id":"500000000777","members":[{"idcs":"0000000000","relation":"head"}]}"#;
+        assert_eq!(
+            app.send(app.json_post("/api/v1/households/500000000003/split", &s, body))
+                .await
+                .status,
+            want,
+            "{role} POST /api/v1/households/{{id}}/split"
+        );
+        let report =
+            r#"{"delivery_id":"gw-none","status":"delivered","at":"2026-11-20T10:00:00Z"}"#;
+        let want = if role == Administrator {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(
+            app.send(app.json_post("/api/v1/notify/delivery", &s, report))
+                .await
+                .status,
+            want,
+            "{role} POST /api/v1/notify/delivery"
+        );
     }
+    assert!(
+        app.store
+            .household(
+                &Scope::National,
+                &sanad_domain::RsuId::parse("500000000777").unwrap()
+            )
+            .await
+            .unwrap()
+            .is_none(),
+        "no split was written"
+    );
     // Approval: every role but the proposer's peers with the right is refused.
     for role in Role::ALL {
         let s = app.login(role.as_str(), PASSWORD).await.unwrap();
@@ -995,6 +1043,51 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
             .await
             .status,
         StatusCode::SEE_OTHER
+    );
+
+    // helper-a: one "payment issued" notice per payment, with its amount and month; releasing
+    // again queues none twice.
+    let payments = sanad_store::PayrollStore::payments(&*app.store, "2026-11")
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 3);
+    for pay in &payments {
+        let msgs = app
+            .store
+            .messages_of(&Scope::National, &pay.rsu_id)
+            .await
+            .unwrap();
+        let notice = msgs
+            .iter()
+            .find(|m| m.id == format!("payment:{}", pay.end_to_end_id))
+            .unwrap_or_else(|| panic!("a notice for {}: {msgs:?}", pay.rsu_id));
+        let amount = sanad_domain::Money::from_centimes(pay.amount)
+            .to_string()
+            .replace('.', ",");
+        assert_eq!(
+            (notice.template.as_str(), notice.language.as_str()),
+            ("payment_issued", "fr")
+        );
+        assert!(
+            notice.body.contains("11/2026")
+                && notice.body.contains(&amount)
+                && notice.body.contains(&pay.end_to_end_id),
+            "{}",
+            notice.body
+        );
+    }
+    let queued = app.store.message_counts(&Scope::National).await.unwrap();
+    assert_eq!(
+        app.post("/payroll/2026-11/release", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "a release asked again checks its files"
+    );
+    assert_eq!(
+        app.store.message_counts(&Scope::National).await.unwrap(),
+        queued,
+        "and queues no notice twice"
     );
 
     let summary: serde_json::Value = serde_json::from_str(
@@ -2425,4 +2518,505 @@ async fn a_score_refresh_re_evaluates_the_households_it_moves() {
         "a refresh applied twice changes nothing"
     );
     assert_eq!(app.store.events_of("500000000001").await.unwrap().len(), 1);
+}
+
+/// A token for the administrator with these scopes.
+async fn token(app: &App, admin: &Session, scopes: &str) -> String {
+    let body = format!(r#"{{"name":"gateway","username":"administrator","scopes":"{scopes}"}}"#);
+    let res = app
+        .send(app.json_post("/api/v1/tokens", admin, &body))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The SMS gateway reports deliveries with a token limited to that: delivered, failed then
+/// retried, the same report twice changing nothing, an unknown id a 404 problem.
+#[tokio::test]
+async fn the_gateway_reports_delivery_with_its_own_token() {
+    use sanad_store::outbox::stamp;
+    let app = app().await;
+    let t0 =
+        chrono::NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+    for (id, h) in [("receipt:X", "500000000003"), ("receipt:Y", "500000000003")] {
+        let row = sanad_store::MessageRow {
+            id: id.into(),
+            rsu_id: h.into(),
+            channel: "sms".into(),
+            recipient: "+212600000003".into(),
+            language: "fr".into(),
+            template: "receipt".into(),
+            body: "Sanad : reçu".into(),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: Some(stamp(t0)),
+            last_error: None,
+            delivery_id: None,
+            created_at: stamp(t0),
+            sent_at: None,
+            delivered_at: None,
+        };
+        app.store.enqueue(&row).await.unwrap();
+    }
+    app.store
+        .claim_due(t0, t0 + chrono::TimeDelta::minutes(5), 10)
+        .await
+        .unwrap();
+    app.store.mark_sent("receipt:X", "gw-1", t0).await.unwrap();
+    app.store.mark_sent("receipt:Y", "gw-2", t0).await.unwrap();
+    let admin = app.login("administrator", PASSWORD).await.unwrap();
+    let gateway = token(&app, &admin, "notify:delivery").await;
+    let other = token(&app, &admin, "users:admin").await;
+    let report = |t: &str, body: &str| {
+        Request::post("/api/v1/notify/delivery")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let delivered =
+        r#"{"delivery_id":"gw-1","status":"delivered","at":"2026-11-20T09:01:00+01:00"}"#;
+    assert_eq!(
+        app.send(report(&other, delivered)).await.status,
+        StatusCode::FORBIDDEN,
+        "a token without the scope"
+    );
+    let res = app.send(report(&gateway, delivered)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let out: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(
+        (
+            out["message_id"].as_str(),
+            out["status"].as_str(),
+            out["changed"].as_bool()
+        ),
+        (Some("receipt:X"), Some("delivered"), Some(true))
+    );
+    let again: serde_json::Value =
+        serde_json::from_str(&app.send(report(&gateway, delivered)).await.body).unwrap();
+    assert_eq!(
+        (again["status"].as_str(), again["changed"].as_bool()),
+        (Some("delivered"), Some(false)),
+        "the same report twice"
+    );
+    let failed = r#"{"delivery_id":"gw-2","status":"failed","at":"2026-11-20T09:02:00Z","error":"handset off"}"#;
+    let out: serde_json::Value =
+        serde_json::from_str(&app.send(report(&gateway, failed)).await.body).unwrap();
+    assert_eq!(
+        (out["status"].as_str(), out["changed"].as_bool()),
+        (Some("failed"), Some(true)),
+        "{out}"
+    );
+    assert!(
+        out["next_attempt_at"].is_string(),
+        "retried under the policy: {out}"
+    );
+    let unknown = app
+        .send(report(
+            &gateway,
+            r#"{"delivery_id":"gw-9","status":"delivered","at":"2026-11-20T09:02:00Z"}"#,
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let bad = app
+        .send(report(
+            &gateway,
+            r#"{"delivery_id":"gw-1","status":"read","at":"2026-11-20T09:02:00Z"}"#,
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stored = app
+        .store
+        .messages_of(&Scope::National, "500000000003")
+        .await
+        .unwrap();
+    let x = stored.iter().find(|m| m.id == "receipt:X").unwrap();
+    assert_eq!(
+        (x.status.as_str(), x.delivered_at.as_deref()),
+        ("delivered", Some("2026-11-20T08:01:00.000Z")),
+        "stored in UTC"
+    );
+    let y = stored.iter().find(|m| m.id == "receipt:Y").unwrap();
+    assert_eq!(
+        (y.status.as_str(), y.last_error.as_deref()),
+        ("failed", Some("delivery: handset off"))
+    );
+    let page = app
+        .get(
+            "/outbox",
+            Some(&app.login("antenna_agent", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body;
+    assert!(
+        page.contains("Remis (1)") && page.contains("Remis :"),
+        "the outbox counts and dates delivered messages"
+    );
+}
+
+/// An agent splits a household from its page: the members leaving form the new household,
+/// the old one loses them, an event on each; a refused split writes nothing.
+#[tokio::test]
+async fn a_household_is_split_from_its_page() {
+    let app = app().await;
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    let old = sample(3, "04");
+    let (child, kafala) = (
+        old.members[2].idcs.to_string(),
+        old.members[3].idcs.to_string(),
+    );
+    let page = app.get("/households/500000000003", Some(&agent)).await.body;
+    assert!(
+        page.contains("action=\"/households/500000000003/split\""),
+        "the split form"
+    );
+    assert!(
+        !app.get(
+            "/households/500000000003",
+            Some(&app.login("auditor", PASSWORD).await.unwrap())
+        )
+        .await
+        .body
+        .contains("/split\""),
+        "not offered to a reader"
+    );
+    let form = |new: &str, leaving: &str| {
+        format!(
+            "leave={child}&relation.{child}=head&{leaving}new_rsu_id={new}&remaining_head=&effective=2026-11-01"
+        )
+    };
+    // Refused: the new id exists (in another region, too), or it is not an RSU id: nothing written.
+    let res = app
+        .post(
+            "/households/500000000003/split",
+            &agent,
+            &form("500000000001", ""),
+            true,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert_eq!(
+        app.post(
+            "/households/500000000003/split",
+            &agent,
+            &form("12", ""),
+            true
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            "/households/500000000003/split",
+            &agent,
+            &form(
+                "500000000777",
+                "leave=1000000017&relation.1000000017=child&"
+            ),
+            true
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a member"
+    );
+    assert!(
+        app.store
+            .events_of("500000000003")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.store
+            .household(&Scope::National, &old.rsu_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        4
+    );
+    // Another region's agent does not see the household.
+    let agent01 = app.login("agent01", PASSWORD).await.unwrap();
+    assert_eq!(
+        app.post(
+            "/households/500000000003/split",
+            &agent01,
+            &form("500000000777", ""),
+            true
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let res = app
+        .post(
+            "/households/500000000003/split",
+            &agent,
+            &form(
+                "500000000777",
+                &format!("leave={kafala}&relation.{kafala}=other&"),
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.headers[header::LOCATION], "/households/500000000777");
+    let new: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/households/500000000777", Some(&agent))
+            .await
+            .body,
+    )
+    .unwrap();
+    let members: Vec<(&str, &str)> = new["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["first_name"].as_str().unwrap(),
+                m["relation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [("Prenom3", "head"), ("Prenom4", "other")],
+        "{new}"
+    );
+    let left = app
+        .store
+        .household(&Scope::National, &old.rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        left.members
+            .iter()
+            .map(|m| m.first_name.as_str())
+            .collect::<Vec<_>>(),
+        ["Prenom1", "M'barka \\ O''Brien"],
+        "the old household lost them"
+    );
+    assert_eq!(
+        app.store.events_of("500000000003").await.unwrap()[0].kind,
+        "household_split"
+    );
+    assert_eq!(
+        app.store.events_of("500000000777").await.unwrap()[0].kind,
+        "household_formed"
+    );
+    let page = app.get("/households/500000000777", Some(&agent)).await.body;
+    assert!(
+        page.contains("Nouveau ménage issu d&#39;une séparation")
+            || page.contains("Nouveau ménage issu d'une séparation"),
+        "the event on the new household's page"
+    );
+    // Through the API: the head leaves and names the remaining head.
+    let head = old.members[0].idcs.to_string();
+    let spouse = old.members[1].idcs.to_string();
+    let body = format!(
+        r#"{{"effective":"2026-11-05","new_rsu_id":"500000000778","members":[{{"idcs":"{head}","relation":"head"}}],"remaining_head":"{spouse}"}}"#
+    );
+    let res = app
+        .send(app.json_post("/api/v1/households/500000000003/split", &agent, &body))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let out: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(out["new_rsu_id"], "500000000778");
+    let left = app
+        .store
+        .household(&Scope::National, &old.rsu_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (left.members.len(), left.members[0].relation),
+        (1, sanad_domain::Relation::Head)
+    );
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get(
+            "/api/v1/audit?entity=life_event",
+            Some(&app.login("auditor", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        log["items"].as_array().unwrap().len(),
+        4,
+        "two splits, an event on each side, audited"
+    );
+}
+
+/// A household terminated by a declared event has its awards ended (the page says so, the
+/// payroll stops paying it); one whose suspension notice ran out is ended by the payroll.
+#[tokio::test]
+async fn awards_end_on_termination() {
+    let app = app().await;
+    let eligible: Vec<_> = (7..9)
+        .map(|n| {
+            sanad_store::conformance::with(&sample(n, "04"), |p| {
+                p.members[1].checks = Default::default()
+            })
+        })
+        .collect();
+    app.store
+        .upsert_households(&eligible, Write::Apply)
+        .await
+        .unwrap();
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    for h in &eligible {
+        let body = format!(
+            r#"{{"household_id":"{}","components":["child_allowance","flat_rate"]}}"#,
+            h.rsu_id
+        );
+        let res = app
+            .send(app.json_post("/api/v1/applications", &agent, &body))
+            .await;
+        let file: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+        assert_eq!(
+            app.post(
+                &format!("/applications/{}/decide", file["receipt"].as_str().unwrap()),
+                &agent,
+                "decision=approve",
+                true
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    // Household 7: both parents died in July (declared now): nobody to pay since, notice run out.
+    let h7 = &eligible[0];
+    let path = format!("/api/v1/households/{}/events", h7.rsu_id);
+    for (i, day) in [(0, "2026-07-10"), (1, "2026-07-12")] {
+        let body = format!(
+            r#"{{"effective":"{day}","kind":{{"event":"death","person":"{}"}}}}"#,
+            h7.members[i].idcs
+        );
+        let res = app.send(app.json_post(&path, &agent, &body)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        if i == 1 {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["lifecycle"],
+                "terminate",
+                "{}",
+                res.body
+            );
+        }
+    }
+    let ended: Vec<Option<String>> = app
+        .store
+        .awards_of(&h7.rsu_id.to_string())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.end_month)
+        .collect();
+    assert_eq!(
+        ended,
+        [Some("2026-07".to_owned()), Some("2026-07".to_owned())],
+        "ended after the last payable month (July: both alive on the 1st)"
+    );
+    let page = app
+        .get(&format!("/households/{}", h7.rsu_id), Some(&agent))
+        .await
+        .body;
+    assert!(
+        page.contains("aide terminée depuis"),
+        "the household page shows the ended award"
+    );
+    let log: serde_json::Value = serde_json::from_str(
+        &app.get(
+            "/api/v1/audit?entity=award",
+            Some(&app.login("auditor", PASSWORD).await.unwrap()),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(log["items"][0]["action"], "end");
+
+    // Household 8: the RSU rescores it above the threshold from November (a registry update, no
+    // event): suspended; in February its notice has run out and the payroll ends its award.
+    let h8 = sanad_store::conformance::with(&eligible[1], |p| {
+        p.scores.record(sanad_domain::ScoreRecord {
+            value: sanad_domain::Score::parse("15.000000").unwrap(),
+            computed_on: "2026-10-20".parse().unwrap(),
+            valid_from: "2026-10-25".parse().unwrap(),
+        });
+    });
+    app.store
+        .upsert_households(std::slice::from_ref(&h8), Write::Apply)
+        .await
+        .unwrap();
+    let officer = app.login("payment_officer", PASSWORD).await.unwrap();
+    let id8 = h8.rsu_id.to_string();
+    let running = async |app: &App| {
+        app.store
+            .awards_of(&id8)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.end_month.is_none())
+    };
+    assert_eq!(
+        app.post("/payroll/2026-11/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let lines = sanad_store::PayrollStore::payroll_lines(&*app.store, "2026-11")
+        .await
+        .unwrap();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.rsu_id == h7.rsu_id.to_string() && l.status == "pay"),
+        "a terminated household is not paid"
+    );
+    assert!(running(&app).await, "within its notice, the award runs");
+    assert_eq!(
+        app.post("/payroll/2027-01/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        running(&app).await,
+        "three months unpayable: still within the notice"
+    );
+    assert_eq!(
+        app.post("/payroll/2027-02/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let ended: Vec<Option<String>> = app
+        .store
+        .awards_of(&h8.rsu_id.to_string())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.end_month)
+        .collect();
+    assert_eq!(
+        ended,
+        [Some("2026-10".to_owned()), Some("2026-10".to_owned())],
+        "the notice ran out: ended before its first unpayable month"
+    );
 }

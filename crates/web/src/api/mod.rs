@@ -25,9 +25,9 @@ use crate::{AppState, RequestId};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sanad API", version = "1", description = "Direct social aid (ASD): registry, rules, entitlements, administration and audit. Every route but this document needs authentication: an API token (`Authorization: Bearer sanad_<id>_<secret>`) or a session cookie with its CSRF token for changes. Errors are RFC 9457 `application/problem+json`."),
-    paths(submit_application, household_applications, declare_event, household_events, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
-    components(schemas(service::ApplicationForm, EventBody, service::EventOutcome, service::EventView, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
-    tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "admin"), (name = "audit"))
+    paths(delivery_report, split_household, submit_application, household_applications, declare_event, household_events, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
+    components(schemas(service::DeliveryReport, service::DeliveryOutcome, SplitBody, service::SplitOutcome, service::ApplicationForm, EventBody, service::EventOutcome, service::EventView, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
+    tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "notifications"), (name = "admin"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
@@ -55,6 +55,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
+        // helper-a
+        .route("/notify/delivery", post(delivery_report))
+        .route("/households/{id}/split", post(split_household))
 }
 
 /// A page of results and the cursor for the next one (absent on the last page).
@@ -393,6 +396,53 @@ async fn household_events(
 ) -> Result<Json<Vec<service::EventView>>, WebError> {
     let h = service::household(&s, &p, &id).await?;
     Ok(Json(service::events_of(&s, &h).await?))
+}
+
+// ---- helper-a: delivery reports and household splits ----
+
+/// The SMS gateway's delivery report for a message it accepted: `delivered`, or `failed`
+/// (retried under the outbox's policy, or dead once it gives up). Needs an API token with
+/// the `notify:delivery` scope. The same report twice changes nothing (`changed: false`).
+#[utoipa::path(post, path = "/api/v1/notify/delivery", tag = "notifications", request_body = service::DeliveryReport, responses((status = 200, body = service::DeliveryOutcome), (status = 403), (status = 404, description = "No sent message has this delivery id"), (status = 422)))]
+async fn delivery_report(
+    State(s): State<AppState>,
+    p: Principal,
+    Json(r): Json<service::DeliveryReport>,
+) -> Result<Json<service::DeliveryOutcome>, WebError> {
+    Ok(Json(service::delivery_report(&s, &p, &r).await?))
+}
+
+/// A household split: the members leaving (IDCS and their relation to the new household's
+/// head, exactly one `head`), the new household's RSU id, and the remaining head if the head
+/// leaves, e.g. `{"effective": "2026-11-01", "new_rsu_id": "500000000777", "members":
+/// [{"idcs": "1000000017", "relation": "head"}], "remaining_head": null}`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct SplitBody {
+    #[schema(value_type = String, format = Date)]
+    pub effective: chrono::NaiveDate,
+    pub new_rsu_id: String,
+    pub members: Vec<service::SplitMember>,
+    #[serde(default)]
+    pub remaining_head: Option<String>,
+}
+
+/// Split a household in the caller's scope: both households and an event on each are
+/// written together; the household left behind is re-evaluated like after any event.
+#[utoipa::path(post, path = "/api/v1/households/{id}/split", tag = "applications", params(("id" = String, Path)), request_body = SplitBody, responses((status = 201, body = service::SplitOutcome), (status = 404), (status = 409, description = "The new RSU id exists already"), (status = 422)))]
+async fn split_household(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(b): Json<SplitBody>,
+) -> Result<Response, WebError> {
+    let form = service::SplitForm {
+        new_rsu_id: b.new_rsu_id,
+        members: b.members,
+        remaining_head: b.remaining_head,
+    };
+    let outcome = service::split_household(&s, &p, &req, &id, &form, b.effective).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(outcome)).into_response())
 }
 
 /// A payroll cycle: its state, totals by line status and region, the reconciliation with

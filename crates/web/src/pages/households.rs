@@ -129,6 +129,7 @@ pub async fn show(
     let applications = service::applications_of(&s, &h).await?;
     let messages = service::household_messages(&s, &p, &h).await?;
     let events = service::events_of(&s, &h).await?;
+    let ended = service::ended_awards(&s, &h).await?;
     let book = s.rule_book().await?;
     let current = service::entitlement(&book, &h, month);
     let history: Vec<_> = (0..6)
@@ -164,8 +165,9 @@ pub async fn show(
                 }
             }
         }
-        (applications_section(l, &p, &h, &applications))
+        (applications_section(l, &p, &h, &applications, &ended))
         (events_section(l, &p, &h, &events))
+        (split_section(l, &p, &h))
         (payments(l, &paid))
         (timeline(l, &h, &applications, &paid, &messages, &events))
     };
@@ -183,6 +185,7 @@ fn applications_section(
     p: &Principal,
     h: &Household,
     apps: &[service::ApplicationFile],
+    ended: &std::collections::HashMap<String, Month>,
 ) -> Markup {
     html! {
         section.card id="applications" {
@@ -193,6 +196,9 @@ fn applications_section(
                         strong { (a.receipt) } " · " (l.t(&format!("application.status.{}", service::wire_name(&a.status))))
                         @if let Some(m) = a.start_month {
                             " · " (l.t("application.paid_from")) " " (l.month(m))
+                            @if let Some(last) = ended.get(&a.receipt) {
+                                " · " strong.ended { (l.t("award.ended_since")) " " (l.month(last.next())) }
+                            }
                         } @else {
                             " · " (l.t("application.deadline")) " " (l.date(a.deadline))
                         }
@@ -670,5 +676,92 @@ pub async fn declare(
     service::declare_event(&s, &p, &req, &id, kind, effective).await?;
     Ok(axum::response::Redirect::to(&format!(
         "/households/{id}#events"
+    )))
+}
+
+// ---- helper-a: household split ----
+
+fn split_section(l: Locale, p: &Principal, h: &Household) -> Markup {
+    const RELATIONS: [&str; 7] = [
+        "head",
+        "spouse",
+        "child",
+        "kafala_child",
+        "ward",
+        "parent",
+        "other",
+    ];
+    if !p.can(Permission::ApplicationsIntake) {
+        return html! {};
+    }
+    html! {
+        section.card id="split" {
+            h2 { (l.t("split.title")) }
+            details {
+                summary { (l.t("split.open")) }
+                form.stack method="post" action=(format!("/households/{}/split", h.rsu_id)) {
+                    input type="hidden" name="_csrf" value=(p.csrf());
+                    p.hint { (l.t("split.hint")) }
+                    table.split {
+                        thead { tr { th { (l.t("split.leaves")) } th { (l.t("person.name")) } th { (l.t("split.new_relation")) } } }
+                        tbody {
+                            @for m in &h.members {
+                                tr {
+                                    td { input type="checkbox" name="leave" value=(m.idcs) aria-label=(l.t("split.leaves")); }
+                                    td { (m.first_name) " " (m.last_name) }
+                                    td { select name=(format!("relation.{}", m.idcs)) aria-label=(l.t("split.new_relation")) {
+                                        @for r in RELATIONS { option value=(r) selected[r == m.relation.as_str()] { (l.t(&format!("relation.{r}"))) } }
+                                    } }
+                                }
+                            }
+                        }
+                    }
+                    label { (l.t("split.new_rsu_id")) input name="new_rsu_id" inputmode="numeric" maxlength="12" required; }
+                    label { (l.t("split.remaining_head")) select name="remaining_head" { option value="" { "—" } @for m in &h.members { option value=(m.idcs) { (m.first_name) " " (m.last_name) } } } }
+                    label { (l.t("event.effective")) input type="date" name="effective" required; }
+                    button.primary type="submit" { (l.t("split.submit")) }
+                }
+            }
+        }
+    }
+}
+
+/// An agent splits the household from its page: the boxes ticked leave, each with the
+/// relation chosen in its row (`relation.<IDCS>`).
+pub async fn split(
+    State(s): State<AppState>,
+    p: Principal,
+    axum::Extension(req): axum::Extension<crate::RequestId>,
+    Path(id): Path<String>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<axum::response::Redirect, WebError> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let members = fields
+        .iter()
+        .filter(|(k, _)| k == "leave")
+        .map(|(_, idcs)| service::SplitMember {
+            idcs: idcs.clone(),
+            relation: get(&format!("relation.{idcs}")),
+        })
+        .collect();
+    let effective = get("effective");
+    let effective: chrono::NaiveDate = effective
+        .parse()
+        .map_err(|_| WebError::Invalid(format!("effective: '{effective}' is not a date")))?;
+    let form = service::SplitForm {
+        new_rsu_id: get("new_rsu_id"),
+        members,
+        remaining_head: Some(get("remaining_head")),
+    };
+    let out = service::split_household(&s, &p, &req, &id, &form, effective).await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/households/{}",
+        out.new_rsu_id
     )))
 }

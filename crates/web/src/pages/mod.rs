@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/households/{id}", get(households::show))
         .route("/households/{id}/applications", post(households::apply))
         .route("/households/{id}/events", post(households::declare))
+        // helper-a
+        .route("/households/{id}/split", post(households::split))
         .route("/applications", get(applications::queue))
         .route("/applications/{receipt}/decide", post(applications::decide))
         .route("/rules", get(rules::list))

@@ -78,6 +78,7 @@ pub async fn list(
                                 @if let Some(e) = &m.last_error { p.error { (e) } }
                                 @if let Some(at) = &m.next_attempt_at { @if m.status == "failed" { p.hint { (l.t("outbox.next_attempt")) " " (when(at)) } } }
                                 @if let Some(at) = &m.sent_at { p.hint { (l.t("outbox.sent_at")) " " (when(at)) } }
+                                @if let Some(at) = &m.delivered_at { p.hint { (l.t("outbox.delivered_at")) " " (when(at)) } }
                             }
                             td {
                                 @if m.status == "dead" {
