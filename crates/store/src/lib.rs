@@ -684,6 +684,12 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Option<$crate::pilot::CaseRow>> {
                 self.sql().open_case(scope, rsu_id).await
             }
+            async fn cases(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::CaseRow>> {
+                self.sql().cases(scope).await
+            }
             async fn register_design(
                 &self,
                 id: &str,
@@ -715,6 +721,29 @@ macro_rules! delegate_to_generic {
                 design_id: &str,
             ) -> $crate::Result<Vec<$crate::pilot::AssignmentRow>> {
                 self.sql().assignments(scope, design_id).await
+            }
+            async fn save_outcomes(
+                &self,
+                round: &$crate::pilot::OutcomeRound,
+                rows: &[$crate::pilot::OutcomeRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql().save_outcomes(round, rows, actor).await
+            }
+            async fn outcome_rounds(&self) -> $crate::Result<Vec<$crate::pilot::OutcomeRound>> {
+                self.sql().outcome_rounds().await
+            }
+            async fn outcomes(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::OutcomeRow>> {
+                self.sql().outcomes(scope).await
+            }
+            async fn payments_received(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::ReceivedRow>> {
+                self.sql().payments_received(scope).await
             }
         }
     };

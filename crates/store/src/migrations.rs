@@ -72,4 +72,10 @@ pub const SHARED: &[Migration] = &[
         name: "life_events",
         sql: include_str!("../migrations/0014_life_events.sql"),
     },
+    // pilot outcomes (issue 7); the lead may renumber at merge
+    Migration {
+        version: 15,
+        name: "pilot_outcomes",
+        sql: include_str!("../migrations/0015_pilot_outcomes.sql"),
+    },
 ];

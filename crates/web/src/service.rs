@@ -16,6 +16,9 @@ use crate::{AppState, RequestId};
 
 // pilot (issue 7)
 pub mod pilot;
+// pilot administration (issue 7: designs, catalogue file, reassignment, indicators, outcomes)
+pub mod pilot_admin;
+pub mod pilot_errors;
 
 /// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
 pub fn wire_name(v: &impl Serialize) -> String {
