@@ -114,7 +114,11 @@ async fn enrol(
                     out.push((h.clone(), m.domain));
                     break;
                 }
-                Err(sanad_web::WebError::Refused(_) | sanad_web::WebError::Conflict(_)) => continue,
+                Err(
+                    sanad_web::WebError::Refused(_)
+                    | sanad_web::WebError::Conflict(_)
+                    | sanad_web::WebError::Localized { .. },
+                ) => continue,
                 Err(e) => anyhow::bail!("enrolling {}: {e}", h.rsu_id),
             }
         }

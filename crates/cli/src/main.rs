@@ -10,6 +10,8 @@ mod demo_pilot;
 mod eval_cmd;
 mod notify_cmd;
 mod payroll_cmd;
+// pilot administration (issue 7)
+mod pilot_cmd;
 mod progress;
 mod refresh_cmd;
 mod report;
@@ -167,6 +169,11 @@ enum Command {
         #[command(subcommand)]
         cmd: notify_cmd::ApplicationsCmd,
     },
+    /// The accompanying-measures pilot: evaluation designs, the catalogue and rollout plan.
+    Pilot {
+        #[command(subcommand)]
+        cmd: pilot_cmd::PilotCmd,
+    },
     /// Measure lookups against a database (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -297,6 +304,7 @@ async fn run(command: Command) -> anyhow::Result<std::process::ExitCode> {
             as_of,
         } => synth(households, seed, &out, dirt_rate, as_of),
         Command::Bench { what } => bench::run(what).await,
+        Command::Pilot { cmd } => pilot_cmd::pilot(cmd).await,
         Command::Rules { cmd } => rules_cmd::rules(cmd).await,
         Command::Entitlement {
             month,

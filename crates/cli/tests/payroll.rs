@@ -211,7 +211,7 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     ));
 
     let txs = released(&d.join("pay/2026-11"));
-    // helper-a: a "payment issued" notice per payment to a household with a phone.
+    // A "payment issued" notice per payment to a household with a phone.
     let notices = out
         .lines()
         .find(|l| l.ends_with("\"payment issued\" notices queued"))

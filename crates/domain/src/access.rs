@@ -50,9 +50,16 @@ pub enum Permission {
     /// Pilot (issue 7): follow households as a social worker — caseload, case plans, visit
     /// notes, referrals, enrolment into measures. Case notes are personal data: no analyst.
     CasesManage,
-    /// helper-a: report SMS delivery (the gateway's callback, through an API token with the
+    /// Report SMS delivery (the gateway's callback, through an API token with the
     /// `notify:delivery` scope only). Changes a message's delivery status, nothing else.
     DeliveryReport,
+    /// Pilot (issue 7): register an evaluation design and draw its assignment (aggregates:
+    /// counts by arm; no household is named).
+    DesignsManage,
+    /// Pilot (issue 7): load the measures catalogue and the antenna rollout plan.
+    PilotConfigure,
+    /// Pilot (issue 7): move a case or a whole caseload from one social worker to another.
+    CasesReassign,
 }
 
 impl Role {
@@ -112,6 +119,9 @@ impl Role {
             CasesManage => matches!(self, AntennaAgent | AntennaSupervisor),
             // The gateway's service account is created by an administrator.
             DeliveryReport => matches!(self, Administrator),
+            DesignsManage => matches!(self, MeAnalyst | Administrator),
+            PilotConfigure => matches!(self, Administrator),
+            CasesReassign => matches!(self, AntennaSupervisor),
         }
     }
 }
@@ -161,6 +171,15 @@ mod tests {
             !Role::MeAnalyst.can(Permission::CasesManage)
                 && Role::MeAnalyst.can(Permission::Aggregates),
             "designs, not case notes"
+        );
+        assert!(
+            Role::MeAnalyst.can(Permission::DesignsManage)
+                && !Role::AntennaAgent.can(Permission::DesignsManage)
+        );
+        assert!(
+            Role::AntennaSupervisor.can(Permission::CasesReassign)
+                && !Role::AntennaAgent.can(Permission::CasesReassign),
+            "a worker cannot reassign"
         );
     }
 

@@ -75,7 +75,8 @@ impl Design {
         self.hash().eq_ignore_ascii_case(hash.trim())
     }
 
-    fn validate(&self) -> Result<()> {
+    /// The checks `assign` makes before drawing: known algorithm, positive shares summing to 1.
+    pub fn validate(&self) -> Result<()> {
         if self.algorithm != ALGORITHM {
             return invalid(format!("unknown assignment algorithm '{}'", self.algorithm));
         }

@@ -71,7 +71,7 @@ pub fn months_to_settle<'g>(
     out
 }
 
-/// helper-a: the last month to pay a household whose award still runs in `month` but that has
+/// The last month to pay a household whose award still runs in `month` but that has
 /// been payable in none of the `notice_months` months before it nor in it (a suspension whose
 /// notice ran out): the month before that unpayable run began, or the last month the ledger
 /// recognised if later (so an undue payment is still settled). `None`: not to be ended.

@@ -120,7 +120,7 @@ pub trait ApplicationStore: Send + Sync {
     /// Applications waiting for a person's review, oldest first, for households in `scope`.
     async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
 
-    // helper-a: awards ended on termination.
+    // Awards ended on termination.
     /// End the running awards (no `end_month` yet) of each household at its last month paid
     /// (`(rsu_id, YYYY-MM)`), in one transaction, one audit record per household whose awards
     /// it ended (`reason` in it); returns how many award rows it ended.
@@ -160,7 +160,7 @@ pub mod sql {
             scope.sql("h")
         )
     }
-    // helper-a: awards ended on termination.
+    // Awards ended on termination.
     pub const AWARDS_OF: &str = "SELECT receipt, rsu_id, component, start_month, end_month FROM awards WHERE rsu_id = $1 ORDER BY start_month, receipt, component";
     pub const AWARDS_END: &str = "UPDATE awards SET end_month = $2 WHERE rsu_id = $1 AND end_month IS NULL RETURNING receipt";
     /// Adds `$2` to the counter and returns its new value, the last one reserved.

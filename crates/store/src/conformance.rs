@@ -36,6 +36,8 @@ macro_rules! conformance_tests {
             antenna_scope_sees_only_its_province,
             payroll_steps_are_atomic_and_idempotent,
             applications_and_receipt_counters,
+            // pilot outcomes (issue 7)
+            pilot_outcomes_replace_a_round_whole_and_payments_are_summed,
             life_events_change_the_household_atomically,
             outbox_claims_retries_and_scopes,
             batches_read_households_and_duplicates_registry_wide,
@@ -44,7 +46,6 @@ macro_rules! conformance_tests {
             pilot_enrolment_respects_capacity_and_scope,
             pilot_cases_round_trip_within_scope,
             pilot_designs_are_frozen_with_their_hash,
-            // helper-a
             payment_notice_targets_and_batch_enqueue,
             delivery_reports_move_sent_messages,
             a_split_writes_both_households_or_nothing,
@@ -2325,6 +2326,26 @@ pub async fn pilot_cases_round_trip_within_scope(store: &dyn Store) {
         .save_case(&again, "open", &actor("agent.tanger"))
         .await
         .unwrap();
+    // Every case, closed ones included, within the scope (the indicators' input).
+    let all = store.cases(&pilot).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|c| (c.opened_on.as_str(), c.closure.is_some()))
+            .collect::<Vec<_>>(),
+        [("2027-03-01", true), ("2027-03-05", false)]
+    );
+    assert_eq!(
+        all[0].referrals, case.referrals,
+        "a closed case keeps its referrals"
+    );
+    assert_eq!(store.cases(&Scope::National).await.unwrap().len(), 3);
+    assert!(
+        store
+            .cases(&Scope::Antennas(vec!["06.141".into()]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let log = store
         .audit_records(
             &AuditFilter {
@@ -2438,7 +2459,182 @@ pub async fn pilot_designs_are_frozen_with_their_hash(store: &dyn Store) {
     );
 }
 
-// ---- helper-a: payment notices, delivery reports, household splits, ended awards ----
+pub async fn pilot_outcomes_replace_a_round_whole_and_payments_are_summed(store: &dyn Store) {
+    use crate::payroll::{FileRow, PaymentRow, StatusUpdate};
+    use crate::pilot::{OutcomeRound, OutcomeRow};
+    apply(store, &[sample(1, "01"), sample(4, "04")]).await;
+    let cell = |h: u64, var: &str, value: Option<&str>, code: Option<&str>| OutcomeRow {
+        round: "baseline".into(),
+        rsu_id: format!("{:012}", 500_000_000_000 + h),
+        variable: var.into(),
+        value: value.map(str::to_owned),
+        missing_code: code.map(str::to_owned),
+    };
+    let round = |households| OutcomeRound {
+        round: "baseline".into(),
+        source: "bl.csv".into(),
+        sha256: "ab".repeat(32),
+        codebook: "variable,…".into(),
+        households,
+        imported_at: String::new(),
+        imported_by: String::new(),
+    };
+    let first = [
+        cell(1, "income", Some("1200"), None),
+        cell(1, "zscore", None, Some("-99")),
+        cell(4, "income", Some("800.5"), None),
+    ];
+    store
+        .save_outcomes(&round(2), &first, &actor("analyst"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .outcomes(&Scope::Antennas(vec!["01.511".into()]))
+            .await
+            .unwrap(),
+        first[..2],
+        "scoped by the household's antenna"
+    );
+    assert_eq!(store.outcomes(&Scope::National).await.unwrap().len(), 3);
+    // A round naming a household the registry does not hold writes nothing.
+    let unknown = [
+        cell(1, "income", Some("1"), None),
+        cell(9, "income", Some("2"), None),
+    ];
+    let err = store
+        .save_outcomes(&round(2), &unknown, &actor("analyst"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotFound(m) if m.contains("500000000009")),
+        "{err}"
+    );
+    assert_eq!(store.outcomes(&Scope::National).await.unwrap(), first);
+    // Importing the round again replaces it whole.
+    store
+        .save_outcomes(
+            &round(1),
+            &[cell(4, "income", Some("900"), None)],
+            &actor("analyst"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outcomes(&Scope::National).await.unwrap(),
+        [cell(4, "income", Some("900"), None)]
+    );
+    let rounds = store.outcome_rounds().await.unwrap();
+    assert_eq!(
+        (
+            rounds.len(),
+            rounds[0].households,
+            rounds[0].imported_by.as_str()
+        ),
+        (1, 1, "analyst")
+    );
+    let log = store
+        .audit_records(
+            &AuditFilter {
+                entity: Some("pilot_outcomes".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.len(),
+        2,
+        "each applied import is audited, the refused one is not"
+    );
+
+    // Payments received: settled ones only, summed per household, within the scope.
+    let payment = |n: u64, h: u64, amount| PaymentRow {
+        end_to_end_id: format!("E2E-{n}"),
+        month: "2026-11".into(),
+        rsu_id: format!("{:012}", 500_000_000_000 + h),
+        reference: format!("REF-{n}"),
+        provider: "BANK1".into(),
+        amount,
+        status: "sent".into(),
+        reason: None,
+        file_name: "f1.xml".into(),
+        account: None,
+    };
+    let payments = [
+        payment(1, 1, 80_000),
+        payment(2, 1, 50_000),
+        payment(3, 1, 7_000),
+        payment(4, 4, 90_000),
+    ];
+    let file = FileRow {
+        file_name: "f1.xml".into(),
+        month: "2026-11".into(),
+        provider: "BANK1".into(),
+        msg_id: "M1".into(),
+        txs: 4,
+        ctrl_sum: 227_000,
+        sha256: "cd".into(),
+    };
+    store
+        .save_release(
+            "2026-11",
+            "{}",
+            &[],
+            &payments,
+            std::slice::from_ref(&file),
+            &actor("releaser"),
+        )
+        .await
+        .unwrap();
+    let status = |n: u64, s: &str| StatusUpdate {
+        end_to_end_id: format!("E2E-{n}"),
+        status: s.into(),
+        reason: None,
+    };
+    store
+        .save_returns(
+            "ret1",
+            "camt.xml",
+            "{}",
+            &[
+                status(1, "settled"),
+                status(2, "settled"),
+                status(3, "rejected"),
+                status(4, "settled"),
+            ],
+            &[],
+            &actor("bank"),
+        )
+        .await
+        .unwrap();
+    let received: Vec<(String, i64, i64)> = store
+        .payments_received(&Scope::National)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.rsu_id, r.payments, r.centimes))
+        .collect();
+    assert_eq!(
+        received,
+        [
+            ("500000000001".to_owned(), 2, 130_000),
+            ("500000000004".to_owned(), 1, 90_000)
+        ]
+    );
+    assert_eq!(
+        store
+            .payments_received(&Scope::Antennas(vec!["04.421".into()]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+// Payment notices, delivery reports, household splits, ended awards.
 
 /// The payments of a month to households with a phone, each with the language of the
 /// household's latest application; a batch enqueue keeps the ids already queued.

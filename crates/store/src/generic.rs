@@ -1681,7 +1681,7 @@ where
             .map_err(db)
     }
 
-    // helper-a: awards ended on termination.
+    // Awards ended on termination.
     pub async fn end_awards(
         &self,
         ends: &[(String, String)],
@@ -1961,7 +1961,7 @@ where
         Self::message_rows(&rows)
     }
 
-    // helper-a: payment notices and delivery reports.
+    // Payment notices and delivery reports.
     pub async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64> {
         let rows = messages
             .iter()
@@ -2508,6 +2508,14 @@ where
         Ok(self.case_rows(rows).await?.pop())
     }
 
+    pub async fn cases(&self, scope: &Scope) -> Result<Vec<pilot::CaseRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::cases(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        self.case_rows(rows).await
+    }
+
     pub async fn register_design(
         &self,
         id: &str,
@@ -2632,6 +2640,135 @@ where
         )
         .await?;
         tx.commit().await.map_err(db)
+    }
+
+    pub async fn save_outcomes(
+        &self,
+        round: &pilot::OutcomeRound,
+        rows: &[pilot::OutcomeRow],
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut households: Vec<&str> = rows.iter().map(|r| r.rsu_id.as_str()).collect();
+        households.sort_unstable();
+        households.dedup();
+        for h in &households {
+            if sqlx::query::<DB>(pilot::sql::HOUSEHOLD_EXISTS)
+                .bind((*h).to_owned())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+                .is_none()
+            {
+                return Err(StoreError::NotFound(format!("household {h}")));
+            }
+        }
+        for q in [
+            pilot::sql::OUTCOMES_DELETE,
+            pilot::sql::OUTCOME_ROUND_DELETE,
+        ] {
+            sqlx::query::<DB>(q)
+                .bind(round.round.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query::<DB>(pilot::sql::OUTCOME_ROUND_INSERT)
+            .bind(round.round.clone())
+            .bind(round.source.clone())
+            .bind(round.sha256.clone())
+            .bind(round.codebook.clone())
+            .bind(round.households)
+            .bind(now())
+            .bind(actor.user.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let cells = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(round.round.clone()),
+                    Cell::Text(r.rsu_id.clone()),
+                    Cell::Text(r.variable.clone()),
+                    Cell::OptText(r.value.clone()),
+                    Cell::OptText(r.missing_code.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "pilot_outcomes",
+            &["round", "rsu_id", "variable", "value", "missing_code"],
+            cells,
+            "",
+        )
+        .await?;
+        let after = serde_json::json!({"source": round.source, "sha256": round.sha256, "households": households.len(), "cells": rows.len()});
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("import", "pilot_outcomes", &round.round).after(&after),
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn outcome_rounds(&self) -> Result<Vec<pilot::OutcomeRound>> {
+        let rows = sqlx::query::<DB>(pilot::sql::OUTCOME_ROUNDS)
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(pilot::OutcomeRound {
+                    round: r.text("round")?,
+                    source: r.text("source")?,
+                    sha256: r.text("sha256")?,
+                    codebook: r.text("codebook")?,
+                    households: r.int("households")?,
+                    imported_at: r.text("imported_at")?,
+                    imported_by: r.text("imported_by")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn outcomes(&self, scope: &Scope) -> Result<Vec<pilot::OutcomeRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::outcomes(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(pilot::OutcomeRow {
+                    round: r.text("round")?,
+                    rsu_id: r.text("rsu_id")?,
+                    variable: r.text("variable")?,
+                    value: r.opt_text("value")?,
+                    missing_code: r.opt_text("missing_code")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn payments_received(&self, scope: &Scope) -> Result<Vec<pilot::ReceivedRow>> {
+        let rows = sqlx::query::<DB>(AssertSqlSafe(pilot::sql::payments_received(scope)))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(pilot::ReceivedRow {
+                    rsu_id: r.text("rsu_id")?,
+                    payments: r.int("n")?,
+                    centimes: r.int("centimes")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
     }
 
     pub async fn assignment_counts(&self, design_id: &str) -> Result<Vec<(String, i64)>> {

@@ -175,7 +175,7 @@ pub trait RegistryStore: Send + Sync {
         actor: &Actor,
     ) -> Result<i64>;
 
-    /// helper-a: a household split. The household left behind and the new one (which must not
+    /// A household split. The household left behind and the new one (which must not
     /// exist: `Conflict`), with an event on each, in one transaction, audited; returns the
     /// events' ids.
     async fn record_split(
@@ -574,7 +574,7 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Vec<$crate::ApplicationRow>> {
                 self.sql().review_queue(scope, limit).await
             }
-            // helper-a: awards ended on termination.
+            // Awards ended on termination.
             async fn end_awards(
                 &self,
                 ends: &[(String, String)],
@@ -648,7 +648,7 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Vec<$crate::MessageRow>> {
                 self.sql().messages_of(scope, rsu_id).await
             }
-            // helper-a: payment notices and delivery reports.
+            // Payment notices and delivery reports.
             async fn enqueue_many(&self, messages: &[$crate::MessageRow]) -> $crate::Result<u64> {
                 self.sql().enqueue_many(messages).await
             }
@@ -779,6 +779,12 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Option<$crate::pilot::CaseRow>> {
                 self.sql().open_case(scope, rsu_id).await
             }
+            async fn cases(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::CaseRow>> {
+                self.sql().cases(scope).await
+            }
             async fn register_design(
                 &self,
                 id: &str,
@@ -810,6 +816,29 @@ macro_rules! delegate_to_generic {
                 design_id: &str,
             ) -> $crate::Result<Vec<$crate::pilot::AssignmentRow>> {
                 self.sql().assignments(scope, design_id).await
+            }
+            async fn save_outcomes(
+                &self,
+                round: &$crate::pilot::OutcomeRound,
+                rows: &[$crate::pilot::OutcomeRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql().save_outcomes(round, rows, actor).await
+            }
+            async fn outcome_rounds(&self) -> $crate::Result<Vec<$crate::pilot::OutcomeRound>> {
+                self.sql().outcome_rounds().await
+            }
+            async fn outcomes(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::OutcomeRow>> {
+                self.sql().outcomes(scope).await
+            }
+            async fn payments_received(
+                &self,
+                scope: &$crate::Scope,
+            ) -> $crate::Result<Vec<$crate::pilot::ReceivedRow>> {
+                self.sql().payments_received(scope).await
             }
         }
     };

@@ -77,10 +77,16 @@ pub const SHARED: &[Migration] = &[
         name: "duplicate_indexes",
         sql: include_str!("../migrations/0015_duplicate_indexes.sql"),
     },
-    // helper-a: delivery reports.
+    // Delivery reports.
     Migration {
         version: 16,
         name: "outbox_delivery",
         sql: include_str!("../migrations/0016_outbox_delivery.sql"),
+    },
+    // pilot outcomes (issue 7)
+    Migration {
+        version: 17,
+        name: "pilot_outcomes",
+        sql: include_str!("../migrations/0017_pilot_outcomes.sql"),
     },
 ];

@@ -30,7 +30,7 @@ pub struct MessageRow {
     pub delivery_id: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
-    /// When the gateway reported the message delivered (helper-a).
+    /// When the gateway reported the message delivered.
     pub delivered_at: Option<String>,
 }
 
@@ -103,7 +103,7 @@ pub trait OutboxStore: Send + Sync {
     /// A household's messages in `scope`, oldest first.
     async fn messages_of(&self, scope: &Scope, rsu_id: &str) -> Result<Vec<MessageRow>>;
 
-    // helper-a: payment notices and delivery reports.
+    // Payment notices and delivery reports.
     /// Queue many messages in one transaction (as [`Self::enqueue`] does each); returns how
     /// many were added (an id already queued is kept as it is).
     async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64>;
@@ -175,7 +175,7 @@ pub mod sql {
     pub const FAILED: &str = "UPDATE outbox SET status = $4, attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1 RETURNING id";
     pub const RETRY: &str = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL WHERE id = $1 AND status = 'dead'";
 
-    // helper-a: payment notices and delivery reports.
+    // Payment notices and delivery reports.
     /// Language of the latest application: serde writes the file's top-level `"language":"ar"`
     /// without spaces, and no other field of an application file is called `language`.
     pub const PAYMENT_TARGETS: &str = "SELECT p.end_to_end_id, p.rsu_id, p.amount, h.phone, \

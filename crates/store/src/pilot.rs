@@ -119,6 +119,39 @@ pub struct AssignmentRow {
     pub wave: Option<i64>,
 }
 
+/// One cell of an imported survey round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeRow {
+    /// `baseline` or `followup`.
+    pub round: String,
+    pub rsu_id: String,
+    pub variable: String,
+    /// The typed value as text (`None` when blank or a missing code).
+    pub value: Option<String>,
+    /// The declared missing code (e.g. `-99`), if the cell held one.
+    pub missing_code: Option<String>,
+}
+
+/// An imported survey round: its file, the file's SHA-256, the codebook (CSV text) and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeRound {
+    pub round: String,
+    pub source: String,
+    pub sha256: String,
+    pub codebook: String,
+    pub households: i64,
+    pub imported_at: String,
+    pub imported_by: String,
+}
+
+/// Payments a household received: settled payments only (sent but bounced or pending ones are not received).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivedRow {
+    pub rsu_id: String,
+    pub payments: i64,
+    pub centimes: i64,
+}
+
 #[async_trait]
 pub trait PilotStore: Send + Sync {
     /// Replace the stored catalogue and rollout plan (measures by id, antennas whole), in one
@@ -157,6 +190,9 @@ pub trait PilotStore: Send + Sync {
     async fn open_cases(&self, scope: &Scope, worker: Option<&str>) -> Result<Vec<CaseRow>>;
     /// A household's open case, if the household is in `scope`.
     async fn open_case(&self, scope: &Scope, rsu_id: &str) -> Result<Option<CaseRow>>;
+    /// Every case, open or closed, of households in `scope`, by household then opening date
+    /// (the M&E indicators' input).
+    async fn cases(&self, scope: &Scope) -> Result<Vec<CaseRow>>;
 
     /// Freeze a design: its hash is computed here; `Conflict` if the id exists (a registered
     /// design is never replaced). Audited.
@@ -175,6 +211,21 @@ pub trait PilotStore: Send + Sync {
     async fn assignment_counts(&self, design_id: &str) -> Result<Vec<(String, i64)>>;
     /// The assignment of the design's units that are households in `scope`, by unit.
     async fn assignments(&self, scope: &Scope, design_id: &str) -> Result<Vec<AssignmentRow>>;
+
+    /// Replace a survey round whole (its description and every cell) in one transaction;
+    /// `NotFound` naming the first household the registry does not hold. Audited with its size.
+    async fn save_outcomes(
+        &self,
+        round: &OutcomeRound,
+        rows: &[OutcomeRow],
+        actor: &Actor,
+    ) -> Result<()>;
+    /// The imported rounds.
+    async fn outcome_rounds(&self) -> Result<Vec<OutcomeRound>>;
+    /// Cells of households in `scope`, by round, household, variable.
+    async fn outcomes(&self, scope: &Scope) -> Result<Vec<OutcomeRow>>;
+    /// Settled payments per household in `scope`, by household (an administrative outcome).
+    async fn payments_received(&self, scope: &Scope) -> Result<Vec<ReceivedRow>>;
 }
 
 /// The SHA-256 (hex) of a design body: what `register_design` stores and `designs` checks.
@@ -251,6 +302,32 @@ pub mod sql {
     pub fn open_case(scope: &Scope) -> String {
         format!(
             "SELECT {CASE_COLUMNS} FROM pilot_cases c JOIN households h ON h.rsu_id = c.rsu_id WHERE c.closed_on IS NULL AND c.rsu_id = $1 AND {}",
+            scope.sql("h")
+        )
+    }
+
+    pub fn cases(scope: &Scope) -> String {
+        format!(
+            "SELECT {CASE_COLUMNS} FROM pilot_cases c JOIN households h ON h.rsu_id = c.rsu_id WHERE {} ORDER BY c.rsu_id, c.opened_on",
+            scope.sql("h")
+        )
+    }
+
+    pub const OUTCOMES_DELETE: &str = "DELETE FROM pilot_outcomes WHERE round = $1";
+    pub const OUTCOME_ROUND_DELETE: &str = "DELETE FROM pilot_outcome_rounds WHERE round = $1";
+    pub const OUTCOME_ROUND_INSERT: &str = "INSERT INTO pilot_outcome_rounds (round, source, sha256, codebook, households, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    pub const OUTCOME_ROUNDS: &str = "SELECT round, source, sha256, codebook, households, imported_at, imported_by FROM pilot_outcome_rounds ORDER BY round";
+    pub const HOUSEHOLD_EXISTS: &str = "SELECT rsu_id FROM households WHERE rsu_id = $1";
+    pub fn outcomes(scope: &Scope) -> String {
+        format!(
+            "SELECT o.round, o.rsu_id, o.variable, o.value, o.missing_code FROM pilot_outcomes o JOIN households h ON h.rsu_id = o.rsu_id WHERE {} ORDER BY o.round, o.rsu_id, o.variable",
+            scope.sql("h")
+        )
+    }
+    pub fn payments_received(scope: &Scope) -> String {
+        format!(
+            "SELECT p.rsu_id, count(*) AS n, CAST(sum(p.amount) AS BIGINT) AS centimes FROM payments p JOIN households h ON h.rsu_id = p.rsu_id \
+             WHERE p.status = 'settled' AND {} GROUP BY p.rsu_id ORDER BY p.rsu_id",
             scope.sql("h")
         )
     }

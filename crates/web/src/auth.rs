@@ -88,8 +88,10 @@ pub fn token_scope(p: Permission) -> &'static str {
         Permission::PayrollPrepare | Permission::PayrollApprove => "payroll:write",
         Permission::ApplicationsIntake | Permission::Outbox => "applications:write",
         // Case work is done in the pages only: no token can be issued with this scope.
-        Permission::CasesManage => "cases:write",
         Permission::DeliveryReport => "notify:delivery",
+        Permission::CasesManage | Permission::CasesReassign => "cases:write",
+        // Pilot administration is done in the pages and the CLI only, like case work.
+        Permission::DesignsManage | Permission::PilotConfigure => "pilot:write",
     }
 }
 

@@ -30,6 +30,16 @@ pub enum WebError {
     Refused(String),
     #[error("{0}")]
     Conflict(String),
+    /// A refusal or bad input people read in their language: `key` names the message in
+    /// `i18n/*.txt` (its `{name}` placeholders filled from `args`); `detail` is the English
+    /// text the API gives. The problem+json carries both (`detail`, and `i18n: {key, args}`).
+    #[error("{detail}")]
+    Localized {
+        status: StatusCode,
+        key: &'static str,
+        args: Vec<(&'static str, String)>,
+        detail: String,
+    },
 }
 
 impl From<StoreError> for WebError {
@@ -54,6 +64,7 @@ impl WebError {
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Refused(_) | WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Localized { status, .. } => *status,
         }
     }
 
@@ -80,12 +91,22 @@ impl IntoResponse for WebError {
                 tracing::error!(error = %e, "request failed");
                 None
             }
-            WebError::Invalid(m) | WebError::Refused(m) | WebError::Conflict(m) => Some(m.clone()),
+            WebError::Invalid(m)
+            | WebError::Refused(m)
+            | WebError::Conflict(m)
+            | WebError::Localized { detail: m, .. } => Some(m.clone()),
             _ => None,
         };
         let mut body = serde_json::json!({"type": "about:blank", "title": WebError::title(status, Locale::En), "status": status.as_u16()});
         if let Some(d) = detail {
             body["detail"] = d.into();
+        }
+        if let WebError::Localized { key, args, .. } = &self {
+            let args: serde_json::Map<String, serde_json::Value> = args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
+                .collect();
+            body["i18n"] = serde_json::json!({"key": key, "args": args});
         }
         let mut res = (
             status,

@@ -252,6 +252,7 @@ mod tests {
             include_str!("pages/payroll.rs"),
             include_str!("pages/pilot.rs"),
             include_str!("pages/pilot_cases.rs"),
+            include_str!("pages/pilot_indicators.rs"),
             include_str!("pages/applications.rs"),
             include_str!("pages/outbox.rs"),
             include_str!("error.rs"),

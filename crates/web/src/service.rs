@@ -16,6 +16,9 @@ use crate::{AppState, RequestId};
 
 // pilot (issue 7)
 pub mod pilot;
+// pilot administration (issue 7: designs, catalogue file, reassignment, indicators, outcomes)
+pub mod pilot_admin;
+pub mod pilot_errors;
 
 /// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
 pub fn wire_name(v: &impl Serialize) -> String {
@@ -1318,7 +1321,7 @@ async fn consequences(
     }
 }
 
-// ---- helper-a: household split ----
+// Household split.
 
 /// One member leaving in a split, with their relation to the new household's head.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -1602,7 +1605,7 @@ pub async fn household_messages(
     Ok(s.store.messages_of(&p.scope, &h.rsu_id.to_string()).await?)
 }
 
-// ---- helper-a: gateway delivery reports ----
+// Gateway delivery reports.
 
 /// What an SMS gateway reports about a message it accepted (its delivery id).
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -1697,7 +1700,7 @@ pub async fn delivery_report(
     Ok(outcome(now, changed))
 }
 
-// ---- helper-a: ended awards ----
+// Ended awards.
 
 /// The last month of each ended award of a household the caller may see, by receipt.
 pub async fn ended_awards(s: &AppState, h: &Household) -> Result<HashMap<String, Month>, WebError> {

@@ -337,6 +337,11 @@ async fn every_route_as_every_role() {
             "/pilot/cases/500000000003",
             vec![AntennaAgent, AntennaSupervisor],
         ),
+        // pilot administration (issue 7): indicators are aggregates, for every role
+        ("/pilot/indicators", all.clone()),
+        ("/pilot/indicators?month=2026-10", all.clone()),
+        ("/pilot/indicators.csv", all.clone()),
+        ("/api/v1/pilot/indicators", all.clone()),
     ];
     for role in Role::ALL {
         let s = app
@@ -432,7 +437,49 @@ async fn every_change_as_every_role() {
         if role != Administrator {
             assert_eq!(res.status, StatusCode::FORBIDDEN);
         }
-        // helper-a: a split (refused for an unknown member: nothing written) and a delivery report.
+        // pilot administration (issue 7): designs by the analyst or an administrator, case moves by a supervisor
+        let design = format!(
+            "body={}",
+            sanad_web::pages::urlencode(&format!(
+                "id = \"walk-{i}\"\nseed = 1\nunit = \"rsu_id\"\n[[arms]]\nname = \"all\"\nshare = 1.0\n"
+            ))
+        );
+        let designer = matches!(role, MeAnalyst | Administrator);
+        let res = app.post("/pilot/designs", &s, &design, true).await;
+        assert_eq!(
+            res.status,
+            if designer {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FORBIDDEN
+            },
+            "{role} POST /pilot/designs: {}",
+            res.body
+        );
+        let res = app
+            .post(&format!("/pilot/designs/walk-{i}/assign"), &s, "", true)
+            .await;
+        assert_eq!(
+            res.status == StatusCode::FORBIDDEN,
+            !designer,
+            "{role} POST /pilot/designs/{{id}}/assign: {}",
+            res.status
+        );
+        let res = app
+            .post(
+                "/pilot/caseload/reassign",
+                &s,
+                "household=500000000003&to=antenna_agent",
+                true,
+            )
+            .await;
+        assert_eq!(
+            res.status == StatusCode::FORBIDDEN,
+            role != AntennaSupervisor,
+            "{role} POST /pilot/caseload/reassign: {}",
+            res.status
+        );
+        // A split (refused for an unknown member: nothing written) and a delivery report.
         let split = "leave=0000000000&relation.0000000000=head&new_rsu_id=500000000777&remaining_head=&effective=2026-11-01";
         let res = app
             .post("/households/500000000003/split", &s, split, true)
@@ -1045,7 +1092,7 @@ async fn the_payroll_is_prepared_approved_and_released_from_the_web() {
         StatusCode::SEE_OTHER
     );
 
-    // helper-a: one "payment issued" notice per payment, with its amount and month; releasing
+    // One "payment issued" notice per payment, with its amount and month; releasing
     // again queues none twice.
     let payments = sanad_store::PayrollStore::payments(&*app.store, "2026-11")
         .await
@@ -3019,4 +3066,602 @@ async fn awards_end_on_termination() {
         [Some("2026-10".to_owned()), Some("2026-10".to_owned())],
         "the notice ran out: ended before its first unpayable month"
     );
+}
+
+// ---- pilot administration (issue 7: designs from the page, reassignment) ----
+
+fn form(body: &str) -> String {
+    format!(
+        "body={}",
+        sanad_web::pages::urlencode(body).replace('/', "%2F")
+    )
+}
+
+const DESIGN_TOML: &str = "id = \"page-design\"\nseed = 7\nunit = \"rsu_id\"\nstrata = [\"province\"]\n\n[[arms]]\nname = \"control\"\nshare = 0.5\n\n[[arms]]\nname = \"treatment\"\nshare = 0.5\n";
+
+#[tokio::test]
+async fn an_analyst_registers_a_design_then_runs_its_assignment_once() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("me_analyst", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/designs", Some(&s)).await.body;
+    assert!(
+        page.contains("action=\"/pilot/designs\"") && page.contains("name=\"body\""),
+        "the analyst has the form"
+    );
+    assert!(
+        page.contains("type=\"file\"") && page.contains("data-fill=\"design-body\""),
+        "a file fills the box (read by /assets/sanad.js)"
+    );
+    let res = app
+        .post("/pilot/designs", &s, &form(DESIGN_TOML), true)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let to = res.headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, "/pilot/designs?registered=page-design#registered");
+    let (_, design) = service::pilot_admin::parse_design("d", DESIGN_TOML).unwrap();
+    let page = app.get(&to, Some(&s)).await.body;
+    assert!(
+        page.contains("id=\"registered\"") && page.contains(&design.hash()),
+        "the hash is shown after registration"
+    );
+    assert_eq!(
+        app.store.designs().await.unwrap()[0].hash,
+        design.hash(),
+        "the store's hash is the design's own"
+    );
+    // Registered twice: refused, even with the same body; a bad file names its line and field.
+    assert_eq!(
+        app.post("/pilot/designs", &s, &form(DESIGN_TOML), true)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let bad = app
+        .post(
+            "/pilot/designs",
+            &s,
+            &form(
+                &DESIGN_TOML
+                    .replace("page-design", "bad")
+                    .replace("share = 0.5\n\n[[arms]]", "share = 0.4\n\n[[arms]]"),
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("arm shares sum to"), "{}", bad.body);
+    let bad = app
+        .post(
+            "/pilot/designs",
+            &s,
+            &form(
+                &DESIGN_TOML
+                    .replace("page-design", "bad")
+                    .replace("\"province\"", "\"douar\""),
+            ),
+            true,
+        )
+        .await;
+    assert!(
+        bad.status == StatusCode::UNPROCESSABLE_ENTITY
+            && bad.body.contains("line 4")
+            && bad.body.contains("douar"),
+        "{}",
+        bad.body
+    );
+    // The assignment button, then the counts by arm over the plan's five active households.
+    assert!(
+        app.get("/pilot/designs", Some(&s))
+            .await
+            .body
+            .contains("action=\"/pilot/designs/page-design/assign\"")
+    );
+    assert_eq!(
+        app.post("/pilot/designs/page-design/assign", &s, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let counts = app.store.assignment_counts("page-design").await.unwrap();
+    assert_eq!(counts.iter().map(|c| c.1).sum::<i64>(), 5, "{counts:?}");
+    let page = app.get("/pilot/designs", Some(&s)).await.body;
+    assert!(
+        !page.contains("action=\"/pilot/designs/page-design/assign\""),
+        "no second draw offered"
+    );
+    assert_eq!(
+        app.post("/pilot/designs/page-design/assign", &s, "", true)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post("/pilot/designs/nope/assign", &s, "", true)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let log = app
+        .store
+        .audit_records(
+            &sanad_store::AuditFilter {
+                entity: Some("pilot_design".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "register and assign are audited");
+    // Every other role: no form, and the writes are refused.
+    for role in Role::ALL
+        .into_iter()
+        .filter(|r| !matches!(r, Role::MeAnalyst | Role::Administrator))
+    {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        assert!(
+            !app.get("/pilot/designs", Some(&s))
+                .await
+                .body
+                .contains("action=\"/pilot/designs\""),
+            "{role}"
+        );
+        assert_eq!(
+            app.post(
+                "/pilot/designs",
+                &s,
+                &form(&DESIGN_TOML.replace("page-design", role.as_str())),
+                true
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+        assert_eq!(
+            app.post("/pilot/designs/page-design/assign", &s, "", true)
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+    }
+    assert_eq!(app.store.designs().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_supervisor_moves_a_case_or_a_caseload_and_a_worker_cannot() {
+    use sanad_store::pilot::CaseRow;
+    let app = app().await;
+    seed_pilot(&app).await;
+    let mut colleague = service::new_user(
+        "agent04b",
+        "Agent 04 B",
+        Role::AntennaAgent,
+        Scope::Regions(vec![sanad_domain::RegionCode::parse("04").unwrap()]),
+        "fr",
+        "x",
+    );
+    colleague.password_hash = auth::hash_password(PASSWORD);
+    app.store
+        .create_user(&colleague, &sanad_store::Actor::new("test", "setup"))
+        .await
+        .unwrap();
+    for h in ["500000000003", "500000000005", "500000000006"] {
+        // The last case counts in a second antenna of the region.
+        let antenna = if h.ends_with('6') { "04.441" } else { "04.421" };
+        let case = CaseRow {
+            rsu_id: h.into(),
+            antenna: antenna.into(),
+            worker: "antenna_agent".into(),
+            opened_on: days(-10),
+            closure: None,
+            goals: "[]".into(),
+            visits: vec![],
+            referrals: vec![],
+        };
+        app.store
+            .save_case(
+                &case,
+                "open",
+                &sanad_store::Actor::new("antenna_agent", "t"),
+            )
+            .await
+            .unwrap();
+    }
+    let worker_of = |h: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .open_case(&Scope::National, h)
+                .await
+                .unwrap()
+                .unwrap()
+                .worker
+        }
+    };
+    // The worker has no form and is refused.
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    assert!(
+        !app.get("/pilot/caseload", Some(&agent))
+            .await
+            .body
+            .contains("/pilot/caseload/reassign")
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &agent,
+            "household=500000000003&to=agent04b",
+            true
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // The supervisor moves one case, then the rest of the caseload.
+    let sup = app.login("antenna_supervisor", PASSWORD).await.unwrap();
+    assert!(
+        app.get("/pilot/caseload", Some(&sup))
+            .await
+            .body
+            .contains("action=\"/pilot/caseload/reassign\"")
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=500000000003&from=antenna_agent&to=agent04b",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(worker_of("500000000003").await, "agent04b");
+    assert_eq!(
+        worker_of("500000000005").await,
+        "antenna_agent",
+        "only that case moved"
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=&from=antenna_agent&to=agent04b",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        (
+            worker_of("500000000005").await,
+            worker_of("500000000006").await
+        ),
+        ("agent04b".to_owned(), "agent04b".to_owned())
+    );
+    // Not to a worker of another antenna, an analyst, or someone unknown; not a case outside the scope.
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=500000000003&to=agent01",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=500000000003&to=me_analyst",
+            true
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=500000000003&to=nobody",
+            true
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=500000000001&to=agent04b",
+            true
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(worker_of("500000000003").await, "agent04b");
+    // A caseload moves whole: a worker of antenna 04.421 only cannot take the 04.441 case, so none moves.
+    let mut narrow = service::new_user(
+        "agent0421",
+        "Agent 04.421",
+        Role::AntennaAgent,
+        Scope::Antennas(vec!["04.421".into()]),
+        "fr",
+        "x",
+    );
+    narrow.password_hash = auth::hash_password(PASSWORD);
+    app.store
+        .create_user(&narrow, &sanad_store::Actor::new("test", "setup"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post(
+            "/pilot/caseload/reassign",
+            &sup,
+            "household=&from=agent04b&to=agent0421",
+            true
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        (
+            worker_of("500000000003").await,
+            worker_of("500000000005").await
+        ),
+        ("agent04b".to_owned(), "agent04b".to_owned())
+    );
+    let log = app
+        .store
+        .audit_records(
+            &sanad_store::AuditFilter {
+                entity: Some("pilot_case".into()),
+                ..Default::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
+    let moves: Vec<_> = log.iter().filter(|r| r.action == "reassign").collect();
+    assert_eq!(moves.len(), 3, "each moved case is audited");
+    assert!(moves.iter().all(|r| r.actor == "antenna_supervisor"));
+    for role in Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::AntennaSupervisor)
+    {
+        let s = app.login(role.as_str(), PASSWORD).await.unwrap();
+        assert_eq!(
+            app.post(
+                "/pilot/caseload/reassign",
+                &s,
+                "household=500000000003&to=antenna_agent",
+                true
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pilot_refusals_are_shown_in_the_users_language() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("antenna_agent", PASSWORD).await.unwrap();
+    assert_eq!(
+        app.post("/pilot/cases/500000000003/open", &s, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let again = app
+        .post("/pilot/cases/500000000003/open", &s, "", true)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("Ce ménage a déjà un dossier ouvert.")
+            && !again.body.contains("already has an open case"),
+        "{}",
+        again.body
+    );
+    let not_asd = app
+        .post(
+            "/pilot/cases/500000000003/enrol",
+            &s,
+            "measure=disability-care",
+            true,
+        )
+        .await;
+    assert!(
+        not_asd.body.contains("n&#39;est pas dans le groupe cible")
+            || not_asd.body.contains("n'est pas dans le groupe cible"),
+        "{}",
+        not_asd.body
+    );
+    let blank = app
+        .post("/pilot/cases/500000000003/close", &s, "reason=", true)
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blank
+            .body
+            .contains("Indiquez le motif de clôture du dossier."),
+        "{}",
+        blank.body
+    );
+    // In Arabic for a user who chose it; the API keeps the English detail and names the message.
+    assert_eq!(
+        app.post("/settings/language", &s, "lang=ar", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let ar = app
+        .post("/pilot/cases/500000000003/open", &s, "", true)
+        .await;
+    assert!(
+        ar.body.contains("لهذه الأسرة ملف مفتوح بالفعل."),
+        "{}",
+        ar.body
+    );
+}
+
+#[tokio::test]
+async fn indicators_show_aggregates_with_a_chart_and_a_csv_and_name_no_household() {
+    use sanad_store::pilot::{CaseRow, ReferralRow, VisitRow};
+    let app = app().await;
+    seed_pilot(&app).await;
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
+    assert_eq!(
+        app.post(
+            "/pilot/cases/500000000005/enrol",
+            &agent,
+            "measure=disability-care",
+            true
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let visit = |date: String, attendance: &str| VisitRow {
+        date,
+        attendance: attendance.into(),
+        notes: "n".into(),
+        next_steps: String::new(),
+        next_visit: None,
+    };
+    let referral = |id, status: &str| ReferralRow {
+        id,
+        service: "school".into(),
+        detail: "École".into(),
+        sent_on: days(-40),
+        status: status.into(),
+        status_on: Some(days(-30)),
+        outcome: String::new(),
+    };
+    let today = chrono::Local::now().date_naive();
+    let this_month = |d: i64| {
+        let x = today - chrono::Duration::days(d);
+        if x.format("%Y-%m").to_string() == today.format("%Y-%m").to_string() {
+            x
+        } else {
+            today
+        }
+    };
+    let case = CaseRow {
+        rsu_id: "500000000005".into(),
+        antenna: "04.421".into(),
+        worker: "antenna_agent".into(),
+        opened_on: days(-70),
+        closure: None,
+        goals: "[]".into(),
+        visits: vec![
+            visit(this_month(1).to_string(), "present"),
+            visit(this_month(0).to_string(), "absent"),
+        ],
+        referrals: vec![referral(1, "completed"), referral(2, "sent")],
+    };
+    app.store
+        .save_case(
+            &case,
+            "open",
+            &sanad_store::Actor::new("antenna_agent", "t"),
+        )
+        .await
+        .unwrap();
+    let stale = CaseRow {
+        rsu_id: "500000000006".into(),
+        visits: vec![],
+        referrals: vec![],
+        ..case.clone()
+    };
+    app.store
+        .save_case(
+            &stale,
+            "open",
+            &sanad_store::Actor::new("antenna_agent", "t"),
+        )
+        .await
+        .unwrap();
+
+    let analyst = app.login("me_analyst", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/indicators", Some(&analyst)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<svg class=\"chart places\""),
+        "a server-rendered chart"
+    );
+    assert!(
+        page.body.contains("type=\"month\""),
+        "the visits' month can be chosen"
+    );
+    // A month without visits: the cases open then (none, a month before they opened) give nothing to measure.
+    let before = app
+        .get("/pilot/indicators.csv?month=2020-01", Some(&analyst))
+        .await
+        .body;
+    assert!(!before.contains("visits_per_case"), "{before}");
+    assert!(
+        !page.body.contains("50000000000"),
+        "no household is named: {}",
+        page.body
+    );
+    // disability care: one place of one, full.
+    assert!(page.body.contains("1 / 1 (100 %)"), "{}", page.body);
+    // two visits over two cases open this month; one referral completed of two.
+    assert!(
+        page.body.contains("2 / 2 (100 %)") && page.body.contains("1 / 2 (50 %)"),
+        "{}",
+        page.body
+    );
+    let csv = app.get("/pilot/indicators.csv", Some(&analyst)).await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(
+        csv.body
+            .starts_with("indicator,antenna,key,numerator,denominator\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("enrolment_rate,04.421,disability-care,1,1\n")
+            && csv.body.contains("referral_completion,04.421,school,1,2\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.contains("alerts_open,04.421,visit_overdue,1,1\n"),
+        "the never-visited case is overdue: {}",
+        csv.body
+    );
+    let api = app.get("/api/v1/pilot/indicators", Some(&analyst)).await;
+    let json: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(
+        json["referrals"][0]["completion"],
+        serde_json::json!({"num": 1, "den": 2})
+    );
+    assert_eq!(
+        app.get("/pilot/indicators?month=2026-13", Some(&analyst))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // An antenna agent of region 01 sees none of region 04's numbers.
+    let other = app.login("agent01", PASSWORD).await.unwrap();
+    let theirs = app.get("/pilot/indicators.csv", Some(&other)).await.body;
+    assert!(!theirs.contains("04.421"), "{theirs}");
 }

@@ -25,9 +25,9 @@ use crate::{AppState, RequestId};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sanad API", version = "1", description = "Direct social aid (ASD): registry, rules, entitlements, administration and audit. Every route but this document needs authentication: an API token (`Authorization: Bearer sanad_<id>_<secret>`) or a session cookie with its CSRF token for changes. Errors are RFC 9457 `application/problem+json`."),
-    paths(delivery_report, split_household, submit_application, household_applications, declare_event, household_events, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit),
+    paths(delivery_report, split_household, submit_application, household_applications, declare_event, household_events, payroll, search_households, household, household_entitlement, compute, regions, list_rule_sets, get_rule_set, propose_rule_set, approve_rule_set, diff_rule_sets, list_users, create_user, update_user, create_token, audit, verify_audit, pilot_indicators),
     components(schemas(service::DeliveryReport, service::DeliveryOutcome, SplitBody, service::SplitOutcome, service::ApplicationForm, EventBody, service::EventOutcome, service::EventView, UserForm, TokenForm, ProposeBody, RuleSetEntry)),
-    tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "notifications"), (name = "admin"), (name = "audit"))
+    tags((name = "registry"), (name = "applications"), (name = "rules"), (name = "payroll"), (name = "notifications"), (name = "admin"), (name = "audit"), (name = "pilot"))
 )]
 pub struct ApiDoc;
 
@@ -55,9 +55,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit))
         .route("/audit/verify", get(verify_audit))
-        // helper-a
         .route("/notify/delivery", post(delivery_report))
         .route("/households/{id}/split", post(split_household))
+        .route("/pilot/indicators", get(pilot_indicators))
 }
 
 /// A page of results and the cursor for the next one (absent on the last page).
@@ -398,7 +398,7 @@ async fn household_events(
     Ok(Json(service::events_of(&s, &h).await?))
 }
 
-// ---- helper-a: delivery reports and household splits ----
+// Delivery reports and household splits.
 
 /// The SMS gateway's delivery report for a message it accepted: `delivered`, or `failed`
 /// (retried under the outbox's policy, or dead once it gives up). Needs an API token with
@@ -527,4 +527,22 @@ impl IntoResponse for ApiDoc {
         )
             .into_response()
     }
+}
+
+/// The pilot's M&E indicators over the caller's scope (aggregates, each an exact ratio
+/// `{num, den}`): enrolment against capacity by measure and antenna, visits of the month per
+/// case open in it, goals achieved, referrals completed, follow-up alerts open (empty lists
+/// before a catalogue is stored).
+#[utoipa::path(get, path = "/api/v1/pilot/indicators", tag = "pilot", params(("month" = Option<String>, Query, description = "YYYY-MM, default the current month")), responses((status = 200), (status = 403)))]
+async fn pilot_indicators(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<crate::pages::pilot_indicators::IndicatorsQuery>,
+) -> Result<Json<sanad_pilot::Indicators>, WebError> {
+    let month = crate::pages::pilot_indicators::month(&q)?;
+    Ok(Json(
+        service::pilot_admin::indicators(&s, &p, month)
+            .await?
+            .unwrap_or_else(service::pilot_admin::no_indicators),
+    ))
 }

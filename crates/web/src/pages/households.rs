@@ -679,7 +679,7 @@ pub async fn declare(
     )))
 }
 
-// ---- helper-a: household split ----
+// Household split.
 
 fn split_section(l: Locale, p: &Principal, h: &Household) -> Markup {
     const RELATIONS: [&str; 7] = [

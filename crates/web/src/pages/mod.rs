@@ -13,6 +13,8 @@ pub mod payroll;
 pub mod pilot;
 // pilot (issue 7)
 pub mod pilot_cases;
+// pilot M&E indicators (issue 7)
+pub mod pilot_indicators;
 pub mod rules;
 
 use axum::Router;
@@ -36,7 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/households/{id}", get(households::show))
         .route("/households/{id}/applications", post(households::apply))
         .route("/households/{id}/events", post(households::declare))
-        // helper-a
         .route("/households/{id}/split", post(households::split))
         .route("/applications", get(applications::queue))
         .route("/applications/{receipt}/decide", post(applications::decide))
@@ -76,7 +77,17 @@ pub fn routes() -> Router<AppState> {
         // pilot (issue 7)
         .route("/pilot/measures", get(pilot_cases::measures))
         .route("/pilot/caseload", get(pilot_cases::caseload))
-        .route("/pilot/designs", get(pilot_cases::designs))
+        .route(
+            "/pilot/designs",
+            get(pilot_cases::designs).post(pilot_cases::register_design),
+        )
+        .route(
+            "/pilot/designs/{id}/assign",
+            post(pilot_cases::assign_design),
+        )
+        .route("/pilot/caseload/reassign", post(pilot_cases::reassign))
+        .route("/pilot/indicators", get(pilot_indicators::page))
+        .route("/pilot/indicators.csv", get(pilot_indicators::csv))
         .route("/pilot/cases/{id}", get(pilot_cases::case))
         .route("/pilot/cases/{id}/open", post(pilot_cases::open))
         .route("/pilot/cases/{id}/goals", post(pilot_cases::add_goal))
@@ -134,10 +145,10 @@ async fn html_errors(req: Request, next: Next) -> Response {
     let body = axum::body::to_bytes(res.into_body(), 1 << 16)
         .await
         .unwrap_or_default();
-    let detail = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["detail"].as_str().map(str::to_owned));
+    let problem = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
     let l = lang.0;
+    let detail =
+        localized(l, &problem["i18n"]).or_else(|| problem["detail"].as_str().map(str::to_owned));
     let title = WebError::title(status, l);
     let content = maud::html! {
         div.problem role="alert" {
@@ -153,6 +164,16 @@ async fn html_errors(req: Request, next: Next) -> Response {
     };
     *res.status_mut() = status;
     res
+}
+
+/// A problem's message in the user's language, when it names one (`WebError::Localized`).
+fn localized(l: crate::i18n::Locale, i18n: &serde_json::Value) -> Option<String> {
+    let key = i18n["key"].as_str()?;
+    let mut text = l.t(key).to_owned();
+    for (name, value) in i18n["args"].as_object().into_iter().flatten() {
+        text = text.replace(&format!("{{{name}}}"), value.as_str().unwrap_or_default());
+    }
+    Some(text)
 }
 
 pub fn urlencode(s: &str) -> String {

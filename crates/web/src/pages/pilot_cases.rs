@@ -3,7 +3,7 @@
 //! visits, referrals, enrolment) and the pre-registered evaluation designs. Tablet first:
 //! cards and stacked forms with large targets, no table wider than the screen needs.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use axum::{Extension, Form};
 use maud::{Markup, html};
@@ -40,6 +40,11 @@ pub(crate) fn tabs(l: Locale, p: &Principal, active: &str) -> Markup {
             p.can(Permission::CasesManage),
         ),
         ("designs", "/pilot/designs", p.can(Permission::Aggregates)),
+        (
+            "indicators",
+            "/pilot/indicators",
+            p.can(Permission::Aggregates),
+        ),
         ("report", "/pilot", p.can(Permission::Aggregates)),
     ];
     html! {
@@ -145,6 +150,7 @@ pub async fn caseload(
                     thead { tr { th { (l.t("pilot.case.worker_title")) } th.num { (l.t("pilot.caseload.open")) } } }
                     tbody { @for (w, n) in &load.team { tr class=[(*n > load.policy.max_caseload).then_some("over")] { td { (w) } td.num { (l.int(*n as i64)) } } } }
                 }
+                @if p.can(Permission::CasesReassign) { (reassign_form(l, &p, &load)) }
             }
         }
         section.card id="alerts" {
@@ -170,6 +176,29 @@ pub async fn caseload(
         "caseload",
         content,
     ))
+}
+
+/// The supervisor's form: one case (or every case of a worker) to another social worker.
+fn reassign_form(l: Locale, p: &Principal, load: &svc::Caseload) -> Markup {
+    html! {
+        form.stack method="post" action="/pilot/caseload/reassign" {
+            (csrf(p))
+            h3 { (l.t("pilot.reassign.title")) }
+            label for="reassign-household" { (l.t("pilot.reassign.case")) }
+            select id="reassign-household" name="household" {
+                option value="" { (l.t("pilot.reassign.all_of")) }
+                @for c in &load.cases { option value=(c.household) { (c.household) " — " (c.worker) } }
+            }
+            label for="reassign-from" { (l.t("pilot.reassign.from")) }
+            select id="reassign-from" name="from" {
+                @for (w, _) in &load.team { option value=(w) { (w) } }
+            }
+            label for="reassign-to" { (l.t("pilot.reassign.to")) }
+            input id="reassign-to" name="to" required list="reassign-workers" autocomplete="off";
+            datalist id="reassign-workers" { @for (w, _) in &load.team { option value=(w) {} } }
+            button type="submit" { (l.t("pilot.reassign.button")) }
+        }
+    }
 }
 
 fn csrf(p: &Principal) -> Markup {
@@ -534,16 +563,42 @@ pub async fn enrol(
     Ok(back(&id, "enrolment"))
 }
 
+#[derive(Deserialize, Default)]
+pub struct DesignsQuery {
+    /// The design just registered: its hash is shown at the top.
+    #[serde(default)]
+    registered: Option<String>,
+}
+
 pub async fn designs(
     State(s): State<AppState>,
     Lang(l): Lang,
     p: Principal,
+    Query(q): Query<DesignsQuery>,
 ) -> Result<Html<String>, WebError> {
     let designs = svc::designs(&s, &p).await?;
+    let manage = p.can(Permission::DesignsManage);
     let content = html! {
         (tabs(l, &p, "designs"))
         h1 { (l.t("pilot.designs.title")) }
         p.hint { (l.t("pilot.designs.hint")) }
+        @if let Some(d) = q.registered.as_ref().and_then(|id| designs.iter().find(|d| &d.row.id == id)) {
+            div.notice role="status" id="registered" { p { (l.t("pilot.designs.registered_now")) " " strong { (d.row.id) } } code.token { (d.row.hash) } }
+        }
+        @if manage {
+            section.card id="register-design" {
+                h2 { (l.t("pilot.designs.register")) }
+                p.hint { (l.t("pilot.designs.register_hint")) }
+                form.stack method="post" action="/pilot/designs" {
+                    (csrf(&p))
+                    label for="design-file" { (l.t("pilot.designs.file")) }
+                    input id="design-file" type="file" accept=".json,.toml,application/json,text/plain" data-fill="design-body";
+                    label for="design-body" { (l.t("pilot.designs.body")) }
+                    textarea id="design-body" name="body" rows="14" spellcheck="false" required {}
+                    button type="submit" { (l.t("pilot.designs.register_button")) }
+                }
+            }
+        }
         @if designs.is_empty() { p.empty { (l.t("pilot.designs.none")) } }
         @for d in &designs {
             section.card.design id=(format!("design-{}", d.row.id)) {
@@ -564,6 +619,12 @@ pub async fn designs(
                 @if !d.counts.is_empty() {
                     h3 { (l.t("pilot.designs.assignment")) }
                     (layout::bars(l, &d.counts))
+                } @else if manage && d.verified {
+                    form method="post" action=(format!("/pilot/designs/{}/assign", super::urlencode(&d.row.id))) {
+                        (csrf(&p))
+                        p.hint { (l.t("pilot.designs.assign_hint")) }
+                        button type="submit" { (l.t("pilot.designs.assign_button")) }
+                    }
                 }
             }
         }
@@ -575,4 +636,75 @@ pub async fn designs(
         "pilot",
         content,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct DesignForm {
+    body: String,
+}
+
+/// Register a pasted design (JSON or TOML); back to the list with its hash shown.
+pub async fn register_design(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Form(f): Form<DesignForm>,
+) -> Result<Redirect, WebError> {
+    let row = crate::service::pilot_admin::register_design(
+        &s,
+        &p,
+        &crate::service::actor(&p, &req),
+        "design",
+        &f.body,
+    )
+    .await?;
+    let id = super::urlencode(&row.id);
+    Ok(Redirect::to(&format!(
+        "/pilot/designs?registered={id}#registered"
+    )))
+}
+
+/// Draw and store a registered design's assignment; the list then shows its counts by arm.
+pub async fn assign_design(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Redirect, WebError> {
+    crate::service::pilot_admin::assign_design(&s, &p, &crate::service::actor(&p, &req), &id)
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/pilot/designs#design-{}",
+        super::urlencode(&id)
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct ReassignForm {
+    /// One household's case, or empty to move every open case of `from`.
+    #[serde(default)]
+    household: String,
+    #[serde(default)]
+    from: String,
+    to: String,
+}
+
+/// A supervisor moves a case, or a worker's whole caseload, to another social worker.
+pub async fn reassign(
+    State(s): State<AppState>,
+    p: Principal,
+    Extension(req): Extension<RequestId>,
+    Form(f): Form<ReassignForm>,
+) -> Result<Redirect, WebError> {
+    let household = Some(f.household.trim()).filter(|h| !h.is_empty());
+    crate::service::pilot_admin::reassign(
+        &s,
+        &p,
+        &req,
+        household,
+        Some(f.from.trim()),
+        f.to.trim(),
+    )
+    .await?;
+    Ok(Redirect::to("/pilot/caseload#team"))
 }

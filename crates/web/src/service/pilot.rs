@@ -109,7 +109,7 @@ pub async fn stored_pilot(s: &AppState) -> Result<Option<Pilot>, WebError> {
 async fn pilot_or_refuse(s: &AppState) -> Result<Pilot, WebError> {
     stored_pilot(s)
         .await?
-        .ok_or_else(|| WebError::Refused("no pilot catalogue is stored yet".into()))
+        .ok_or_else(super::pilot_errors::no_catalogue)
 }
 
 /// Store a catalogue and rollout plan (CLI and demo; no page changes the catalogue yet).
@@ -137,7 +137,7 @@ pub struct MeasuresOverview {
     pub antennas: Vec<AntennaPlaces>,
 }
 
-fn in_scope(scope: &Scope, province: &str) -> bool {
+pub(crate) fn in_scope(scope: &Scope, province: &str) -> bool {
     province
         .get(..2)
         .and_then(|r| RegionCode::parse(r).ok())
@@ -352,7 +352,7 @@ pub struct CaseFile {
     pub alerts: Vec<Alert>,
 }
 
-fn enrolment_from_row(e: &EnrolmentRow) -> Result<Enrolment, WebError> {
+pub(crate) fn enrolment_from_row(e: &EnrolmentRow) -> Result<Enrolment, WebError> {
     Ok(Enrolment {
         household: RsuId::parse(&e.rsu_id).map_err(corrupt)?,
         measure: MeasureId::parse(&e.measure_id).map_err(corrupt)?,
@@ -473,7 +473,7 @@ pub async fn open_case(
     };
     let case = book
         .open(&pilot.plan, &h, &[me], usize::MAX, today())
-        .map_err(|e| WebError::Refused(e.to_string()))?;
+        .map_err(|e| super::pilot_errors::case_error(&e, axum::http::StatusCode::CONFLICT))?;
     Ok(s.store
         .save_case(&case_to_row(case)?, "open", &actor(p, req))
         .await?)
@@ -498,8 +498,12 @@ async fn change_case(
         .ok_or(WebError::NotFound)?;
     let mut case = case_from_row(&row)?;
     f(&mut case, today()).map_err(|e| match e {
-        sanad_pilot::CaseError::Transition { .. } => WebError::Refused(e.to_string()),
-        other => WebError::Invalid(other.to_string()),
+        sanad_pilot::CaseError::Transition { .. } => {
+            super::pilot_errors::case_error(&e, axum::http::StatusCode::CONFLICT)
+        }
+        other => {
+            super::pilot_errors::case_error(&other, axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+        }
     })?;
     Ok(s.store
         .save_case(&case_to_row(&case)?, action, &actor(p, req))
@@ -673,7 +677,7 @@ pub async fn enrol(
     let mut register = register(s, p).await?;
     let e = register
         .enrol(&pilot, &h, &facts, &measure, today)
-        .map_err(|e| WebError::Refused(e.to_string()))?
+        .map_err(|e| super::pilot_errors::refusal(&e))?
         .clone();
     let capacity = pilot
         .catalogue
@@ -728,7 +732,7 @@ pub async fn exit_enrolment(
         .exit(&h.rsu_id, &measure, exit.clone())
         .map_err(|e| match e {
             sanad_pilot::ExitError::NotEnrolled => WebError::NotFound,
-            other => WebError::Refused(other.to_string()),
+            other => super::pilot_errors::exit_error(&other),
         })?;
     Ok(s.store
         .exit_enrolment(
