@@ -1314,14 +1314,7 @@ where
             .map(|(a, w)| application_change(a, w.as_ref(), before.get(&a.receipt), action))
             .collect();
         self.append_many(&mut tx, actor, &changes).await?;
-        insert_many(
-            &mut tx,
-            "outbox",
-            &outbox::sql::INSERT_COLUMNS,
-            notices.iter().map(outbox::sql::insert_cells).collect(),
-            " ON CONFLICT (id) DO NOTHING",
-        )
-        .await?;
+        enqueue_in(&mut tx, notices).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -1502,14 +1495,7 @@ where
                 .map(|(id, e)| event_change("refresh", *id, e)),
         );
         self.append_many(&mut tx, actor, &changes).await?;
-        insert_many(
-            &mut tx,
-            "outbox",
-            &outbox::sql::INSERT_COLUMNS,
-            notices.iter().map(outbox::sql::insert_cells).collect(),
-            " ON CONFLICT (id) DO NOTHING",
-        )
-        .await?;
+        enqueue_in(&mut tx, notices).await?;
         tx.commit().await.map_err(db)?;
         Ok(ids)
     }
@@ -1963,47 +1949,8 @@ where
 
     // Payment notices and delivery reports.
     pub async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64> {
-        let rows = messages
-            .iter()
-            .map(|m| {
-                let t = |v: &String| Cell::Text(v.clone());
-                vec![
-                    t(&m.id),
-                    t(&m.rsu_id),
-                    t(&m.channel),
-                    t(&m.recipient),
-                    t(&m.language),
-                    t(&m.template),
-                    t(&m.body),
-                    Cell::Text("queued".into()),
-                    Cell::Int(0),
-                    Cell::OptText(m.next_attempt_at.clone()),
-                    t(&m.created_at),
-                ]
-            })
-            .collect();
-        let columns = [
-            "id",
-            "rsu_id",
-            "channel",
-            "recipient",
-            "language",
-            "template",
-            "body",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-        ];
         let mut tx = self.write.begin().await.map_err(db)?;
-        let added = insert_many(
-            &mut tx,
-            "outbox",
-            &columns,
-            rows,
-            " ON CONFLICT (id) DO NOTHING RETURNING id",
-        )
-        .await?;
+        let added = enqueue_in(&mut tx, messages).await?;
         tx.commit().await.map_err(db)?;
         Ok(added)
     }
@@ -2849,6 +2796,29 @@ const PARAMS_PER_STATEMENT: usize = 240;
 
 /// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement; returns the
 /// rows a `RETURNING` tail gave back (0 without one).
+/// Queue messages in `tx`, keeping any id already queued; how many were added.
+async fn enqueue_in<DB>(tx: &mut sqlx::Transaction<'_, DB>, messages: &[MessageRow]) -> Result<u64>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    let rows = messages.iter().map(outbox::sql::insert_cells).collect();
+    insert_many(
+        tx,
+        "outbox",
+        &outbox::sql::INSERT_COLUMNS,
+        rows,
+        " ON CONFLICT (id) DO NOTHING RETURNING id",
+    )
+    .await
+}
+
 async fn insert_many<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     table: &str,

@@ -1135,16 +1135,22 @@ pub async fn refresh_scores(
         }
     }
     sum.new_scores = scores.len() as u64;
-    let (events, notices) =
+    let (events, notices, ended) =
         reevaluate_moved(s, actor, &book, &moved, declared_on, &mut sum).await?;
     s.store
         .save_score_refresh(&scores, &events, &notices, actor)
         .await?;
+    // A household the new score terminates has its awards ended. Should the run stop before
+    // this, the payroll's prepare ends them when the notice has run out (`awards::termination`).
+    if !ended.is_empty() {
+        s.store.end_awards(&ended, "terminate", actor).await?;
+    }
     Ok(sum)
 }
 
-/// The events and suspension notices of the households a refresh moves across the threshold,
-/// read as they are before it (the chunk's new scores are not written yet).
+/// The events, suspension notices and ended awards (household, last month) of the households a
+/// refresh moves across the threshold, read as they are before it (the chunk's new scores are
+/// not written yet).
 async fn reevaluate_moved(
     s: &AppState,
     actor: &Actor,
@@ -1152,13 +1158,21 @@ async fn reevaluate_moved(
     moved: &HashMap<RsuId, Vec<&sanad_applications::events::ScoreUpdate>>,
     declared_on: chrono::NaiveDate,
     sum: &mut RefreshSummary,
-) -> Result<(Vec<sanad_store::EventRow>, Vec<sanad_store::MessageRow>), WebError> {
+) -> Result<
+    (
+        Vec<sanad_store::EventRow>,
+        Vec<sanad_store::MessageRow>,
+        Vec<(String, String)>,
+    ),
+    WebError,
+> {
     use sanad_applications as apps;
     let ids: Vec<RsuId> = moved.keys().cloned().collect();
     let households = s.store.households(&Scope::National, &ids).await?;
     let languages = latest_languages(s, &households).await?;
     let paid = last_paid_month(s, Month::of(declared_on)).await?;
-    let (mut events, mut notices, at) = (Vec::new(), Vec::new(), crate::notify::now());
+    let (mut events, mut notices, mut ended, at) =
+        (Vec::new(), Vec::new(), Vec::new(), crate::notify::now());
     for before in &households {
         let updates = &moved[&before.rsu_id];
         let evs: Vec<apps::LifeEvent> = updates.iter().map(|u| u.event(declared_on)).collect();
@@ -1197,22 +1211,8 @@ async fn reevaluate_moved(
                 declared_by: actor.user.clone(),
             });
         }
-        if let apps::Lifecycle::Suspend {
-            from,
-            terminates_from,
-        } = r.lifecycle
-        {
+        if let Some(notice) = suspension_notice(&r) {
             sum.suspended += 1;
-            let reasons = r
-                .months
-                .last()
-                .map(|m| m.after.reasons.clone())
-                .unwrap_or_default();
-            let notice = apps::notify::Notice::Suspension {
-                from_month: from,
-                terminates_from,
-                reasons,
-            };
             let lang = languages
                 .get(before.rsu_id.as_str())
                 .copied()
@@ -1223,8 +1223,14 @@ async fn reevaluate_moved(
                 Err(e) => tracing::warn!(message = %id, error = %e, "notice not queued"),
             }
         }
+        if let apps::Lifecycle::Terminate { suspended_from, .. } = r.lifecycle {
+            ended.push((
+                before.rsu_id.to_string(),
+                award_end(suspended_from, paid).to_string(),
+            ));
+        }
     }
-    Ok((events, notices))
+    Ok((events, notices, ended))
 }
 
 /// Each household's language: that of its latest application (none: no entry).
@@ -1263,6 +1269,35 @@ async fn last_paid_month(s: &AppState, month: Month) -> Result<Option<Month>, We
     Ok(None)
 }
 
+/// The notice of a re-evaluation that suspends the household: from when, until when, and why.
+fn suspension_notice(
+    r: &sanad_applications::Reevaluation,
+) -> Option<sanad_applications::notify::Notice> {
+    let sanad_applications::Lifecycle::Suspend {
+        from,
+        terminates_from,
+    } = r.lifecycle
+    else {
+        return None;
+    };
+    let reasons = r
+        .months
+        .last()
+        .map(|m| m.after.reasons.clone())
+        .unwrap_or_default();
+    Some(sanad_applications::notify::Notice::Suspension {
+        from_month: from,
+        terminates_from,
+        reasons,
+    })
+}
+
+/// The last month an ended award pays: the month before the suspension, or the last month
+/// already paid if later (the payroll then recovers the months in between).
+fn award_end(suspended_from: Month, paid: Option<Month>) -> Month {
+    paid.map_or(suspended_from.prev(), |p| p.max(suspended_from.prev()))
+}
+
 /// What a recorded change's re-evaluation brings: the suspension notice (in the language of
 /// the household's latest application), or on termination the end of its running awards at
 /// the last month paid or payable, so the payroll stops listing it. Returns the lifecycle code.
@@ -1278,24 +1313,12 @@ async fn consequences(
     use sanad_applications as apps;
     match r.lifecycle {
         apps::Lifecycle::Continue => Ok("continue"),
-        apps::Lifecycle::Suspend {
-            from,
-            terminates_from,
-        } => {
+        apps::Lifecycle::Suspend { .. } => {
             let lang = applications_of(s, after)
                 .await?
                 .first()
                 .map_or(apps::notify::Language::Fr, ApplicationFile::language);
-            let reasons = r
-                .months
-                .last()
-                .map(|m| m.after.reasons.clone())
-                .unwrap_or_default();
-            let notice = apps::notify::Notice::Suspension {
-                from_month: from,
-                terminates_from,
-                reasons,
-            };
+            let notice = suspension_notice(r).expect("a suspension has its notice");
             crate::notify::queue(
                 &*s.store,
                 &s.notify,
@@ -1308,7 +1331,7 @@ async fn consequences(
             Ok("suspend")
         }
         apps::Lifecycle::Terminate { suspended_from, .. } => {
-            let last = paid.map_or(suspended_from.prev(), |p| p.max(suspended_from.prev()));
+            let last = award_end(suspended_from, paid);
             s.store
                 .end_awards(
                     &[(after.rsu_id.to_string(), last.to_string())],
