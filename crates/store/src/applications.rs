@@ -139,9 +139,11 @@ pub mod sql {
     pub const LIST_UPSERT: &str = "INSERT INTO cross_check_lists (kind, meta, row_count, imported_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (kind) DO UPDATE SET meta = excluded.meta, row_count = excluded.row_count, imported_at = excluded.imported_at";
     pub const LIST_META: &str = "SELECT meta FROM cross_check_lists WHERE kind = $1";
-    /// Completed with `IN ($2, …)` by the store.
+    /// Completed with `IN ($2, …)` by the store. `kind || ''` keeps SQLite's planner, which has
+    /// no statistics, off the primary key's `kind` prefix (a scan of the whole list per query)
+    /// and on the `(idcs, kind)` index.
     pub const LIST_ROWS_PREFIX: &str =
-        "SELECT line, body FROM cross_check_rows WHERE kind = $1 AND idcs";
+        "SELECT line, body FROM cross_check_rows WHERE kind || '' = $1 AND idcs";
     /// The review queue; the scope's condition is on the households alias `h`.
     pub fn review_queue(scope: &crate::Scope) -> String {
         format!(
