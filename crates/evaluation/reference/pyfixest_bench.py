@@ -5,7 +5,7 @@ Run by hand (the Rust tests never call Python), in an environment with
 (the script itself installs nothing):
 
     cargo run --release -p sanad-evaluation --example ols_bench -- \
-        --write /tmp/ols_bench.parquet --json /tmp/ols_bench.json
+        --runs 3 --write /tmp/ols_bench.parquet --json /tmp/ols_bench.json
     python crates/evaluation/reference/pyfixest_bench.py \
         /tmp/ols_bench.parquet /tmp/ols_bench.json
 
@@ -69,7 +69,7 @@ def main():
     print(f"formula: {fml}, vcov CR1 by cl")
     print(f"pyfixest {pf.__version__}, numpy {np.__version__}, pandas {pd.__version__}, python {platform.python_version()}")
     print(f"max relative difference: coef {d_coef:.2e} (tolerance {COEF_RTOL:g}), se {d_se:.2e} (tolerance {SE_RTOL:g})")
-    print(f"fit seconds: pyfixest {best:.3f} (best of {args.runs}), Sanad {rust:.3f}")
+    print(f"fit seconds: pyfixest {best:.3f} (best of {args.runs}), Sanad {rust:.3f} (best of {sanad.get('runs', 1)})")
     print(f"ratio pyfixest / Sanad: {best / rust:.1f}")
     if d_coef > COEF_RTOL or d_se > SE_RTOL:
         for nm, a, b, c, d in zip(names, coef, sanad["coef"], se, sanad["se"]):
