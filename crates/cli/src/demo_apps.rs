@@ -111,9 +111,10 @@ pub async fn first_households(store: &dyn Store, n: u64) -> anyhow::Result<Vec<H
             .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.rsu_id.clone());
-        for h in &page {
-            out.extend(store.household(&Scope::National, &h.rsu_id).await?);
-        }
+        let ids: Vec<_> = page.iter().map(|h| h.rsu_id.clone()).collect();
+        let mut found = store.households(&Scope::National, &ids).await?;
+        found.sort_by(|a, b| a.rsu_id.cmp(&b.rsu_id));
+        out.extend(found);
     }
     Ok(out)
 }
