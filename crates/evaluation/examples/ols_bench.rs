@@ -44,7 +44,9 @@ fn parse_args() -> Args {
             "--json" => args.json = Some(it.next().expect("--json needs a path")),
             "--runs" => {
                 let v = it.next().and_then(|v| v.parse().ok());
-                args.runs = v.filter(|&r| r > 0).expect("--runs needs a positive number");
+                args.runs = v
+                    .filter(|&r| r > 0)
+                    .expect("--runs needs a positive number");
             }
             n => args.rows = n.parse().expect("rows must be a number"),
         }

@@ -1801,20 +1801,7 @@ where
     }
 
     pub async fn enqueue(&self, m: &MessageRow) -> Result<bool> {
-        let done = sqlx::query::<DB>(outbox::sql::INSERT)
-            .bind(m.id.clone())
-            .bind(m.rsu_id.clone())
-            .bind(m.channel.clone())
-            .bind(m.recipient.clone())
-            .bind(m.language.clone())
-            .bind(m.template.clone())
-            .bind(m.body.clone())
-            .bind(m.next_attempt_at.clone())
-            .bind(m.created_at.clone())
-            .fetch_optional(self.write)
-            .await
-            .map_err(db)?;
-        Ok(done.is_some())
+        Ok(self.enqueue_many(std::slice::from_ref(m)).await? == 1)
     }
 
     pub async fn claim_due(

@@ -164,8 +164,6 @@ pub mod sql {
         ]
     }
 
-    pub const INSERT: &str = "INSERT INTO outbox (id, rsu_id, channel, recipient, language, template, body, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING id";
     /// The outer condition is checked again on the row a concurrent claim may have changed
     /// (PostgreSQL re-evaluates it after the lock), so no message is claimed twice.
     pub const CLAIM: &str = "UPDATE outbox SET next_attempt_at = $2 WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1 AND id IN \
