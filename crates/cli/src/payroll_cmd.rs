@@ -19,6 +19,10 @@ pub enum PayrollCmd {
         month: Month,
         #[arg(long)]
         by: String,
+        /// Notification templates overriding the defaults, for the termination notices of
+        /// households whose suspension ran out (see docs/applications.md).
+        #[arg(long)]
+        templates: Option<PathBuf>,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
     },
@@ -104,10 +108,12 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
         PayrollCmd::Prepare {
             month,
             by,
+            templates,
             database_url,
         } => {
             let store = open_store(&database_url).await?;
-            let p = run::prepare(&*store, month, &cli_actor(&by)).await?;
+            let templates = crate::notify_cmd::notify_config(templates.as_deref())?.templates;
+            let p = run::prepare(&*store, month, &cli_actor(&by), &templates).await?;
             let paid = p
                 .payroll
                 .lines
@@ -341,7 +347,7 @@ pub async fn demo_cycle(
         account.clone(),
         run::DEFAULT_DEBTOR_BIC,
     );
-    let p = run::prepare(store, month, &cli_actor("payments")).await?;
+    let p = run::prepare(store, month, &cli_actor("payments"), &cfg.templates).await?;
     run::approve(store, month, &cli_actor("approver")).await?;
     let r = run::release(store, month, &cli_actor("payments"), &cfg).await?;
     let payments = store.payments(&month.to_string()).await?;

@@ -294,7 +294,14 @@ pub struct Prepared {
     pub changed: bool,
 }
 
-pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<Prepared> {
+/// Prepare the month's payroll. `templates` word the termination notices of households whose
+/// suspension notice has run out.
+pub async fn prepare(
+    store: &dyn Store,
+    month: Month,
+    actor: &Actor,
+    templates: &sanad_applications::notify::Templates,
+) -> Result<Prepared> {
     let cycle = load_cycle(store, month).await?;
     let book = rule_book(store).await?;
     let rules = book
@@ -311,6 +318,7 @@ pub async fn prepare(store: &dyn Store, month: Month, actor: &Actor) -> Result<P
     // Awards whose suspension notice ran out end (once: an ended award is not ended again).
     // Its own transaction: a prepare run again finds them ended and lists the same payroll.
     if !ends.is_empty() {
+        let ends = with_termination_notices(store, ends, templates).await?;
         store.end_awards(&ends, "notice_expired", actor).await?;
     }
     let digest = payroll.digest();
@@ -637,44 +645,92 @@ pub async fn queue_payment_notices(
     templates: &sanad_applications::notify::Templates,
     at: chrono::NaiveDateTime,
 ) -> Result<u64> {
-    use sanad_applications::notify::{Language, Notice};
+    use sanad_applications::notify::Notice;
     let stamp = sanad_store::outbox::stamp(at);
     let mut added = 0;
     let targets = store.payment_notice_targets(&month.to_string()).await?;
     for chunk in targets.chunks(NOTICE_BATCH) {
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
-            let lang = if t.language == "ar" {
-                Language::Ar
-            } else {
-                Language::Fr
-            };
             let notice = Notice::PaymentIssued {
                 month,
                 amount: sanad_domain::Money::from_centimes(t.amount),
                 reference: t.end_to_end_id.clone(),
             };
-            rows.push(sanad_store::MessageRow {
-                id: format!("payment:{}", t.end_to_end_id),
-                rsu_id: t.rsu_id.clone(),
-                channel: "sms".into(),
-                recipient: t.phone.clone(),
-                language: lang.code().into(),
-                template: "payment_issued".into(),
-                body: templates.render(&notice, lang).map_err(corrupt)?,
-                status: "queued".into(),
-                attempts: 0,
-                next_attempt_at: Some(stamp.clone()),
-                last_error: None,
-                delivery_id: None,
-                created_at: stamp.clone(),
-                sent_at: None,
-                delivered_at: None,
-            });
+            let id = format!("payment:{}", t.end_to_end_id);
+            let to = (t.rsu_id.as_str(), t.phone.as_str());
+            rows.push(sms(templates, id, to, &t.language, &notice, &stamp)?);
         }
         added += store.enqueue_many(&rows).await?;
     }
     Ok(added)
+}
+
+/// A notice worded in the household's language (French unless it asked for Arabic), queued as
+/// an SMS to `to` (household, phone).
+fn sms(
+    templates: &sanad_applications::notify::Templates,
+    id: String,
+    to: (&str, &str),
+    language: &str,
+    notice: &sanad_applications::notify::Notice,
+    stamp: &str,
+) -> Result<sanad_store::MessageRow> {
+    let lang = sanad_applications::notify::Language::parse(language).unwrap_or_default();
+    let body = templates.render(notice, lang).map_err(corrupt)?;
+    Ok(sanad_store::MessageRow::sms(
+        id,
+        to,
+        lang.code(),
+        notice.template(),
+        body,
+        stamp,
+    ))
+}
+
+/// The awards to end, each with its termination notice to the household's phone in its
+/// language (none without a phone), dated today.
+async fn with_termination_notices(
+    store: &dyn Store,
+    ends: Vec<(String, String)>,
+    templates: &sanad_applications::notify::Templates,
+) -> Result<Vec<sanad_store::AwardEnd>> {
+    use sanad_applications::notify::Notice;
+    let ids: Vec<String> = ends.iter().map(|(h, _)| h.clone()).collect();
+    let contacts: HashMap<String, sanad_store::outbox::NoticeContact> = store
+        .notice_contacts(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.rsu_id.clone(), c))
+        .collect();
+    let now = chrono::Utc::now().naive_utc();
+    let stamp = sanad_store::outbox::stamp(now);
+    let policy = sanad_applications::DeadlinePolicy::default();
+    let mut out = Vec::with_capacity(ends.len());
+    for (rsu_id, last) in ends {
+        let month = last.parse::<Month>().map_err(corrupt)?;
+        let notice = Notice::termination(month, now.date(), &policy);
+        let id = format!("termination:{rsu_id}:{last}");
+        let notice = contacts
+            .get(&rsu_id)
+            .map(|c| {
+                sms(
+                    templates,
+                    id,
+                    (&c.rsu_id, &c.phone),
+                    &c.language,
+                    &notice,
+                    &stamp,
+                )
+            })
+            .transpose()?;
+        out.push(sanad_store::AwardEnd {
+            rsu_id,
+            last_month: last,
+            notice,
+        });
+    }
+    Ok(out)
 }
 
 /// A released cycle asked again: its files are regenerated (they are deterministic) and

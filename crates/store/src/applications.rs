@@ -15,6 +15,8 @@ pub struct ApplicationRow {
     pub submitted_on: String,
     /// The application, its checks and its decision (JSON).
     pub body: String,
+    /// The language of the household's notices, as asked at intake: `fr` or `ar`.
+    pub language: String,
 }
 
 /// What an approved application grants: the requested components, from a start month.
@@ -22,6 +24,15 @@ pub struct ApplicationRow {
 pub struct Award {
     pub components: Vec<String>,
     pub start_month: String,
+}
+
+/// A terminated household's awards ending at `last_month` (`YYYY-MM`), and the notice that says
+/// so, queued only if this ends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwardEnd {
+    pub rsu_id: String,
+    pub last_month: String,
+    pub notice: Option<crate::MessageRow>,
 }
 
 /// One awarded component of a household, as the payroll reads it.
@@ -100,6 +111,7 @@ pub trait ApplicationStore: Send + Sync {
         scores: &[crate::rows::ScoreRow],
         events: &[EventRow],
         notices: &[crate::MessageRow],
+        ends: &[AwardEnd],
         actor: &Actor,
     ) -> Result<Vec<i64>>;
     /// The applications of many households at once, in no particular order.
@@ -121,15 +133,10 @@ pub trait ApplicationStore: Send + Sync {
     async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
 
     // Awards ended on termination.
-    /// End the running awards (no `end_month` yet) of each household at its last month paid
-    /// (`(rsu_id, YYYY-MM)`), in one transaction, one audit record per household whose awards
-    /// it ended (`reason` in it); returns how many award rows it ended.
-    async fn end_awards(
-        &self,
-        ends: &[(String, String)],
-        reason: &str,
-        actor: &Actor,
-    ) -> Result<u64>;
+    /// End the running awards (no `end_month` yet) of each household at its last month paid,
+    /// in one transaction, with one audit record (`reason` in it) and the termination notice
+    /// of each household whose awards it ended; returns how many award rows it ended.
+    async fn end_awards(&self, ends: &[AwardEnd], reason: &str, actor: &Actor) -> Result<u64>;
     /// A household's awards by start month (the caller checked the household's scope).
     async fn awards_of(&self, rsu_id: &str) -> Result<Vec<AwardRow>>;
 }
@@ -147,7 +154,7 @@ pub mod sql {
     /// The review queue; the scope's condition is on the households alias `h`.
     pub fn review_queue(scope: &crate::Scope) -> String {
         format!(
-            "SELECT a.receipt, a.rsu_id, a.status, a.submitted_on, a.body FROM applications a JOIN households h ON h.rsu_id = a.rsu_id \
+            "SELECT a.receipt, a.rsu_id, a.status, a.submitted_on, a.body, a.language FROM applications a JOIN households h ON h.rsu_id = a.rsu_id \
              WHERE a.status = 'in_review' AND {} ORDER BY a.submitted_on, a.receipt LIMIT $1",
             scope.sql("h")
         )
@@ -167,17 +174,17 @@ pub mod sql {
     pub const AWARDS_END: &str = "UPDATE awards SET end_month = $2 WHERE rsu_id = $1 AND end_month IS NULL RETURNING receipt";
     /// Adds `$2` to the counter and returns its new value, the last one reserved.
     pub const RESERVE: &str = "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value";
-    pub const GET: &str =
-        "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE receipt = $1";
-    pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";
-    pub const COLUMNS: [&str; 6] = [
+    pub const GET: &str = "SELECT receipt, rsu_id, status, submitted_on, body, language FROM applications WHERE receipt = $1";
+    pub const OF: &str = "SELECT receipt, rsu_id, status, submitted_on, body, language FROM applications WHERE rsu_id = $1 ORDER BY submitted_on DESC, receipt DESC";
+    pub const COLUMNS: [&str; 7] = [
         "receipt",
         "rsu_id",
         "status",
         "submitted_on",
         "body",
         "updated_at",
+        "language",
     ];
     /// Saving an application again replaces its status and body.
-    pub const UPSERT_TAIL: &str = " ON CONFLICT (receipt) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at";
+    pub const UPSERT_TAIL: &str = " ON CONFLICT (receipt) DO UPDATE SET status = excluded.status, body = excluded.body, updated_at = excluded.updated_at, language = excluded.language";
 }

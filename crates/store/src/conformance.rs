@@ -454,6 +454,7 @@ pub async fn score_refresh_chunks_are_saved_whole_and_once(store: &dyn Store) {
             &[score(&a, 12_000_000), score(&b, 9_000_000)],
             std::slice::from_ref(&event),
             std::slice::from_ref(&notice),
+            &[],
             &actor("rsu-feed"),
         )
         .await
@@ -465,6 +466,7 @@ pub async fn score_refresh_chunks_are_saved_whole_and_once(store: &dyn Store) {
             &[score(&a, 12_000_000), score(&b, 9_000_000)],
             &[],
             std::slice::from_ref(&notice),
+            &[],
             &actor("rsu-feed"),
         )
         .await
@@ -1313,6 +1315,7 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
         status: status.into(),
         submitted_on: on.into(),
         body: format!("{{\"r\":\"{receipt}\"}}"),
+        language: "fr".into(),
     };
     store
         .save_application(
@@ -1377,6 +1380,7 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
         status: "in_review".into(),
         submitted_on: "2026-11-03".into(),
         body: "{}".into(),
+        language: "fr".into(),
     };
     store
         .save_application(&waiting, None, "submit", &actor("agent"))
@@ -1495,6 +1499,7 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
                 status: "approved".into(),
                 submitted_on: "2026-11-05".into(),
                 body: "{}".into(),
+                language: "fr".into(),
             },
             Some(later.clone()),
         )
@@ -2671,22 +2676,18 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
         .save_release("2026-11", "{}", &[], &payments, &[], &actor("releaser"))
         .await
         .unwrap();
-    let app = |receipt: &str, rsu: &str, on: &str, body: &str| ApplicationRow {
+    let app = |receipt: &str, rsu: &str, on: &str, language: &str| ApplicationRow {
         receipt: receipt.into(),
         rsu_id: rsu.into(),
         status: "approved".into(),
         submitted_on: on.into(),
-        body: body.into(),
+        body: "{}".into(),
+        language: language.into(),
     };
     // Household 1: an older application in Arabic, the latest in French; household 2: Arabic.
     store
         .save_application(
-            &app(
-                "A1",
-                "500000000001",
-                "2026-01-05",
-                r#"{"receipt":"A1","language":"ar"}"#,
-            ),
+            &app("A1", "500000000001", "2026-01-05", "ar"),
             None,
             "submit",
             &actor("agent"),
@@ -2695,12 +2696,7 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
         .unwrap();
     store
         .save_application(
-            &app(
-                "A2",
-                "500000000001",
-                "2026-06-05",
-                r#"{"receipt":"A2","language":"fr"}"#,
-            ),
+            &app("A2", "500000000001", "2026-06-05", "fr"),
             None,
             "submit",
             &actor("agent"),
@@ -2709,12 +2705,7 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
         .unwrap();
     store
         .save_application(
-            &app(
-                "B1",
-                "500000000002",
-                "2026-03-01",
-                r#"{"receipt":"B1","language":"ar"}"#,
-            ),
+            &app("B1", "500000000002", "2026-03-01", "ar"),
             None,
             "submit",
             &actor("agent"),
@@ -2748,6 +2739,29 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
             .await
             .unwrap()
             .is_empty()
+    );
+    let ids = [
+        "500000000003",
+        "500000000002",
+        "500000000001",
+        "500000000009",
+    ];
+    let mut contacts: Vec<_> = store
+        .notice_contacts(&ids.map(String::from))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.rsu_id, c.phone, c.language))
+        .collect();
+    contacts.sort();
+    let contact = |h: &str, p: &str, l: &str| (h.to_owned(), p.to_owned(), l.to_owned());
+    assert_eq!(
+        contacts,
+        [
+            contact("500000000001", "+212600000001", "fr"),
+            contact("500000000002", "+212600000002", "ar")
+        ],
+        "households with a phone, in their latest application's language"
     );
 
     let msg = |id: &str, rsu: &str| MessageRow {
@@ -3112,6 +3126,7 @@ pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
         status: "approved".into(),
         submitted_on: "2026-01-05".into(),
         body: "{}".into(),
+        language: "fr".into(),
     };
     let award = Award {
         components: vec!["child_allowance".into(), "flat_rate".into()],
@@ -3135,9 +3150,18 @@ pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
         )
         .await
         .unwrap();
+    let end = |h: &str, last: &str| crate::AwardEnd {
+        rsu_id: h.into(),
+        last_month: last.into(),
+        notice: Some(message(
+            &format!("termination:{h}:{last}"),
+            h,
+            "2026-10-01 08:00:00",
+        )),
+    };
     let ends = [
-        ("500000000001".to_owned(), "2026-09".to_owned()),
-        ("500000000009".to_owned(), "2026-09".to_owned()),
+        end("500000000001", "2026-09"),
+        end("500000000009", "2026-09"),
     ];
     assert_eq!(
         store
@@ -3149,7 +3173,7 @@ pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
     assert_eq!(
         store
             .end_awards(
-                &[("500000000001".to_owned(), "2026-11".to_owned())],
+                &[end("500000000001", "2026-11")],
                 "terminate",
                 &actor("agent")
             )
@@ -3157,6 +3181,18 @@ pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
             .unwrap(),
         0,
         "an ended award keeps its last month"
+    );
+    let queued: Vec<String> = store
+        .messages(&Scope::National, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        queued,
+        ["termination:500000000001:2026-09"],
+        "a notice goes with the awards it ends, and only then"
     );
     let awards: Vec<_> = store
         .awards(&Scope::National)

@@ -1216,6 +1216,7 @@ where
             status: r.text("status")?,
             submitted_on: r.text("submitted_on")?,
             body: r.text("body")?,
+            language: r.text("language")?,
         })
     }
 
@@ -1283,6 +1284,7 @@ where
                     Cell::Text(a.submitted_on.clone()),
                     Cell::Text(a.body.clone()),
                     Cell::Text(at.clone()),
+                    Cell::Text(a.language.clone()),
                 ]
             })
             .collect();
@@ -1457,6 +1459,7 @@ where
         scores: &[rows::ScoreRow],
         events: &[crate::EventRow],
         notices: &[MessageRow],
+        ends: &[crate::AwardEnd],
         actor: &Actor,
     ) -> Result<Vec<i64>> {
         let mut tx = self.write.begin().await.map_err(db)?;
@@ -1496,6 +1499,8 @@ where
         );
         self.append_many(&mut tx, actor, &changes).await?;
         enqueue_in(&mut tx, notices).await?;
+        self.end_awards_in(&mut tx, ends, "terminate", actor)
+            .await?;
         tx.commit().await.map_err(db)?;
         Ok(ids)
     }
@@ -1559,7 +1564,7 @@ where
     ) -> Result<Vec<crate::applications::ApplicationRow>> {
         let rows = self
             .fetch_in_chunks(
-                "SELECT receipt, rsu_id, status, submitted_on, body FROM applications WHERE rsu_id",
+                "SELECT receipt, rsu_id, status, submitted_on, body, language FROM applications WHERE rsu_id",
                 rsu_ids.iter().cloned(),
                 "",
             )
@@ -1670,34 +1675,49 @@ where
     // Awards ended on termination.
     pub async fn end_awards(
         &self,
-        ends: &[(String, String)],
+        ends: &[crate::AwardEnd],
         reason: &str,
         actor: &Actor,
     ) -> Result<u64> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let mut ended = 0;
-        for (rsu_id, last) in ends {
+        let ended = self.end_awards_in(&mut tx, ends, reason, actor).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ended)
+    }
+
+    async fn end_awards_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        ends: &[crate::AwardEnd],
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<u64> {
+        let (mut ended, mut notices) = (0, Vec::new());
+        for end in ends {
+            let (rsu_id, last) = (&end.rsu_id, &end.last_month);
             let n = sqlx::query::<DB>(crate::applications::sql::AWARDS_END)
                 .bind(rsu_id.clone())
                 .bind(last.clone())
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await
                 .map_err(db)?
                 .len() as u64;
-            if n > 0 {
-                let after = serde_json::json!({"household": rsu_id, "end_month": last, "awards": n, "reason": reason});
-                self.append(
-                    &mut tx,
-                    actor,
-                    &Change::new("end", "award", rsu_id)
-                        .before(&serde_json::json!({"household": rsu_id, "end_month": null}))
-                        .after(&after),
-                )
-                .await?;
-                ended += n;
+            if n == 0 {
+                continue;
             }
+            let after = serde_json::json!({"household": rsu_id, "end_month": last, "awards": n, "reason": reason});
+            self.append(
+                tx,
+                actor,
+                &Change::new("end", "award", rsu_id)
+                    .before(&serde_json::json!({"household": rsu_id, "end_month": null}))
+                    .after(&after),
+            )
+            .await?;
+            ended += n;
+            notices.extend(end.notice.clone());
         }
-        tx.commit().await.map_err(db)?;
+        enqueue_in(tx, &notices).await?;
         Ok(ended)
     }
 
@@ -1946,7 +1966,7 @@ where
         &self,
         month: &str,
     ) -> Result<Vec<outbox::PaymentNoticeRow>> {
-        let rows = sqlx::query::<DB>(outbox::sql::PAYMENT_TARGETS)
+        let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::payment_targets()))
             .bind(month.to_owned())
             .fetch_all(self.read)
             .await
@@ -1957,6 +1977,22 @@ where
                     end_to_end_id: r.text("end_to_end_id")?,
                     rsu_id: r.text("rsu_id")?,
                     amount: r.int("amount")?,
+                    phone: r.text("phone")?,
+                    language: r.text("language")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn notice_contacts(&self, rsu_ids: &[String]) -> Result<Vec<outbox::NoticeContact>> {
+        let rows = self
+            .fetch_in_chunks(&outbox::sql::contacts_prefix(), rsu_ids.iter().cloned(), "")
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(outbox::NoticeContact {
+                    rsu_id: r.text("rsu_id")?,
                     phone: r.text("phone")?,
                     language: r.text("language")?,
                 })

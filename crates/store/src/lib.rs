@@ -26,7 +26,7 @@ use sanad_domain::{Cnie, Household, Idcs, Phone, RegionCode, RsuId, Score};
 use serde::Serialize;
 
 pub use access::{AccessStore, ApiToken, LoginAttempt, Session, User};
-pub use applications::{ApplicationRow, ApplicationStore, Award, AwardRow, EventRow};
+pub use applications::{ApplicationRow, ApplicationStore, Award, AwardEnd, AwardRow, EventRow};
 pub use audit::{Actor, AuditFilter, AuditRecord, AuditStore, Change};
 pub use outbox::{MessageRow, OutboxStore};
 pub use payroll::PayrollStore;
@@ -530,10 +530,11 @@ macro_rules! delegate_to_generic {
                 scores: &[$crate::rows::ScoreRow],
                 events: &[$crate::EventRow],
                 notices: &[$crate::MessageRow],
+                ends: &[$crate::AwardEnd],
                 actor: &$crate::Actor,
             ) -> $crate::Result<Vec<i64>> {
                 self.sql()
-                    .save_score_refresh(scores, events, notices, actor)
+                    .save_score_refresh(scores, events, notices, ends, actor)
                     .await
             }
             async fn applications_of_households(
@@ -577,7 +578,7 @@ macro_rules! delegate_to_generic {
             // Awards ended on termination.
             async fn end_awards(
                 &self,
-                ends: &[(String, String)],
+                ends: &[$crate::AwardEnd],
                 reason: &str,
                 actor: &$crate::Actor,
             ) -> $crate::Result<u64> {
@@ -657,6 +658,12 @@ macro_rules! delegate_to_generic {
                 month: &str,
             ) -> $crate::Result<Vec<$crate::outbox::PaymentNoticeRow>> {
                 self.sql().payment_notice_targets(month).await
+            }
+            async fn notice_contacts(
+                &self,
+                rsu_ids: &[String],
+            ) -> $crate::Result<Vec<$crate::outbox::NoticeContact>> {
+                self.sql().notice_contacts(rsu_ids).await
             }
             async fn message_by_delivery(
                 &self,

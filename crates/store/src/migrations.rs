@@ -89,4 +89,10 @@ pub const SHARED: &[Migration] = &[
         name: "pilot_outcomes",
         sql: include_str!("../migrations/0017_pilot_outcomes.sql"),
     },
+    // notices in the household's language (issue 5)
+    Migration {
+        version: 20,
+        name: "notice_language",
+        sql: include_str!("../migrations/0020_notice_language.sql"),
+    },
 ];

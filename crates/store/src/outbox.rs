@@ -34,6 +34,37 @@ pub struct MessageRow {
     pub delivered_at: Option<String>,
 }
 
+impl MessageRow {
+    /// An SMS to `phone`, queued and due at `at` (a [`stamp`]).
+    pub fn sms(
+        id: String,
+        contact: (&str, &str),
+        language: &str,
+        template: &str,
+        body: String,
+        at: &str,
+    ) -> MessageRow {
+        let (rsu_id, phone) = contact;
+        MessageRow {
+            id,
+            rsu_id: rsu_id.to_owned(),
+            channel: "sms".into(),
+            recipient: phone.to_owned(),
+            language: language.to_owned(),
+            template: template.to_owned(),
+            body,
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: Some(at.to_owned()),
+            last_error: None,
+            delivery_id: None,
+            created_at: at.to_owned(),
+            sent_at: None,
+            delivered_at: None,
+        }
+    }
+}
+
 /// A payment of a released month with what its "payment issued" notice needs: the household's
 /// phone and the language of its latest application (`fr` unless that one asked for `ar`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +72,14 @@ pub struct PaymentNoticeRow {
     pub end_to_end_id: String,
     pub rsu_id: String,
     pub amount: i64,
+    pub phone: String,
+    pub language: String,
+}
+
+/// Where a household's notices go: its phone and the language of its latest application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeContact {
+    pub rsu_id: String,
     pub phone: String,
     pub language: String,
 }
@@ -109,6 +148,8 @@ pub trait OutboxStore: Send + Sync {
     async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64>;
     /// The payments of `month` to households with a phone, by EndToEndId.
     async fn payment_notice_targets(&self, month: &str) -> Result<Vec<PaymentNoticeRow>>;
+    /// Where the notices of these households go; households without a phone are left out.
+    async fn notice_contacts(&self, rsu_ids: &[String]) -> Result<Vec<NoticeContact>>;
     /// The message a gateway delivery id belongs to, if its household is in `scope`.
     async fn message_by_delivery(
         &self,
@@ -174,12 +215,21 @@ pub mod sql {
     pub const RETRY: &str = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL WHERE id = $1 AND status = 'dead'";
 
     // Payment notices and delivery reports.
-    /// Language of the latest application: serde writes the file's top-level `"language":"ar"`
-    /// without spaces, and no other field of an application file is called `language`.
-    pub const PAYMENT_TARGETS: &str = "SELECT p.end_to_end_id, p.rsu_id, p.amount, h.phone, \
-         COALESCE((SELECT CASE WHEN a.body LIKE '%\"language\":\"ar\"%' THEN 'ar' ELSE 'fr' END FROM applications a \
-                   WHERE a.rsu_id = p.rsu_id ORDER BY a.submitted_on DESC, a.receipt DESC LIMIT 1), 'fr') AS language \
-         FROM payments p JOIN households h ON h.rsu_id = p.rsu_id WHERE p.month = $1 AND h.phone IS NOT NULL ORDER BY p.end_to_end_id";
+    /// The language of household `h`'s latest application, French when it has none.
+    const LANGUAGE: &str = "COALESCE((SELECT a.language FROM applications a WHERE a.rsu_id = h.rsu_id \
+         ORDER BY a.submitted_on DESC, a.receipt DESC LIMIT 1), 'fr') AS language";
+    pub fn payment_targets() -> String {
+        format!(
+            "SELECT p.end_to_end_id, p.rsu_id, p.amount, h.phone, {LANGUAGE} \
+             FROM payments p JOIN households h ON h.rsu_id = p.rsu_id WHERE p.month = $1 AND h.phone IS NOT NULL ORDER BY p.end_to_end_id"
+        )
+    }
+    /// Completed with `IN (…)` by the store.
+    pub fn contacts_prefix() -> String {
+        format!(
+            "SELECT h.rsu_id, h.phone, {LANGUAGE} FROM households h WHERE h.phone IS NOT NULL AND h.rsu_id"
+        )
+    }
     pub const DELIVERED: &str = "UPDATE outbox SET status = 'delivered', delivered_at = $3 WHERE id = $1 AND delivery_id = $2 AND status = 'sent' RETURNING id";
     pub const DELIVERY_FAILED: &str = "UPDATE outbox SET status = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1 AND delivery_id = $2 AND status = 'sent' RETURNING id";
     pub fn by_delivery(scope: &Scope) -> String {

@@ -37,15 +37,7 @@ pub fn now() -> NaiveDateTime {
 }
 
 pub fn parse_language(code: &str) -> Option<Language> {
-    Language::ALL.into_iter().find(|l| l.code() == code)
-}
-
-/// The template name of a notice (its wire tag).
-fn template_of(notice: &Notice) -> String {
-    serde_json::to_value(notice)
-        .ok()
-        .and_then(|v| v["notice"].as_str().map(str::to_owned))
-        .unwrap_or_default()
+    Language::parse(code)
 }
 
 /// The outbox row of `notice` for `h`, due at once; `None` when the household has no phone
@@ -65,23 +57,14 @@ pub fn message_row(
         .templates
         .render(notice, lang)
         .map_err(|e| e.to_string())?;
-    Ok(Some(MessageRow {
+    Ok(Some(MessageRow::sms(
         id,
-        rsu_id: h.rsu_id.to_string(),
-        channel: "sms".into(),
-        recipient: phone.as_str().to_owned(),
-        language: lang.code().into(),
-        template: template_of(notice),
+        (&h.rsu_id.to_string(), phone.as_str()),
+        lang.code(),
+        notice.template(),
         body,
-        status: "queued".into(),
-        attempts: 0,
-        next_attempt_at: Some(stamp(at)),
-        last_error: None,
-        delivery_id: None,
-        created_at: stamp(at),
-        sent_at: None,
-        delivered_at: None,
-    }))
+        &stamp(at),
+    )))
 }
 
 /// Queue `notice` for `h` under `id` (once: an id already queued is kept). A failure is

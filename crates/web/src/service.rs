@@ -470,7 +470,7 @@ pub async fn payroll_step(
     match step {
         "prepare" => {
             p.require(Permission::PayrollPrepare)?;
-            sanad_payroll::run::prepare(store, month, &actor)
+            sanad_payroll::run::prepare(store, month, &actor, &s.notify.templates)
                 .await
                 .map_err(refused)?;
         }
@@ -766,6 +766,7 @@ pub async fn submit_applications(
             status: wire_name(&file.status),
             submitted_on: submitted_on.to_string(),
             body: serde_json::to_string(&file).map_err(corrupt)?,
+            language: file.language().code().into(),
         };
         let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
         let decided = decision_notice(h, &file, &book);
@@ -1137,14 +1138,10 @@ pub async fn refresh_scores(
     sum.new_scores = scores.len() as u64;
     let (events, notices, ended) =
         reevaluate_moved(s, actor, &book, &moved, declared_on, &mut sum).await?;
+    // A household the new score terminates has its awards ended, in the same transaction.
     s.store
-        .save_score_refresh(&scores, &events, &notices, actor)
+        .save_score_refresh(&scores, &events, &notices, &ended, actor)
         .await?;
-    // A household the new score terminates has its awards ended. Should the run stop before
-    // this, the payroll's prepare ends them when the notice has run out (`awards::termination`).
-    if !ended.is_empty() {
-        s.store.end_awards(&ended, "terminate", actor).await?;
-    }
     Ok(sum)
 }
 
@@ -1162,7 +1159,7 @@ async fn reevaluate_moved(
     (
         Vec<sanad_store::EventRow>,
         Vec<sanad_store::MessageRow>,
-        Vec<(String, String)>,
+        Vec<sanad_store::AwardEnd>,
     ),
     WebError,
 > {
@@ -1211,12 +1208,12 @@ async fn reevaluate_moved(
                 declared_by: actor.user.clone(),
             });
         }
+        let lang = languages
+            .get(before.rsu_id.as_str())
+            .copied()
+            .unwrap_or(apps::notify::Language::Fr);
         if let Some(notice) = suspension_notice(&r) {
             sum.suspended += 1;
-            let lang = languages
-                .get(before.rsu_id.as_str())
-                .copied()
-                .unwrap_or(apps::notify::Language::Fr);
             let id = format!("suspension:score:{}:{}", before.rsu_id, evs[0].effective);
             match crate::notify::message_row(&s.notify, &after, id.clone(), &notice, lang, at) {
                 Ok(row) => notices.extend(row),
@@ -1224,10 +1221,8 @@ async fn reevaluate_moved(
             }
         }
         if let apps::Lifecycle::Terminate { suspended_from, .. } = r.lifecycle {
-            ended.push((
-                before.rsu_id.to_string(),
-                award_end(suspended_from, paid).to_string(),
-            ));
+            let last = award_end(suspended_from, paid);
+            ended.push(termination(s, &after, last, lang, at));
         }
     }
     Ok((events, notices, ended))
@@ -1242,16 +1237,25 @@ async fn latest_languages(
     let mut latest: HashMap<String, (String, String, sanad_applications::notify::Language)> =
         HashMap::new();
     for r in s.store.applications_of_households(&keys).await? {
-        let file: ApplicationFile = serde_json::from_str(&r.body).map_err(corrupt)?;
         let key = (r.submitted_on.clone(), r.receipt.clone());
         match latest.get(&r.rsu_id) {
             Some((on, receipt, _)) if (on.clone(), receipt.clone()) >= key => {}
             _ => {
-                latest.insert(r.rsu_id.clone(), (key.0, key.1, file.language()));
+                let lang = crate::notify::parse_language(&r.language).unwrap_or_default();
+                latest.insert(r.rsu_id.clone(), (key.0, key.1, lang));
             }
         }
     }
     Ok(latest.into_iter().map(|(k, (_, _, l))| (k, l)).collect())
+}
+
+/// The language of a household's notices: that of its latest application.
+async fn notice_language(
+    s: &AppState,
+    h: &Household,
+) -> Result<sanad_applications::notify::Language, WebError> {
+    let mut one = latest_languages(s, std::slice::from_ref(h)).await?;
+    Ok(one.remove(h.rsu_id.as_str()).unwrap_or_default())
 }
 
 /// The last month whose payroll was released, looking back a year from `month`.
@@ -1292,6 +1296,31 @@ fn suspension_notice(
     })
 }
 
+/// A terminated household's awards ending at `last`, with its termination notice (a decision:
+/// it names the last day to appeal).
+fn termination(
+    s: &AppState,
+    h: &Household,
+    last: Month,
+    lang: sanad_applications::notify::Language,
+    at: chrono::NaiveDateTime,
+) -> sanad_store::AwardEnd {
+    use sanad_applications as apps;
+    let notice =
+        apps::notify::Notice::termination(last, s.today(), &apps::DeadlinePolicy::default());
+    let id = format!("termination:{}:{last}", h.rsu_id);
+    let notice = crate::notify::message_row(&s.notify, h, id.clone(), &notice, lang, at)
+        .unwrap_or_else(|e| {
+            tracing::warn!(message = %id, error = %e, "notice not queued");
+            None
+        });
+    sanad_store::AwardEnd {
+        rsu_id: h.rsu_id.to_string(),
+        last_month: last.to_string(),
+        notice,
+    }
+}
+
 /// The last month an ended award pays: the month before the suspension, or the last month
 /// already paid if later (the payroll then recovers the months in between).
 fn award_end(suspended_from: Month, paid: Option<Month>) -> Month {
@@ -1314,11 +1343,8 @@ async fn consequences(
     match r.lifecycle {
         apps::Lifecycle::Continue => Ok("continue"),
         apps::Lifecycle::Suspend { .. } => {
-            let lang = applications_of(s, after)
-                .await?
-                .first()
-                .map_or(apps::notify::Language::Fr, ApplicationFile::language);
             let notice = suspension_notice(r).expect("a suspension has its notice");
+            let lang = notice_language(s, after).await?;
             crate::notify::queue(
                 &*s.store,
                 &s.notify,
@@ -1332,12 +1358,10 @@ async fn consequences(
         }
         apps::Lifecycle::Terminate { suspended_from, .. } => {
             let last = award_end(suspended_from, paid);
+            let lang = notice_language(s, after).await?;
+            let end = termination(s, after, last, lang, crate::notify::now());
             s.store
-                .end_awards(
-                    &[(after.rsu_id.to_string(), last.to_string())],
-                    "terminate",
-                    &actor(p, req),
-                )
+                .end_awards(&[end], "terminate", &actor(p, req))
                 .await?;
             Ok("terminate")
         }

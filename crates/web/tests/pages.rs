@@ -2491,11 +2491,13 @@ async fn a_score_refresh_re_evaluates_the_households_it_moves() {
     let app = app().await;
     let state = AppState::new(app.store.clone(), SecurityConfig::default())
         .with_today(TODAY.parse().unwrap());
+    approved(&app, 9..10).await;
     let text = "rsu_id,score,computed_on,valid_from\n\
         500000000001,12.5,2026-09-20,2026-10-01\n\
         500000000002,9.1,2026-09-20,2026-10-01\n\
         599999999999,8.0,2026-09-20,2026-10-01\n\
-        500000000003,9.743001,2024-03-01,2024-03-08\n";
+        500000000003,9.743001,2024-03-01,2024-03-08\n\
+        500000000009,15.0,2026-02-20,2026-03-01\n";
     let updates: Vec<_> = sanad_applications::ScoreUpdates::new("refresh.csv", text.as_bytes())
         .unwrap()
         .map(Result::unwrap)
@@ -2507,7 +2509,7 @@ async fn a_score_refresh_re_evaluates_the_households_it_moves() {
         .unwrap();
     assert_eq!(
         (sum.rows, sum.new_scores, sum.moved, sum.suspended),
-        (4, 2, 1, 1),
+        (5, 3, 2, 1),
         "{sum:?}"
     );
     assert_eq!(
@@ -2555,6 +2557,28 @@ async fn a_score_refresh_re_evaluates_the_households_it_moves() {
     assert_eq!(
         msgs.iter().map(|m| m.template.as_str()).collect::<Vec<_>>(),
         ["suspension"]
+    );
+    // Household 9, rescored above the threshold since March: its notice has run out, so its
+    // awards end with the refresh, and it is told.
+    let nine = app.store.awards_of("500000000009").await.unwrap();
+    assert!(
+        !nine.is_empty()
+            && nine
+                .iter()
+                .all(|a| a.end_month.as_deref() == Some("2026-02")),
+        "{nine:?}"
+    );
+    let msgs = app
+        .store
+        .messages_of(&Scope::National, "500000000009")
+        .await
+        .unwrap();
+    assert_eq!(
+        msgs.iter()
+            .filter(|m| m.template == "termination")
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>(),
+        ["termination:500000000009:2026-02"]
     );
     let again = service::refresh_scores(&state, &actor, &updates, on)
         .await
@@ -2909,12 +2933,9 @@ async fn a_household_is_split_from_its_page() {
     );
 }
 
-/// A household terminated by a declared event has its awards ended (the page says so, the
-/// payroll stops paying it); one whose suspension notice ran out is ended by the payroll.
-#[tokio::test]
-async fn awards_end_on_termination() {
-    let app = app().await;
-    let eligible: Vec<_> = (7..9)
+/// Households `ns` in region 04, eligible, registered and approved for both aids by an agent.
+async fn approved(app: &App, ns: std::ops::Range<u64>) -> Vec<sanad_domain::Household> {
+    let eligible: Vec<_> = ns
         .map(|n| {
             sanad_store::conformance::with(&sample(n, "04"), |p| {
                 p.members[1].checks = Default::default()
@@ -2947,6 +2968,16 @@ async fn awards_end_on_termination() {
             StatusCode::SEE_OTHER
         );
     }
+    eligible
+}
+
+/// A household terminated by a declared event has its awards ended (the page says so, the
+/// payroll stops paying it); one whose suspension notice ran out is ended by the payroll.
+#[tokio::test]
+async fn awards_end_on_termination() {
+    let app = app().await;
+    let eligible = approved(&app, 7..9).await;
+    let agent = app.login("antenna_agent", PASSWORD).await.unwrap();
     // Household 7: both parents died in July (declared now): nobody to pay since, notice run out.
     let h7 = &eligible[0];
     let path = format!("/api/v1/households/{}/events", h7.rsu_id);
@@ -2997,6 +3028,24 @@ async fn awards_end_on_termination() {
     )
     .unwrap();
     assert_eq!(log["items"][0]["action"], "end");
+    let terminations = async |app: &App, h: &str| -> Vec<(String, String)> {
+        app.store
+            .messages_of(&Scope::National, h)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.template == "termination")
+            .map(|m| (m.id, m.body))
+            .collect()
+    };
+    let told = terminations(&app, &h7.rsu_id.to_string()).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, format!("termination:{}:2026-07", h7.rsu_id));
+    assert!(
+        told[0].1.contains("Dernier mois couvert : 07/2026") && told[0].1.contains("recours"),
+        "the notice says the last month and the right to appeal: {}",
+        told[0].1
+    );
 
     // Household 8: the RSU rescores it above the threshold from November (a registry update, no
     // event): suspended; in February its notice has run out and the payroll ends its award.
@@ -3065,6 +3114,23 @@ async fn awards_end_on_termination() {
         ended,
         [Some("2026-10".to_owned()), Some("2026-10".to_owned())],
         "the notice ran out: ended before its first unpayable month"
+    );
+    let told = terminations(&app, &id8).await;
+    assert_eq!(
+        told.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        [format!("termination:{id8}:2026-10")],
+        "the payroll that ends the award queues its notice"
+    );
+    assert_eq!(
+        app.post("/payroll/2027-02/prepare", &officer, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        terminations(&app, &id8).await.len(),
+        1,
+        "preparing again tells nobody twice"
     );
 }
 

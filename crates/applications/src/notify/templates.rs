@@ -12,15 +12,22 @@ use crate::receipt::ReceiptNumber;
 
 const DEFAULTS: &str = include_str!("../../templates/notifications.txt");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
+    /// Notices are in French unless the household asked for Arabic.
+    #[default]
     Fr,
     Ar,
 }
 
 impl Language {
     pub const ALL: [Language; 2] = [Language::Fr, Language::Ar];
+
+    /// `fr` or `ar`.
+    pub fn parse(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -31,7 +38,7 @@ impl Language {
 }
 
 /// The message templates and the placeholders each may use.
-const KINDS: [(&str, &[&str]); 5] = [
+const KINDS: [(&str, &[&str]); 6] = [
     ("receipt", &["receipt", "submitted_on", "decision_by"]),
     (
         "approved",
@@ -43,6 +50,7 @@ const KINDS: [(&str, &[&str]); 5] = [
     ),
     ("suspension", &["from_month", "terminates_from", "reasons"]),
     ("payment_issued", &["month", "amount", "reference"]),
+    ("termination", &["last_month", "decided_on", "appeal_until"]),
 ];
 
 /// What is to be said, with its values; the wording comes from the templates.
@@ -75,6 +83,13 @@ pub enum Notice {
         month: Month,
         amount: Money,
         reference: String,
+    },
+    /// The end of the aid once a suspension's notice has run out: a decision, so it can be
+    /// appealed.
+    Termination {
+        last_month: Month,
+        decided_on: NaiveDate,
+        appeal_until: NaiveDate,
     },
 }
 
@@ -114,13 +129,28 @@ impl Notice {
         })
     }
 
-    fn kind(&self) -> &'static str {
+    /// The termination of a household's aid, decided on `decided_on`, paid up to `last_month`.
+    pub fn termination(
+        last_month: Month,
+        decided_on: NaiveDate,
+        policy: &DeadlinePolicy,
+    ) -> Notice {
+        Notice::Termination {
+            last_month,
+            decided_on,
+            appeal_until: decided_on + Days::new(u64::from(policy.appeal_days)),
+        }
+    }
+
+    /// The template it is worded by (also its wire tag).
+    pub fn template(&self) -> &'static str {
         match self {
             Notice::Receipt { .. } => "receipt",
             Notice::Approved { .. } => "approved",
             Notice::Rejected { .. } => "rejected",
             Notice::Suspension { .. } => "suspension",
             Notice::PaymentIssued { .. } => "payment_issued",
+            Notice::Termination { .. } => "termination",
         }
     }
 }
@@ -283,7 +313,7 @@ impl Templates {
     /// The notice in `lang`.
     pub fn render(&self, notice: &Notice, lang: Language) -> Result<String, RenderError> {
         let values = self.values(notice, lang)?;
-        fill(self.section(notice.kind(), lang)?, &values)
+        fill(self.section(notice.template(), lang)?, &values)
     }
 
     fn section(&self, name: &str, lang: Language) -> Result<&[Piece], RenderError> {
@@ -360,6 +390,15 @@ impl Templates {
                 ("month", month(*m)),
                 ("amount", money(*amount, lang)),
                 ("reference", reference.clone()),
+            ]),
+            Notice::Termination {
+                last_month,
+                decided_on,
+                appeal_until,
+            } => HashMap::from([
+                ("last_month", month(*last_month)),
+                ("decided_on", date(*decided_on)),
+                ("appeal_until", date(*appeal_until)),
             ]),
         })
     }
@@ -529,6 +568,11 @@ mod tests {
                 amount: Money::from_mad(500),
                 reference: "E2E-42".into(),
             },
+            Notice::termination(
+                Month::of(d("2026-06-01")),
+                d("2026-09-20"),
+                &DeadlinePolicy::default(),
+            ),
         ];
         for n in &notices {
             for lang in Language::ALL {
@@ -545,6 +589,11 @@ mod tests {
             t.render(&notices[1], Language::Ar)
                 .unwrap()
                 .contains("1008.50 درهم")
+        );
+        assert_eq!(
+            t.render(&notices[4], Language::Fr).unwrap(),
+            "Sanad : votre aide prend fin (20/09/2026). Dernier mois couvert : 06/2026. \
+             Vous pouvez présenter un recours jusqu'au 05/10/2026 inclus."
         );
     }
 
