@@ -86,7 +86,7 @@ where
     pub async fn households(&self, scope: &Scope, ids: &[RsuId]) -> Result<Vec<Household>> {
         let today = chrono::Local::now().date_naive();
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        for chunk in ids.chunks(KEYS_PER_STATEMENT) {
             let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
             let rows = self
                 .fetch_in(
@@ -139,20 +139,21 @@ where
         Ok(out)
     }
 
-    /// `prefix IN ($1, …)tail` over `keys`, in one statement (the caller bounds `keys`).
+    /// `prefix IN (…)tail` over `keys`, in one statement (the caller bounds `keys`). The keys
+    /// are bound as one JSON array: one parameter whatever their number.
     async fn fetch_in(&self, prefix: &str, keys: &[String], tail: &str) -> Result<Vec<DB::Row>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let ps: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let mut q = sqlx::query::<DB>(AssertSqlSafe(format!(
-            "{prefix} IN ({}){tail}",
-            ps.join(", ")
-        )));
-        for k in keys {
-            q = q.bind(k.clone());
-        }
-        q.fetch_all(self.read).await.map_err(db)
+        let json = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query::<DB>(AssertSqlSafe(format!(
+            "{prefix} {}{tail}",
+            in_keys::<DB>(1)
+        )))
+        .bind(json)
+        .fetch_all(self.read)
+        .await
+        .map_err(db)
     }
 
     /// `prefix IN (…)tail` over any number of distinct keys, a bounded chunk per statement.
@@ -168,7 +169,7 @@ where
             .into_iter()
             .collect();
         let mut out = Vec::new();
-        for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
             out.extend(self.fetch_in(prefix, chunk, tail).await?);
         }
         Ok(out)
@@ -242,25 +243,32 @@ where
             .collect();
         let keys: Vec<_> = keys.into_iter().collect();
         let mut out = Vec::new();
-        for chunk in keys.chunks(PARAMS_PER_STATEMENT / 2) {
-            let terms: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(last_name = ${} AND birth_date = ${})",
-                        2 * i + 1,
-                        2 * i + 2
-                    )
-                })
+        // Probed by (last name, birth date) through the `persons_last_name` index; `CROSS JOIN`
+        // keeps SQLite's planner scanning the keys, not the persons.
+        let date = if is_postgres::<DB>() {
+            "(k.value->>1)::date"
+        } else {
+            "k.value->>1"
+        };
+        let text = format!(
+            "SELECT p.* FROM {} CROSS JOIN persons p \
+             WHERE p.last_name = k.value->>0 AND p.birth_date = {date} AND p.household_id IS NOT NULL",
+            json_elements::<DB>(1)
+        );
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            let pairs: Vec<(&str, String)> = chunk
+                .iter()
+                .map(|(name, d)| (name.as_str(), d.to_string()))
                 .collect();
-            let mut q = sqlx::query::<DB>(AssertSqlSafe(format!(
-                "SELECT * FROM persons WHERE household_id IS NOT NULL AND ({})",
-                terms.join(" OR ")
-            )));
-            for (name, date) in chunk {
-                q = q.bind(name.clone()).bind(*date);
-            }
-            for r in q.fetch_all(self.read).await.map_err(db)? {
-                out.push(decode::person(&r).map_err(db)?);
+            let json =
+                serde_json::to_string(&pairs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let rows = sqlx::query::<DB>(AssertSqlSafe(text.clone()))
+                .bind(json)
+                .fetch_all(self.read)
+                .await
+                .map_err(db)?;
+            for r in &rows {
+                out.push(decode::person(r).map_err(db)?);
             }
         }
         Ok(out)
@@ -2813,12 +2821,37 @@ pub enum Cell {
     Date(NaiveDate),
 }
 
+/// Keys per statement where a list of keys is bound as one JSON array ([`in_keys`]).
+const KEYS_PER_STATEMENT: usize = 10_000;
+
+fn is_postgres<DB: Database>() -> bool {
+    DB::NAME == "PostgreSQL"
+}
+
+/// The elements of the JSON array bound as `$n`, as a table `k` with one column `value`.
+fn json_elements<DB: Database>(n: usize) -> String {
+    if is_postgres::<DB>() {
+        format!("json_array_elements(${n}::json) AS k(value)")
+    } else {
+        format!("json_each(${n}) AS k")
+    }
+}
+
+/// `IN (…)` over the JSON array of strings bound as `$n`. One parameter instead of one per key:
+/// no statement text or binding work that grows with the keys, and on SQLite one temporary
+/// index per statement instead of one per few hundred keys.
+fn in_keys<DB: Database>(n: usize) -> String {
+    if is_postgres::<DB>() {
+        format!("IN (SELECT json_array_elements_text(${n}::json))")
+    } else {
+        format!("IN (SELECT value FROM json_each(${n}))")
+    }
+}
+
 /// Parameters per multi-row statement. Small on purpose: sqlx-sqlite resolves each `$n` by
 /// scanning the statement's parameter names, so binding costs grow with the square of it.
 const PARAMS_PER_STATEMENT: usize = 240;
 
-/// `INSERT INTO table (columns) VALUES (…), (…) tail`, a chunk of rows per statement; returns the
-/// rows a `RETURNING` tail gave back (0 without one).
 /// Queue messages in `tx`, keeping any id already queued; how many were added.
 async fn enqueue_in<DB>(tx: &mut sqlx::Transaction<'_, DB>, messages: &[MessageRow]) -> Result<u64>
 where
@@ -2842,6 +2875,9 @@ where
     .await
 }
 
+/// `INSERT INTO table (columns) SELECT … tail` from the rows bound as one JSON array, a chunk
+/// of rows per statement; returns the rows a `RETURNING` tail gave back (0 without one).
+/// One parameter per statement: nothing in the statement's text or binding grows with the rows.
 async fn insert_many<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     table: &str,
@@ -2854,47 +2890,24 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
 {
-    let mut rows = rows.into_iter().peekable();
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let text = format!(
+        "INSERT INTO {table} ({}) {}{tail}",
+        columns.join(", "),
+        json_rows::<DB>(first)
+    );
     let mut added = 0;
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows
-            .by_ref()
-            .take((PARAMS_PER_STATEMENT / columns.len()).max(1))
-            .collect();
-        let mut n = 0;
-        let tuples: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let ps: Vec<String> = r
-                    .iter()
-                    .map(|_| {
-                        n += 1;
-                        format!("${n}")
-                    })
-                    .collect();
-                format!("({})", ps.join(", "))
-            })
-            .collect();
-        let text = format!(
-            "INSERT INTO {table} ({}) VALUES {}{tail}",
-            columns.join(", "),
-            tuples.join(", ")
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let json = serde_json::Value::Array(
+            chunk
+                .iter()
+                .map(|r| serde_json::Value::Array(r.iter().map(Cell::json).collect()))
+                .collect(),
         );
-        let mut q = sqlx::query::<DB>(AssertSqlSafe(text));
-        for cell in chunk.into_iter().flatten() {
-            q = match cell {
-                Cell::Text(v) => q.bind(v),
-                Cell::Int(v) => q.bind(v),
-                Cell::OptText(v) => q.bind(v),
-                Cell::OptInt(v) => q.bind(v),
-                Cell::Date(v) => q.bind(v),
-            };
-        }
+        let q = sqlx::query::<DB>(AssertSqlSafe(text.clone())).bind(json.to_string());
         // Rows written are counted only through a `RETURNING` tail (no generic rows-affected).
         if tail.contains("RETURNING") {
             added += q.fetch_all(&mut **tx).await.map_err(db)?.len() as u64;
@@ -2903,6 +2916,51 @@ where
         }
     }
     Ok(added)
+}
+
+/// Rows per `INSERT` of [`insert_many`].
+const ROWS_PER_INSERT: usize = 2_000;
+
+/// The `SELECT` of the rows of a JSON array bound as `$1`, each an array of cells shaped like
+/// `first`, in the array's order. SQLite needs the `WHERE` before an `ON CONFLICT` tail (an
+/// upsert's `ON` would otherwise read as a join's); PostgreSQL casts each cell to its type.
+fn json_rows<DB: Database>(first: &[Cell]) -> String {
+    let cells = |cast: &dyn Fn(usize, &Cell) -> String| -> String {
+        let cs: Vec<String> = first.iter().enumerate().map(|(i, c)| cast(i, c)).collect();
+        cs.join(", ")
+    };
+    if is_postgres::<DB>() {
+        format!(
+            "SELECT {} FROM json_array_elements($1::json) WITH ORDINALITY AS r(value, i) ORDER BY r.i",
+            cells(&|i, c| format!("(r.value->>{i})::{}", c.pg_type()))
+        )
+    } else {
+        format!(
+            "SELECT {} FROM json_each($1) AS r WHERE true ORDER BY r.key",
+            cells(&|i, _| format!("r.value->>{i}"))
+        )
+    }
+}
+
+impl Cell {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Text(v) => v.as_str().into(),
+            Cell::Int(v) => (*v).into(),
+            Cell::OptText(v) => v.as_deref().into(),
+            Cell::OptInt(v) => (*v).into(),
+            Cell::Date(v) => v.to_string().into(),
+        }
+    }
+
+    /// The PostgreSQL type of the column the cell goes to.
+    fn pg_type(&self) -> &'static str {
+        match self {
+            Cell::Text(_) | Cell::OptText(_) => "text",
+            Cell::Int(_) | Cell::OptInt(_) => "bigint",
+            Cell::Date(_) => "date",
+        }
+    }
 }
 
 /// The user columns shared by insert and update, in their parameter order ($1–$9).
