@@ -40,6 +40,12 @@ pub(crate) fn tabs(l: Locale, p: &Principal, active: &str) -> Markup {
             p.can(Permission::CasesManage),
         ),
         ("designs", "/pilot/designs", p.can(Permission::Aggregates)),
+        // pilot outcomes import (issue 7)
+        (
+            "outcomes",
+            "/pilot/outcomes",
+            p.can(Permission::DesignsManage),
+        ),
         (
             "indicators",
             "/pilot/indicators",
