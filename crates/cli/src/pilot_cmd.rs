@@ -112,7 +112,7 @@ pub enum CatalogueCmd {
 }
 
 /// The CLI acting as the user `by`, with their role and scope.
-async fn principal(store: &dyn Store, by: &str) -> anyhow::Result<Principal> {
+pub(crate) async fn principal(store: &dyn Store, by: &str) -> anyhow::Result<Principal> {
     let u = store
         .user(by)
         .await?
