@@ -3857,3 +3857,105 @@ async fn an_analyst_imports_survey_rounds_and_outcome_lists_from_the_page() {
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
+
+// ---- the report of a registered design on the pilot's own data (issue 7) ----
+
+#[tokio::test]
+async fn a_design_is_reported_on_its_own_assignment_and_outcomes() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("me_analyst", PASSWORD).await.unwrap();
+    assert_eq!(
+        app.post("/pilot/designs", &s, &form(DESIGN_TOML), true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/pilot/designs/page-design/assign", &s, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // Before any outcome: refused with the reason.
+    let early = app.get("/pilot/designs/page-design/report", Some(&s)).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    let units = app
+        .store
+        .assignments(&Scope::National, "page-design")
+        .await
+        .unwrap();
+    let codebook = "variable,label_fr,label_ar,label_en,type,allowed,missing_codes\nincome,Revenu,الدخل,Income,numeric,0..,-99\n";
+    let mut rounds = [
+        String::from("unit_id,income\n"),
+        String::from("unit_id,income\n"),
+    ];
+    for (i, u) in units.iter().enumerate() {
+        let b = 1000 + 137 * i as i64 % 400;
+        let effect = if u.arm == "treatment" { 300 } else { 0 };
+        rounds[0].push_str(&format!("{},{b}\n", u.unit));
+        rounds[1].push_str(&format!(
+            "{},{}\n",
+            u.unit,
+            b + effect + 17 * (i as i64 % 3)
+        ));
+    }
+    for (round, csv) in ["baseline", "followup"].iter().zip(&rounds) {
+        let body = format!(
+            "round={round}&codebook_name=cb.csv&codebook={}&survey_name={round}.csv&survey={}",
+            enc(codebook),
+            enc(csv)
+        );
+        let res = app.post("/pilot/outcomes/survey", &s, &body, true).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let design = app.store.designs().await.unwrap().remove(0);
+    let page = app.get("/pilot/designs", Some(&s)).await.body;
+    assert!(page.contains("href=\"/pilot/designs/page-design/report\""));
+    let res = app.get("/pilot/designs/page-design/report", Some(&s)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(
+        res.body.contains("income") && res.body.contains(&design.hash),
+        "the outcome's estimate and the pre-registered hash"
+    );
+    assert!(
+        !res.body.contains("500000000001") && !res.body.contains("500000000003"),
+        "no household is named"
+    );
+    let file = app
+        .get("/pilot/designs/page-design/report.html", Some(&s))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+            && file.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &file.body[..file.body.len().min(200)]
+    );
+    // Only the roles that manage designs: the others are refused both.
+    for role in Role::ALL {
+        let other = app.login(role.as_str(), PASSWORD).await.unwrap();
+        for uri in [
+            "/pilot/designs/page-design/report",
+            "/pilot/designs/page-design/report.html",
+        ] {
+            let want = if matches!(role, Role::MeAnalyst | Role::Administrator) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                app.get(uri, Some(&other)).await.status,
+                want,
+                "{role} {uri}"
+            );
+        }
+    }
+    assert_eq!(
+        app.get("/pilot/designs/nope/report", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

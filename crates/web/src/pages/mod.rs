@@ -95,6 +95,14 @@ pub fn routes() -> Router<AppState> {
             post(pilot_outcomes::import_survey),
         )
         .route("/pilot/outcomes/lists", post(pilot_outcomes::import_list))
+        .route(
+            "/pilot/designs/{id}/report",
+            get(pilot_outcomes::design_report),
+        )
+        .route(
+            "/pilot/designs/{id}/report.html",
+            get(pilot_outcomes::design_report_html),
+        )
         .route("/pilot/indicators", get(pilot_indicators::page))
         .route("/pilot/indicators.csv", get(pilot_indicators::csv))
         .route("/pilot/cases/{id}", get(pilot_cases::case))

@@ -625,6 +625,9 @@ pub async fn designs(
                 @if !d.counts.is_empty() {
                     h3 { (l.t("pilot.designs.assignment")) }
                     (layout::bars(l, &d.counts))
+                    @if manage {
+                        p { a href=(format!("/pilot/designs/{}/report", super::urlencode(&d.row.id))) { (l.t("pilot.designs.report")) } }
+                    }
                 } @else if manage && d.verified {
                     form method="post" action=(format!("/pilot/designs/{}/assign", super::urlencode(&d.row.id))) {
                         (csrf(&p))
