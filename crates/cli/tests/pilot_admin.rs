@@ -771,3 +771,86 @@ async fn admin_outcomes_come_out_per_household_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     admin_outcomes_per_household(dir.path(), pg_db().await).await;
 }
+
+#[tokio::test]
+async fn a_cluster_design_exports_its_clusters_pseudonymised() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &db]);
+        sanad(&all)
+    };
+    let design = dir.path().join("cluster.toml");
+    std::fs::write(
+        &design,
+        "id = \"by-province\"\nseed = 3\nunit = \"rsu_id\"\ncluster = \"province\"\n\n[[arms]]\nname = \"control\"\nshare = 0.5\n\n[[arms]]\nname = \"treatment\"\nshare = 0.5\n",
+    )
+    .unwrap();
+    let catalogue = example("pilot-catalogue.toml");
+    for args in [
+        vec![
+            "pilot",
+            "catalogue",
+            "load",
+            catalogue.to_str().unwrap(),
+            "--by",
+            "admin",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "register",
+            design.to_str().unwrap(),
+            "--by",
+            "analyst",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "assign",
+            "by-province",
+            "--by",
+            "analyst",
+        ],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let key = dir.path().join("key");
+    std::fs::write(&key, "a secret key of the data owner\n").unwrap();
+    let csv = dir.path().join("a.csv");
+    let out = run(&[
+        "pilot",
+        "outcomes",
+        "export",
+        "by-province",
+        "--key-file",
+        key.to_str().unwrap(),
+        "--out-csv",
+        csv.to_str().unwrap(),
+        "--by",
+        "analyst",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let data = std::fs::read_to_string(&csv).unwrap();
+    assert!(!data.contains("01.511"), "the province is pseudonymised");
+    let mut rows = csv::Reader::from_reader(data.as_bytes());
+    let head: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    let at = head
+        .iter()
+        .position(|h| h == "cluster")
+        .expect("a cluster column");
+    let k = b"a secret key of the data owner";
+    let pid = sanad_evaluation::export::pseudonym(k, "100000000001");
+    let row = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r[0] == pid)
+        .expect("household 1 is assigned");
+    assert_eq!(
+        &row[at],
+        sanad_evaluation::export::pseudonym(k, "01.511"),
+        "household 1 lives in the province it was drawn with"
+    );
+}

@@ -643,6 +643,10 @@ pub async fn analysis_dataset(
     }
     let admin_header = admin.header();
     header.extend(admin_header.iter().cloned());
+    // A cluster-randomised design: the cluster each household was drawn with, for CR1.
+    if design.cluster.is_some() {
+        header.push("cluster".into());
+    }
     let mut csv = header.join(",") + "\n";
     for u in &units {
         let treat = design
@@ -669,7 +673,7 @@ pub async fn analysis_dataset(
         }
         let (n, centimes) = received.get(&u.unit).copied().unwrap_or((0, 0));
         cells.extend([n.to_string(), centimes.to_string()]);
-        if listed_school || !admin_header.is_empty() {
+        if listed_school || !admin_header.is_empty() || design.cluster.is_some() {
             // Assignments are scoped by the same join, so the household is found.
             let h = match sanad_domain::RsuId::parse(&u.unit) {
                 Ok(id) => s.store.household(&p.scope, &id).await?,
@@ -684,6 +688,9 @@ pub async fn analysis_dataset(
                 cells.push(in_school_list(s, &h).await?.to_string());
             }
             cells.extend(admin.cells(s, &h).await?);
+            if let Some(c) = &design.cluster {
+                cells.push(cluster_of(&h, c));
+            }
         }
         csv.push_str(
             &cells
@@ -698,17 +705,31 @@ pub async fn analysis_dataset(
         .map_err(|e| WebError::Invalid(e.to_string()))?;
     let keep: Vec<String> = header
         .iter()
-        .filter(|c| !matches!(c.as_str(), "rsu_id" | "stratum"))
+        .filter(|c| !matches!(c.as_str(), "rsu_id" | "stratum" | "cluster"))
         .cloned()
         .collect();
+    let mut hashed = vec!["stratum".to_owned()];
+    if design.cluster.is_some() {
+        hashed.push("cluster".into());
+    }
     let spec = sanad_evaluation::export::ExportSpec {
         id: "rsu_id",
         keep: &keep,
-        hash: &["stratum".to_owned()],
+        hash: &hashed,
         key,
     };
     sanad_evaluation::export::analysis_table(&frame, &spec)
         .map_err(|e| WebError::Invalid(e.to_string()))
+}
+
+/// The household's value of a design's cluster column, as the assignment drew it
+/// (`eligible_units`: region, province or antenna, else the commune).
+fn cluster_of(h: &sanad_domain::Household, column: &str) -> String {
+    match column {
+        "region" => h.residence.region.to_string(),
+        "province" | "antenna" => h.residence.province.clone(),
+        _ => h.residence.commune.clone(),
+    }
 }
 
 fn csv_cell(c: &str) -> String {

@@ -26,7 +26,8 @@ const ADMIN: [(&str, Option<&str>); 5] = [
 
 /// The report of a two-arm design whose assignment is stored: balance on the baseline
 /// variables, ITT (ANCOVA on the baseline value where there is one, strata fixed effects, HC1)
-/// for each follow-up survey variable and administrative outcome, q-values by family.
+/// (CR1 by cluster for a cluster design) for each follow-up survey variable and administrative
+/// outcome, q-values by family.
 pub async fn design_report(
     s: &AppState,
     p: &Principal,
@@ -102,7 +103,7 @@ fn spec(
         .flat_map(|(a, b)| [Some(*a), *b])
         .flatten()
         .collect();
-    let fixed = ["pid", "stratum", "arm", "treat", "wave"];
+    let fixed = ["pid", "stratum", "arm", "treat", "wave", "cluster"];
     let mut outcomes = Vec::new();
     let mut balance = Vec::new();
     for c in columns {
@@ -151,7 +152,7 @@ fn spec(
         treatment: "treat".into(),
         takeup: None,
         strata: Some("stratum".into()),
-        cluster: None,
+        cluster: has("cluster").then(|| "cluster".to_owned()),
         balance_vars: balance,
         outcomes,
         level: 0.95,
