@@ -537,6 +537,7 @@ async fn survey_rounds_go_in_whole_and_the_analysis_dataset_comes_out_pseudonymi
         "income",
         "payments_received",
         "payments_received_centimes",
+        "takeup",
     ] {
         assert!(head.iter().any(|h| h == col), "{col} in {head:?}");
     }
@@ -556,6 +557,7 @@ async fn survey_rounds_go_in_whole_and_the_analysis_dataset_comes_out_pseudonymi
         ),
         ("1850", "2040", "0")
     );
+    assert_eq!(col("takeup"), "0", "not enrolled in a measure");
     assert_eq!(col("members_in_school_list"), "2");
     let arm = assigned
         .iter()

@@ -3885,6 +3885,29 @@ async fn a_design_is_reported_on_its_own_assignment_and_outcomes() {
         .assignments(&Scope::National, "page-design")
         .await
         .unwrap();
+    // Take-up: the treatment households but one enrolled in a measure.
+    let measure = sanad_pilot::Catalogue::shipped().measures()[0]
+        .id
+        .to_string();
+    let treated: Vec<_> = units.iter().filter(|u| u.arm == "treatment").collect();
+    for u in &treated[1..] {
+        let antenna = if u.unit.ends_with('1') || u.unit.ends_with('2') {
+            "01.511"
+        } else {
+            "04.421"
+        };
+        let row = sanad_store::pilot::EnrolmentRow {
+            rsu_id: u.unit.clone(),
+            measure_id: measure.clone(),
+            antenna: antenna.into(),
+            enrolled_on: "2026-11-01".into(),
+            exit: None,
+        };
+        app.store
+            .enrol(&row, 100, &sanad_store::Actor::new("test", "setup"))
+            .await
+            .unwrap();
+    }
     let codebook = "variable,label_fr,label_ar,label_en,type,allowed,missing_codes\nincome,Revenu,الدخل,Income,numeric,0..,-99\n";
     let mut rounds = [
         String::from("unit_id,income\n"),
@@ -3917,6 +3940,10 @@ async fn a_design_is_reported_on_its_own_assignment_and_outcomes() {
     assert!(
         res.body.contains("income") && res.body.contains(&design.hash),
         "the outcome's estimate and the pre-registered hash"
+    );
+    assert!(
+        !res.body.contains("<td>–</td><td>–</td><td>–</td>"),
+        "a LATE for each outcome: enrolment in a measure is the take-up"
     );
     assert!(
         !res.body.contains("500000000001") && !res.body.contains("500000000003"),

@@ -637,7 +637,16 @@ pub async fn analysis_dataset(
     header.extend([
         "payments_received".to_owned(),
         "payments_received_centimes".into(),
+        "takeup".into(),
     ]);
+    // Take-up: the household enrolled in a measure of the pilot (active or since ended).
+    let enrolled: std::collections::HashSet<String> = s
+        .store
+        .enrolments(&p.scope)
+        .await?
+        .into_iter()
+        .map(|e| e.rsu_id)
+        .collect();
     if listed_school {
         header.push("members_in_school_list".into());
     }
@@ -672,7 +681,8 @@ pub async fn analysis_dataset(
             }
         }
         let (n, centimes) = received.get(&u.unit).copied().unwrap_or((0, 0));
-        cells.extend([n.to_string(), centimes.to_string()]);
+        let takeup = u8::from(enrolled.contains(&u.unit));
+        cells.extend([n.to_string(), centimes.to_string(), takeup.to_string()]);
         if listed_school || !admin_header.is_empty() || design.cluster.is_some() {
             // Assignments are scoped by the same join, so the household is found.
             let h = match sanad_domain::RsuId::parse(&u.unit) {

@@ -27,7 +27,7 @@ const ADMIN: [(&str, Option<&str>); 5] = [
 /// The report of a two-arm design whose assignment is stored: balance on the baseline
 /// variables, ITT (ANCOVA on the baseline value where there is one, strata fixed effects, HC1)
 /// (CR1 by cluster for a cluster design) for each follow-up survey variable and administrative
-/// outcome, q-values by family.
+/// outcome, LATE by 2SLS with enrolment in a measure as take-up, q-values by family.
 pub async fn design_report(
     s: &AppState,
     p: &Principal,
@@ -70,6 +70,7 @@ pub async fn design_report(
         // A column without variation (no payment yet, nobody listed) has nothing to estimate.
         let varies = |c: &str| frame.column(c).is_ok_and(|v| v.iter().any(|x| x != &v[0]));
         spec.outcomes.retain(|o| varies(&o.name));
+        spec.takeup = spec.takeup.take().filter(|t| varies(t));
         spec.balance_vars.retain(|b| varies(b));
         for o in &mut spec.outcomes {
             o.controls.retain(|c| varies(c));
@@ -103,7 +104,9 @@ fn spec(
         .flat_map(|(a, b)| [Some(*a), *b])
         .flatten()
         .collect();
-    let fixed = ["pid", "stratum", "arm", "treat", "wave", "cluster"];
+    let fixed = [
+        "pid", "stratum", "arm", "treat", "wave", "cluster", "takeup",
+    ];
     let mut outcomes = Vec::new();
     let mut balance = Vec::new();
     for c in columns {
@@ -150,7 +153,7 @@ fn spec(
         design,
         design_hash: Some(hash),
         treatment: "treat".into(),
-        takeup: None,
+        takeup: has("takeup").then(|| "takeup".to_owned()),
         strata: Some("stratum".into()),
         cluster: has("cluster").then(|| "cluster".to_owned()),
         balance_vars: balance,
