@@ -69,8 +69,9 @@ pub async fn demo_pilot(store: Arc<dyn Store>, today: NaiveDate) -> anyhow::Resu
     let enrolled = enrol(&state, &pilot, &households).await?;
     let cases = open_cases(&*store, &pilot, &enrolled, today).await?;
     let design = register_design(&state, &households).await?;
+    let surveyed = survey_rounds(&state).await?;
     println!(
-        "pilot: antenna {antenna} started {}; {} enrolments, {cases} cases followed by {WORKER}; design {DESIGN_ID} sha256 {}",
+        "pilot: antenna {antenna} started {}; {} enrolments, {cases} cases followed by {WORKER}; design {DESIGN_ID} sha256 {}; baseline and follow-up surveys of {surveyed} households",
         pilot.plan.pilot().start,
         enrolled.len(),
         design.hash
@@ -298,4 +299,72 @@ async fn register_design(
     svc::register_and_assign(state, DESIGN_ID, &design, &input, &cli_actor("analyst"))
         .await
         .map_err(|e| anyhow::anyhow!("design {DESIGN_ID}: {e}"))
+}
+
+// ---- the design's survey rounds (issue 7, item 9) ----
+
+/// The demo survey's codebook: one outcome, the household's monthly income.
+const CODEBOOK: &str = "variable,label_fr,label_ar,label_en,type,allowed,missing_codes\n\
+income,Revenu mensuel du ménage (MAD),الدخل الشهري للأسرة (درهم),Monthly household income (MAD),numeric,0..,-99\n";
+/// The known effect of the treatment arm on income between the rounds (MAD).
+pub const INCOME_EFFECT: i64 = 250;
+/// The change every household sees between the rounds (MAD).
+pub const INCOME_TREND: i64 = 100;
+
+/// A baseline and a follow-up round over the design's assigned households, imported through
+/// the same service as `sanad pilot outcomes import`: the follow-up income is the baseline's
+/// plus the trend, plus [`INCOME_EFFECT`] in the treatment arm, so the difference in
+/// differences of the arms' means is exactly the effect. Returns the households surveyed.
+async fn survey_rounds(state: &sanad_web::AppState) -> anyhow::Result<usize> {
+    let analyst = crate::pilot_cmd::principal(&*state.store, "analyst").await?;
+    let units = state.store.assignments(&Scope::National, DESIGN_ID).await?;
+    let baseline = |unit: &str| {
+        // Deterministic spread from the id's digits: no generator whose output may change.
+        1_200
+            + unit
+                .bytes()
+                .fold(0_i64, |a, b| (a * 31 + i64::from(b)) % 997)
+    };
+    let mut rounds = [
+        ("baseline", String::from("unit_id,income\n")),
+        ("followup", String::from("unit_id,income\n")),
+    ];
+    // Follow-up noise in pairs (+d, −d) within each arm (an arm's odd last household gets
+    // none): it sums to zero in each arm, so the arms' difference in differences is exactly
+    // the effect, while a regression still has residuals.
+    let mut seen: std::collections::HashMap<&str, (usize, i64)> = Default::default();
+    let in_arm = |arm: &str| units.iter().filter(|u| u.arm == arm).count();
+    for u in &units {
+        let b = baseline(&u.unit);
+        let effect = if u.arm == "treatment" {
+            INCOME_EFFECT
+        } else {
+            0
+        };
+        let (i, previous) = seen.get(u.arm.as_str()).copied().unwrap_or((0, 0));
+        let noise = if i % 2 == 1 {
+            -previous
+        } else if i + 1 < in_arm(&u.arm) {
+            baseline(&format!("{}-noise", u.unit)) % 301 - 150
+        } else {
+            0
+        };
+        seen.insert(&u.arm, (i + 1, noise));
+        rounds[0].1.push_str(&format!("{},{b}\n", u.unit));
+        let followup = b + INCOME_TREND + effect + noise;
+        rounds[1].1.push_str(&format!("{},{followup}\n", u.unit));
+    }
+    for (round, csv) in &rounds {
+        sanad_web::service::pilot_admin::import_outcomes(
+            state,
+            &analyst,
+            &cli_actor("analyst"),
+            ("demo-codebook.csv", CODEBOOK),
+            (&format!("demo-{round}.csv"), csv),
+            round,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("survey {round}: {e}"))?;
+    }
+    Ok(units.len())
 }

@@ -59,6 +59,13 @@ pub enum OutcomesCmd {
         out_csv: Option<PathBuf>,
         #[arg(long)]
         out_parquet: Option<PathBuf>,
+        /// Start of the follow-up window of the administrative outcomes (default: the
+        /// design's registration date).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// End of the window (default: each outcome list's as_of date).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
         #[arg(long)]
         by: String,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
@@ -105,7 +112,7 @@ pub enum CatalogueCmd {
 }
 
 /// The CLI acting as the user `by`, with their role and scope.
-async fn principal(store: &dyn Store, by: &str) -> anyhow::Result<Principal> {
+pub(crate) async fn principal(store: &dyn Store, by: &str) -> anyhow::Result<Principal> {
     let u = store
         .user(by)
         .await?
@@ -261,6 +268,8 @@ pub async fn pilot(cmd: PilotCmd) -> anyhow::Result<ExitCode> {
                     key_file,
                     out_csv,
                     out_parquet,
+                    from,
+                    to,
                     by,
                     database_url,
                 },
@@ -275,7 +284,15 @@ pub async fn pilot(cmd: PilotCmd) -> anyhow::Result<ExitCode> {
             let store = open_store(&database_url).await?;
             let p = principal(&*store, &by).await?;
             let state = sanad_web::AppState::new(store, sanad_web::SecurityConfig::default());
-            let table = match admin::analysis_dataset(&state, &p, &design, key).await {
+            let table = match admin::analysis_dataset(
+                &state,
+                &p,
+                &design,
+                key,
+                sanad_web::service::pilot_outcomes::Window { from, to },
+            )
+            .await
+            {
                 Ok(t) => t,
                 Err(e) => return refused(e, &by),
             };

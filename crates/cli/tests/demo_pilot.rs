@@ -133,4 +133,37 @@ async fn the_demo_seeds_the_pilot_antenna() {
         (counts[0].1 - counts[1].1).abs() <= 3,
         "1:1 within each of a few communes: {counts:?}"
     );
+
+    // Both survey rounds over the assigned households; the arms' difference in differences of
+    // mean income is the demo's known effect (250 MAD), exactly.
+    let rounds = store.outcome_rounds().await.unwrap();
+    assert_eq!(
+        rounds.iter().map(|r| r.round.as_str()).collect::<Vec<_>>(),
+        ["baseline", "followup"]
+    );
+    assert!(
+        rounds
+            .iter()
+            .all(|r| r.households == counts[0].1 + counts[1].1)
+    );
+    let arm: std::collections::HashMap<String, String> = store
+        .assignments(&Scope::National, &designs[0].id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.unit, a.arm))
+        .collect();
+    let mut sums: std::collections::HashMap<(String, String), (f64, f64)> = Default::default();
+    for o in store.outcomes(&Scope::National).await.unwrap() {
+        let v: f64 = o.value.unwrap().parse().unwrap();
+        let e = sums.entry((arm[&o.rsu_id].clone(), o.round)).or_default();
+        *e = (e.0 + v, e.1 + 1.0);
+    }
+    let mean = |a: &str, r: &str| {
+        let (s, n) = sums[&(a.to_owned(), r.to_owned())];
+        s / n
+    };
+    let did = (mean("treatment", "followup") - mean("treatment", "baseline"))
+        - (mean("control", "followup") - mean("control", "baseline"));
+    assert!((did - 250.0).abs() < 1e-9, "{did}");
 }

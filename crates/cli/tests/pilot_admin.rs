@@ -33,6 +33,11 @@ fn example(name: &str) -> std::path::PathBuf {
 
 fn setup(dir: &Path) -> String {
     let db = format!("sqlite://{}", dir.join("p.db").display());
+    setup_at(dir, db)
+}
+
+/// The example feed and one user per pilot role, in the store at `db`.
+fn setup_at(dir: &Path, db: String) -> String {
     let feed = dir.join("feed.jsonl");
     std::fs::copy(example("rsu-feed.jsonl"), &feed).unwrap();
     // The example feed carries deliberately bad rows: the good households are imported.
@@ -532,6 +537,7 @@ async fn survey_rounds_go_in_whole_and_the_analysis_dataset_comes_out_pseudonymi
         "income",
         "payments_received",
         "payments_received_centimes",
+        "takeup",
     ] {
         assert!(head.iter().any(|h| h == col), "{col} in {head:?}");
     }
@@ -551,6 +557,7 @@ async fn survey_rounds_go_in_whole_and_the_analysis_dataset_comes_out_pseudonymi
         ),
         ("1850", "2040", "0")
     );
+    assert_eq!(col("takeup"), "0", "not enrolled in a measure");
     assert_eq!(col("members_in_school_list"), "2");
     let arm = assigned
         .iter()
@@ -575,4 +582,277 @@ async fn survey_rounds_go_in_whole_and_the_analysis_dataset_comes_out_pseudonymi
         .select(&["treat", "payments_received"], &["pid"])
         .unwrap();
     assert_eq!(selected.n, assigned.len());
+}
+
+// ---- administrative outcomes: health visits and CNSS affiliation (issue 7) ----
+
+/// A fresh PostgreSQL schema for the CLI (created and migrated here), as a database URL.
+async fn pg_db() -> String {
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    let schema = format!("t{}_cli{nanos}", std::process::id());
+    sanad_store_postgres::PgStore::open_in_schema(&url, Some(&schema))
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options[search_path]={schema}")
+}
+
+async fn admin_outcomes_per_household(dir: &Path, db: String) {
+    let db = setup_at(dir, db);
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &db]);
+        sanad(&all)
+    };
+    for args in [
+        vec![
+            "pilot",
+            "catalogue",
+            "load",
+            example("pilot-catalogue.toml").to_str().unwrap(),
+            "--by",
+            "admin",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "register",
+            example("pilot-design.toml").to_str().unwrap(),
+            "--by",
+            "analyst",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "assign",
+            "pilot-2028-households",
+            "--by",
+            "analyst",
+        ],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let lists = Path::new(env!("CARGO_MANIFEST_DIR")).join("../applications/examples");
+    // A bad list: every problem as FILE:LINE: FIELD: REASON, nothing stored.
+    let bad = dir.join("visits.csv");
+    std::fs::write(
+        &bad,
+        "# list=health_visits as_of=2027-06-30 source=MS-SIS\nidcs,visit_date,centre,visit_type\n0000000117,2027-01-20,ESSP-03,consultation\n0000000117,2027-07-20,ESSP-03,consultation\n",
+    )
+    .unwrap();
+    let out = run(&["lists", "import", bad.to_str().unwrap()]);
+    let printed = text(&out);
+    assert!(
+        out.status.code() == Some(2)
+            && printed.contains(&format!(
+                "{}:4: visit_date: 2027-07-20 is after the list's date 2027-06-30",
+                bad.display()
+            )),
+        "{printed}"
+    );
+    for f in ["health_visits.csv", "cnss_affiliation.csv"] {
+        let out = run(&["lists", "import", lists.join(f).to_str().unwrap()]);
+        assert!(out.status.success(), "{f}: {}", text(&out));
+    }
+    let key = dir.join("key");
+    std::fs::write(&key, "a secret key of the data owner\n").unwrap();
+    let export = |window: &[&str]| {
+        let csv = dir.join("analysis.csv");
+        let mut args = vec![
+            "pilot",
+            "outcomes",
+            "export",
+            "pilot-2028-households",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--out-csv",
+            csv.to_str().unwrap(),
+            "--by",
+            "analyst",
+        ];
+        args.extend(window);
+        let out = run(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        let data = std::fs::read_to_string(&csv).unwrap();
+        let mut rows = csv::Reader::from_reader(data.as_bytes());
+        let head: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+        let by_pid: std::collections::HashMap<String, Vec<String>> = rows
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_owned(), r.iter().map(str::to_owned).collect())
+            })
+            .collect();
+        move |rsu: &str, col: &str| {
+            let pid = sanad_evaluation::export::pseudonym(b"a secret key of the data owner", rsu);
+            let i = head
+                .iter()
+                .position(|h| h == col)
+                .unwrap_or_else(|| panic!("{col} in {head:?}"));
+            by_pid.get(&pid).map(|r| r[i].clone())
+        }
+    };
+    // Household 1 (members 117, 125, 133, 141): four visits in the first half of 2027; nobody
+    // affiliated on 1 January (117's first period ended, the second starts in February), two
+    // members at the end of June. Household 3 (members 315, 323): a visit in December 2026, an
+    // affiliation that ended in January 2027.
+    let cell = export(&["--from", "2027-01-01", "--to", "2027-06-30"]);
+    let hh1 = |c: &str| cell("100000000001", c).expect("household 1 is assigned");
+    assert_eq!(
+        [
+            "health_visits",
+            "formal_employed_members_bl",
+            "formal_employed_members",
+            "any_formal_employment"
+        ]
+        .map(hh1),
+        ["4", "0", "2", "1"]
+    );
+    assert_eq!(
+        [
+            "health_visits",
+            "formal_employed_members_bl",
+            "formal_employed_members",
+            "any_formal_employment"
+        ]
+        .map(|c| cell("100000000003", c).expect("household 3 is assigned")),
+        ["0", "1", "0", "0"]
+    );
+    // Without --to the window ends at each list's date (2027-06-30).
+    let cell = export(&["--from", "2026-12-01"]);
+    assert_eq!(
+        cell("100000000001", "health_visits").unwrap(),
+        "4",
+        "all four visits"
+    );
+    assert_eq!(
+        cell("100000000003", "health_visits").unwrap(),
+        "1",
+        "December's visit"
+    );
+    assert_eq!(
+        cell("100000000001", "formal_employed_members").unwrap(),
+        "2"
+    );
+    // A window that ends before it starts is refused.
+    let out = run(&[
+        "pilot",
+        "outcomes",
+        "export",
+        "pilot-2028-households",
+        "--key-file",
+        key.to_str().unwrap(),
+        "--out-csv",
+        dir.join("x.csv").to_str().unwrap(),
+        "--from",
+        "2027-07-01",
+        "--to",
+        "2027-06-30",
+        "--by",
+        "analyst",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn admin_outcomes_come_out_per_household_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    admin_outcomes_per_household(dir.path(), db).await;
+}
+
+#[tokio::test]
+async fn admin_outcomes_come_out_per_household_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    admin_outcomes_per_household(dir.path(), pg_db().await).await;
+}
+
+#[tokio::test]
+async fn a_cluster_design_exports_its_clusters_pseudonymised() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &db]);
+        sanad(&all)
+    };
+    let design = dir.path().join("cluster.toml");
+    std::fs::write(
+        &design,
+        "id = \"by-province\"\nseed = 3\nunit = \"rsu_id\"\ncluster = \"province\"\n\n[[arms]]\nname = \"control\"\nshare = 0.5\n\n[[arms]]\nname = \"treatment\"\nshare = 0.5\n",
+    )
+    .unwrap();
+    let catalogue = example("pilot-catalogue.toml");
+    for args in [
+        vec![
+            "pilot",
+            "catalogue",
+            "load",
+            catalogue.to_str().unwrap(),
+            "--by",
+            "admin",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "register",
+            design.to_str().unwrap(),
+            "--by",
+            "analyst",
+        ],
+        vec![
+            "pilot",
+            "design",
+            "assign",
+            "by-province",
+            "--by",
+            "analyst",
+        ],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let key = dir.path().join("key");
+    std::fs::write(&key, "a secret key of the data owner\n").unwrap();
+    let csv = dir.path().join("a.csv");
+    let out = run(&[
+        "pilot",
+        "outcomes",
+        "export",
+        "by-province",
+        "--key-file",
+        key.to_str().unwrap(),
+        "--out-csv",
+        csv.to_str().unwrap(),
+        "--by",
+        "analyst",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let data = std::fs::read_to_string(&csv).unwrap();
+    assert!(!data.contains("01.511"), "the province is pseudonymised");
+    let mut rows = csv::Reader::from_reader(data.as_bytes());
+    let head: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    let at = head
+        .iter()
+        .position(|h| h == "cluster")
+        .expect("a cluster column");
+    let k = b"a secret key of the data owner";
+    let pid = sanad_evaluation::export::pseudonym(k, "100000000001");
+    let row = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r[0] == pid)
+        .expect("household 1 is assigned");
+    assert_eq!(
+        &row[at],
+        sanad_evaluation::export::pseudonym(k, "01.511"),
+        "household 1 lives in the province it was drawn with"
+    );
 }

@@ -59,3 +59,26 @@ async fn audit_tampering_is_detected() {
     let unprotect = "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change";
     sanad_store::conformance::audit_tampering_is_detected(&store, sql, unprotect).await;
 }
+
+// pilot frozen designs (issue 7)
+#[tokio::test]
+async fn pilot_frozen_rows_refuse_raw_changes() {
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        chrono_free_nanos()
+    );
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    let pool = store.pool().clone();
+    let sql = async |q: &str| {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned()))
+            .execute(&pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    sanad_store::conformance::pilot_frozen_rows_refuse_raw_changes(&store, sql).await;
+}

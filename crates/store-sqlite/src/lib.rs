@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "audit_append_only",
         sql: include_str!("../migrations/0004_audit_append_only.sql"),
     },
+    // Issue 7: runs after the shared 0011 that creates the tables it protects.
+    Migration {
+        version: 19,
+        name: "pilot_frozen",
+        sql: include_str!("../migrations/0019_pilot_frozen.sql"),
+    },
 ];
 
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.

@@ -58,3 +58,21 @@ async fn audit_tampering_is_detected() {
     let unprotect = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete";
     sanad_store::conformance::audit_tampering_is_detected(&store, sql, unprotect).await;
 }
+
+// pilot frozen designs (issue 7)
+#[tokio::test]
+async fn pilot_frozen_rows_refuse_raw_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("f.db").display()))
+        .await
+        .unwrap();
+    let pool = store.pool().clone();
+    let sql = async |q: &str| {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_owned()))
+            .execute(&pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    sanad_store::conformance::pilot_frozen_rows_refuse_raw_changes(&store, sql).await;
+}

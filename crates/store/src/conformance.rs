@@ -3249,3 +3249,49 @@ pub async fn ending_awards_is_audited_and_kept(store: &dyn Store) {
             .contains("2026-09")
     );
 }
+
+// pilot frozen designs (issue 7)
+
+/// A registered design and its assignment cannot be changed or removed even by raw SQL through
+/// the pool: the adapters' migration 0019 puts triggers on them. `sql` runs a statement.
+pub async fn pilot_frozen_rows_refuse_raw_changes<F: AsyncFn(&str) -> Result<(), String>>(
+    store: &dyn Store,
+    sql: F,
+) {
+    use crate::pilot::AssignmentRow;
+    apply(store, &[sample(1, "01"), sample(4, "04")]).await;
+    let body = "{\"algorithm\":\"sanad-assign-v1\",\"seed\":20270101}";
+    let d = store
+        .register_design("frozen", body, &actor("analyst"))
+        .await
+        .unwrap();
+    let unit = |n: u64, arm: &str| AssignmentRow {
+        unit: format!("{:012}", 500_000_000_000 + n),
+        arm: arm.into(),
+        stratum: "all".into(),
+        wave: None,
+    };
+    let rows = [unit(1, "treatment"), unit(4, "control")];
+    store
+        .save_assignment("frozen", &rows, &actor("analyst"))
+        .await
+        .unwrap();
+    for attempt in [
+        "UPDATE pilot_designs SET body = '{\"seed\":1}' WHERE id = 'frozen'",
+        "UPDATE pilot_designs SET hash = 'x', registered_by = 'mallory' WHERE id = 'frozen'",
+        "DELETE FROM pilot_designs WHERE id = 'frozen'",
+        "UPDATE pilot_assignments SET arm = 'treatment' WHERE design_id = 'frozen'",
+        "DELETE FROM pilot_assignments WHERE design_id = 'frozen'",
+    ] {
+        let err = sql(attempt).await.expect_err(attempt);
+        assert!(err.contains("frozen"), "{attempt}: {err}");
+    }
+    assert_eq!(store.designs().await.unwrap(), [d]);
+    let mut stored = store.assignments(&Scope::National, "frozen").await.unwrap();
+    stored.sort_by(|a, b| a.unit.cmp(&b.unit));
+    assert_eq!(stored, rows);
+    // Inserting stays open: registering a design is an insert.
+    sql("INSERT INTO pilot_designs (id, body, hash, registered_at, registered_by) VALUES ('other', '{}', 'h', '2026-11-01T00:00:00Z', 'analyst')")
+        .await
+        .unwrap();
+}

@@ -1,5 +1,9 @@
 //! Embedded, numbered migrations: each backend lists its own SQL, applies the ones not yet
-//! recorded in `sanad_migrations`, in order, each in a transaction.
+//! recorded in `sanad_migrations`, in version order, each in a transaction.
+//!
+//! An adapter's own migrations and the shared ones form one sequence ordered by version, so an
+//! adapter migration numbered after a shared one runs after it: that is how a dialect-specific
+//! trigger is put on a table a shared migration creates (e.g. 0019, the frozen pilot designs).
 
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -11,12 +15,21 @@ pub struct Migration {
 /// The SQL that records the applied migrations; the same text works on both backends.
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sanad_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
-/// The adapter's own migrations, then the shared ones, that are not applied yet.
+/// The adapter's own migrations and the shared ones that are not applied yet, in version order.
+///
+/// # Panics
+/// If two migrations share a version: a build mistake every test that opens a store catches.
 pub fn pending<'a>(own: &'a [Migration], applied: &[i64]) -> Vec<&'a Migration> {
-    own.iter()
-        .chain(SHARED)
-        .filter(|m| !applied.contains(&m.version))
-        .collect()
+    let mut all: Vec<&Migration> = own.iter().chain(SHARED).collect();
+    all.sort_by_key(|m| m.version);
+    if let Some(w) = all.windows(2).find(|w| w[0].version == w[1].version) {
+        panic!(
+            "migrations {} and {} share version {}",
+            w[0].name, w[1].name, w[0].version
+        );
+    }
+    all.retain(|m| !applied.contains(&m.version));
+    all
 }
 
 /// The migrations whose SQL both dialects accept, in `crates/store/migrations/`; each adapter
@@ -96,3 +109,45 @@ pub const SHARED: &[Migration] = &[
         sql: include_str!("../migrations/0020_notice_language.sql"),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OWN: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "registry",
+            sql: "",
+        },
+        Migration {
+            version: 10_000,
+            name: "late_triggers",
+            sql: "",
+        },
+    ];
+
+    #[test]
+    fn an_adapter_migration_numbered_after_shared_ones_runs_after_them() {
+        let order: Vec<i64> = pending(OWN, &[]).iter().map(|m| m.version).collect();
+        assert_eq!(order.first(), Some(&1));
+        assert_eq!(order.last(), Some(&10_000), "{order:?}");
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        let later: Vec<i64> = pending(OWN, &order[..order.len() - 1])
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(later, [10_000], "only what is not applied yet");
+    }
+
+    #[test]
+    #[should_panic(expected = "share version 5")]
+    fn two_migrations_with_one_version_are_refused() {
+        let clash = [Migration {
+            version: 5,
+            name: "clash",
+            sql: "",
+        }];
+        pending(&clash, &[]);
+    }
+}

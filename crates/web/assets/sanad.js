@@ -10,13 +10,16 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((el) => {
     el.addEventListener("change", () => el.form && el.form.requestSubmit());
   });
-  // A chosen text file fills the textarea named by data-fill (the design form): the file is
-  // read here and sent as the pasted text, so the server needs no multipart upload.
+  // A chosen text file fills the textarea named by data-fill (the design and outcome forms):
+  // the file is read here and sent as the pasted text, so the server needs no multipart
+  // upload; data-name names a field that gets the file's name (the one errors cite).
   document.querySelectorAll("input[type=file][data-fill]").forEach((el) => {
     el.addEventListener("change", () => {
       const target = document.getElementById(el.getAttribute("data-fill"));
+      const named = document.getElementById(el.getAttribute("data-name") || "");
       const file = el.files && el.files[0];
       if (target && file) file.text().then((t) => { target.value = t; });
+      if (named && file) named.value = file.name;
     });
   });
 });

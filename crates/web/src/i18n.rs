@@ -255,6 +255,7 @@ mod tests {
             include_str!("pages/pilot_indicators.rs"),
             include_str!("pages/applications.rs"),
             include_str!("pages/outbox.rs"),
+            include_str!("pages/pilot_outcomes.rs"),
             include_str!("error.rs"),
         ];
         for src in sources {

@@ -19,6 +19,10 @@ pub mod pilot;
 // pilot administration (issue 7: designs, catalogue file, reassignment, indicators, outcomes)
 pub mod pilot_admin;
 pub mod pilot_errors;
+// pilot administrative outcomes (issue 7: health visits, CNSS affiliation, their import)
+pub mod pilot_outcomes;
+// pilot report on a registered design's own data (issue 7)
+pub mod pilot_report;
 
 /// A serde enum's wire name (`in_review`, `child_allowance`…): what is stored, and the key of its label.
 pub fn wire_name(v: &impl Serialize) -> String {

@@ -342,6 +342,8 @@ async fn every_route_as_every_role() {
         ("/pilot/indicators?month=2026-10", all.clone()),
         ("/pilot/indicators.csv", all.clone()),
         ("/api/v1/pilot/indicators", all.clone()),
+        // pilot outcomes import (issue 7): the analyst and the administrator
+        ("/pilot/outcomes", vec![MeAnalyst, Administrator]),
     ];
     for role in Role::ALL {
         let s = app
@@ -479,6 +481,26 @@ async fn every_change_as_every_role() {
             "{role} POST /pilot/caseload/reassign: {}",
             res.status
         );
+        // pilot outcomes import (issue 7): a refused file comes back on the page (422).
+        for (uri, body) in [
+            (
+                "/pilot/outcomes/survey",
+                "round=baseline&codebook_name=cb.csv&codebook=x&survey_name=s.csv&survey=y",
+            ),
+            ("/pilot/outcomes/lists", "list_name=l.csv&list=x"),
+        ] {
+            let res = app.post(uri, &s, body, true).await;
+            assert_eq!(
+                res.status,
+                if designer {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{role} POST {uri}: {}",
+                res.body
+            );
+        }
         // A split (refused for an unknown member: nothing written) and a delivery report.
         let split = "leave=0000000000&relation.0000000000=head&new_rsu_id=500000000777&remaining_head=&effective=2026-11-01";
         let res = app
@@ -3730,4 +3752,303 @@ async fn indicators_show_aggregates_with_a_chart_and_a_csv_and_name_no_household
     let other = app.login("agent01", PASSWORD).await.unwrap();
     let theirs = app.get("/pilot/indicators.csv", Some(&other)).await.body;
     assert!(!theirs.contains("04.421"), "{theirs}");
+}
+
+// ---- pilot outcomes import from the page (issue 7) ----
+
+fn enc(s: &str) -> String {
+    sanad_web::pages::urlencode(s).replace('/', "%2F")
+}
+
+#[tokio::test]
+async fn an_analyst_imports_survey_rounds_and_outcome_lists_from_the_page() {
+    let app = app().await;
+    let s = app.login("me_analyst", PASSWORD).await.unwrap();
+    let page = app.get("/pilot/outcomes", Some(&s)).await.body;
+    for form in ["/pilot/outcomes/survey", "/pilot/outcomes/lists"] {
+        assert!(page.contains(&format!("action=\"{form}\"")), "{form}");
+    }
+    assert!(
+        page.contains("data-fill=\"survey-body\"") && page.contains("data-name=\"survey-name\""),
+        "a chosen file fills the box and its name"
+    );
+    let codebook = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../evaluation/examples/survey_codebook.csv"),
+    )
+    .unwrap();
+    let header = "unit_id,hh_size,head_female,area,n_children,enrol,zscore,income,interview_date\n";
+    let survey = |rows: &str| {
+        format!(
+            "round=baseline&codebook_name=codebook.csv&codebook={}&survey_name=bl.csv&survey={}",
+            enc(&codebook),
+            enc(&format!("{header}{rows}"))
+        )
+    };
+    // Two bad lines: both listed on the page with their line and column, the text kept, nothing stored.
+    let bad = app
+        .post(
+            "/pilot/outcomes/survey",
+            &s,
+            &survey("500000000001,40,0,1,2,0.5,-1.2,1850,2025-02-03\n500000000003,4,1,7,1,1,-0.4,900,2025-02-03\n"),
+            true,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"refused\"")
+            && bad.body.contains("bl.csv line 2 column hh_size")
+            && bad.body.contains("bl.csv line 3 column area"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains("500000000003,4,1,7"),
+        "the pasted text comes back to be fixed"
+    );
+    assert!(app.store.outcome_rounds().await.unwrap().is_empty());
+    let unknown = app
+        .post(
+            "/pilot/outcomes/survey",
+            &s,
+            &survey("500000000009,4,1,1,1,1,-0.4,900,2025-02-03\n"),
+            true,
+        )
+        .await;
+    assert!(
+        unknown.status == StatusCode::UNPROCESSABLE_ENTITY
+            && unknown.body.contains("is not a household of the registry"),
+        "{}",
+        unknown.body
+    );
+    // A good round: redirected to the page with its summary; stored and audited.
+    let res = app
+        .post(
+            "/pilot/outcomes/survey",
+            &s,
+            &survey("500000000001,5,0,1,2,0.5,-1.21,1850,2025-02-03\n500000000003,4,1,2,1,1,-0.40,-98,2025-02-04\n"),
+            true,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let to = res.headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with("/pilot/outcomes?round=baseline&households=2&cells=16&sha256="),
+        "{to}"
+    );
+    let page = app.get(&to, Some(&s)).await.body;
+    assert!(
+        page.contains("id=\"imported-now\"") && page.contains("bl.csv"),
+        "the summary and the imported round"
+    );
+    assert_eq!(
+        app.store.outcomes(&Scope::National).await.unwrap().len(),
+        16
+    );
+
+    // Outcome lists: FILE:LINE: FIELD: REASON for each rejected row; a verification list is
+    // not imported here; a good list replaces the earlier one.
+    let a = sanad_domain::Idcs::from_body(101).to_string();
+    let list = |text: &str| format!("list_name=visits.csv&list={}", enc(text));
+    let visits = format!(
+        "# list=health_visits as_of=2027-06-30 source=MS-SIS\nidcs,visit_date,centre,visit_type\n{a},2027-01-20,ESSP-03,consultation\n{a},2027-07-20,ESSP-03,consultation\n{a},2027-01-21,ESSP-03,dentist\n"
+    );
+    let bad = app
+        .post("/pilot/outcomes/lists", &s, &list(&visits), true)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("visits.csv:4: visit_date: 2027-07-20 is after")
+            && bad.body.contains("visits.csv:5: visit_type:"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        app.store
+            .list_meta("health_visits")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let deaths =
+        format!("# list=deaths as_of=2026-10-01 source=RNP\nidcs,death_date\n{a},2026-01-01\n");
+    let refused = app
+        .post("/pilot/outcomes/lists", &s, &list(&deaths), true)
+        .await;
+    assert!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY
+            && refused.body.contains("verification list"),
+        "{}",
+        refused.body
+    );
+    assert!(app.store.list_meta("deaths").await.unwrap().is_none());
+    let good: String = visits.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let res = app
+        .post("/pilot/outcomes/lists", &s, &list(&good), true)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let to = res.headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        "/pilot/outcomes?list=health_visits&as_of=2027-06-30&source=MS-SIS&rows=1#imported-now"
+    );
+    assert!(app.get(&to, Some(&s)).await.body.contains("health_visits"));
+    assert_eq!(
+        app.store
+            .list_rows("health_visits", &[a])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let log = app
+        .store
+        .audit_records(&sanad_store::AuditFilter::default(), None, 50)
+        .await
+        .unwrap();
+    let actions: Vec<(String, String)> = log
+        .iter()
+        .filter(|r| r.actor == "me_analyst")
+        .map(|r| (r.action.clone(), r.entity.clone()))
+        .collect();
+    assert!(
+        actions.contains(&("import".into(), "pilot_outcomes".into()))
+            && actions.contains(&("import".into(), "cross_check_list".into())),
+        "{actions:?}"
+    );
+    // Without the token, nothing happens.
+    let res = app
+        .post("/pilot/outcomes/lists", &s, &list(&good), false)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+// ---- the report of a registered design on the pilot's own data (issue 7) ----
+
+#[tokio::test]
+async fn a_design_is_reported_on_its_own_assignment_and_outcomes() {
+    let app = app().await;
+    seed_pilot(&app).await;
+    let s = app.login("me_analyst", PASSWORD).await.unwrap();
+    assert_eq!(
+        app.post("/pilot/designs", &s, &form(DESIGN_TOML), true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post("/pilot/designs/page-design/assign", &s, "", true)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // Before any outcome: refused with the reason.
+    let early = app.get("/pilot/designs/page-design/report", Some(&s)).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    let units = app
+        .store
+        .assignments(&Scope::National, "page-design")
+        .await
+        .unwrap();
+    // Take-up: the treatment households but one enrolled in a measure.
+    let measure = sanad_pilot::Catalogue::shipped().measures()[0]
+        .id
+        .to_string();
+    let treated: Vec<_> = units.iter().filter(|u| u.arm == "treatment").collect();
+    for u in &treated[1..] {
+        let antenna = if u.unit.ends_with('1') || u.unit.ends_with('2') {
+            "01.511"
+        } else {
+            "04.421"
+        };
+        let row = sanad_store::pilot::EnrolmentRow {
+            rsu_id: u.unit.clone(),
+            measure_id: measure.clone(),
+            antenna: antenna.into(),
+            enrolled_on: "2026-11-01".into(),
+            exit: None,
+        };
+        app.store
+            .enrol(&row, 100, &sanad_store::Actor::new("test", "setup"))
+            .await
+            .unwrap();
+    }
+    let codebook = "variable,label_fr,label_ar,label_en,type,allowed,missing_codes\nincome,Revenu,الدخل,Income,numeric,0..,-99\n";
+    let mut rounds = [
+        String::from("unit_id,income\n"),
+        String::from("unit_id,income\n"),
+    ];
+    for (i, u) in units.iter().enumerate() {
+        let b = 1000 + 137 * i as i64 % 400;
+        let effect = if u.arm == "treatment" { 300 } else { 0 };
+        rounds[0].push_str(&format!("{},{b}\n", u.unit));
+        rounds[1].push_str(&format!(
+            "{},{}\n",
+            u.unit,
+            b + effect + 17 * (i as i64 % 3)
+        ));
+    }
+    for (round, csv) in ["baseline", "followup"].iter().zip(&rounds) {
+        let body = format!(
+            "round={round}&codebook_name=cb.csv&codebook={}&survey_name={round}.csv&survey={}",
+            enc(codebook),
+            enc(csv)
+        );
+        let res = app.post("/pilot/outcomes/survey", &s, &body, true).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let design = app.store.designs().await.unwrap().remove(0);
+    let page = app.get("/pilot/designs", Some(&s)).await.body;
+    assert!(page.contains("href=\"/pilot/designs/page-design/report\""));
+    let res = app.get("/pilot/designs/page-design/report", Some(&s)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(
+        res.body.contains("income") && res.body.contains(&design.hash),
+        "the outcome's estimate and the pre-registered hash"
+    );
+    assert!(
+        !res.body.contains("<td>–</td><td>–</td><td>–</td>"),
+        "a LATE for each outcome: enrolment in a measure is the take-up"
+    );
+    assert!(
+        !res.body.contains("500000000001") && !res.body.contains("500000000003"),
+        "no household is named"
+    );
+    let file = app
+        .get("/pilot/designs/page-design/report.html", Some(&s))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+            && file.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &file.body[..file.body.len().min(200)]
+    );
+    // Only the roles that manage designs: the others are refused both.
+    for role in Role::ALL {
+        let other = app.login(role.as_str(), PASSWORD).await.unwrap();
+        for uri in [
+            "/pilot/designs/page-design/report",
+            "/pilot/designs/page-design/report.html",
+        ] {
+            let want = if matches!(role, Role::MeAnalyst | Role::Administrator) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                app.get(uri, Some(&other)).await.status,
+                want,
+                "{role} {uri}"
+            );
+        }
+    }
+    assert_eq!(
+        app.get("/pilot/designs/nope/report", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use sanad_domain::Idcs;
 use serde::{Deserialize, Serialize};
 
+pub use rows::{AffiliationRow, EmployerType, HealthVisitRow, VisitType};
 pub use rows::{
     DeathRow, DisabilityCardRow, EmployerKind, EnrolmentRow, FamilyAllowanceRow, Level, PayrollRow,
     PensionRow, PensionSector, Scheme, SchoolYear,
@@ -34,9 +35,13 @@ pub enum ListKind {
     Deaths,
     SchoolEnrolment,
     DisabilityCards,
+    // Administrative outcomes of the pilot (issue 7): not read by verification.
+    HealthVisits,
+    CnssAffiliation,
 }
 
 impl ListKind {
+    /// The lists verification reads (the pilot's outcome lists are not among them).
     pub const ALL: [ListKind; 6] = [
         ListKind::FamilyAllowance,
         ListKind::PublicPayroll,
@@ -54,6 +59,8 @@ impl ListKind {
             ListKind::Deaths => "deaths",
             ListKind::SchoolEnrolment => "school_enrolment",
             ListKind::DisabilityCards => "disability_cards",
+            ListKind::HealthVisits => "health_visits",
+            ListKind::CnssAffiliation => "cnss_affiliation",
         }
     }
 }
@@ -450,12 +457,14 @@ pub fn parse_any(file: &str, mut r: impl Read) -> Result<StoredList, Vec<RowErro
         "deaths" => parse_deaths(file, bytes).map(to_stored),
         "school_enrolment" => parse_school_enrolment(file, bytes).map(to_stored),
         "disability_cards" => parse_disability_cards(file, bytes).map(to_stored),
+        "health_visits" => parse_list::<HealthVisitRow>(file, bytes).map(to_stored),
+        "cnss_affiliation" => parse_list::<AffiliationRow>(file, bytes).map(to_stored),
         other => Err(vec![RowError {
             file: file.into(),
             line: 1,
             field: "list".into(),
             reason: format!(
-                "'{other}' is not a list kind (family_allowance, public_payroll, pensions, deaths, school_enrolment, disability_cards)"
+                "'{other}' is not a list kind (family_allowance, public_payroll, pensions, deaths, school_enrolment, disability_cards, health_visits, cnss_affiliation)"
             ),
         }]),
     }

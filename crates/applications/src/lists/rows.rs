@@ -1,4 +1,5 @@
-//! The six lists' rows: columns, vocabularies and the checks each row gets.
+//! The lists' rows: columns, vocabularies and the checks each row gets (the six cross-check
+//! lists of verification, then the pilot's two administrative-outcome lists).
 
 use chrono::{Datelike, NaiveDate};
 use sanad_domain::{Disability, Idcs, Schooling};
@@ -294,5 +295,136 @@ impl Row for DisabilityCardRow {
     }
     fn idcs(&self) -> &Idcs {
         &self.idcs
+    }
+}
+
+// ---- the pilot's administrative outcomes (issue 7) ----
+
+vocabulary!(
+    /// What a health-centre visit was for, as the health information system codes it.
+    VisitType {
+        Consultation = "consultation",
+        Prenatal = "prenatal",
+        Postnatal = "postnatal",
+        Vaccination = "vaccination",
+        GrowthMonitoring = "growth_monitoring",
+        Other = "other",
+    }
+);
+
+/// One visit of a person to a health centre (ESSP). A person has as many rows as visits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthVisitRow {
+    pub idcs: Idcs,
+    pub visit_date: NaiveDate,
+    /// The health centre's code (1–16 letters, digits, `-` or `_`).
+    pub centre: String,
+    pub visit_type: VisitType,
+}
+
+impl HealthVisitRow {
+    /// Whether the visit falls in `[from, to]`.
+    pub fn within(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        from <= self.visit_date && self.visit_date <= to
+    }
+}
+
+impl Row for HealthVisitRow {
+    const KIND: ListKind = ListKind::HealthVisits;
+    const COLUMNS: &'static [&'static str] = &["idcs", "visit_date", "centre", "visit_type"];
+    fn parse(f: &mut Fields, as_of: NaiveDate) -> Option<Self> {
+        let idcs = f.take("idcs", Idcs::parse);
+        let visit_date = f.take("visit_date", |s| not_after(date(s)?, as_of));
+        let centre = f.take("centre", token);
+        let visit_type = f.take("visit_type", VisitType::parse);
+        Some(HealthVisitRow {
+            idcs: idcs?,
+            visit_date: visit_date?,
+            centre: centre?,
+            visit_type: visit_type?,
+        })
+    }
+    fn idcs(&self) -> &Idcs {
+        &self.idcs
+    }
+    // The same visit twice would count twice: a repeated row is a mistake of the extract.
+    fn unique_key(&self) -> Option<String> {
+        Some(format!(
+            "visit of {} on {} at {} ({})",
+            self.idcs,
+            self.visit_date,
+            self.centre,
+            self.visit_type.as_str()
+        ))
+    }
+}
+
+vocabulary!(
+    /// Who declares the person to the CNSS.
+    EmployerType {
+        Company = "company",
+        PublicEnterprise = "public_enterprise",
+        Cooperative = "cooperative",
+        Association = "association",
+        HouseholdEmployer = "household_employer",
+    }
+);
+
+/// A period of declared salaried employment (CNSS affiliation), open while `affiliated_to`
+/// is empty. A person has one row per period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffiliationRow {
+    pub idcs: Idcs,
+    pub affiliated_from: NaiveDate,
+    pub affiliated_to: Option<NaiveDate>,
+    pub employer_type: EmployerType,
+}
+
+impl AffiliationRow {
+    /// Formally employed on `d`: the period has started and not ended.
+    pub fn active_on(&self, d: NaiveDate) -> bool {
+        self.affiliated_from <= d && self.affiliated_to.is_none_or(|t| d <= t)
+    }
+}
+
+impl Row for AffiliationRow {
+    const KIND: ListKind = ListKind::CnssAffiliation;
+    const COLUMNS: &'static [&'static str] =
+        &["idcs", "affiliated_from", "affiliated_to", "employer_type"];
+    fn parse(f: &mut Fields, as_of: NaiveDate) -> Option<Self> {
+        let idcs = f.take("idcs", Idcs::parse);
+        let from = f.take("affiliated_from", |s| not_after(date(s)?, as_of));
+        let to = f.take("affiliated_to", |s| {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                not_after(date(s)?, as_of).map(Some)
+            }
+        });
+        let employer_type = f.take("employer_type", EmployerType::parse);
+        if let (Some(from), Some(Some(to))) = (from, to)
+            && to < from
+        {
+            f.reject(
+                "affiliated_to",
+                format!("{to} is before affiliated_from {from}"),
+            );
+            return None;
+        }
+        Some(AffiliationRow {
+            idcs: idcs?,
+            affiliated_from: from?,
+            affiliated_to: to?,
+            employer_type: employer_type?,
+        })
+    }
+    fn idcs(&self) -> &Idcs {
+        &self.idcs
+    }
+    fn unique_key(&self) -> Option<String> {
+        Some(format!(
+            "period of {} from {}",
+            self.idcs, self.affiliated_from
+        ))
     }
 }

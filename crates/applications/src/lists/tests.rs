@@ -166,3 +166,87 @@ fn school_years() {
         "2025-2026"
     );
 }
+
+// ---- the pilot's administrative-outcome lists (issue 7) ----
+
+#[test]
+fn the_outcome_list_examples_parse_and_are_recognised_by_their_header() {
+    let ex = |name: &str| {
+        std::fs::read(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let visits =
+        parse_list::<HealthVisitRow>("health_visits.csv", &ex("health_visits.csv")[..]).unwrap();
+    assert_eq!(visits.meta().as_of, d("2027-06-30"));
+    assert_eq!(visits.find(&idcs("0000000141")).count(), 2);
+    let first = visits.find(&idcs("0000000125")).next().unwrap();
+    assert_eq!(
+        (first.line, first.row.visit_type, first.row.centre.as_str()),
+        (4, VisitType::Prenatal, "ESSP-TNG-03")
+    );
+    let cnss =
+        parse_list::<AffiliationRow>("cnss_affiliation.csv", &ex("cnss_affiliation.csv")[..])
+            .unwrap();
+    let open: Vec<bool> = cnss
+        .find(&idcs("0000000117"))
+        .map(|e| e.row.active_on(d("2027-06-30")))
+        .collect();
+    assert_eq!(
+        open,
+        [false, true],
+        "the first period ended, the second is open"
+    );
+    for name in ["health_visits.csv", "cnss_affiliation.csv"] {
+        let (meta, rows) = parse_any(name, &ex(name)[..]).unwrap();
+        assert_eq!(format!("{}.csv", meta.kind.code()), name);
+        assert!(!rows.is_empty());
+    }
+}
+
+#[test]
+fn outcome_list_rows_are_refused_with_line_and_field() {
+    let visits = "# list=health_visits as_of=2027-06-30 source=MS-SIS\n\
+        idcs,visit_date,centre,visit_type\n\
+        0000000117,2027-01-20,ESSP-03,consultation\n\
+        0000000117,2027-07-01,ESSP-03,consultation\n\
+        0000000117,2027-01-20,ESSP 03,dentist\n\
+        0000000117,2027-01-20,ESSP-03,consultation\n";
+    let errs = parse_any("v.csv", visits.as_bytes()).unwrap_err();
+    let got: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(
+        got[0],
+        "v.csv:4: visit_date: 2027-07-01 is after the list's date 2027-06-30"
+    );
+    assert!(got[1].starts_with("v.csv:5: centre: 'ESSP 03'"), "{got:?}");
+    assert!(
+        got[2].starts_with("v.csv:5: visit_type: 'dentist' is not one of"),
+        "{got:?}"
+    );
+    assert!(
+        got[3].starts_with("v.csv:6: idcs: visit of 0000000117 on 2027-01-20")
+            && got[3].ends_with("already appears on line 3"),
+        "the same visit twice would count twice: {got:?}"
+    );
+    let cnss = "# list=cnss_affiliation as_of=2027-06-30 source=CNSS\n\
+        idcs,affiliated_from,affiliated_to,employer_type\n\
+        0000000117,2027-02-01,,company\n\
+        0000000117,2027-03-01,2027-02-01,company\n\
+        0000000118,2027-03-01,,company\n\
+        0000000125,2027-03-01,,state\n\
+        0000000125,2027-03-01,2027-08-01,company\n";
+    let errs = parse_any("c.csv", cnss.as_bytes()).unwrap_err();
+    let got: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (4, "affiliated_to"),
+            (5, "idcs"),
+            (6, "employer_type"),
+            (7, "affiliated_to")
+        ]
+    );
+    assert_eq!(
+        errs[0].reason,
+        "2027-02-01 is before affiliated_from 2027-03-01"
+    );
+}

@@ -15,6 +15,8 @@ pub mod pilot;
 pub mod pilot_cases;
 // pilot M&E indicators (issue 7)
 pub mod pilot_indicators;
+// pilot outcomes import (issue 7)
+pub mod pilot_outcomes;
 pub mod rules;
 
 use axum::Router;
@@ -86,6 +88,21 @@ pub fn routes() -> Router<AppState> {
             post(pilot_cases::assign_design),
         )
         .route("/pilot/caseload/reassign", post(pilot_cases::reassign))
+        // pilot outcomes import (issue 7)
+        .route("/pilot/outcomes", get(pilot_outcomes::page))
+        .route(
+            "/pilot/outcomes/survey",
+            post(pilot_outcomes::import_survey),
+        )
+        .route("/pilot/outcomes/lists", post(pilot_outcomes::import_list))
+        .route(
+            "/pilot/designs/{id}/report",
+            get(pilot_outcomes::design_report),
+        )
+        .route(
+            "/pilot/designs/{id}/report.html",
+            get(pilot_outcomes::design_report_html),
+        )
         .route("/pilot/indicators", get(pilot_indicators::page))
         .route("/pilot/indicators.csv", get(pilot_indicators::csv))
         .route("/pilot/cases/{id}", get(pilot_cases::case))

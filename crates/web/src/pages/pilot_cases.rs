@@ -40,6 +40,12 @@ pub(crate) fn tabs(l: Locale, p: &Principal, active: &str) -> Markup {
             p.can(Permission::CasesManage),
         ),
         ("designs", "/pilot/designs", p.can(Permission::Aggregates)),
+        // pilot outcomes import (issue 7)
+        (
+            "outcomes",
+            "/pilot/outcomes",
+            p.can(Permission::DesignsManage),
+        ),
         (
             "indicators",
             "/pilot/indicators",
@@ -619,6 +625,9 @@ pub async fn designs(
                 @if !d.counts.is_empty() {
                     h3 { (l.t("pilot.designs.assignment")) }
                     (layout::bars(l, &d.counts))
+                    @if manage {
+                        p { a href=(format!("/pilot/designs/{}/report", super::urlencode(&d.row.id))) { (l.t("pilot.designs.report")) } }
+                    }
                 } @else if manage && d.verified {
                     form method="post" action=(format!("/pilot/designs/{}/assign", super::urlencode(&d.row.id))) {
                         (csrf(&p))

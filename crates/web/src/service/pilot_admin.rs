@@ -558,7 +558,8 @@ pub async fn import_outcomes(
 /// arm, arm index (`treat`, 0 = the design's first arm), stratum and wave; each survey
 /// variable at baseline (`<var>_bl`) and follow-up (`<var>`); settled payments received
 /// (count and centimes) from the payroll; members listed in the imported school-enrolment
-/// list. Pseudonymised by `sanad_evaluation::export`: the household id becomes `pid`, the
+/// list; health-centre visits and formal employment from the imported outcome lists over the
+/// follow-up `window` (`service/pilot_outcomes.rs`). Pseudonymised by `sanad_evaluation::export`: the household id becomes `pid`, the
 /// keyed HMAC-SHA-256 of it, and the stratum is pseudonymised too; names and national ids are
 /// never read into it.
 pub async fn analysis_dataset(
@@ -566,6 +567,7 @@ pub async fn analysis_dataset(
     p: &Principal,
     design_id: &str,
     key: &[u8],
+    window: super::pilot_outcomes::Window,
 ) -> Result<sanad_evaluation::parquet::Table, WebError> {
     p.require(Permission::DesignsManage)?;
     let row = s
@@ -609,6 +611,17 @@ pub async fn analysis_dataset(
         .map(|r| (r.rsu_id, (r.payments, r.centimes)))
         .collect();
     let listed_school = s.store.list_meta("school_enrolment").await?.is_some();
+    let registered = row
+        .registered_at
+        .get(..10)
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| {
+            WebError::Store(sanad_store::StoreError::Corrupt(format!(
+                "design {design_id}: registered_at {}",
+                row.registered_at
+            )))
+        })?;
+    let admin = super::pilot_outcomes::AdminOutcomes::load(s, window, registered).await?;
 
     let mut header = vec![
         "rsu_id".to_owned(),
@@ -624,9 +637,24 @@ pub async fn analysis_dataset(
     header.extend([
         "payments_received".to_owned(),
         "payments_received_centimes".into(),
+        "takeup".into(),
     ]);
+    // Take-up: the household enrolled in a measure of the pilot (active or since ended).
+    let enrolled: std::collections::HashSet<String> = s
+        .store
+        .enrolments(&p.scope)
+        .await?
+        .into_iter()
+        .map(|e| e.rsu_id)
+        .collect();
     if listed_school {
         header.push("members_in_school_list".into());
+    }
+    let admin_header = admin.header();
+    header.extend(admin_header.iter().cloned());
+    // A cluster-randomised design: the cluster each household was drawn with, for CR1.
+    if design.cluster.is_some() {
+        header.push("cluster".into());
     }
     let mut csv = header.join(",") + "\n";
     for u in &units {
@@ -653,9 +681,26 @@ pub async fn analysis_dataset(
             }
         }
         let (n, centimes) = received.get(&u.unit).copied().unwrap_or((0, 0));
-        cells.extend([n.to_string(), centimes.to_string()]);
-        if listed_school {
-            cells.push(in_school_list(s, p, &u.unit).await?.to_string());
+        let takeup = u8::from(enrolled.contains(&u.unit));
+        cells.extend([n.to_string(), centimes.to_string(), takeup.to_string()]);
+        if listed_school || !admin_header.is_empty() || design.cluster.is_some() {
+            // Assignments are scoped by the same join, so the household is found.
+            let h = match sanad_domain::RsuId::parse(&u.unit) {
+                Ok(id) => s.store.household(&p.scope, &id).await?,
+                Err(_) => None,
+            };
+            let h = h.ok_or_else(|| {
+                WebError::Store(sanad_store::StoreError::Corrupt(format!(
+                    "design {design_id}: an assigned unit is not a household"
+                )))
+            })?;
+            if listed_school {
+                cells.push(in_school_list(s, &h).await?.to_string());
+            }
+            cells.extend(admin.cells(s, &h).await?);
+            if let Some(c) = &design.cluster {
+                cells.push(cluster_of(&h, c));
+            }
         }
         csv.push_str(
             &cells
@@ -670,17 +715,31 @@ pub async fn analysis_dataset(
         .map_err(|e| WebError::Invalid(e.to_string()))?;
     let keep: Vec<String> = header
         .iter()
-        .filter(|c| !matches!(c.as_str(), "rsu_id" | "stratum"))
+        .filter(|c| !matches!(c.as_str(), "rsu_id" | "stratum" | "cluster"))
         .cloned()
         .collect();
+    let mut hashed = vec!["stratum".to_owned()];
+    if design.cluster.is_some() {
+        hashed.push("cluster".into());
+    }
     let spec = sanad_evaluation::export::ExportSpec {
         id: "rsu_id",
         keep: &keep,
-        hash: &["stratum".to_owned()],
+        hash: &hashed,
         key,
     };
     sanad_evaluation::export::analysis_table(&frame, &spec)
         .map_err(|e| WebError::Invalid(e.to_string()))
+}
+
+/// The household's value of a design's cluster column, as the assignment drew it
+/// (`eligible_units`: region, province or antenna, else the commune).
+fn cluster_of(h: &sanad_domain::Household, column: &str) -> String {
+    match column {
+        "region" => h.residence.region.to_string(),
+        "province" | "antenna" => h.residence.province.clone(),
+        _ => h.residence.commune.clone(),
+    }
 }
 
 fn csv_cell(c: &str) -> String {
@@ -692,13 +751,7 @@ fn csv_cell(c: &str) -> String {
 }
 
 /// How many of the household's members the imported school-enrolment list names (any school year).
-async fn in_school_list(s: &AppState, p: &Principal, unit: &str) -> Result<usize, WebError> {
-    let Ok(id) = sanad_domain::RsuId::parse(unit) else {
-        return Ok(0);
-    };
-    let Some(h) = s.store.household(&p.scope, &id).await? else {
-        return Ok(0);
-    };
+async fn in_school_list(s: &AppState, h: &sanad_domain::Household) -> Result<usize, WebError> {
     let idcs: Vec<String> = h.members.iter().map(|m| m.idcs.to_string()).collect();
     let rows = s.store.list_rows("school_enrolment", &idcs).await?;
     let mut persons: Vec<String> = rows
