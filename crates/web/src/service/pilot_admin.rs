@@ -219,23 +219,12 @@ pub async fn assign_design(
     id: &str,
 ) -> Result<Vec<(String, i64)>, WebError> {
     p.require(Permission::DesignsManage)?;
-    let row = s
-        .store
-        .designs()
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or(WebError::NotFound)?;
+    let (_, design) = stored_design(s, id).await?;
     if !s.store.assignment_counts(id).await?.is_empty() {
         return Err(WebError::Conflict(format!(
             "design {id} is already assigned"
         )));
     }
-    let design: Design = serde_json::from_str(&row.body).map_err(|e| {
-        WebError::Store(sanad_store::StoreError::Corrupt(format!(
-            "design {id}: {e}"
-        )))
-    })?;
     let input = eligible_units(s, &design).await?;
     if input.ids.is_empty() {
         return Err(WebError::Refused(format!(
@@ -570,18 +559,7 @@ pub async fn analysis_dataset(
     window: super::pilot_outcomes::Window,
 ) -> Result<sanad_evaluation::parquet::Table, WebError> {
     p.require(Permission::DesignsManage)?;
-    let row = s
-        .store
-        .designs()
-        .await?
-        .into_iter()
-        .find(|d| d.id == design_id)
-        .ok_or(WebError::NotFound)?;
-    let design: Design = serde_json::from_str(&row.body).map_err(|e| {
-        WebError::Store(sanad_store::StoreError::Corrupt(format!(
-            "design {design_id}: {e}"
-        )))
-    })?;
+    let (row, design) = stored_design(s, design_id).await?;
     let units = s.store.assignments(&p.scope, design_id).await?;
     if units.is_empty() {
         return Err(WebError::Refused(format!(
@@ -777,6 +755,26 @@ pub fn no_indicators() -> sanad_pilot::Indicators {
         referrals: vec![],
         alerts: vec![],
     }
+}
+
+/// A stored design with its registration row (the caller checked the permission).
+pub(crate) async fn stored_design(
+    s: &AppState,
+    design_id: &str,
+) -> Result<(sanad_store::pilot::DesignRow, Design), WebError> {
+    let row = s
+        .store
+        .designs()
+        .await?
+        .into_iter()
+        .find(|d| d.id == design_id)
+        .ok_or(WebError::NotFound)?;
+    let design = serde_json::from_str(&row.body).map_err(|e| {
+        WebError::Store(sanad_store::StoreError::Corrupt(format!(
+            "design {design_id}: {e}"
+        )))
+    })?;
+    Ok((row, design))
 }
 
 #[cfg(test)]

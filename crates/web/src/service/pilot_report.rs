@@ -34,18 +34,7 @@ pub async fn design_report(
     design_id: &str,
 ) -> Result<Report, WebError> {
     p.require(Permission::DesignsManage)?;
-    let row = s
-        .store
-        .designs()
-        .await?
-        .into_iter()
-        .find(|d| d.id == design_id)
-        .ok_or(WebError::NotFound)?;
-    let design: Design = serde_json::from_str(&row.body).map_err(|e| {
-        WebError::Store(sanad_store::StoreError::Corrupt(format!(
-            "design {design_id}: {e}"
-        )))
-    })?;
+    let (row, design) = super::pilot_admin::stored_design(s, design_id).await?;
     if design.arms.len() != 2 {
         return Err(WebError::Refused(format!(
             "design {design_id}: the report compares two arms, the design has {}",
