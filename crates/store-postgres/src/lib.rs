@@ -103,6 +103,7 @@ impl PgStore {
             write: &self.pool,
             index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'"),
             audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE"),
+            max_params: 8_000,
         }
     }
 
@@ -462,6 +463,11 @@ impl RegistryStore for PgStore {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
         sanad_store::population::load(&self.pool, scope, "string_agg({}, chr(10))", progress).await
+    }
+
+    async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
+        sanad_store::population::load_between(&self.pool, "string_agg({}, chr(10))", after, upto)
+            .await
     }
 }
 

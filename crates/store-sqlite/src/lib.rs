@@ -106,6 +106,7 @@ impl SqliteStore {
             write: &self.writer,
             index_prelude: None,
             audit_lock: None,
+            max_params: 240,
         }
     }
 
@@ -430,6 +431,11 @@ impl RegistryStore for SqliteStore {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
         sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress)
+            .await
+    }
+
+    async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
+        sanad_store::population::load_between(&self.pool, "group_concat({}, char(10))", after, upto)
             .await
     }
 }
