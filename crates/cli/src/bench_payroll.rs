@@ -154,7 +154,7 @@ pub async fn payroll(o: Options) -> anyhow::Result<ExitCode> {
 }
 
 /// Award every household the month's rules make eligible: the child allowance to one paid
-/// for a child, the flat-rate aid to the others. Households are read by RSU id range.
+/// for children (child, orphan, disability lines and the floor), the flat-rate aid to the others. Households are read by RSU id range.
 async fn seed_awards(raw: &Raw, month: Month) -> anyhow::Result<u64> {
     let store = raw.store();
     let book = run::rule_book(store).await?;
@@ -193,10 +193,8 @@ async fn seed_awards(raw: &Raw, month: Month) -> anyhow::Result<u64> {
             if d.monthly_total <= sanad_domain::Money::ZERO {
                 continue;
             }
-            let child = d
-                .lines
-                .iter()
-                .any(|l| l.component == Component::ChildAllowance);
+            // Any line but the flat rate is the child allowance's (with its supplements).
+            let child = d.lines.iter().any(|l| l.component != Component::FlatRate);
             let component = if child {
                 "child_allowance"
             } else {
