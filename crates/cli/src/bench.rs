@@ -41,6 +41,22 @@ pub enum Bench {
         #[arg(long)]
         on: chrono::NaiveDate,
     },
+    /// The national payroll cycle (issue 6) on a loaded registry: seed awards for the eligible
+    /// households if there are none (not timed), then time prepare, approve and release.
+    Payroll {
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = crate::DEFAULT_DB)]
+        database_url: String,
+        #[arg(long)]
+        month: sanad_domain::Month,
+        /// Where the payment files go.
+        #[arg(long, default_value = "bench-payroll")]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 50_000)]
+        max_per_file: u32,
+        /// Empty the payroll tables and the awards first (the bench database only!).
+        #[arg(long)]
+        reset: bool,
+    },
     /// Time the entitlement engine on synthetic households (no database).
     Entitlement {
         #[arg(long, default_value_t = 100_000)]
@@ -60,6 +76,22 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             samples,
         } => find(&database_url, households, seed, as_of, samples).await,
         Bench::Entitlement { households, month } => entitlement(households, month),
+        Bench::Payroll {
+            database_url,
+            month,
+            out,
+            max_per_file,
+            reset,
+        } => {
+            crate::bench_payroll::payroll(crate::bench_payroll::Options {
+                database_url,
+                month,
+                out,
+                max_per_file,
+                reset,
+            })
+            .await
+        }
         Bench::Intake {
             database_url,
             applications,

@@ -3,6 +3,7 @@
 
 mod admin_cmd;
 mod bench;
+mod bench_payroll;
 mod demo_apps;
 // pilot (issue 7)
 mod commands;

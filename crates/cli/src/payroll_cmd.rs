@@ -114,13 +114,7 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             let store = open_store(&database_url).await?;
             let templates = crate::notify_cmd::notify_config(templates.as_deref())?.templates;
             let p = run::prepare(&*store, month, &cli_actor(&by), &templates).await?;
-            let paid = p
-                .payroll
-                .lines
-                .iter()
-                .filter(|l| l.status == sanad_payroll::cycle::LineStatus::Pay)
-                .count();
-            let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
+            let (paid, total) = (p.totals.all.paying, p.totals.all.amount);
             let verb = if p.changed {
                 "prepared"
             } else {
@@ -128,7 +122,7 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "payroll {month} {verb} by {by}: {} households, {paid} payments, {} MAD",
-                p.payroll.lines.len(),
+                p.totals.all.households,
                 mad(total.centimes())
             );
             if let Some(v) =
@@ -223,7 +217,7 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             database_url,
         } => {
             let store = open_store(&database_url).await?;
-            let payroll = run::stored_payroll(&*store, month).await?;
+            let payroll = run::stored_summary(&*store, month).await?;
             match run::budget(&*store, &payroll).await? {
                 None => println!(
                     "no appropriation set for {}: sanad payroll budget-set --year {} …",
@@ -402,8 +396,7 @@ pub async fn demo_cycle(
     for f in [&pain002, &camt054] {
         run::import_returns(store, f, &cli_actor("bank-returns")).await?;
     }
-    let total: Money = p.payroll.lines.iter().map(|l| l.amount).sum();
-    let arrears: Money = p.payroll.lines.iter().map(|l| l.arrears).sum();
+    let (total, arrears) = (p.totals.all.amount, p.totals.all.arrears);
     println!(
         "payroll {month}: {} payments, {} MAD ({} MAD arrears), {} files; bank: {} rejected, {} settled",
         payments.len(),

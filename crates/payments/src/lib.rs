@@ -25,7 +25,7 @@ pub use ids::{EndToEndRef, MsgRef};
 pub use manifest::{HashingWriter, MANIFEST_FORMAT, Manifest, ManifestFile, sha256_hex};
 pub use pain001::{
     BatchSummary, Debtor, DebtorAgent, FilePlan, PAIN001_NAMESPACE, Pain001Writer, Payment,
-    ReleasePlan, ReleaseSpec, plan_release, write_release,
+    ReleasePlan, ReleaseSpec, check_payment, plan_release, write_release,
 };
 pub use returns::{
     BatchLevel, BatchStatus, MAX_WARNINGS, MessageType, ReturnEvent, ReturnKind, ReturnsReader,

@@ -40,7 +40,8 @@ pub struct ManifestFile {
 }
 
 impl Manifest {
-    pub(crate) fn new(spec: &ReleaseSpec, plan: &ReleasePlan, files: Vec<ManifestFile>) -> Self {
+    /// The manifest of a release written file by file (see `write_release` for the whole).
+    pub fn new(spec: &ReleaseSpec, plan: &ReleasePlan, files: Vec<ManifestFile>) -> Self {
         Manifest {
             format: MANIFEST_FORMAT.into(),
             release_id: plan.release_id.clone(),

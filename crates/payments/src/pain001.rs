@@ -169,8 +169,9 @@ fn valid_bic(b: &str) -> bool {
 }
 
 /// Checks one payment and that it follows `previous` (strictly increasing keys keep
-/// EndToEndIds unique within a release without a set of 4 M ids in memory).
-fn check_payment(cycle: Month, p: &Payment, previous: Option<(u64, u16)>) -> Result<String> {
+/// EndToEndIds unique within a release without a set of 4 M ids in memory); returns its
+/// EndToEndId. Public so that a caller planning a release page by page checks as the writer will.
+pub fn check_payment(cycle: Month, p: &Payment, previous: Option<(u64, u16)>) -> Result<String> {
     let invalid = |reason: String| PaymentsError::InvalidPayment {
         payment_id: p.payment_id,
         issue: p.issue,

@@ -249,51 +249,13 @@ pub struct Payroll {
 }
 
 impl Payroll {
-    /// FNV-1a 64 over the lines and entries in a fixed byte layout: what maker and checker
-    /// sign. Equal digests mean the same amounts to the same households by the same entries.
+    /// What maker and checker sign: see [`Digester`]. Equal digests mean the same amounts to
+    /// the same households by the same entries.
     pub fn digest(&self) -> Digest {
-        use std::hash::Hasher;
-        let mut h = Fnv::default();
-        let mut put = |s: &str| {
-            h.write(s.as_bytes());
-            h.write(&[0]);
-        };
-        put(&self.month.to_string());
-        put(&self.run_date.to_string());
-        for l in &self.lines {
-            put(&format!(
-                "{}|{}|{}|{}|{}|{}|{}",
-                l.household,
-                l.status.code(),
-                l.current,
-                l.arrears,
-                l.reissue,
-                l.recovery,
-                l.amount
-            ));
-            put(l.payment.as_deref().unwrap_or("-"));
-        }
-        for e in &self.entries {
-            put(&format!(
-                "{}|{}|{}|{}|{}",
-                e.household(),
-                e.kind().code(),
-                e.date(),
-                e.reference(),
-                e.related().unwrap_or("-")
-            ));
-            for x in e.lines() {
-                put(&format!(
-                    "{}|{}|{}|{}|{}",
-                    x.account.code(),
-                    x.side.code(),
-                    x.month,
-                    x.component.code(),
-                    x.amount.centimes()
-                ));
-            }
-        }
-        Digest(h.finish())
+        let mut d = Digester::new(self.month, self.run_date);
+        self.lines.iter().for_each(|l| d.line(l));
+        self.entries.iter().for_each(|e| d.entry(e));
+        d.finish()
     }
 
     /// Entries taking back uncashed payments (active households or not).
@@ -306,6 +268,85 @@ impl Payroll {
             .binary_search_by(|l| l.household.cmp(household))
             .ok()
             .map(|i| &self.lines[i])
+    }
+}
+
+/// The payroll's digest built a line and an entry at a time, so that a payroll streamed a page
+/// of households at a time (prepare) or read back a page at a time (approve, release) is
+/// signed without holding it: FNV-1a 64 over the lines in a fixed byte layout, FNV-1a 64 over
+/// the entries, both in their stored order, then over the two.
+pub struct Digester {
+    lines: Fnv,
+    entries: Fnv,
+}
+
+fn put(h: &mut Fnv, s: &str) {
+    use std::hash::Hasher;
+    h.write(s.as_bytes());
+    h.write(&[0]);
+}
+
+impl Digester {
+    pub fn new(month: Month, run_date: Date) -> Self {
+        let mut lines = Fnv::default();
+        put(&mut lines, &month.to_string());
+        put(&mut lines, &run_date.to_string());
+        Digester {
+            lines,
+            entries: Fnv::default(),
+        }
+    }
+
+    pub fn line(&mut self, l: &PayrollLine) {
+        put(
+            &mut self.lines,
+            &format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                l.household,
+                l.status.code(),
+                l.current,
+                l.arrears,
+                l.reissue,
+                l.recovery,
+                l.amount
+            ),
+        );
+        put(&mut self.lines, l.payment.as_deref().unwrap_or("-"));
+    }
+
+    pub fn entry(&mut self, e: &Entry) {
+        put(
+            &mut self.entries,
+            &format!(
+                "{}|{}|{}|{}|{}",
+                e.household(),
+                e.kind().code(),
+                e.date(),
+                e.reference(),
+                e.related().unwrap_or("-")
+            ),
+        );
+        for x in e.lines() {
+            put(
+                &mut self.entries,
+                &format!(
+                    "{}|{}|{}|{}|{}",
+                    x.account.code(),
+                    x.side.code(),
+                    x.month,
+                    x.component.code(),
+                    x.amount.centimes()
+                ),
+            );
+        }
+    }
+
+    pub fn finish(self) -> Digest {
+        use std::hash::Hasher;
+        let mut h = Fnv::default();
+        h.write(&self.lines.finish().to_le_bytes());
+        h.write(&self.entries.finish().to_le_bytes());
+        Digest(h.finish())
     }
 }
 
@@ -688,27 +729,38 @@ fn decided(d: &Decision) -> ByComponent {
 
 /// The payroll's totals, from its lines and entries (also used to rebuild a stored payroll).
 pub fn totals(lines: &[PayrollLine], entries: &[Entry]) -> Totals {
-    let mut t = Totals::default();
-    for l in lines {
-        t.all.add(l);
-        t.by_region.entry(l.region).or_default().add(l);
-    }
-    t.by_component = component_totals(entries);
-    t
+    let mut t = TotalsBuilder::default();
+    lines.iter().for_each(|l| t.line(l));
+    entries.iter().for_each(|e| t.entry(e));
+    t.finish()
 }
 
-fn component_totals(entries: &[Entry]) -> Vec<ComponentTotal> {
-    let mut by: BTreeMap<Component, ComponentTotal> = BTreeMap::new();
-    for e in entries {
+/// Totals added up a line and an entry at a time (the streamed cycle).
+#[derive(Debug, Default)]
+pub struct TotalsBuilder {
+    totals: Totals,
+    by: BTreeMap<Component, ComponentTotal>,
+}
+
+impl TotalsBuilder {
+    pub fn line(&mut self, l: &PayrollLine) {
+        self.totals.all.add(l);
+        self.totals.by_region.entry(l.region).or_default().add(l);
+    }
+
+    pub fn entry(&mut self, e: &Entry) {
         for l in e.lines() {
-            let t = by.entry(l.component).or_insert_with(|| ComponentTotal {
-                component: l.component,
-                recognised: Money::ZERO,
-                issued: Money::ZERO,
-                reissued: Money::ZERO,
-                recovered: Money::ZERO,
-                returned: Money::ZERO,
-            });
+            let t = self
+                .by
+                .entry(l.component)
+                .or_insert_with(|| ComponentTotal {
+                    component: l.component,
+                    recognised: Money::ZERO,
+                    issued: Money::ZERO,
+                    reissued: Money::ZERO,
+                    recovered: Money::ZERO,
+                    returned: Money::ZERO,
+                });
             let target = match (e.kind(), l.account, l.side) {
                 (_, Account::Budget, _) => &mut t.recognised,
                 (Kind::Issued, Account::InTransit, Side::Credit) => &mut t.issued,
@@ -724,7 +776,11 @@ fn component_totals(entries: &[Entry]) -> Vec<ComponentTotal> {
             };
         }
     }
-    by.into_values().collect()
+
+    pub fn finish(mut self) -> Totals {
+        self.totals.by_component = self.by.into_values().collect();
+        self.totals
+    }
 }
 
 #[cfg(test)]

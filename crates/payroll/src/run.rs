@@ -11,18 +11,22 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use sanad_domain::{Date, Month, PaymentInstrument, RsuId};
-use sanad_payments::{Debtor, EndToEndRef, ReleaseSpec, ReturnKind};
+use sanad_payments::{
+    BatchSummary, Debtor, EndToEndRef, FilePlan, ReleasePlan, ReleaseSpec, ReturnKind,
+};
 use sanad_rules::{RuleBook, Snapshot};
 use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
-use sanad_store::{Actor, RuleSetStatus, Scope, Store, StoreError};
+use sanad_store::{Actor, RuleSetStatus, Store, StoreError};
 
 use crate::PayrollError;
 use crate::awards;
-use crate::cycle::{Beneficiary, CycleParams, LineStatus, Payroll, PayrollLine, run_cycle};
+use crate::cycle::{
+    Beneficiary, CycleParams, Digester, LineStatus, Payroll, PayrollLine, Totals, TotalsBuilder,
+};
 use crate::held;
 use crate::ledger::PaymentStatus;
 use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
-use crate::state::{Cycle, Status};
+use crate::state::{Cycle, Digest, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -125,29 +129,42 @@ pub async fn load_ledger(store: &dyn Store) -> Result<Ledger> {
     Ok(Ledger::replay(entries)?)
 }
 
-/// Households with an award running this month or arrears of a late one, and every household
-/// the ledger still owes something. Each is paid only the aid it was awarded.
-/// Also returns the households whose suspension notice ran out, with the last month their
-/// awards run (`awards::termination`): they are paid as if already ended.
-async fn beneficiaries(
-    store: &dyn Store,
-    book: &RuleBook,
-    month: Month,
-    ledger: &Ledger,
-) -> Result<(Vec<Beneficiary>, Vec<(String, String)>)> {
-    let rules = book
-        .for_month(month)
-        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
-    let population = store.load_population(&Scope::National, &|_| {}).await?;
-    let instruments: HashMap<RsuId, PaymentInstrument> = store
-        .payment_instruments(&Scope::National)
+/// Households per page of the streamed cycle: what one page reads and writes at a time.
+pub const PAGE: u32 = 10_000;
+
+/// What the pure planner needs of a page of households `(after, upto]`, read in a few range
+/// queries: the registry's households, their awards, ledger books, bounced payments and
+/// payment instruments.
+struct PageInputs {
+    population: sanad_store::population::Population,
+    grants: HashMap<RsuId, Vec<awards::Grant>>,
+    ledger: Ledger,
+    instruments: HashMap<RsuId, PaymentInstrument>,
+    bounced: HashMap<String, held::Bounce>,
+}
+
+async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageInputs> {
+    let population = store.population_between(after, upto).await?;
+    let mut grants: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
+    for a in store.awards_between(after, upto).await? {
+        let (household, grant) = grant(&a)?;
+        grants.entry(household).or_default().push(grant);
+    }
+    let entries = store
+        .ledger_between(after, upto)
         .await?
-        .into_iter()
-        .collect();
-    let grants = grants(store).await?;
-    let changed = changed_since(store, month).await?;
-    let bounced: HashMap<String, held::Bounce> = store
-        .bounced_payments()
+        .iter()
+        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    let ledger = Ledger::replay(entries)?;
+    let mut instruments = HashMap::new();
+    for p in store.payees_between(after, upto).await? {
+        if let Some(i) = p.instrument {
+            instruments.insert(RsuId::parse(&p.rsu_id).map_err(corrupt)?, i);
+        }
+    }
+    let bounced = store
+        .bounced_between(after, upto)
         .await?
         .into_iter()
         .map(|p| {
@@ -160,87 +177,301 @@ async fn beneficiaries(
             )
         })
         .collect();
-    let (mut out, mut ends) = (Vec::new(), Vec::new());
-    for h in &population.households {
-        let household = RsuId::parse(&format!("{:012}", h.id)).map_err(corrupt)?;
-        let granted = grants.get(&household).map_or(&[][..], Vec::as_slice);
-        let held = ledger.book(&household);
-        if granted.is_empty() && held.is_none() {
-            continue;
-        }
-        let decide_with = |m: Month, mine: &[awards::Grant]| -> Result<sanad_rules::Decision> {
-            let rules = book
-                .for_month(m)
-                .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
-            let on = sanad_rules::engine::reference_date(rules, m);
-            let snap = Snapshot {
-                score: population.score_at(h, on),
-                resident: true,
-                members: population.members_of(h),
-            };
-            let mut decision = sanad_rules::Decision::default();
-            sanad_rules::evaluate(rules, &snap, m, &mut decision);
-            awards::restrict(&mut decision, mine, m);
-            Ok(decision)
+    Ok(PageInputs {
+        population,
+        grants,
+        ledger,
+        instruments,
+        bounced,
+    })
+}
+
+/// What stays the same over every page of a cycle.
+struct CycleContext<'a> {
+    book: &'a RuleBook,
+    month: Month,
+    params: CycleParams,
+    rule_set: String,
+    changed: HashMap<RsuId, Month>,
+}
+
+/// A household with an award or a ledger book, in the cycle: paid only the aid it was awarded.
+/// Records in `ends` a household whose suspension notice ran out, with the last month its
+/// awards run (`awards::termination`): it is paid as if already ended.
+fn beneficiary(
+    cx: &CycleContext,
+    page: &PageInputs,
+    h: &sanad_store::population::PopHousehold,
+    household: RsuId,
+    ends: &mut Vec<(String, String)>,
+) -> Result<Beneficiary> {
+    let (book, month, population) = (cx.book, cx.month, &page.population);
+    let granted = page.grants.get(&household).map_or(&[][..], Vec::as_slice);
+    let held = page.ledger.book(&household);
+    let decide_with = |m: Month, mine: &[awards::Grant]| -> Result<sanad_rules::Decision> {
+        let rules = book
+            .for_month(m)
+            .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
+        let on = sanad_rules::engine::reference_date(rules, m);
+        let snap = Snapshot {
+            score: population.score_at(h, on),
+            resident: true,
+            members: population.members_of(h),
         };
-        // This month's decision is reused: the past months are evaluated only for a household
-        // paid nothing now.
-        let current = decide_with(month, granted)?;
-        let pays_now = current.monthly_total > sanad_domain::Money::ZERO;
-        let payable = |m: Month| {
-            if m == month {
-                pays_now
-            } else {
-                decide_with(m, granted).is_ok_and(|d| d.monthly_total > sanad_domain::Money::ZERO)
-            }
-        };
-        let ended = awards::termination(
-            granted,
-            held,
-            month,
-            sanad_applications::reevaluation::DEFAULT_NOTICE_MONTHS,
-            payable,
-        )
-        .map(|last| {
-            ends.push((household.to_string(), last.to_string()));
-            awards::ended_at(granted, last)
-        });
-        let mine = ended.as_deref().unwrap_or(granted);
-        let decide = |m: Month| decide_with(m, mine);
-        let decision = if ended.is_some() {
-            decide(month)?
+        let mut decision = sanad_rules::Decision::default();
+        sanad_rules::evaluate(rules, &snap, m, &mut decision);
+        awards::restrict(&mut decision, mine, m);
+        Ok(decision)
+    };
+    // This month's decision is reused: the past months are evaluated only for a household
+    // paid nothing now.
+    let current = decide_with(month, granted)?;
+    let pays_now = current.monthly_total > sanad_domain::Money::ZERO;
+    let payable = |m: Month| {
+        if m == month {
+            pays_now
         } else {
-            current
-        };
-        let retro = awards::months_to_settle(mine, held, month, changed.get(&household).copied())
-            .into_iter()
-            .map(|(m, receipt)| {
-                Ok(crate::Retro {
-                    month: m,
-                    decision: decide(m)?,
-                    reference: format!("{receipt}/{m}"),
-                })
+            decide_with(m, granted).is_ok_and(|d| d.monthly_total > sanad_domain::Money::ZERO)
+        }
+    };
+    let ended = awards::termination(
+        granted,
+        held,
+        month,
+        sanad_applications::reevaluation::DEFAULT_NOTICE_MONTHS,
+        payable,
+    )
+    .map(|last| {
+        ends.push((household.to_string(), last.to_string()));
+        awards::ended_at(granted, last)
+    });
+    let mine = ended.as_deref().unwrap_or(granted);
+    let decide = |m: Month| decide_with(m, mine);
+    let decision = if ended.is_some() {
+        decide(month)?
+    } else {
+        current
+    };
+    let retro = awards::months_to_settle(mine, held, month, cx.changed.get(&household).copied())
+        .into_iter()
+        .map(|(m, receipt)| {
+            Ok(crate::Retro {
+                month: m,
+                decision: decide(m)?,
+                reference: format!("{receipt}/{m}"),
             })
-            .collect::<Result<Vec<_>>>()?;
-        // Payments still held (came back, not re-issued) that bounced on this very account.
-        let waiting = held
-            .into_iter()
-            .flat_map(|b| b.payments())
-            .filter(|x| x.status == PaymentStatus::Returned && x.reissued_by.is_none());
-        let instrument = held::usable(
-            instruments.get(&household),
-            waiting.filter_map(|x| bounced.get(&x.reference)),
-        );
-        out.push(Beneficiary {
-            instrument,
-            reference: format!("DEC-{month}-{household}-{}", rules.id),
-            household,
-            region: h.region,
-            decision,
-            retro,
-        });
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Payments still held (came back, not re-issued) that bounced on this very account.
+    let waiting = held
+        .into_iter()
+        .flat_map(|b| b.payments())
+        .filter(|x| x.status == PaymentStatus::Returned && x.reissued_by.is_none());
+    let instrument = held::usable(
+        page.instruments.get(&household),
+        waiting.filter_map(|x| page.bounced.get(&x.reference)),
+    );
+    Ok(Beneficiary {
+        instrument,
+        reference: format!("DEC-{month}-{household}-{}", cx.rule_set),
+        household,
+        region: h.region,
+        decision,
+        retro,
+    })
+}
+
+/// One page of the cycle, in RSU id order: the lines of the households in the registry with
+/// an award or a book, and every entry (a household no longer in the registry only has its
+/// uncashed payments taken back), each household's entries in the order they post.
+fn plan_page(
+    cx: &CycleContext,
+    keys: &[String],
+    page: &PageInputs,
+    ends: &mut Vec<(String, String)>,
+) -> Result<(Vec<PayrollLine>, Vec<Entry>)> {
+    let (mut lines, mut entries) = (Vec::with_capacity(keys.len()), Vec::new());
+    for key in keys {
+        let household = RsuId::parse(key).map_err(corrupt)?;
+        let id: u64 = key.parse().map_err(corrupt)?;
+        let held = page.ledger.book(&household);
+        let granted = page.grants.contains_key(&household);
+        match page.population.find(id) {
+            Some(h) if granted || held.is_some() => {
+                let b = beneficiary(cx, page, h, household, ends)?;
+                let plan = crate::cycle::plan_household(&cx.params, &b, held)?;
+                lines.push(plan.line);
+                entries.extend(plan.entries);
+            }
+            _ => {
+                if let Some(book) = held {
+                    entries.extend(crate::cycle::expire_uncashed(&cx.params, &household, book)?);
+                }
+            }
+        }
     }
-    Ok((out, ends))
+    Ok((lines, entries))
+}
+
+/// An award as the payroll reads it.
+fn grant(a: &sanad_store::AwardRow) -> Result<(RsuId, awards::Grant)> {
+    let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| {
+        corrupt(format!(
+            "award {}: unknown component '{}'",
+            a.receipt, a.component
+        ))
+    })?;
+    let month = |s: &str| {
+        s.parse::<Month>()
+            .map_err(|e| corrupt(format!("award {}: {e}", a.receipt)))
+    };
+    let grant = awards::Grant {
+        aid,
+        start: month(&a.start_month)?,
+        end: a.end_month.as_deref().map(month).transpose()?,
+        receipt: a.receipt.clone(),
+    };
+    Ok((RsuId::parse(&a.rsu_id).map_err(corrupt)?, grant))
+}
+
+/// What `prepare` did: the payroll's totals and digest (its lines and entries are stored,
+/// not held: read them with [`stored_payroll`] or a page at a time).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub month: Month,
+    pub totals: Totals,
+    pub digest: Digest,
+    /// False when the cycle was already prepared with exactly this result.
+    pub changed: bool,
+}
+
+/// Prepare the month's payroll, [`PAGE`] households at a time. `templates` word the
+/// termination notices of households whose suspension notice has run out.
+pub async fn prepare(
+    store: &dyn Store,
+    month: Month,
+    actor: &Actor,
+    templates: &sanad_applications::notify::Templates,
+) -> Result<Prepared> {
+    prepare_paged(store, month, actor, templates, PAGE).await
+}
+
+/// Prepare, reading and writing `page` households at a time. The households with an award or
+/// a ledger book are walked in RSU id order; each page's lines and pending entries are
+/// written as soon as planned; the cycle is saved prepared (with the digest of what was
+/// written) only at the end. A prepare killed midway leaves the cycle as it was with partial
+/// rows, which approval refuses (their digest is not the prepared one) and a new prepare
+/// replaces. A cycle already approved or released is only recomputed, never rewritten: the
+/// same result is accepted, another refused.
+pub async fn prepare_paged(
+    store: &dyn Store,
+    month: Month,
+    actor: &Actor,
+    templates: &sanad_applications::notify::Templates,
+    page: u32,
+) -> Result<Prepared> {
+    let cycle = load_cycle(store, month).await?;
+    let book = rule_book(store).await?;
+    let rules = book
+        .for_month(month)
+        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
+    let params = CycleParams::from_rules(month, &rules.payment);
+    params.validate()?;
+    let cx = CycleContext {
+        book: &book,
+        month,
+        params,
+        rule_set: rules.id.to_string(),
+        changed: changed_since(store, month).await?,
+    };
+    let m = month.to_string();
+    let write = matches!(cycle.status(), Status::Draft | Status::Prepared);
+    if write {
+        store.clear_prepared(&m).await?;
+    }
+    let mut digest = Digester::new(month, cx.params.run_date);
+    let mut totals = TotalsBuilder::default();
+    let mut ends = Vec::new();
+    let (mut after, mut seq) = (String::new(), 0i64);
+    loop {
+        let keys = store.payroll_keys(&after, page.max(1)).await?;
+        let Some(last) = keys.last().cloned() else {
+            break;
+        };
+        let inputs = page_inputs(store, &after, &last).await?;
+        let (lines, entries) = plan_page(&cx, &keys, &inputs, &mut ends)?;
+        lines.iter().for_each(|l| {
+            digest.line(l);
+            totals.line(l);
+        });
+        let mut rows = Vec::with_capacity(entries.len());
+        for e in &entries {
+            digest.entry(e);
+            totals.entry(e);
+            rows.push((seq, serde_json::to_string(e).map_err(corrupt)?));
+            seq += 1;
+        }
+        if write {
+            let lines = lines.iter().map(line_row).collect::<Result<Vec<_>>>()?;
+            store.add_prepared(&m, &lines, &rows).await?;
+        }
+        after = last;
+    }
+    let (digest, totals) = (digest.finish(), totals.finish());
+    // Budget control: a payroll that would exceed the year's appropriation is refused.
+    if let Some(a) = appropriation(store, month.year()).await? {
+        let summary = Payroll {
+            month,
+            run_date: cx.params.run_date,
+            lines: Vec::new(),
+            entries: Vec::new(),
+            totals: totals.clone(),
+        };
+        if let Err(e) = crate::check_budget(&a, &year_to_date(store, month).await?, &summary) {
+            if write && cycle.status() == Status::Draft {
+                store.clear_prepared(&m).await?;
+            }
+            return Err(e.into());
+        }
+    }
+    // Awards whose suspension notice ran out end (once: an ended award is not ended again),
+    // with their termination notices. Its own transaction: a prepare run again finds them
+    // ended and lists the same payroll.
+    if !ends.is_empty() {
+        let ends = with_termination_notices(store, ends, templates).await?;
+        store.end_awards(&ends, "notice_expired", actor).await?;
+    }
+    let done = |changed| Prepared {
+        month,
+        totals: totals.clone(),
+        digest,
+        changed,
+    };
+    if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
+        return Ok(done(false));
+    }
+    // Prepared from other data (a registry change, a new account): the preparer's new run
+    // replaces the old one until approval; both are audited.
+    let cycle = if cycle.status() == Status::Prepared {
+        cycle.reopen()?
+    } else {
+        cycle
+    };
+    let next = cycle.prepare(&actor.user, digest)?;
+    if !write {
+        return Ok(done(false)); // approved already, with this very payroll
+    }
+    let body = serde_json::to_string(&next).map_err(corrupt)?;
+    store
+        .finish_prepared(
+            &m,
+            &body,
+            totals.all.households,
+            totals.all.amount.centimes(),
+            actor,
+        )
+        .await?;
+    Ok(done(true))
 }
 
 /// Households a life event changed within the arrears look-back, with the month it took effect.
@@ -257,103 +488,6 @@ async fn changed_since(store: &dyn Store, month: Month) -> Result<HashMap<RsuId,
         out.insert(RsuId::parse(&rsu).map_err(corrupt)?, Month::of(day));
     }
     Ok(out)
-}
-
-/// Every award, by household.
-async fn grants(store: &dyn Store) -> Result<HashMap<RsuId, Vec<awards::Grant>>> {
-    let mut out: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
-    for a in store.awards(&Scope::National).await? {
-        let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| {
-            corrupt(format!(
-                "award {}: unknown component '{}'",
-                a.receipt, a.component
-            ))
-        })?;
-        let month = |s: &str| {
-            s.parse::<Month>()
-                .map_err(|e| corrupt(format!("award {}: {e}", a.receipt)))
-        };
-        let grant = awards::Grant {
-            aid,
-            start: month(&a.start_month)?,
-            end: a.end_month.as_deref().map(month).transpose()?,
-            receipt: a.receipt.clone(),
-        };
-        out.entry(RsuId::parse(&a.rsu_id).map_err(corrupt)?)
-            .or_default()
-            .push(grant);
-    }
-    Ok(out)
-}
-
-/// What `prepare` did.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub payroll: Payroll,
-    /// False when the cycle was already prepared with exactly this result.
-    pub changed: bool,
-}
-
-/// Prepare the month's payroll. `templates` word the termination notices of households whose
-/// suspension notice has run out.
-pub async fn prepare(
-    store: &dyn Store,
-    month: Month,
-    actor: &Actor,
-    templates: &sanad_applications::notify::Templates,
-) -> Result<Prepared> {
-    let cycle = load_cycle(store, month).await?;
-    let book = rule_book(store).await?;
-    let rules = book
-        .for_month(month)
-        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
-    let ledger = load_ledger(store).await?;
-    let params = CycleParams::from_rules(month, &rules.payment);
-    let (listed, ends) = beneficiaries(store, &book, month, &ledger).await?;
-    let payroll = run_cycle(&params, &listed, &ledger)?;
-    // Budget control: a payroll that would exceed the year's appropriation is refused.
-    if let Some(a) = appropriation(store, month.year()).await? {
-        crate::check_budget(&a, &year_to_date(store, month).await?, &payroll)?;
-    }
-    // Awards whose suspension notice ran out end (once: an ended award is not ended again).
-    // Its own transaction: a prepare run again finds them ended and lists the same payroll.
-    if !ends.is_empty() {
-        let ends = with_termination_notices(store, ends, templates).await?;
-        store.end_awards(&ends, "notice_expired", actor).await?;
-    }
-    let digest = payroll.digest();
-    if cycle.status() == Status::Prepared && cycle.inputs() == Some(digest) {
-        return Ok(Prepared {
-            payroll,
-            changed: false,
-        });
-    }
-    // Prepared from other data (a registry change, a new account): the preparer's new run
-    // replaces the old one until approval; both are audited.
-    let cycle = if cycle.status() == Status::Prepared {
-        cycle.reopen()?
-    } else {
-        cycle
-    };
-    let next = cycle.prepare(&actor.user, digest)?;
-    let lines = payroll
-        .lines
-        .iter()
-        .map(line_row)
-        .collect::<Result<Vec<_>>>()?;
-    let entries = payroll
-        .entries
-        .iter()
-        .map(|e| serde_json::to_string(e).map_err(corrupt))
-        .collect::<Result<Vec<_>>>()?;
-    let body = serde_json::to_string(&next).map_err(corrupt)?;
-    store
-        .save_prepared(&month.to_string(), &body, &lines, &entries, actor)
-        .await?;
-    Ok(Prepared {
-        payroll,
-        changed: true,
-    })
 }
 
 fn line_row(l: &PayrollLine) -> Result<LineRow> {
@@ -407,10 +541,84 @@ async fn appropriation(store: &dyn Store, year: i32) -> Result<Option<crate::App
     Ok(Some(crate::Appropriation { year, amounts }))
 }
 
+/// A page of the stored lines after `after`, in RSU id order.
+async fn lines_page(store: &dyn Store, month: &str, after: &str) -> Result<Vec<PayrollLine>> {
+    store
+        .payroll_lines_page(month, after, PAGE)
+        .await?
+        .iter()
+        .map(|l| serde_json::from_str::<PayrollLine>(&l.body).map_err(corrupt))
+        .collect()
+}
+
+/// Feed every stored pending entry of `month` to `f`, a page at a time, in posting order.
+async fn each_pending_page(
+    store: &dyn Store,
+    month: &str,
+    mut f: impl FnMut(Vec<Entry>) -> Result<()>,
+) -> Result<()> {
+    let mut after = -1;
+    loop {
+        let page = store.pending_entries_page(month, after, PAGE).await?;
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = *last;
+        f(page
+            .iter()
+            .map(|(_, e)| serde_json::from_str::<Entry>(e).map_err(corrupt))
+            .collect::<Result<_>>()?)?;
+    }
+}
+
+/// The digest of the stored payroll, read a page at a time: what the checker approves and
+/// the release checks is exactly what is stored.
+pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
+    let m = month.to_string();
+    let mut d = Digester::new(month, month.last_day());
+    let mut after = String::new();
+    loop {
+        let page = lines_page(store, &m, &after).await?;
+        let Some(last) = page.last() else { break };
+        after = last.household.to_string();
+        page.iter().for_each(|l| d.line(l));
+    }
+    each_pending_page(store, &m, |entries| {
+        entries.iter().for_each(|e| d.entry(e));
+        Ok(())
+    })
+    .await?;
+    Ok(d.finish())
+}
+
+/// The stored payroll's totals, read a page at a time (its lines and entries are not kept):
+/// what the budget report needs.
+pub async fn stored_summary(store: &dyn Store, month: Month) -> Result<Payroll> {
+    let (m, mut t, mut after) = (month.to_string(), TotalsBuilder::default(), String::new());
+    loop {
+        let page = lines_page(store, &m, &after).await?;
+        let Some(last) = page.last() else { break };
+        after = last.household.to_string();
+        page.iter().for_each(|l| t.line(l));
+    }
+    each_pending_page(store, &m, |entries| {
+        entries.iter().for_each(|e| t.entry(e));
+        Ok(())
+    })
+    .await?;
+    Ok(Payroll {
+        month,
+        run_date: month.last_day(),
+        lines: Vec::new(),
+        entries: Vec::new(),
+        totals: t.finish(),
+    })
+}
+
 /// What the year has committed before `month` (its approved and released payrolls) and
-/// executed (money confirmed received, net of returns).
+/// executed (money confirmed received, net of returns), summed a page of entries at a time.
 async fn year_to_date(store: &dyn Store, month: Month) -> Result<crate::YearToDate> {
-    let mut payrolls = Vec::new();
+    let mut committed = crate::ByComponent::new();
     let mut m = Month::new(month.year(), 1).expect("January exists");
     while m < month {
         let cycle = load_cycle(store, m).await?;
@@ -418,18 +626,40 @@ async fn year_to_date(store: &dyn Store, month: Month) -> Result<crate::YearToDa
             cycle.status(),
             Status::Approved | Status::Released | Status::Locked
         ) {
-            payrolls.push(stored_payroll(store, m).await?);
+            let mut t = TotalsBuilder::default();
+            each_pending_page(store, &m.to_string(), |entries| {
+                entries.iter().for_each(|e| t.entry(e));
+                Ok(())
+            })
+            .await?;
+            for (c, amount) in t.finish().committed().iter() {
+                committed.add(c, amount);
+            }
         }
         m = m.next();
     }
-    let ledger = load_ledger(store).await?;
+    let mut executed = crate::ByComponent::new();
+    let mut after = 0;
+    loop {
+        let page = store.ledger_entries(after, 50_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        let entries = page
+            .iter()
+            .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
+            .collect::<Result<Vec<_>>>()?;
+        for (c, amount) in crate::budget::executed_in_year(&entries, month.year()).iter() {
+            executed.add(c, amount);
+        }
+    }
     Ok(crate::YearToDate {
-        committed: crate::budget::committed_in_year(&payrolls, month.year()),
-        executed: crate::budget::executed_in_year(ledger.entries(), month.year()),
+        committed,
+        executed,
     })
 }
 
-/// The payroll against the year's appropriation; `None` when none is set.
+/// The payroll against the year's appropriation; `None` when none is set. Only the payroll's
+/// month and totals are read.
 pub async fn budget(store: &dyn Store, payroll: &Payroll) -> Result<Option<crate::BudgetReport>> {
     let Some(a) = appropriation(store, payroll.month.year()).await? else {
         return Ok(None);
@@ -440,19 +670,97 @@ pub async fn budget(store: &dyn Store, payroll: &Payroll) -> Result<Option<crate
 
 /// The prepared payroll against the previous month's: new and dropped households, amounts
 /// changed by more than `threshold`, by region. `None` when either month has no payroll.
+/// Both months' lines are merged by RSU id a page at a time, from their stored columns.
 pub async fn variance_vs_previous(
     store: &dyn Store,
     month: Month,
     threshold: crate::Threshold,
 ) -> Result<Option<crate::VarianceReport>> {
-    let (prev, cur) = (
-        stored_payroll(store, month.prev()).await?,
-        stored_payroll(store, month).await?,
-    );
-    if prev.lines.is_empty() || cur.lines.is_empty() {
+    let mut prev = LineCursor::new(month.prev());
+    let mut cur = LineCursor::new(month);
+    if prev.peek(store).await?.is_none() || cur.peek(store).await?.is_none() {
         return Ok(None);
     }
-    Ok(Some(crate::variance(&prev, &cur, threshold)))
+    let mut r = crate::VarianceReport::empty(month.prev(), month, threshold);
+    loop {
+        let a = prev.peek(store).await?.map(|l| l.household.clone());
+        let b = cur.peek(store).await?.map(|l| l.household.clone());
+        let order = match (a, b) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => a.cmp(&b),
+        };
+        let (a, b) = match order {
+            std::cmp::Ordering::Less => (prev.next(), None),
+            std::cmp::Ordering::Greater => (None, cur.next()),
+            std::cmp::Ordering::Equal => (prev.next(), cur.next()),
+        };
+        r.compare(a.as_ref(), b.as_ref());
+    }
+    Ok(Some(r))
+}
+
+/// A month's stored lines read a page at a time, as the columns beside their bodies give them
+/// (household, region, status, amount: what the variance compares).
+struct LineCursor {
+    month: String,
+    after: String,
+    page: std::collections::VecDeque<PayrollLine>,
+    done: bool,
+}
+
+impl LineCursor {
+    fn new(month: Month) -> Self {
+        LineCursor {
+            month: month.to_string(),
+            after: String::new(),
+            page: Default::default(),
+            done: false,
+        }
+    }
+
+    async fn peek(&mut self, store: &dyn Store) -> Result<Option<&PayrollLine>> {
+        if self.page.is_empty() && !self.done {
+            let rows = store
+                .payroll_lines_page(&self.month, &self.after, PAGE)
+                .await?;
+            self.done = rows.is_empty();
+            for r in rows {
+                self.page.push_back(line_of_row(&r)?);
+                self.after = r.rsu_id;
+            }
+        }
+        Ok(self.page.front())
+    }
+
+    fn next(&mut self) -> Option<PayrollLine> {
+        self.page.pop_front()
+    }
+}
+
+/// The stored columns of a line (not its body): enough to compare amounts.
+fn line_of_row(r: &LineRow) -> Result<PayrollLine> {
+    let status = match r.status.as_str() {
+        "pay" => LineStatus::Pay,
+        "withheld" => LineStatus::Withheld,
+        _ => LineStatus::Nothing,
+    };
+    let zero = sanad_domain::Money::ZERO;
+    Ok(PayrollLine {
+        household: RsuId::parse(&r.rsu_id).map_err(corrupt)?,
+        region: sanad_domain::RegionCode::parse(&r.region).map_err(corrupt)?,
+        status,
+        instrument: None,
+        payment: None,
+        current: zero,
+        arrears: zero,
+        reissue: zero,
+        recovery: zero,
+        amount: sanad_domain::Money::from_centimes(r.amount),
+        debt_after: zero,
+        explanation: Vec::new(),
+    })
 }
 
 /// The default variance threshold: 20 % of the previous amount.
@@ -465,7 +773,7 @@ pub const VARIANCE_THRESHOLD: crate::Threshold = crate::Threshold {
 /// prepared one, and the checker another user.
 pub async fn approve(store: &dyn Store, month: Month, actor: &Actor) -> Result<Cycle> {
     let cycle = load_cycle(store, month).await?;
-    let digest = stored_payroll(store, month).await?.digest();
+    let digest = stored_digest(store, month).await?;
     let next = cycle.approve(&actor.user, digest)?;
     if next.status() == cycle.status() {
         return Ok(next); // approved already by this user: nothing to record again
@@ -512,70 +820,264 @@ pub fn provider_of(i: &PaymentInstrument) -> String {
     }
 }
 
-/// Payments of the cycle by provider, numbered in RSU id order (payment id = position).
-fn payments_by_provider(
+/// The release of one provider for a cycle: its spec and its files as the first pass plans them.
+struct ProviderRelease {
+    spec: ReleaseSpec,
+    files: Vec<FilePlan>,
+    total: BatchSummary,
+    /// The last payment planned, to check the order (EndToEndIds strictly increasing).
+    previous: Option<(u64, u16)>,
+}
+
+impl ProviderRelease {
+    fn new(month: Month, cfg: &ReleaseConfig, provider: &str) -> Self {
+        ProviderRelease {
+            spec: ReleaseSpec {
+                debtor: cfg.debtor.clone(),
+                cycle: month,
+                provider: provider.to_owned(),
+                release_seq: 1,
+                execution_date: month.last_day(),
+                // Fixed per cycle, so that a regenerated file is byte-identical.
+                created_at: month
+                    .first_day()
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight exists"),
+                max_txs_per_file: cfg.max_txs_per_file,
+            },
+            files: Vec::new(),
+            total: BatchSummary::default(),
+            previous: None,
+        }
+    }
+
+    /// Count a payment into the next file with room (first pass); checked as the writer will.
+    fn plan(&mut self, p: &sanad_payments::Payment) -> Result<()> {
+        sanad_payments::check_payment(self.spec.cycle, p, self.previous)?;
+        self.previous = Some(p.key());
+        let max = u64::from(self.spec.max_txs_per_file.max(1));
+        if self.files.last().is_none_or(|f| f.summary.nb_of_txs == max) {
+            let file_seq = self.files.len() as u32 + 1;
+            let msg_id = sanad_payments::ids::msg_id(
+                self.spec.cycle,
+                &self.spec.provider,
+                self.spec.release_seq,
+                file_seq,
+            );
+            self.files.push(FilePlan {
+                file_seq,
+                file_name: format!("{msg_id}.xml"),
+                msg_id,
+                summary: BatchSummary::default(),
+            });
+        }
+        let f = &mut self.files.last_mut().expect("pushed above").summary;
+        f.nb_of_txs += 1;
+        f.ctrl_sum += p.amount;
+        self.total.nb_of_txs += 1;
+        self.total.ctrl_sum += p.amount;
+        Ok(())
+    }
+}
+
+type FileWriter =
+    sanad_payments::Pain001Writer<sanad_payments::HashingWriter<std::io::BufWriter<std::fs::File>>>;
+
+/// A provider's release being written (second pass): the file open, what is written.
+#[derive(Default)]
+struct ProviderOut {
+    file: usize,
+    in_file: u64,
+    writer: Option<FileWriter>,
+    listed: Vec<sanad_payments::ManifestFile>,
+}
+
+/// A paid line as a payment (its number is its position among the paid lines, in RSU id
+/// order) and its payment row, or `None` for a line that pays nothing.
+fn payment_of(
     month: Month,
-    lines: &[PayrollLine],
-    names: &HashMap<String, String>,
-) -> BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>> {
-    let mut out: BTreeMap<String, Vec<_>> = BTreeMap::new();
-    let paid = lines.iter().filter(|l| l.status == LineStatus::Pay);
-    for (i, l) in paid.enumerate() {
-        let (Some(instrument), Some(reference)) = (&l.instrument, &l.payment) else {
-            continue;
-        };
-        let id = EndToEndRef {
-            cycle: month,
-            payment_id: i as u64 + 1,
-            issue: 1,
-        };
-        let provider = provider_of(instrument);
-        let name = names
-            .get(&l.household.to_string())
-            .cloned()
-            .unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household));
-        let payment = sanad_payments::Payment {
-            payment_id: id.payment_id,
-            issue: 1,
-            beneficiary_name: name,
-            instrument: instrument.clone(),
-            amount: l.amount,
-        };
-        let row = PaymentRow {
-            end_to_end_id: id.to_id().unwrap_or_default(),
-            month: month.to_string(),
-            rsu_id: l.household.to_string(),
-            reference: reference.clone(),
-            provider: provider.clone(),
-            amount: l.amount.centimes(),
-            status: "sent".into(),
-            reason: None,
-            file_name: String::new(),
-            account: Some(held::account_key(instrument)),
-        };
-        out.entry(provider).or_default().push((payment, row));
-    }
-    out
+    number: u64,
+    l: &PayrollLine,
+    name: impl FnOnce() -> String,
+) -> Option<(String, sanad_payments::Payment, PaymentRow)> {
+    let (Some(instrument), Some(reference)) = (&l.instrument, &l.payment) else {
+        return None;
+    };
+    let id = EndToEndRef {
+        cycle: month,
+        payment_id: number,
+        issue: 1,
+    };
+    let provider = provider_of(instrument);
+    let payment = sanad_payments::Payment {
+        payment_id: id.payment_id,
+        issue: 1,
+        beneficiary_name: name(),
+        instrument: instrument.clone(),
+        amount: l.amount,
+    };
+    let row = PaymentRow {
+        end_to_end_id: id.to_id().unwrap_or_default(),
+        month: month.to_string(),
+        rsu_id: l.household.to_string(),
+        reference: reference.clone(),
+        provider: provider.clone(),
+        amount: l.amount.centimes(),
+        status: "sent".into(),
+        reason: None,
+        file_name: String::new(),
+        account: Some(held::account_key(instrument)),
+    };
+    Some((provider, payment, row))
 }
 
-/// Heads of household's names (Latin script), for the payment files.
-async fn payee_names(store: &dyn Store) -> Result<HashMap<String, String>> {
-    let mut names = HashMap::new();
-    let mut after: Option<RsuId> = None;
+/// First pass over the stored payroll: its digest, and each provider's files planned.
+async fn plan_release(
+    store: &dyn Store,
+    month: Month,
+    cfg: &ReleaseConfig,
+) -> Result<(Digest, BTreeMap<String, ProviderRelease>)> {
+    let m = month.to_string();
+    let mut d = Digester::new(month, month.last_day());
+    let mut plans: BTreeMap<String, ProviderRelease> = BTreeMap::new();
+    let (mut after, mut number) = (String::new(), 0u64);
     loop {
-        let page = store
-            .list_households(&Scope::National, after.as_ref(), 500)
-            .await?;
+        let page = lines_page(store, &m, &after).await?;
         let Some(last) = page.last() else { break };
-        after = Some(last.rsu_id.clone());
-        names.extend(
-            page.into_iter()
-                .map(|h| (h.rsu_id.to_string(), h.head_name)),
-        );
+        after = last.household.to_string();
+        for l in &page {
+            d.line(l);
+            if l.status != LineStatus::Pay {
+                continue;
+            }
+            number += 1;
+            if let Some((provider, payment, _)) = payment_of(month, number, l, String::new) {
+                plans
+                    .entry(provider.clone())
+                    .or_insert_with(|| ProviderRelease::new(month, cfg, &provider))
+                    .plan(&payment)?;
+            }
+        }
     }
-    Ok(names)
+    each_pending_page(store, &m, |entries| {
+        entries.iter().for_each(|e| d.entry(e));
+        Ok(())
+    })
+    .await?;
+    Ok((d.finish(), plans))
 }
 
+/// Second pass: write every provider's files into `tmp` as the paid lines come, a page at a
+/// time, and (unless `post` is false: a released cycle asked again) post each page's payments.
+async fn write_release(
+    store: &dyn Store,
+    month: Month,
+    tmp: &Path,
+    plans: &BTreeMap<String, ProviderRelease>,
+    post: bool,
+) -> Result<(Vec<FileRow>, u64)> {
+    let m = month.to_string();
+    let mut outs: BTreeMap<&str, ProviderOut> = BTreeMap::new();
+    let (mut after, mut number, mut payments) = (String::new(), 0u64, 0u64);
+    loop {
+        let page = lines_page(store, &m, &after).await?;
+        let Some(last) = page.last() else { break };
+        let upto = last.household.to_string();
+        // Heads of household's names (Latin script), for the payment files.
+        let names: HashMap<String, String> = store
+            .payees_between(&after, &upto)
+            .await?
+            .into_iter()
+            .map(|p| (p.rsu_id, p.head_name))
+            .collect();
+        let mut rows = Vec::new();
+        for l in page.iter().filter(|l| l.status == LineStatus::Pay) {
+            number += 1;
+            let name = || {
+                names
+                    .get(&l.household.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household))
+            };
+            let Some((provider, payment, row)) = payment_of(month, number, l, name) else {
+                continue;
+            };
+            let changed = || {
+                RunError::Corrupt(format!(
+                    "release {month} {provider}: the payroll changed while it was written"
+                ))
+            };
+            let plan = plans.get(&provider).ok_or_else(changed)?;
+            let out = outs.entry(plan.spec.provider.as_str()).or_default();
+            let file = plan.files.get(out.file).ok_or_else(changed)?;
+            if out.writer.is_none() {
+                let path = tmp.join(&file.file_name);
+                let f = std::fs::File::create(&path).map_err(io(&path))?;
+                let w = sanad_payments::HashingWriter::new(std::io::BufWriter::new(f));
+                out.writer = Some(sanad_payments::Pain001Writer::begin(&plan.spec, file, w)?);
+            }
+            out.writer.as_mut().expect("opened above").push(&payment)?;
+            out.in_file += 1;
+            rows.push(PaymentRow {
+                file_name: file.file_name.clone(),
+                ..row
+            });
+            if out.in_file == file.summary.nb_of_txs {
+                let (hashing, written) = out.writer.take().expect("open above").finish()?;
+                let (mut inner, sha256) = hashing.finish();
+                // A buffered writer reports a failed final write only here, not when dropped.
+                std::io::Write::flush(&mut inner).map_err(io(tmp))?;
+                out.listed.push(sanad_payments::ManifestFile {
+                    name: file.file_name.clone(),
+                    msg_id: file.msg_id.clone(),
+                    nb_of_txs: written.nb_of_txs,
+                    ctrl_sum: sanad_payments::amount::format_amount(written.ctrl_sum),
+                    sha256,
+                });
+                (out.file, out.in_file) = (out.file + 1, 0);
+            }
+        }
+        payments += rows.len() as u64;
+        if post && !rows.is_empty() {
+            store.post_release(&[], &rows).await?;
+        }
+        after = upto;
+    }
+    let mut files = Vec::new();
+    for (provider, plan) in plans {
+        let out = outs.remove(provider.as_str()).unwrap_or_default();
+        if out.writer.is_some() || out.listed.len() != plan.files.len() {
+            return Err(RunError::Corrupt(format!(
+                "release {month} {provider}: the payroll changed while it was written"
+            )));
+        }
+        let release = ReleasePlan {
+            release_id: plan.spec.release_id(),
+            files: plan.files.clone(),
+            total: plan.total,
+        };
+        let manifest = sanad_payments::Manifest::new(&plan.spec, &release, out.listed);
+        let mpath = tmp.join(manifest.file_name());
+        std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
+        for (f, listed) in plan.files.iter().zip(&manifest.files) {
+            files.push(FileRow {
+                file_name: listed.name.clone(),
+                month: m.clone(),
+                provider: provider.clone(),
+                msg_id: listed.msg_id.clone(),
+                txs: listed.nb_of_txs as i64,
+                ctrl_sum: f.summary.ctrl_sum.centimes(),
+                sha256: listed.sha256.clone(),
+            });
+        }
+    }
+    Ok((files, payments))
+}
+
+/// Release an approved cycle: pain.001 files per provider, written while the stored lines are
+/// read a page at a time; payments and ledger entries posted in chunks that skip what is
+/// already there (a release killed midway is run again: it posts nothing twice and writes
+/// the same files); the cycle saved released last, with the files' digests.
 pub async fn release(
     store: &dyn Store,
     month: Month,
@@ -583,40 +1085,53 @@ pub async fn release(
     cfg: &ReleaseConfig,
 ) -> Result<Released> {
     let cycle = load_cycle(store, month).await?;
-    let payroll = stored_payroll(store, month).await?;
     let dir = cfg.out_dir.join(month.to_string());
     let already = matches!(cycle.status(), Status::Released | Status::Locked);
-    if !already {
-        // Checked before anything is written: only an approved cycle may be released.
-        cycle.release(&actor.user, payroll.digest())?;
-    }
-    let names = payee_names(store).await?;
-    let by_provider = payments_by_provider(month, &payroll.lines, &names);
+    let (digest, plans) = plan_release(store, month, cfg).await?;
+    // Checked before anything is written: only an approved cycle may be released.
+    let next = if already {
+        None
+    } else {
+        Some(cycle.release(&actor.user, digest)?)
+    };
     let tmp = cfg.out_dir.join(format!(".{month}.partial"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let (files, payments) = write_files(month, cfg, &tmp, &by_provider)?;
-    if already {
+    let (files, payments) = write_release(store, month, &tmp, &plans, next.is_some()).await?;
+    let Some(next) = next else {
         let mut again = finish_again(store, month, &tmp, &dir, files).await?;
         again.notices =
             queue_payment_notices(store, month, &cfg.templates, chrono::Utc::now().naive_utc())
                 .await?;
         return Ok(again);
+    };
+    let m = month.to_string();
+    let mut after = -1;
+    loop {
+        let page = store.pending_entries_page(&m, after, PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        let rows = page
+            .into_iter()
+            .map(|(_, body)| {
+                let e = serde_json::from_str::<Entry>(&body).map_err(corrupt)?;
+                Ok(EntryRow {
+                    household: e.household().to_string(),
+                    kind: e.kind().code().into(),
+                    reference: e.reference().into(),
+                    body,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        store.post_release(&rows, &[]).await?;
     }
-    let next = cycle.release(&actor.user, payroll.digest())?;
-    let entries = payroll
-        .entries
-        .iter()
-        .map(entry_row)
-        .collect::<Result<Vec<_>>>()?;
     store
-        .save_release(
-            &month.to_string(),
+        .finish_release(
+            &m,
             &serde_json::to_string(&next).map_err(corrupt)?,
-            &entries,
-            &payments,
+            payments,
             &files,
             actor,
         )
@@ -626,7 +1141,7 @@ pub async fn release(
         queue_payment_notices(store, month, &cfg.templates, chrono::Utc::now().naive_utc()).await?;
     Ok(Released {
         dir,
-        payments: payments.len(),
+        payments: payments as usize,
         files,
         changed: true,
         notices,
@@ -758,7 +1273,7 @@ async fn finish_again(
     } else {
         replace_dir(tmp, dir)?;
     }
-    let payments = store.payments(&month.to_string()).await?.len();
+    let payments = store.payment_count(&month.to_string()).await? as usize;
     Ok(Released {
         dir: dir.to_owned(),
         files: recorded,
@@ -773,61 +1288,6 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
         std::fs::remove_dir_all(dir).map_err(io(dir))?;
     }
     std::fs::rename(tmp, dir).map_err(io(dir))
-}
-
-/// One release per provider; files and manifests into `tmp`.
-fn write_files(
-    month: Month,
-    cfg: &ReleaseConfig,
-    tmp: &Path,
-    by_provider: &BTreeMap<String, Vec<(sanad_payments::Payment, PaymentRow)>>,
-) -> Result<(Vec<FileRow>, Vec<PaymentRow>)> {
-    let mut files = Vec::new();
-    let mut rows = Vec::new();
-    for (provider, items) in by_provider {
-        let spec = ReleaseSpec {
-            debtor: cfg.debtor.clone(),
-            cycle: month,
-            provider: provider.clone(),
-            release_seq: 1,
-            execution_date: month.last_day(),
-            // Fixed per cycle, so that a regenerated file is byte-identical.
-            created_at: month
-                .first_day()
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight exists"),
-            max_txs_per_file: cfg.max_txs_per_file,
-        };
-        let payments: Vec<&sanad_payments::Payment> = items.iter().map(|(p, _)| p).collect();
-        let plan = sanad_payments::plan_release(&spec, payments.iter().copied())?;
-        let manifest =
-            sanad_payments::write_release(&spec, &plan, payments.iter().copied(), |f| {
-                std::fs::File::create(tmp.join(&f.file_name)).map(std::io::BufWriter::new)
-            })?;
-        let mpath = tmp.join(manifest.file_name());
-        std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
-        let mut next = 0usize;
-        for (plan_file, listed) in plan.files.iter().zip(&manifest.files) {
-            let n = plan_file.summary.nb_of_txs as usize;
-            for (_, row) in &items[next..next + n] {
-                rows.push(PaymentRow {
-                    file_name: listed.name.clone(),
-                    ..row.clone()
-                });
-            }
-            next += n;
-            files.push(FileRow {
-                file_name: listed.name.clone(),
-                month: month.to_string(),
-                provider: provider.clone(),
-                msg_id: listed.msg_id.clone(),
-                txs: listed.nb_of_txs as i64,
-                ctrl_sum: plan_file.summary.ctrl_sum.centimes(),
-                sha256: listed.sha256.clone(),
-            });
-        }
-    }
-    Ok((files, rows))
 }
 
 fn entry_row(e: &Entry) -> Result<EntryRow> {

@@ -73,16 +73,7 @@ pub struct VarianceReport {
 
 /// Compare `cur` with `prev` line by line (both are sorted by RSU id).
 pub fn variance(prev: &Payroll, cur: &Payroll, threshold: Threshold) -> VarianceReport {
-    let mut r = VarianceReport {
-        previous: prev.month,
-        current: cur.month,
-        threshold,
-        new: vec![],
-        dropped: vec![],
-        changed: vec![],
-        all: RegionVariance::default(),
-        by_region: BTreeMap::new(),
-    };
+    let mut r = VarianceReport::empty(prev.month, cur.month, threshold);
     let (mut a, mut b) = (prev.lines.iter().peekable(), cur.lines.iter().peekable());
     loop {
         let order = match (a.peek(), b.peek()) {
@@ -101,6 +92,31 @@ pub fn variance(prev: &Payroll, cur: &Payroll, threshold: Threshold) -> Variance
 }
 
 impl VarianceReport {
+    /// A report with nothing compared yet.
+    pub fn empty(previous: Month, current: Month, threshold: Threshold) -> Self {
+        VarianceReport {
+            previous,
+            current,
+            threshold,
+            new: vec![],
+            dropped: vec![],
+            changed: vec![],
+            all: RegionVariance::default(),
+            by_region: BTreeMap::new(),
+        }
+    }
+
+    /// Compare one household, streamed in RSU id order: in the previous payroll only, in the
+    /// current only, or in both (what `variance` does over two whole payrolls).
+    pub fn compare(&mut self, prev: Option<&PayrollLine>, cur: Option<&PayrollLine>) {
+        match (prev, cur) {
+            (Some(a), Some(b)) => self.both(a, b),
+            (Some(a), None) => self.dropped_line(a),
+            (None, Some(b)) => self.new_line(b),
+            (None, None) => {}
+        }
+    }
+
     fn before(&mut self, l: &PayrollLine) {
         for v in [&mut self.all, self.by_region.entry(l.region).or_default()] {
             v.households_before += 1;

@@ -469,6 +469,11 @@ impl RegistryStore for PgStore {
     ) -> Result<Population> {
         sanad_store::population::load(&self.pool, scope, "string_agg({}, chr(10))", progress).await
     }
+
+    async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
+        sanad_store::population::load_between(&self.pool, "string_agg({}, chr(10))", after, upto)
+            .await
+    }
 }
 
 sanad_store::delegate_to_generic!(PgStore);

@@ -438,6 +438,11 @@ impl RegistryStore for SqliteStore {
         sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress)
             .await
     }
+
+    async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
+        sanad_store::population::load_between(&self.pool, "group_concat({}, char(10))", after, upto)
+            .await
+    }
 }
 
 sanad_store::delegate_to_generic!(SqliteStore);

@@ -50,6 +50,8 @@ macro_rules! conformance_tests {
             delivery_reports_move_sent_messages,
             a_split_writes_both_households_or_nothing,
             ending_awards_is_audited_and_kept,
+            // streamed payroll (issue 6)
+            the_streamed_payroll_reads_and_writes_by_range,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -3294,4 +3296,258 @@ pub async fn pilot_frozen_rows_refuse_raw_changes<F: AsyncFn(&str) -> Result<(),
     sql("INSERT INTO pilot_designs (id, body, hash, registered_at, registered_by) VALUES ('other', '{}', 'h', '2026-11-01T00:00:00Z', 'analyst')")
         .await
         .unwrap();
+}
+
+/// The streamed cycle's reads by RSU id range and its page writes (issue 6).
+pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
+    use crate::payroll::{EntryRow, FileRow, LineRow, PaymentRow};
+    use crate::{ApplicationRow, Award};
+    let ids = |n: u64| format!("{:012}", 500_000_000_000 + n);
+    apply(
+        store,
+        &[
+            sample(1, "01"),
+            sample(2, "04"),
+            sample(3, "04"),
+            sample(4, "01"),
+        ],
+    )
+    .await;
+    let award = Award {
+        components: vec!["child_allowance".into()],
+        start_month: "2026-02".into(),
+    };
+    for (receipt, n) in [("A1", 1), ("A3", 3)] {
+        let app = ApplicationRow {
+            receipt: receipt.into(),
+            rsu_id: ids(n),
+            status: "approved".into(),
+            submitted_on: "2026-01-05".into(),
+            body: "{}".into(),
+            language: "fr".into(),
+        };
+        store
+            .save_application(&app, Some(&award), "submit", &actor("agent"))
+            .await
+            .unwrap();
+    }
+    let entry = |n: u64, r: &str| EntryRow {
+        household: ids(n),
+        kind: "due".into(),
+        reference: r.into(),
+        body: format!("{n}/{r}"),
+    };
+    let payment = |n: u64, status: &str| PaymentRow {
+        end_to_end_id: format!("ASD-202610-00000000{n}-1"),
+        month: "2026-10".into(),
+        rsu_id: ids(n),
+        reference: format!("ASD-202610-{}-1", ids(n)),
+        provider: "BANK011".into(),
+        amount: 100 * n as i64,
+        status: status.into(),
+        reason: None,
+        file_name: "f.xml".into(),
+        account: None,
+    };
+    // Chunks of a release: posted again, nothing is added twice.
+    let (entries, payments) = (
+        [entry(2, "d1"), entry(3, "d1"), entry(2, "d2")],
+        [payment(2, "sent"), payment(4, "sent")],
+    );
+    for _ in 0..2 {
+        store.post_release(&entries, &payments).await.unwrap();
+    }
+    assert_eq!(store.ledger_entries(0, 10).await.unwrap().len(), 3);
+    assert_eq!(store.payment_count("2026-10").await.unwrap(), 2);
+    assert_eq!(store.payment_count("2026-09").await.unwrap(), 0);
+    store
+        .save_returns(
+            "sha",
+            "r.xml",
+            "{}",
+            &[crate::payroll::StatusUpdate {
+                end_to_end_id: payment(2, "sent").end_to_end_id,
+                status: "rejected".into(),
+                reason: Some("AC04".into()),
+            }],
+            &[],
+            &actor("bank"),
+        )
+        .await
+        .unwrap();
+
+    // Keys: awards (1, 3) and ledger books (2, 3), merged, in pages.
+    assert_eq!(
+        store.payroll_keys("", 10).await.unwrap(),
+        [ids(1), ids(2), ids(3)]
+    );
+    assert_eq!(store.payroll_keys("", 2).await.unwrap(), [ids(1), ids(2)]);
+    assert_eq!(store.payroll_keys(&ids(2), 2).await.unwrap(), [ids(3)]);
+    assert!(store.payroll_keys(&ids(3), 2).await.unwrap().is_empty());
+
+    // Range reads: (after, upto].
+    let awards = store.awards_between(&ids(1), &ids(3)).await.unwrap();
+    assert_eq!(
+        awards
+            .iter()
+            .map(|a| (a.receipt.as_str(), a.rsu_id.clone()))
+            .collect::<Vec<_>>(),
+        [("A3", ids(3))]
+    );
+    assert_eq!(
+        store.ledger_between("", &ids(2)).await.unwrap(),
+        [(ids(2), "2/d1".to_owned()), (ids(2), "2/d2".to_owned())]
+    );
+    let bounced = store.bounced_between("", &ids(9)).await.unwrap();
+    assert_eq!(
+        bounced
+            .iter()
+            .map(|p| (p.rsu_id.clone(), p.reason.clone()))
+            .collect::<Vec<_>>(),
+        [(ids(2), Some("AC04".to_owned()))]
+    );
+    assert!(
+        store
+            .bounced_between(&ids(2), &ids(9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let payees = store.payees_between(&ids(1), &ids(3)).await.unwrap();
+    assert_eq!(
+        payees
+            .iter()
+            .map(|p| (p.rsu_id.clone(), p.head_name.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (ids(2), "Prenom1 Nom2".to_owned()),
+            (ids(3), "Prenom1 Nom3".to_owned())
+        ]
+    );
+    let pop = store.population_between(&ids(1), &ids(3)).await.unwrap();
+    assert_eq!(
+        pop.households.iter().map(|h| h.id).collect::<Vec<_>>(),
+        [500_000_000_002, 500_000_000_003]
+    );
+    assert_eq!(pop.members.len(), 8);
+    let h3 = pop.find(500_000_000_003).unwrap();
+    assert_eq!(h3.region, r("04"));
+    assert_eq!(pop.members_of(h3).len(), 4);
+    assert!(pop.find(500_000_000_001).is_none());
+    assert!(pop.score_at(h3, d("2026-11-01")).is_some());
+    let whole = store
+        .load_population(&Scope::National, &|_| {})
+        .await
+        .unwrap();
+    let w3 = whole.find(500_000_000_003).unwrap();
+    assert_eq!(pop.members_of(h3), whole.members_of(w3));
+    assert_eq!(
+        pop.score_at(h3, d("2026-11-01")),
+        whole.score_at(w3, d("2026-11-01"))
+    );
+
+    // Prepared pages: cleared, added page by page, read back in pages; the cycle last.
+    let line = |n: u64| LineRow {
+        rsu_id: ids(n),
+        region: "04".into(),
+        status: "pay".into(),
+        amount: 10 * n as i64,
+        body: format!("line {n}"),
+    };
+    store
+        .add_prepared("2026-11", &[line(9)], &[(0, "old".into())])
+        .await
+        .unwrap();
+    store.clear_prepared("2026-11").await.unwrap();
+    store
+        .add_prepared(
+            "2026-11",
+            &[line(1), line(2)],
+            &[(0, "e0".into()), (1, "e1".into())],
+        )
+        .await
+        .unwrap();
+    store
+        .add_prepared("2026-11", &[line(3)], &[(2, "e2".into())])
+        .await
+        .unwrap();
+    assert!(store.cycle("2026-11").await.unwrap().is_none(), "not yet");
+    store
+        .finish_prepared("2026-11", "{\"p\":1}", 3, 60, &actor("maker"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cycle("2026-11").await.unwrap().as_deref(),
+        Some("{\"p\":1}")
+    );
+    let page = store.payroll_lines_page("2026-11", "", 2).await.unwrap();
+    assert_eq!(page, [line(1), line(2)]);
+    let page = store
+        .payroll_lines_page("2026-11", &ids(2), 2)
+        .await
+        .unwrap();
+    assert_eq!(page, [line(3)]);
+    assert_eq!(
+        store.pending_entries_page("2026-11", 0, 5).await.unwrap(),
+        [(1, "e1".to_owned()), (2, "e2".to_owned())]
+    );
+    assert_eq!(store.payroll_lines("2026-11").await.unwrap().len(), 3);
+    let tally = |a: &str, b: &str, count, amount| crate::payroll::Tally {
+        a: a.into(),
+        b: b.into(),
+        count,
+        amount,
+    };
+    assert_eq!(
+        store.payroll_line_counts("2026-11").await.unwrap(),
+        [tally("pay", "04", 3, 60)]
+    );
+    assert_eq!(
+        store.payment_counts("2026-10").await.unwrap(),
+        [
+            tally("BANK011", "rejected", 1, 200),
+            tally("BANK011", "sent", 1, 400)
+        ]
+    );
+    assert!(store.payment_counts("2026-11").await.unwrap().is_empty());
+
+    // The release's files and the cycle, saved last and audited.
+    let file = FileRow {
+        file_name: "f.xml".into(),
+        month: "2026-10".into(),
+        provider: "BANK011".into(),
+        msg_id: "M".into(),
+        txs: 2,
+        ctrl_sum: 600,
+        sha256: "ab".into(),
+    };
+    store
+        .finish_release(
+            "2026-10",
+            "{\"r\":1}",
+            2,
+            std::slice::from_ref(&file),
+            &actor("releaser"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.payment_files("2026-10").await.unwrap(), [file]);
+    assert_eq!(
+        store.cycle("2026-10").await.unwrap().as_deref(),
+        Some("{\"r\":1}")
+    );
+    let audit = store
+        .audit_records(&crate::AuditFilter::default(), None, 100)
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "release" && a.entity_id == "2026-10")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "prepare" && a.entity_id == "2026-11")
+    );
 }

@@ -980,69 +980,8 @@ where
                 .map_err(db)?;
         }
         self.post_entries(&mut tx, entries).await?;
-        let at = now();
-        let payment_rows = payments
-            .iter()
-            .map(|p| {
-                vec![
-                    Cell::Text(p.end_to_end_id.clone()),
-                    Cell::Text(p.month.clone()),
-                    Cell::Text(p.rsu_id.clone()),
-                    Cell::Text(p.reference.clone()),
-                    Cell::Text(p.provider.clone()),
-                    Cell::Int(p.amount),
-                    Cell::Text(p.status.clone()),
-                    Cell::OptText(p.reason.clone()),
-                    Cell::Text(p.file_name.clone()),
-                    Cell::Text(at.clone()),
-                    Cell::OptText(p.account.clone()),
-                ]
-            })
-            .collect();
-        let columns = [
-            "end_to_end_id",
-            "month",
-            "rsu_id",
-            "reference",
-            "provider",
-            "amount",
-            "status",
-            "reason",
-            "file_name",
-            "updated_at",
-            "account",
-        ];
-        insert_many(&mut tx, "payments", &columns, payment_rows, "").await?;
-        let file_rows = files
-            .iter()
-            .map(|f| {
-                vec![
-                    Cell::Text(f.file_name.clone()),
-                    Cell::Text(f.month.clone()),
-                    Cell::Text(f.provider.clone()),
-                    Cell::Text(f.msg_id.clone()),
-                    Cell::Int(f.txs),
-                    Cell::Int(f.ctrl_sum),
-                    Cell::Text(f.sha256.clone()),
-                ]
-            })
-            .collect();
-        insert_many(
-            &mut tx,
-            "payment_files",
-            &[
-                "file_name",
-                "month",
-                "provider",
-                "msg_id",
-                "txs",
-                "ctrl_sum",
-                "sha256",
-            ],
-            file_rows,
-            "",
-        )
-        .await?;
+        insert_payments(&mut tx, payments, "").await?;
+        insert_files(&mut tx, files).await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
         self.append(
@@ -1136,6 +1075,270 @@ where
             .map(|r| r.text("body"))
             .collect::<Result<_, _>>()
             .map_err(db)
+    }
+
+    /// Rows of a range query `(after, upto]` (two text parameters).
+    async fn between(&self, q: &'static str, after: &str, upto: &str) -> Result<Vec<DB::Row>> {
+        sqlx::query::<DB>(q)
+            .bind(after.to_owned())
+            .bind(upto.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)
+    }
+
+    pub async fn payroll_keys(&self, after: &str, limit: u32) -> Result<Vec<String>> {
+        let mut keys = std::collections::BTreeSet::new();
+        for (q, col) in [
+            (pay::sql::KEYS_AWARDS, "rsu_id"),
+            (pay::sql::KEYS_LEDGER, "household"),
+        ] {
+            let rows = sqlx::query::<DB>(q)
+                .bind(after.to_owned())
+                .bind(i64::from(limit))
+                .fetch_all(self.read)
+                .await
+                .map_err(db)?;
+            for r in &rows {
+                keys.insert(r.text(col).map_err(db)?);
+            }
+        }
+        Ok(keys.into_iter().take(limit as usize).collect())
+    }
+
+    pub async fn awards_between(&self, after: &str, upto: &str) -> Result<Vec<crate::AwardRow>> {
+        let rows = self.between(pay::sql::AWARDS_BETWEEN, after, upto).await?;
+        Self::award_rows(&rows)
+    }
+
+    pub async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<(String, String)>> {
+        let rows = self.between(pay::sql::LEDGER_BETWEEN, after, upto).await?;
+        rows.iter()
+            .map(|r| Ok((r.text("household")?, r.text("body")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn bounced_between(&self, after: &str, upto: &str) -> Result<Vec<PaymentRow>> {
+        let rows = self.between(pay::sql::BOUNCED_BETWEEN, after, upto).await?;
+        rows.iter()
+            .map(Self::payment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
+    }
+
+    pub async fn payees_between(&self, after: &str, upto: &str) -> Result<Vec<pay::Payee>> {
+        let rows = self.between(pay::sql::PAYEES_BETWEEN, after, upto).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let rsu_id = r.text("rsu_id").map_err(db)?;
+            let instrument = rows::instrument(
+                r.opt_text("instrument_kind").map_err(db)?.as_deref(),
+                r.opt_text("instrument_provider").map_err(db)?,
+                r.opt_text("instrument_ref").map_err(db)?,
+            )
+            .map_err(|e| StoreError::Corrupt(format!("household {rsu_id}: {e}")))?;
+            let head_name = r.opt_text("head_name").map_err(db)?.unwrap_or_default();
+            out.push(pay::Payee {
+                rsu_id,
+                instrument,
+                head_name,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn clear_prepared(&self, month: &str) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        for q in [pay::sql::LINES_DELETE, pay::sql::PENDING_DELETE] {
+            sqlx::query::<DB>(q)
+                .bind(month.to_owned())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn add_prepared(
+        &self,
+        month: &str,
+        lines: &[LineRow],
+        entries: &[(i64, String)],
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let m = || Cell::Text(month.to_owned());
+        let line_rows = lines
+            .iter()
+            .map(|l| {
+                vec![
+                    m(),
+                    Cell::Text(l.rsu_id.clone()),
+                    Cell::Text(l.region.clone()),
+                    Cell::Text(l.status.clone()),
+                    Cell::Int(l.amount),
+                    Cell::Text(l.body.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "payroll_lines",
+            &["month", "rsu_id", "region", "status", "amount", "body"],
+            line_rows,
+            "",
+        )
+        .await?;
+        let entry_rows = entries
+            .iter()
+            .map(|(seq, e)| vec![m(), Cell::Int(*seq), Cell::Text(e.clone())])
+            .collect();
+        insert_many(
+            &mut tx,
+            "payroll_pending_entries",
+            &["month", "seq", "body"],
+            entry_rows,
+            "",
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn finish_prepared(
+        &self,
+        month: &str,
+        cycle: &str,
+        households: u64,
+        total: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        self.put_cycle(&mut tx, month, "prepared", cycle).await?;
+        let summary = serde_json::json!({"month": month, "status": "prepared", "households": households, "total_centimes": total});
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("prepare", "payroll_cycle", month).after(&summary),
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn payroll_lines_page(
+        &self,
+        month: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<LineRow>> {
+        let rows = sqlx::query::<DB>(pay::sql::LINES_PAGE)
+            .bind(month.to_owned())
+            .bind(after.to_owned())
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(LineRow {
+                    rsu_id: r.text("rsu_id")?,
+                    region: r.text("region")?,
+                    status: r.text("status")?,
+                    amount: r.int("amount")?,
+                    body: r.text("body")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn pending_entries_page(
+        &self,
+        month: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query::<DB>(pay::sql::PENDING_PAGE)
+            .bind(month.to_owned())
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.int("seq")?, r.text("body")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn post_release(&self, entries: &[EntryRow], payments: &[PaymentRow]) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if let Some(lock) = self.audit_lock {
+            // The ledger's sequence is taken under the same lock as the audit chain.
+            sqlx::query::<DB>(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        self.post_entries(&mut tx, entries).await?;
+        insert_payments(&mut tx, payments, " ON CONFLICT DO NOTHING").await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn finish_release(
+        &self,
+        month: &str,
+        cycle: &str,
+        payments: u64,
+        files: &[FileRow],
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        insert_files(&mut tx, files).await?;
+        self.put_cycle(&mut tx, month, "released", cycle).await?;
+        let summary = serde_json::json!({"month": month, "status": "released", "payments": payments, "files": files});
+        self.append(
+            &mut tx,
+            actor,
+            &Change::new("release", "payroll_cycle", month).after(&summary),
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn payment_count(&self, month: &str) -> Result<u64> {
+        let row = sqlx::query::<DB>(pay::sql::PAYMENT_COUNT)
+            .bind(month.to_owned())
+            .fetch_one(self.read)
+            .await
+            .map_err(db)?;
+        Ok(row.int("n").map_err(db)? as u64)
+    }
+
+    async fn tallies(&self, q: &'static str, month: &str) -> Result<Vec<pay::Tally>> {
+        let rows = sqlx::query::<DB>(q)
+            .bind(month.to_owned())
+            .fetch_all(self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(pay::Tally {
+                    a: r.text("a")?,
+                    b: r.text("b")?,
+                    count: r.int("n")?,
+                    amount: r.int("amount")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn payroll_line_counts(&self, month: &str) -> Result<Vec<pay::Tally>> {
+        self.tallies(pay::sql::LINE_COUNTS, month).await
+    }
+
+    pub async fn payment_counts(&self, month: &str) -> Result<Vec<pay::Tally>> {
+        self.tallies(pay::sql::PAYMENT_COUNTS, month).await
     }
 
     pub async fn payment_files(&self, month: &str) -> Result<Vec<FileRow>> {
@@ -2873,6 +3076,99 @@ where
         " ON CONFLICT (id) DO NOTHING RETURNING id",
     )
     .await
+}
+
+/// Insert payments in `tx` (`tail` e.g. ` ON CONFLICT DO NOTHING`).
+async fn insert_payments<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    payments: &[PaymentRow],
+    tail: &str,
+) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    let at = now();
+    let rows = payments
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::Text(p.end_to_end_id.clone()),
+                Cell::Text(p.month.clone()),
+                Cell::Text(p.rsu_id.clone()),
+                Cell::Text(p.reference.clone()),
+                Cell::Text(p.provider.clone()),
+                Cell::Int(p.amount),
+                Cell::Text(p.status.clone()),
+                Cell::OptText(p.reason.clone()),
+                Cell::Text(p.file_name.clone()),
+                Cell::Text(at.clone()),
+                Cell::OptText(p.account.clone()),
+            ]
+        })
+        .collect();
+    let columns = [
+        "end_to_end_id",
+        "month",
+        "rsu_id",
+        "reference",
+        "provider",
+        "amount",
+        "status",
+        "reason",
+        "file_name",
+        "updated_at",
+        "account",
+    ];
+    insert_many(tx, "payments", &columns, rows, tail)
+        .await
+        .map(|_| ())
+}
+
+/// Insert a release's file records in `tx`.
+async fn insert_files<DB>(tx: &mut sqlx::Transaction<'_, DB>, files: &[FileRow]) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    let rows = files
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::Text(f.file_name.clone()),
+                Cell::Text(f.month.clone()),
+                Cell::Text(f.provider.clone()),
+                Cell::Text(f.msg_id.clone()),
+                Cell::Int(f.txs),
+                Cell::Int(f.ctrl_sum),
+                Cell::Text(f.sha256.clone()),
+            ]
+        })
+        .collect();
+    let columns = [
+        "file_name",
+        "month",
+        "provider",
+        "msg_id",
+        "txs",
+        "ctrl_sum",
+        "sha256",
+    ];
+    insert_many(tx, "payment_files", &columns, rows, "")
+        .await
+        .map(|_| ())
 }
 
 /// `INSERT INTO table (columns) SELECT … tail` from the rows bound as one JSON array, a chunk

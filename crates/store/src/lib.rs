@@ -229,6 +229,9 @@ pub trait RegistryStore: Send + Sync {
         scope: &Scope,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population>;
+    /// The households with `after < rsu_id <= upto`, with their members and scores, in the
+    /// same compact form (the streamed payroll reads a page of households at a time).
+    async fn population_between(&self, after: &str, upto: &str) -> Result<Population>;
 }
 
 /// Everything Sanad stores, as one object a server or command can hold.
@@ -475,6 +478,114 @@ macro_rules! delegate_to_generic {
                 self.sql()
                     .save_returns(sha256, file_name, summary, updates, entries, actor)
                     .await
+            }
+
+            // --- The streamed cycle (issue 6) ---
+            async fn payroll_keys(&self, after: &str, limit: u32) -> $crate::Result<Vec<String>> {
+                self.sql().payroll_keys(after, limit).await
+            }
+            async fn awards_between(
+                &self,
+                after: &str,
+                upto: &str,
+            ) -> $crate::Result<Vec<$crate::AwardRow>> {
+                self.sql().awards_between(after, upto).await
+            }
+            async fn ledger_between(
+                &self,
+                after: &str,
+                upto: &str,
+            ) -> $crate::Result<Vec<(String, String)>> {
+                self.sql().ledger_between(after, upto).await
+            }
+            async fn bounced_between(
+                &self,
+                after: &str,
+                upto: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+                self.sql().bounced_between(after, upto).await
+            }
+            async fn payees_between(
+                &self,
+                after: &str,
+                upto: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::Payee>> {
+                self.sql().payees_between(after, upto).await
+            }
+            async fn clear_prepared(&self, month: &str) -> $crate::Result<()> {
+                self.sql().clear_prepared(month).await
+            }
+            async fn add_prepared(
+                &self,
+                month: &str,
+                lines: &[$crate::payroll::LineRow],
+                entries: &[(i64, String)],
+            ) -> $crate::Result<()> {
+                self.sql().add_prepared(month, lines, entries).await
+            }
+            async fn finish_prepared(
+                &self,
+                month: &str,
+                cycle: &str,
+                households: u64,
+                total: i64,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .finish_prepared(month, cycle, households, total, actor)
+                    .await
+            }
+            async fn payroll_lines_page(
+                &self,
+                month: &str,
+                after: &str,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::payroll::LineRow>> {
+                self.sql().payroll_lines_page(month, after, limit).await
+            }
+            async fn pending_entries_page(
+                &self,
+                month: &str,
+                after_seq: i64,
+                limit: u32,
+            ) -> $crate::Result<Vec<(i64, String)>> {
+                self.sql()
+                    .pending_entries_page(month, after_seq, limit)
+                    .await
+            }
+            async fn post_release(
+                &self,
+                entries: &[$crate::payroll::EntryRow],
+                payments: &[$crate::payroll::PaymentRow],
+            ) -> $crate::Result<()> {
+                self.sql().post_release(entries, payments).await
+            }
+            async fn finish_release(
+                &self,
+                month: &str,
+                cycle: &str,
+                payments: u64,
+                files: &[$crate::payroll::FileRow],
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .finish_release(month, cycle, payments, files, actor)
+                    .await
+            }
+            async fn payment_count(&self, month: &str) -> $crate::Result<u64> {
+                self.sql().payment_count(month).await
+            }
+            async fn payroll_line_counts(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::Tally>> {
+                self.sql().payroll_line_counts(month).await
+            }
+            async fn payment_counts(
+                &self,
+                month: &str,
+            ) -> $crate::Result<Vec<$crate::payroll::Tally>> {
+                self.sql().payment_counts(month).await
             }
         }
 

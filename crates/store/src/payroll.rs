@@ -56,6 +56,15 @@ pub struct EntryRow {
     pub body: String,
 }
 
+/// A household as the payroll pays it: where to, and the name on the transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payee {
+    pub rsu_id: String,
+    pub instrument: Option<sanad_domain::PaymentInstrument>,
+    /// The head's name (first and last), empty when the household has no head.
+    pub head_name: String,
+}
+
 /// A payment's new status from a bank return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
@@ -133,6 +142,81 @@ pub trait PayrollStore: Send + Sync {
         entries: &[EntryRow],
         actor: &Actor,
     ) -> Result<()>;
+
+    // --- The streamed cycle (issue 6): a page of households, lines or entries at a time. ---
+
+    /// The next RSU ids after `after` (ascending, at most `limit`) with an award or a ledger
+    /// entry: the households a cycle looks at.
+    async fn payroll_keys(&self, after: &str, limit: u32) -> Result<Vec<String>>;
+    /// The awards of the households with `after < rsu_id <= upto`, in `awards`' order.
+    async fn awards_between(&self, after: &str, upto: &str) -> Result<Vec<crate::AwardRow>>;
+    /// The ledger entries (household, JSON) of the households in `(after, upto]`, by household
+    /// then posting order.
+    async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<(String, String)>>;
+    /// The rejected or returned payments of the households in `(after, upto]`, oldest month first.
+    async fn bounced_between(&self, after: &str, upto: &str) -> Result<Vec<PaymentRow>>;
+    /// The registry's households in `(after, upto]`: payment instrument and head's name.
+    async fn payees_between(&self, after: &str, upto: &str) -> Result<Vec<Payee>>;
+    /// Remove a month's prepared lines and pending entries: a prepare starts over.
+    async fn clear_prepared(&self, month: &str) -> Result<()>;
+    /// Add a page of prepared lines and pending entries (sequence number, JSON), in one
+    /// transaction. The cycle is saved prepared only by [`finish_prepared`](Self::finish_prepared).
+    async fn add_prepared(
+        &self,
+        month: &str,
+        lines: &[LineRow],
+        entries: &[(i64, String)],
+    ) -> Result<()>;
+    /// Save the cycle as prepared once every page is stored; audited with its summary.
+    async fn finish_prepared(
+        &self,
+        month: &str,
+        cycle: &str,
+        households: u64,
+        total: i64,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// The month's lines after `after` in RSU id order, at most `limit`.
+    async fn payroll_lines_page(
+        &self,
+        month: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<LineRow>>;
+    /// The month's pending entries (sequence number, JSON) after `after_seq`, at most `limit`.
+    async fn pending_entries_page(
+        &self,
+        month: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>>;
+    /// Post a chunk of a release: ledger entries and payments, each skipped if already there
+    /// (a release killed midway and run again posts nothing twice).
+    async fn post_release(&self, entries: &[EntryRow], payments: &[PaymentRow]) -> Result<()>;
+    /// Record the release's files and save the cycle released, in one transaction, audited.
+    async fn finish_release(
+        &self,
+        month: &str,
+        cycle: &str,
+        payments: u64,
+        files: &[FileRow],
+        actor: &Actor,
+    ) -> Result<()>;
+    /// How many payments a month sent.
+    async fn payment_count(&self, month: &str) -> Result<u64>;
+    /// The month's lines counted and summed by (status, region), in that order.
+    async fn payroll_line_counts(&self, month: &str) -> Result<Vec<Tally>>;
+    /// The month's payments counted and summed by (provider, status), in that order.
+    async fn payment_counts(&self, month: &str) -> Result<Vec<Tally>>;
+}
+
+/// Rows counted and their amounts summed, by two keys (e.g. status and region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub a: String,
+    pub b: String,
+    pub count: i64,
+    pub amount: i64,
 }
 
 pub mod sql {
@@ -163,5 +247,23 @@ pub mod sql {
         "SELECT amount FROM appropriations WHERE year = $1 AND component = $2";
     pub const APPROPRIATION_SET: &str = "INSERT INTO appropriations (year, component, amount) VALUES ($1, $2, $3) ON CONFLICT (year, component) DO UPDATE SET amount = excluded.amount";
     pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
+    pub const KEYS_AWARDS: &str =
+        "SELECT DISTINCT rsu_id FROM awards WHERE rsu_id > $1 ORDER BY rsu_id LIMIT $2";
+    pub const KEYS_LEDGER: &str = "SELECT DISTINCT household FROM ledger_entries WHERE household > $1 ORDER BY household LIMIT $2";
+    pub const AWARDS_BETWEEN: &str = "SELECT receipt, rsu_id, component, start_month, end_month FROM awards \
+         WHERE rsu_id > $1 AND rsu_id <= $2 ORDER BY rsu_id, start_month, receipt, component";
+    pub const LEDGER_BETWEEN: &str = "SELECT household, body FROM ledger_entries WHERE household > $1 AND household <= $2 ORDER BY household, seq";
+    pub const BOUNCED_BETWEEN: &str = "SELECT * FROM payments WHERE rsu_id > $1 AND rsu_id <= $2 \
+         AND status IN ('rejected', 'returned') ORDER BY month, end_to_end_id";
+    pub const PAYEES_BETWEEN: &str = "SELECT h.rsu_id, h.instrument_kind, h.instrument_provider, h.instrument_ref, \
+         (SELECT p.first_name || ' ' || p.last_name FROM persons p WHERE p.household_id = h.rsu_id AND p.relation = 'head') AS head_name \
+         FROM households h WHERE h.rsu_id > $1 AND h.rsu_id <= $2 ORDER BY h.rsu_id";
+    pub const LINES_PAGE: &str = "SELECT rsu_id, region, status, amount, body FROM payroll_lines WHERE month = $1 AND rsu_id > $2 ORDER BY rsu_id LIMIT $3";
+    pub const PENDING_PAGE: &str = "SELECT seq, body FROM payroll_pending_entries WHERE month = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+    pub const LINE_COUNTS: &str = "SELECT status AS a, region AS b, count(*) AS n, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount \
+         FROM payroll_lines WHERE month = $1 GROUP BY status, region ORDER BY status, region";
+    pub const PAYMENT_COUNTS: &str = "SELECT provider AS a, status AS b, count(*) AS n, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount \
+         FROM payments WHERE month = $1 GROUP BY provider, status ORDER BY provider, status";
+    pub const PAYMENT_COUNT: &str = "SELECT count(*) AS n FROM payments WHERE month = $1";
     pub const RETURNS_INSERT: &str = "INSERT INTO imported_returns (sha256, file_name, imported_at, summary) VALUES ($1, $2, $3, $4)";
 }

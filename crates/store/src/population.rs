@@ -34,6 +34,14 @@ impl Population {
         &self.members[h.members.start as usize..h.members.end as usize]
     }
 
+    /// A household of this population by its RSU id (households are in id order).
+    pub fn find(&self, id: u64) -> Option<&PopHousehold> {
+        self.households
+            .binary_search_by_key(&id, |h| h.id)
+            .ok()
+            .map(|i| &self.households[i])
+    }
+
     /// The score in force on `date`: the last record valid from that date or before.
     pub fn score_at(&self, h: &PopHousehold, date: NaiveDate) -> Option<(Score, NaiveDate)> {
         self.scores[h.scores.start as usize..h.scores.end as usize]
@@ -369,6 +377,97 @@ where
         read += n as u64;
         progress(read);
         after = r.text("last").map_err(db)?;
+    }
+    Ok(b.finish())
+}
+
+/// The households with `after < rsu_id <= upto` (every scope: the payroll is national), with
+/// their members and scores: one aggregated query each, for a page of the streamed payroll.
+pub async fn load_between<DB>(
+    pool: &sqlx::Pool<DB>,
+    agg: &str,
+    after: &str,
+    upto: &str,
+) -> Result<Population, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Row: crate::rows::decode::SanadRow,
+    for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use crate::rows::decode::SanadRow;
+    use sqlx::AssertSqlSafe;
+
+    let db = |e: sqlx::Error| StoreError::Database(e.to_string());
+    let lines = |inner: String| {
+        format!(
+            "SELECT count(*) AS n, {} AS lines FROM ({inner}) t",
+            agg.replace("{}", "t.line")
+        )
+    };
+    let read = |q: String| async move {
+        let r = sqlx::query::<DB>(AssertSqlSafe(q))
+            .bind(after.to_owned())
+            .bind(upto.to_owned())
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
+        if r.int("n").map_err(db)? == 0 {
+            return Ok::<_, StoreError>(String::new());
+        }
+        r.text("lines").map_err(db)
+    };
+    let mut b = Builder::default();
+    let households = read(lines(
+        "SELECT h.rsu_id || '|' || h.region || '|' || h.province AS line FROM households h \
+         WHERE h.rsu_id > $1 AND h.rsu_id <= $2"
+            .into(),
+    ))
+    .await?;
+    for line in households.split('\n').filter(|l| !l.is_empty()) {
+        let mut it = line.split('|');
+        b.household(
+            field(&mut it, line)?,
+            field(&mut it, line)?,
+            field(&mut it, line)?,
+        )?;
+    }
+    let scores = read(sql::scores(agg)).await?;
+    for line in scores.split('\n').filter(|l| !l.is_empty()) {
+        let mut it = line.split('|');
+        let (h, v, d) = (
+            field(&mut it, line)?,
+            field(&mut it, line)?,
+            field(&mut it, line)?,
+        );
+        b.score(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
+    }
+    // The members query's line (`sql::members`), over the household range instead of a keyset.
+    let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
+    let line = [
+        "p.household_id".to_owned(),
+        "CAST(p.position AS TEXT)".into(),
+        "p.relation".into(),
+        "p.sex".into(),
+        "CAST(p.birth_date AS TEXT)".into(),
+        "coalesce(CAST(p.death_date AS TEXT), '')".into(),
+        "p.schooling".into(),
+        "p.disability".into(),
+        flag("p.father_deceased"),
+        flag("p.public_employee_date IS NOT NULL"),
+        flag("p.pensioner_date IS NOT NULL"),
+        flag("p.family_allowance_date IS NOT NULL"),
+    ]
+    .join(" || '|' || ");
+    let members = read(lines(format!(
+        "SELECT {line} AS line FROM persons p WHERE p.household_id > $1 AND p.household_id <= $2"
+    )))
+    .await?;
+    for line in members.split('\n').filter(|l| !l.is_empty()) {
+        let (h, pos, m) = parse_member(line)?;
+        b.member(h, pos, m)?;
     }
     Ok(b.finish())
 }
