@@ -828,41 +828,8 @@ where
                 .await
                 .map_err(db)?;
         }
-        let m = || Cell::Text(month.to_owned());
-        let line_rows = lines
-            .iter()
-            .map(|l| {
-                vec![
-                    m(),
-                    Cell::Text(l.rsu_id.clone()),
-                    Cell::Text(l.region.clone()),
-                    Cell::Text(l.status.clone()),
-                    Cell::Int(l.amount),
-                    Cell::Text(l.body.clone()),
-                ]
-            })
-            .collect();
-        insert_many(
-            &mut tx,
-            "payroll_lines",
-            &["month", "rsu_id", "region", "status", "amount", "body"],
-            line_rows,
-            "",
-        )
-        .await?;
-        let entry_rows = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| vec![m(), Cell::Int(i as i64), Cell::Text(e.clone())])
-            .collect();
-        insert_many(
-            &mut tx,
-            "payroll_pending_entries",
-            &["month", "seq", "body"],
-            entry_rows,
-            "",
-        )
-        .await?;
+        let numbered: Vec<(i64, String)> = (0..).zip(entries.iter().cloned()).collect();
+        insert_prepared(&mut tx, month, lines, &numbered).await?;
         self.put_cycle(&mut tx, month, "prepared", cycle).await?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         let summary = serde_json::json!({"month": month, "status": "prepared", "households": lines.len(), "total_centimes": total});
@@ -1167,40 +1134,7 @@ where
         entries: &[(i64, String)],
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let m = || Cell::Text(month.to_owned());
-        let line_rows = lines
-            .iter()
-            .map(|l| {
-                vec![
-                    m(),
-                    Cell::Text(l.rsu_id.clone()),
-                    Cell::Text(l.region.clone()),
-                    Cell::Text(l.status.clone()),
-                    Cell::Int(l.amount),
-                    Cell::Text(l.body.clone()),
-                ]
-            })
-            .collect();
-        insert_many(
-            &mut tx,
-            "payroll_lines",
-            &["month", "rsu_id", "region", "status", "amount", "body"],
-            line_rows,
-            "",
-        )
-        .await?;
-        let entry_rows = entries
-            .iter()
-            .map(|(seq, e)| vec![m(), Cell::Int(*seq), Cell::Text(e.clone())])
-            .collect();
-        insert_many(
-            &mut tx,
-            "payroll_pending_entries",
-            &["month", "seq", "body"],
-            entry_rows,
-            "",
-        )
-        .await?;
+        insert_prepared(&mut tx, month, lines, entries).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -3174,6 +3108,45 @@ where
 /// `INSERT INTO table (columns) SELECT … tail` from the rows bound as one JSON array, a chunk
 /// of rows per statement; returns the rows a `RETURNING` tail gave back (0 without one).
 /// One parameter per statement: nothing in the statement's text or binding grows with the rows.
+/// A prepared payroll's lines and its numbered pending entries for `month`, in `tx`.
+async fn insert_prepared<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    month: &str,
+    lines: &[LineRow],
+    entries: &[(i64, String)],
+) -> Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    let m = || Cell::Text(month.to_owned());
+    let line_rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                m(),
+                Cell::Text(l.rsu_id.clone()),
+                Cell::Text(l.region.clone()),
+                Cell::Text(l.status.clone()),
+                Cell::Int(l.amount),
+                Cell::Text(l.body.clone()),
+            ]
+        })
+        .collect();
+    let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
+    insert_many(tx, "payroll_lines", &columns, line_rows, "").await?;
+    let entry_rows = entries
+        .iter()
+        .map(|(seq, e)| vec![m(), Cell::Int(*seq), Cell::Text(e.clone())])
+        .collect();
+    let columns = ["month", "seq", "body"];
+    insert_many(tx, "payroll_pending_entries", &columns, entry_rows, "")
+        .await
+        .map(|_| ())
+}
+
 async fn insert_many<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     table: &str,
