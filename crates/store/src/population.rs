@@ -80,22 +80,7 @@ pub mod sql {
                 scope.sql("h")
             ),
         };
-        let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
-        let line = [
-            "p.household_id".to_owned(),
-            "CAST(p.position AS TEXT)".into(),
-            "p.relation".into(),
-            "p.sex".into(),
-            "CAST(p.birth_date AS TEXT)".into(),
-            "coalesce(CAST(p.death_date AS TEXT), '')".into(),
-            "p.schooling".into(),
-            "p.disability".into(),
-            flag("p.father_deceased"),
-            flag("p.public_employee_date IS NOT NULL"),
-            flag("p.pensioner_date IS NOT NULL"),
-            flag("p.family_allowance_date IS NOT NULL"),
-        ]
-        .join(" || '|' || ");
+        let line = super::member_line();
         chunk(
             &format!(
                 "SELECT p.idcs AS k, {line} AS line FROM persons p{join} WHERE p.household_id IS NOT NULL AND p.idcs > $1 ORDER BY p.idcs LIMIT $2"
@@ -444,9 +429,24 @@ where
         );
         b.score(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
     }
-    // The members query's line (`sql::members`), over the household range instead of a keyset.
+    // The members query's line, over the household range instead of a keyset.
+    let line = member_line();
+    let members = read(lines(format!(
+        "SELECT {line} AS line FROM persons p WHERE p.household_id > $1 AND p.household_id <= $2"
+    )))
+    .await?;
+    for line in members.split('\n').filter(|l| !l.is_empty()) {
+        let (h, pos, m) = parse_member(line)?;
+        b.member(h, pos, m)?;
+    }
+    Ok(b.finish())
+}
+
+/// One member as a `|`-separated text line (the population's members queries): one value per
+/// row crosses the driver instead of twelve.
+fn member_line() -> String {
     let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
-    let line = [
+    [
         "p.household_id".to_owned(),
         "CAST(p.position AS TEXT)".into(),
         "p.relation".into(),
@@ -460,14 +460,5 @@ where
         flag("p.pensioner_date IS NOT NULL"),
         flag("p.family_allowance_date IS NOT NULL"),
     ]
-    .join(" || '|' || ");
-    let members = read(lines(format!(
-        "SELECT {line} AS line FROM persons p WHERE p.household_id > $1 AND p.household_id <= $2"
-    )))
-    .await?;
-    for line in members.split('\n').filter(|l| !l.is_empty()) {
-        let (h, pos, m) = parse_member(line)?;
-        b.member(h, pos, m)?;
-    }
-    Ok(b.finish())
+    .join(" || '|' || ")
 }
