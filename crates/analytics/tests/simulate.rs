@@ -49,7 +49,8 @@ fn population() -> Population {
         for (i, m) in ms.into_iter().enumerate() {
             b.member(id, i as i64, m).unwrap();
         }
-        b.score(id, score, d("2024-01-01")).unwrap();
+        b.score(id, score, d("2024-01-01"), d("2023-12-15"))
+            .unwrap();
     };
     add(
         "100000000001",

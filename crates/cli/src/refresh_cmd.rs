@@ -18,7 +18,14 @@ pub async fn refresh(
     by: &str,
     chunk: usize,
 ) -> anyhow::Result<ExitCode> {
-    let on = on.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = chrono::Local::now().date_naive();
+    let on = on.unwrap_or(today);
+    // A household is read against today's date: a score computed "later" would make it
+    // unreadable until then.
+    anyhow::ensure!(
+        on <= today,
+        "--on {on} is after today ({today}): a refresh cannot be dated in the future; nothing applied"
+    );
     let Some(updates) = read(file)? else {
         return Ok(ExitCode::FAILURE);
     };

@@ -517,4 +517,29 @@ fn a_score_refresh_is_checked_whole_then_applied_once() {
         again.contains("2 rows: 0 new scores, 0 households moved"),
         "{again}"
     );
+    // A refresh dated after today is refused before anything is read or applied.
+    let tomorrow = (chrono::Local::now().date_naive() + chrono::Days::new(1)).to_string();
+    std::fs::write(
+        &refresh,
+        "rsu_id,score,computed_on,valid_from\n100000000001,3.5,2026-11-01,2026-11-02\n",
+    )
+    .unwrap();
+    let future = sanad(&[
+        "import",
+        "scores",
+        refresh.to_str().unwrap(),
+        "--database-url",
+        &db,
+        "--on",
+        &tomorrow,
+    ]);
+    let stderr = String::from_utf8_lossy(&future.stderr);
+    assert!(
+        !future.status.success()
+            && stderr.contains("is after today")
+            && stderr.contains("nothing applied"),
+        "{stderr}"
+    );
+    let after = String::from_utf8_lossy(&run().stdout).to_string();
+    assert!(after.contains("1 rows: 1 new scores"), "{after}");
 }

@@ -467,7 +467,14 @@ impl RegistryStore for PgStore {
         scope: &Scope,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
-        sanad_store::population::load(&self.pool, scope, "string_agg({}, chr(10))", progress).await
+        sanad_store::population::load(
+            &self.pool,
+            scope,
+            "string_agg({}, chr(10))",
+            sanad_store::population::MembersBy::Household,
+            progress,
+        )
+        .await
     }
 
     async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {

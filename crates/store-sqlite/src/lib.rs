@@ -97,7 +97,11 @@ impl SqliteStore {
             .map_err(open_err)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.pragma("cache_size", "-65536"))
+            // Readers map the file: national reads copy no pages through `pread`.
+            .connect_with(
+                opts.pragma("cache_size", "-65536")
+                    .pragma("mmap_size", "1099511627776"),
+            )
             .await
             .map_err(open_err)?;
         let store = SqliteStore { pool, writer };
@@ -435,8 +439,14 @@ impl RegistryStore for SqliteStore {
         scope: &Scope,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
-        sanad_store::population::load(&self.pool, scope, "group_concat({}, char(10))", progress)
-            .await
+        sanad_store::population::load(
+            &self.pool,
+            scope,
+            "group_concat({}, char(10))",
+            sanad_store::population::MembersBy::Idcs,
+            progress,
+        )
+        .await
     }
 
     async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {

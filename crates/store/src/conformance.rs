@@ -682,12 +682,21 @@ pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
 }
 
 pub async fn population_loads_within_scope(store: &dyn Store) {
+    // Two scores valid from one date: the one computed later is in force, whatever the order
+    // the rows come back in.
     let rescored = with(&sample(31, "04"), |p| {
-        p.scores = ScoreHistory::new(vec![ScoreRecord {
-            value: Score::parse("10.5").unwrap(),
-            computed_on: d("2025-05-02"),
-            valid_from: d("2025-05-10"),
-        }]);
+        p.scores = ScoreHistory::new(vec![
+            ScoreRecord {
+                value: Score::parse("10.5").unwrap(),
+                computed_on: d("2025-05-02"),
+                valid_from: d("2025-05-10"),
+            },
+            ScoreRecord {
+                value: Score::parse("12").unwrap(),
+                computed_on: d("2025-05-01"),
+                valid_from: d("2025-05-10"),
+            },
+        ]);
     });
     apply(
         store,
@@ -731,7 +740,7 @@ pub async fn population_loads_within_scope(store: &dyn Store) {
             national.members.len(),
             national.scores.len()
         ),
-        (3, 12, 4)
+        (3, 12, 5)
     );
     assert!(
         store

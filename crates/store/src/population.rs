@@ -52,50 +52,73 @@ impl Population {
     }
 }
 
-/// SQL for the chunked reads. Rows are read in keyset-ordered chunks and each chunk comes back
-/// as one text value (`agg` joins lines): one round trip per 50,000 rows instead of a driver
-/// hand-off per row, which dominated a national load.
+/// SQL for the range reads. Each query's rows come back as one text value (`agg` joins lines):
+/// one round trip per tens of thousands of rows instead of a driver hand-off per row, which
+/// dominated a national load. Every query stays within a key range `(after, upto]`, so that
+/// several ranges can be read at once; households in keyset-ordered chunks within it.
 pub mod sql {
     use crate::Scope;
 
-    /// Households `(rsu_id|region|province)` with `rsu_id > $1`, at most `$2`.
+    /// Households `(rsu_id|region|province)` with `$1 < rsu_id <= $3`, at most `$2`.
     pub fn households(scope: &Scope, agg: &str) -> String {
         chunk(
             &format!(
-                "SELECT h.rsu_id AS k, h.rsu_id || '|' || h.region || '|' || h.province AS line FROM households h \
-                 WHERE h.rsu_id > $1 AND {} ORDER BY h.rsu_id LIMIT $2",
+                "SELECT h.rsu_id AS k, concat_ws('|', h.rsu_id, h.region, h.province) AS line FROM households h \
+                 WHERE h.rsu_id > $1 AND h.rsu_id <= $3 AND {} ORDER BY h.rsu_id LIMIT $2",
                 scope.sql("h")
             ),
             agg,
         )
     }
 
-    /// Members `(household|position|relation|sex|birth|death|schooling|disability|orphan|pe|pn|fa)`
-    /// with `idcs > $1`, at most `$2`.
+    /// Members (see `member_line`) with `$1 < idcs <= $2`.
     pub fn members(scope: &Scope, agg: &str) -> String {
-        let join = match scope {
+        members_where(
+            scope,
+            agg,
+            "p.household_id IS NOT NULL AND p.idcs > $1 AND p.idcs <= $2",
+        )
+    }
+
+    /// Members (see `member_line`) of the households in `($1, $2]`.
+    pub fn members_between(scope: &Scope, agg: &str) -> String {
+        members_where(scope, agg, "p.household_id > $1 AND p.household_id <= $2")
+    }
+
+    fn members_where(scope: &Scope, agg: &str, condition: &str) -> String {
+        format!(
+            "SELECT count(*) AS n, {} AS lines FROM (SELECT {} AS line FROM persons p{} \
+             WHERE {condition}) t",
+            agg.replace("{}", "t.line"),
+            super::member_line(),
+            scope_join(scope)
+        )
+    }
+
+    /// Members' join to their households when a scope narrows the read.
+    fn scope_join(scope: &Scope) -> String {
+        match scope {
             Scope::National => String::new(),
             _ => format!(
                 " JOIN households h ON h.rsu_id = p.household_id AND {}",
                 scope.sql("h")
             ),
-        };
-        let line = super::member_line();
-        chunk(
-            &format!(
-                "SELECT p.idcs AS k, {line} AS line FROM persons p{join} WHERE p.household_id IS NOT NULL AND p.idcs > $1 ORDER BY p.idcs LIMIT $2"
-            ),
-            agg,
-        )
+        }
     }
 
-    /// Scores `(household|value|valid_from)` of households in `($1, $2]`.
+    /// Scores `(household|value|valid_from|computed_on)` of households in `($1, $2]`.
     pub fn scores(agg: &str) -> String {
-        let line = "s.household_id || '|' || CAST(s.value_millionths AS TEXT) || '|' || CAST(s.valid_from AS TEXT)";
+        let line =
+            "concat_ws('|', s.household_id, s.value_millionths, s.valid_from, s.computed_on)";
         format!(
             "SELECT count(*) AS n, {} AS lines FROM (SELECT {line} AS line FROM score_history s WHERE s.household_id > $1 AND s.household_id <= $2) t",
             agg.replace("{}", "t.line")
         )
+    }
+
+    /// The smallest and largest key of a table, to split it into ranges.
+    pub fn key_bounds(table: &str, key: &str) -> String {
+        format!("SELECT min({key}) AS lo, max({key}) AS hi FROM {table}")
     }
 
     fn chunk(inner: &str, agg: &str) -> String {
@@ -106,18 +129,59 @@ pub mod sql {
     }
 }
 
-/// Assembles a population from rows in any order.
+/// `parts` contiguous key ranges `(after, upto]` that together hold every key up to `hi`.
+/// Keys that are digit strings of one length (RSU ids, IDCS) are split evenly by value; any
+/// other keys make one range. Whatever the split, no key is in two ranges or in none.
+pub fn key_ranges(lo: &str, hi: &str, parts: u64) -> Vec<(String, String)> {
+    let numeric = |k: &str| {
+        (k.len() == hi.len() && !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| k.parse::<u64>().ok())
+            .flatten()
+    };
+    let (Some(a), Some(b)) = (numeric(lo), numeric(hi)) else {
+        return vec![(String::new(), hi.to_owned())];
+    };
+    let width = hi.len();
+    let mut bounds: Vec<String> = (1..parts)
+        .map(|i| a + ((b - a) as u128 * i as u128 / parts as u128) as u64)
+        .map(|v| format!("{v:0width$}"))
+        .collect();
+    bounds.dedup();
+    bounds.push(hi.to_owned());
+    let mut after = String::new();
+    let mut ranges = Vec::with_capacity(bounds.len());
+    for upto in bounds {
+        if upto > after {
+            ranges.push((std::mem::replace(&mut after, upto.clone()), upto));
+        }
+    }
+    ranges
+}
+
+/// Assembles a population from rows in any order: members and scores find their household
+/// at the end, or as they come once `households_complete` says every household has been read.
 #[derive(Default)]
 pub struct Builder {
     households: Vec<(u64, RegionCode, u16)>,
-    members: Vec<(u32, u32, Member)>,
-    scores: Vec<(u32, Score, NaiveDate)>,
-    pending_scores: Vec<(u64, Score, NaiveDate)>,
-    sorted: bool,
+    /// Households are sorted and closed: members are matched to them as they come.
+    complete: bool,
+    /// (household, position, member): the household's index, or its id plus `PENDING` while
+    /// households are still coming.
+    members: Vec<(u64, u32, Member)>,
+    /// (household, value, valid from, computed on).
+    scores: Vec<(u64, Score, NaiveDate, NaiveDate)>,
 }
+
+/// Added to the id of a member's household while households are still coming (RSU ids have
+/// 12 digits, household indices fit in 32 bits).
+const PENDING: u64 = 1 << 32;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+fn id(rsu_id: &str) -> Result<u64, StoreError> {
+    rsu_id.parse().map_err(corrupt)
 }
 
 impl Builder {
@@ -133,99 +197,122 @@ impl Builder {
             .iter()
             .position(|p| p.code == province)
             .ok_or_else(|| corrupt(format!("unknown province {province}")))?;
+        if self.complete {
+            return Err(corrupt(format!(
+                "household {rsu_id} read after its members"
+            )));
+        }
         self.households.push((
-            rsu_id.parse().map_err(corrupt)?,
+            id(rsu_id)?,
             RegionCode::parse(region).map_err(corrupt)?,
             p as u16,
         ));
-        self.sorted = false;
         Ok(())
     }
 
-    fn index(&mut self, rsu_id: &str) -> Result<Option<u32>, StoreError> {
-        if !self.sorted {
+    /// Every household has been read: members read from now on are matched as they come, on
+    /// the reading side of a load rather than after it.
+    pub fn households_complete(&mut self) {
+        if !self.complete {
             self.households.sort_unstable_by_key(|h| h.0);
-            self.sorted = true;
+            self.complete = true;
         }
-        let id: u64 = rsu_id.parse().map_err(corrupt)?;
-        Ok(self
-            .households
-            .binary_search_by_key(&id, |h| h.0)
-            .ok()
-            .map(|i| i as u32))
     }
 
-    /// A member of a household read before; members of households outside the read are skipped.
+    /// A member; members of households outside the read are skipped.
     pub fn member(&mut self, rsu_id: &str, position: i64, m: Member) -> Result<(), StoreError> {
-        if let Some(i) = self.index(rsu_id)? {
-            self.members.push((i, position as u32, m));
-        }
+        let id = id(rsu_id)?;
+        let key = if self.complete {
+            match self.households.binary_search_by_key(&id, |h| h.0) {
+                Ok(i) => i as u64,
+                Err(_) => return Ok(()),
+            }
+        } else {
+            id + PENDING
+        };
+        self.members.push((key, position as u32, m));
         Ok(())
     }
 
+    /// A score record; of two valid from one date, the one computed later is in force (as in
+    /// `ScoreHistory`).
     pub fn score(
         &mut self,
         rsu_id: &str,
         value: i64,
         valid_from: NaiveDate,
+        computed_on: NaiveDate,
     ) -> Result<(), StoreError> {
-        if let Some(i) = self.index(rsu_id)? {
-            self.scores
-                .push((i, Score::from_millionths(value), valid_from));
-        }
-        Ok(())
-    }
-
-    /// A score read while households are still arriving; matched to its household at the end.
-    pub fn score_pending(
-        &mut self,
-        rsu_id: &str,
-        value: i64,
-        valid_from: NaiveDate,
-    ) -> Result<(), StoreError> {
-        self.pending_scores.push((
-            rsu_id.parse().map_err(corrupt)?,
-            Score::from_millionths(value),
-            valid_from,
-        ));
+        let value = Score::from_millionths(value);
+        self.scores
+            .push((id(rsu_id)?, value, valid_from, computed_on));
         Ok(())
     }
 
     pub fn finish(mut self) -> Population {
-        self.index("0").ok();
-        for (id, v, d) in std::mem::take(&mut self.pending_scores) {
-            if let Ok(i) = self.households.binary_search_by_key(&id, |h| h.0) {
-                self.scores.push((i as u32, v, d));
-            }
-        }
-        self.members.sort_unstable_by_key(|m| (m.0, m.1));
-        self.scores.sort_unstable_by_key(|s| (s.0, s.2));
-        let mut pop = Population {
-            households: Vec::with_capacity(self.households.len()),
-            members: Vec::with_capacity(self.members.len()),
-            scores: Vec::with_capacity(self.scores.len()),
+        self.households_complete();
+        let households = &self.households;
+        let index_of = |id: u64| {
+            (households.binary_search_by_key(&id, |h| h.0)).map_or(u32::MAX, |i| i as u32)
         };
-        let (mut mi, mut si) = (0, 0);
-        for (i, &(id, region, province)) in self.households.iter().enumerate() {
-            let (m0, s0) = (pop.members.len() as u32, pop.scores.len() as u32);
-            while mi < self.members.len() && self.members[mi].0 == i as u32 {
-                pop.members.push(self.members[mi].2);
-                mi += 1;
-            }
-            while si < self.scores.len() && self.scores[si].0 == i as u32 {
-                pop.scores.push((self.scores[si].1, self.scores[si].2));
-                si += 1;
-            }
-            pop.households.push(PopHousehold {
-                id,
-                region,
-                province,
-                members: m0..pop.members.len() as u32,
-                scores: s0..pop.scores.len() as u32,
-            });
+        let n = households.len();
+        let m_groups: Vec<u32> = (self.members.iter())
+            .map(|m| m.0.checked_sub(PENDING).map_or(m.0 as u32, index_of))
+            .collect();
+        let (m_starts, m_order) = group_order(&m_groups, n, |i| self.members[i].1);
+        // The whole record is the key, so the order never depends on the order rows arrived in.
+        let s_groups: Vec<u32> = self.scores.iter().map(|s| index_of(s.0)).collect();
+        let (s_starts, s_order) = group_order(&s_groups, n, |i| {
+            let s = &self.scores[i];
+            (s.2, s.3, s.1)
+        });
+        Population {
+            households: (households.iter().enumerate())
+                .map(|(i, &(id, region, province))| PopHousehold {
+                    id,
+                    region,
+                    province,
+                    members: m_starts[i]..m_starts[i + 1],
+                    scores: s_starts[i]..s_starts[i + 1],
+                })
+                .collect(),
+            members: m_order
+                .iter()
+                .map(|&i| self.members[i as usize].2)
+                .collect(),
+            scores: (s_order.iter())
+                .map(|&i| (self.scores[i as usize].1, self.scores[i as usize].2))
+                .collect(),
         }
-        pop
     }
+}
+
+/// Items grouped by household (`groups[i]` is item i's, `u32::MAX` for none: left out), in
+/// `key` order within each: their indices, and where each household's start (`households + 1`
+/// offsets). A counting sort: linear, where sorting 19 M members took seconds.
+fn group_order<K: Ord>(
+    groups: &[u32],
+    households: usize,
+    key: impl Fn(usize) -> K,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; households + 1];
+    for &g in groups.iter().filter(|&&g| g != u32::MAX) {
+        starts[g as usize + 1] += 1;
+    }
+    for g in 0..households {
+        starts[g + 1] += starts[g];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; starts[households] as usize];
+    for (i, &g) in groups.iter().enumerate().filter(|(_, g)| **g != u32::MAX) {
+        order[next[g as usize] as usize] = i as u32;
+        next[g as usize] += 1;
+    }
+    for g in 0..households {
+        order[starts[g] as usize..starts[g + 1] as usize]
+            .sort_unstable_by_key(|&i| key(i as usize));
+    }
+    (starts, order)
 }
 
 /// Rows per chunk of a population read.
@@ -236,6 +323,28 @@ fn field<'a>(it: &mut impl Iterator<Item = &'a str>, line: &str) -> Result<&'a s
         .ok_or_else(|| corrupt(format!("short population line '{line}'")))
 }
 
+/// A `YYYY-MM-DD` date, read by hand: chrono's general parser took a tenth of a national load.
+fn date(s: &str) -> Result<NaiveDate, StoreError> {
+    let b = s.as_bytes();
+    let num = |r: Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+        .then(|| NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?))
+        .flatten()
+        .ok_or_else(|| corrupt(format!("bad date '{s}'")))
+}
+
+/// A score line `household|value|valid_from|computed_on`.
+fn parse_score(line: &str) -> Result<(&str, i64, NaiveDate, NaiveDate), StoreError> {
+    let mut it = line.split('|');
+    let mut f = || field(&mut it, line);
+    let (h, v, from, on) = (f()?, f()?, f()?, f()?);
+    Ok((h, v.parse().map_err(corrupt)?, date(from)?, date(on)?))
+}
+
 fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
     use sanad_domain::{Disability, Relation, Schooling, Sex};
     let mut it = line.split('|');
@@ -244,18 +353,19 @@ fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
     let position = f()?.parse().map_err(corrupt)?;
     let relation = Relation::parse(f()?).map_err(corrupt)?;
     let sex = Sex::parse(f()?).map_err(corrupt)?;
-    let birth_date = f()?.parse().map_err(corrupt)?;
+    let birth_date = date(f()?)?;
     let death = f()?;
     let death_date = if death.is_empty() {
         None
     } else {
-        Some(death.parse().map_err(corrupt)?)
+        Some(date(death)?)
     };
     let schooling = Schooling::parse(f()?).map_err(corrupt)?;
     let disability = Disability::parse(f()?).map_err(corrupt)?;
-    let mut flag = || f().map(|v| v == "1");
+    let flags: u8 = f()?.parse().map_err(corrupt)?;
+    let flag = |bit: u8| flags & bit != 0;
     let (father_deceased, public_employee, pensioner, family_allowance) =
-        (flag()?, flag()?, flag()?, flag()?);
+        (flag(1), flag(2), flag(4), flag(8));
     let m = Member {
         relation,
         sex,
@@ -271,13 +381,40 @@ fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
     Ok((household, position, m))
 }
 
+/// Key ranges of a national read, and how many are read at once (the database works on two
+/// while Sanad parses a third, which keeps both cores of a small server busy).
+const HOUSEHOLD_PARTS: u64 = 64;
+/// Members are read a range at a time with no keyset, so their ranges are smaller: about
+/// 36,000 members each in a national registry.
+const MEMBER_PARTS: u64 = 512;
+const IN_FLIGHT: usize = 3;
+
+/// How a backend reads members fastest: by ranges of IDCS (SQLite stores them in that order)
+/// or of households (PostgreSQL keeps rows in the order households were written, so an IDCS
+/// order would visit the table at random).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembersBy {
+    Idcs,
+    Household,
+}
+
+/// One chunk of a range read: its rows' lines and the lines of each query run over the
+/// chunk's households (`between`: their scores).
+struct Chunk {
+    rows: u64,
+    lines: String,
+    between: Vec<String>,
+}
+
 /// Read a population through any sqlx pool whose rows decode Sanad's column types (both
 /// backends). `agg` is the backend's string aggregate with `{}` for the expression, e.g.
-/// `group_concat({}, char(10))` or `string_agg({}, chr(10))`.
+/// `group_concat({}, char(10))` or `string_agg({}, chr(10))`. Households are read as key
+/// ranges, several at once, with their scores; then members, as `members` says.
 pub async fn load<DB>(
     pool: &sqlx::Pool<DB>,
     scope: &Scope,
     agg: &str,
+    members: MembersBy,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Population, StoreError>
 where
@@ -289,81 +426,201 @@ where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
+    use futures_util::{StreamExt, TryStreamExt};
+
+    if scope.is_empty() {
+        return Ok(Builder::default().finish());
+    }
+    // Rows are parsed on their own thread, so that reading never waits for parsing.
+    let (parts, parsed) = std::sync::mpsc::channel::<(bool, Chunk)>();
+    let parser = tokio::task::spawn_blocking(move || parse_parts(parsed));
+    let mut read = 0u64;
+    let (hh_sql, scores_sql) = (sql::households(scope, agg), [sql::scores(agg)]);
+    let (table, key, member_sql) = match members {
+        MembersBy::Idcs => ("persons", "idcs", sql::members(scope, agg)),
+        MembersBy::Household => ("households", "rsu_id", sql::members_between(scope, agg)),
+    };
+    let phases = [
+        (
+            "households",
+            "rsu_id",
+            HOUSEHOLD_PARTS,
+            Read::Keyset(&hh_sql, &scores_sql),
+        ),
+        (table, key, MEMBER_PARTS, Read::Whole(&member_sql)),
+    ];
+    // Households first: then members are matched to them as they are parsed.
+    'read: for (phase, (table, key, n, how)) in phases.iter().enumerate() {
+        let ranges = key_ranges_of(pool, table, key, *n).await?;
+        let mut chunks = futures_util::stream::iter(ranges)
+            .map(|(after, upto)| read_range(pool, how, after, upto))
+            .buffer_unordered(IN_FLIGHT);
+        while let Some(range) = chunks.try_next().await? {
+            for c in range {
+                read += c.rows;
+                if parts.send((phase == 0, c)).is_err() {
+                    break 'read; // the parser stopped on a bad row: its error is returned below
+                }
+                progress(read);
+            }
+        }
+    }
+    drop(parts);
+    parser
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?
+}
+
+/// Chunks of households (`true`: households and their scores) then of members, parsed into a
+/// population.
+fn parse_parts(parts: std::sync::mpsc::Receiver<(bool, Chunk)>) -> Result<Population, StoreError> {
+    let mut b = Builder::default();
+    for (households, c) in parts {
+        if households {
+            for line in lines_of(&c.lines) {
+                let mut it = line.split('|');
+                let mut f = || field(&mut it, line);
+                b.household(f()?, f()?, f()?)?;
+            }
+            for line in c.between.iter().flat_map(|t| lines_of(t)) {
+                let (h, v, from, on) = parse_score(line)?;
+                b.score(h, v, from, on)?;
+            }
+        } else {
+            b.households_complete();
+            for line in lines_of(&c.lines) {
+                let (h, pos, m) = parse_member(line)?;
+                b.member(h, pos, m)?;
+            }
+        }
+    }
+    Ok(b.finish())
+}
+
+/// The lines of an aggregated text (none for an empty one).
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').filter(|l| !l.is_empty())
+}
+
+/// How a key range is read: in chunks of `CHUNK` keys, each with the lines of queries over its
+/// households' range (its scores); or whole, in one query over `(after, upto]`.
+enum Read<'a> {
+    Keyset(&'a str, &'a [String]),
+    Whole(&'a str),
+}
+
+/// `parts` ranges covering every key of `table`.
+async fn key_ranges_of<DB>(
+    pool: &sqlx::Pool<DB>,
+    table: &str,
+    key: &str,
+    parts: u64,
+) -> Result<Vec<(String, String)>, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Row: crate::rows::decode::SanadRow,
+    for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    use crate::rows::decode::SanadRow;
+    let db = |e: sqlx::Error| StoreError::Database(e.to_string());
+    let r = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql::key_bounds(table, key)))
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    Ok(
+        match (r.opt_text("lo").map_err(db)?, r.opt_text("hi").map_err(db)?) {
+            (Some(lo), Some(hi)) => key_ranges(&lo, &hi, parts),
+            _ => Vec::new(),
+        },
+    )
+}
+
+/// Every chunk of a key range `(after, upto]` (see `Read`), in key order.
+async fn read_range<DB>(
+    pool: &sqlx::Pool<DB>,
+    how: &Read<'_>,
+    mut after: String,
+    upto: String,
+) -> Result<Vec<Chunk>, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Row: crate::rows::decode::SanadRow,
+    for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let (chunk_sql, between) = match how {
+        Read::Keyset(chunk_sql, between) => (*chunk_sql, *between),
+        Read::Whole(q) => {
+            let (rows, lines) = lines_between(pool, q, &after, &upto).await?;
+            let chunk = Chunk {
+                rows,
+                lines,
+                between: Vec::new(),
+            };
+            return Ok(if rows == 0 { Vec::new() } else { vec![chunk] });
+        }
+    };
     use crate::rows::decode::SanadRow;
     use sqlx::AssertSqlSafe;
 
     let db = |e: sqlx::Error| StoreError::Database(e.to_string());
-    let mut b = Builder::default();
-    if scope.is_empty() {
-        return Ok(b.finish());
-    }
-    let mut read = 0u64;
-    // Households, and the scores of each chunk's range of households.
-    let (hh_sql, score_sql) = (sql::households(scope, agg), sql::scores(agg));
-    let mut after = String::new();
+    let mut chunks = Vec::new();
     loop {
-        let r = sqlx::query::<DB>(AssertSqlSafe(hh_sql.clone()))
+        let r = sqlx::query::<DB>(AssertSqlSafe(chunk_sql.to_owned()))
             .bind(after.clone())
             .bind(CHUNK)
+            .bind(upto.clone())
             .fetch_one(pool)
             .await
             .map_err(db)?;
         let n = r.int("n").map_err(db)?;
         if n == 0 {
-            break;
-        }
-        for line in r.text("lines").map_err(db)?.split('\n') {
-            let mut it = line.split('|');
-            b.household(
-                field(&mut it, line)?,
-                field(&mut it, line)?,
-                field(&mut it, line)?,
-            )?;
+            return Ok(chunks);
         }
         let last = r.text("last").map_err(db)?;
-        let s = sqlx::query::<DB>(AssertSqlSafe(score_sql.clone()))
-            .bind(after.clone())
-            .bind(last.clone())
-            .fetch_one(pool)
-            .await
-            .map_err(db)?;
-        if s.int("n").map_err(db)? > 0 {
-            for line in s.text("lines").map_err(db)?.split('\n') {
-                let mut it = line.split('|');
-                let (h, v, d) = (
-                    field(&mut it, line)?,
-                    field(&mut it, line)?,
-                    field(&mut it, line)?,
-                );
-                b.score_pending(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
-            }
+        let mut texts = Vec::with_capacity(between.len());
+        for q in between {
+            texts.push(lines_between(pool, q, &after, &last).await?.1);
         }
-        read += n as u64;
-        progress(read);
+        chunks.push(Chunk {
+            rows: n as u64,
+            lines: r.text("lines").map_err(db)?,
+            between: texts,
+        });
         after = last;
     }
-    let member_sql = sql::members(scope, agg);
-    after.clear();
-    loop {
-        let r = sqlx::query::<DB>(AssertSqlSafe(member_sql.clone()))
-            .bind(after.clone())
-            .bind(CHUNK)
-            .fetch_one(pool)
-            .await
-            .map_err(db)?;
-        let n = r.int("n").map_err(db)?;
-        if n == 0 {
-            break;
-        }
-        for line in r.text("lines").map_err(db)?.split('\n') {
-            let (h, pos, m) = parse_member(line)?;
-            b.member(h, pos, m)?;
-        }
-        read += n as u64;
-        progress(read);
-        after = r.text("last").map_err(db)?;
-    }
-    Ok(b.finish())
+}
+
+/// How many rows `q` finds over the households `(after, upto]`, and their aggregated lines.
+async fn lines_between<DB>(
+    pool: &sqlx::Pool<DB>,
+    q: &str,
+    after: &str,
+    upto: &str,
+) -> Result<(u64, String), StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Row: crate::rows::decode::SanadRow,
+    for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use crate::rows::decode::SanadRow;
+    let db = |e: sqlx::Error| StoreError::Database(e.to_string());
+    let r = sqlx::query::<DB>(sqlx::AssertSqlSafe(q.to_owned()))
+        .bind(after.to_owned())
+        .bind(upto.to_owned())
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    let n = r.int("n").map_err(db)? as u64;
+    Ok((n, r.opt_text("lines").map_err(db)?.unwrap_or_default()))
 }
 
 /// The households with `after < rsu_id <= upto` (every scope: the payroll is national), with
@@ -382,10 +639,6 @@ where
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    use crate::rows::decode::SanadRow;
-    use sqlx::AssertSqlSafe;
-
-    let db = |e: sqlx::Error| StoreError::Database(e.to_string());
     let lines = |inner: String| {
         format!(
             "SELECT count(*) AS n, {} AS lines FROM ({inner}) t",
@@ -393,25 +646,16 @@ where
         )
     };
     let read = |q: String| async move {
-        let r = sqlx::query::<DB>(AssertSqlSafe(q))
-            .bind(after.to_owned())
-            .bind(upto.to_owned())
-            .fetch_one(pool)
-            .await
-            .map_err(db)?;
-        if r.int("n").map_err(db)? == 0 {
-            return Ok::<_, StoreError>(String::new());
-        }
-        r.text("lines").map_err(db)
+        Ok::<_, StoreError>(lines_between(pool, &q, after, upto).await?.1)
     };
     let mut b = Builder::default();
     let households = read(lines(
-        "SELECT h.rsu_id || '|' || h.region || '|' || h.province AS line FROM households h \
+        "SELECT concat_ws('|', h.rsu_id, h.region, h.province) AS line FROM households h \
          WHERE h.rsu_id > $1 AND h.rsu_id <= $2"
             .into(),
     ))
     .await?;
-    for line in households.split('\n').filter(|l| !l.is_empty()) {
+    for line in lines_of(&households) {
         let mut it = line.split('|');
         b.household(
             field(&mut it, line)?,
@@ -420,22 +664,12 @@ where
         )?;
     }
     let scores = read(sql::scores(agg)).await?;
-    for line in scores.split('\n').filter(|l| !l.is_empty()) {
-        let mut it = line.split('|');
-        let (h, v, d) = (
-            field(&mut it, line)?,
-            field(&mut it, line)?,
-            field(&mut it, line)?,
-        );
-        b.score(h, v.parse().map_err(corrupt)?, d.parse().map_err(corrupt)?)?;
+    for line in lines_of(&scores) {
+        let (h, v, from, on) = parse_score(line)?;
+        b.score(h, v, from, on)?;
     }
-    // The members query's line, over the household range instead of a keyset.
-    let line = member_line();
-    let members = read(lines(format!(
-        "SELECT {line} AS line FROM persons p WHERE p.household_id > $1 AND p.household_id <= $2"
-    )))
-    .await?;
-    for line in members.split('\n').filter(|l| !l.is_empty()) {
+    let members = read(sql::members_between(&Scope::National, agg)).await?;
+    for line in lines_of(&members) {
         let (h, pos, m) = parse_member(line)?;
         b.member(h, pos, m)?;
     }
@@ -443,22 +677,101 @@ where
 }
 
 /// One member as a `|`-separated text line (the population's members queries): one value per
-/// row crosses the driver instead of twelve.
+/// row crosses the driver instead of twelve. `concat_ws` builds it in one step (a chain of `||`
+/// allocates a string per piece, which made this the costliest part of a national load), and
+/// the four flags travel as the bits of one number.
 fn member_line() -> String {
-    let flag = |c: &str| format!("CASE WHEN {c} THEN '1' ELSE '0' END");
-    [
-        "p.household_id".to_owned(),
-        "CAST(p.position AS TEXT)".into(),
-        "p.relation".into(),
-        "p.sex".into(),
-        "CAST(p.birth_date AS TEXT)".into(),
-        "coalesce(CAST(p.death_date AS TEXT), '')".into(),
-        "p.schooling".into(),
-        "p.disability".into(),
-        flag("p.father_deceased"),
-        flag("p.public_employee_date IS NOT NULL"),
-        flag("p.pensioner_date IS NOT NULL"),
-        flag("p.family_allowance_date IS NOT NULL"),
+    let bit = |c: &str, v: u8| format!("CASE WHEN {c} THEN {v} ELSE 0 END");
+    let flags = [
+        bit("p.father_deceased", 1),
+        bit("p.public_employee_date IS NOT NULL", 2),
+        bit("p.pensioner_date IS NOT NULL", 4),
+        bit("p.family_allowance_date IS NOT NULL", 8),
     ]
-    .join(" || '|' || ")
+    .join(" + ");
+    format!(
+        "concat_ws('|', p.household_id, p.position, p.relation, p.sex, p.birth_date, \
+         coalesce(CAST(p.death_date AS TEXT), ''), p.schooling, p.disability, {flags})"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{date, group_order, key_ranges};
+
+    /// The range holding `key`, by the read's own test `after < key <= upto`.
+    fn holders<'a>(ranges: &'a [(String, String)], key: &str) -> Vec<&'a (String, String)> {
+        ranges
+            .iter()
+            .filter(|(a, u)| a.as_str() < key && key <= u.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn digit_keys_split_evenly_and_every_key_is_in_exactly_one_range() {
+        let ranges = key_ranges("1000000000", "1999999999", 4);
+        assert_eq!(ranges.len(), 4);
+        assert_eq!(ranges[0], (String::new(), "1249999999".to_owned()));
+        assert_eq!(ranges[3].1, "1999999999");
+        for key in [
+            "1000000000",
+            "1249999999",
+            "1250000000",
+            "1500000001",
+            "1999999999",
+        ] {
+            assert_eq!(holders(&ranges, key).len(), 1, "{key}");
+        }
+        assert!(holders(&ranges, "2000000000").is_empty());
+    }
+
+    #[test]
+    fn other_keys_make_one_range_and_narrow_spans_no_empty_ones() {
+        assert_eq!(
+            key_ranges("A1", "Z9", 8),
+            vec![(String::new(), "Z9".to_owned())]
+        );
+        let one = key_ranges("100004870220", "100004870220", 64);
+        assert_eq!(one, vec![(String::new(), "100004870220".to_owned())]);
+        let few = key_ranges("100", "103", 64);
+        assert_eq!(few.len(), 4);
+        for key in ["100", "101", "102", "103"] {
+            assert_eq!(holders(&few, key).len(), 1, "{key}");
+        }
+    }
+
+    #[test]
+    fn dates_are_read_exactly_and_bad_ones_named() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(date("2024-02-29").unwrap(), d("2024-02-29"));
+        assert_eq!(date("0999-12-31").unwrap(), d("0999-12-31"));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "2024/01/01",
+            "",
+            "2024-01-0x",
+        ] {
+            let e = date(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("'{bad}'")), "{e}");
+        }
+    }
+
+    #[test]
+    fn items_are_grouped_by_household_and_ordered_within_each() {
+        let items = [
+            (2, 'c'),
+            (0, 'b'),
+            (2, 'a'),
+            (u32::MAX, 'x'),
+            (0, 'a'),
+            (1, 'z'),
+        ];
+        let groups: Vec<u32> = items.iter().map(|t| t.0).collect();
+        let (starts, order) = group_order(&groups, 4, |i| items[i].1);
+        assert_eq!(starts, vec![0, 2, 3, 5, 5]);
+        let grouped: Vec<_> = order.iter().map(|&i| items[i as usize]).collect();
+        assert_eq!(grouped, [(0, 'a'), (0, 'b'), (1, 'z'), (2, 'a'), (2, 'c')]);
+    }
 }
