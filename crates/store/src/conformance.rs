@@ -422,6 +422,22 @@ pub async fn score_refresh_chunks_are_saved_whole_and_once(store: &dyn Store) {
         [(ids[0].as_str(), 1), (ids[1].as_str(), 1)],
         "an unknown household has no entry"
     );
+    let held_a = &held[0].1[0];
+    let record = a.scores.records()[0];
+    assert_eq!(
+        (
+            held_a.value_millionths,
+            held_a.computed_on,
+            held_a.valid_from
+        ),
+        (
+            record.value.millionths(),
+            record.computed_on,
+            record.valid_from
+        ),
+        "each record read back as written"
+    );
+    assert_ne!(record.computed_on, record.valid_from);
     assert_eq!(
         store
             .score_histories(&Scope::region(r("04")), &ids)

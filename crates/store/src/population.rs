@@ -337,8 +337,8 @@ fn date(s: &str) -> Result<NaiveDate, StoreError> {
         .ok_or_else(|| corrupt(format!("bad date '{s}'")))
 }
 
-/// A score line `household|value|valid_from|computed_on`.
-fn parse_score(line: &str) -> Result<(&str, i64, NaiveDate, NaiveDate), StoreError> {
+/// A score line `household|value|valid_from|computed_on` (see `sql::scores`).
+pub(crate) fn parse_score(line: &str) -> Result<(&str, i64, NaiveDate, NaiveDate), StoreError> {
     let mut it = line.split('|');
     let mut f = || field(&mut it, line);
     let (h, v, from, on) = (f()?, f()?, f()?, f()?);
