@@ -481,7 +481,7 @@ fn a_score_refresh_is_checked_whole_then_applied_once() {
         &db,
     ]);
     let refresh = dir.path().join("refresh.csv");
-    let run = || {
+    let run_on = |on: &str| {
         sanad(&[
             "import",
             "scores",
@@ -489,9 +489,10 @@ fn a_score_refresh_is_checked_whole_then_applied_once() {
             "--database-url",
             &db,
             "--on",
-            "2026-11-20",
+            on,
         ])
     };
+    let run = || run_on("2026-11-20");
     std::fs::write(&refresh, "rsu_id,score,computed_on,valid_from\n100000000001,12.5,2026-10-20,2026-11-01\n100000000002,ten,2026-10-20,2026-11-01\n").unwrap();
     let bad = run();
     assert_eq!(bad.status.code(), Some(1));
@@ -524,15 +525,7 @@ fn a_score_refresh_is_checked_whole_then_applied_once() {
         "rsu_id,score,computed_on,valid_from\n100000000001,3.5,2026-11-01,2026-11-02\n",
     )
     .unwrap();
-    let future = sanad(&[
-        "import",
-        "scores",
-        refresh.to_str().unwrap(),
-        "--database-url",
-        &db,
-        "--on",
-        &tomorrow,
-    ]);
+    let future = run_on(&tomorrow);
     let stderr = String::from_utf8_lossy(&future.stderr);
     assert!(
         !future.status.success()
