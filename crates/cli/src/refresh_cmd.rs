@@ -35,16 +35,39 @@ pub async fn refresh(
     let actor = commands::cli_actor(by);
     let bar = progress::count(updates.len() as u64, "scores");
     let mut total = sanad_web::service::RefreshSummary::default();
-    for part in updates.chunks(chunk) {
-        let s = sanad_web::service::refresh_scores(&state, &actor, part, on)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut add = |s: sanad_web::service::RefreshSummary, rows: usize| {
         total.rows += s.rows;
         total.new_scores += s.new_scores;
         total.moved += s.moved;
         total.suspended += s.suspended;
         total.refused.extend(s.refused);
-        bar.inc(part.len() as u64);
+        bar.inc(rows as u64);
+    };
+    let in_file = |e: sanad_web::WebError| anyhow::anyhow!("{}: {e}", file.display());
+    let (plan, save) = (
+        |part| sanad_web::service::plan_refresh(&state, &actor, part, on),
+        |plan| sanad_web::service::save_refresh(&state, &actor, plan),
+    );
+    // Each chunk is read and decided while the one before is written, on the second core,
+    // unless the two share a household: its reads must then see the earlier chunk's writes.
+    let mut previous: Option<(&[ScoreUpdate], sanad_web::service::RefreshPlan)> = None;
+    for part in updates.chunks(chunk) {
+        let planned = match previous.take() {
+            Some((before, done)) if disjoint(before, part) => {
+                let (saved, planned) = tokio::join!(save(done), plan(part));
+                add(saved.map_err(in_file)?, before.len());
+                planned
+            }
+            Some((before, done)) => {
+                add(save(done).await.map_err(in_file)?, before.len());
+                plan(part).await
+            }
+            None => plan(part).await,
+        };
+        previous = Some((part, planned.map_err(in_file)?));
+    }
+    if let Some((before, done)) = previous {
+        add(save(done).await.map_err(in_file)?, before.len());
     }
     bar.finish_and_clear();
     for (line, reason) in &total.refused {
@@ -66,6 +89,12 @@ pub async fn refresh(
 }
 
 /// Every row of the file, or `None` after reporting each bad one.
+/// Whether two chunks name no household in common.
+fn disjoint(a: &[ScoreUpdate], b: &[ScoreUpdate]) -> bool {
+    let held: std::collections::HashSet<&str> = a.iter().map(|u| u.rsu_id.as_str()).collect();
+    !b.iter().any(|u| held.contains(u.rsu_id.as_str()))
+}
+
 fn read(file: &Path) -> anyhow::Result<Option<Vec<ScoreUpdate>>> {
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let bar = progress::bytes(f.metadata()?.len(), "checking");

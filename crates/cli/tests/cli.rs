@@ -536,3 +536,68 @@ fn a_score_refresh_is_checked_whole_then_applied_once() {
     let after = String::from_utf8_lossy(&run().stdout).to_string();
     assert!(after.contains("1 rows: 1 new scores"), "{after}");
 }
+
+/// A refresh read and decided a chunk ahead of the one being written gives what one run per
+/// row gives, including a household named again two chunks later (its second score must see
+/// its first).
+#[test]
+fn a_refresh_in_overlapped_chunks_gives_what_one_run_per_row_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::copy(docs("examples/rsu-feed.jsonl"), &feed).unwrap();
+    let rows = [
+        "100000000001,12.5,2026-10-20,2026-11-01",
+        "100000000002,7.0,2026-10-20,2026-11-01",
+        "100000000001,9.0,2026-10-21,2026-11-01",
+    ];
+    let header = "rsu_id,score,computed_on,valid_from\n";
+    let refresh = |db: &str, file: &Path, lines: &[&str], chunk: &str| {
+        std::fs::write(file, format!("{header}{}\n", lines.join("\n"))).unwrap();
+        let out = sanad(&[
+            "import",
+            "scores",
+            file.to_str().unwrap(),
+            "--database-url",
+            db,
+            "--on",
+            "2026-11-20",
+            "--chunk",
+            chunk,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let db = |name: &str| {
+        let url = format!("sqlite://{}", dir.path().join(name).display());
+        sanad(&[
+            "import",
+            "rsu",
+            feed.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ]);
+        url
+    };
+    let (chunked, one_by_one) = (db("chunked.db"), db("rows.db"));
+    let file = dir.path().join("refresh.csv");
+    let summary = refresh(&chunked, &file, &rows, "1");
+    assert!(
+        summary.contains("3 rows: 3 new scores, 2 households moved across the threshold (re-evaluated, 1 suspended)"),
+        "{summary}"
+    );
+    let singles: Vec<String> = rows
+        .iter()
+        .map(|row| refresh(&one_by_one, &file, &[row], "1"))
+        .collect();
+    let moved = |s: &str| s.contains("1 households moved");
+    assert_eq!(
+        singles.iter().filter(|s| moved(s)).count(),
+        2,
+        "{singles:?}"
+    );
+    assert!(singles[0].contains("1 suspended"), "{singles:?}");
+}

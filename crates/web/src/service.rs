@@ -1085,6 +1085,48 @@ pub async fn refresh_scores(
     updates: &[sanad_applications::events::ScoreUpdate],
     declared_on: chrono::NaiveDate,
 ) -> Result<RefreshSummary, WebError> {
+    let plan = plan_refresh(s, actor, updates, declared_on).await?;
+    save_refresh(s, actor, plan).await
+}
+
+/// A chunk of a refresh decided but not written yet: the new scores, the moved households'
+/// events and notices, the awards the new scores end.
+pub struct RefreshPlan {
+    summary: RefreshSummary,
+    scores: Vec<sanad_store::rows::ScoreRow>,
+    events: Vec<sanad_store::EventRow>,
+    notices: Vec<sanad_store::MessageRow>,
+    ended: Vec<sanad_store::AwardEnd>,
+}
+
+/// Write a planned chunk in one transaction. A household the new score terminates has its
+/// awards ended in it.
+pub async fn save_refresh(
+    s: &AppState,
+    actor: &Actor,
+    plan: RefreshPlan,
+) -> Result<RefreshSummary, WebError> {
+    let RefreshPlan {
+        summary,
+        scores,
+        events,
+        notices,
+        ended,
+    } = plan;
+    s.store
+        .save_score_refresh(&scores, &events, &notices, &ended, actor)
+        .await?;
+    Ok(summary)
+}
+
+/// Read and decide a chunk of a refresh, writing nothing: it reads the registry as it is, so
+/// a chunk planned while another is written must not share a household with it.
+pub async fn plan_refresh(
+    s: &AppState,
+    actor: &Actor,
+    updates: &[sanad_applications::events::ScoreUpdate],
+    declared_on: chrono::NaiveDate,
+) -> Result<RefreshPlan, WebError> {
     use sanad_applications as apps;
     use sanad_domain::{ScoreHistory, ScoreRecord};
     let book = s.rule_book().await?;
@@ -1139,11 +1181,13 @@ pub async fn refresh_scores(
     sum.new_scores = scores.len() as u64;
     let (events, notices, ended) =
         reevaluate_moved(s, actor, &book, &moved, declared_on, &mut sum).await?;
-    // A household the new score terminates has its awards ended, in the same transaction.
-    s.store
-        .save_score_refresh(&scores, &events, &notices, &ended, actor)
-        .await?;
-    Ok(sum)
+    Ok(RefreshPlan {
+        summary: sum,
+        scores,
+        events,
+        notices,
+        ended,
+    })
 }
 
 /// The events, suspension notices and ended awards (household, last month) of the households a
