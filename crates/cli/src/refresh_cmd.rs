@@ -1,6 +1,7 @@
 //! `sanad import scores`: a national RSU score refresh. The file is checked whole first (a bad
 //! row stops everything, each reported with its line and field); then it is applied a chunk per
-//! transaction. A run cut short is resumed by running it again: rows already held change nothing.
+//! transaction, each chunk read and decided while the one before it is written. A run cut short
+//! is resumed by running it again: rows already held change nothing.
 
 use std::io::BufReader;
 use std::path::Path;
@@ -88,13 +89,13 @@ pub async fn refresh(
     })
 }
 
-/// Every row of the file, or `None` after reporting each bad one.
 /// Whether two chunks name no household in common.
 fn disjoint(a: &[ScoreUpdate], b: &[ScoreUpdate]) -> bool {
     let held: std::collections::HashSet<&str> = a.iter().map(|u| u.rsu_id.as_str()).collect();
     !b.iter().any(|u| held.contains(u.rsu_id.as_str()))
 }
 
+/// Every row of the file, or `None` after reporting each bad one.
 fn read(file: &Path) -> anyhow::Result<Option<Vec<ScoreUpdate>>> {
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let bar = progress::bytes(f.metadata()?.len(), "checking");
