@@ -551,6 +551,23 @@ async fn lines_page(store: &dyn Store, month: &str, after: &str) -> Result<Vec<P
         .collect()
 }
 
+/// Every page of the month's stored lines, in RSU id order.
+async fn each_line_page(
+    store: &dyn Store,
+    month: &str,
+    mut f: impl FnMut(&[PayrollLine]),
+) -> Result<()> {
+    let mut after = String::new();
+    loop {
+        let page = lines_page(store, month, &after).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.household.to_string();
+        f(&page);
+    }
+}
+
 /// Feed every stored pending entry of `month` to `f`, a page at a time, in posting order.
 async fn each_pending_page(
     store: &dyn Store,
@@ -576,13 +593,7 @@ async fn each_pending_page(
 pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
     let m = month.to_string();
     let mut d = Digester::new(month, month.last_day());
-    let mut after = String::new();
-    loop {
-        let page = lines_page(store, &m, &after).await?;
-        let Some(last) = page.last() else { break };
-        after = last.household.to_string();
-        page.iter().for_each(|l| d.line(l));
-    }
+    each_line_page(store, &m, |page| page.iter().for_each(|l| d.line(l))).await?;
     each_pending_page(store, &m, |entries| {
         entries.iter().for_each(|e| d.entry(e));
         Ok(())
@@ -594,13 +605,8 @@ pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
 /// The stored payroll's totals, read a page at a time (its lines and entries are not kept):
 /// what the budget report needs.
 pub async fn stored_summary(store: &dyn Store, month: Month) -> Result<Payroll> {
-    let (m, mut t, mut after) = (month.to_string(), TotalsBuilder::default(), String::new());
-    loop {
-        let page = lines_page(store, &m, &after).await?;
-        let Some(last) = page.last() else { break };
-        after = last.household.to_string();
-        page.iter().for_each(|l| t.line(l));
-    }
+    let (m, mut t) = (month.to_string(), TotalsBuilder::default());
+    each_line_page(store, &m, |page| page.iter().for_each(|l| t.line(l))).await?;
     each_pending_page(store, &m, |entries| {
         entries.iter().for_each(|e| t.entry(e));
         Ok(())

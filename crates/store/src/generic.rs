@@ -869,15 +869,7 @@ where
             .await
             .map_err(db)?;
         rows.iter()
-            .map(|r| {
-                Ok(LineRow {
-                    rsu_id: r.text("rsu_id")?,
-                    region: r.text("region")?,
-                    status: r.text("status")?,
-                    amount: r.int("amount")?,
-                    body: r.text("body")?,
-                })
-            })
+            .map(line_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
@@ -1172,15 +1164,7 @@ where
             .await
             .map_err(db)?;
         rows.iter()
-            .map(|r| {
-                Ok(LineRow {
-                    rsu_id: r.text("rsu_id")?,
-                    region: r.text("region")?,
-                    status: r.text("status")?,
-                    amount: r.int("amount")?,
-                    body: r.text("body")?,
-                })
-            })
+            .map(line_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
     }
@@ -2970,6 +2954,20 @@ pub enum Cell {
 
 /// Keys per statement where a list of keys is bound as one JSON array ([`in_keys`]).
 const KEYS_PER_STATEMENT: usize = 10_000;
+
+/// A payroll line as stored (`pay::sql::LINES`, `LINES_PAGE`).
+fn line_row<R: SanadRow>(r: &R) -> Result<LineRow, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
+    Ok(LineRow {
+        rsu_id: r.text("rsu_id")?,
+        region: r.text("region")?,
+        status: r.text("status")?,
+        amount: r.int("amount")?,
+        body: r.text("body")?,
+    })
+}
 
 /// The backend's aggregate joining the text `expr` of every row into one value, a line each.
 fn lines_agg<DB: Database>(expr: &str) -> String {
