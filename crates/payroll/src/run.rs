@@ -555,7 +555,7 @@ async fn lines_page(store: &dyn Store, month: &str, after: &str) -> Result<Vec<P
 async fn each_line_page(
     store: &dyn Store,
     month: &str,
-    mut f: impl FnMut(&[PayrollLine]),
+    mut f: impl FnMut(&[PayrollLine]) -> Result<()>,
 ) -> Result<()> {
     let mut after = String::new();
     loop {
@@ -564,7 +564,7 @@ async fn each_line_page(
             return Ok(());
         };
         after = last.household.to_string();
-        f(&page);
+        f(&page)?;
     }
 }
 
@@ -593,7 +593,11 @@ async fn each_pending_page(
 pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
     let m = month.to_string();
     let mut d = Digester::new(month, month.last_day());
-    each_line_page(store, &m, |page| page.iter().for_each(|l| d.line(l))).await?;
+    each_line_page(store, &m, |page| {
+        page.iter().for_each(|l| d.line(l));
+        Ok(())
+    })
+    .await?;
     each_pending_page(store, &m, |entries| {
         entries.iter().for_each(|e| d.entry(e));
         Ok(())
@@ -606,7 +610,11 @@ pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
 /// what the budget report needs.
 pub async fn stored_summary(store: &dyn Store, month: Month) -> Result<Payroll> {
     let (m, mut t) = (month.to_string(), TotalsBuilder::default());
-    each_line_page(store, &m, |page| page.iter().for_each(|l| t.line(l))).await?;
+    each_line_page(store, &m, |page| {
+        page.iter().for_each(|l| t.line(l));
+        Ok(())
+    })
+    .await?;
     each_pending_page(store, &m, |entries| {
         entries.iter().for_each(|e| t.entry(e));
         Ok(())
@@ -946,12 +954,9 @@ async fn plan_release(
     let m = month.to_string();
     let mut d = Digester::new(month, month.last_day());
     let mut plans: BTreeMap<String, ProviderRelease> = BTreeMap::new();
-    let (mut after, mut number) = (String::new(), 0u64);
-    loop {
-        let page = lines_page(store, &m, &after).await?;
-        let Some(last) = page.last() else { break };
-        after = last.household.to_string();
-        for l in &page {
+    let mut number = 0u64;
+    each_line_page(store, &m, |page| {
+        for l in page {
             d.line(l);
             if l.status != LineStatus::Pay {
                 continue;
@@ -964,7 +969,9 @@ async fn plan_release(
                     .plan(&payment)?;
             }
         }
-    }
+        Ok(())
+    })
+    .await?;
     each_pending_page(store, &m, |entries| {
         entries.iter().for_each(|e| d.entry(e));
         Ok(())
