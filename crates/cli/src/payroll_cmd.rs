@@ -1,4 +1,4 @@
-//! `sanad payroll prepare|approve|release|status` and `sanad payments import`.
+//! `sanad payroll prepare|approve|release|status|replay` and `sanad payments import`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +78,17 @@ pub enum PayrollCmd {
     Budget {
         #[arg(long)]
         month: Month,
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// Recompute a past month's lines under the rule set each names, from today's registry:
+    /// each is identical, or its household changed since, or it differs (exit 1).
+    Replay {
+        #[arg(long)]
+        month: Month,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
     },
@@ -256,8 +267,64 @@ pub async fn payroll(cmd: PayrollCmd) -> anyhow::Result<ExitCode> {
             let store = open_store(&database_url).await?;
             status(&*store, month).await?;
         }
+        PayrollCmd::Replay {
+            month,
+            json,
+            database_url,
+        } => {
+            let store = open_store(&database_url).await?;
+            return replay(&*store, month, json).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn replay(
+    store: &dyn sanad_store::Store,
+    month: Month,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let m = month.to_string();
+    let total: i64 = store
+        .payroll_line_counts(&m)
+        .await?
+        .iter()
+        .map(|t| t.count)
+        .sum();
+    if total == 0 {
+        anyhow::bail!("payroll {month}: no lines stored (not prepared)");
+    }
+    let bar = crate::progress::count(total as u64, "replay");
+    let r = run::replay_month(store, month, |n| bar.inc(n)).await?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "payroll {month} replayed: {} lines, {} identical, {} household changed since, {} differ",
+            r.lines, r.identical, r.household_changed, r.differs
+        );
+        if r.unstamped > 0 {
+            println!(
+                "  {} lines stored before lines kept their snapshot: not replayable",
+                r.unstamped
+            );
+        }
+        if r.unknown_rule_set > 0 {
+            println!(
+                "  {} lines name a rule set no longer known",
+                r.unknown_rule_set
+            );
+        }
+        for h in &r.differing {
+            println!("  differs {h}");
+        }
+    }
+    Ok(if r.differs > 0 || r.unknown_rule_set > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn status(store: &dyn sanad_store::Store, month: Month) -> anyhow::Result<()> {

@@ -224,6 +224,39 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     );
     let ids: std::collections::HashSet<&str> = txs.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(ids.len(), txs.len(), "EndToEndIds are unique");
+    // The released month replays line by line from the registry (issue 3 item 7).
+    let replay = ok(sanad(
+        d,
+        &[
+            "payroll",
+            "replay",
+            "--month",
+            "2026-11",
+            "--json",
+            "--database-url",
+            DB,
+        ],
+    ));
+    let replay: serde_json::Value = serde_json::from_str(&replay).unwrap();
+    let lines = replay["lines"].as_u64().unwrap();
+    assert!(lines >= txs.len() as u64, "{replay}");
+    assert_eq!(replay["identical"].as_u64(), Some(lines), "{replay}");
+    let unprepared = sanad(
+        d,
+        &[
+            "payroll",
+            "replay",
+            "--month",
+            "2026-12",
+            "--database-url",
+            DB,
+        ],
+    );
+    assert!(
+        !unprepared.status.success()
+            && String::from_utf8_lossy(&unprepared.stderr).contains("no lines stored"),
+        "{unprepared:?}"
+    );
     let status = ok(sanad(
         d,
         &[

@@ -26,6 +26,7 @@ use crate::ledger::{
     Account, Entry, HouseholdBook, Kind, Ledger, Origin, PaymentRef, PaymentStatus, Side,
     adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry, settle_entry,
 };
+use crate::replay::Stamp;
 use crate::state::Digest;
 
 /// The parameters of one cycle.
@@ -79,6 +80,8 @@ pub struct Beneficiary {
     pub reference: String,
     /// Decisions for past months (upheld appeal, late registration): recognised as arrears.
     pub retro: Vec<Retro>,
+    /// What the month's decision was computed from, kept on the line for a replay.
+    pub stamp: Option<Stamp>,
 }
 
 /// A decision for a past month.
@@ -171,6 +174,10 @@ pub struct PayrollLine {
     /// What the household still owes after this cycle.
     pub debt_after: Money,
     pub explanation: Vec<Explanation>,
+    /// The rule set and snapshot hash of the month's decision (absent on lines stored before
+    /// lines were stamped, and on lines rebuilt from columns only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<Stamp>,
 }
 
 /// A household's line and the entries that carry it out.
@@ -701,6 +708,7 @@ impl<'a> Planner<'a> {
             amount: f.current - f.recovery + f.arrears + f.reissue,
             debt_after: self.book.total(Account::Debt),
             explanation: std::mem::take(&mut self.explanation),
+            decided: b.stamp.clone(),
         }
     }
 }
@@ -851,6 +859,7 @@ mod tests {
             decision: d,
             reference: "d".into(),
             retro: vec![],
+            stamp: None,
         };
         let plan = plan_household(&p, &b, None).unwrap();
         assert_eq!(plan.line.status, LineStatus::Withheld);

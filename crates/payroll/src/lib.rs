@@ -6,7 +6,8 @@
 //! - [`cycle`]: the monthly computation (dues, arrears, re-issues, recoveries) into a [`Payroll`];
 //! - [`variance`](mod@variance): the payroll against the previous month's;
 //! - [`budget`]: appropriation, commitment, execution, forecast, and the refusal to overspend;
-//! - [`state`]: the maker-checker states of a cycle.
+//! - [`state`]: the maker-checker states of a cycle;
+//! - [`replay`]: a past month's lines recomputed from the rule set and snapshot they keep.
 //!
 //! - [`run`]: the edge — the cycle and bank returns against a store, and the payment files.
 //!
@@ -22,6 +23,7 @@ pub mod cycle;
 mod error;
 pub mod held;
 pub mod ledger;
+pub mod replay;
 pub mod run;
 pub mod state;
 pub mod variance;

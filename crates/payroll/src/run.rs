@@ -14,8 +14,10 @@ use sanad_domain::{Date, Month, PaymentInstrument, RsuId};
 use sanad_payments::{
     BatchSummary, Debtor, EndToEndRef, FilePlan, ReleasePlan, ReleaseSpec, ReturnKind,
 };
+use sanad_rules::ruleset::RuleSet;
 use sanad_rules::{RuleBook, Snapshot};
 use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+use sanad_store::population::{PopHousehold, Population};
 use sanad_store::{Actor, RuleSetStatus, Store, StoreError};
 
 use crate::PayrollError;
@@ -26,6 +28,7 @@ use crate::cycle::{
 use crate::held;
 use crate::ledger::PaymentStatus;
 use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
+use crate::replay::{self, ReplayReport};
 use crate::state::{Cycle, Digest, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +139,7 @@ pub const PAGE: u32 = 10_000;
 /// queries: the registry's households, their awards, ledger books, bounced payments and
 /// payment instruments.
 struct PageInputs {
-    population: sanad_store::population::Population,
+    population: Population,
     grants: HashMap<RsuId, Vec<awards::Grant>>,
     ledger: Ledger,
     instruments: HashMap<RsuId, PaymentInstrument>,
@@ -195,13 +198,32 @@ struct CycleContext<'a> {
     changed: HashMap<RsuId, Month>,
 }
 
+fn in_force(book: &RuleBook, m: Month) -> Result<&RuleSet> {
+    book.for_month(m)
+        .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))
+}
+
+/// What the rules see of a registry household for month `m` under `rules`.
+fn snapshot<'p>(
+    population: &'p Population,
+    h: &PopHousehold,
+    rules: &RuleSet,
+    m: Month,
+) -> Snapshot<'p> {
+    Snapshot {
+        score: population.score_at(h, sanad_rules::engine::reference_date(rules, m)),
+        resident: true,
+        members: population.members_of(h),
+    }
+}
+
 /// A household with an award or a ledger book, in the cycle: paid only the aid it was awarded.
 /// Records in `ends` a household whose suspension notice ran out, with the last month its
 /// awards run (`awards::termination`): it is paid as if already ended.
 fn beneficiary(
     cx: &CycleContext,
     page: &PageInputs,
-    h: &sanad_store::population::PopHousehold,
+    h: &PopHousehold,
     household: RsuId,
     ends: &mut Vec<(String, String)>,
 ) -> Result<Beneficiary> {
@@ -209,19 +231,13 @@ fn beneficiary(
     let granted = page.grants.get(&household).map_or(&[][..], Vec::as_slice);
     let held = page.ledger.book(&household);
     let decide_with = |m: Month, mine: &[awards::Grant]| -> Result<sanad_rules::Decision> {
-        let rules = book
-            .for_month(m)
-            .ok_or_else(|| RunError::Refused(format!("no rule set in force in {m}")))?;
-        let on = sanad_rules::engine::reference_date(rules, m);
-        let snap = Snapshot {
-            score: population.score_at(h, on),
-            resident: true,
-            members: population.members_of(h),
-        };
-        let mut decision = sanad_rules::Decision::default();
-        sanad_rules::evaluate(rules, &snap, m, &mut decision);
-        awards::restrict(&mut decision, mine, m);
-        Ok(decision)
+        let rules = in_force(book, m)?;
+        Ok(replay::decide(
+            rules,
+            &snapshot(population, h, rules, m),
+            mine,
+            m,
+        ))
     };
     // This month's decision is reused: the past months are evaluated only for a household
     // paid nothing now.
@@ -271,8 +287,17 @@ fn beneficiary(
         page.instruments.get(&household),
         waiting.filter_map(|x| page.bounced.get(&x.reference)),
     );
+    let rules = in_force(book, month)?;
+    let stamp = replay::stamp(
+        rules,
+        &snapshot(population, h, rules, month),
+        mine,
+        month,
+        &decision,
+    );
     Ok(Beneficiary {
         instrument,
+        stamp: Some(stamp),
         reference: format!("DEC-{month}-{household}-{}", cx.rule_set),
         household,
         region: h.region,
@@ -588,6 +613,48 @@ async fn each_pending_page(
     }
 }
 
+/// Recompute every stored line of `month` from today's registry and awards under the rule set
+/// each line names (see [`replay`]), a page of households at a time. `progress` is told how
+/// many lines each page held.
+pub async fn replay_month(
+    store: &dyn Store,
+    month: Month,
+    mut progress: impl FnMut(u64),
+) -> Result<ReplayReport> {
+    let book = rule_book(store).await?;
+    let m = month.to_string();
+    let mut report = ReplayReport {
+        month: Some(month),
+        ..ReplayReport::default()
+    };
+    let mut after = String::new();
+    loop {
+        let lines = lines_page(store, &m, &after).await?;
+        let Some(last) = lines.last().map(|l| l.household.to_string()) else {
+            return Ok(report);
+        };
+        let population = store.population_between(&after, &last).await?;
+        let mut grants: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
+        for a in store.awards_between(&after, &last).await? {
+            let (household, grant) = grant(&a)?;
+            grants.entry(household).or_default().push(grant);
+        }
+        for l in &lines {
+            let rules = l.decided.as_ref().and_then(|d| book.get(&d.rule_set));
+            let id: u64 = l.household.as_str().parse().map_err(corrupt)?;
+            let mine = grants.get(&l.household).map_or(&[][..], Vec::as_slice);
+            let snap = match (rules, population.find(id)) {
+                (Some(rules), Some(h)) => Some(snapshot(&population, h, rules, month)),
+                _ => None,
+            };
+            let outcome = replay::check(l, month, rules, snap.as_ref().map(|s| (s, mine)));
+            report.count(&l.household, outcome);
+        }
+        progress(lines.len() as u64);
+        after = last;
+    }
+}
+
 /// The digest of the stored payroll, read a page at a time: what the checker approves and
 /// the release checks is exactly what is stored.
 pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
@@ -774,6 +841,7 @@ fn line_of_row(r: &LineRow) -> Result<PayrollLine> {
         amount: sanad_domain::Money::from_centimes(r.amount),
         debt_after: zero,
         explanation: Vec::new(),
+        decided: None,
     })
 }
 

@@ -1,10 +1,11 @@
 //! The streamed cycle (issue 6) against a real store: a payroll prepared a few households
 //! per page is the payroll prepared in one page, stored, approved and released the same.
 
-use sanad_domain::Month;
+use sanad_domain::{Household, Month, Schooling};
 use sanad_payroll::run;
 use sanad_store::conformance::{sample, with};
 use sanad_store::{Actor, ApplicationRow, Award, PayrollStore, Store, Write};
+use sanad_store_postgres::PgStore;
 use sanad_store_sqlite::SqliteStore;
 
 async fn store(dir: &std::path::Path, name: &str) -> SqliteStore {
@@ -13,26 +14,38 @@ async fn store(dir: &std::path::Path, name: &str) -> SqliteStore {
         .unwrap()
 }
 
+/// A fresh schema on the test server (`SANAD_TEST_PG_URL`, set by scripts/test).
+async fn postgres() -> PgStore {
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let schema = format!("payroll_{}_{}", std::process::id(), nanos % 1_000_000_000);
+    PgStore::open_in_schema(&url, Some(&schema)).await.unwrap()
+}
+
 fn m(s: &str) -> Month {
     s.parse().unwrap()
 }
 
 /// Nine households, seven awarded from February (household 4, without children, the flat-rate
 /// aid), two not; household 6 without a payment account (withheld).
+fn household(n: u64) -> Household {
+    with(&sample(n, if n % 2 == 0 { "04" } else { "01" }), |p| {
+        p.members[1].checks.pensioner = None;
+        if n == 4 {
+            p.members.truncate(2);
+        }
+        if n == 6 {
+            p.instrument = None;
+        }
+    })
+}
+
 async fn seed(s: &dyn Store) {
-    let households: Vec<_> = (1..=9)
-        .map(|n| {
-            with(&sample(n, if n % 2 == 0 { "04" } else { "01" }), |p| {
-                p.members[1].checks.pensioner = None;
-                if n == 4 {
-                    p.members.truncate(2);
-                }
-                if n == 6 {
-                    p.instrument = None;
-                }
-            })
-        })
-        .collect();
+    let households: Vec<_> = (1..=9).map(household).collect();
     s.upsert_households(&households, Write::Apply)
         .await
         .unwrap();
@@ -190,6 +203,51 @@ async fn a_prepare_run_again_changes_nothing_and_a_release_run_again_posts_nothi
     assert!(!r2.changed);
     assert_eq!(r2.files, r.files);
     assert_eq!(s.ledger_entries(0, 1000).await.unwrap(), ledger);
+}
+
+/// Issue 3 item 7: a released month replays identical line by line from the registry, on
+/// both backends; a household changed since is told apart from a decision that differs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_month_replays_identical_until_a_household_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite, pg) = (store(dir.path(), "s.db").await, postgres().await);
+    for (name, s) in [("sqlite", &sqlite as &dyn Store), ("postgres", &pg)] {
+        seed(s).await;
+        let march = m("2026-03");
+        let (maker, checker) = (Actor::new("maker", "t"), Actor::new("checker", "t"));
+        let p = run::prepare_paged(s, march, &maker, &templates(), 4)
+            .await
+            .unwrap();
+        run::approve(s, march, &checker).await.unwrap();
+        let cfg = run::ReleaseConfig::anss(
+            dir.path().join(name),
+            10,
+            sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
+            run::DEFAULT_DEBTOR_BIC,
+        );
+        run::release(s, march, &maker, &cfg).await.unwrap();
+
+        let mut seen = 0;
+        let r = run::replay_month(s, march, |n| seen += n).await.unwrap();
+        let n = p.totals.all.households;
+        assert!(n >= 7, "{name}: {:?}", p.totals.all);
+        assert_eq!((r.lines, r.identical, seen), (n, n, n), "{name}: {r:?}");
+        assert_eq!(r.month, Some(march));
+
+        // Household 3's schoolchild leaves school: its March line was right for what was
+        // known then, and is reported as changed since, not as a wrong decision.
+        let left = with(&household(3), |p| p.members[2].schooling = Schooling::None);
+        s.upsert_households(&[left], Write::Apply).await.unwrap();
+        let r = run::replay_month(s, march, |_| {}).await.unwrap();
+        assert_eq!(
+            (r.identical, r.household_changed, r.differs),
+            (n - 1, 1, 0),
+            "{name}: {r:?}"
+        );
+        // A month with no payroll replays nothing.
+        let none = run::replay_month(s, m("2026-09"), |_| {}).await.unwrap();
+        assert_eq!(none.lines, 0);
+    }
 }
 
 fn templates() -> sanad_applications::notify::Templates {

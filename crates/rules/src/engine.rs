@@ -18,6 +18,33 @@ pub struct Snapshot<'a> {
     pub members: &'a [Member],
 }
 
+impl Snapshot<'_> {
+    /// A hasher fed with the snapshot's canonical form: the score in millionths and the day
+    /// it took effect (little-endian; all ones for none), residence, then each member in
+    /// order ([`Member::write_to`]). FNV-1a is fixed by its definition, so a hash stored with a
+    /// decision can be compared with one computed years later. Callers may feed more.
+    pub fn hasher(&self) -> sanad_domain::fnv::Fnv {
+        use chrono::Datelike;
+        use std::hash::Hasher;
+        let mut h = sanad_domain::fnv::Fnv::default();
+        match self.score {
+            Some((s, d)) => {
+                h.write(&s.millionths().to_le_bytes());
+                h.write(&d.num_days_from_ce().to_le_bytes());
+            }
+            None => h.write(&[0xff; 12]),
+        }
+        h.write(&[u8::from(self.resident), b'\n']);
+        self.members.iter().for_each(|m| m.write_to(&mut h));
+        h
+    }
+
+    /// FNV-1a 64 of the snapshot's canonical text (see [`Snapshot::hasher`]).
+    pub fn hash(&self) -> u64 {
+        std::hash::Hasher::finish(&self.hasher())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {

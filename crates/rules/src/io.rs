@@ -124,19 +124,22 @@ impl HouseholdInput {
             .collect()
     }
 
+    /// The engine's snapshot of this household, given its members as [`Self::members`] built them.
+    pub fn snapshot<'a>(&self, members: &'a [Member]) -> Snapshot<'a> {
+        Snapshot {
+            score: self
+                .score
+                .map(|s| (s, self.score_date.unwrap_or(NaiveDate::MIN))),
+            resident: self.region.is_some(),
+            members,
+        }
+    }
+
     /// Evaluate under `rules` for `month`; the decision and the members it indexes.
     pub fn evaluate(&self, rules: &RuleSet, month: Month) -> (Decision, Vec<Member>) {
         let members = self.members();
-        let score = self
-            .score
-            .map(|s| (s, self.score_date.unwrap_or(NaiveDate::MIN)));
-        let snap = Snapshot {
-            score,
-            resident: self.region.is_some(),
-            members: &members,
-        };
         let mut d = Decision::default();
-        evaluate(rules, &snap, month, &mut d);
+        evaluate(rules, &self.snapshot(&members), month, &mut d);
         (d, members)
     }
 

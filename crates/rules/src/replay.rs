@@ -12,7 +12,7 @@ use crate::io::{EntitlementOutput, HouseholdInput};
 pub struct StoredDecision {
     pub month: Month,
     pub rule_set: String,
-    /// FNV-1a 64 of the snapshot's canonical JSON, in hex.
+    /// FNV-1a 64 of the engine's snapshot ([`crate::Snapshot::hash`]), in hex.
     pub snapshot_hash: String,
     pub output: EntitlementOutput,
 }
@@ -27,9 +27,9 @@ pub enum ReplayError {
     Differs(Box<EntitlementOutput>),
 }
 
+/// The hash of what the rules see of `input` (identifiers and names are not part of it).
 pub fn snapshot_hash(input: &HouseholdInput) -> String {
-    let bytes = serde_json::to_vec(input).expect("inputs serialise");
-    format!("{:016x}", sanad_domain::fnv::fnv1a(&bytes))
+    format!("{:016x}", input.snapshot(&input.members()).hash())
 }
 
 /// Decide and keep what a replay needs. The rule set is the one in force for the month.
@@ -86,6 +86,11 @@ mod tests {
         assert_eq!(replay(&book, &stored, &input), Ok(()));
         // June 2025 falls under the 2023 schedule: 150 + 100 + 200 = 450, raised to the 500 floor.
         assert_eq!(stored.output.monthly_total_centimes, 500 * 100);
+        // Identifiers are not what the rules decide on: the snapshot is the same.
+        let mut renumbered = input.clone();
+        renumbered.household_id = "another".into();
+        renumbered.members[0].person_id = "another".into();
+        assert_eq!(snapshot_hash(&renumbered), stored.snapshot_hash);
         let mut changed = input.clone();
         changed.members[2].schooling = sanad_domain::Schooling::None;
         assert!(matches!(

@@ -73,6 +73,7 @@ pub fn beneficiary(n: u64, d: Decision) -> Beneficiary {
         decision: d,
         reference: format!("decision-{n}"),
         retro: vec![],
+        stamp: None,
     }
 }
 
