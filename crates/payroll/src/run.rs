@@ -23,7 +23,8 @@ use sanad_store::{Actor, RuleSetStatus, Store, StoreError};
 use crate::PayrollError;
 use crate::awards;
 use crate::cycle::{
-    Beneficiary, CycleParams, Digester, LineStatus, Payroll, PayrollLine, Totals, TotalsBuilder,
+    Beneficiary, CycleParams, Digester, LineHead, LineStatus, Payroll, PayrollLine, Totals,
+    TotalsBuilder,
 };
 use crate::held;
 use crate::ledger::PaymentStatus;
@@ -189,9 +190,10 @@ async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageI
     })
 }
 
-/// What stays the same over every page of a cycle.
-struct CycleContext<'a> {
-    book: &'a RuleBook,
+/// What stays the same over every page of a cycle (owned: pages are planned on a blocking
+/// thread while the page before is written and the page after read).
+struct CycleContext {
+    book: RuleBook,
     month: Month,
     params: CycleParams,
     rule_set: String,
@@ -227,7 +229,7 @@ fn beneficiary(
     household: RsuId,
     ends: &mut Vec<(String, String)>,
 ) -> Result<Beneficiary> {
-    let (book, month, population) = (cx.book, cx.month, &page.population);
+    let (book, month, population) = (&cx.book, cx.month, &page.population);
     let granted = page.grants.get(&household).map_or(&[][..], Vec::as_slice);
     let held = page.ledger.book(&household);
     let decide_with = |m: Month, mine: &[awards::Grant]| -> Result<sanad_rules::Decision> {
@@ -338,6 +340,60 @@ fn plan_page(
     Ok((lines, entries))
 }
 
+/// What the pages of a cycle add up to, carried from one page's planning to the next.
+struct Accumulated {
+    digest: Digester,
+    totals: TotalsBuilder,
+    /// Sequence number of the next pending entry.
+    seq: i64,
+    /// Households whose suspension notice ran out, with the last month of their awards.
+    ends: Vec<(String, String)>,
+}
+
+impl Accumulated {
+    fn new(month: Month, run_date: Date) -> Self {
+        Accumulated {
+            digest: Digester::new(month, run_date),
+            totals: TotalsBuilder::default(),
+            seq: 0,
+            ends: Vec::new(),
+        }
+    }
+}
+
+/// A planned page, encoded for the store.
+struct PlannedPage {
+    lines: Vec<LineRow>,
+    entries: Vec<(i64, String)>,
+}
+
+/// Plan a page, add it to the digest and totals, and encode its rows.
+fn plan_and_encode(
+    cx: &CycleContext,
+    keys: &[String],
+    inputs: &PageInputs,
+    acc: &mut Accumulated,
+) -> Result<PlannedPage> {
+    let (lines, entries) = plan_page(cx, keys, inputs, &mut acc.ends)?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in &entries {
+        acc.digest.entry(e);
+        acc.totals.entry(e);
+        rows.push((acc.seq, serde_json::to_string(e).map_err(corrupt)?));
+        acc.seq += 1;
+    }
+    let mut line_rows = Vec::with_capacity(lines.len());
+    for l in &lines {
+        acc.digest.line(l);
+        acc.totals.line(l);
+        line_rows.push(line_row(l)?);
+    }
+    Ok(PlannedPage {
+        lines: line_rows,
+        entries: rows,
+    })
+}
+
 /// An award as the payroll reads it.
 fn grant(a: &sanad_store::AwardRow) -> Result<(RsuId, awards::Grant)> {
     let aid = sanad_applications::Requested::parse(&a.component).ok_or_else(|| {
@@ -402,46 +458,62 @@ pub async fn prepare_paged(
         .ok_or_else(|| RunError::Refused(format!("no rule set in force in {month}")))?;
     let params = CycleParams::from_rules(month, &rules.payment);
     params.validate()?;
-    let cx = CycleContext {
-        book: &book,
+    let rule_set = rules.id.to_string();
+    let cx = std::sync::Arc::new(CycleContext {
+        book,
         month,
         params,
-        rule_set: rules.id.to_string(),
+        rule_set,
         changed: changed_since(store, month).await?,
-    };
+    });
     let m = month.to_string();
     let write = matches!(cycle.status(), Status::Draft | Status::Prepared);
     if write {
         store.clear_prepared(&m).await?;
     }
-    let mut digest = Digester::new(month, cx.params.run_date);
-    let mut totals = TotalsBuilder::default();
-    let mut ends = Vec::new();
-    let (mut after, mut seq) = (String::new(), 0i64);
-    loop {
+    // Three pages in flight: page n+1 is read and page n−1 written while page n is planned.
+    let read = |after: String| async move {
         let keys = store.payroll_keys(&after, page.max(1)).await?;
         let Some(last) = keys.last().cloned() else {
-            break;
+            return Ok(None);
         };
         let inputs = page_inputs(store, &after, &last).await?;
-        let (lines, entries) = plan_page(&cx, &keys, &inputs, &mut ends)?;
-        lines.iter().for_each(|l| {
-            digest.line(l);
-            totals.line(l);
-        });
-        let mut rows = Vec::with_capacity(entries.len());
-        for e in &entries {
-            digest.entry(e);
-            totals.entry(e);
-            rows.push((seq, serde_json::to_string(e).map_err(corrupt)?));
-            seq += 1;
+        Ok::<_, RunError>(Some((keys, inputs, last)))
+    };
+    let save = |planned: Option<PlannedPage>| {
+        let m = &m;
+        async move {
+            match planned {
+                Some(p) if write => store.add_prepared(m, &p.lines, &p.entries).await?,
+                _ => {}
+            }
+            Ok::<_, RunError>(())
         }
-        if write {
-            let lines = lines.iter().map(line_row).collect::<Result<Vec<_>>>()?;
-            store.add_prepared(&m, &lines, &rows).await?;
-        }
-        after = last;
+    };
+    let mut acc = Accumulated::new(month, cx.params.run_date);
+    let (mut current, mut planned) = (read(String::new()).await?, None);
+    while let Some((keys, inputs, last)) = current {
+        let cx = cx.clone();
+        let plan = async move {
+            tokio::task::spawn_blocking(move || {
+                let page = plan_and_encode(&cx, &keys, &inputs, &mut acc);
+                (page, acc)
+            })
+            .await
+            .map_err(|e| RunError::Refused(format!("planning a page failed: {e}")))
+        };
+        let ((page, back), (), next) =
+            futures_util::future::try_join3(plan, save(planned.take()), read(last)).await?;
+        acc = back;
+        (planned, current) = (Some(page?), next);
     }
+    save(planned).await?;
+    let Accumulated {
+        digest,
+        totals,
+        ends,
+        ..
+    } = acc;
     let (digest, totals) = (digest.finish(), totals.finish());
     // Budget control: a payroll that would exceed the year's appropriation is refused.
     if let Some(a) = appropriation(store, month.year()).await? {
@@ -576,41 +648,70 @@ async fn lines_page(store: &dyn Store, month: &str, after: &str) -> Result<Vec<P
         .collect()
 }
 
-/// Every page of the month's stored lines, in RSU id order.
-async fn each_line_page(
+/// Walk stored rows a page at a time: each page is parsed on a blocking thread while the
+/// next one is fetched, then handed to `f`, in order.
+async fn walk<K, R, T, Fut>(
+    fetch: impl Fn(K) -> Fut,
+    first: K,
+    key: fn(&R) -> K,
+    parse: fn(&R) -> Result<T>,
+    mut f: impl FnMut(Vec<T>) -> Result<()>,
+) -> Result<()>
+where
+    R: Send + 'static,
+    T: Send + 'static,
+    Fut: std::future::Future<Output = Result<Vec<R>>>,
+{
+    let mut rows = fetch(first).await?;
+    while let Some(last) = rows.last() {
+        let after = key(last);
+        let parsing = tokio::task::spawn_blocking(move || rows.iter().map(parse).collect());
+        let parsed = async {
+            parsing
+                .await
+                .map_err(|e| RunError::Refused(format!("reading a page failed: {e}")))?
+        };
+        let (page, next) = futures_util::future::try_join(parsed, fetch(after)).await?;
+        f(page)?;
+        rows = next;
+    }
+    Ok(())
+}
+
+/// Every page of the month's stored lines, in RSU id order, read as `T` (a whole
+/// [`PayrollLine`], or its figures alone: [`LineHead`]).
+async fn each_line_page<T: serde::de::DeserializeOwned + Send + 'static>(
     store: &dyn Store,
     month: &str,
-    mut f: impl FnMut(&[PayrollLine]) -> Result<()>,
+    f: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
-    let mut after = String::new();
-    loop {
-        let page = lines_page(store, month, &after).await?;
-        let Some(last) = page.last() else {
-            return Ok(());
-        };
-        after = last.household.to_string();
-        f(&page)?;
-    }
+    let fetch =
+        |after: String| async move { Ok(store.payroll_lines_page(month, &after, PAGE).await?) };
+    let parse = |r: &LineRow| serde_json::from_str::<T>(&r.body).map_err(corrupt);
+    walk(fetch, String::new(), |r| r.rsu_id.clone(), parse, f).await
 }
 
 /// Feed every stored pending entry of `month` to `f`, a page at a time, in posting order.
 async fn each_pending_page(
     store: &dyn Store,
     month: &str,
-    mut f: impl FnMut(Vec<Entry>) -> Result<()>,
+    f: impl FnMut(Vec<Entry>) -> Result<()>,
 ) -> Result<()> {
-    let mut after = -1;
-    loop {
-        let page = store.pending_entries_page(month, after, PAGE).await?;
-        let Some((last, _)) = page.last() else {
-            return Ok(());
-        };
-        after = *last;
-        f(page
-            .iter()
-            .map(|(_, e)| serde_json::from_str::<Entry>(e).map_err(corrupt))
-            .collect::<Result<_>>()?)?;
-    }
+    let fetch =
+        |after: i64| async move { Ok(store.pending_entries_page(month, after, PAGE).await?) };
+    let parse = |(_, e): &(i64, String)| serde_json::from_str::<Entry>(e).map_err(corrupt);
+    walk(fetch, -1, |(seq, _)| *seq, parse, f).await
+}
+
+/// The digest of the stored entries of `month`, walked beside its lines.
+async fn entries_digest(store: &dyn Store, month: Month) -> Result<Digester> {
+    let mut d = Digester::new(month, month.last_day());
+    each_pending_page(store, &month.to_string(), |entries| {
+        entries.iter().for_each(|e| d.entry(e));
+        Ok(())
+    })
+    .await?;
+    Ok(d)
 }
 
 /// Recompute every stored line of `month` from today's registry and awards under the rule set
@@ -659,25 +760,25 @@ pub async fn replay_month(
 /// the release checks is exactly what is stored.
 pub async fn stored_digest(store: &dyn Store, month: Month) -> Result<Digest> {
     let m = month.to_string();
-    let mut d = Digester::new(month, month.last_day());
-    each_line_page(store, &m, |page| {
-        page.iter().for_each(|l| d.line(l));
-        Ok(())
-    })
-    .await?;
-    each_pending_page(store, &m, |entries| {
-        entries.iter().for_each(|e| d.entry(e));
-        Ok(())
-    })
-    .await?;
-    Ok(d.finish())
+    let lines = async {
+        let mut d = Digester::new(month, month.last_day());
+        each_line_page(store, &m, |page: Vec<LineHead>| {
+            page.iter().for_each(|l| d.line(l));
+            Ok(())
+        })
+        .await?;
+        Ok(d)
+    };
+    let (lines, entries) =
+        futures_util::future::try_join(lines, entries_digest(store, month)).await?;
+    Ok(lines.finish_with_entries_of(entries))
 }
 
 /// The stored payroll's totals, read a page at a time (its lines and entries are not kept):
 /// what the budget report needs.
 pub async fn stored_summary(store: &dyn Store, month: Month) -> Result<Payroll> {
     let (m, mut t) = (month.to_string(), TotalsBuilder::default());
-    each_line_page(store, &m, |page| {
+    each_line_page(store, &m, |page: Vec<LineHead>| {
         page.iter().for_each(|l| t.line(l));
         Ok(())
     })
@@ -1023,8 +1124,8 @@ async fn plan_release(
     let mut d = Digester::new(month, month.last_day());
     let mut plans: BTreeMap<String, ProviderRelease> = BTreeMap::new();
     let mut number = 0u64;
-    each_line_page(store, &m, |page| {
-        for l in page {
+    let lines = each_line_page(store, &m, |page: Vec<PayrollLine>| {
+        for l in &page {
             d.line(l);
             if l.status != LineStatus::Pay {
                 continue;
@@ -1038,14 +1139,9 @@ async fn plan_release(
             }
         }
         Ok(())
-    })
-    .await?;
-    each_pending_page(store, &m, |entries| {
-        entries.iter().for_each(|e| d.entry(e));
-        Ok(())
-    })
-    .await?;
-    Ok((d.finish(), plans))
+    });
+    let ((), entries) = futures_util::future::try_join(lines, entries_digest(store, month)).await?;
+    Ok((d.finish_with_entries_of(entries), plans))
 }
 
 /// Second pass: write every provider's files into `tmp` as the paid lines come, a page at a

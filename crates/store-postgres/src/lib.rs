@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::generic::Sql;
 use sanad_store::migrations::{self, Migration};
+use sanad_store::payroll::LineRow;
 use sanad_store::rows::{
     HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
 };
@@ -116,6 +117,37 @@ impl PgStore {
         &self.pool
     }
 
+    /// A page of the prepared payroll, with COPY: the JSON bodies go in as they are.
+    async fn write_prepared(
+        &self,
+        month: &str,
+        lines: &[LineRow],
+        entries: &[(i64, String)],
+    ) -> Result<()> {
+        let month = month.to_owned();
+        let mut text = String::with_capacity(lines.len() * 512);
+        for l in lines {
+            let fields: [&dyn CopyField; 6] =
+                [&month, &l.rsu_id, &l.region, &l.status, &l.amount, &l.body];
+            line(&mut text, &fields);
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
+        copy(&mut tx, "payroll_lines", &columns, text).await?;
+        let mut text = String::with_capacity(entries.len() * 384);
+        for (seq, body) in entries {
+            line(&mut text, &[&month, seq, body]);
+        }
+        copy(
+            &mut tx,
+            "payroll_pending_entries",
+            &["month", "seq", "body"],
+            text,
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // One migrator at a time, even with several processes starting together.
@@ -168,15 +200,21 @@ trait CopyField {
 
 impl CopyField for str {
     fn put(&self, out: &mut String) {
-        for c in self.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                c => out.push(c),
-            }
+        // The escaped bytes are ASCII, so every cut falls on a character boundary.
+        let mut from = 0;
+        for (i, b) in self.bytes().enumerate() {
+            let escaped = match b {
+                b'\\' => "\\\\",
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                _ => continue,
+            };
+            out.push_str(&self[from..i]);
+            out.push_str(escaped);
+            from = i + 1;
         }
+        out.push_str(&self[from..]);
     }
 }
 impl CopyField for String {

@@ -3477,7 +3477,8 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
         region: "04".into(),
         status: "pay".into(),
         amount: 10 * n as i64,
-        body: format!("line {n}"),
+        // The bulk writes (SQL literals, COPY text) must carry every character through.
+        body: format!("{{\"n\":{n},\"t\":\"l'Aïd \\\\ \\\"x\\\"\tétape\r\nسطر\"}}"),
     };
     store
         .add_prepared("2026-11", &[line(9)], &[(0, "old".into())])
@@ -3488,7 +3489,7 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
         .add_prepared(
             "2026-11",
             &[line(1), line(2)],
-            &[(0, "e0".into()), (1, "e1".into())],
+            &[(0, "e0".into()), (1, "e1 'q' \\ \t\n".into())],
         )
         .await
         .unwrap();
@@ -3514,7 +3515,7 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
     assert_eq!(page, [line(3)]);
     assert_eq!(
         store.pending_entries_page("2026-11", 0, 5).await.unwrap(),
-        [(1, "e1".to_owned()), (2, "e2".to_owned())]
+        [(1, "e1 'q' \\ \t\n".to_owned()), (2, "e2".to_owned())]
     );
     assert_eq!(store.payroll_lines("2026-11").await.unwrap().len(), 3);
     let tally = |a: &str, b: &str, count, amount| crate::payroll::Tally {

@@ -1119,17 +1119,6 @@ where
         tx.commit().await.map_err(db)
     }
 
-    pub async fn add_prepared(
-        &self,
-        month: &str,
-        lines: &[LineRow],
-        entries: &[(i64, String)],
-    ) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        insert_prepared(&mut tx, month, lines, entries).await?;
-        tx.commit().await.map_err(db)
-    }
-
     pub async fn finish_prepared(
         &self,
         month: &str,

@@ -260,7 +260,8 @@ impl<
 }
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
-/// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`.
+/// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>` and its own bulk write of a
+/// payroll page, `write_prepared` (SQL literals on SQLite, COPY on PostgreSQL).
 #[macro_export]
 macro_rules! delegate_to_generic {
     ($t:ty) => {
@@ -521,7 +522,8 @@ macro_rules! delegate_to_generic {
                 lines: &[$crate::payroll::LineRow],
                 entries: &[(i64, String)],
             ) -> $crate::Result<()> {
-                self.sql().add_prepared(month, lines, entries).await
+                // Each adapter's own bulk format (SQL literals, COPY).
+                self.write_prepared(month, lines, entries).await
             }
             async fn finish_prepared(
                 &self,
