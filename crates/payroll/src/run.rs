@@ -1326,7 +1326,7 @@ pub async fn release(
 }
 
 /// Messages per outbox transaction when a release queues its notices.
-const NOTICE_BATCH: usize = 20_000;
+const NOTICE_BATCH: u32 = 20_000;
 
 /// Queue a "payment issued" notice for every payment of a released `month` to a household
 /// with a phone, in the language of its latest application, as `payment:<EndToEndId>`: a
@@ -1339,11 +1339,17 @@ pub async fn queue_payment_notices(
 ) -> Result<u64> {
     use sanad_applications::notify::Notice;
     let stamp = sanad_store::outbox::stamp(at);
-    let mut added = 0;
-    let targets = store.payment_notice_targets(&month.to_string()).await?;
-    for chunk in targets.chunks(NOTICE_BATCH) {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for t in chunk {
+    let (m, mut added, mut after) = (month.to_string(), 0, String::new());
+    loop {
+        let page = store
+            .payment_notice_targets(&m, &after, NOTICE_BATCH)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(added);
+        };
+        after = last.end_to_end_id.clone();
+        let mut rows = Vec::with_capacity(page.len());
+        for t in &page {
             let notice = Notice::PaymentIssued {
                 month,
                 amount: sanad_domain::Money::from_centimes(t.amount),
@@ -1355,7 +1361,6 @@ pub async fn queue_payment_notices(
         }
         added += store.enqueue_many(&rows).await?;
     }
-    Ok(added)
 }
 
 /// A notice worded in the household's language (French unless it asked for Arabic), queued as

@@ -22,7 +22,8 @@ async fn postgres() -> PgStore {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let schema = format!("payroll_{}_{}", std::process::id(), nanos % 1_000_000_000);
+    // A `t<pid>_` name: scripts/test drops those schemas on its next run.
+    let schema = format!("t{}_payroll{}", std::process::id(), nanos % 1_000_000_000);
     PgStore::open_in_schema(&url, Some(&schema)).await.unwrap()
 }
 

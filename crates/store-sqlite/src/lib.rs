@@ -124,31 +124,15 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// A page of the prepared payroll, as multi-row INSERTs of SQL literals: the JSON bodies
-    /// go in as they are, with no second JSON encoding to bind them.
+    /// A page of the prepared payroll: the shared multi-row INSERTs, which SQLite takes as
+    /// SQL literals (PostgreSQL's adapter uses COPY).
     async fn write_prepared(
         &self,
         month: &str,
         lines: &[LineRow],
         entries: &[(i64, String)],
     ) -> Result<()> {
-        let month = month.to_owned();
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        for chunk in lines.chunks(PREPARED_ROWS) {
-            let values = tuples(chunk, |out, l| {
-                let fields: [&dyn Literal; 6] =
-                    [&month, &l.rsu_id, &l.region, &l.status, &l.amount, &l.body];
-                tuple(out, &fields)
-            });
-            let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
-            insert(&mut tx, "payroll_lines", &columns, values, "").await?;
-        }
-        for chunk in entries.chunks(PREPARED_ROWS) {
-            let values = tuples(chunk, |out, (seq, body)| tuple(out, &[&month, seq, body]));
-            let columns = ["month", "seq", "body"];
-            insert(&mut tx, "payroll_pending_entries", &columns, values, "").await?;
-        }
-        tx.commit().await.map_err(db)
+        self.sql().add_prepared(month, lines, entries).await
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -208,14 +192,7 @@ trait Literal {
 
 impl Literal for str {
     fn put(&self, out: &mut String) {
-        out.push('\'');
-        let mut parts = self.split('\'');
-        out.push_str(parts.next().unwrap_or_default());
-        for part in parts {
-            out.push_str("''");
-            out.push_str(part);
-        }
-        out.push('\'');
+        sanad_store::generic::quote_sql(self, out)
     }
 }
 impl Literal for String {
@@ -331,21 +308,6 @@ const FORMAT: Format = Format {
     score: score_tuple,
     sep: ",",
 };
-
-/// Rows per INSERT of the prepared payroll (a few MB of SQL text).
-const PREPARED_ROWS: usize = 5_000;
-
-/// `rows` as comma-separated tuples.
-fn tuples<T>(rows: &[T], mut put: impl FnMut(&mut String, &T)) -> String {
-    let mut out = String::with_capacity(rows.len() * 512);
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        put(&mut out, r);
-    }
-    out
-}
 
 /// One multi-row INSERT of pre-encoded tuples.
 async fn insert(

@@ -2739,7 +2739,15 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
         )
         .await
         .unwrap();
-    let targets = store.payment_notice_targets("2026-11").await.unwrap();
+    let targets = store
+        .payment_notice_targets("2026-11", "", 10)
+        .await
+        .unwrap();
+    let page = store
+        .payment_notice_targets("2026-11", "E1", 1)
+        .await
+        .unwrap();
+    assert_eq!(page, targets[1..], "a page after E1");
     let got: Vec<_> = targets
         .iter()
         .map(|t| {
@@ -2762,7 +2770,7 @@ pub async fn payment_notice_targets_and_batch_enqueue(store: &dyn Store) {
     );
     assert!(
         store
-            .payment_notice_targets("2026-10")
+            .payment_notice_targets("2026-10", "", 10)
             .await
             .unwrap()
             .is_empty()

@@ -1119,6 +1119,17 @@ where
         tx.commit().await.map_err(db)
     }
 
+    pub async fn add_prepared(
+        &self,
+        month: &str,
+        lines: &[LineRow],
+        entries: &[(i64, String)],
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        insert_prepared(&mut tx, month, lines, entries).await?;
+        tx.commit().await.map_err(db)
+    }
+
     pub async fn finish_prepared(
         &self,
         month: &str,
@@ -2093,9 +2104,13 @@ where
     pub async fn payment_notice_targets(
         &self,
         month: &str,
+        after: &str,
+        limit: u32,
     ) -> Result<Vec<outbox::PaymentNoticeRow>> {
         let rows = sqlx::query::<DB>(AssertSqlSafe(outbox::sql::payment_targets()))
             .bind(month.to_owned())
+            .bind(after.to_owned())
+            .bind(i64::from(limit))
             .fetch_all(self.read)
             .await
             .map_err(db)?;
@@ -3174,8 +3189,38 @@ where
         columns.join(", "),
         json_rows::<DB>(first)
     );
+    // SQLite takes the rows as SQL literals: no JSON encoding and parsing of every cell. A
+    // text holding a NUL, which SQL text cannot carry, sends its chunk the JSON way.
+    let literal = |chunk: &[Vec<Cell>]| {
+        (!is_postgres::<DB>() && chunk.iter().flatten().all(Cell::literal_ok)).then(|| {
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            for (i, row) in chunk.iter().enumerate() {
+                sql.push_str(if i == 0 { "(" } else { ",(" });
+                for (j, cell) in row.iter().enumerate() {
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    cell.put_literal(&mut sql);
+                }
+                sql.push(')');
+            }
+            sql + tail
+        })
+    };
     let mut added = 0;
+    // Rows written are counted only through a `RETURNING` tail (no generic rows-affected).
+    let returning = tail.contains("RETURNING");
     for chunk in rows.chunks(ROWS_PER_INSERT) {
+        if let Some(sql) = literal(chunk) {
+            // Run once and not prepared: its text never enters the statement cache.
+            let raw = sqlx::raw_sql(AssertSqlSafe(sql));
+            if returning {
+                added += raw.fetch_all(&mut **tx).await.map_err(db)?.len() as u64;
+            } else {
+                raw.execute(&mut **tx).await.map_err(db)?;
+            }
+            continue;
+        }
         let json = serde_json::Value::Array(
             chunk
                 .iter()
@@ -3183,8 +3228,7 @@ where
                 .collect(),
         );
         let q = sqlx::query::<DB>(AssertSqlSafe(text.clone())).bind(json.to_string());
-        // Rows written are counted only through a `RETURNING` tail (no generic rows-affected).
-        if tail.contains("RETURNING") {
+        if returning {
             added += q.fetch_all(&mut **tx).await.map_err(db)?.len() as u64;
         } else {
             q.execute(&mut **tx).await.map_err(db)?;
@@ -3217,7 +3261,40 @@ fn json_rows<DB: Database>(first: &[Cell]) -> String {
     }
 }
 
+/// `s` as an SQL string literal: quoted, each quote doubled.
+pub fn quote_sql(s: &str, out: &mut String) {
+    out.push('\'');
+    let mut parts = s.split('\'');
+    out.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        out.push_str("''");
+        out.push_str(part);
+    }
+    out.push('\'');
+}
+
 impl Cell {
+    fn literal_ok(&self) -> bool {
+        match self {
+            Cell::Text(v) | Cell::OptText(Some(v)) => !v.contains('\0'),
+            _ => true,
+        }
+    }
+
+    fn put_literal(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Cell::Text(v) | Cell::OptText(Some(v)) => quote_sql(v, out),
+            Cell::Int(v) | Cell::OptInt(Some(v)) => {
+                let _ = write!(out, "{v}");
+            }
+            Cell::OptText(None) | Cell::OptInt(None) => out.push_str("NULL"),
+            Cell::Date(d) => {
+                let _ = write!(out, "'{d}'");
+            }
+        }
+    }
+
     fn json(&self) -> serde_json::Value {
         match self {
             Cell::Text(v) => v.as_str().into(),

@@ -769,8 +769,10 @@ macro_rules! delegate_to_generic {
             async fn payment_notice_targets(
                 &self,
                 month: &str,
+                after: &str,
+                limit: u32,
             ) -> $crate::Result<Vec<$crate::outbox::PaymentNoticeRow>> {
-                self.sql().payment_notice_targets(month).await
+                self.sql().payment_notice_targets(month, after, limit).await
             }
             async fn notice_contacts(
                 &self,

@@ -146,8 +146,14 @@ pub trait OutboxStore: Send + Sync {
     /// Queue many messages in one transaction (as [`Self::enqueue`] does each); returns how
     /// many were added (an id already queued is kept as it is).
     async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64>;
-    /// The payments of `month` to households with a phone, by EndToEndId.
-    async fn payment_notice_targets(&self, month: &str) -> Result<Vec<PaymentNoticeRow>>;
+    /// The payments of `month` to households with a phone, by EndToEndId: at most `limit`
+    /// after `after` ('' for the first), so a national release queues them a page at a time.
+    async fn payment_notice_targets(
+        &self,
+        month: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<PaymentNoticeRow>>;
     /// Where the notices of these households go; households without a phone are left out.
     async fn notice_contacts(&self, rsu_ids: &[String]) -> Result<Vec<NoticeContact>>;
     /// The message a gateway delivery id belongs to, if its household is in `scope`.
@@ -221,7 +227,8 @@ pub mod sql {
     pub fn payment_targets() -> String {
         format!(
             "SELECT p.end_to_end_id, p.rsu_id, p.amount, h.phone, {LANGUAGE} \
-             FROM payments p JOIN households h ON h.rsu_id = p.rsu_id WHERE p.month = $1 AND h.phone IS NOT NULL ORDER BY p.end_to_end_id"
+             FROM payments p JOIN households h ON h.rsu_id = p.rsu_id \
+             WHERE p.month = $1 AND p.end_to_end_id > $2 AND h.phone IS NOT NULL ORDER BY p.end_to_end_id LIMIT $3"
         )
     }
     /// Completed with `IN (…)` by the store.
