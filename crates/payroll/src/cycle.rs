@@ -190,32 +190,40 @@ pub trait LineFigures {
     fn figures(&self) -> [Money; 5];
 }
 
-impl LineFigures for PayrollLine {
-    fn household(&self) -> &RsuId {
-        &self.household
-    }
-    fn region(&self) -> RegionCode {
-        self.region
-    }
-    fn status(&self) -> LineStatus {
-        self.status
-    }
-    fn payment(&self) -> Option<&str> {
-        self.payment.as_deref()
-    }
-    fn figures(&self) -> [Money; 5] {
-        [
-            self.current,
-            self.arrears,
-            self.reissue,
-            self.recovery,
-            self.amount,
-        ]
-    }
+/// Both line types keep their figures in fields of the same names.
+macro_rules! line_figures {
+    ($t:ty) => {
+        impl LineFigures for $t {
+            fn household(&self) -> &RsuId {
+                &self.household
+            }
+            fn region(&self) -> RegionCode {
+                self.region
+            }
+            fn status(&self) -> LineStatus {
+                self.status
+            }
+            fn payment(&self) -> Option<&str> {
+                self.payment.as_deref()
+            }
+            fn figures(&self) -> [Money; 5] {
+                [
+                    self.current,
+                    self.arrears,
+                    self.reissue,
+                    self.recovery,
+                    self.amount,
+                ]
+            }
+        }
+    };
 }
 
+line_figures!(PayrollLine);
+line_figures!(LineHead);
+
 /// A stored line read without its explanation, instrument or stamp (serde skips them): what
-/// approval and the summaries parse, several times faster than a whole [`PayrollLine`].
+/// approval and the summaries parse: the explanation is skipped, not built.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LineHead {
     household: RsuId,
@@ -227,30 +235,6 @@ pub struct LineHead {
     reissue: Money,
     recovery: Money,
     amount: Money,
-}
-
-impl LineFigures for LineHead {
-    fn household(&self) -> &RsuId {
-        &self.household
-    }
-    fn region(&self) -> RegionCode {
-        self.region
-    }
-    fn status(&self) -> LineStatus {
-        self.status
-    }
-    fn payment(&self) -> Option<&str> {
-        self.payment.as_deref()
-    }
-    fn figures(&self) -> [Money; 5] {
-        [
-            self.current,
-            self.arrears,
-            self.reissue,
-            self.recovery,
-            self.amount,
-        ]
-    }
 }
 
 /// A household's line and the entries that carry it out.

@@ -108,6 +108,12 @@ pub const SHARED: &[Migration] = &[
         name: "notice_language",
         sql: include_str!("../migrations/0020_notice_language.sql"),
     },
+    // payment notices paged by EndToEndId (issue 6)
+    Migration {
+        version: 21,
+        name: "payments_by_month_e2e",
+        sql: include_str!("../migrations/0021_payments_by_month_e2e.sql"),
+    },
 ];
 
 #[cfg(test)]
