@@ -145,9 +145,9 @@ pub fn check(
 }
 
 /// The replay of a month: how many lines gave each outcome, and which households differ.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayReport {
-    pub month: Option<Month>,
+    pub month: Month,
     pub lines: u64,
     pub identical: u64,
     pub household_changed: u64,
@@ -160,6 +160,19 @@ pub struct ReplayReport {
 
 impl ReplayReport {
     pub const LISTED: usize = 100;
+
+    pub fn new(month: Month) -> Self {
+        ReplayReport {
+            month,
+            lines: 0,
+            identical: 0,
+            household_changed: 0,
+            differs: 0,
+            unstamped: 0,
+            unknown_rule_set: 0,
+            differing: Vec::new(),
+        }
+    }
 
     pub fn count(&mut self, household: &RsuId, o: Outcome) {
         self.lines += 1;

@@ -147,13 +147,23 @@ struct PageInputs {
     bounced: HashMap<String, held::Bounce>,
 }
 
-async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageInputs> {
-    let population = store.population_between(after, upto).await?;
+/// The awards of the households `(after, upto]`, by household.
+async fn grants_between(
+    store: &dyn Store,
+    after: &str,
+    upto: &str,
+) -> Result<HashMap<RsuId, Vec<awards::Grant>>> {
     let mut grants: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
     for a in store.awards_between(after, upto).await? {
         let (household, grant) = grant(&a)?;
         grants.entry(household).or_default().push(grant);
     }
+    Ok(grants)
+}
+
+async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageInputs> {
+    let population = store.population_between(after, upto).await?;
+    let grants = grants_between(store, after, upto).await?;
     let entries = store
         .ledger_between(after, upto)
         .await?
@@ -724,10 +734,7 @@ pub async fn replay_month(
 ) -> Result<ReplayReport> {
     let book = rule_book(store).await?;
     let m = month.to_string();
-    let mut report = ReplayReport {
-        month: Some(month),
-        ..ReplayReport::default()
-    };
+    let mut report = ReplayReport::new(month);
     let mut after = String::new();
     loop {
         let lines = lines_page(store, &m, &after).await?;
@@ -735,11 +742,7 @@ pub async fn replay_month(
             return Ok(report);
         };
         let population = store.population_between(&after, &last).await?;
-        let mut grants: HashMap<RsuId, Vec<awards::Grant>> = HashMap::new();
-        for a in store.awards_between(&after, &last).await? {
-            let (household, grant) = grant(&a)?;
-            grants.entry(household).or_default().push(grant);
-        }
+        let grants = grants_between(store, &after, &last).await?;
         for l in &lines {
             let rules = l.decided.as_ref().and_then(|d| book.get(&d.rule_set));
             let id: u64 = l.household.as_str().parse().map_err(corrupt)?;
