@@ -505,19 +505,11 @@ impl RegistryStore for PgStore {
         scope: &Scope,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
-        sanad_store::population::load(
-            &self.pool,
-            scope,
-            "string_agg({}, chr(10))",
-            sanad_store::population::MembersBy::Household,
-            progress,
-        )
-        .await
+        sanad_store::population::load(&self.pool, scope, progress).await
     }
 
     async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
-        sanad_store::population::load_between(&self.pool, "string_agg({}, chr(10))", after, upto)
-            .await
+        sanad_store::population::load_between(&self.pool, after, upto).await
     }
 }
 

@@ -444,19 +444,11 @@ impl RegistryStore for SqliteStore {
         scope: &Scope,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Population> {
-        sanad_store::population::load(
-            &self.pool,
-            scope,
-            "group_concat({}, char(10))",
-            sanad_store::population::MembersBy::Idcs,
-            progress,
-        )
-        .await
+        sanad_store::population::load(&self.pool, scope, progress).await
     }
 
     async fn population_between(&self, after: &str, upto: &str) -> Result<Population> {
-        sanad_store::population::load_between(&self.pool, "group_concat({}, char(10))", after, upto)
-            .await
+        sanad_store::population::load_between(&self.pool, after, upto).await
     }
 }
 

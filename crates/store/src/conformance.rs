@@ -699,8 +699,9 @@ pub async fn rule_sets_need_a_second_user(store: &dyn Store) {
 
 pub async fn population_loads_within_scope(store: &dyn Store) {
     // Two scores valid from one date: the one computed later is in force, whatever the order
-    // the rows come back in.
+    // the rows come back in. A member who died: both of a member's dates come back exactly.
     let rescored = with(&sample(31, "04"), |p| {
+        p.members[2].death_date = Some(d("2025-02-28"));
         p.scores = ScoreHistory::new(vec![
             ScoreRecord {
                 value: Score::parse("10.5").unwrap(),
@@ -719,7 +720,7 @@ pub async fn population_loads_within_scope(store: &dyn Store) {
         &[sample(30, "01"), sample(31, "04"), sample(32, "04")],
     )
     .await;
-    apply(store, &[rescored]).await;
+    apply(store, &[rescored.clone()]).await;
     let pop = store
         .load_population(&Scope::region(r("04")), &|_| {})
         .await
@@ -734,8 +735,9 @@ pub async fn population_loads_within_scope(store: &dyn Store) {
     );
     let members = pop.members_of(h);
     let expected: Vec<sanad_domain::snapshot::Member> =
-        sample(31, "04").members.iter().map(Into::into).collect();
+        rescored.members.iter().map(Into::into).collect();
     assert_eq!(members, expected.as_slice());
+    assert_eq!(members[2].death_date, Some(d("2025-02-28")));
     assert!(members[1].pensioner && !members[0].pensioner);
     assert_eq!(
         pop.score_at(h, d("2025-05-09")).unwrap().0,

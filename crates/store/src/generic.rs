@@ -1562,10 +1562,10 @@ where
         // One aggregated text per statement: a national refresh reads 10 M score records, and
         // a driver hand-off per row was most of that read.
         let prefix = format!(
-            "SELECT {} AS lines FROM (SELECT concat_ws('|', h.rsu_id, s.value_millionths, \
-             s.valid_from, s.computed_on) AS line FROM households h \
+            "SELECT {} AS lines FROM (SELECT {} AS line FROM households h \
              LEFT JOIN score_history s ON s.household_id = h.rsu_id WHERE {} AND h.rsu_id",
             lines_agg::<DB>("t.line"),
+            crate::population::sql::score_line(&crate::population::Dialect::of::<DB>(), "h.rsu_id"),
             scope.sql("h")
         );
         let mut out: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();

@@ -55,42 +55,44 @@ impl Population {
 /// SQL for the range reads. Each query's rows come back as one text value (`agg` joins lines):
 /// one round trip per tens of thousands of rows instead of a driver hand-off per row, which
 /// dominated a national load. Every query stays within a key range `(after, upto]`, so that
-/// several ranges can be read at once; households in keyset-ordered chunks within it.
+/// several ranges can be read at once; households in keyset-ordered chunks within it. Dates go
+/// as `day` writes them (see `Dialect`).
 pub mod sql {
+    use super::Dialect;
     use crate::Scope;
 
     /// Households `(rsu_id|region|province)` with `$1 < rsu_id <= $3`, at most `$2`.
-    pub fn households(scope: &Scope, agg: &str) -> String {
+    pub fn households(scope: &Scope, d: &Dialect) -> String {
         chunk(
             &format!(
                 "SELECT h.rsu_id AS k, concat_ws('|', h.rsu_id, h.region, h.province) AS line FROM households h \
                  WHERE h.rsu_id > $1 AND h.rsu_id <= $3 AND {} ORDER BY h.rsu_id LIMIT $2",
                 scope.sql("h")
             ),
-            agg,
+            d.agg,
         )
     }
 
     /// Members (see `member_line`) with `$1 < idcs <= $2`.
-    pub fn members(scope: &Scope, agg: &str) -> String {
+    pub fn members(scope: &Scope, d: &Dialect) -> String {
         members_where(
             scope,
-            agg,
+            d,
             "p.household_id IS NOT NULL AND p.idcs > $1 AND p.idcs <= $2",
         )
     }
 
     /// Members (see `member_line`) of the households in `($1, $2]`.
-    pub fn members_between(scope: &Scope, agg: &str) -> String {
-        members_where(scope, agg, "p.household_id > $1 AND p.household_id <= $2")
+    pub fn members_between(scope: &Scope, d: &Dialect) -> String {
+        members_where(scope, d, "p.household_id > $1 AND p.household_id <= $2")
     }
 
-    fn members_where(scope: &Scope, agg: &str, condition: &str) -> String {
+    fn members_where(scope: &Scope, d: &Dialect, condition: &str) -> String {
         format!(
             "SELECT count(*) AS n, {} AS lines FROM (SELECT {} AS line FROM persons p{} \
              WHERE {condition}) t",
-            agg.replace("{}", "t.line"),
-            super::member_line(),
+            d.agg.replace("{}", "t.line"),
+            super::member_line(d),
             scope_join(scope)
         )
     }
@@ -107,12 +109,22 @@ pub mod sql {
     }
 
     /// Scores `(household|value|valid_from|computed_on)` of households in `($1, $2]`.
-    pub fn scores(agg: &str) -> String {
-        let line =
-            "concat_ws('|', s.household_id, s.value_millionths, s.valid_from, s.computed_on)";
+    pub fn scores(d: &Dialect) -> String {
         format!(
-            "SELECT count(*) AS n, {} AS lines FROM (SELECT {line} AS line FROM score_history s WHERE s.household_id > $1 AND s.household_id <= $2) t",
-            agg.replace("{}", "t.line")
+            "SELECT count(*) AS n, {} AS lines FROM (SELECT {} AS line FROM score_history s \
+             WHERE s.household_id > $1 AND s.household_id <= $2) t",
+            d.agg.replace("{}", "t.line"),
+            score_line(d, "s.household_id")
+        )
+    }
+
+    /// A score record `household|value|valid_from|computed_on` of `score_history s`, with the
+    /// household as `household` (see `parse_score`).
+    pub fn score_line(d: &Dialect, household: &str) -> String {
+        format!(
+            "concat_ws('|', {household}, s.value_millionths, {}, {})",
+            d.day("s.valid_from"),
+            d.day("s.computed_on")
         )
     }
 
@@ -318,14 +330,36 @@ fn group_order<K: Ord>(
 /// Rows per chunk of a population read.
 const CHUNK: i64 = 50_000;
 
+/// The `|`-separated fields of a line. A plain byte loop: fields are a few characters long,
+/// where `str::split`'s search costs more to set up than to run (a tenth of a national load).
+fn fields(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.bytes().position(|b| b == b'|') {
+            Some(i) => {
+                rest = Some(&s[i + 1..]);
+                Some(&s[..i])
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 fn field<'a>(it: &mut impl Iterator<Item = &'a str>, line: &str) -> Result<&'a str, StoreError> {
     it.next()
         .ok_or_else(|| corrupt(format!("short population line '{line}'")))
 }
 
-/// A `YYYY-MM-DD` date, read by hand: chrono's general parser took a tenth of a national load.
+/// A date as `Dialect::day` writes it: `YYYY-MM-DD`, or a number of days since 1970-01-01.
+/// Read by hand: chrono's general parser took a tenth of a national load.
 fn date(s: &str) -> Result<NaiveDate, StoreError> {
     let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' {
+        return (s.parse::<i32>().ok())
+            .and_then(|n| NaiveDate::from_num_days_from_ce_opt(n.checked_add(EPOCH_CE)?))
+            .ok_or_else(|| corrupt(format!("bad date '{s}'")));
+    }
     let num = |r: Range<usize>| {
         b[r].iter().try_fold(0u32, |n, &c| {
             c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
@@ -337,9 +371,12 @@ fn date(s: &str) -> Result<NaiveDate, StoreError> {
         .ok_or_else(|| corrupt(format!("bad date '{s}'")))
 }
 
-/// A score line `household|value|valid_from|computed_on` (see `sql::scores`).
+/// 1970-01-01 as a day of the common era (chrono counts 0001-01-01 as day 1).
+const EPOCH_CE: i32 = 719_163;
+
+/// A score line `household|value|valid_from|computed_on` (see `sql::score_line`).
 pub(crate) fn parse_score(line: &str) -> Result<(&str, i64, NaiveDate, NaiveDate), StoreError> {
-    let mut it = line.split('|');
+    let mut it = fields(line);
     let mut f = || field(&mut it, line);
     let (h, v, from, on) = (f()?, f()?, f()?, f()?);
     Ok((h, v.parse().map_err(corrupt)?, date(from)?, date(on)?))
@@ -347,7 +384,7 @@ pub(crate) fn parse_score(line: &str) -> Result<(&str, i64, NaiveDate, NaiveDate
 
 fn parse_member(line: &str) -> Result<(&str, i64, Member), StoreError> {
     use sanad_domain::{Disability, Relation, Schooling, Sex};
-    let mut it = line.split('|');
+    let mut it = fields(line);
     let mut f = || field(&mut it, line);
     let household = f()?;
     let position = f()?.parse().map_err(corrupt)?;
@@ -398,6 +435,45 @@ pub enum MembersBy {
     Household,
 }
 
+/// What differs between the backends in a population read, chosen from the driver.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// The string aggregate joining lines, with `{}` for the expression.
+    pub agg: &'static str,
+    /// Dates as numbers of days since 1970-01-01 rather than `YYYY-MM-DD`: PostgreSQL formats
+    /// a date at several times the cost of an integer (a sixth of its work in a national load);
+    /// SQLite stores dates as that text already.
+    day_numbers: bool,
+    pub members_by: MembersBy,
+}
+
+impl Dialect {
+    pub fn of<DB: sqlx::Database>() -> Dialect {
+        if DB::NAME == "PostgreSQL" {
+            Dialect {
+                agg: "string_agg({}, chr(10))",
+                day_numbers: true,
+                members_by: MembersBy::Household,
+            }
+        } else {
+            Dialect {
+                agg: "group_concat({}, char(10))",
+                day_numbers: false,
+                members_by: MembersBy::Idcs,
+            }
+        }
+    }
+
+    /// The date column `col` as a population line carries it (read back by `date`).
+    pub fn day(&self, col: &str) -> String {
+        if self.day_numbers {
+            format!("({col} - DATE '1970-01-01')")
+        } else {
+            col.to_owned()
+        }
+    }
+}
+
 /// One chunk of a range read: its rows' lines and the lines of each query run over the
 /// chunk's households (`between`: their scores).
 struct Chunk {
@@ -407,14 +483,11 @@ struct Chunk {
 }
 
 /// Read a population through any sqlx pool whose rows decode Sanad's column types (both
-/// backends). `agg` is the backend's string aggregate with `{}` for the expression, e.g.
-/// `group_concat({}, char(10))` or `string_agg({}, chr(10))`. Households are read as key
-/// ranges, several at once, with their scores; then members, as `members` says.
+/// backends). Households are read as key ranges, several at once, with their scores; then
+/// members, as the backend's `Dialect` says.
 pub async fn load<DB>(
     pool: &sqlx::Pool<DB>,
     scope: &Scope,
-    agg: &str,
-    members: MembersBy,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Population, StoreError>
 where
@@ -435,10 +508,11 @@ where
     let (parts, parsed) = std::sync::mpsc::channel::<(bool, Chunk)>();
     let parser = tokio::task::spawn_blocking(move || parse_parts(parsed));
     let mut read = 0u64;
-    let (hh_sql, scores_sql) = (sql::households(scope, agg), [sql::scores(agg)]);
-    let (table, key, member_sql) = match members {
-        MembersBy::Idcs => ("persons", "idcs", sql::members(scope, agg)),
-        MembersBy::Household => ("households", "rsu_id", sql::members_between(scope, agg)),
+    let d = Dialect::of::<DB>();
+    let (hh_sql, scores_sql) = (sql::households(scope, &d), [sql::scores(&d)]);
+    let (table, key, member_sql) = match d.members_by {
+        MembersBy::Idcs => ("persons", "idcs", sql::members(scope, &d)),
+        MembersBy::Household => ("households", "rsu_id", sql::members_between(scope, &d)),
     };
     let phases = [
         (
@@ -478,7 +552,7 @@ fn parse_parts(parts: std::sync::mpsc::Receiver<(bool, Chunk)>) -> Result<Popula
     for (households, c) in parts {
         if households {
             for line in lines_of(&c.lines) {
-                let mut it = line.split('|');
+                let mut it = fields(line);
                 let mut f = || field(&mut it, line);
                 b.household(f()?, f()?, f()?)?;
             }
@@ -627,7 +701,6 @@ where
 /// their members and scores: one aggregated query each, for a page of the streamed payroll.
 pub async fn load_between<DB>(
     pool: &sqlx::Pool<DB>,
-    agg: &str,
     after: &str,
     upto: &str,
 ) -> Result<Population, StoreError>
@@ -639,10 +712,11 @@ where
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
+    let d = Dialect::of::<DB>();
     let lines = |inner: String| {
         format!(
             "SELECT count(*) AS n, {} AS lines FROM ({inner}) t",
-            agg.replace("{}", "t.line")
+            d.agg.replace("{}", "t.line")
         )
     };
     let read = |q: String| async move {
@@ -656,19 +730,19 @@ where
     ))
     .await?;
     for line in lines_of(&households) {
-        let mut it = line.split('|');
+        let mut it = fields(line);
         b.household(
             field(&mut it, line)?,
             field(&mut it, line)?,
             field(&mut it, line)?,
         )?;
     }
-    let scores = read(sql::scores(agg)).await?;
+    let scores = read(sql::scores(&d)).await?;
     for line in lines_of(&scores) {
         let (h, v, from, on) = parse_score(line)?;
         b.score(h, v, from, on)?;
     }
-    let members = read(sql::members_between(&Scope::National, agg)).await?;
+    let members = read(sql::members_between(&Scope::National, &d)).await?;
     for line in lines_of(&members) {
         let (h, pos, m) = parse_member(line)?;
         b.member(h, pos, m)?;
@@ -680,7 +754,7 @@ where
 /// row crosses the driver instead of twelve. `concat_ws` builds it in one step (a chain of `||`
 /// allocates a string per piece, which made this the costliest part of a national load), and
 /// the four flags travel as the bits of one number.
-fn member_line() -> String {
+fn member_line(d: &Dialect) -> String {
     let bit = |c: &str, v: u8| format!("CASE WHEN {c} THEN {v} ELSE 0 END");
     let flags = [
         bit("p.father_deceased", 1),
@@ -689,15 +763,18 @@ fn member_line() -> String {
         bit("p.family_allowance_date IS NOT NULL", 8),
     ]
     .join(" + ");
+    // `concat_ws` skips nulls: an empty death date keeps the fields in place.
     format!(
-        "concat_ws('|', p.household_id, p.position, p.relation, p.sex, p.birth_date, \
-         coalesce(CAST(p.death_date AS TEXT), ''), p.schooling, p.disability, {flags})"
+        "concat_ws('|', p.household_id, p.position, p.relation, p.sex, {}, \
+         coalesce(CAST({} AS TEXT), ''), p.schooling, p.disability, {flags})",
+        d.day("p.birth_date"),
+        d.day("p.death_date")
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{date, group_order, key_ranges};
+    use super::{date, fields, group_order, key_ranges};
 
     /// The range holding `key`, by the read's own test `after < key <= upto`.
     fn holders<'a>(ranges: &'a [(String, String)], key: &str) -> Vec<&'a (String, String)> {
@@ -741,10 +818,22 @@ mod tests {
     }
 
     #[test]
+    fn fields_split_as_str_split_does() {
+        for line in ["", "a", "|", "a||b|", "100000000001|3|child|F|19000||none", "|x"] {
+            let ours: Vec<&str> = fields(line).collect();
+            assert_eq!(ours, line.split('|').collect::<Vec<_>>(), "{line:?}");
+        }
+    }
+
+    #[test]
     fn dates_are_read_exactly_and_bad_ones_named() {
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(date("2024-02-29").unwrap(), d("2024-02-29"));
         assert_eq!(date("0999-12-31").unwrap(), d("0999-12-31"));
+        // PostgreSQL sends days since 1970-01-01 (`Dialect::day`).
+        assert_eq!(date("0").unwrap(), d("1970-01-01"));
+        assert_eq!(date("19782").unwrap(), d("2024-02-29"));
+        assert_eq!(date("-1").unwrap(), d("1969-12-31"));
         for bad in [
             "2023-02-29",
             "2024-13-01",
@@ -752,6 +841,8 @@ mod tests {
             "2024/01/01",
             "",
             "2024-01-0x",
+            "19782x",
+            "99999999999",
         ] {
             let e = date(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("'{bad}'")), "{e}");
