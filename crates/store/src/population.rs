@@ -263,20 +263,34 @@ impl Builder {
 
     pub fn finish(mut self) -> Population {
         self.households_complete();
-        let households = &self.households;
+        let (households, members, scores) = (&self.households, &self.members, &self.scores);
         let index_of = |id: u64| {
             (households.binary_search_by_key(&id, |h| h.0)).map_or(u32::MAX, |i| i as u32)
         };
         let n = households.len();
-        let m_groups: Vec<u32> = (self.members.iter())
-            .map(|m| m.0.checked_sub(PENDING).map_or(m.0 as u32, index_of))
-            .collect();
-        let (m_starts, m_order) = group_order(&m_groups, n, |i| self.members[i].1);
-        // The whole record is the key, so the order never depends on the order rows arrived in.
-        let s_groups: Vec<u32> = self.scores.iter().map(|s| index_of(s.0)).collect();
-        let (s_starts, s_order) = group_order(&s_groups, n, |i| {
-            let s = &self.scores[i];
-            (s.2, s.3, s.1)
+        // Members and scores are grouped at once, on two threads: this is the tail of a load,
+        // when nothing else is left to run.
+        let ((m_starts, members), (s_starts, scores)) = std::thread::scope(|t| {
+            let scores = t.spawn(|| {
+                // The whole record is the key, so the order never depends on the order rows
+                // arrived in.
+                let groups: Vec<u32> = scores.iter().map(|s| index_of(s.0)).collect();
+                let (starts, order) = group_order(&groups, n, |i| {
+                    let s = &scores[i];
+                    (s.2, s.3, s.1)
+                });
+                let scores = order.iter().map(|&i| &scores[i as usize]);
+                (starts, scores.map(|s| (s.1, s.2)).collect::<Vec<_>>())
+            });
+            let groups: Vec<u32> = (members.iter())
+                .map(|m| m.0.checked_sub(PENDING).map_or(m.0 as u32, index_of))
+                .collect();
+            let (starts, order) = group_order(&groups, n, |i| members[i].1);
+            let members = order.iter().map(|&i| members[i as usize].2).collect();
+            let scores = scores
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            ((starts, members), scores)
         });
         Population {
             households: (households.iter().enumerate())
@@ -288,13 +302,8 @@ impl Builder {
                     scores: s_starts[i]..s_starts[i + 1],
                 })
                 .collect(),
-            members: m_order
-                .iter()
-                .map(|&i| self.members[i as usize].2)
-                .collect(),
-            scores: (s_order.iter())
-                .map(|&i| (self.scores[i as usize].1, self.scores[i as usize].2))
-                .collect(),
+            members,
+            scores,
         }
     }
 }
@@ -505,66 +514,94 @@ where
         return Ok(Builder::default().finish());
     }
     // Rows are parsed on their own thread, so that reading never waits for parsing.
-    let (parts, parsed) = std::sync::mpsc::channel::<(bool, Chunk)>();
+    let (parts, parsed) = std::sync::mpsc::channel::<Part>();
     let parser = tokio::task::spawn_blocking(move || parse_parts(parsed));
-    let mut read = 0u64;
     let d = Dialect::of::<DB>();
     let (hh_sql, scores_sql) = (sql::households(scope, &d), [sql::scores(&d)]);
     let (table, key, member_sql) = match d.members_by {
         MembersBy::Idcs => ("persons", "idcs", sql::members(scope, &d)),
         MembersBy::Household => ("households", "rsu_id", sql::members_between(scope, &d)),
     };
-    let phases = [
-        (
-            "households",
-            "rsu_id",
-            HOUSEHOLD_PARTS,
-            Read::Keyset(&hh_sql, &scores_sql),
-        ),
-        (table, key, MEMBER_PARTS, Read::Whole(&member_sql)),
-    ];
-    // Households first: then members are matched to them as they are parsed.
-    'read: for (phase, (table, key, n, how)) in phases.iter().enumerate() {
-        let ranges = key_ranges_of(pool, table, key, *n).await?;
-        let mut chunks = futures_util::stream::iter(ranges)
-            .map(|(after, upto)| read_range(pool, how, after, upto))
-            .buffer_unordered(IN_FLIGHT);
-        while let Some(range) = chunks.try_next().await? {
-            for c in range {
-                read += c.rows;
-                if parts.send((phase == 0, c)).is_err() {
-                    break 'read; // the parser stopped on a bad row: its error is returned below
+    let (hh_read, member_read) = (Read::Keyset(&hh_sql, &scores_sql), Read::Whole(&member_sql));
+    let hh_ranges = key_ranges_of(pool, "households", "rsu_id", HOUSEHOLD_PARTS).await?;
+    let member_ranges = key_ranges_of(pool, table, key, MEMBER_PARTS).await?;
+    // One stream of ranges, households first: the first members are read while the last
+    // households are, so that neither core waits at the turn. Members that come before every
+    // household has are matched at the end.
+    let mut households_left = hh_ranges.len();
+    let ranges = (hh_ranges.into_iter().map(|r| (true, r)))
+        .chain(member_ranges.into_iter().map(|r| (false, r)));
+    let mut chunks =
+        futures_util::stream::iter(ranges)
+            .map(|(households, (after, upto))| {
+                let how = if households { &hh_read } else { &member_read };
+                async move {
+                    Ok::<_, StoreError>((households, read_range(pool, how, after, upto).await?))
                 }
-                progress(read);
+            })
+            .buffer_unordered(IN_FLIGHT);
+    let mut read = 0u64;
+    let send = |part: Part| parts.send(part).is_ok();
+    let mut open = households_left > 0 || send(Part::HouseholdsDone);
+    while open {
+        let Some((households, range)) = chunks.try_next().await? else {
+            break;
+        };
+        for c in range {
+            read += c.rows;
+            open &= send(if households {
+                Part::Households(c)
+            } else {
+                Part::Members(c)
+            });
+            progress(read);
+        }
+        if households {
+            households_left -= 1;
+            if households_left == 0 {
+                open &= send(Part::HouseholdsDone);
             }
         }
     }
+    // A closed channel means the parser stopped on a bad row: its error is returned here.
+    drop(chunks);
     drop(parts);
     parser
         .await
         .map_err(|e| StoreError::Database(e.to_string()))?
 }
 
-/// Chunks of households (`true`: households and their scores) then of members, parsed into a
-/// population.
-fn parse_parts(parts: std::sync::mpsc::Receiver<(bool, Chunk)>) -> Result<Population, StoreError> {
+/// What the reading side hands the parser.
+enum Part {
+    /// Households, with their scores (`Chunk::between`).
+    Households(Chunk),
+    /// Every household has been read.
+    HouseholdsDone,
+    Members(Chunk),
+}
+
+/// Chunks of households and of members, parsed into a population.
+fn parse_parts(parts: std::sync::mpsc::Receiver<Part>) -> Result<Population, StoreError> {
     let mut b = Builder::default();
-    for (households, c) in parts {
-        if households {
-            for line in lines_of(&c.lines) {
-                let mut it = fields(line);
-                let mut f = || field(&mut it, line);
-                b.household(f()?, f()?, f()?)?;
+    for part in parts {
+        match part {
+            Part::Households(c) => {
+                for line in lines_of(&c.lines) {
+                    let mut it = fields(line);
+                    let mut f = || field(&mut it, line);
+                    b.household(f()?, f()?, f()?)?;
+                }
+                for line in c.between.iter().flat_map(|t| lines_of(t)) {
+                    let (h, v, from, on) = parse_score(line)?;
+                    b.score(h, v, from, on)?;
+                }
             }
-            for line in c.between.iter().flat_map(|t| lines_of(t)) {
-                let (h, v, from, on) = parse_score(line)?;
-                b.score(h, v, from, on)?;
-            }
-        } else {
-            b.households_complete();
-            for line in lines_of(&c.lines) {
-                let (h, pos, m) = parse_member(line)?;
-                b.member(h, pos, m)?;
+            Part::HouseholdsDone => b.households_complete(),
+            Part::Members(c) => {
+                for line in lines_of(&c.lines) {
+                    let (h, pos, m) = parse_member(line)?;
+                    b.member(h, pos, m)?;
+                }
             }
         }
     }
@@ -819,7 +856,14 @@ mod tests {
 
     #[test]
     fn fields_split_as_str_split_does() {
-        for line in ["", "a", "|", "a||b|", "100000000001|3|child|F|19000||none", "|x"] {
+        for line in [
+            "",
+            "a",
+            "|",
+            "a||b|",
+            "100000000001|3|child|F|19000||none",
+            "|x",
+        ] {
             let ours: Vec<&str> = fields(line).collect();
             assert_eq!(ours, line.split('|').collect::<Vec<_>>(), "{line:?}");
         }
