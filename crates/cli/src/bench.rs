@@ -57,6 +57,16 @@ pub enum Bench {
         #[arg(long)]
         reset: bool,
     },
+    /// Write the bank's camt.054 for a released month: every payment booked, one in nine
+    /// returned (AC04), to time `sanad payments import` on it.
+    Camt {
+        #[arg(long, env = "SANAD_DATABASE_URL", default_value = crate::DEFAULT_DB)]
+        database_url: String,
+        #[arg(long)]
+        month: sanad_domain::Month,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Time the entitlement engine on synthetic households (no database).
     Entitlement {
         #[arg(long, default_value_t = 100_000)]
@@ -76,6 +86,11 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             samples,
         } => find(&database_url, households, seed, as_of, samples).await,
         Bench::Entitlement { households, month } => entitlement(households, month),
+        Bench::Camt {
+            database_url,
+            month,
+            out,
+        } => crate::bench_payroll::camt(&database_url, month, &out).await,
         Bench::Payroll {
             database_url,
             month,

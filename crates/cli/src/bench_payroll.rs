@@ -247,3 +247,40 @@ async fn seed_awards(raw: &Raw, month: Month) -> anyhow::Result<u64> {
     }
     Ok(seeded)
 }
+
+/// The bank's camt.054 for a released month (see `Bench::Camt`): settled payments ten to an
+/// entry, returned ones an entry each.
+pub async fn camt(url: &str, month: Month, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use sanad_domain::Money;
+    use sanad_payments::bank_sim::{self, BankResponse, Outcome, ResponseHeader};
+    let store = crate::commands::open_store(url).await?;
+    let payments = store.payments(&month.to_string()).await?;
+    anyhow::ensure!(
+        !payments.is_empty(),
+        "payroll {month}: no payments released"
+    );
+    let booked = month.last_day() + chrono::Duration::days(2);
+    let header = ResponseHeader {
+        msg_id: format!("BENCHBANK-{month}"),
+        created_at: booked.and_hms_opt(8, 0, 0).expect("valid time"),
+        original_msg_id: format!("BENCH-{month}"),
+        booking_date: booked,
+        account: Rib::parse(run::DEMO_DEBTOR_RIB).map_err(anyhow::Error::msg)?,
+    };
+    let responses = payments.iter().enumerate().map(|(i, p)| BankResponse {
+        end_to_end_id: p.end_to_end_id.clone(),
+        amount: Money::from_centimes(p.amount),
+        outcome: if i % 9 == 4 {
+            Outcome::Returned {
+                reason: "AC04".into(),
+            }
+        } else {
+            Outcome::Settled
+        },
+    });
+    let file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let (mut file, counts) = bank_sim::write_camt054(&header, responses, 10, file)?;
+    std::io::Write::flush(&mut file)?;
+    println!("{}: {counts:?}", out.display());
+    Ok(ExitCode::SUCCESS)
+}

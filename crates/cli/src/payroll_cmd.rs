@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Subcommand;
 use sanad_domain::{Money, Month, Rib};
+use sanad_payroll::returns;
 use sanad_payroll::run::{self, ReleaseConfig};
 
 use crate::DEFAULT_DB;
@@ -104,11 +106,15 @@ pub enum PayrollCmd {
 #[derive(Subcommand)]
 pub enum PaymentsCmd {
     /// Apply a bank return file (pain.002 status report or camt.054 notification). Applying
-    /// the same file again changes nothing.
+    /// the same file again changes nothing; an interrupted import, run again, resumes where it
+    /// stopped.
     Import {
         file: PathBuf,
         #[arg(long, default_value = "bank-returns")]
         by: String,
+        /// Transactions applied per database transaction (memory grows with it).
+        #[arg(long, default_value_t = returns::RETURNS_BATCH)]
+        batch: usize,
         #[arg(long, env = "SANAD_DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
     },
@@ -364,10 +370,18 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
     let PaymentsCmd::Import {
         file,
         by,
+        batch,
         database_url,
     } = cmd;
+    anyhow::ensure!(batch > 0, "--batch: must be at least 1");
     let store = open_store(&database_url).await?;
-    let r = run::import_returns(&*store, &file, &cli_actor(&by)).await?;
+    // Two passes over the file: checked and hashed, then applied.
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let bar = crate::progress::bytes(2 * size, "returns");
+    let shown = bar.clone();
+    let progress = Arc::new(move |n: u64| shown.set_position(n));
+    let r = returns::import_returns(&*store, &file, &cli_actor(&by), batch, progress).await?;
+    bar.finish_and_clear();
     if r.already_imported {
         println!("{}: already imported; nothing changed", file.display());
         return Ok(ExitCode::SUCCESS);
@@ -381,8 +395,11 @@ pub async fn payments(cmd: PaymentsCmd) -> anyhow::Result<ExitCode> {
         r.settled,
         r.returned,
         r.unchanged,
-        r.unmatched.len()
+        r.unmatched_total
     );
+    if let Some(line) = r.resumed_after_line {
+        println!("  resumed after line {line}, where an interrupted import of this file stopped");
+    }
     for u in r.unmatched.iter().take(20) {
         println!("  unmatched {u}");
     }
@@ -461,7 +478,8 @@ pub async fn demo_cycle(
         std::fs::File::create(&camt054)?,
     )?;
     for f in [&pain002, &camt054] {
-        run::import_returns(store, f, &cli_actor("bank-returns")).await?;
+        let (by, batch) = (cli_actor("bank-returns"), returns::RETURNS_BATCH);
+        returns::import_returns(store, f, &by, batch, Arc::new(|_| {})).await?;
     }
     let (total, arrears) = (p.totals.all.amount, p.totals.all.arrears);
     println!(

@@ -557,8 +557,9 @@ fn a_cycle_pays_once_reconciles_and_reissues() {
     assert!(audit.contains("audit log intact"), "{audit}");
 }
 
-/// Kill `sanad` with SIGKILL at pseudo-random moments of prepare and release, restart, and
-/// check the outcome equals an uninterrupted run: same payments, none twice, none lost.
+/// Kill `sanad` with SIGKILL at pseudo-random moments of prepare, release and the import of
+/// the bank's camt.054, restart, and check the outcome equals an uninterrupted run: same
+/// payments, none twice, none lost, the same statuses.
 #[test]
 fn killed_prepare_and_release_resume_to_the_same_result() {
     let reference = tempfile::tempdir().unwrap();
@@ -580,7 +581,7 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
             ],
         ));
     }
-    let steps: [&[&str]; 3] = [
+    let steps: [&[&str]; 4] = [
         &[
             "payroll",
             "prepare",
@@ -615,10 +616,41 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
             "--database-url",
             DB,
         ],
+        // Small batches: the import commits many times, so kills fall between and within them.
+        &[
+            "payments",
+            "import",
+            "camt054.xml",
+            "--batch",
+            "25",
+            "--database-url",
+            DB,
+        ],
     ];
-    for step in steps {
+    for step in &steps[..3] {
         ok(sanad(reference.path(), step));
     }
+    // The bank settles the payments and returns one in nine (same file in both folders).
+    let responses: Vec<BankResponse> = released(&reference.path().join("pay/2026-11"))
+        .iter()
+        .enumerate()
+        .map(|(i, t)| BankResponse {
+            end_to_end_id: t.0.clone(),
+            amount: t.1,
+            outcome: if i % 9 == 4 {
+                Outcome::Returned {
+                    reason: "AC04".into(),
+                }
+            } else {
+                Outcome::Settled
+            },
+        })
+        .collect();
+    let (camt, _) = bank_sim::write_camt054(&header("ANY", 3), &responses, 7, Vec::new()).unwrap();
+    for d in [reference.path(), crashy.path()] {
+        std::fs::write(d.join("camt054.xml"), &camt).unwrap();
+    }
+    ok(sanad(reference.path(), steps[3]));
     // Pseudo-random delays (xorshift, fixed seed); when a run finishes before its kill, the
     // next delays are drawn shorter, so each step is killed mid-way at least 8 times.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -648,6 +680,13 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
             }
             child.wait().unwrap();
         }
+        eprintln!("{} {}: killed mid-way {step_kills} times", step[0], step[1]);
+        assert!(
+            step_kills >= 4,
+            "{} {}: killed {step_kills} times",
+            step[0],
+            step[1]
+        );
         kills += step_kills;
         ok(sanad(crashy.path(), step));
     }
@@ -674,6 +713,13 @@ fn killed_prepare_and_release_resume_to_the_same_result() {
         .join("\n")
     };
     assert_eq!(status(reference.path()), status(crashy.path()));
+    let s = status(crashy.path());
+    assert!(
+        count(&s, "payments settled") > 0 && count(&s, "payments returned") > 0,
+        "{s}"
+    );
+    let again = ok(sanad(crashy.path(), steps[3]));
+    assert!(again.contains("already imported"), "{again}");
     assert!(
         !crashy.path().join("pay/.2026-11.partial").exists(),
         "no partial directory is left"

@@ -22,7 +22,9 @@ mod xml_out;
 pub use check::{Pain001Check, check_pain001};
 pub use error::{PaymentsError, Result};
 pub use ids::{EndToEndRef, MsgRef};
-pub use manifest::{HashingWriter, MANIFEST_FORMAT, Manifest, ManifestFile, sha256_hex};
+pub use manifest::{
+    HashingReader, HashingWriter, MANIFEST_FORMAT, Manifest, ManifestFile, sha256_hex,
+};
 pub use pain001::{
     BatchSummary, Debtor, DebtorAgent, FilePlan, PAIN001_NAMESPACE, Pain001Writer, Payment,
     ReleasePlan, ReleaseSpec, check_payment, plan_release, write_release,

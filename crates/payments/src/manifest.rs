@@ -101,6 +101,36 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Passes bytes through from `inner` and hashes them on the way: a file is checked and hashed
+/// in one read.
+pub struct HashingReader<R: io::Read> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: io::Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The hex digest of everything read through, after reading the rest of `inner`.
+    pub fn finish(mut self) -> io::Result<String> {
+        io::copy(&mut self, &mut io::sink())?;
+        Ok(hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: io::Read> io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Passes bytes through to `inner` and hashes them on the way, so files need no re-reading.
 pub struct HashingWriter<W: Write> {
     inner: W,

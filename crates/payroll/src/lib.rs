@@ -24,6 +24,7 @@ mod error;
 pub mod held;
 pub mod ledger;
 pub mod replay;
+pub mod returns;
 pub mod run;
 pub mod state;
 pub mod variance;

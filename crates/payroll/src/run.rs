@@ -7,16 +7,13 @@
 //! saving and renaming, and a return file is applied once (by its SHA-256).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use sanad_domain::{Date, Month, PaymentInstrument, RsuId};
-use sanad_payments::{
-    BatchSummary, Debtor, EndToEndRef, FilePlan, ReleasePlan, ReleaseSpec, ReturnKind,
-};
+use sanad_payments::{BatchSummary, Debtor, EndToEndRef, FilePlan, ReleasePlan, ReleaseSpec};
 use sanad_rules::ruleset::RuleSet;
 use sanad_rules::{RuleBook, Snapshot};
-use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow};
 use sanad_store::population::{PopHousehold, Population};
 use sanad_store::{Actor, RuleSetStatus, Store, StoreError};
 
@@ -28,7 +25,7 @@ use crate::cycle::{
 };
 use crate::held;
 use crate::ledger::PaymentStatus;
-use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
+use crate::ledger::{Entry, Ledger};
 use crate::replay::{self, ReplayReport};
 use crate::state::{Cycle, Digest, Status};
 
@@ -51,16 +48,16 @@ pub enum RunError {
     Corrupt(String),
 }
 
-type Result<T> = std::result::Result<T, RunError>;
+pub(crate) type Result<T> = std::result::Result<T, RunError>;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |source| RunError::Io {
         path: path.display().to_string(),
         source,
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> RunError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> RunError {
     RunError::Corrupt(e.to_string())
 }
 
@@ -1475,139 +1472,11 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
     std::fs::rename(tmp, dir).map_err(io(dir))
 }
 
-fn entry_row(e: &Entry) -> Result<EntryRow> {
+pub(crate) fn entry_row(e: &Entry) -> Result<EntryRow> {
     Ok(EntryRow {
         household: e.household().to_string(),
         kind: e.kind().code().into(),
         reference: e.reference().into(),
         body: serde_json::to_string(e).map_err(corrupt)?,
     })
-}
-
-/// What a return file did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ReturnsReport {
-    pub file: String,
-    pub message: String,
-    pub already_imported: bool,
-    pub accepted: usize,
-    pub rejected: usize,
-    pub settled: usize,
-    pub returned: usize,
-    pub unchanged: usize,
-    /// Lines naming a payment Sanad did not send (other payers' files, or errors).
-    pub unmatched: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
-/// The payments of every cycle an EndToEndId of ours names, by EndToEndId (one query per cycle).
-async fn payments_of_cycles(
-    store: &dyn Store,
-    ids: impl Iterator<Item = &str>,
-) -> Result<HashMap<String, PaymentRow>> {
-    let months: std::collections::BTreeSet<Month> = ids
-        .filter_map(EndToEndRef::parse)
-        .map(|r| r.cycle)
-        .collect();
-    let mut out = HashMap::new();
-    for m in months {
-        out.extend(
-            store
-                .payments(&m.to_string())
-                .await?
-                .into_iter()
-                .map(|p| (p.end_to_end_id.clone(), p)),
-        );
-    }
-    Ok(out)
-}
-
-/// Read a pain.002 or camt.054 file and apply it: statuses, and ledger entries for
-/// rejected, settled and returned payments. A file is applied once.
-pub async fn import_returns(
-    store: &dyn Store,
-    path: &Path,
-    actor: &Actor,
-) -> Result<ReturnsReport> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
-    let sha = sanad_payments::sha256_hex(&bytes);
-    let mut report = ReturnsReport {
-        file: path.display().to_string(),
-        ..Default::default()
-    };
-    if store.returns_imported(&sha).await? {
-        report.already_imported = true;
-        return Ok(report);
-    }
-    let mut events = Vec::new();
-    let summary =
-        sanad_payments::read_returns(BufReader::new(bytes.as_slice()), |e| events.push(e))?;
-    report.message = format!("{:?}", summary.message);
-    report.warnings = summary
-        .warnings
-        .iter()
-        .map(|w| format!("line {}: {}: {}", w.line, w.element, w.message))
-        .collect();
-    let mut ledger = load_ledger(store).await?;
-    let known = payments_of_cycles(store, events.iter().map(|e| e.end_to_end_id.as_str())).await?;
-    let (mut updates, mut entries) = (Vec::new(), Vec::new());
-    for ev in events {
-        let Some(payment) = known.get(&ev.end_to_end_id).cloned() else {
-            report.unmatched.push(format!(
-                "line {}: {} is not a payment of this programme",
-                ev.source_line, ev.end_to_end_id
-            ));
-            continue;
-        };
-        let (status, kind, reason) = match &ev.kind {
-            ReturnKind::Accepted => ("accepted", None, None),
-            ReturnKind::Rejected { reason } => ("rejected", Some(Kind::Rejected), reason.clone()),
-            ReturnKind::Settled => ("settled", Some(Kind::Confirmed), None),
-            ReturnKind::Returned { reason } => ("returned", Some(Kind::Returned), reason.clone()),
-            ReturnKind::Pending | ReturnKind::Other => {
-                report.unchanged += 1;
-                continue;
-            }
-        };
-        if payment.status == status {
-            report.unchanged += 1;
-            continue;
-        }
-        if let Some(kind) = kind {
-            let household = RsuId::parse(&payment.rsu_id).map_err(corrupt)?;
-            let date: Date = ev
-                .booking_date
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
-            let book = ledger.book(&household).ok_or_else(|| {
-                RunError::Corrupt(format!("payment {} has no ledger", payment.reference))
-            })?;
-            let entry = settle_entry(
-                book,
-                &Origin::new(&household, date, payment.reference.clone()),
-                kind,
-            )?;
-            entries.push(entry_row(&entry)?);
-            ledger.post(entry)?;
-        }
-        match status {
-            "accepted" => report.accepted += 1,
-            "rejected" => report.rejected += 1,
-            "settled" => report.settled += 1,
-            _ => report.returned += 1,
-        }
-        updates.push(StatusUpdate {
-            end_to_end_id: payment.end_to_end_id,
-            status: status.into(),
-            reason,
-        });
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let summary_json = serde_json::to_string(&report).map_err(corrupt)?;
-    store
-        .save_returns(&sha, &name, &summary_json, &updates, &entries, actor)
-        .await?;
-    Ok(report)
 }

@@ -1314,6 +1314,78 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
         log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
         ["release", "approve", "prepare", "prepare"]
     );
+    returns_apply_in_batches_and_resume(store, &payment).await;
+}
+
+/// A return file's batches: each moves statuses, posts entries once and records how far the
+/// file got; the file's record clears that progress.
+async fn returns_apply_in_batches_and_resume(
+    store: &dyn Store,
+    payment: &crate::payroll::PaymentRow,
+) {
+    use crate::payroll::StatusUpdate;
+    let e2e = payment.end_to_end_id.clone();
+    let found = store
+        .payments_by_ids(&[e2e.clone(), "NOT-OURS".into(), e2e.clone()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].end_to_end_id, e2e);
+    assert!(store.payments_by_ids(&[]).await.unwrap().is_empty());
+    let books = store.ledgers_of(&["zz".into(), "a".into()]).await.unwrap();
+    assert_eq!(
+        books
+            .iter()
+            .map(|(h, b)| (h.as_str(), b.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("a", "a/due/d1"),
+            ("a", "a/issued/p1"),
+            ("a", "a/rejected/p1")
+        ]
+    );
+    assert_eq!(store.returns_progress("beef").await.unwrap(), None);
+    let settle = StatusUpdate {
+        end_to_end_id: e2e.clone(),
+        status: "settled".into(),
+        reason: None,
+    };
+    let posted = [crate::payroll::EntryRow {
+        household: "a".into(),
+        kind: "confirmed".into(),
+        reference: "p1".into(),
+        body: "a/confirmed/p1".into(),
+    }];
+    for (line, report) in [(7, "{\"settled\":1}"), (9, "{\"settled\":2}")] {
+        // The second batch repeats the first's entry: posted once.
+        store
+            .save_returns_batch(
+                "beef",
+                "camt054.xml",
+                line,
+                report,
+                std::slice::from_ref(&settle),
+                &posted,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.returns_progress("beef").await.unwrap(),
+        Some((9, "{\"settled\":2}".to_owned()))
+    );
+    assert!(!store.returns_imported("beef").await.unwrap());
+    assert_eq!(
+        store.payment(&e2e).await.unwrap().unwrap().status,
+        "settled"
+    );
+    assert_eq!(store.ledgers_of(&["a".into()]).await.unwrap().len(), 4);
+    store
+        .save_returns("beef", "camt054.xml", "{}", &[], &[], &actor("bank"))
+        .await
+        .unwrap();
+    assert!(store.returns_imported("beef").await.unwrap());
+    assert_eq!(store.returns_progress("beef").await.unwrap(), None);
 }
 
 pub async fn applications_and_receipt_counters(store: &dyn Store) {

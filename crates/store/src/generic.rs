@@ -1869,6 +1869,103 @@ where
         Ok(row.is_some())
     }
 
+    pub async fn payments_by_ids(&self, ids: &[String]) -> Result<Vec<PaymentRow>> {
+        let rows = self
+            .fetch_in_chunks(
+                "SELECT * FROM payments WHERE end_to_end_id",
+                ids.iter().cloned(),
+                "",
+            )
+            .await?;
+        rows.iter()
+            .map(Self::payment_row)
+            .collect::<Result<_, _>>()
+            .map_err(db)
+    }
+
+    pub async fn ledgers_of(&self, households: &[String]) -> Result<Vec<(String, String)>> {
+        // Chunks go in key order, so households stay in order across them.
+        let rows = self
+            .fetch_in_chunks(
+                "SELECT household, body FROM ledger_entries WHERE household",
+                households.iter().cloned(),
+                " ORDER BY household, seq",
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("household")?, r.text("body")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db)
+    }
+
+    pub async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query::<DB>(pay::sql::RETURNS_PROGRESS)
+            .bind(sha256.to_owned())
+            .fetch_optional(self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| Ok((r.int("lines_done")?, r.text("report")?)))
+            .transpose()
+            .map_err(db)
+    }
+
+    pub async fn save_returns_batch(
+        &self,
+        sha256: &str,
+        file_name: &str,
+        lines_done: i64,
+        report: &str,
+        updates: &[StatusUpdate],
+        entries: &[EntryRow],
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        self.apply_returns(&mut tx, updates, entries).await?;
+        sqlx::query::<DB>(pay::sql::RETURNS_PROGRESS_SET)
+            .bind(sha256.to_owned())
+            .bind(file_name.to_owned())
+            .bind(lines_done)
+            .bind(report.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    /// Payment statuses and their ledger entries, in `tx`.
+    async fn apply_returns(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        updates: &[StatusUpdate],
+        entries: &[EntryRow],
+    ) -> Result<()> {
+        // One statement per (status, reason) and chunk of payments.
+        let at = now();
+        let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&str>> =
+            Default::default();
+        for u in updates {
+            groups
+                .entry((u.status.as_str(), u.reason.as_deref()))
+                .or_default()
+                .push(&u.end_to_end_id);
+        }
+        let text = format!("{} {}", pay::sql::PAYMENT_STATUS_PREFIX, in_keys::<DB>(4));
+        for ((status, reason), ids) in groups {
+            for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+                let keys =
+                    serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query::<DB>(AssertSqlSafe(text.clone()))
+                    .bind(status.to_owned())
+                    .bind(reason.map(str::to_owned))
+                    .bind(at.clone())
+                    .bind(keys)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+            }
+        }
+        self.post_entries(tx, entries).await
+    }
+
     pub async fn save_returns(
         &self,
         sha256: &str,
@@ -1900,31 +1997,12 @@ where
             }
             other => other.map_err(db)?,
         };
-        // One statement per (status, reason) and chunk of payments.
-        let at = now();
-        let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&str>> =
-            Default::default();
-        for u in updates {
-            groups
-                .entry((u.status.as_str(), u.reason.as_deref()))
-                .or_default()
-                .push(&u.end_to_end_id);
-        }
-        for ((status, reason), ids) in groups {
-            for chunk in ids.chunks(PARAMS_PER_STATEMENT - 3) {
-                let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
-                let text = format!("{} IN ({})", pay::sql::PAYMENT_STATUS_PREFIX, ps.join(", "));
-                let mut q = sqlx::query::<DB>(AssertSqlSafe(text))
-                    .bind(status.to_owned())
-                    .bind(reason.map(str::to_owned))
-                    .bind(at.clone());
-                for id in chunk {
-                    q = q.bind((*id).to_owned());
-                }
-                q.execute(&mut *tx).await.map_err(db)?;
-            }
-        }
-        self.post_entries(&mut tx, entries).await?;
+        self.apply_returns(&mut tx, updates, entries).await?;
+        sqlx::query::<DB>(pay::sql::RETURNS_PROGRESS_DONE)
+            .bind(sha256.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let change = Change::new("import_returns", "payment_file", file_name)
             .after(&serde_json::from_str::<serde_json::Value>(summary).unwrap_or_default());
         self.append(&mut tx, actor, &change).await?;

@@ -467,6 +467,37 @@ macro_rules! delegate_to_generic {
             async fn returns_imported(&self, sha256: &str) -> $crate::Result<bool> {
                 self.sql().returns_imported(sha256).await
             }
+            async fn payments_by_ids(
+                &self,
+                end_to_end_ids: &[String],
+            ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
+                self.sql().payments_by_ids(end_to_end_ids).await
+            }
+            async fn ledgers_of(
+                &self,
+                households: &[String],
+            ) -> $crate::Result<Vec<(String, String)>> {
+                self.sql().ledgers_of(households).await
+            }
+            async fn returns_progress(
+                &self,
+                sha256: &str,
+            ) -> $crate::Result<Option<(i64, String)>> {
+                self.sql().returns_progress(sha256).await
+            }
+            async fn save_returns_batch(
+                &self,
+                sha256: &str,
+                file_name: &str,
+                lines_done: i64,
+                report: &str,
+                updates: &[$crate::payroll::StatusUpdate],
+                entries: &[$crate::payroll::EntryRow],
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .save_returns_batch(sha256, file_name, lines_done, report, updates, entries)
+                    .await
+            }
             async fn save_returns(
                 &self,
                 sha256: &str,

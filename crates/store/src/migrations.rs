@@ -114,6 +114,12 @@ pub const SHARED: &[Migration] = &[
         name: "payments_by_month_e2e",
         sql: include_str!("../migrations/0021_payments_by_month_e2e.sql"),
     },
+    // return files applied in resumable batches (issue 6)
+    Migration {
+        version: 22,
+        name: "returns_progress",
+        sql: include_str!("../migrations/0022_returns_progress.sql"),
+    },
 ];
 
 #[cfg(test)]

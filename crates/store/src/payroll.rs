@@ -131,8 +131,28 @@ pub trait PayrollStore: Send + Sync {
     ) -> Result<()>;
     /// Whether a return file (by its SHA-256) was already applied.
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
+    /// The payments with these EndToEndIds, those that exist, in no particular order.
+    async fn payments_by_ids(&self, end_to_end_ids: &[String]) -> Result<Vec<PaymentRow>>;
+    /// The ledger entries (household, JSON) of these households, by household then posting
+    /// order.
+    async fn ledgers_of(&self, households: &[String]) -> Result<Vec<(String, String)>>;
+    /// How far an interrupted import of a return file got: the last line applied and the
+    /// report (JSON) so far.
+    async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>>;
+    /// Apply a batch of a return file in one transaction: statuses, ledger entries, and how
+    /// far the file got (`lines_done`, the report so far). Entries already posted are skipped.
+    async fn save_returns_batch(
+        &self,
+        sha256: &str,
+        file_name: &str,
+        lines_done: i64,
+        report: &str,
+        updates: &[StatusUpdate],
+        entries: &[EntryRow],
+    ) -> Result<()>;
     /// Apply a return file: statuses, ledger entries, and the file's record, in one
-    /// transaction. Entries already posted are skipped (same household, kind, reference).
+    /// transaction (its batches' progress is cleared). Entries already posted are skipped
+    /// (same household, kind, reference).
     async fn save_returns(
         &self,
         sha256: &str,
@@ -247,6 +267,12 @@ pub mod sql {
         "SELECT amount FROM appropriations WHERE year = $1 AND component = $2";
     pub const APPROPRIATION_SET: &str = "INSERT INTO appropriations (year, component, amount) VALUES ($1, $2, $3) ON CONFLICT (year, component) DO UPDATE SET amount = excluded.amount";
     pub const RETURNS_GET: &str = "SELECT sha256 FROM imported_returns WHERE sha256 = $1";
+    pub const RETURNS_PROGRESS: &str =
+        "SELECT lines_done, report FROM returns_progress WHERE sha256 = $1";
+    pub const RETURNS_PROGRESS_SET: &str = "INSERT INTO returns_progress \
+         (sha256, file_name, lines_done, report) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) \
+         DO UPDATE SET lines_done = excluded.lines_done, report = excluded.report";
+    pub const RETURNS_PROGRESS_DONE: &str = "DELETE FROM returns_progress WHERE sha256 = $1";
     pub const KEYS_AWARDS: &str =
         "SELECT DISTINCT rsu_id FROM awards WHERE rsu_id > $1 ORDER BY rsu_id LIMIT $2";
     pub const KEYS_LEDGER: &str = "SELECT DISTINCT household FROM ledger_entries WHERE household > $1 ORDER BY household LIMIT $2";

@@ -15,6 +15,10 @@ impl<R: BufRead> LineCounter<R> {
     }
 
     /// 1-based line of the last byte consumed (the end of the event just read).
+    pub(crate) fn into_inner(self) -> R {
+        self.inner
+    }
+
     pub(crate) fn line(&self) -> u64 {
         self.newlines + 1
     }

@@ -359,6 +359,12 @@ impl<R: BufRead> ReturnsReader<R> {
         self.summary
     }
 
+    /// The summary and the input, positioned where the message ended (to read what follows,
+    /// e.g. to hash the whole file).
+    pub fn into_parts(self) -> (ReturnsSummary, R) {
+        (self.summary, self.reader.into_inner().into_inner())
+    }
+
     fn line(&self) -> u64 {
         self.reader.get_ref().line()
     }

@@ -1,0 +1,283 @@
+//! Bank returns (pain.002 status reports, camt.054 notifications) applied to the store,
+//! streaming: a national camt.054 has 4 M entries, so neither the file nor the ledger is held
+//! whole.
+//!
+//! The file is read twice. The first pass checks the whole message and hashes the file; a
+//! malformed file is refused with nothing applied, and a file already imported (by its
+//! SHA-256) changes nothing. The second pass applies the events in batches (`RETURNS_BATCH`
+//! by default), each in one transaction with how far the file got, reading only the
+//! batch's payments and their households' ledger books. Interrupted, the same import resumes
+//! after the last batch applied; the file is recorded as imported with its last batch.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use sanad_domain::{Date, RsuId};
+use sanad_payments::{HashingReader, ReturnEvent, ReturnKind, ReturnsReader, ReturnsSummary};
+use sanad_store::payroll::{PaymentRow, StatusUpdate};
+use sanad_store::{Actor, Store};
+
+use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
+use crate::run::{Result, RunError, corrupt, entry_row, io};
+
+/// Events applied per transaction by default: what one batch reads and holds.
+pub const RETURNS_BATCH: usize = 50_000;
+/// Unmatched lines a report lists; all are counted.
+pub const UNMATCHED_LISTED: usize = 1_000;
+
+/// Bytes read so far, over both passes (the file's size twice in all).
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// What a return file did.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ReturnsReport {
+    pub file: String,
+    pub message: String,
+    pub already_imported: bool,
+    /// Resumed after an interruption, from the line after this one.
+    pub resumed_after_line: Option<u64>,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub settled: usize,
+    pub returned: usize,
+    pub unchanged: usize,
+    /// Lines naming a payment Sanad did not send (other payers' files, or errors): the first
+    /// `UNMATCHED_LISTED`.
+    pub unmatched: Vec<String>,
+    pub unmatched_total: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Read a pain.002 or camt.054 file and apply it: statuses, and ledger entries for
+/// rejected, settled and returned payments, `batch` events per transaction. A file is applied
+/// once.
+pub async fn import_returns(
+    store: &dyn Store,
+    path: &Path,
+    actor: &Actor,
+    batch: usize,
+    progress: Progress,
+) -> Result<ReturnsReport> {
+    let (sha, summary) = check(path, progress.clone()).await?;
+    let name = (path.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if store.returns_imported(&sha).await? {
+        return Ok(ReturnsReport {
+            file: path.display().to_string(),
+            already_imported: true,
+            ..Default::default()
+        });
+    }
+    let (done, mut report) = match store.returns_progress(&sha).await? {
+        Some((line, json)) => {
+            let mut r: ReturnsReport = serde_json::from_str(&json).map_err(corrupt)?;
+            r.resumed_after_line = Some(line as u64);
+            (line as u64, r)
+        }
+        None => (0, ReturnsReport::default()),
+    };
+    report.file = path.display().to_string();
+    report.message = format!("{:?}", summary.message);
+    report.warnings = (summary.warnings.iter())
+        .map(|w| format!("line {}: {}: {}", w.line, w.element, w.message))
+        .collect();
+    let (batches, mut rx) = tokio::sync::mpsc::channel::<Vec<ReturnEvent>>(2);
+    let size = std::fs::metadata(path).map_err(io(path))?.len();
+    let reader = tokio::task::spawn_blocking({
+        let path = path.to_owned();
+        move || {
+            read_batches(&path, done, batch.max(1), batches, move |n| {
+                progress(size + n)
+            })
+        }
+    });
+    while let Some(events) = rx.recv().await {
+        let last = events.last().map_or(done, |e| e.source_line);
+        let (updates, entries) = apply(store, &events, &mut report).await?;
+        let json = serde_json::to_string(&report).map_err(corrupt)?;
+        store
+            .save_returns_batch(&sha, &name, last as i64, &json, &updates, &entries)
+            .await?;
+    }
+    reader.await.map_err(corrupt)??;
+    let json = serde_json::to_string(&report).map_err(corrupt)?;
+    store
+        .save_returns(&sha, &name, &json, &[], &[], actor)
+        .await?;
+    Ok(report)
+}
+
+/// The first pass: the file's SHA-256 and its summary, or the error that makes it unreadable.
+async fn check(path: &Path, progress: Progress) -> Result<(String, ReturnsSummary)> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path).map_err(io(&path))?;
+        let hashed = HashingReader::new(Counted::new(file, progress));
+        let mut reader = ReturnsReader::new(BufReader::new(hashed))?;
+        for item in reader.by_ref() {
+            match item {
+                Err(e) if e.is_fatal() => return Err(e.into()),
+                _ => {}
+            }
+        }
+        let (summary, rest) = reader.into_parts();
+        let sha = rest.into_inner().finish().map_err(io(&path))?;
+        Ok((sha, summary))
+    })
+    .await
+    .map_err(corrupt)?
+}
+
+/// The second pass: the events after line `done`, in batches, until the receiver hangs up.
+fn read_batches(
+    path: &Path,
+    done: u64,
+    size: usize,
+    batches: tokio::sync::mpsc::Sender<Vec<ReturnEvent>>,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let counted = Counted::new(file, Arc::new(progress));
+    let mut batch = Vec::with_capacity(size);
+    for item in ReturnsReader::new(BufReader::new(counted))? {
+        match item {
+            Ok(ev) if ev.source_line > done => batch.push(ev),
+            Err(e) if e.is_fatal() => return Err(e.into()),
+            _ => {}
+        }
+        if batch.len() == size && batches.blocking_send(std::mem::take(&mut batch)).is_err() {
+            return Ok(()); // the applying side stopped: its error is the import's
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.blocking_send(batch);
+    }
+    Ok(())
+}
+
+/// The status updates and ledger entries of a batch, counted into `report`. Reads the batch's
+/// payments and their households' books; a payment named twice moves on from its new status.
+async fn apply(
+    store: &dyn Store,
+    batch: &[ReturnEvent],
+    report: &mut ReturnsReport,
+) -> Result<(Vec<StatusUpdate>, Vec<sanad_store::payroll::EntryRow>)> {
+    let ids: Vec<String> = batch.iter().map(|e| e.end_to_end_id.clone()).collect();
+    let mut known: HashMap<String, PaymentRow> = (store.payments_by_ids(&ids).await?)
+        .into_iter()
+        .map(|p| (p.end_to_end_id.clone(), p))
+        .collect();
+    let mut ledger = books_of(store, batch, &known).await?;
+    let (mut updates, mut entries) = (Vec::new(), Vec::new());
+    for ev in batch {
+        let Some(payment) = known.get_mut(&ev.end_to_end_id) else {
+            report.unmatched_total += 1;
+            if report.unmatched.len() < UNMATCHED_LISTED {
+                report.unmatched.push(format!(
+                    "line {}: {} is not a payment of this programme",
+                    ev.source_line, ev.end_to_end_id
+                ));
+            }
+            continue;
+        };
+        let (status, kind, reason) = match &ev.kind {
+            ReturnKind::Accepted => ("accepted", None, None),
+            ReturnKind::Rejected { reason } => ("rejected", Some(Kind::Rejected), reason.clone()),
+            ReturnKind::Settled => ("settled", Some(Kind::Confirmed), None),
+            ReturnKind::Returned { reason } => ("returned", Some(Kind::Returned), reason.clone()),
+            ReturnKind::Pending | ReturnKind::Other => {
+                report.unchanged += 1;
+                continue;
+            }
+        };
+        if payment.status == status {
+            report.unchanged += 1;
+            continue;
+        }
+        if let Some(kind) = kind {
+            let household = RsuId::parse(&payment.rsu_id).map_err(corrupt)?;
+            let date: Date = ev
+                .booking_date
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let book = ledger.book(&household).ok_or_else(|| {
+                RunError::Corrupt(format!("payment {} has no ledger", payment.reference))
+            })?;
+            let origin = Origin::new(&household, date, payment.reference.clone());
+            let entry = settle_entry(book, &origin, kind)?;
+            entries.push(entry_row(&entry)?);
+            ledger.post(entry)?;
+        }
+        match status {
+            "accepted" => report.accepted += 1,
+            "rejected" => report.rejected += 1,
+            "settled" => report.settled += 1,
+            _ => report.returned += 1,
+        }
+        payment.status = status.into();
+        updates.push(StatusUpdate {
+            end_to_end_id: payment.end_to_end_id.clone(),
+            status: status.into(),
+            reason,
+        });
+    }
+    Ok((updates, entries))
+}
+
+/// The ledger books of the households whose payments a batch settles, rejects or returns.
+async fn books_of(
+    store: &dyn Store,
+    batch: &[ReturnEvent],
+    known: &HashMap<String, PaymentRow>,
+) -> Result<Ledger> {
+    let posts = |k: &ReturnKind| {
+        !matches!(
+            k,
+            ReturnKind::Accepted | ReturnKind::Pending | ReturnKind::Other
+        )
+    };
+    let households: BTreeSet<String> = (batch.iter())
+        .filter(|e| posts(&e.kind))
+        .filter_map(|e| known.get(&e.end_to_end_id))
+        .map(|p| p.rsu_id.clone())
+        .collect();
+    let households: Vec<String> = households.into_iter().collect();
+    let entries = (store.ledgers_of(&households).await?.iter())
+        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Ledger::replay(entries)?)
+}
+
+/// Reports the bytes read through it, every mebibyte.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+    reported: u64,
+    progress: Progress,
+}
+
+impl<R> Counted<R> {
+    fn new(inner: R, progress: Progress) -> Self {
+        Counted {
+            inner,
+            read: 0,
+            reported: 0,
+            progress,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if n == 0 || self.read - self.reported >= 1 << 20 {
+            self.reported = self.read;
+            (self.progress)(self.read);
+        }
+        Ok(n)
+    }
+}
