@@ -9,14 +9,14 @@
 //! batch's payments and their households' ledger books. Interrupted, the same import resumes
 //! after the last batch applied; the file is recorded as imported with its last batch.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
 use sanad_domain::{Date, RsuId};
 use sanad_payments::{HashingReader, ReturnEvent, ReturnKind, ReturnsReader, ReturnsSummary};
-use sanad_store::payroll::{PaymentRow, StatusUpdate};
+use sanad_store::payroll::{EntryRow, PaymentRow, StatusUpdate};
 use sanad_store::{Actor, Store};
 
 use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
@@ -95,13 +95,37 @@ pub async fn import_returns(
             })
         }
     });
+    // Batch n + 1 is read and decided while batch n is written; it waits for that write
+    // only where the two share a payment or a household.
+    let mut writing: Option<Written> = None;
     while let Some(events) = rx.recv().await {
-        let last = events.last().map_or(done, |e| e.source_line);
-        let (updates, entries) = apply(store, &events, &mut report).await?;
-        let json = serde_json::to_string(&report).map_err(corrupt)?;
-        store
-            .save_returns_batch(&sha, &name, last as i64, &json, &updates, &entries)
-            .await?;
+        let line = events.last().map_or(done, |e| e.source_line);
+        let previous = writing.take();
+        let (written, wait) = tokio::sync::oneshot::channel::<()>();
+        let write = async {
+            if let Some(w) = &previous {
+                save(store, &sha, &name, w).await?;
+            }
+            let _ = written.send(());
+            Ok::<_, RunError>(())
+        };
+        let (_, (updates, entries, households, next)) = futures_util::future::try_join(
+            write,
+            plan(store, events, report.clone(), previous.as_ref(), wait),
+        )
+        .await?;
+        report = next;
+        writing = Some(Written {
+            line,
+            report: serde_json::to_string(&report).map_err(corrupt)?,
+            payments: updates.iter().map(|u| u.end_to_end_id.clone()).collect(),
+            households,
+            updates,
+            entries,
+        });
+    }
+    if let Some(w) = &writing {
+        save(store, &sha, &name, w).await?;
     }
     reader.await.map_err(corrupt)??;
     let json = serde_json::to_string(&report).map_err(corrupt)?;
@@ -159,21 +183,88 @@ fn read_batches(
     Ok(())
 }
 
-/// The status updates and ledger entries of a batch, counted into `report`. Reads the batch's
-/// payments and their households' books; a payment named twice moves on from its new status.
-async fn apply(
+/// A batch decided, waiting to be written with how far the file got.
+struct Written {
+    /// The batch's last line.
+    line: u64,
+    /// The report after it (JSON).
+    report: String,
+    payments: HashSet<String>,
+    households: HashSet<String>,
+    updates: Vec<StatusUpdate>,
+    entries: Vec<EntryRow>,
+}
+
+async fn save(store: &dyn Store, sha: &str, name: &str, w: &Written) -> Result<()> {
+    let line = w.line as i64;
+    (store.save_returns_batch(sha, name, line, &w.report, &w.updates, &w.entries)).await?;
+    Ok(())
+}
+
+/// What a batch does: its status updates and ledger entries, the households they touch, and
+/// the report counting them. Reads the batch's payments and their households' books, after
+/// the batch being written (`busy`) is, where they share a payment or a household (`wait`
+/// ends when it is). The decisions are made on a blocking thread, so that the write goes on.
+async fn plan(
     store: &dyn Store,
-    batch: &[ReturnEvent],
-    report: &mut ReturnsReport,
-) -> Result<(Vec<StatusUpdate>, Vec<sanad_store::payroll::EntryRow>)> {
-    let ids: Vec<String> = batch.iter().map(|e| e.end_to_end_id.clone()).collect();
-    let mut known: HashMap<String, PaymentRow> = (store.payments_by_ids(&ids).await?)
+    events: Vec<ReturnEvent>,
+    report: ReturnsReport,
+    busy: Option<&Written>,
+    wait: tokio::sync::oneshot::Receiver<()>,
+) -> Result<(
+    Vec<StatusUpdate>,
+    Vec<EntryRow>,
+    HashSet<String>,
+    ReturnsReport,
+)> {
+    let mut wait = Some(wait);
+    let mut after_write = async |shared: bool| {
+        if let (true, Some(w)) = (shared, wait.take()) {
+            let _ = w.await; // a failed write fails the import: its error is returned
+        }
+    };
+    let ids: Vec<String> = events.iter().map(|e| e.end_to_end_id.clone()).collect();
+    after_write(busy.is_some_and(|b| ids.iter().any(|i| b.payments.contains(i)))).await;
+    let known: HashMap<String, PaymentRow> = (store.payments_by_ids(&ids).await?)
         .into_iter()
         .map(|p| (p.end_to_end_id.clone(), p))
         .collect();
-    let mut ledger = books_of(store, batch, &known).await?;
+    let households: HashSet<String> = (events.iter())
+        .filter(|e| posts(&e.kind))
+        .filter_map(|e| known.get(&e.end_to_end_id))
+        .map(|p| p.rsu_id.clone())
+        .collect();
+    after_write(busy.is_some_and(|b| !b.households.is_disjoint(&households))).await;
+    let keys: Vec<String> = households.iter().cloned().collect();
+    let books = store.ledgers_of(&keys).await?;
+    let decided = tokio::task::spawn_blocking(move || decide(&events, known, &books, report));
+    let (updates, entries, report) = decided.await.map_err(corrupt)??;
+    Ok((updates, entries, households, report))
+}
+
+/// Whether a bank's answer posts a ledger entry.
+fn posts(kind: &ReturnKind) -> bool {
+    !matches!(
+        kind,
+        ReturnKind::Accepted | ReturnKind::Pending | ReturnKind::Other
+    )
+}
+
+/// The status updates and ledger entries of a batch, counted into `report`, from its
+/// payments (`known`) and their households' ledger entries. A payment named twice moves on
+/// from its new status.
+fn decide(
+    events: &[ReturnEvent],
+    mut known: HashMap<String, PaymentRow>,
+    books: &[(String, String)],
+    mut report: ReturnsReport,
+) -> Result<(Vec<StatusUpdate>, Vec<EntryRow>, ReturnsReport)> {
+    let entries = (books.iter())
+        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    let mut ledger = Ledger::replay(entries)?;
     let (mut updates, mut entries) = (Vec::new(), Vec::new());
-    for ev in batch {
+    for ev in events {
         let Some(payment) = known.get_mut(&ev.end_to_end_id) else {
             report.unmatched_total += 1;
             if report.unmatched.len() < UNMATCHED_LISTED {
@@ -224,31 +315,7 @@ async fn apply(
             reason,
         });
     }
-    Ok((updates, entries))
-}
-
-/// The ledger books of the households whose payments a batch settles, rejects or returns.
-async fn books_of(
-    store: &dyn Store,
-    batch: &[ReturnEvent],
-    known: &HashMap<String, PaymentRow>,
-) -> Result<Ledger> {
-    let posts = |k: &ReturnKind| {
-        !matches!(
-            k,
-            ReturnKind::Accepted | ReturnKind::Pending | ReturnKind::Other
-        )
-    };
-    let households: BTreeSet<String> = (batch.iter())
-        .filter(|e| posts(&e.kind))
-        .filter_map(|e| known.get(&e.end_to_end_id))
-        .map(|p| p.rsu_id.clone())
-        .collect();
-    let households: Vec<String> = households.into_iter().collect();
-    let entries = (store.ledgers_of(&households).await?.iter())
-        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Ledger::replay(entries)?)
+    Ok((updates, entries, report))
 }
 
 /// Reports the bytes read through it, every mebibyte.
