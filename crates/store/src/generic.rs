@@ -1561,11 +1561,12 @@ where
     ) -> Result<Vec<(String, Vec<rows::ScoreRow>)>> {
         // One aggregated text per statement: a national refresh reads 10 M score records, and
         // a driver hand-off per row was most of that read.
+        let d = crate::population::Dialect::of::<DB>();
         let prefix = format!(
             "SELECT {} AS lines FROM (SELECT {} AS line FROM households h \
              LEFT JOIN score_history s ON s.household_id = h.rsu_id WHERE {} AND h.rsu_id",
-            lines_agg::<DB>("t.line"),
-            crate::population::sql::score_line(&crate::population::Dialect::of::<DB>(), "h.rsu_id"),
+            d.lines("t.line"),
+            crate::population::sql::score_line(&d, "h.rsu_id"),
             scope.sql("h")
         );
         let mut out: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
@@ -3051,16 +3052,7 @@ where
     })
 }
 
-/// The backend's aggregate joining the text `expr` of every row into one value, a line each.
-fn lines_agg<DB: Database>(expr: &str) -> String {
-    if is_postgres::<DB>() {
-        format!("string_agg({expr}, chr(10))")
-    } else {
-        format!("group_concat({expr}, char(10))")
-    }
-}
-
-fn is_postgres<DB: Database>() -> bool {
+pub(crate) fn is_postgres<DB: Database>() -> bool {
     DB::NAME == "PostgreSQL"
 }
 

@@ -61,16 +61,26 @@ pub mod sql {
     use super::Dialect;
     use crate::Scope;
 
-    /// Households `(rsu_id|region|province)` with `$1 < rsu_id <= $3`, at most `$2`.
+    /// A household `rsu_id|region|province` of `households h` (see `Builder::household_lines`).
+    pub const HOUSEHOLD_LINE: &str = "concat_ws('|', h.rsu_id, h.region, h.province)";
+
+    /// Households with `$1 < rsu_id <= $3`, at most `$2`.
     pub fn households(scope: &Scope, d: &Dialect) -> String {
-        chunk(
-            &format!(
-                "SELECT h.rsu_id AS k, concat_ws('|', h.rsu_id, h.region, h.province) AS line FROM households h \
-                 WHERE h.rsu_id > $1 AND h.rsu_id <= $3 AND {} ORDER BY h.rsu_id LIMIT $2",
-                scope.sql("h")
-            ),
-            d.agg,
+        format!(
+            "SELECT max(t.k) AS last, count(*) AS n, {} AS lines FROM (SELECT h.rsu_id AS k, \
+             {HOUSEHOLD_LINE} AS line FROM households h WHERE h.rsu_id > $1 AND h.rsu_id <= $3 \
+             AND {} ORDER BY h.rsu_id LIMIT $2) t",
+            d.lines("t.line"),
+            scope.sql("h")
         )
+    }
+
+    /// Households in `($1, $2]`, every scope (a page of the payroll).
+    pub fn households_between(d: &Dialect) -> String {
+        d.count_lines(&format!(
+            "SELECT {HOUSEHOLD_LINE} AS line FROM households h \
+             WHERE h.rsu_id > $1 AND h.rsu_id <= $2"
+        ))
     }
 
     /// Members (see `member_line`) with `$1 < idcs <= $2`.
@@ -88,13 +98,11 @@ pub mod sql {
     }
 
     fn members_where(scope: &Scope, d: &Dialect, condition: &str) -> String {
-        format!(
-            "SELECT count(*) AS n, {} AS lines FROM (SELECT {} AS line FROM persons p{} \
-             WHERE {condition}) t",
-            d.agg.replace("{}", "t.line"),
+        d.count_lines(&format!(
+            "SELECT {} AS line FROM persons p{} WHERE {condition}",
             super::member_line(d),
             scope_join(scope)
-        )
+        ))
     }
 
     /// Members' join to their households when a scope narrows the read.
@@ -110,12 +118,11 @@ pub mod sql {
 
     /// Scores `(household|value|valid_from|computed_on)` of households in `($1, $2]`.
     pub fn scores(d: &Dialect) -> String {
-        format!(
-            "SELECT count(*) AS n, {} AS lines FROM (SELECT {} AS line FROM score_history s \
-             WHERE s.household_id > $1 AND s.household_id <= $2) t",
-            d.agg.replace("{}", "t.line"),
+        d.count_lines(&format!(
+            "SELECT {} AS line FROM score_history s \
+             WHERE s.household_id > $1 AND s.household_id <= $2",
             score_line(d, "s.household_id")
-        )
+        ))
     }
 
     /// A score record `household|value|valid_from|computed_on` of `score_history s`, with the
@@ -133,13 +140,6 @@ pub mod sql {
     pub fn key_bounds(table: &str, key: &str) -> String {
         format!(
             "SELECT (SELECT min({key}) FROM {table}) AS lo, (SELECT max({key}) FROM {table}) AS hi"
-        )
-    }
-
-    fn chunk(inner: &str, agg: &str) -> String {
-        format!(
-            "SELECT max(t.k) AS last, count(*) AS n, {} AS lines FROM ({inner}) t",
-            agg.replace("{}", "t.line")
         )
     }
 }
@@ -261,6 +261,34 @@ impl Builder {
         let value = Score::from_millionths(value);
         self.scores
             .push((id(rsu_id)?, value, valid_from, computed_on));
+        Ok(())
+    }
+
+    /// Households as `sql::HOUSEHOLD_LINE` writes them, a line each.
+    pub fn household_lines(&mut self, text: &str) -> Result<(), StoreError> {
+        for line in lines_of(text) {
+            let mut it = fields(line);
+            let mut f = || field(&mut it, line);
+            self.household(f()?, f()?, f()?)?;
+        }
+        Ok(())
+    }
+
+    /// Score records as `sql::score_line` writes them, a line each.
+    pub fn score_lines(&mut self, text: &str) -> Result<(), StoreError> {
+        for line in lines_of(text) {
+            let (h, v, from, on) = parse_score(line)?;
+            self.score(h, v, from, on)?;
+        }
+        Ok(())
+    }
+
+    /// Members as `member_line` writes them, a line each.
+    pub fn member_lines(&mut self, text: &str) -> Result<(), StoreError> {
+        for line in lines_of(text) {
+            let (h, pos, m) = parse_member(line)?;
+            self.member(h, pos, m)?;
+        }
         Ok(())
     }
 
@@ -451,17 +479,17 @@ pub enum MembersBy {
 #[derive(Debug, Clone, Copy)]
 pub struct Dialect {
     /// The string aggregate joining lines, with `{}` for the expression.
-    pub agg: &'static str,
+    agg: &'static str,
     /// Dates as numbers of days since 1970-01-01 rather than `YYYY-MM-DD`: PostgreSQL formats
     /// a date at several times the cost of an integer (a sixth of its work in a national load);
     /// SQLite stores dates as that text already.
     day_numbers: bool,
-    pub members_by: MembersBy,
+    members_by: MembersBy,
 }
 
 impl Dialect {
     pub fn of<DB: sqlx::Database>() -> Dialect {
-        if DB::NAME == "PostgreSQL" {
+        if crate::generic::is_postgres::<DB>() {
             Dialect {
                 agg: "string_agg({}, chr(10))",
                 day_numbers: true,
@@ -474,6 +502,19 @@ impl Dialect {
                 members_by: MembersBy::Idcs,
             }
         }
+    }
+
+    /// The text of every row's `expr` joined into one value, a line each.
+    pub fn lines(&self, expr: &str) -> String {
+        self.agg.replace("{}", expr)
+    }
+
+    /// How many rows the query `inner` (with a text column `line`) finds, and their lines.
+    pub fn count_lines(&self, inner: &str) -> String {
+        format!(
+            "SELECT count(*) AS n, {} AS lines FROM ({inner}) t",
+            self.lines("t.line")
+        )
     }
 
     /// The date column `col` as a population line carries it (read back by `date`).
@@ -589,23 +630,13 @@ fn parse_parts(parts: std::sync::mpsc::Receiver<Part>) -> Result<Population, Sto
     for part in parts {
         match part {
             Part::Households(c) => {
-                for line in lines_of(&c.lines) {
-                    let mut it = fields(line);
-                    let mut f = || field(&mut it, line);
-                    b.household(f()?, f()?, f()?)?;
-                }
-                for line in c.between.iter().flat_map(|t| lines_of(t)) {
-                    let (h, v, from, on) = parse_score(line)?;
-                    b.score(h, v, from, on)?;
+                b.household_lines(&c.lines)?;
+                for scores in &c.between {
+                    b.score_lines(scores)?;
                 }
             }
             Part::HouseholdsDone => b.households_complete(),
-            Part::Members(c) => {
-                for line in lines_of(&c.lines) {
-                    let (h, pos, m) = parse_member(line)?;
-                    b.member(h, pos, m)?;
-                }
-            }
+            Part::Members(c) => b.member_lines(&c.lines)?,
         }
     }
     Ok(b.finish())
@@ -753,40 +784,13 @@ where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     let d = Dialect::of::<DB>();
-    let lines = |inner: String| {
-        format!(
-            "SELECT count(*) AS n, {} AS lines FROM ({inner}) t",
-            d.agg.replace("{}", "t.line")
-        )
-    };
     let read = |q: String| async move {
         Ok::<_, StoreError>(lines_between(pool, &q, after, upto).await?.1)
     };
     let mut b = Builder::default();
-    let households = read(lines(
-        "SELECT concat_ws('|', h.rsu_id, h.region, h.province) AS line FROM households h \
-         WHERE h.rsu_id > $1 AND h.rsu_id <= $2"
-            .into(),
-    ))
-    .await?;
-    for line in lines_of(&households) {
-        let mut it = fields(line);
-        b.household(
-            field(&mut it, line)?,
-            field(&mut it, line)?,
-            field(&mut it, line)?,
-        )?;
-    }
-    let scores = read(sql::scores(&d)).await?;
-    for line in lines_of(&scores) {
-        let (h, v, from, on) = parse_score(line)?;
-        b.score(h, v, from, on)?;
-    }
-    let members = read(sql::members_between(&Scope::National, &d)).await?;
-    for line in lines_of(&members) {
-        let (h, pos, m) = parse_member(line)?;
-        b.member(h, pos, m)?;
-    }
+    b.household_lines(&read(sql::households_between(&d)).await?)?;
+    b.score_lines(&read(sql::scores(&d)).await?)?;
+    b.member_lines(&read(sql::members_between(&Scope::National, &d)).await?)?;
     Ok(b.finish())
 }
 

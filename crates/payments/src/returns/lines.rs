@@ -14,11 +14,11 @@ impl<R: BufRead> LineCounter<R> {
         LineCounter { inner, newlines: 0 }
     }
 
-    /// 1-based line of the last byte consumed (the end of the event just read).
     pub(crate) fn into_inner(self) -> R {
         self.inner
     }
 
+    /// 1-based line of the last byte consumed (the end of the event just read).
     pub(crate) fn line(&self) -> u64 {
         self.newlines + 1
     }
