@@ -188,6 +188,67 @@ pub async fn round_trip_and_reimport_changes_nothing(store: &dyn RegistryStore) 
         1,
         "a re-import adds no history"
     );
+    // Every optional field absent or present, a separator in a name, more than ten members
+    // (positions sort as numbers), several scores: read back alone and in a batch.
+    let odd = with(&sample(3, "01"), |p| {
+        p.phone = None;
+        p.instrument = Some(PaymentInstrument::Wallet {
+            provider: "Wafacash".into(),
+            reference: "W-0042".into(),
+        });
+        let spouse = &mut p.members[1];
+        spouse.last_name = "Ben|Ali".into();
+        spouse.last_name_ar = String::new();
+        spouse.death_date = Some(d("2026-01-05"));
+        let child = &mut p.members[2];
+        child.father_deceased = true;
+        child.checks = CrossChecks {
+            public_employee: Some(CrossCheck {
+                source: "DGI-PAYROLL".into(),
+                date: d("2026-05-31"),
+            }),
+            pensioner: None,
+            family_allowance: Some(CrossCheck {
+                source: "CNSS-AF".into(),
+                date: d("2026-04-30"),
+            }),
+        };
+        for k in 5..=12 {
+            let mut m = p.members[3].clone();
+            m.idcs = Idcs::from_body(300 + k);
+            m.first_name = format!("Enfant{k}");
+            p.members.push(m);
+        }
+        p.scores = ScoreHistory::new(vec![
+            ScoreRecord {
+                value: Score::parse("9.743001").unwrap(),
+                computed_on: d("2024-03-01"),
+                valid_from: d("2024-03-08"),
+            },
+            ScoreRecord {
+                value: Score::parse("0").unwrap(),
+                computed_on: d("2025-12-20"),
+                valid_from: d("2026-01-01"),
+            },
+        ]);
+    });
+    apply(store, std::slice::from_ref(&odd)).await;
+    let alone = store
+        .household(&Scope::National, &odd.rsu_id)
+        .await
+        .unwrap();
+    assert_eq!(alone.as_ref(), Some(&odd), "read alone, exactly as written");
+    let batch = store
+        .households(
+            &Scope::National,
+            &[odd.rsu_id.clone(), batch[1].rsu_id.clone()],
+        )
+        .await
+        .unwrap();
+    assert!(
+        batch.contains(&odd) && batch.len() == 2,
+        "read in a batch, exactly as written"
+    );
 }
 
 pub async fn score_changes_build_the_history(store: &dyn RegistryStore) {

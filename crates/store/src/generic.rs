@@ -50,97 +50,94 @@ where
     for<'q> Option<i64>: Encode<'q, DB>,
 {
     pub async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
-        let id = id.to_string();
-        let Some(row) = sqlx::query::<DB>(AssertSqlSafe(sql::household(scope)))
-            .bind(id.clone())
-            .fetch_optional(self.read)
-            .await
-            .map_err(db)?
-        else {
-            return Ok(None);
-        };
-        let h = decode::household(&row).map_err(db)?;
-        let persons = sqlx::query::<DB>(sql::PERSONS_OF)
-            .bind(id.clone())
-            .fetch_all(self.read)
-            .await
-            .map_err(db)?;
-        let scores = sqlx::query::<DB>(sql::SCORES_OF)
-            .bind(id)
-            .fetch_all(self.read)
-            .await
-            .map_err(db)?;
-        let persons = persons
-            .iter()
-            .map(decode::person)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        let scores = scores
-            .iter()
-            .map(decode::score)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        rows::from_rows(h, persons, scores, chrono::Local::now().date_naive()).map(Some)
+        Ok(self
+            .households(scope, std::slice::from_ref(id))
+            .await?
+            .pop())
     }
 
+    /// Households with their members and scores, as text lines (`rows::text`): a batch is
+    /// three statements of one value each, whatever its size.
     pub async fn households(&self, scope: &Scope, ids: &[RsuId]) -> Result<Vec<Household>> {
+        let d = crate::population::Dialect::of::<DB>();
         let today = chrono::Local::now().date_naive();
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(KEYS_PER_STATEMENT) {
             let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
-            let rows = self
-                .fetch_in(
+            let text = self
+                .lines_in(
                     &format!(
-                        "SELECT * FROM households h WHERE {} AND h.rsu_id",
+                        "SELECT {} AS line FROM households h WHERE {} AND h.rsu_id",
+                        rows::text::household_line(),
                         scope.sql("h")
                     ),
-                    &keys,
-                    "",
+                    keys,
                 )
                 .await?;
-            let found = rows
-                .iter()
-                .map(decode::household)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
+            let found = lines(&text)
+                .map(rows::text::household)
+                .collect::<Result<Vec<_>>>()?;
             let keys: Vec<String> = found.iter().map(|h| h.rsu_id.clone()).collect();
-            let mut persons: HashMap<String, Vec<rows::PersonRow>> = HashMap::new();
-            for r in self
-                .fetch_in(
-                    "SELECT * FROM persons WHERE household_id",
-                    &keys,
-                    " ORDER BY household_id, position",
+            let text = self
+                .lines_in(
+                    &format!(
+                        "SELECT {} AS line FROM persons p WHERE p.household_id",
+                        rows::text::person_line(&d)
+                    ),
+                    keys.clone(),
                 )
-                .await?
-            {
-                let p = decode::person(&r).map_err(db)?;
+                .await?;
+            let mut persons: HashMap<String, Vec<rows::PersonRow>> = HashMap::new();
+            for line in lines(&text) {
+                let p = rows::text::person(line)?;
                 persons.entry(p.household_id.clone()).or_default().push(p);
             }
-            let mut scores: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
-            for r in self
-                .fetch_in(
-                    "SELECT * FROM score_history WHERE household_id",
-                    &keys,
-                    " ORDER BY household_id, valid_from, computed_on",
+            let text = self
+                .lines_in(
+                    &format!(
+                        "SELECT {} AS line FROM score_history s WHERE s.household_id",
+                        crate::population::sql::score_line(&d, "s.household_id")
+                    ),
+                    keys,
                 )
-                .await?
-            {
-                let s = decode::score(&r).map_err(db)?;
-                scores.entry(s.household_id.clone()).or_default().push(s);
+                .await?;
+            let mut scores: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
+            for line in lines(&text) {
+                let (id, value, valid_from, computed_on) = crate::population::parse_score(line)?;
+                scores
+                    .entry(id.to_owned())
+                    .or_default()
+                    .push(rows::ScoreRow {
+                        household_id: id.to_owned(),
+                        value_millionths: value,
+                        computed_on,
+                        valid_from,
+                    });
             }
             for h in found {
-                let (p, s) = (
-                    persons.remove(&h.rsu_id).unwrap_or_default(),
-                    scores.remove(&h.rsu_id).unwrap_or_default(),
-                );
+                let mut p = persons.remove(&h.rsu_id).unwrap_or_default();
+                p.sort_by_key(|p| p.position);
+                let s = scores.remove(&h.rsu_id).unwrap_or_default();
                 out.push(rows::from_rows(h, p, s, today)?);
             }
         }
         Ok(out)
     }
 
-    /// `prefix IN (…)tail` over `keys`, in one statement (the caller bounds `keys`). The keys
-    /// are bound as one JSON array: one parameter whatever their number.
+    /// The lines (column `line`) of `prefix IN (keys)`, one aggregated text per chunk of keys.
+    async fn lines_in(&self, prefix: &str, keys: Vec<String>) -> Result<String> {
+        let d = crate::population::Dialect::of::<DB>();
+        let prefix = format!("SELECT {} AS lines FROM ({prefix}", d.lines("t.line"));
+        let mut text = String::new();
+        for r in self.fetch_in_chunks(&prefix, keys, ") t").await? {
+            if let Some(lines) = r.opt_text("lines").map_err(db)? {
+                text.push_str(&lines);
+                text.push('\n');
+            }
+        }
+        Ok(text)
+    }
+
     async fn fetch_in(&self, prefix: &str, keys: &[String], tail: &str) -> Result<Vec<DB::Row>> {
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -1563,32 +1560,25 @@ where
         // a driver hand-off per row was most of that read.
         let d = crate::population::Dialect::of::<DB>();
         let prefix = format!(
-            "SELECT {} AS lines FROM (SELECT {} AS line FROM households h \
+            "SELECT {} AS line FROM households h \
              LEFT JOIN score_history s ON s.household_id = h.rsu_id WHERE {} AND h.rsu_id",
-            d.lines("t.line"),
             crate::population::sql::score_line(&d, "h.rsu_id"),
             scope.sql("h")
         );
         let mut out: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
-        for r in self
-            .fetch_in_chunks(&prefix, rsu_ids.iter().cloned(), ") t")
-            .await?
-        {
-            let lines = r.opt_text("lines").map_err(db)?.unwrap_or_default();
-            for line in lines.split('\n').filter(|l| !l.is_empty()) {
-                // `population`'s score line; a household with no score yet is its id alone
-                // (`concat_ws` skips nulls).
-                let (id, score) = line.split_once('|').unwrap_or((line, ""));
-                let scores = out.entry(id.to_owned()).or_default();
-                if !score.is_empty() {
-                    let (_, value, valid_from, computed_on) = crate::population::parse_score(line)?;
-                    scores.push(rows::ScoreRow {
-                        household_id: id.to_owned(),
-                        value_millionths: value,
-                        computed_on,
-                        valid_from,
-                    });
-                }
+        for line in lines(&self.lines_in(&prefix, rsu_ids.to_vec()).await?) {
+            // `population`'s score line; a household with no score yet is its id alone
+            // (`concat_ws` skips nulls).
+            let (id, score) = line.split_once('|').unwrap_or((line, ""));
+            let scores = out.entry(id.to_owned()).or_default();
+            if !score.is_empty() {
+                let (_, value, valid_from, computed_on) = crate::population::parse_score(line)?;
+                scores.push(rows::ScoreRow {
+                    household_id: id.to_owned(),
+                    value_millionths: value,
+                    computed_on,
+                    valid_from,
+                });
             }
         }
         Ok(out.into_iter().collect())
@@ -3068,6 +3058,11 @@ fn json_elements<DB: Database>(n: usize) -> String {
 /// `IN (…)` over the JSON array of strings bound as `$n`. One parameter instead of one per key:
 /// no statement text or binding work that grows with the keys, and on SQLite one temporary
 /// index per statement instead of one per few hundred keys.
+/// The non-empty lines of an aggregated text.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').filter(|l| !l.is_empty())
+}
+
 fn in_keys<DB: Database>(n: usize) -> String {
     if is_postgres::<DB>() {
         format!("IN (SELECT json_array_elements_text(${n}::json))")

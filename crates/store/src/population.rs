@@ -378,13 +378,23 @@ fn group_order<K: Ord>(
 /// Rows per chunk of a population read.
 const CHUNK: i64 = 50_000;
 
-/// The `|`-separated fields of a line. A plain byte loop: fields are a few characters long,
-/// where `str::split`'s search costs more to set up than to run (a tenth of a national load).
+/// The `|`-separated fields of a line.
 fn fields(line: &str) -> impl Iterator<Item = &str> {
+    fields_by(line, b'|')
+}
+
+/// The fields of a line separated by the ASCII byte `sep`. A plain byte loop: fields are a
+/// few characters long, where `str::split`'s search costs more to set up than to run (a tenth
+/// of a national load).
+pub(crate) fn fields_by(line: &str, sep: u8) -> impl Iterator<Item = &str> {
+    debug_assert!(
+        sep.is_ascii(),
+        "a field separator within a character would split it"
+    );
     let mut rest = Some(line);
     std::iter::from_fn(move || {
         let s = rest?;
-        match s.bytes().position(|b| b == b'|') {
+        match s.bytes().position(|b| b == sep) {
             Some(i) => {
                 rest = Some(&s[i + 1..]);
                 Some(&s[..i])
@@ -401,7 +411,7 @@ fn field<'a>(it: &mut impl Iterator<Item = &'a str>, line: &str) -> Result<&'a s
 
 /// A date as `Dialect::day` writes it: `YYYY-MM-DD`, or a number of days since 1970-01-01.
 /// Read by hand: chrono's general parser took a tenth of a national load.
-fn date(s: &str) -> Result<NaiveDate, StoreError> {
+pub(crate) fn date(s: &str) -> Result<NaiveDate, StoreError> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' {
         return (s.parse::<i32>().ok())

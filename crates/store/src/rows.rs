@@ -366,26 +366,6 @@ pub mod decode {
         }
     }
 
-    pub fn household<R: SanadRow>(r: &R) -> Result<HouseholdRow, sqlx::Error>
-    where
-        for<'a> &'a str: ColumnIndex<R>,
-    {
-        Ok(HouseholdRow {
-            rsu_id: r.text("rsu_id")?,
-            region: r.text("region")?,
-            province: r.text("province")?,
-            commune: r.text("commune")?,
-            area: r.text("area")?,
-            registrant: r.text("registrant")?,
-            phone: r.opt_text("phone")?,
-            instrument_kind: r.opt_text("instrument_kind")?,
-            instrument_provider: r.opt_text("instrument_provider")?,
-            instrument_ref: r.opt_text("instrument_ref")?,
-            status: r.text("status")?,
-            content_hash: r.int("content_hash")?,
-        })
-    }
-
     pub fn person<R: SanadRow>(r: &R) -> Result<PersonRow, sqlx::Error>
     where
         for<'a> &'a str: ColumnIndex<R>,
@@ -413,18 +393,6 @@ pub mod decode {
             pensioner_date: r.opt_date("pensioner_date")?,
             family_allowance_source: r.opt_text("family_allowance_source")?,
             family_allowance_date: r.opt_date("family_allowance_date")?,
-        })
-    }
-
-    pub fn score<R: SanadRow>(r: &R) -> Result<ScoreRow, sqlx::Error>
-    where
-        for<'a> &'a str: ColumnIndex<R>,
-    {
-        Ok(ScoreRow {
-            household_id: r.text("household_id")?,
-            value_millionths: r.int("value_millionths")?,
-            computed_on: r.date("computed_on")?,
-            valid_from: r.date("valid_from")?,
         })
     }
 
@@ -552,6 +520,190 @@ pub mod decode {
             request_id: r.text("request_id")?,
             prev_hash: r.text("prev_hash")?,
             hash: r.text("hash")?,
+        })
+    }
+}
+
+/// Households and persons as one line of text each, so that a batch is read as one aggregated
+/// value per statement (`population::Dialect::lines`): 10,000 households came back as over
+/// 100,000 driver rows, whose hand-off cost several times the SQL that found them. Fields are
+/// separated by the unit separator (U+001F), which names may not hold (no control
+/// characters); a null is an empty field, and dates are as `Dialect::day` writes them.
+pub mod text {
+    use super::{HouseholdRow, PersonRow};
+    use crate::StoreError;
+    use crate::population::{Dialect, date, fields_by};
+
+    const SEP: u8 = 0x1f;
+
+    fn join(fields: &[String]) -> String {
+        format!("concat_ws('\u{1f}', {})", fields.join(", "))
+    }
+
+    /// A nullable column: `concat_ws` skips nulls, so a null becomes an empty field.
+    fn nullable(expr: &str) -> String {
+        format!("coalesce(CAST({expr} AS TEXT), '')")
+    }
+
+    /// The line of a household of `households h` (see [`household`]).
+    pub fn household_line() -> String {
+        let plain = |c: &str| format!("h.{c}");
+        join(&[
+            plain("rsu_id"),
+            plain("region"),
+            plain("province"),
+            plain("commune"),
+            plain("area"),
+            plain("registrant"),
+            nullable("h.phone"),
+            nullable("h.instrument_kind"),
+            nullable("h.instrument_provider"),
+            nullable("h.instrument_ref"),
+            plain("status"),
+            plain("content_hash"),
+        ])
+    }
+
+    /// The line of a person of `persons p` (see [`person`]).
+    pub fn person_line(d: &Dialect) -> String {
+        let plain = |c: &str| format!("p.{c}");
+        let opt = |c: &str| nullable(&format!("p.{c}"));
+        let opt_day = |c: &str| nullable(&d.day(&format!("p.{c}")));
+        join(&[
+            plain("idcs"),
+            plain("household_id"),
+            plain("position"),
+            opt("cnie"),
+            plain("first_name"),
+            plain("last_name"),
+            plain("first_name_ar"),
+            plain("last_name_ar"),
+            plain("sex"),
+            d.day("p.birth_date"),
+            opt_day("death_date"),
+            plain("relation"),
+            plain("marital_status"),
+            plain("schooling"),
+            plain("disability"),
+            "CASE WHEN p.father_deceased THEN 1 ELSE 0 END".into(),
+            opt("public_employee_source"),
+            opt_day("public_employee_date"),
+            opt("pensioner_source"),
+            opt_day("pensioner_date"),
+            opt("family_allowance_source"),
+            opt_day("family_allowance_date"),
+        ])
+    }
+
+    /// A line's fields, exactly `N` of them.
+    fn split<const N: usize>(line: &str) -> Result<[&str; N], StoreError> {
+        let f: Vec<&str> = fields_by(line, SEP).collect();
+        f.try_into().map_err(|f: Vec<&str>| {
+            StoreError::Corrupt(format!(
+                "a line of {} fields where {N} were expected",
+                f.len()
+            ))
+        })
+    }
+
+    fn opt(s: &str) -> Option<String> {
+        (!s.is_empty()).then(|| s.to_owned())
+    }
+
+    fn opt_date(s: &str) -> Result<Option<chrono::NaiveDate>, StoreError> {
+        (!s.is_empty()).then(|| date(s)).transpose()
+    }
+
+    /// A cross-check's source, present with its date (a source may be empty, its date not).
+    fn source(s: &str, date: &str) -> Option<String> {
+        (!date.is_empty()).then(|| s.to_owned())
+    }
+
+    fn int(s: &str) -> Result<i64, StoreError> {
+        s.parse()
+            .map_err(|_| StoreError::Corrupt(format!("'{s}' is not a number")))
+    }
+
+    pub fn household(line: &str) -> Result<HouseholdRow, StoreError> {
+        let [
+            id,
+            region,
+            province,
+            commune,
+            area,
+            registrant,
+            phone,
+            kind,
+            provider,
+            reference,
+            status,
+            hash,
+        ] = split::<12>(line)?;
+        Ok(HouseholdRow {
+            rsu_id: id.into(),
+            region: region.into(),
+            province: province.into(),
+            commune: commune.into(),
+            area: area.into(),
+            registrant: registrant.into(),
+            phone: opt(phone),
+            instrument_kind: opt(kind),
+            instrument_provider: opt(provider),
+            instrument_ref: opt(reference),
+            status: status.into(),
+            content_hash: int(hash)?,
+        })
+    }
+
+    pub fn person(line: &str) -> Result<PersonRow, StoreError> {
+        let [
+            idcs,
+            household,
+            position,
+            cnie,
+            first,
+            last,
+            first_ar,
+            last_ar,
+            sex,
+            birth,
+            death,
+            relation,
+            marital,
+            schooling,
+            disability,
+            father_deceased,
+            pe_source,
+            pe_date,
+            pn_source,
+            pn_date,
+            fa_source,
+            fa_date,
+        ] = split::<22>(line)?;
+        Ok(PersonRow {
+            idcs: idcs.into(),
+            household_id: household.into(),
+            position: i32::try_from(int(position)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            cnie: opt(cnie),
+            first_name: first.into(),
+            last_name: last.into(),
+            first_name_ar: first_ar.into(),
+            last_name_ar: last_ar.into(),
+            sex: sex.into(),
+            birth_date: date(birth)?,
+            death_date: opt_date(death)?,
+            relation: relation.into(),
+            marital_status: marital.into(),
+            schooling: schooling.into(),
+            disability: disability.into(),
+            father_deceased: int(father_deceased)? != 0,
+            public_employee_source: source(pe_source, pe_date),
+            public_employee_date: opt_date(pe_date)?,
+            pensioner_source: source(pn_source, pn_date),
+            pensioner_date: opt_date(pn_date)?,
+            family_allowance_source: source(fa_source, fa_date),
+            family_allowance_date: opt_date(fa_date)?,
         })
     }
 }

@@ -10,17 +10,6 @@ const SUMMARY_SELECT: &str = "SELECT h.rsu_id, h.region, h.province, h.commune, 
      (SELECT s.value_millionths FROM score_history s WHERE s.household_id = h.rsu_id ORDER BY s.valid_from DESC, s.computed_on DESC LIMIT 1) AS score \
      FROM households h";
 
-pub fn household(scope: &Scope) -> String {
-    format!(
-        "SELECT * FROM households h WHERE h.rsu_id = $1 AND {}",
-        scope.sql("h")
-    )
-}
-
-pub const PERSONS_OF: &str = "SELECT * FROM persons WHERE household_id = $1 ORDER BY position";
-pub const SCORES_OF: &str =
-    "SELECT * FROM score_history WHERE household_id = $1 ORDER BY valid_from, computed_on";
-
 /// Find by a key; `$1` is the key's value. Each variant uses its own index.
 pub fn find(scope: &Scope, key: &crate::FindKey) -> String {
     use crate::FindKey::*;

@@ -1113,9 +1113,11 @@ pub async fn save_refresh(
         notices,
         ended,
     } = plan;
+    let t = std::time::Instant::now();
     s.store
         .save_score_refresh(&scores, &events, &notices, &ended, actor)
         .await?;
+    tracing::debug!(took = ?t.elapsed(), "refresh chunk saved");
     Ok(summary)
 }
 
@@ -1130,6 +1132,7 @@ pub async fn plan_refresh(
     use sanad_applications as apps;
     use sanad_domain::{ScoreHistory, ScoreRecord};
     let book = s.rule_book().await?;
+    let t = std::time::Instant::now();
     let ids: Vec<String> = updates.iter().map(|u| u.rsu_id.to_string()).collect();
     let mut histories: HashMap<String, ScoreHistory> = HashMap::new();
     for (id, rows) in s.store.score_histories(&Scope::National, &ids).await? {
@@ -1179,8 +1182,10 @@ pub async fn plan_refresh(
         }
     }
     sum.new_scores = scores.len() as u64;
+    let decided = t.elapsed();
     let (events, notices, ended) =
         reevaluate_moved(s, actor, &book, &moved, declared_on, &mut sum).await?;
+    tracing::debug!(rows = updates.len(), moved = moved.len(), ?decided, total = ?t.elapsed(), "refresh chunk planned");
     Ok(RefreshPlan {
         summary: sum,
         scores,
@@ -1209,10 +1214,13 @@ async fn reevaluate_moved(
     WebError,
 > {
     use sanad_applications as apps;
+    let t = std::time::Instant::now();
     let ids: Vec<RsuId> = moved.keys().cloned().collect();
     let households = s.store.households(&Scope::National, &ids).await?;
+    let read = t.elapsed();
     let languages = latest_languages(s, &households).await?;
     let paid = last_paid_month(s, Month::of(declared_on)).await?;
+    tracing::debug!(?read, languages = ?t.elapsed() - read, "moved households read");
     let (mut events, mut notices, mut ended, at) =
         (Vec::new(), Vec::new(), Vec::new(), crate::notify::now());
     for before in &households {
