@@ -409,7 +409,12 @@ pub async fn batches_read_households_and_duplicates_registry_wide(store: &dyn Re
         p.instrument = a.instrument.clone();
         p.members[2].last_name = "Nom21".into();
     });
-    let c = with(&sample(23, "04"), |p| p.phone = a.phone.clone());
+    // And a third with A's phone, whose spouse (no CNIE) shares A's head's name and birth day.
+    let c = with(&sample(23, "04"), |p| {
+        p.phone = a.phone.clone();
+        p.members[1].last_name = "Nom21".into();
+        p.members[1].birth_date = a.members[0].birth_date;
+    });
     apply(store, &[a.clone(), b.clone(), c.clone()]).await;
     let missing = RsuId::parse("599999999999").unwrap();
     let ids = [a.rsu_id.clone(), b.rsu_id.clone(), missing];
@@ -453,15 +458,17 @@ pub async fn batches_read_households_and_duplicates_registry_wide(store: &dyn Re
         .collect();
     namesakes.sort();
     let expected = |h: &Household, k: usize| (h.rsu_id.to_string(), h.members[k].idcs.to_string());
-    // Every living member finds itself; B's child matches A's child (same name, same day).
+    // Every living member without a CNIE finds itself; B's child matches A's child (same
+    // name, same day). A's head holds a CNIE: only namesakes without one are read for it,
+    // so C's spouse but not the head itself.
     assert_eq!(
         namesakes,
         [
-            expected(&a, 0),
             expected(&a, 1),
             expected(&a, 2),
             expected(&a, 3),
-            expected(&b, 2)
+            expected(&b, 2),
+            expected(&c, 1)
         ]
     );
 }

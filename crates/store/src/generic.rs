@@ -230,42 +230,50 @@ where
         })
     }
 
-    /// Persons sharing a living member's last name and birth date, anywhere in the registry.
-    async fn namesakes(&self, households: &[Household]) -> Result<Vec<rows::PersonRow>> {
-        let keys: std::collections::BTreeSet<(String, NaiveDate)> = households
-            .iter()
-            .flat_map(|h| &h.members)
-            .filter(|m| m.death_date.is_none())
-            .map(|m| (m.last_name.clone(), m.birth_date))
-            .collect();
+    /// Persons sharing a living member's last name and birth date, anywhere in the registry;
+    /// for a key whose members all hold a CNIE, only persons without one.
+    async fn namesakes(&self, households: &[Household]) -> Result<Vec<rows::Namesake>> {
+        // (last name, birth date) → whether every living member with that key holds a CNIE.
+        let mut keys: std::collections::BTreeMap<(&str, NaiveDate), bool> = Default::default();
+        for m in households.iter().flat_map(|h| &h.members) {
+            if m.death_date.is_none() {
+                let all = keys.entry((&m.last_name, m.birth_date)).or_insert(true);
+                *all &= m.cnie.is_some();
+            }
+        }
         let keys: Vec<_> = keys.into_iter().collect();
         let mut out = Vec::new();
-        // Probed by (last name, birth date) through the `persons_last_name` index; `CROSS JOIN`
-        // keeps SQLite's planner scanning the keys, not the persons.
+        // Probed by (last name, birth date) through the `persons_last_name` index, which holds
+        // every column read; `CROSS JOIN` keeps SQLite's planner scanning the keys, not the
+        // persons.
         let date = if is_postgres::<DB>() {
             "(k.value->>1)::date"
         } else {
             "k.value->>1"
         };
+        let d = crate::population::Dialect::of::<DB>();
         let text = format!(
-            "SELECT p.* FROM {} CROSS JOIN persons p \
-             WHERE p.last_name = k.value->>0 AND p.birth_date = {date} AND p.household_id IS NOT NULL",
+            "SELECT {} AS lines FROM (SELECT {} AS line FROM {} CROSS JOIN persons p \
+             WHERE p.last_name = k.value->>0 AND p.birth_date = {date} \
+             AND p.household_id IS NOT NULL AND (k.value->>2 = '0' OR p.cnie IS NULL)) t",
+            d.lines("t.line"),
+            rows::text::namesake_line(&d),
             json_elements::<DB>(1)
         );
         for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-            let pairs: Vec<(&str, String)> = chunk
+            let keys: Vec<(&str, String, &str)> = chunk
                 .iter()
-                .map(|(name, d)| (name.as_str(), d.to_string()))
+                .map(|((name, d), all)| (*name, d.to_string(), if *all { "1" } else { "0" }))
                 .collect();
             let json =
-                serde_json::to_string(&pairs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let rows = sqlx::query::<DB>(AssertSqlSafe(text.clone()))
+                serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let row = sqlx::query::<DB>(AssertSqlSafe(text.clone()))
                 .bind(json)
-                .fetch_all(self.read)
+                .fetch_one(self.read)
                 .await
                 .map_err(db)?;
-            for r in &rows {
-                out.push(decode::person(r).map_err(db)?);
+            for line in lines(&row.opt_text("lines").map_err(db)?.unwrap_or_default()) {
+                out.push(rows::text::namesake(line)?);
             }
         }
         Ok(out)
@@ -1766,24 +1774,32 @@ where
     }
 
     pub async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>> {
-        if idcs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ps: Vec<String> = (0..idcs.len()).map(|i| format!("${}", i + 2)).collect();
         let text = format!(
-            "{} IN ({}) ORDER BY line",
+            "{} {}",
             crate::applications::sql::LIST_ROWS_PREFIX,
-            ps.join(", ")
+            in_keys::<DB>(2)
         );
-        let mut q = sqlx::query::<DB>(AssertSqlSafe(text)).bind(kind.to_owned());
-        for i in idcs {
-            q = q.bind(i.clone());
+        let keys: Vec<&String> = idcs
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            let json =
+                serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let rows = sqlx::query::<DB>(AssertSqlSafe(text.clone()))
+                .bind(kind.to_owned())
+                .bind(json)
+                .fetch_all(self.read)
+                .await
+                .map_err(db)?;
+            for r in &rows {
+                out.push((r.int("line").map_err(db)?, r.text("body").map_err(db)?));
+            }
         }
-        let rows = q.fetch_all(self.read).await.map_err(db)?;
-        rows.iter()
-            .map(|r| Ok((r.int("line")?, r.text("body")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(db)
+        out.sort_unstable_by_key(|(line, _)| *line);
+        Ok(out)
     }
 
     pub async fn review_queue(
@@ -1875,18 +1891,31 @@ where
     }
 
     pub async fn ledgers_of(&self, households: &[String]) -> Result<Vec<(String, String)>> {
-        // Chunks go in key order, so households stay in order across them.
-        let rows = self
-            .fetch_in_chunks(
-                "SELECT household, body FROM ledger_entries WHERE household",
-                households.iter().cloned(),
-                " ORDER BY household, seq",
+        // As text lines `household␟seq␟body` (a national return file reads millions of
+        // entries): JSON escapes every control character, so a body holds neither separator.
+        let text = self
+            .lines_in(
+                "SELECT concat_ws('\u{1f}', household, seq, body) AS line \
+                 FROM ledger_entries WHERE household",
+                households.to_vec(),
             )
             .await?;
-        rows.iter()
-            .map(|r| Ok((r.text("household")?, r.text("body")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(db)
+        let mut out = Vec::new();
+        for line in lines(&text) {
+            let mut f = line.splitn(3, '\u{1f}');
+            let (Some(household), Some(seq), Some(body)) = (f.next(), f.next(), f.next()) else {
+                return Err(StoreError::Corrupt(format!("ledger line '{line}'")));
+            };
+            let seq: i64 = seq
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("ledger seq '{seq}'")))?;
+            out.push((household, seq, body));
+        }
+        out.sort_unstable_by_key(|(h, seq, _)| (*h, *seq));
+        Ok(out
+            .into_iter()
+            .map(|(h, _, body)| (h.to_owned(), body.to_owned()))
+            .collect())
     }
 
     pub async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>> {

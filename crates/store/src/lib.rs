@@ -156,8 +156,9 @@ pub struct DuplicateEvidence {
     /// How many households are paid on each of the batch's payment accounts.
     pub accounts: Vec<(sanad_domain::PaymentInstrument, i64)>,
     /// Persons with a batch member's last name (Latin script) born on the same day: the
-    /// blocking key of the fuzzy name match, so it reads a few rows per member.
-    pub namesakes: Vec<rows::PersonRow>,
+    /// blocking key of the fuzzy name match, so it reads a few rows per member. A member with
+    /// a CNIE is matched only with persons without one (two identity cards are two persons).
+    pub namesakes: Vec<rows::Namesake>,
 }
 
 #[async_trait]

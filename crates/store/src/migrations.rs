@@ -120,6 +120,12 @@ pub const SHARED: &[Migration] = &[
         name: "returns_progress",
         sql: include_str!("../migrations/0022_returns_progress.sql"),
     },
+    // namesakes read from the index alone (issue 5)
+    Migration {
+        version: 23,
+        name: "namesakes_from_the_index",
+        sql: include_str!("../migrations/0023_namesakes_from_the_index.sql"),
+    },
 ];
 
 #[cfg(test)]

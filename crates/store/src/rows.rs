@@ -99,6 +99,19 @@ pub struct PersonRow {
     pub family_allowance_date: Option<NaiveDate>,
 }
 
+/// A person as the fuzzy name match compares them (`DuplicateEvidence::namesakes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Namesake {
+    pub idcs: String,
+    pub household_id: String,
+    pub cnie: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_name_ar: String,
+    pub last_name_ar: String,
+    pub birth_date: NaiveDate,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreRow {
     pub household_id: String,
@@ -366,36 +379,6 @@ pub mod decode {
         }
     }
 
-    pub fn person<R: SanadRow>(r: &R) -> Result<PersonRow, sqlx::Error>
-    where
-        for<'a> &'a str: ColumnIndex<R>,
-    {
-        Ok(PersonRow {
-            idcs: r.text("idcs")?,
-            household_id: r.text("household_id")?,
-            position: r.int("position")? as i32,
-            cnie: r.opt_text("cnie")?,
-            first_name: r.text("first_name")?,
-            last_name: r.text("last_name")?,
-            first_name_ar: r.text("first_name_ar")?,
-            last_name_ar: r.text("last_name_ar")?,
-            sex: r.text("sex")?,
-            birth_date: r.date("birth_date")?,
-            death_date: r.opt_date("death_date")?,
-            relation: r.text("relation")?,
-            marital_status: r.text("marital_status")?,
-            schooling: r.text("schooling")?,
-            disability: r.text("disability")?,
-            father_deceased: r.flag("father_deceased")?,
-            public_employee_source: r.opt_text("public_employee_source")?,
-            public_employee_date: r.opt_date("public_employee_date")?,
-            pensioner_source: r.opt_text("pensioner_source")?,
-            pensioner_date: r.opt_date("pensioner_date")?,
-            family_allowance_source: r.opt_text("family_allowance_source")?,
-            family_allowance_date: r.opt_date("family_allowance_date")?,
-        })
-    }
-
     pub fn summary<R: SanadRow>(r: &R) -> Result<crate::HouseholdSummary, sqlx::Error>
     where
         for<'a> &'a str: ColumnIndex<R>,
@@ -530,7 +513,7 @@ pub mod decode {
 /// separated by the unit separator (U+001F), which names may not hold (no control
 /// characters); a null is an empty field, and dates are as `Dialect::day` writes them.
 pub mod text {
-    use super::{HouseholdRow, PersonRow};
+    use super::{HouseholdRow, Namesake, PersonRow};
     use crate::StoreError;
     use crate::population::{Dialect, date, fields_by};
 
@@ -593,6 +576,35 @@ pub mod text {
             opt("family_allowance_source"),
             opt_day("family_allowance_date"),
         ])
+    }
+
+    /// The line of a namesake of `persons p` (see [`namesake`]): only columns of the
+    /// `persons_last_name` index, so that it is read from the index alone.
+    pub fn namesake_line(d: &Dialect) -> String {
+        join(&[
+            "p.idcs".into(),
+            "p.household_id".into(),
+            nullable("p.cnie"),
+            "p.first_name".into(),
+            "p.last_name".into(),
+            "p.first_name_ar".into(),
+            "p.last_name_ar".into(),
+            d.day("p.birth_date"),
+        ])
+    }
+
+    pub fn namesake(line: &str) -> Result<Namesake, StoreError> {
+        let [idcs, household, cnie, first, last, first_ar, last_ar, birth] = split::<8>(line)?;
+        Ok(Namesake {
+            idcs: idcs.into(),
+            household_id: household.into(),
+            cnie: opt(cnie),
+            first_name: first.into(),
+            last_name: last.into(),
+            first_name_ar: first_ar.into(),
+            last_name_ar: last_ar.into(),
+            birth_date: date(birth)?,
+        })
     }
 
     /// A line's fields, exactly `N` of them.

@@ -702,9 +702,13 @@ pub async fn submit_applications(
     let rules = book.for_month(Month::of(today)).ok_or_else(|| {
         WebError::Refused(format!("no rule set in force in {}", Month::of(today)))
     })?;
+    let t = std::time::Instant::now();
     let households = households_of(s, p, forms).await?;
+    let read = t.elapsed();
     let lists = stored_lists(s, &households).await?;
+    let listed = t.elapsed();
     let index = registry_index(s, &households).await?;
+    let indexed = t.elapsed();
     let year = chrono::Datelike::year(&submitted_on);
     let first = match forms.len() {
         0 => return Ok(Vec::new()),
@@ -784,10 +788,12 @@ pub async fn submit_applications(
         batch.push((row, award));
         files.push(file);
     }
+    let decided = t.elapsed();
     // The notices are saved with the applications they announce: both or neither.
     s.store
         .save_applications(&batch, &notices, "submit", &actor(p, req))
         .await?;
+    tracing::debug!(applications = forms.len(), ?read, ?listed, ?indexed, ?decided, saved = ?t.elapsed(), "applications taken (cumulative times)");
     Ok(files)
 }
 
@@ -967,11 +973,7 @@ async fn stored_lists(
     let mut found = HashMap::new();
     for kind in sanad_applications::ListKind::ALL {
         if let Some(meta) = s.store.list_meta(kind.code()).await? {
-            let mut rows = Vec::new();
-            // Bounded IN lists: every backend accepts this many parameters.
-            for chunk in idcs.chunks(500) {
-                rows.extend(s.store.list_rows(kind.code(), chunk).await?);
-            }
+            let rows = s.store.list_rows(kind.code(), &idcs).await?;
             found.insert(kind, (meta, rows));
         }
     }
