@@ -3,7 +3,7 @@
 // the demo accounts, and saves screenshots of the main pages to target/e2e/.
 // Usage: node e2e/run.mjs [path/to/sanad]   (default target/debug/sanad)
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,8 +18,11 @@ const PASSWORD = "sanad-demo-2026";
 const port = 18000 + Math.floor(Math.random() * 1000);
 const base = `http://127.0.0.1:${port}`;
 
+// The demo's directory (database, payment files, outbox): removed after a passing run, kept
+// for a look after a failing one.
+const cwd = mkdtempSync(join(tmpdir(), "sanad-e2e-"));
+
 function startDemo() {
-  const cwd = mkdtempSync(join(tmpdir(), "sanad-e2e-"));
   const child = spawn(sanad, ["demo", "--households", "3000", "--port", String(port), "--seed", "11"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   return new Promise((ok, fail) => {
@@ -183,8 +186,12 @@ try {
   console.error(e);
 } finally {
   await browser.close();
+  const exited = new Promise((ok) => server.once("exit", ok));
   server.kill("SIGINT");
+  await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
 }
+if (failed) console.error(`the demo's files are kept in ${cwd}`);
+else rmSync(cwd, { recursive: true, force: true });
 console.log(results.join("\n"));
 console.log(`screenshots: ${shots}`);
 process.exit(failed ? 1 : 0);
