@@ -90,29 +90,58 @@ fn jaro(a: &[char], b: &[char]) -> f64 {
 /// Jaro–Winkler similarity in permille (1000 = identical), prefix scale 0.1 over at most 4 characters.
 pub fn jaro_winkler_permille(a: &str, b: &str) -> u16 {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let j = jaro(&a, &b);
-    let prefix = a.iter().zip(&b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro_winkler_chars(&a, &b)
+}
+
+fn jaro_winkler_chars(a: &[char], b: &[char]) -> u16 {
+    let j = jaro(a, b);
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
     let jw = j + prefix * 0.1 * (1.0 - j);
     (jw * 1000.0).round() as u16
 }
 
-/// How alike two persons' full names are: the better of the Latin and the Arabic comparison
-/// (a script left empty on either side is not compared).
+/// A person's full name in both scripts, normalised once: a batch compares each name with
+/// dozens of others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FullName {
+    latin: Vec<char>,
+    arabic: Vec<char>,
+}
+
+impl FullName {
+    /// From (first, last) in Latin and in Arabic script.
+    pub fn new(latin: (&str, &str), arabic: (&str, &str)) -> Self {
+        FullName {
+            latin: normalise_latin(&format!("{}{}", latin.0, latin.1))
+                .chars()
+                .collect(),
+            arabic: normalise_arabic(&format!("{}{}", arabic.0, arabic.1))
+                .chars()
+                .collect(),
+        }
+    }
+
+    /// How alike two full names are: the better of the Latin and the Arabic comparison (a
+    /// script left empty on either side is not compared).
+    pub fn similarity(&self, other: &FullName) -> u16 {
+        let mut best = 0;
+        for (x, y) in [(&self.latin, &other.latin), (&self.arabic, &other.arabic)] {
+            if !x.is_empty() && !y.is_empty() {
+                best = best.max(jaro_winkler_chars(x, y));
+            }
+        }
+        best
+    }
+}
+
+/// How alike two persons' full names are (see [`FullName::similarity`]).
 pub fn name_similarity(
     a: (&str, &str),
     b: (&str, &str),
     a_ar: (&str, &str),
     b_ar: (&str, &str),
 ) -> u16 {
-    let latin = |(f, l): (&str, &str)| normalise_latin(&format!("{f}{l}"));
-    let arabic = |(f, l): (&str, &str)| normalise_arabic(&format!("{f}{l}"));
-    let mut best = 0;
-    for (x, y) in [(latin(a), latin(b)), (arabic(a_ar), arabic(b_ar))] {
-        if !x.is_empty() && !y.is_empty() {
-            best = best.max(jaro_winkler_permille(&x, &y));
-        }
-    }
-    best
+    FullName::new(a, a_ar).similarity(&FullName::new(b, b_ar))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::index::{ContactIndex, IdentityIndex, PersonIndex};
 use super::{Check, CheckCode, Evidence, ListRow, VerificationPolicy};
 use crate::application::Application;
 use crate::lists::{List, ListKind, Lists, Row, SchoolYear};
-use crate::names::name_similarity;
+use crate::names::FullName;
 use crate::reasons::ReasonCode;
 
 pub(super) struct Context<'a> {
@@ -398,7 +398,12 @@ pub(super) fn similar_person(cx: &Context, index: &dyn PersonIndex) -> Check {
     let (mut ev, mut found) = (Vec::new(), Vec::new());
     for (i, m) in cx.alive() {
         let (from, to) = (m.birth_date - tolerance, m.birth_date + tolerance);
-        for other in index.born_between(from, to) {
+        let name = FullName::new(
+            (&m.first_name, &m.last_name),
+            (&m.first_name_ar, &m.last_name_ar),
+        );
+        for indexed in index.born_between(from, to) {
+            let other = &indexed.person;
             // Same IDCS is the identity check's; two CNIEs are two identity cards, two persons.
             let same_idcs = other.idcs.as_ref() == Some(&m.idcs);
             if other.household == cx.h.rsu_id
@@ -407,18 +412,13 @@ pub(super) fn similar_person(cx: &Context, index: &dyn PersonIndex) -> Check {
             {
                 continue;
             }
-            let similarity = name_similarity(
-                (&m.first_name, &m.last_name),
-                (&other.first_name, &other.last_name),
-                (&m.first_name_ar, &m.last_name_ar),
-                (&other.first_name_ar, &other.last_name_ar),
-            );
+            let similarity = name.similarity(&indexed.name);
             if similarity >= cx.policy.min_name_similarity_permille {
                 let days_apart = (other.birth_date - m.birth_date).num_days();
                 ev.push(Evidence::SimilarPerson {
                     person: m.idcs.clone(),
-                    household: other.household,
-                    other: other.idcs,
+                    household: other.household.clone(),
+                    other: other.idcs.clone(),
                     similarity_permille: similarity,
                     days_apart,
                 });

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+
+use crate::names::FullName;
 use sanad_domain::{Cnie, Household, Idcs, PaymentInstrument, Phone, RsuId};
 use serde::{Deserialize, Serialize};
 
@@ -36,10 +38,27 @@ pub struct PersonRecord {
     pub birth_date: NaiveDate,
 }
 
+/// A person of the index with their name normalised once.
+#[derive(Debug, Clone)]
+pub struct IndexedPerson {
+    pub person: PersonRecord,
+    pub name: FullName,
+}
+
+impl From<PersonRecord> for IndexedPerson {
+    fn from(person: PersonRecord) -> Self {
+        let name = FullName::new(
+            (&person.first_name, &person.last_name),
+            (&person.first_name_ar, &person.last_name_ar),
+        );
+        IndexedPerson { person, name }
+    }
+}
+
 /// Persons by birth date, the blocking key of the fuzzy match.
 pub trait PersonIndex {
     /// Every person born between `from` and `to` inclusive.
-    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PersonRecord>;
+    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> &[IndexedPerson];
 }
 
 /// The three indexes a verification needs.
@@ -72,7 +91,8 @@ pub struct MemoryIndex {
     cnie: HashMap<Cnie, Vec<RsuId>>,
     phones: HashMap<Phone, u32>,
     accounts: HashMap<String, u32>,
-    persons: Vec<PersonRecord>,
+    /// By birth date.
+    persons: Vec<IndexedPerson>,
 }
 
 impl MemoryIndex {
@@ -81,7 +101,7 @@ impl MemoryIndex {
         for h in households {
             ix.add(h);
         }
-        ix.persons.sort_by_key(|p| p.birth_date);
+        ix.persons.sort_by_key(|p| p.person.birth_date);
         ix
     }
 
@@ -113,8 +133,8 @@ impl MemoryIndex {
             .into_iter()
             .map(|(a, n)| (account_key(&a), n))
             .collect();
-        ix.persons = persons.into_iter().collect();
-        ix.persons.sort_by_key(|p| p.birth_date);
+        ix.persons = persons.into_iter().map(IndexedPerson::from).collect();
+        ix.persons.sort_by_key(|p| p.person.birth_date);
         ix
     }
 
@@ -130,7 +150,7 @@ impl MemoryIndex {
                     .or_default()
                     .push(h.rsu_id.clone());
             }
-            self.persons.push(PersonRecord {
+            self.persons.push(IndexedPerson::from(PersonRecord {
                 household: h.rsu_id.clone(),
                 idcs: Some(m.idcs.clone()),
                 cnie: m.cnie.clone(),
@@ -139,7 +159,7 @@ impl MemoryIndex {
                 first_name_ar: m.first_name_ar.clone(),
                 last_name_ar: m.last_name_ar.clone(),
                 birth_date: m.birth_date,
-            });
+            }));
         }
         if let Some(p) = &h.phone {
             *self.phones.entry(p.clone()).or_default() += 1;
@@ -153,8 +173,8 @@ impl MemoryIndex {
     pub fn add_person(&mut self, p: PersonRecord) {
         let at = self
             .persons
-            .partition_point(|q| q.birth_date <= p.birth_date);
-        self.persons.insert(at, p);
+            .partition_point(|q| q.person.birth_date <= p.birth_date);
+        self.persons.insert(at, p.into());
     }
 }
 
@@ -180,12 +200,9 @@ impl ContactIndex for MemoryIndex {
 }
 
 impl PersonIndex for MemoryIndex {
-    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PersonRecord> {
-        let start = self.persons.partition_point(|p| p.birth_date < from);
-        self.persons[start..]
-            .iter()
-            .take_while(|p| p.birth_date <= to)
-            .cloned()
-            .collect()
+    fn born_between(&self, from: NaiveDate, to: NaiveDate) -> &[IndexedPerson] {
+        let start = self.persons.partition_point(|p| p.person.birth_date < from);
+        let end = self.persons.partition_point(|p| p.person.birth_date <= to);
+        &self.persons[start..end.max(start)]
     }
 }

@@ -21,7 +21,8 @@ use crate::lists::{
 };
 use crate::reasons::ReasonCode;
 pub use index::{
-    ContactIndex, IdentityIndex, Indexes, MemoryIndex, PersonIndex, PersonRecord, account_key,
+    ContactIndex, IdentityIndex, IndexedPerson, Indexes, MemoryIndex, PersonIndex, PersonRecord,
+    account_key,
 };
 
 /// The parameters of verification. Defaults marked (assumption) are not published rules.
