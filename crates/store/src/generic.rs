@@ -138,25 +138,44 @@ where
         Ok(text)
     }
 
-    async fn fetch_in(&self, prefix: &str, keys: &[String], tail: &str) -> Result<Vec<DB::Row>> {
+    /// `prefix IN (keys)tail`, with `$1` bound to `first` when given (the keys are then `$2`).
+    async fn fetch_in_after(
+        &self,
+        prefix: &str,
+        first: Option<&str>,
+        keys: &[String],
+        tail: &str,
+    ) -> Result<Vec<DB::Row>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let json = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query::<DB>(AssertSqlSafe(format!(
+        let n = if first.is_some() { 2 } else { 1 };
+        let mut q = sqlx::query::<DB>(AssertSqlSafe(format!(
             "{prefix} {}{tail}",
-            in_keys::<DB>(1)
-        )))
-        .bind(json)
-        .fetch_all(self.read)
-        .await
-        .map_err(db)
+            in_keys::<DB>(n)
+        )));
+        if let Some(first) = first {
+            q = q.bind(first.to_owned());
+        }
+        q.bind(json).fetch_all(self.read).await.map_err(db)
     }
 
     /// `prefix IN (…)tail` over any number of distinct keys, a bounded chunk per statement.
     async fn fetch_in_chunks(
         &self,
         prefix: &str,
+        keys: impl IntoIterator<Item = String>,
+        tail: &str,
+    ) -> Result<Vec<DB::Row>> {
+        self.fetch_in_chunks_after(prefix, None, keys, tail).await
+    }
+
+    /// `fetch_in_chunks` with `$1` bound to `first` when given.
+    async fn fetch_in_chunks_after(
+        &self,
+        prefix: &str,
+        first: Option<&str>,
         keys: impl IntoIterator<Item = String>,
         tail: &str,
     ) -> Result<Vec<DB::Row>> {
@@ -167,7 +186,7 @@ where
             .collect();
         let mut out = Vec::new();
         for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-            out.extend(self.fetch_in(prefix, chunk, tail).await?);
+            out.extend(self.fetch_in_after(prefix, first, chunk, tail).await?);
         }
         Ok(out)
     }
@@ -1774,30 +1793,19 @@ where
     }
 
     pub async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>> {
-        let text = format!(
-            "{} {}",
-            crate::applications::sql::LIST_ROWS_PREFIX,
-            in_keys::<DB>(2)
-        );
-        let keys: Vec<&String> = idcs
+        let rows = self
+            .fetch_in_chunks_after(
+                crate::applications::sql::LIST_ROWS_PREFIX,
+                Some(kind),
+                idcs.iter().cloned(),
+                "",
+            )
+            .await?;
+        let mut out = rows
             .iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut out = Vec::new();
-        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-            let json =
-                serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let rows = sqlx::query::<DB>(AssertSqlSafe(text.clone()))
-                .bind(kind.to_owned())
-                .bind(json)
-                .fetch_all(self.read)
-                .await
-                .map_err(db)?;
-            for r in &rows {
-                out.push((r.int("line").map_err(db)?, r.text("body").map_err(db)?));
-            }
-        }
+            .map(|r| Ok((r.int("line")?, r.text("body")?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(db)?;
         out.sort_unstable_by_key(|(line, _)| *line);
         Ok(out)
     }
