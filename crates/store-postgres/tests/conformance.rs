@@ -82,3 +82,27 @@ async fn pilot_frozen_rows_refuse_raw_changes() {
     };
     sanad_store::conformance::pilot_frozen_rows_refuse_raw_changes(&store, sql).await;
 }
+
+/// Sanad's sessions run without PostgreSQL's JIT compiler, unless the URL's `options` set it.
+#[tokio::test]
+async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let jit = async |url: &str| {
+        let schema = format!(
+            "t{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst),
+            chrono_free_nanos()
+        );
+        let store = PgStore::open_in_schema(url, Some(&schema)).await.unwrap();
+        let (value,): (String,) = sqlx::query_as("SHOW jit")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        value
+    };
+    assert_eq!(jit(&url).await, "off");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
+}
