@@ -103,16 +103,8 @@ where
                 .await?;
             let mut scores: HashMap<String, Vec<rows::ScoreRow>> = HashMap::new();
             for line in lines(&text) {
-                let (id, value, valid_from, computed_on) = crate::population::parse_score(line)?;
-                scores
-                    .entry(id.to_owned())
-                    .or_default()
-                    .push(rows::ScoreRow {
-                        household_id: id.to_owned(),
-                        value_millionths: value,
-                        computed_on,
-                        valid_from,
-                    });
+                let s = score_row(line)?;
+                scores.entry(s.household_id.clone()).or_default().push(s);
             }
             for h in found {
                 let mut p = persons.remove(&h.rsu_id).unwrap_or_default();
@@ -1599,13 +1591,7 @@ where
             let (id, score) = line.split_once('|').unwrap_or((line, ""));
             let scores = out.entry(id.to_owned()).or_default();
             if !score.is_empty() {
-                let (_, value, valid_from, computed_on) = crate::population::parse_score(line)?;
-                scores.push(rows::ScoreRow {
-                    household_id: id.to_owned(),
-                    value_millionths: value,
-                    computed_on,
-                    valid_from,
-                });
+                scores.push(score_row(line)?);
             }
         }
         Ok(out.into_iter().collect())
@@ -3095,6 +3081,17 @@ fn json_elements<DB: Database>(n: usize) -> String {
 /// `IN (…)` over the JSON array of strings bound as `$n`. One parameter instead of one per key:
 /// no statement text or binding work that grows with the keys, and on SQLite one temporary
 /// index per statement instead of one per few hundred keys.
+/// A score record from its `population` score line.
+fn score_row(line: &str) -> Result<rows::ScoreRow> {
+    let (id, value, valid_from, computed_on) = crate::population::parse_score(line)?;
+    Ok(rows::ScoreRow {
+        household_id: id.to_owned(),
+        value_millionths: value,
+        computed_on,
+        valid_from,
+    })
+}
+
 /// The non-empty lines of an aggregated text.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n').filter(|l| !l.is_empty())
