@@ -105,7 +105,16 @@ pub async fn import_with_bar(
         batch_size,
         as_of: None,
     };
-    let report = import::import_file(file, store, &opts, |b| bar.set_position(b)).await?;
+    let started = std::time::Instant::now();
+    let report = import::import_file(file, store, &opts, |p| match p {
+        import::Progress::Bytes(b) => bar.set_position(b),
+        import::Progress::BuildingIndexes => {
+            tracing::debug!(secs = started.elapsed().as_secs_f64(), "rows written");
+            progress::spin(&bar, "building indexes");
+        }
+    })
+    .await?;
+    tracing::debug!(secs = started.elapsed().as_secs_f64(), "import done");
     bar.finish_and_clear();
     Ok(report)
 }

@@ -27,3 +27,12 @@ pub fn count(total: u64, what: &str) -> ProgressBar {
     bar.set_message(what.to_owned());
     bar
 }
+
+/// Turn a finished bar into a spinner for a step of unknown length that follows it.
+pub fn spin(bar: &ProgressBar, what: &str) {
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {spinner} {elapsed}").expect("valid template"),
+    );
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+}

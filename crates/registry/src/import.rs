@@ -112,13 +112,23 @@ struct Batch {
     households_read: u64,
 }
 
-/// Import `path` into `store`. `progress` receives the bytes read so far (the file size is
-/// known up front, so a caller can draw a bar).
+/// What an import reports while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The bytes of the file read and written so far (the file size is known up front, so a
+    /// caller can draw a bar).
+    Bytes(u64),
+    /// Every row is written; the indexes of a load into an empty registry are being built
+    /// (minutes at national scale).
+    BuildingIndexes,
+}
+
+/// Import `path` into `store`, telling `progress` how far it is.
 pub async fn import_file(
     path: &Path,
     store: Arc<dyn RegistryStore>,
     opts: &ImportOptions,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
     if opts.mode == Mode::AllOrNothing {
         let check = ImportOptions {
@@ -137,7 +147,7 @@ async fn run(
     path: &Path,
     store: Arc<dyn RegistryStore>,
     opts: &ImportOptions,
-    progress: &mut impl FnMut(u64),
+    progress: &mut impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
     let file_name = path.display().to_string();
     let file = File::open(path).map_err(|source| ImportError::Io {
@@ -174,6 +184,7 @@ async fn run(
     // On a store error the receiver is gone, so the reader stops at its next send.
     reader_thread.join().expect("reader thread does not panic");
     if bulk {
+        progress(Progress::BuildingIndexes);
         store.bulk_load_end().await?;
     }
     result.map(|()| {
@@ -196,7 +207,7 @@ async fn consume(
     write: Write,
     in_flight: usize,
     report: &mut ImportReport,
-    progress: &mut impl FnMut(u64),
+    progress: &mut impl FnMut(Progress),
 ) -> Result<(), ImportError> {
     let mut pending: VecDeque<InFlight> = VecDeque::new();
     let result = drive(
@@ -223,7 +234,7 @@ async fn drive(
     in_flight: usize,
     pending: &mut VecDeque<InFlight>,
     report: &mut ImportReport,
-    progress: &mut impl FnMut(u64),
+    progress: &mut impl FnMut(Progress),
 ) -> Result<(), ImportError> {
     while let Some(batch) = rx.recv().await {
         let batch = batch?;
@@ -262,7 +273,7 @@ async fn drive(
 async fn settle(
     p: InFlight,
     report: &mut ImportReport,
-    progress: &mut impl FnMut(u64),
+    progress: &mut impl FnMut(Progress),
 ) -> Result<(), ImportError> {
     let outcomes = p
         .task
@@ -282,7 +293,7 @@ async fn settle(
             }),
         }
     }
-    progress(p.bytes_read);
+    progress(Progress::Bytes(p.bytes_read));
     Ok(())
 }
 
@@ -368,9 +379,33 @@ fn read_header<R: BufRead>(r: &mut LineReader<R>) -> Result<Option<FeedHeader>, 
 /// packed into integers: at national scale (19 M persons) string keys would cost gigabytes.
 #[derive(Default)]
 struct SeenIds {
-    households: HashMap<u64, u64>,
-    persons: HashMap<u64, u64>,
-    cnies: HashMap<u64, u64>,
+    households: IdMap,
+    persons: IdMap,
+    cnies: IdMap,
+}
+
+/// Identifier → line. The keys come from a file, not from an adversary who could aim at
+/// collisions, so one multiplication mixes them well enough; SipHash cost 4 % of a load.
+type IdMap = HashMap<u64, u64, std::hash::BuildHasherDefault<MixHasher>>;
+
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: the high bits, which the table also reads, depend on every bit.
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
 }
 
 fn digits_key(s: &str) -> u64 {

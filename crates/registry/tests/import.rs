@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sanad_domain::RsuId;
-use sanad_registry::import::{ImportError, ImportOptions, ImportReport, Mode, import_file};
+use sanad_registry::import::{
+    ImportError, ImportOptions, ImportReport, Mode, Progress, import_file,
+};
 use sanad_store::{RegistryStore, Scope};
 
 fn example() -> PathBuf {
@@ -129,6 +131,31 @@ pub async fn a_foreign_file_is_refused_with_its_line(store: &Arc<dyn RegistrySto
     );
 }
 
+/// A load into an empty registry reports its bytes, then the index builds; a later import
+/// into the same registry has no index to build.
+pub async fn a_load_into_an_empty_registry_builds_its_indexes_last(store: &Arc<dyn RegistryStore>) {
+    let opts = ImportOptions {
+        batch_size: 2,
+        ..Default::default()
+    };
+    let mut steps = Vec::new();
+    import_file(&example(), store.clone(), &opts, |p| steps.push(p))
+        .await
+        .unwrap();
+    let len = std::fs::metadata(example()).unwrap().len();
+    assert_eq!(
+        steps[steps.len() - 2..],
+        [Progress::Bytes(len), Progress::BuildingIndexes]
+    );
+    assert_eq!(count(store).await, 3);
+    let mut again = Vec::new();
+    let r = import_file(&example(), store.clone(), &opts, |p| again.push(p))
+        .await
+        .unwrap();
+    assert_eq!(r.unchanged, 3);
+    assert!(!again.contains(&Progress::BuildingIndexes), "{again:?}");
+}
+
 macro_rules! on_backend {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -144,6 +171,10 @@ macro_rules! on_backend {
             #[tokio::test]
             async fn a_clean_file_applies_whole_in_all_or_nothing() {
                 super::a_clean_file_applies_whole_in_all_or_nothing(&$make.await).await
+            }
+            #[tokio::test]
+            async fn a_load_into_an_empty_registry_builds_its_indexes_last() {
+                super::a_load_into_an_empty_registry_builds_its_indexes_last(&$make.await).await
             }
             #[tokio::test]
             async fn a_foreign_file_is_refused_with_its_line() {

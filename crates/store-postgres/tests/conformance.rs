@@ -106,3 +106,48 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     let sep = if url.contains('?') { '&' } else { '?' };
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
+
+/// A load into an empty registry runs without the foreign keys to households, and gets them
+/// back at its end, or at the next open if it was killed half-way.
+#[tokio::test]
+async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
+    use sanad_store::{RegistryStore, Write};
+    let url = std::env::var("SANAD_TEST_PG_URL")
+        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        chrono_free_nanos()
+    );
+    let keys = async |store: &PgStore| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' \
+             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    assert_eq!(keys(&store).await, 2);
+    assert!(store.bulk_load_begin().await.unwrap());
+    assert_eq!(keys(&store).await, 0);
+    let batch = [sanad_store::conformance::sample(1, "01")];
+    store.upsert_households(&batch, Write::Load).await.unwrap();
+    // Killed here: the next open puts the keys back, and they hold for what was loaded.
+    drop(store);
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    assert_eq!(keys(&store).await, 2);
+    let orphan = sqlx::query(
+        "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
+         VALUES ('999999999', 1, '2026-01-01', '2026-01-01')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap_err();
+    assert!(orphan.to_string().contains("foreign key"), "{orphan}");
+    // A registry that is not empty is loaded with its keys in place.
+    assert!(!store.bulk_load_begin().await.unwrap());
+    assert_eq!(keys(&store).await, 2);
+}

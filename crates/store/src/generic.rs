@@ -374,21 +374,24 @@ where
         Ok(empty)
     }
 
+    /// Build the missing secondary indexes, each in its own transaction: a load killed
+    /// here resumes at the next missing one.
     pub async fn bulk_load_end(&self) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(prelude) = self.index_prelude {
-            sqlx::query::<DB>(prelude)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
         for (_, create) in sql::SECONDARY_INDEXES {
+            let mut tx = self.write.begin().await.map_err(db)?;
+            if let Some(prelude) = self.index_prelude {
+                sqlx::query::<DB>(prelude)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
             sqlx::query::<DB>(*create)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            tx.commit().await.map_err(db)?;
         }
-        tx.commit().await.map_err(db)
+        Ok(())
     }
 
     pub async fn propose_rule_set(
