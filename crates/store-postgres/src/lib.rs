@@ -287,65 +287,15 @@ fn line(out: &mut String, fields: &[&dyn CopyField]) {
 }
 
 fn household_line(out: &mut String, h: &HouseholdRow) {
-    line(
-        out,
-        &[
-            &h.rsu_id,
-            &h.region,
-            &h.province,
-            &h.commune,
-            &h.area,
-            &h.registrant,
-            &h.phone,
-            &h.instrument_kind,
-            &h.instrument_provider,
-            &h.instrument_ref,
-            &h.status,
-            &h.content_hash,
-        ],
-    );
+    line(out, &sanad_store::household_values!(h));
 }
 
 fn person_line(out: &mut String, p: &PersonRow) {
-    line(
-        out,
-        &[
-            &p.idcs,
-            &p.household_id,
-            &p.position,
-            &p.cnie,
-            &p.first_name,
-            &p.last_name,
-            &p.first_name_ar,
-            &p.last_name_ar,
-            &p.sex,
-            &p.birth_date,
-            &p.death_date,
-            &p.relation,
-            &p.marital_status,
-            &p.schooling,
-            &p.disability,
-            &p.father_deceased,
-            &p.public_employee_source,
-            &p.public_employee_date,
-            &p.pensioner_source,
-            &p.pensioner_date,
-            &p.family_allowance_source,
-            &p.family_allowance_date,
-        ],
-    );
+    line(out, &sanad_store::person_values!(p));
 }
 
 fn score_line(out: &mut String, s: &ScoreRow) {
-    line(
-        out,
-        &[
-            &s.household_id,
-            &s.value_millionths,
-            &s.computed_on,
-            &s.valid_from,
-        ],
-    );
+    line(out, &sanad_store::score_values!(s));
 }
 
 const FORMAT: Format = Format {

@@ -10,7 +10,8 @@ use sanad_store_postgres::PgStore;
 
 static N: AtomicU32 = AtomicU32::new(0);
 
-async fn fresh() -> Box<dyn Store> {
+/// The test server's URL and a schema name no other test uses.
+fn fresh_schema() -> (String, String) {
     let url = std::env::var("SANAD_TEST_PG_URL").expect(
         "SANAD_TEST_PG_URL is not set: run the tests with scripts/test, which starts PostgreSQL",
     );
@@ -20,6 +21,11 @@ async fn fresh() -> Box<dyn Store> {
         N.fetch_add(1, Ordering::SeqCst),
         chrono_free_nanos()
     );
+    (url, schema)
+}
+
+async fn fresh() -> Box<dyn Store> {
+    let (url, schema) = fresh_schema();
     Box::new(
         PgStore::open_in_schema(&url, Some(&schema))
             .await
@@ -39,14 +45,7 @@ sanad_store::conformance_tests!(fresh());
 
 #[tokio::test]
 async fn audit_tampering_is_detected() {
-    let url = std::env::var("SANAD_TEST_PG_URL")
-        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
-    let schema = format!(
-        "t{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        chrono_free_nanos()
-    );
+    let (url, schema) = fresh_schema();
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     let pool = store.pool().clone();
     let sql = async |q: &str| {
@@ -63,14 +62,7 @@ async fn audit_tampering_is_detected() {
 // pilot frozen designs (issue 7)
 #[tokio::test]
 async fn pilot_frozen_rows_refuse_raw_changes() {
-    let url = std::env::var("SANAD_TEST_PG_URL")
-        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
-    let schema = format!(
-        "t{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        chrono_free_nanos()
-    );
+    let (url, schema) = fresh_schema();
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     let pool = store.pool().clone();
     let sql = async |q: &str| {
@@ -86,15 +78,9 @@ async fn pilot_frozen_rows_refuse_raw_changes() {
 /// Sanad's sessions run without PostgreSQL's JIT compiler, unless the URL's `options` set it.
 #[tokio::test]
 async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
-    let url = std::env::var("SANAD_TEST_PG_URL")
-        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
+    let (url, _) = fresh_schema();
     let jit = async |url: &str| {
-        let schema = format!(
-            "t{}_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst),
-            chrono_free_nanos()
-        );
+        let (_, schema) = fresh_schema();
         let store = PgStore::open_in_schema(url, Some(&schema)).await.unwrap();
         let (value,): (String,) = sqlx::query_as("SHOW jit")
             .fetch_one(store.pool())
@@ -112,14 +98,7 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
 #[tokio::test]
 async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
     use sanad_store::{RegistryStore, Write};
-    let url = std::env::var("SANAD_TEST_PG_URL")
-        .expect("SANAD_TEST_PG_URL is not set: run the tests with scripts/test");
-    let schema = format!(
-        "t{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        chrono_free_nanos()
-    );
+    let (url, schema) = fresh_schema();
     let keys = async |store: &PgStore| -> i64 {
         sqlx::query_scalar(
             "SELECT count(*) FROM pg_constraint WHERE contype = 'f' \

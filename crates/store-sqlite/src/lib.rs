@@ -207,56 +207,15 @@ async fn lookup<T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + Send 
 
 /// The values of one row of each registry table, in the order of its `*_COLUMNS`.
 fn household_values(h: &HouseholdRow) -> [&dyn Bind; 12] {
-    [
-        &h.rsu_id,
-        &h.region,
-        &h.province,
-        &h.commune,
-        &h.area,
-        &h.registrant,
-        &h.phone,
-        &h.instrument_kind,
-        &h.instrument_provider,
-        &h.instrument_ref,
-        &h.status,
-        &h.content_hash,
-    ]
+    sanad_store::household_values!(h)
 }
 
 fn person_values(p: &PersonRow) -> [&dyn Bind; 22] {
-    [
-        &p.idcs,
-        &p.household_id,
-        &p.position,
-        &p.cnie,
-        &p.first_name,
-        &p.last_name,
-        &p.first_name_ar,
-        &p.last_name_ar,
-        &p.sex,
-        &p.birth_date,
-        &p.death_date,
-        &p.relation,
-        &p.marital_status,
-        &p.schooling,
-        &p.disability,
-        &p.father_deceased,
-        &p.public_employee_source,
-        &p.public_employee_date,
-        &p.pensioner_source,
-        &p.pensioner_date,
-        &p.family_allowance_source,
-        &p.family_allowance_date,
-    ]
+    sanad_store::person_values!(p)
 }
 
 fn score_values(s: &ScoreRow) -> [&dyn Bind; 4] {
-    [
-        &s.household_id,
-        &s.value_millionths,
-        &s.computed_on,
-        &s.valid_from,
-    ]
+    sanad_store::score_values!(s)
 }
 
 /// A household split into its rows, with its content hash: the CPU work of a batch, done

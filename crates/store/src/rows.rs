@@ -57,6 +57,73 @@ pub const SCORE_COLUMNS: &[&str] = &[
     "valid_from",
 ];
 
+/// A row's values in its `*_COLUMNS` order, as an array of references: each adapter coerces
+/// it to its own field trait (bound values on SQLite, COPY fields on PostgreSQL), so the
+/// column order is written once, here.
+#[macro_export]
+macro_rules! household_values {
+    ($h:expr) => {
+        [
+            &$h.rsu_id,
+            &$h.region,
+            &$h.province,
+            &$h.commune,
+            &$h.area,
+            &$h.registrant,
+            &$h.phone,
+            &$h.instrument_kind,
+            &$h.instrument_provider,
+            &$h.instrument_ref,
+            &$h.status,
+            &$h.content_hash,
+        ]
+    };
+}
+
+/// See [`household_values!`].
+#[macro_export]
+macro_rules! person_values {
+    ($p:expr) => {
+        [
+            &$p.idcs,
+            &$p.household_id,
+            &$p.position,
+            &$p.cnie,
+            &$p.first_name,
+            &$p.last_name,
+            &$p.first_name_ar,
+            &$p.last_name_ar,
+            &$p.sex,
+            &$p.birth_date,
+            &$p.death_date,
+            &$p.relation,
+            &$p.marital_status,
+            &$p.schooling,
+            &$p.disability,
+            &$p.father_deceased,
+            &$p.public_employee_source,
+            &$p.public_employee_date,
+            &$p.pensioner_source,
+            &$p.pensioner_date,
+            &$p.family_allowance_source,
+            &$p.family_allowance_date,
+        ]
+    };
+}
+
+/// See [`household_values!`].
+#[macro_export]
+macro_rules! score_values {
+    ($s:expr) => {
+        [
+            &$s.household_id,
+            &$s.value_millionths,
+            &$s.computed_on,
+            &$s.valid_from,
+        ]
+    };
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdRow {
     pub rsu_id: String,
