@@ -87,7 +87,7 @@ impl BatchPlan {
     }
 }
 
-/// A household's rows already written in a backend's bulk format (SQL tuples, COPY lines),
+/// A household's rows already written in a backend's bulk format (COPY lines, on PostgreSQL),
 /// with its content hash: the CPU work of a batch, done before the batch takes a connection
 /// so that one batch is prepared while the previous one is written.
 pub struct Encoded {
