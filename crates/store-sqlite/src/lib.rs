@@ -218,10 +218,10 @@ fn score_values(s: &ScoreRow) -> [&dyn Bind; 4] {
     sanad_store::score_values!(s)
 }
 
-/// A household split into its rows, with its content hash: the CPU work of a batch, done
-/// before the batch takes the writer, so that one batch is prepared while another is written.
+/// A household split into its rows (its content hash in the household row): the CPU work of
+/// a batch, done before the batch takes the writer, so that one batch is prepared while
+/// another is written.
 struct Rows {
-    hash: i64,
     household: HouseholdRow,
     persons: Vec<PersonRow>,
     scores: Vec<ScoreRow>,
@@ -234,7 +234,6 @@ fn split(batch: &[Household]) -> Vec<Rows> {
             let hash = sanad_store::plan::content_hash(h);
             let (household, persons, scores) = sanad_store::rows::to_rows(h, hash);
             Rows {
-                hash,
                 household,
                 persons,
                 scores,
@@ -286,16 +285,7 @@ impl RegistryStore for SqliteStore {
         actor: &sanad_store::Actor,
     ) -> Result<i64> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        for outcome in upsert_in(
-            &mut tx,
-            std::slice::from_ref(household),
-            &split(std::slice::from_ref(household)),
-            Write::Apply,
-        )
-        .await?
-        {
-            outcome.applied()?;
-        }
+        upsert_one(&mut tx, household).await?.applied()?;
         let id = self.sql().put_event(&mut tx, event, actor).await?;
         tx.commit().await.map_err(db)?;
         Ok(id)
@@ -310,27 +300,10 @@ impl RegistryStore for SqliteStore {
     ) -> Result<(i64, i64)> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         // The members leaving are detached from the old household first, so the new one may take them.
-        for outcome in upsert_in(
-            &mut tx,
-            std::slice::from_ref(remaining),
-            &split(std::slice::from_ref(remaining)),
-            Write::Apply,
-        )
-        .await?
-        {
-            outcome.applied()?;
-        }
-        match upsert_in(
-            &mut tx,
-            std::slice::from_ref(new),
-            &split(std::slice::from_ref(new)),
-            Write::Apply,
-        )
-        .await?
-        .pop()
-        {
-            Some(Outcome::Inserted) => {}
-            Some(Outcome::Rejected(e)) => {
+        upsert_one(&mut tx, remaining).await?.applied()?;
+        match upsert_one(&mut tx, new).await? {
+            Outcome::Inserted => {}
+            Outcome::Rejected(e) => {
                 return Err(sanad_store::StoreError::Refused(e.to_string()));
             }
             _ => {
@@ -427,13 +400,20 @@ sanad_store::delegate_to_generic!(SqliteStore);
 /// replaced, unchanged ones left alone.
 type TX = Transaction<'static, Sqlite>;
 
+/// One household written in `tx`, for the life events.
+async fn upsert_one(tx: &mut TX, h: &Household) -> Result<Outcome> {
+    let batch = std::slice::from_ref(h);
+    let mut outcomes = upsert_in(tx, batch, &split(batch), Write::Apply).await?;
+    Ok(outcomes.pop().expect("one outcome per household"))
+}
+
 async fn upsert_in(
     tx: &mut TX,
     batch: &[Household],
     rows: &[Rows],
     write: Write,
 ) -> Result<Vec<Outcome>> {
-    let hashes: Vec<i64> = rows.iter().map(|r| r.hash).collect();
+    let hashes: Vec<i64> = rows.iter().map(|r| r.household.content_hash).collect();
     let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
         Write::Load => Default::default(),
         _ => {

@@ -3081,9 +3081,6 @@ fn json_elements<DB: Database>(n: usize) -> String {
     }
 }
 
-/// `IN (…)` over the JSON array of strings bound as `$n`. One parameter instead of one per key:
-/// no statement text or binding work that grows with the keys, and on SQLite one temporary
-/// index per statement instead of one per few hundred keys.
 /// A score record from its `population` score line.
 fn score_row(line: &str) -> Result<rows::ScoreRow> {
     let (id, value, valid_from, computed_on) = crate::population::parse_score(line)?;
@@ -3100,6 +3097,9 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n').filter(|l| !l.is_empty())
 }
 
+/// `IN (…)` over the JSON array of strings bound as `$n`. One parameter instead of one per key:
+/// no statement text or binding work that grows with the keys, and on SQLite one temporary
+/// index per statement instead of one per few hundred keys.
 fn in_keys<DB: Database>(n: usize) -> String {
     if is_postgres::<DB>() {
         format!("IN (SELECT json_array_elements_text(${n}::json))")
