@@ -29,11 +29,18 @@ impl RegionCode {
     pub fn all() -> impl Iterator<Item = RegionCode> {
         (1..=12).map(RegionCode)
     }
+    /// The two-digit code, without formatting (a national load writes it 5 M times).
+    pub fn as_str(self) -> &'static str {
+        const CODES: [&str; 12] = [
+            "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+        ];
+        CODES[usize::from(self.0 - 1)]
+    }
 }
 
 impl fmt::Display for RegionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}", self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -234,6 +241,15 @@ fn rows(text: &str) -> Result<Vec<Row<'static>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_codes_read_back() {
+        let codes: Vec<&str> = RegionCode::all().map(RegionCode::as_str).collect();
+        assert_eq!((codes[0], codes[9], codes.len()), ("01", "10", 12));
+        for code in RegionCode::all() {
+            assert_eq!(RegionCode::parse(code.as_str()), Ok(code));
+        }
+    }
 
     #[test]
     fn reference_counts_and_totals() {

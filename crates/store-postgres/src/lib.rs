@@ -246,6 +246,11 @@ impl CopyField for String {
         self.as_str().put(out)
     }
 }
+impl<T: CopyField + ?Sized> CopyField for &T {
+    fn put(&self, out: &mut String) {
+        (**self).put(out)
+    }
+}
 impl CopyField for i64 {
     fn put(&self, out: &mut String) {
         let _ = write!(out, "{self}");
@@ -263,7 +268,13 @@ impl CopyField for bool {
 }
 impl CopyField for NaiveDate {
     fn put(&self, out: &mut String) {
-        let _ = write!(out, "{}", self.format("%Y-%m-%d"));
+        let mut buf = [0u8; 10];
+        match sanad_store::rows::iso_date(*self, &mut buf) {
+            Some(text) => out.push_str(text),
+            None => {
+                let _ = write!(out, "{}", self.format("%Y-%m-%d"));
+            }
+        }
     }
 }
 impl<T: CopyField> CopyField for Option<T> {
@@ -286,15 +297,15 @@ fn line(out: &mut String, fields: &[&dyn CopyField]) {
     out.push('\n');
 }
 
-fn household_line(out: &mut String, h: &HouseholdRow) {
+fn household_line(out: &mut String, h: &HouseholdRow<&str>) {
     line(out, &sanad_store::household_values!(h));
 }
 
-fn person_line(out: &mut String, p: &PersonRow) {
+fn person_line(out: &mut String, p: &PersonRow<&str>) {
     line(out, &sanad_store::person_values!(p));
 }
 
-fn score_line(out: &mut String, s: &ScoreRow) {
+fn score_line(out: &mut String, s: &ScoreRow<&str>) {
     line(out, &sanad_store::score_values!(s));
 }
 

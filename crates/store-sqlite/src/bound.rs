@@ -10,7 +10,7 @@
 use std::ffi::{CStr, c_int};
 use std::ptr::{self, NonNull};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use libsqlite3_sys as ffi;
 
 /// One value bound to the next parameter of a row.
@@ -26,6 +26,11 @@ impl Bind for str {
 impl Bind for String {
     fn bind(&self, row: &mut Row<'_>) {
         row.text(self)
+    }
+}
+impl<T: Bind + ?Sized> Bind for &T {
+    fn bind(&self, row: &mut Row<'_>) {
+        (**self).bind(row)
     }
 }
 impl Bind for i64 {
@@ -47,7 +52,7 @@ impl Bind for NaiveDate {
     /// `YYYY-MM-DD`, as sqlx stores a date.
     fn bind(&self, row: &mut Row<'_>) {
         let mut buf = [0u8; 10];
-        match iso_date(*self, &mut buf) {
+        match sanad_store::rows::iso_date(*self, &mut buf) {
             Some(text) => row.text_copied(text),
             None => row.text_copied(&self.format("%Y-%m-%d").to_string()),
         }
@@ -60,23 +65,6 @@ impl<T: Bind> Bind for Option<T> {
             None => row.null(),
         }
     }
-}
-
-/// A date of years 0–9999 written without allocating (29 M rows carry one or more).
-fn iso_date(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
-    let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
-    let digits = |out: &mut [u8], mut v: u32| {
-        for b in out.iter_mut().rev() {
-            *b = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    digits(&mut buf[0..4], year);
-    buf[4] = b'-';
-    digits(&mut buf[5..7], d.month());
-    buf[7] = b'-';
-    digits(&mut buf[8..10], d.day());
-    std::str::from_utf8(buf).ok()
 }
 
 /// A prepared INSERT, finalized on drop.
@@ -218,18 +206,6 @@ fn explain(code: c_int) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_bound_as_sqlx_writes_them() {
-        let mut buf = [0u8; 10];
-        for (y, m, d) in [(987, 3, 9), (2024, 12, 31), (1900, 1, 1), (9999, 2, 28)] {
-            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            let expected = date.format("%Y-%m-%d").to_string();
-            assert_eq!(iso_date(date, &mut buf), Some(expected.as_str()));
-        }
-        let far = NaiveDate::from_ymd_opt(10_000, 1, 1).unwrap();
-        assert_eq!(iso_date(far, &mut buf), None);
-    }
 
     /// Rows bound and stepped read back as sqlx wrote them, whatever their texts hold; a
     /// refused row names SQLite's reason and leaves the statement ready for the next.

@@ -60,6 +60,9 @@ fn cores() -> String {
         .to_string()
 }
 
+/// Pages of WAL after which the writer's commit copies them into the file (64 MB).
+const WAL_AUTOCHECKPOINT: &str = "16384";
+
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.
 const MAX_PARAMS: usize = 30_000;
 
@@ -102,7 +105,7 @@ impl SqliteStore {
             .connect_with(
                 opts.clone()
                     .pragma("cache_size", "-262144")
-                    .pragma("wal_autocheckpoint", "16384")
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
                     // SQLite's sorter may use every core: building the national indexes
                     // after a load sorts 18.6 M persons (100 s → 39 s for the widest).
                     .pragma("threads", cores()),
@@ -131,6 +134,50 @@ impl SqliteStore {
             index_prelude: None,
             audit_lock: None,
         }
+    }
+
+    /// Whether a load left secondary indexes to build (checked at every open).
+    async fn indexes_missing(&self) -> Result<bool> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index'")
+                .fetch_all(&self.writer)
+                .await
+                .map_err(db)?;
+        Ok(sql::SECONDARY_INDEXES
+            .iter()
+            .any(|(name, _)| !names.iter().any(|n| n == name)))
+    }
+
+    /// Run `work` on the writer while a reader connection checkpoints the WAL every second.
+    /// The index builds of a load leave a core idle while they sort; the writer's own
+    /// checkpoint after each build (1.7 GB for the widest) would stall it, 12 s in all.
+    async fn checkpointing_aside<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let (done, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let work = async {
+            let out = work.await;
+            let _ = done.send(());
+            out
+        };
+        let aside = async {
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+                if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&self.pool)
+                    .await
+                {
+                    // The writer's next commit checkpoints instead.
+                    tracing::debug!(error = %e, "checkpoint beside the writer");
+                    break;
+                }
+            }
+        };
+        let (out, ()) = tokio::join!(work, aside);
+        // What the last build wrote, and the log back to nothing.
+        self.pragma("wal_checkpoint", "TRUNCATE").await?;
+        out
     }
 
     /// Set a pragma on the writer's connection, outside a transaction.
@@ -206,28 +253,28 @@ async fn lookup<T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + Send 
 }
 
 /// The values of one row of each registry table, in the order of its `*_COLUMNS`.
-fn household_values(h: &HouseholdRow) -> [&dyn Bind; 12] {
+fn household_values<'r>(h: &'r HouseholdRow<&str>) -> [&'r dyn Bind; 12] {
     sanad_store::household_values!(h)
 }
 
-fn person_values(p: &PersonRow) -> [&dyn Bind; 22] {
+fn person_values<'r>(p: &'r PersonRow<&str>) -> [&'r dyn Bind; 22] {
     sanad_store::person_values!(p)
 }
 
-fn score_values(s: &ScoreRow) -> [&dyn Bind; 4] {
+fn score_values<'r>(s: &'r ScoreRow<&str>) -> [&'r dyn Bind; 4] {
     sanad_store::score_values!(s)
 }
 
 /// A household split into its rows (its content hash in the household row): the CPU work of
 /// a batch, done before the batch takes the writer, so that one batch is prepared while
 /// another is written.
-struct Rows {
-    household: HouseholdRow,
-    persons: Vec<PersonRow>,
-    scores: Vec<ScoreRow>,
+struct Rows<'a> {
+    household: HouseholdRow<&'a str>,
+    persons: Vec<PersonRow<&'a str>>,
+    scores: Vec<ScoreRow<&'a str>>,
 }
 
-fn split(batch: &[Household]) -> Vec<Rows> {
+fn split(batch: &[Household]) -> Vec<Rows<'_>> {
     batch
         .iter()
         .map(|h| {
@@ -332,12 +379,20 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn bulk_load_end(&self) -> Result<()> {
-        // The index builds sort on temporary files, which the OS caches, rather than in this
-        // process's memory: 2.5 GB for the national persons. Outside a transaction, where
-        // SQLite allows the change.
-        self.pragma("temp_store", "FILE").await?;
-        let built = self.sql().bulk_load_end().await;
-        self.pragma("temp_store", "MEMORY").await?;
+        let built = if self.indexes_missing().await? {
+            // The index builds sort on temporary files, which the OS caches, rather than in
+            // this process's memory: 2.5 GB for the national persons. Outside a transaction,
+            // where SQLite allows the change.
+            self.pragma("temp_store", "FILE").await?;
+            self.pragma("wal_autocheckpoint", "0").await?;
+            let built = self.checkpointing_aside(self.sql().bulk_load_end()).await;
+            self.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
+                .await?;
+            self.pragma("temp_store", "MEMORY").await?;
+            built
+        } else {
+            Ok(())
+        };
         self.pragma("foreign_keys", "ON").await?;
         built
     }
@@ -410,7 +465,7 @@ async fn upsert_one(tx: &mut TX, h: &Household) -> Result<Outcome> {
 async fn upsert_in(
     tx: &mut TX,
     batch: &[Household],
-    rows: &[Rows],
+    rows: &[Rows<'_>],
     write: Write,
 ) -> Result<Vec<Outcome>> {
     let hashes: Vec<i64> = rows.iter().map(|r| r.household.content_hash).collect();
@@ -455,7 +510,7 @@ async fn upsert_in(
             sql::upsert_tail(key, cols)
         }
     };
-    let chosen: Vec<&Rows> = plan.to_write.iter().map(|&(i, _)| &rows[i]).collect();
+    let chosen: Vec<&Rows<'_>> = plan.to_write.iter().map(|&(i, _)| &rows[i]).collect();
     let mut locked = tx.lock_handle().await.map_err(db)?;
     let handle = locked.as_raw_handle();
     insert(
@@ -490,7 +545,7 @@ mod tests {
     use super::*;
 
     /// A load into an empty registry writes without foreign-key look-ups, and its end gives
-    /// the writer back its checks and its in-memory temporary store.
+    /// the writer back its checks, its in-memory temporary store and its own checkpoints.
     #[tokio::test]
     async fn a_load_gives_the_writer_back_its_settings() {
         let dir = tempfile::tempdir().unwrap();
@@ -513,9 +568,19 @@ mod tests {
         store.upsert_households(&batch, Write::Load).await.unwrap();
         store.bulk_load_end().await.unwrap();
         assert_eq!(
-            (setting("foreign_keys").await, setting("temp_store").await),
-            (1, 2)
+            (
+                setting("foreign_keys").await,
+                setting("temp_store").await,
+                setting("wal_autocheckpoint").await
+            ),
+            (1, 2, 16384)
         );
+        // The indexes were built while a reader checkpointed, and the log is empty again.
+        let wal = std::fs::metadata(dir.path().join("t.db-wal"))
+            .unwrap()
+            .len();
+        assert_eq!(wal, 0);
+        assert!(!store.indexes_missing().await.unwrap());
         let orphan = sqlx::query(
             "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
              VALUES ('999999999', 1, '2026-01-01', '2026-01-01')",

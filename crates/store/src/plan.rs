@@ -99,9 +99,9 @@ pub struct Encoded {
 
 /// How a backend writes one row of each table; `sep` goes between rows.
 pub struct Format {
-    pub household: fn(&mut String, &crate::rows::HouseholdRow),
-    pub person: fn(&mut String, &crate::rows::PersonRow),
-    pub score: fn(&mut String, &crate::rows::ScoreRow),
+    pub household: fn(&mut String, &crate::rows::HouseholdRow<&str>),
+    pub person: fn(&mut String, &crate::rows::PersonRow<&str>),
+    pub score: fn(&mut String, &crate::rows::ScoreRow<&str>),
     pub sep: &'static str,
 }
 
