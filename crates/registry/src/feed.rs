@@ -124,8 +124,25 @@ impl Errors {
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
+    iso_date(s)
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD)"))
+}
+
+/// `YYYY-MM-DD` read digit by digit: chrono's parser reads its format string again for
+/// each of a national feed's 30 M dates (2 % of a load). Other spellings it accepts go to it.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(number(&b[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..10])?)
 }
 
 impl FeedHousehold {
@@ -349,5 +366,36 @@ impl FeedMember {
             pensioner: FeedCheck::from_domain(&p.checks.pensioner),
             family_allowance: FeedCheck::from_domain(&p.checks.family_allowance),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_chrono_reads_them() {
+        for s in [
+            "2024-02-29",
+            "2023-02-29",
+            "1900-01-01",
+            "0987-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-1-05",
+            "2024-01-5x",
+            "20x4-01-05",
+            "+2024-01-05",
+            "2024/01/05",
+            "",
+        ] {
+            let chrono = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+            assert_eq!(date(s).ok(), chrono, "{s}");
+        }
+        assert_eq!(
+            iso_date("2026-11-30"),
+            NaiveDate::from_ymd_opt(2026, 11, 30)
+        );
+        assert_eq!(iso_date("2024-1-05"), None);
     }
 }

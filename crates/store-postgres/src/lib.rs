@@ -56,12 +56,29 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-/// The registry's foreign keys to households. A load into an empty registry drops them and
-/// adds them back at its end, so PostgreSQL checks them in one join instead of one trigger
-/// call per inserted row (24 M of them nationally). The load writes each household with its
-/// members and scores, and the final check would refuse an orphan. The end also runs when
-/// the store opens, so a load killed half-way gets its keys back on the next start.
-const LOAD_FOREIGN_KEYS: &[(&str, &str, &str)] = &[
+/// Sort memory for an index build, for its transaction only (the server's default, 64 MB,
+/// spills the national persons to disk in many runs).
+const INDEX_PRELUDE: &str = "SET LOCAL maintenance_work_mem = '512MB'";
+
+/// Constraints a load into an empty registry drops and adds back at its end, so that
+/// PostgreSQL checks each in one pass instead of once per inserted row (24 M rows
+/// nationally):
+/// - the primary keys of persons and scores, which no foreign key references: rebuilt by one
+///   sort instead of a B-tree insert per row. The reader has refused duplicate ids within the
+///   file, and the registry was empty, so the rebuild cannot meet one;
+/// - their foreign keys to households, checked in one join instead of a trigger call per row.
+///   The load writes each household with its members and scores, and the final check would
+///   refuse an orphan.
+///
+/// The end also runs when the store opens, so a load killed half-way gets its constraints
+/// back on the next start, before anything upserts by those keys.
+const LOAD_CONSTRAINTS: &[(&str, &str, &str)] = &[
+    ("persons", "persons_pkey", "PRIMARY KEY (idcs)"),
+    (
+        "score_history",
+        "score_history_pkey",
+        "PRIMARY KEY (household_id, valid_from, computed_on, value_millionths)",
+    ),
     (
         "persons",
         "persons_household_id_fkey",
@@ -132,7 +149,7 @@ impl PgStore {
         Sql {
             read: &self.pool,
             write: &self.pool,
-            index_prelude: Some("SET LOCAL maintenance_work_mem = '512MB'"),
+            index_prelude: Some(INDEX_PRELUDE),
             audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE"),
         }
     }
@@ -441,7 +458,7 @@ impl RegistryStore for PgStore {
     async fn bulk_load_begin(&self) -> Result<bool> {
         let empty = self.sql().bulk_load_begin().await?;
         if empty {
-            for (table, name, _) in LOAD_FOREIGN_KEYS {
+            for (table, name, _) in LOAD_CONSTRAINTS {
                 sqlx::query(AssertSqlSafe(format!(
                     "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
                 )))
@@ -455,9 +472,9 @@ impl RegistryStore for PgStore {
 
     async fn bulk_load_end(&self) -> Result<()> {
         self.sql().bulk_load_end().await?;
-        for (table, name, definition) in LOAD_FOREIGN_KEYS {
+        for (table, name, definition) in LOAD_CONSTRAINTS {
             sqlx::raw_sql(AssertSqlSafe(format!(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
+                "{INDEX_PRELUDE}; DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
                  WHERE conname = '{name}' AND conrelid = '{table}'::regclass) THEN \
                  ALTER TABLE {table} ADD CONSTRAINT {name} {definition}; END IF; END $$"
             )))

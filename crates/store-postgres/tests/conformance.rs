@@ -93,15 +93,16 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
 
-/// A load into an empty registry runs without the foreign keys to households, and gets them
-/// back at its end, or at the next open if it was killed half-way.
+/// A load into an empty registry runs without the primary keys of persons and scores and
+/// their foreign keys to households, and gets them back at its end, or at the next open if
+/// it was killed half-way.
 #[tokio::test]
-async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
+async fn a_bulk_load_checks_its_keys_once_at_its_end() {
     use sanad_store::{RegistryStore, Write};
     let (url, schema) = fresh_schema();
     let keys = async |store: &PgStore| -> i64 {
         sqlx::query_scalar(
-            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' \
+            "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
              AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
         )
         .fetch_one(store.pool())
@@ -109,7 +110,7 @@ async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
         .unwrap()
     };
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    assert_eq!(keys(&store).await, 2);
+    assert_eq!(keys(&store).await, 4);
     assert!(store.bulk_load_begin().await.unwrap());
     assert_eq!(keys(&store).await, 0);
     let batch = [sanad_store::conformance::sample(1, "01")];
@@ -117,7 +118,7 @@ async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
     // Killed here: the next open puts the keys back, and they hold for what was loaded.
     drop(store);
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    assert_eq!(keys(&store).await, 2);
+    assert_eq!(keys(&store).await, 4);
     let orphan = sqlx::query(
         "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
          VALUES ('999999999', 1, '2026-01-01', '2026-01-01')",
@@ -126,7 +127,15 @@ async fn a_bulk_load_checks_foreign_keys_once_at_its_end() {
     .await
     .unwrap_err();
     assert!(orphan.to_string().contains("foreign key"), "{orphan}");
+    let twice = sqlx::query(
+        "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
+         SELECT household_id, value_millionths, computed_on, valid_from FROM score_history",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap_err();
+    assert!(twice.to_string().contains("score_history_pkey"), "{twice}");
     // A registry that is not empty is loaded with its keys in place.
     assert!(!store.bulk_load_begin().await.unwrap());
-    assert_eq!(keys(&store).await, 2);
+    assert_eq!(keys(&store).await, 4);
 }
