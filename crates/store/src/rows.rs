@@ -189,7 +189,6 @@ pub struct ScoreRow<S = String> {
     pub valid_from: NaiveDate,
 }
 
-/// A household split into the rows of the three tables.
 /// An instrument's columns: kind, provider, reference.
 fn instrument_columns(i: &PaymentInstrument) -> (&'static str, Option<&str>, &str) {
     match i {
