@@ -54,6 +54,61 @@ const MIGRATIONS: &[Migration] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    claim: LoadClaim,
+}
+
+/// A first load's claim on the registry (as in the SQLite adapter): a session advisory lock
+/// per schema, held on a connection of its own from `bulk_load_begin` to `bulk_load_end`;
+/// the server releases it when a killed loader's connection closes. While another session
+/// holds it, opening the store leaves the end of the load to that load, and a second import
+/// writes with upserts instead of loading.
+#[derive(Clone, Default)]
+struct LoadClaim(std::sync::Arc<std::sync::Mutex<Option<PgConnection>>>);
+
+impl LoadClaim {
+    /// Take the claim, waiting at most `wait` (a PostgreSQL interval) for another session
+    /// to let it go; without `wait`, only if it is free.
+    async fn take(&self, pool: &PgPool, wait: Option<&str>) -> Result<bool> {
+        use sqlx::Connection as _;
+        let mut conn = pool.acquire().await.map_err(db)?.detach();
+        let taken = match wait {
+            None => sqlx::query_scalar::<_, bool>(
+                "SELECT pg_try_advisory_lock(5345, hashtext(current_schema()))",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .map_err(db)?,
+            Some(wait) => {
+                sqlx::query(AssertSqlSafe(format!("SET lock_timeout = '{wait}'")))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(db)?;
+                match sqlx::query("SELECT pg_advisory_lock(5345, hashtext(current_schema()))")
+                    .execute(&mut conn)
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => false,
+                    Err(e) => return Err(db(e)),
+                }
+            }
+        };
+        if taken {
+            *self.0.lock().expect("claim lock") = Some(conn);
+        } else {
+            let _ = conn.close().await;
+        }
+        Ok(taken)
+    }
+
+    /// Close the claim's connection, which ends its lock.
+    async fn release(&self) {
+        use sqlx::Connection as _;
+        let conn = self.0.lock().expect("claim lock").take();
+        if let Some(conn) = conn {
+            let _ = conn.close().await;
+        }
+    }
 }
 
 /// Sort memory for an index build, for its transaction only (the server's default, 64 MB,
@@ -139,9 +194,16 @@ impl PgStore {
             .connect_with(opts)
             .await
             .map_err(open_err)?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            claim: LoadClaim::default(),
+        };
         store.migrate().await?;
-        store.bulk_load_end().await?;
+        // The end of a load killed half-way, unless a load is running elsewhere. A killed
+        // loader's session may take a moment to end.
+        if store.claim.take(&store.pool, Some("2s")).await? {
+            store.bulk_load_end().await?;
+        }
         Ok(store)
     }
 
@@ -152,6 +214,22 @@ impl PgStore {
             index_prelude: Some(INDEX_PRELUDE),
             audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE"),
         }
+    }
+
+    /// Build the missing indexes, then add back the constraints a load dropped.
+    async fn end_load(&self) -> Result<()> {
+        self.sql().bulk_load_end().await?;
+        for (table, name, definition) in LOAD_CONSTRAINTS {
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "{INDEX_PRELUDE}; DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
+                 WHERE conname = '{name}' AND conrelid = '{table}'::regclass) THEN \
+                 ALTER TABLE {table} ADD CONSTRAINT {name} {definition}; END IF; END $$"
+            )))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -456,8 +534,13 @@ impl RegistryStore for PgStore {
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {
-        let empty = self.sql().bulk_load_begin().await?;
-        if empty {
+        if !self.claim.take(&self.pool, None).await? {
+            return Ok(false);
+        }
+        let empty = self.sql().bulk_load_begin().await;
+        if !matches!(empty, Ok(true)) {
+            self.claim.release().await;
+        } else {
             for (table, name, _) in LOAD_CONSTRAINTS {
                 sqlx::query(AssertSqlSafe(format!(
                     "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
@@ -467,22 +550,13 @@ impl RegistryStore for PgStore {
                 .map_err(db)?;
             }
         }
-        Ok(empty)
+        empty
     }
 
     async fn bulk_load_end(&self) -> Result<()> {
-        self.sql().bulk_load_end().await?;
-        for (table, name, definition) in LOAD_CONSTRAINTS {
-            sqlx::raw_sql(AssertSqlSafe(format!(
-                "{INDEX_PRELUDE}; DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
-                 WHERE conname = '{name}' AND conrelid = '{table}'::regclass) THEN \
-                 ALTER TABLE {table} ADD CONSTRAINT {name} {definition}; END IF; END $$"
-            )))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        }
-        Ok(())
+        let ended = self.end_load().await;
+        self.claim.release().await;
+        ended
     }
 
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {

@@ -93,6 +93,40 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
 
+/// While one store loads, another opening the same schema neither adds the keys back nor
+/// loads: it writes with upserts, and the load's end still adds them.
+#[tokio::test]
+async fn an_open_during_a_load_leaves_its_end_to_the_load() {
+    use sanad_store::{Outcome, RegistryStore, Write};
+    let (url, schema) = fresh_schema();
+    let keys = async |store: &PgStore| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
+             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    let loader = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    assert!(loader.bulk_load_begin().await.unwrap());
+    let other = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    assert_eq!(keys(&other).await, 0);
+    assert!(!other.bulk_load_begin().await.unwrap());
+    let sample = sanad_store::conformance::sample;
+    loader
+        .upsert_households(&[sample(1, "01")], Write::Load)
+        .await
+        .unwrap();
+    loader.bulk_load_end().await.unwrap();
+    assert_eq!(keys(&other).await, 4);
+    let outcomes = other
+        .upsert_households(&[sample(2, "01")], Write::Apply)
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [Outcome::Inserted]);
+}
+
 /// A load into an empty registry runs without the primary keys of persons and scores and
 /// their foreign keys to households, and gets them back at its end, or at the next open if
 /// it was killed half-way.

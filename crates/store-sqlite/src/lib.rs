@@ -72,6 +72,54 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The single writer.
     writer: SqlitePool,
+    claim: LoadClaim,
+}
+
+/// A first load's claim on the database, held from `bulk_load_begin` to `bulk_load_end`: a
+/// lock on the file `<db>-load`, which the OS releases with a killed process. While another
+/// process holds it, opening the database leaves the end of the load to that load (index
+/// builds would hold the writer's lock for longer than the loader waits for it), and a
+/// second import writes with upserts instead of loading.
+#[derive(Clone)]
+struct LoadClaim {
+    path: Option<std::path::PathBuf>,
+    held: std::sync::Arc<std::sync::Mutex<Option<std::fs::File>>>,
+}
+
+impl LoadClaim {
+    fn for_database(path: &str) -> LoadClaim {
+        let file = !path.is_empty() && !path.contains(":memory:") && !path.contains('?');
+        LoadClaim {
+            path: file.then(|| format!("{path}-load").into()),
+            held: Default::default(),
+        }
+    }
+
+    /// Take the claim unless another process (or store) holds it. Where the file cannot be
+    /// created or locked, the claim is taken: loads then work as they did without it.
+    fn try_take(&self) -> bool {
+        let Some(path) = &self.path else { return true };
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+        else {
+            return true;
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                *self.held.lock().expect("claim lock") = Some(file);
+                true
+            }
+            Err(std::fs::TryLockError::WouldBlock) => false,
+            Err(std::fs::TryLockError::Error(_)) => true,
+        }
+    }
+
+    fn release(&self) {
+        self.held.lock().expect("claim lock").take();
+    }
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -121,9 +169,16 @@ impl SqliteStore {
             )
             .await
             .map_err(open_err)?;
-        let store = SqliteStore { pool, writer };
+        let store = SqliteStore {
+            pool,
+            writer,
+            claim: LoadClaim::for_database(path),
+        };
         store.migrate().await?;
-        store.bulk_load_end().await?;
+        // The end of a load killed half-way, unless a load is running elsewhere.
+        if store.claim.try_take() {
+            store.bulk_load_end().await?;
+        }
         Ok(store)
     }
 
@@ -134,6 +189,26 @@ impl SqliteStore {
             index_prelude: None,
             audit_lock: None,
         }
+    }
+
+    /// Build the missing indexes, and give the writer back its settings.
+    async fn end_load(&self) -> Result<()> {
+        let built = if self.indexes_missing().await? {
+            // The index builds sort on temporary files, which the OS caches, rather than in
+            // this process's memory: 2.5 GB for the national persons. Outside a transaction,
+            // where SQLite allows the change.
+            self.pragma("temp_store", "FILE").await?;
+            self.pragma("wal_autocheckpoint", "0").await?;
+            let built = self.checkpointing_aside(self.sql().bulk_load_end()).await;
+            self.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
+                .await?;
+            self.pragma("temp_store", "MEMORY").await?;
+            built
+        } else {
+            Ok(())
+        };
+        self.pragma("foreign_keys", "ON").await?;
+        built
     }
 
     /// Whether a load left secondary indexes to build (checked at every open).
@@ -367,34 +442,26 @@ impl RegistryStore for SqliteStore {
     }
 
     async fn bulk_load_begin(&self) -> Result<bool> {
-        let empty = self.sql().bulk_load_begin().await?;
-        if empty {
+        if !self.claim.try_take() {
+            return Ok(false);
+        }
+        let empty = self.sql().bulk_load_begin().await;
+        if !matches!(empty, Ok(true)) {
+            self.claim.release();
+        } else {
             // Each person and score would look its household up: 24 M look-ups on the
             // writer's path nationally. The load writes every household with its members
             // and scores, in one transaction, so none can point elsewhere. The setting
             // belongs to the writer's connection, which a killed load takes with it.
             self.pragma("foreign_keys", "OFF").await?;
         }
-        Ok(empty)
+        empty
     }
 
     async fn bulk_load_end(&self) -> Result<()> {
-        let built = if self.indexes_missing().await? {
-            // The index builds sort on temporary files, which the OS caches, rather than in
-            // this process's memory: 2.5 GB for the national persons. Outside a transaction,
-            // where SQLite allows the change.
-            self.pragma("temp_store", "FILE").await?;
-            self.pragma("wal_autocheckpoint", "0").await?;
-            let built = self.checkpointing_aside(self.sql().bulk_load_end()).await;
-            self.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
-                .await?;
-            self.pragma("temp_store", "MEMORY").await?;
-            built
-        } else {
-            Ok(())
-        };
-        self.pragma("foreign_keys", "ON").await?;
-        built
+        let ended = self.end_load().await;
+        self.claim.release();
+        ended
     }
 
     async fn household(&self, scope: &Scope, id: &RsuId) -> Result<Option<Household>> {
@@ -543,6 +610,39 @@ async fn upsert_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// While one store loads, another opening the same file neither builds the indexes nor
+    /// loads: it writes with upserts, and the load's end still builds them.
+    #[tokio::test]
+    async fn an_open_during_a_load_leaves_its_end_to_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db").display().to_string();
+        let loader = SqliteStore::open(&path).await.unwrap();
+        assert!(loader.bulk_load_begin().await.unwrap());
+        let other = SqliteStore::open(&path).await.unwrap();
+        assert!(other.indexes_missing().await.unwrap());
+        assert!(!other.bulk_load_begin().await.unwrap());
+        let sample = sanad_store::conformance::sample;
+        loader
+            .upsert_households(&[sample(1, "01")], Write::Load)
+            .await
+            .unwrap();
+        let outcomes = other
+            .upsert_households(&[sample(2, "01")], Write::Apply)
+            .await
+            .unwrap();
+        assert_eq!(outcomes, [Outcome::Inserted]);
+        loader.bulk_load_end().await.unwrap();
+        assert!(!other.indexes_missing().await.unwrap());
+        // The claim is free again: the next load into an empty file may take it.
+        drop((loader, other));
+        let next = dir.path().join("u.db").display().to_string();
+        let store = SqliteStore::open(&next).await.unwrap();
+        assert!(store.bulk_load_begin().await.unwrap());
+        store.bulk_load_end().await.unwrap();
+        let reopened = SqliteStore::open(&path).await.unwrap();
+        assert!(!reopened.bulk_load_begin().await.unwrap());
+    }
 
     /// A load into an empty registry writes without foreign-key look-ups, and its end gives
     /// the writer back its checks, its in-memory temporary store and its own checkpoints.

@@ -199,11 +199,13 @@ pub trait RegistryStore: Send + Sync {
     /// Households matching a key, in `scope`.
     async fn find_households(&self, scope: &Scope, key: &FindKey) -> Result<Vec<HouseholdSummary>>;
 
-    /// Prepare a bulk load: if the registry is empty, drop the secondary indexes so the load
-    /// only appends; returns whether it did. Lookups are slow until [`Self::bulk_load_end`].
+    /// Prepare a bulk load: if the registry is empty and no other load holds the store's
+    /// claim, take it and drop the secondary indexes so the load only appends; returns
+    /// whether it did. Lookups are slow until [`Self::bulk_load_end`].
     async fn bulk_load_begin(&self) -> Result<bool>;
 
-    /// Build any missing secondary index (also done when a store opens, after a crash).
+    /// Build any missing secondary index and let the claim go (also done when a store opens
+    /// after a crash, unless another process holds the claim).
     async fn bulk_load_end(&self) -> Result<()>;
 
     /// Households in `scope`, ordered by RSU id, after `after` (keyset pagination).
