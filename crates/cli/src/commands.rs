@@ -375,7 +375,7 @@ pub async fn demo(
     if Path::new(DEMO_OUTBOX).exists() {
         std::fs::remove_file(DEMO_OUTBOX).with_context(|| format!("cannot reset {DEMO_OUTBOX}"))?;
     }
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-load"] {
         let p = format!("{DEMO_DB}{suffix}");
         if Path::new(&p).exists() {
             std::fs::remove_file(&p).with_context(|| format!("cannot reset {p}"))?;
