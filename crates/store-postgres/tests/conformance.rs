@@ -93,25 +93,28 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
 
+/// The constraints a load into an empty registry drops: the primary and foreign keys of
+/// persons and scores.
+async fn load_keys(store: &PgStore) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
+         AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
 /// While one store loads, another opening the same schema neither adds the keys back nor
 /// loads: it writes with upserts, and the load's end still adds them.
 #[tokio::test]
 async fn an_open_during_a_load_leaves_its_end_to_the_load() {
     use sanad_store::{Outcome, RegistryStore, Write};
     let (url, schema) = fresh_schema();
-    let keys = async |store: &PgStore| -> i64 {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
-             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-    };
     let loader = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     assert!(loader.bulk_load_begin().await.unwrap());
     let other = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    assert_eq!(keys(&other).await, 0);
+    assert_eq!(load_keys(&other).await, 0);
     assert!(!other.bulk_load_begin().await.unwrap());
     let sample = sanad_store::conformance::sample;
     loader
@@ -119,7 +122,7 @@ async fn an_open_during_a_load_leaves_its_end_to_the_load() {
         .await
         .unwrap();
     loader.bulk_load_end().await.unwrap();
-    assert_eq!(keys(&other).await, 4);
+    assert_eq!(load_keys(&other).await, 4);
     let outcomes = other
         .upsert_households(&[sample(2, "01")], Write::Apply)
         .await
@@ -134,25 +137,16 @@ async fn an_open_during_a_load_leaves_its_end_to_the_load() {
 async fn a_bulk_load_checks_its_keys_once_at_its_end() {
     use sanad_store::{RegistryStore, Write};
     let (url, schema) = fresh_schema();
-    let keys = async |store: &PgStore| -> i64 {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
-             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-    };
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    assert_eq!(keys(&store).await, 4);
+    assert_eq!(load_keys(&store).await, 4);
     assert!(store.bulk_load_begin().await.unwrap());
-    assert_eq!(keys(&store).await, 0);
+    assert_eq!(load_keys(&store).await, 0);
     let batch = [sanad_store::conformance::sample(1, "01")];
     store.upsert_households(&batch, Write::Load).await.unwrap();
     // Killed here: the next open puts the keys back, and they hold for what was loaded.
     drop(store);
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    assert_eq!(keys(&store).await, 4);
+    assert_eq!(load_keys(&store).await, 4);
     let orphan = sqlx::query(
         "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
          VALUES ('999999999', 1, '2026-01-01', '2026-01-01')",
@@ -171,5 +165,5 @@ async fn a_bulk_load_checks_its_keys_once_at_its_end() {
     assert!(twice.to_string().contains("score_history_pkey"), "{twice}");
     // A registry that is not empty is loaded with its keys in place.
     assert!(!store.bulk_load_begin().await.unwrap());
-    assert_eq!(keys(&store).await, 4);
+    assert_eq!(load_keys(&store).await, 4);
 }
