@@ -10,6 +10,7 @@ use sanad_domain::{
     Schooling, Score, ScoreHistory, ScoreRecord, Sex,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The optional first line: `{"feed":"sanad-rsu","version":1,"as_of":"2026-11-01"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,21 +37,29 @@ impl FeedHeader {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedHousehold {
-    pub rsu_id: String,
-    pub region: String,
+pub struct FeedHousehold<'a> {
+    // Fields parsed into other types are borrowed from the line where JSON allows (no
+    // escapes): a national feed would otherwise allocate and free 200 M strings.
+    #[serde(borrow)]
+    pub rsu_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub region: Cow<'a, str>,
     pub province: String,
     pub commune: String,
-    pub area: String,
-    pub registrant: String,
+    #[serde(borrow)]
+    pub area: Cow<'a, str>,
+    #[serde(borrow)]
+    pub registrant: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instrument: Option<FeedInstrument>,
-    pub status: String,
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<FeedScore>,
-    pub members: Vec<FeedMember>,
+    #[serde(borrow)]
+    pub members: Vec<FeedMember<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,22 +86,29 @@ pub struct FeedScore {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedMember {
-    pub idcs: String,
+pub struct FeedMember<'a> {
+    #[serde(borrow)]
+    pub idcs: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnie: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub first_name_ar: String,
     pub last_name_ar: String,
-    pub sex: String,
-    pub birth_date: String,
+    #[serde(borrow)]
+    pub sex: Cow<'a, str>,
+    #[serde(borrow)]
+    pub birth_date: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub death_date: Option<String>,
-    pub relation: String,
-    pub marital_status: String,
-    pub schooling: String,
-    pub disability: String,
+    #[serde(borrow)]
+    pub relation: Cow<'a, str>,
+    #[serde(borrow)]
+    pub marital_status: Cow<'a, str>,
+    #[serde(borrow)]
+    pub schooling: Cow<'a, str>,
+    #[serde(borrow)]
+    pub disability: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub father_deceased: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,7 +161,7 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..10])?)
 }
 
-impl FeedHousehold {
+impl FeedHousehold<'_> {
     /// Parse every field and check the household's invariants as of `as_of`.
     pub fn into_household(self, as_of: NaiveDate) -> Result<Household, Vec<FieldError>> {
         let mut e = Errors(Vec::new());
@@ -215,14 +231,14 @@ impl FeedHousehold {
     }
 
     /// The feed record of a valid household (its latest score only).
-    pub fn from_household(h: &Household) -> FeedHousehold {
+    pub fn from_household(h: &Household) -> FeedHousehold<'static> {
         FeedHousehold {
-            rsu_id: h.rsu_id.to_string(),
-            region: h.residence.region.to_string(),
+            rsu_id: h.rsu_id.to_string().into(),
+            region: h.residence.region.as_str().into(),
             province: h.residence.province.clone(),
             commune: h.residence.commune.clone(),
             area: h.residence.area.as_str().into(),
-            registrant: h.registrant.to_string(),
+            registrant: h.registrant.to_string().into(),
             phone: h.phone.as_ref().map(ToString::to_string),
             instrument: h.instrument.as_ref().map(FeedInstrument::from_domain),
             status: h.status.as_str().into(),
@@ -304,7 +320,7 @@ impl FeedCheck {
     }
 }
 
-impl FeedMember {
+impl FeedMember<'_> {
     fn parse(self, e: &mut Errors) -> Option<Person> {
         let idcs = e.take("idcs", Idcs::parse(&self.idcs));
         let cnie = e.take("cnie", self.cnie.as_deref().map(Cnie::parse).transpose());
@@ -346,16 +362,16 @@ impl FeedMember {
         })
     }
 
-    fn from_person(p: &Person) -> FeedMember {
+    fn from_person(p: &Person) -> FeedMember<'static> {
         FeedMember {
-            idcs: p.idcs.to_string(),
+            idcs: p.idcs.to_string().into(),
             cnie: p.cnie.as_ref().map(ToString::to_string),
             first_name: p.first_name.clone(),
             last_name: p.last_name.clone(),
             first_name_ar: p.first_name_ar.clone(),
             last_name_ar: p.last_name_ar.clone(),
             sex: p.sex.as_str().into(),
-            birth_date: p.birth_date.to_string(),
+            birth_date: p.birth_date.to_string().into(),
             death_date: p.death_date.map(|d| d.to_string()),
             relation: p.relation.as_str().into(),
             marital_status: p.marital_status.as_str().into(),
@@ -372,6 +388,29 @@ impl FeedMember {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fields borrowed from the line still read when JSON escapes them.
+    #[test]
+    fn escaped_fields_read_as_plain_ones() {
+        let example = include_str!("../../../docs/examples/rsu-feed.jsonl");
+        let line = example.lines().nth(1).expect("a household line");
+        let escaped = line
+            .replacen(
+                r#""rsu_id": "100000000001""#,
+                r#""rsu_id": "1000000000\u00301""#,
+                1,
+            )
+            .replacen(r#""area": "urban""#, r#""area": "urb\u0061n""#, 1);
+        assert_ne!(escaped, line);
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let read = |text: &str| {
+            serde_json::from_str::<FeedHousehold>(text)
+                .unwrap()
+                .into_household(as_of)
+                .unwrap()
+        };
+        assert_eq!(read(&escaped), read(line));
+    }
 
     #[test]
     fn dates_read_as_chrono_reads_them() {

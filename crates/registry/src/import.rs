@@ -522,10 +522,12 @@ fn parse_line(
 ) -> Result<Household, (Option<String>, Vec<(String, String)>)> {
     let record: FeedHousehold =
         serde_json::from_str(text).map_err(|e| (None, vec![json_error_field(&e)]))?;
-    let id = Some(record.rsu_id.clone());
-    record
-        .into_household(as_of)
-        .map_err(|errs| (id, errs.into_iter().map(|e| (e.field, e.reason)).collect()))
+    // Borrowed from the line: copied only for a rejection.
+    let id = record.rsu_id.clone();
+    record.into_household(as_of).map_err(|errs| {
+        let reasons = errs.into_iter().map(|e| (e.field, e.reason)).collect();
+        (Some(id.into_owned()), reasons)
+    })
 }
 
 /// serde_json names a missing or unknown field in its message; surface it as the field.

@@ -63,7 +63,7 @@ impl Dirt {
 }
 
 /// The dirt of household `index`, given its clean form.
-pub(crate) fn choose(cfg: &SynthConfig, index: u64, h: &FeedHousehold) -> Option<Dirt> {
+pub(crate) fn choose(cfg: &SynthConfig, index: u64, h: &FeedHousehold<'_>) -> Option<Dirt> {
     let mut rng = Rng::new(cfg.seed, index, DIRT);
     if !dirty(&mut rng, cfg) {
         return None;
@@ -127,7 +127,7 @@ fn dirty(rng: &mut Rng, cfg: &SynthConfig) -> bool {
 
 /// An earlier household written clean, so the copied person is really in the file as copied
 /// (a few tries; the odds that all are dirty are negligible at any sensible rate).
-fn clean_source(cfg: &SynthConfig, rng: &mut Rng, index: u64) -> (u64, FeedHousehold) {
+fn clean_source(cfg: &SynthConfig, rng: &mut Rng, index: u64) -> (u64, FeedHousehold<'static>) {
     // Only the decision is drawn, not the item: choosing an item may look at another household.
     let mut from = rng.below(index);
     for _ in 0..8 {
@@ -139,7 +139,7 @@ fn clean_source(cfg: &SynthConfig, rng: &mut Rng, index: u64) -> (u64, FeedHouse
     (from, clean(cfg, from))
 }
 
-pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Dirt) {
+pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold<'_>, d: &Dirt) {
     let mut rng = Rng::new(cfg.seed, index, DIRT ^ 1);
     let as_of = cfg.as_of;
     match *d {
@@ -149,7 +149,7 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
             h.members.push(p);
         }
         Dirt::BadIdcs { member } => {
-            let id = &mut h.members[member].idcs;
+            let id = h.members[member].idcs.to_mut();
             let last = id.pop().and_then(|c| c.to_digit(10)).expect("10 digits");
             id.push(char::from_digit((last + 1) % 10, 10).expect("digit"));
         }
@@ -158,16 +158,16 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
                 Some((*rng.pick(&["12AB", "AB-1234", "A1234567", "ab12345"])).into());
         }
         Dirt::ShortRsuId => {
-            h.rsu_id.remove(0);
+            h.rsu_id.to_mut().remove(0);
         }
         Dirt::BirthInFuture { member } => {
             let m = &mut h.members[member];
-            m.birth_date = date(days_before(as_of, -rng.between(1, 365)));
+            m.birth_date = date(days_before(as_of, -rng.between(1, 365))).into();
             m.death_date = None;
         }
         Dirt::ChildBeforeHead { member } => {
             let head = h.members[0].birth_date.parse().expect("clean date");
-            h.members[member].birth_date = date(days_before(head, rng.between(1, 3650)));
+            h.members[member].birth_date = date(days_before(head, rng.between(1, 3650))).into();
         }
         Dirt::SharedPhone { from } => h.phone = Some(phone(from)),
         Dirt::DeceasedRegistrant => {
@@ -184,7 +184,7 @@ pub(crate) fn apply(cfg: &SynthConfig, index: u64, h: &mut FeedHousehold, d: &Di
 }
 
 /// An elderly relative who died lately, in the slot clean data never uses.
-fn deceased(rng: &mut Rng, cfg: &SynthConfig, index: u64) -> FeedMember {
+fn deceased(rng: &mut Rng, cfg: &SynthConfig, index: u64) -> FeedMember<'static> {
     let slot = SLOTS - 1;
     let sex = if rng.chance(0.5) {
         Sex::Male
@@ -195,14 +195,14 @@ fn deceased(rng: &mut Rng, cfg: &SynthConfig, index: u64) -> FeedMember {
     let first = *rng.pick(if sex == Sex::Male { MALE } else { FEMALE });
     let family = *rng.pick(FAMILY);
     FeedMember {
-        idcs: idcs(index, slot),
+        idcs: idcs(index, slot).into(),
         cnie: (age_on(birth, cfg.as_of) >= 18).then(|| cnie(index, slot)),
         first_name: first.0.into(),
         last_name: family.0.into(),
         first_name_ar: first.1.into(),
         last_name_ar: family.1.into(),
         sex: sex.as_str().into(),
-        birth_date: date(birth),
+        birth_date: date(birth).into(),
         death_date: Some(date(death_after(rng, cfg.as_of, birth))),
         relation: Relation::Other.as_str().into(),
         marital_status: MaritalStatus::Widowed.as_str().into(),

@@ -17,7 +17,7 @@ pub const THRESHOLD_MILLIONTHS: i64 = 9_743_001;
 /// Stream salt of the clean data (the dirt has its own).
 const CLEAN: u64 = 0x5EED_C1EA;
 
-pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold {
+pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold<'static> {
     let mut rng = Rng::new(cfg.seed, index, CLEAN);
     let commune = Places::get().draw(&mut rng);
     let drafts = compose(&mut rng);
@@ -34,15 +34,15 @@ pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold {
         registrant,
     };
     let mut taken = Vec::with_capacity(drafts.len());
-    let mut members: Vec<FeedMember> = drafts
+    let mut members: Vec<FeedMember<'static>> = drafts
         .iter()
         .enumerate()
         .map(|(k, d)| member(&mut rng, &cx, k, d, &mut taken))
         .collect();
     cross_checks(&mut rng, cfg.as_of, &drafts, &mut members);
     FeedHousehold {
-        rsu_id: rsu_id(index),
-        region: commune.region.to_string(),
+        rsu_id: rsu_id(index).into(),
+        region: commune.region.as_str().into(),
         province: commune.province.clone(),
         commune: commune.code.clone(),
         area: commune.kind.as_str().into(),
@@ -137,7 +137,7 @@ fn score(rng: &mut Rng, area: Area, as_of: NaiveDate) -> FeedScore {
 
 /// Positive cross-checks (valid data the eligibility rules must catch): ≈ 1 % of households
 /// with a public employee, ≈ 2 % with a pensioner, ≈ 1.5 % already receiving family allowances.
-fn cross_checks(rng: &mut Rng, as_of: NaiveDate, drafts: &[Draft], members: &mut [FeedMember]) {
+fn cross_checks(rng: &mut Rng, as_of: NaiveDate, drafts: &[Draft], members: &mut [FeedMember<'_>]) {
     let check = |rng: &mut Rng, sources: &[&str]| FeedCheck {
         source: (*rng.pick(sources)).into(),
         date: date(days_before(as_of, rng.between(15, 400))),

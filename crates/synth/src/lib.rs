@@ -94,7 +94,7 @@ impl SynthStats {
 
 /// Pure: the household at `index` (0-based) — depends only on (seed, index, as_of, dirt_rate),
 /// never on other households, so generation can be parallel and a household regenerated alone.
-pub fn household(cfg: &SynthConfig, index: u64) -> FeedHousehold {
+pub fn household(cfg: &SynthConfig, index: u64) -> FeedHousehold<'static> {
     household_and_dirt(cfg, index).0
 }
 
@@ -103,7 +103,10 @@ pub fn dirt(cfg: &SynthConfig, index: u64) -> Option<Dirt> {
     dirt::choose(cfg, index, &household::clean(cfg, index))
 }
 
-pub(crate) fn household_and_dirt(cfg: &SynthConfig, index: u64) -> (FeedHousehold, Option<Dirt>) {
+pub(crate) fn household_and_dirt(
+    cfg: &SynthConfig,
+    index: u64,
+) -> (FeedHousehold<'static>, Option<Dirt>) {
     let mut h = household::clean(cfg, index);
     let d = dirt::choose(cfg, index, &h);
     if let Some(d) = &d {

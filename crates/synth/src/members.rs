@@ -89,7 +89,7 @@ pub(crate) fn member(
     slot: usize,
     d: &Draft,
     taken: &mut Vec<&'static str>,
-) -> FeedMember {
+) -> FeedMember<'static> {
     let birth = days_before(cx.as_of, d.age_days);
     let age = age_on(birth, cx.as_of);
     let first = first_name(rng, d.sex, taken);
@@ -105,14 +105,14 @@ pub(crate) fn member(
         schooling(rng, age, cx.area)
     };
     FeedMember {
-        idcs: idcs(cx.index, slot as u64),
+        idcs: idcs(cx.index, slot as u64).into(),
         cnie: (age >= 18).then(|| cnie(cx.index, slot as u64)),
         first_name: first.0.into(),
         last_name: family.0.into(),
         first_name_ar: first.1.into(),
         last_name_ar: family.1.into(),
         sex: d.sex.as_str().into(),
-        birth_date: date(birth),
+        birth_date: date(birth).into(),
         death_date: death.map(date),
         relation: d.relation.as_str().into(),
         marital_status: d.marital.as_str().into(),
