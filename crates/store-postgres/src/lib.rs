@@ -408,7 +408,6 @@ const FORMAT: Format = Format {
     household: household_line,
     person: person_line,
     score: score_line,
-    sep: "",
 };
 
 /// COPY pre-encoded lines into `table`.

@@ -97,12 +97,11 @@ pub struct Encoded {
     pub scores: String,
 }
 
-/// How a backend writes one row of each table; `sep` goes between rows.
+/// How a backend writes one row of each table; each row ends itself (a COPY line its newline).
 pub struct Format {
     pub household: fn(&mut String, &crate::rows::HouseholdRow<&str>),
     pub person: fn(&mut String, &crate::rows::PersonRow<&str>),
     pub score: fn(&mut String, &crate::rows::ScoreRow<&str>),
-    pub sep: &'static str,
 }
 
 impl Format {
@@ -119,20 +118,11 @@ impl Format {
                     scores: String::new(),
                 };
                 (self.household)(&mut e.household, &hr);
-                self.join(&mut e.persons, &ps, self.person);
-                self.join(&mut e.scores, &ss, self.score);
+                ps.iter().for_each(|p| (self.person)(&mut e.persons, p));
+                ss.iter().for_each(|s| (self.score)(&mut e.scores, s));
                 e
             })
             .collect()
-    }
-
-    fn join<T>(&self, out: &mut String, rows: &[T], f: fn(&mut String, &T)) {
-        for (i, r) in rows.iter().enumerate() {
-            if i > 0 {
-                out.push_str(self.sep);
-            }
-            f(out, r);
-        }
     }
 
     /// The selected households' rows of one table, ready for one statement.
@@ -144,14 +134,7 @@ impl Format {
     ) -> String {
         let mut out = String::new();
         for &(i, _) in &plan.to_write {
-            let piece = part(&encoded[i]);
-            if piece.is_empty() {
-                continue;
-            }
-            if !out.is_empty() {
-                out.push_str(self.sep);
-            }
-            out.push_str(piece);
+            out.push_str(part(&encoded[i]));
         }
         out
     }
