@@ -146,6 +146,12 @@ const LOAD_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Tables a load into an empty registry writes. Autovacuum is off on them until the load's
+/// end: it would start on the new rows, and each index build, whose lock conflicts with
+/// vacuum's, would cancel it and waste its scan (22 cancellations in one national load). The
+/// end analyses them once, before the keys are checked, and gives them back to autovacuum.
+const LOADED_TABLES: &[&str] = &["households", "persons", "score_history"];
+
 fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
@@ -216,19 +222,42 @@ impl PgStore {
         }
     }
 
-    /// Build the missing indexes, then add back the constraints a load dropped.
+    /// Build the missing indexes, analyse the tables a load paused autovacuum on, add back
+    /// the constraints it dropped, and resume autovacuum.
     async fn end_load(&self) -> Result<()> {
         self.sql().bulk_load_end().await?;
+        let paused: Vec<String> = sqlx::query_scalar(
+            "SELECT t FROM unnest($1::text[]) t JOIN pg_class c ON c.oid = to_regclass(t) \
+             WHERE c.reloptions @> '{autovacuum_enabled=false}'",
+        )
+        .bind(LOADED_TABLES)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        for table in &paused {
+            self.run(format!("ANALYZE {table}")).await?;
+        }
         for (table, name, definition) in LOAD_CONSTRAINTS {
-            sqlx::raw_sql(AssertSqlSafe(format!(
+            self.run(format!(
                 "{INDEX_PRELUDE}; DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
                  WHERE conname = '{name}' AND conrelid = '{table}'::regclass) THEN \
                  ALTER TABLE {table} ADD CONSTRAINT {name} {definition}; END IF; END $$"
-            )))
+            ))
+            .await?;
+        }
+        for table in &paused {
+            self.run(format!("ALTER TABLE {table} RESET (autovacuum_enabled)"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Run a statement built from this module's constants.
+    async fn run(&self, statement: String) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(statement))
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        }
         Ok(())
     }
 
@@ -541,12 +570,16 @@ impl RegistryStore for PgStore {
             self.claim.release().await;
         } else {
             for (table, name, _) in LOAD_CONSTRAINTS {
-                sqlx::query(AssertSqlSafe(format!(
+                self.run(format!(
                     "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
-                )))
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+                ))
+                .await?;
+            }
+            for table in LOADED_TABLES {
+                self.run(format!(
+                    "ALTER TABLE {table} SET (autovacuum_enabled = false)"
+                ))
+                .await?;
             }
         }
         empty

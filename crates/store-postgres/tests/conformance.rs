@@ -105,6 +105,18 @@ async fn load_keys(store: &PgStore) -> i64 {
     .unwrap()
 }
 
+/// How many of the loaded tables have autovacuum turned off.
+async fn autovacuum_paused(store: &PgStore) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace \
+         AND relname IN ('households', 'persons', 'score_history') \
+         AND reloptions @> '{autovacuum_enabled=false}'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
 /// While one store loads, another opening the same schema neither adds the keys back nor
 /// loads: it writes with upserts, and the load's end still adds them.
 #[tokio::test]
@@ -131,8 +143,8 @@ async fn an_open_during_a_load_leaves_its_end_to_the_load() {
 }
 
 /// A load into an empty registry runs without the primary keys of persons and scores and
-/// their foreign keys to households, and gets them back at its end, or at the next open if
-/// it was killed half-way.
+/// their foreign keys to households, and without autovacuum on the tables it fills; it gets
+/// them back at its end, or at the next open if it was killed half-way.
 #[tokio::test]
 async fn a_bulk_load_checks_its_keys_once_at_its_end() {
     use sanad_store::{RegistryStore, Write};
@@ -141,12 +153,23 @@ async fn a_bulk_load_checks_its_keys_once_at_its_end() {
     assert_eq!(load_keys(&store).await, 4);
     assert!(store.bulk_load_begin().await.unwrap());
     assert_eq!(load_keys(&store).await, 0);
+    assert_eq!(autovacuum_paused(&store).await, 3);
     let batch = [sanad_store::conformance::sample(1, "01")];
     store.upsert_households(&batch, Write::Load).await.unwrap();
     // Killed here: the next open puts the keys back, and they hold for what was loaded.
     drop(store);
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     assert_eq!(load_keys(&store).await, 4);
+    // Analysed once at the end (only ANALYZE fills pg_stats), and back to autovacuum.
+    assert_eq!(autovacuum_paused(&store).await, 0);
+    let analysed: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT tablename) FROM pg_stats WHERE schemaname = current_schema() \
+         AND tablename IN ('households', 'persons', 'score_history')",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(analysed, 3);
     let orphan = sqlx::query(
         "INSERT INTO score_history (household_id, value_millionths, computed_on, valid_from) \
          VALUES ('999999999', 1, '2026-01-01', '2026-01-01')",

@@ -254,9 +254,8 @@ where
         }
         let keys: Vec<_> = keys.into_iter().collect();
         let mut out = Vec::new();
-        // Probed by (last name, birth date) through the `persons_last_name` index, which holds
-        // every column read; `CROSS JOIN` keeps SQLite's planner scanning the keys, not the
-        // persons.
+        // Probed by (last name, birth date) through the `persons_last_name` index; `CROSS JOIN`
+        // keeps SQLite's planner scanning the keys, not the persons.
         let date = if is_postgres::<DB>() {
             "(k.value->>1)::date"
         } else {

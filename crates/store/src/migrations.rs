@@ -126,6 +126,12 @@ pub const SHARED: &[Migration] = &[
         name: "namesakes_from_the_index",
         sql: include_str!("../migrations/0023_namesakes_from_the_index.sql"),
     },
+    // the blocking key alone again, with realistic family names (issue 2)
+    Migration {
+        version: 24,
+        name: "namesakes_by_name_key",
+        sql: include_str!("../migrations/0024_namesakes_by_name_key.sql"),
+    },
 ];
 
 #[cfg(test)]

@@ -672,8 +672,7 @@ pub mod text {
         ])
     }
 
-    /// The line of a namesake of `persons p` (see [`namesake`]): only columns of the
-    /// `persons_last_name` index, so that it is read from the index alone.
+    /// The line of a namesake of `persons p` (see [`namesake`]).
     pub fn namesake_line(d: &Dialect) -> String {
         join(&[
             "p.idcs".into(),

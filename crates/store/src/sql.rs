@@ -93,8 +93,7 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ),
     (
         "persons_last_name",
-        "CREATE INDEX IF NOT EXISTS persons_last_name ON persons \
-         (last_name, birth_date, household_id, cnie, first_name, first_name_ar, last_name_ar)",
+        "CREATE INDEX IF NOT EXISTS persons_last_name ON persons (last_name, birth_date)",
     ),
     (
         "households_instrument",

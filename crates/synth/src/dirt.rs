@@ -6,7 +6,7 @@ use sanad_registry::feed::{FeedHousehold, FeedMember};
 use crate::SynthConfig;
 use crate::household::{clean, phone};
 use crate::members::{SLOTS, age_on, cnie, date, days_before, death_after, idcs};
-use crate::names::{FAMILY, FEMALE, MALE};
+use crate::names::{FEMALE, MALE, family};
 use crate::people::years;
 use crate::rng::Rng;
 
@@ -193,14 +193,14 @@ fn deceased(rng: &mut Rng, cfg: &SynthConfig, index: u64) -> FeedMember<'static>
     };
     let birth = days_before(cfg.as_of, years(60) + rng.between(0, years(35)));
     let first = *rng.pick(if sex == Sex::Male { MALE } else { FEMALE });
-    let family = *rng.pick(FAMILY);
+    let family = family(rng);
     FeedMember {
         idcs: idcs(index, slot).into(),
         cnie: (age_on(birth, cfg.as_of) >= 18).then(|| cnie(index, slot)),
         first_name: first.0.into(),
-        last_name: family.0.into(),
+        last_name: family.latin,
         first_name_ar: first.1.into(),
-        last_name_ar: family.1.into(),
+        last_name_ar: family.arabic,
         sex: sex.as_str().into(),
         birth_date: date(birth).into(),
         death_date: Some(date(death_after(rng, cfg.as_of, birth))),

@@ -6,7 +6,7 @@ use sanad_registry::feed::{FeedCheck, FeedHousehold, FeedInstrument, FeedMember,
 
 use crate::SynthConfig;
 use crate::members::{Context, date, days_before, member};
-use crate::names::FAMILY;
+use crate::names::family;
 use crate::people::{Draft, compose, years};
 use crate::place::Places;
 use crate::rng::{Key, Rng, scramble};
@@ -30,7 +30,7 @@ pub(crate) fn clean(cfg: &SynthConfig, index: u64) -> FeedHousehold<'static> {
         index,
         as_of: cfg.as_of,
         area: commune.kind,
-        family: *rng.pick(FAMILY),
+        family: family(&mut rng),
         registrant,
     };
     let mut taken = Vec::with_capacity(drafts.len());

@@ -30,6 +30,7 @@
 //! | Payment | 35 % bank (valid RIB), 45 % wallet, 20 % cash-out | §5 (assumption) |
 //! | Cross-checks | ≈ 1 % public employee, ≈ 2 % pensioner, ≈ 1.5 % family allowance | §2 exclusions (assumption) |
 //! | Status | 0.5 % suspended | assumption |
+//! | Family names | ≈ 4,000 in use: 25 % one of 62 common names, 25 % a patronymic (Benali, Ait Lahcen, Ould Omar), 50 % a double name (Alaoui Idrissi); none above 1 % of persons | assumption: the commonest Moroccan names are each below 1 %; namesakes born the same day stay rare, as the fuzzy duplicate check expects |
 //!
 //! Identifiers: `rsu_id` = 100 000 000 000 + index; member `k` of household `index` has IDCS
 //! body 100 000 000 + 16 × index + k and a CNIE derived from the same number (two letters, six

@@ -4,7 +4,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use sanad_domain::{Area, Disability, Idcs, Relation, Schooling, Sex};
 use sanad_registry::feed::FeedMember;
 
-use crate::names::{FAMILY, FEMALE, MALE, Name};
+use crate::names::{FEMALE, Family, MALE, Name, family};
 use crate::people::Draft;
 use crate::rng::{Key, Rng, scramble};
 
@@ -78,7 +78,7 @@ pub(crate) struct Context {
     pub index: u64,
     pub as_of: NaiveDate,
     pub area: Area,
-    pub family: Name,
+    pub family: Family,
     pub registrant: usize,
 }
 
@@ -94,9 +94,9 @@ pub(crate) fn member(
     let age = age_on(birth, cx.as_of);
     let first = first_name(rng, d.sex, taken);
     let family = if d.head_family || slot == 0 {
-        cx.family
+        cx.family.clone()
     } else {
-        *rng.pick(FAMILY)
+        family(rng)
     };
     let death = death(rng, cx, slot, d, birth, age);
     let schooling = if death.is_some() {
@@ -108,9 +108,9 @@ pub(crate) fn member(
         idcs: idcs(cx.index, slot as u64).into(),
         cnie: (age >= 18).then(|| cnie(cx.index, slot as u64)),
         first_name: first.0.into(),
-        last_name: family.0.into(),
+        last_name: family.latin,
         first_name_ar: first.1.into(),
-        last_name_ar: family.1.into(),
+        last_name_ar: family.arabic,
         sex: d.sex.as_str().into(),
         birth_date: date(birth).into(),
         death_date: death.map(date),
