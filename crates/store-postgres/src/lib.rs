@@ -101,11 +101,16 @@ impl LoadClaim {
         Ok(taken)
     }
 
-    /// Close the claim's connection, which ends its lock.
+    /// Let the lock go, then close the claim's connection. Closing alone would end the lock
+    /// only once the server's backend has exited, after `close` returns: a load started just
+    /// after an open could then find the claim still taken.
     async fn release(&self) {
         use sqlx::Connection as _;
         let conn = self.0.lock().expect("claim lock").take();
-        if let Some(conn) = conn {
+        if let Some(mut conn) = conn {
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut conn)
+                .await;
             let _ = conn.close().await;
         }
     }
@@ -123,7 +128,9 @@ const INDEX_PRELUDE: &str = "SET LOCAL maintenance_work_mem = '512MB'";
 ///   file, and the registry was empty, so the rebuild cannot meet one;
 /// - their foreign keys to households, checked in one join instead of a trigger call per row.
 ///   The load writes each household with its members and scores, and the final check would
-///   refuse an orphan.
+///   refuse an orphan. They are added `NOT VALID`, then validated side by side: each check is
+///   one process (a core), and validation, unlike adding, does not lock `households` against
+///   the other.
 ///
 /// The end also runs when the store opens, so a load killed half-way gets its constraints
 /// back on the next start, before anything upserts by those keys.
@@ -238,13 +245,35 @@ impl PgStore {
             self.run(format!("ANALYZE {table}")).await?;
         }
         for (table, name, definition) in LOAD_CONSTRAINTS {
+            let later = if definition.starts_with("FOREIGN KEY") {
+                " NOT VALID"
+            } else {
+                ""
+            };
             self.run(format!(
                 "{INDEX_PRELUDE}; DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint \
                  WHERE conname = '{name}' AND conrelid = '{table}'::regclass) THEN \
-                 ALTER TABLE {table} ADD CONSTRAINT {name} {definition}; END IF; END $$"
+                 ALTER TABLE {table} ADD CONSTRAINT {name} {definition}{later}; END IF; END $$"
             ))
             .await?;
         }
+        let unchecked: Vec<String> = sqlx::query_scalar(
+            "SELECT conname::text FROM pg_constraint WHERE NOT convalidated AND conname = ANY($1) \
+             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
+        )
+        .bind(LOAD_CONSTRAINTS.iter().map(|c| c.1).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let validations = LOAD_CONSTRAINTS
+            .iter()
+            .filter(|(_, name, _)| unchecked.iter().any(|u| u == name))
+            .map(|(table, name, _)| {
+                self.run(format!(
+                    "{INDEX_PRELUDE}; ALTER TABLE {table} VALIDATE CONSTRAINT {name}"
+                ))
+            });
+        futures_util::future::try_join_all(validations).await?;
         for table in &paused {
             self.run(format!("ALTER TABLE {table} RESET (autovacuum_enabled)"))
                 .await?;

@@ -93,11 +93,11 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
 
-/// The constraints a load into an empty registry drops: the primary and foreign keys of
-/// persons and scores.
+/// The constraints a load into an empty registry drops, where they are in place and checked:
+/// the primary and foreign keys of persons and scores.
 async fn load_keys(store: &PgStore) -> i64 {
     sqlx::query_scalar(
-        "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') \
+        "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') AND convalidated \
          AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
     )
     .fetch_one(store.pool())
