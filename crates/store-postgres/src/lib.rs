@@ -710,20 +710,23 @@ type TX = sqlx::Transaction<'static, sqlx::Postgres>;
 async fn upsert_in(tx: &mut TX, batch: &[Household], write: Write) -> Result<Vec<Outcome>> {
     let encoded = FORMAT.encode(batch);
     let hashes: Vec<i64> = encoded.iter().map(|e| e.hash).collect();
-    let ids: Vec<String> = batch.iter().map(|h| h.rsu_id.to_string()).collect();
-    let idcs: Vec<String> = batch
-        .iter()
-        .flat_map(|h| h.members.iter().map(|m| m.idcs.to_string()))
-        .collect();
+    // A load into an empty registry has nothing to look up (19 M ids not formatted).
     let (existing, owners): (HashMap<String, i64>, HashMap<String, String>) = match write {
         Write::Load => Default::default(),
-        _ => (
-            pairs(tx, sql::EXISTING_HASHES, ids)
-                .await?
-                .into_iter()
-                .collect(),
-            pairs(tx, sql::OWNERS, idcs).await?.into_iter().collect(),
-        ),
+        _ => {
+            let ids = batch.iter().map(|h| h.rsu_id.to_string()).collect();
+            let idcs = batch
+                .iter()
+                .flat_map(|h| h.members.iter().map(|m| m.idcs.to_string()))
+                .collect();
+            (
+                pairs(tx, sql::EXISTING_HASHES, ids)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                pairs(tx, sql::OWNERS, idcs).await?.into_iter().collect(),
+            )
+        }
     };
     let plan = BatchPlan::new(batch, &hashes, &existing, &owners);
     if write == Write::DryRun || plan.to_write.is_empty() {

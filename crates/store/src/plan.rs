@@ -132,7 +132,9 @@ impl Format {
         plan: &BatchPlan,
         part: fn(&Encoded) -> &str,
     ) -> String {
-        let mut out = String::new();
+        // Sized once: a national batch's members are megabytes, grown by doubling otherwise.
+        let len = plan.to_write.iter().map(|&(i, _)| part(&encoded[i]).len());
+        let mut out = String::with_capacity(len.sum());
         for &(i, _) in &plan.to_write {
             out.push_str(part(&encoded[i]));
         }
