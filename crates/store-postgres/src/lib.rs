@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "pilot_frozen",
         sql: include_str!("../migrations/0019_pilot_frozen.sql"),
     },
+    // Issue 2: family names compared byte for byte, as SQLite does.
+    Migration {
+        version: 25,
+        name: "names_in_code_point_order",
+        sql: include_str!("../migrations/0025_names_in_code_point_order.sql"),
+    },
 ];
 
 #[derive(Clone)]
