@@ -250,6 +250,17 @@ impl PgStore {
         for table in &paused {
             self.run(format!("ANALYZE {table}")).await?;
         }
+        self.add_load_constraints().await?;
+        for table in &paused {
+            self.run(format!("ALTER TABLE {table} RESET (autovacuum_enabled)"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Add back the missing `LOAD_CONSTRAINTS`, the foreign keys `NOT VALID`, then validate
+    /// those not yet checked, at once.
+    async fn add_load_constraints(&self) -> Result<()> {
         for (table, name, definition) in LOAD_CONSTRAINTS {
             let later = if definition.starts_with("FOREIGN KEY") {
                 " NOT VALID"
@@ -280,10 +291,6 @@ impl PgStore {
                 ))
             });
         futures_util::future::try_join_all(validations).await?;
-        for table in &paused {
-            self.run(format!("ALTER TABLE {table} RESET (autovacuum_enabled)"))
-                .await?;
-        }
         Ok(())
     }
 

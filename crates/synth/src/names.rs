@@ -177,8 +177,9 @@ const PATRONYMIC: &[(&str, &str, bool)] = &[
 /// A family name as a national registry holds them: a quarter of persons carry one of the
 /// common single names of [`FAMILY`], a quarter a patronymic made from a first name, half a
 /// double name (Alaoui Idrissi). Some 4,000 names are in use, none held by 1 % of persons
-/// (a single name that is also a patronymic, Benali, by about 0.6 %). With the 62 single names alone, each as common as the commonest real
-/// one, every person had a dozen namesakes born the same day, which real registries do not.
+/// (a single name that is also a patronymic, Benali, by about 0.6 %). With the 62 single
+/// names alone, each as common as the commonest real one, every person had a dozen namesakes
+/// born the same day, which real registries do not.
 pub(crate) fn family(rng: &mut Rng) -> Family {
     match rng.below(4) {
         0 => {
