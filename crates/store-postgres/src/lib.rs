@@ -274,22 +274,14 @@ impl PgStore {
             ))
             .await?;
         }
-        let unchecked: Vec<String> = sqlx::query_scalar(
-            "SELECT conname::text FROM pg_constraint WHERE NOT convalidated AND conname = ANY($1) \
-             AND conrelid IN ('persons'::regclass, 'score_history'::regclass)",
-        )
-        .bind(LOAD_CONSTRAINTS.iter().map(|c| c.1).collect::<Vec<_>>())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let validations = LOAD_CONSTRAINTS
-            .iter()
-            .filter(|(_, name, _)| unchecked.iter().any(|u| u == name))
-            .map(|(table, name, _)| {
-                self.run(format!(
-                    "{INDEX_PRELUDE}; ALTER TABLE {table} VALIDATE CONSTRAINT {name}"
-                ))
-            });
+        let validations = LOAD_CONSTRAINTS.iter().map(|(table, name, _)| {
+            self.run(format!(
+                "{INDEX_PRELUDE}; DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint \
+                 WHERE conname = '{name}' AND conrelid = '{table}'::regclass \
+                 AND NOT convalidated) THEN ALTER TABLE {table} VALIDATE CONSTRAINT {name}; \
+                 END IF; END $$"
+            ))
+        });
         futures_util::future::try_join_all(validations).await?;
         Ok(())
     }
