@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "names_in_code_point_order",
         sql: include_str!("../migrations/0025_names_in_code_point_order.sql"),
     },
+    // Issue 2: household and person ids and the look-up keys too.
+    Migration {
+        version: 26,
+        name: "keys_in_code_point_order",
+        sql: include_str!("../migrations/0026_keys_in_code_point_order.sql"),
+    },
 ];
 
 #[derive(Clone)]

@@ -93,6 +93,32 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
     assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
 }
 
+/// Every column that holds a household or person id compares byte for byte (migrations 25
+/// and 26), so index builds skip the C library, and a join between two such columns, all in
+/// one collation, can use the index on either side. A new table whose id column forgot the
+/// collation fails here.
+#[tokio::test]
+async fn ids_and_names_compare_byte_for_byte() {
+    let (url, schema) = fresh_schema();
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    let columns: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT table_name || '.' || column_name, collation_name FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND data_type = 'text' AND (column_name IN \
+         ('rsu_id', 'household_id', 'household', 'idcs', 'cnie', 'last_name', 'last_name_ar') \
+         OR table_name || '.' || column_name IN ('households.registrant', 'households.phone', \
+         'households.instrument_ref', 'pilot_assignments.unit')) ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(columns.len() >= 20, "{columns:?}");
+    let other: Vec<_> = columns
+        .iter()
+        .filter(|(_, collation)| collation.as_deref() != Some("C"))
+        .collect();
+    assert!(other.is_empty(), "not collated \"C\": {other:?}");
+}
+
 /// The constraints a load into an empty registry drops, where they are in place and checked:
 /// the primary and foreign keys of persons and scores.
 async fn load_keys(store: &PgStore) -> i64 {

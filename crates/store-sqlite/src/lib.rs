@@ -63,6 +63,14 @@ fn cores() -> String {
 /// Pages of WAL after which the writer's commit copies them into the file (64 MB).
 const WAL_AUTOCHECKPOINT: &str = "16384";
 
+/// The writer's page cache (256 MB), which keeps a load's B-tree pages from batch to batch.
+const WRITER_CACHE: &str = "-262144";
+
+/// The writer's page cache while it builds a load's indexes (4 MB). SQLite's sorter cuts its
+/// runs at the page cache's size and sorts each as a linked list, which a 256 MB run makes a
+/// walk of cache misses: `persons_last_name_ar` builds in 10 s with 4 MB runs against 20 s.
+const SORT_CACHE: &str = "-4096";
+
 /// SQLite allows 32,766 bound parameters per statement; stay well under it.
 const MAX_PARAMS: usize = 30_000;
 
@@ -152,7 +160,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(
                 opts.clone()
-                    .pragma("cache_size", "-262144")
+                    .pragma("cache_size", WRITER_CACHE)
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
                     // SQLite's sorter may use every core: building the national indexes
                     // after a load sorts 18.6 M persons (100 s → 39 s for the widest).
@@ -199,7 +207,9 @@ impl SqliteStore {
             // where SQLite allows the change.
             self.pragma("temp_store", "FILE").await?;
             self.pragma("wal_autocheckpoint", "0").await?;
+            self.pragma("cache_size", SORT_CACHE).await?;
             let built = self.checkpointing_aside(self.sql().bulk_load_end()).await;
+            self.pragma("cache_size", WRITER_CACHE).await?;
             self.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
                 .await?;
             self.pragma("temp_store", "MEMORY").await?;
@@ -645,7 +655,8 @@ mod tests {
     }
 
     /// A load into an empty registry writes without foreign-key look-ups, and its end gives
-    /// the writer back its checks, its in-memory temporary store and its own checkpoints.
+    /// the writer back its checks, its in-memory temporary store, its own checkpoints and its
+    /// page cache (the index builds sort with a small one).
     #[tokio::test]
     async fn a_load_gives_the_writer_back_its_settings() {
         let dir = tempfile::tempdir().unwrap();
@@ -671,9 +682,10 @@ mod tests {
             (
                 setting("foreign_keys").await,
                 setting("temp_store").await,
-                setting("wal_autocheckpoint").await
+                setting("wal_autocheckpoint").await,
+                setting("cache_size").await
             ),
-            (1, 2, 16384)
+            (1, 2, 16384, -262_144)
         );
         // The indexes were built while a reader checkpointed, and the log is empty again.
         let wal = std::fs::metadata(dir.path().join("t.db-wal"))
