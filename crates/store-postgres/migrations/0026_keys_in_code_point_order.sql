@@ -32,3 +32,9 @@ ALTER TABLE pilot_enrolments ALTER COLUMN rsu_id TYPE TEXT COLLATE "C";
 ALTER TABLE pilot_cases ALTER COLUMN rsu_id TYPE TEXT COLLATE "C";
 ALTER TABLE pilot_assignments ALTER COLUMN unit TYPE TEXT COLLATE "C";
 ALTER TABLE pilot_outcomes ALTER COLUMN rsu_id TYPE TEXT COLLATE "C";
+-- Changing a column's collation drops its statistics, and autovacuum analyses a table again
+-- only after enough writes: without this, a registry migrated in place planned a read of 7,000
+-- households' members as a scan of all 19 M persons (1.8 s instead of 0.3 s).
+ANALYZE households, persons, score_history, cross_check_rows, applications, awards, life_events,
+    outbox, payroll_lines, ledger_entries, payments, pilot_enrolments, pilot_cases,
+    pilot_assignments, pilot_outcomes;

@@ -119,6 +119,42 @@ async fn ids_and_names_compare_byte_for_byte() {
     assert!(other.is_empty(), "not collated \"C\": {other:?}");
 }
 
+/// A registry migrated in place to the "C" ids (migration 26) keeps the statistics its
+/// planner needs: changing a column's collation drops them, and autovacuum would not analyse
+/// an unchanged table again.
+#[tokio::test]
+async fn ids_migrated_in_place_keep_their_statistics() {
+    use sanad_store::{RegistryStore, Write};
+    let (url, schema) = fresh_schema();
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    let batch: Vec<_> = (1..=20)
+        .map(|n| sanad_store::conformance::sample(n, "01"))
+        .collect();
+    store.upsert_households(&batch, Write::Apply).await.unwrap();
+    let stats = async |store: &PgStore| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() \
+             AND attname IN ('rsu_id', 'household_id', 'idcs') \
+             AND tablename IN ('households', 'persons', 'score_history')",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    // The registry as it stood before migration 26, analysed.
+    let before = "ALTER TABLE persons ALTER COLUMN household_id TYPE TEXT COLLATE \"default\"; \
+                  ANALYZE households, persons, score_history; \
+                  DELETE FROM sanad_migrations WHERE version = 26";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(before))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stats(&store).await, 4);
+    drop(store);
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    assert_eq!(stats(&store).await, 4);
+}
+
 /// The constraints a load into an empty registry drops, where they are in place and checked:
 /// the primary and foreign keys of persons and scores.
 async fn load_keys(store: &PgStore) -> i64 {
