@@ -3290,10 +3290,12 @@ where
         columns.join(", "),
         json_rows::<DB>(first)
     );
-    // SQLite takes the rows as SQL literals: no JSON encoding and parsing of every cell. A
-    // text holding a NUL, which SQL text cannot carry, sends its chunk the JSON way.
+    // Rows go as SQL literals: no JSON encoding and parsing of every cell (PostgreSQL's `->>`
+    // on a `json` row parses it again for each column, long bodies included). A text holding
+    // a NUL, which SQL text cannot carry, sends its chunk the JSON way (PostgreSQL then
+    // refuses it, as it refuses any NUL in text).
     let literal = |chunk: &[Vec<Cell>]| {
-        (!is_postgres::<DB>() && chunk.iter().flatten().all(Cell::literal_ok)).then(|| {
+        chunk.iter().flatten().all(Cell::literal_ok).then(|| {
             let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
             for (i, row) in chunk.iter().enumerate() {
                 sql.push_str(if i == 0 { "(" } else { ",(" });
