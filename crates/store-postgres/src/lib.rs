@@ -195,6 +195,9 @@ impl PgStore {
         if !opts.get_options().is_some_and(|o| o.contains("jit")) {
             opts = opts.options([("jit", "off")]);
         }
+        // Multi-row inserts send texts as SQL literals, quotes doubled and backslashes as
+        // they are: whatever the server's or the URL's setting, a backslash stays a backslash.
+        opts = opts.options([("standard_conforming_strings", "on")]);
         if let Some(s) = schema {
             if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(StoreError::Open {

@@ -155,6 +155,22 @@ async fn ids_migrated_in_place_keep_their_statistics() {
     assert_eq!(stats(&store).await, 4);
 }
 
+/// Texts go into multi-row inserts as SQL literals: a backslash stays a backslash even where
+/// the URL (or the server) turns standard-conforming strings off.
+#[tokio::test]
+async fn literal_texts_keep_their_backslashes() {
+    let (url, schema) = fresh_schema();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20standard_conforming_strings%3Doff");
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    let (setting,): (String,) = sqlx::query_as("SHOW standard_conforming_strings")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(setting, "on");
+    sanad_store::conformance::literal_texts_read_back_whole(&store).await;
+}
+
 /// The constraints a load into an empty registry drops, where they are in place and checked:
 /// the primary and foreign keys of persons and scores.
 async fn load_keys(store: &PgStore) -> i64 {

@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             ending_awards_is_audited_and_kept,
             // streamed payroll (issue 6)
             the_streamed_payroll_reads_and_writes_by_range,
+            literal_texts_read_back_whole,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -3726,4 +3727,49 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
             .iter()
             .any(|a| a.action == "prepare" && a.entity_id == "2026-11")
     );
+}
+
+/// Multi-row inserts send texts as SQL literals: quotes, backslashes, escapes-looking
+/// sequences, control characters and Arabic read back as they were written.
+pub async fn literal_texts_read_back_whole(store: &dyn Store) {
+    use crate::MessageRow;
+    let household = sample(1, "01");
+    apply(store, std::slice::from_ref(&household)).await;
+    let rsu = household.rsu_id.to_string();
+    let bodies = [
+        r"C:\dossier\n° 'A''B' \' \\",
+        "ligne\nsuivante\t\u{1f}champ «مرحبا» $1 ?",
+    ];
+    let messages: Vec<MessageRow> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| MessageRow {
+            id: format!("literal:{i}"),
+            rsu_id: rsu.clone(),
+            channel: "sms".into(),
+            recipient: "0600000001".into(),
+            language: "fr".into(),
+            template: "receipt".into(),
+            body: (*body).to_owned(),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            delivery_id: None,
+            created_at: "2026-11-28T10:00:00.000Z".into(),
+            sent_at: None,
+            delivered_at: None,
+        })
+        .collect();
+    assert_eq!(store.enqueue_many(&messages).await.unwrap(), 2);
+    let mut read: Vec<(String, String)> = store
+        .messages_of(&Scope::National, &rsu)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.body))
+        .collect();
+    read.sort();
+    let written: Vec<(String, String)> = messages.into_iter().map(|m| (m.id, m.body)).collect();
+    assert_eq!(read, written);
 }
