@@ -89,8 +89,13 @@ async fn sessions_run_without_jit_unless_the_url_says_otherwise() {
         value
     };
     assert_eq!(jit(&url).await, "off");
+    assert_eq!(jit(&with_setting(&url, "jit", "on")).await, "on");
+}
+
+/// `url` with a session setting in its `options`.
+fn with_setting(url: &str, name: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
-    assert_eq!(jit(&format!("{url}{sep}options=-c%20jit%3Don")).await, "on");
+    format!("{url}{sep}options=-c%20{name}%3D{value}")
 }
 
 /// Every column that holds a household or person id compares byte for byte (migrations 25
@@ -160,8 +165,7 @@ async fn ids_migrated_in_place_keep_their_statistics() {
 #[tokio::test]
 async fn literal_texts_keep_their_backslashes() {
     let (url, schema) = fresh_schema();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{sep}options=-c%20standard_conforming_strings%3Doff");
+    let url = with_setting(&url, "standard_conforming_strings", "off");
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
     let (setting,): (String,) = sqlx::query_as("SHOW standard_conforming_strings")
         .fetch_one(store.pool())

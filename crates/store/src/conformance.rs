@@ -3732,7 +3732,6 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
 /// Multi-row inserts send texts as SQL literals: quotes, backslashes, escapes-looking
 /// sequences, control characters and Arabic read back as they were written.
 pub async fn literal_texts_read_back_whole(store: &dyn Store) {
-    use crate::MessageRow;
     let household = sample(1, "01");
     apply(store, std::slice::from_ref(&household)).await;
     let rsu = household.rsu_id.to_string();
@@ -3740,25 +3739,12 @@ pub async fn literal_texts_read_back_whole(store: &dyn Store) {
         r"C:\dossier\n° 'A''B' \' \\",
         "ligne\nsuivante\t\u{1f}champ «مرحبا» $1 ?",
     ];
-    let messages: Vec<MessageRow> = bodies
+    let messages: Vec<crate::MessageRow> = bodies
         .iter()
         .enumerate()
-        .map(|(i, body)| MessageRow {
-            id: format!("literal:{i}"),
-            rsu_id: rsu.clone(),
-            channel: "sms".into(),
-            recipient: "0600000001".into(),
-            language: "fr".into(),
-            template: "receipt".into(),
+        .map(|(i, body)| crate::MessageRow {
             body: (*body).to_owned(),
-            status: "queued".into(),
-            attempts: 0,
-            next_attempt_at: None,
-            last_error: None,
-            delivery_id: None,
-            created_at: "2026-11-28T10:00:00.000Z".into(),
-            sent_at: None,
-            delivered_at: None,
+            ..message(&format!("literal:{i}"), &rsu, "2026-11-28 10:00:00")
         })
         .collect();
     assert_eq!(store.enqueue_many(&messages).await.unwrap(), 2);
