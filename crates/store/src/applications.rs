@@ -59,6 +59,21 @@ pub struct EventRow {
     pub declared_by: String,
 }
 
+/// What [`ApplicationStore::save_applications_streamed`] receives: parts, then `Commit`.
+#[derive(Debug)]
+pub enum Streamed {
+    /// Applications with their awards, and the notices that announce them.
+    Part {
+        batch: Vec<(ApplicationRow, Option<Award>)>,
+        notices: Vec<crate::MessageRow>,
+    },
+    /// Every part was sent: make them durable.
+    Commit,
+}
+
+/// The receiving end of a streamed save.
+pub type Parts = tokio::sync::mpsc::Receiver<Streamed>;
+
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
     /// Reserve `n` (≥ 1) consecutive values of a named counter, atomically; returns the first
@@ -82,6 +97,16 @@ pub trait ApplicationStore: Send + Sync {
         &self,
         batch: &[(ApplicationRow, Option<Award>)],
         notices: &[crate::MessageRow],
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// [`Self::save_applications`] for a batch decided part by part: each part is written as
+    /// it arrives, while the next is decided, all in one transaction committed on
+    /// [`Streamed::Commit`]. If the channel closes without it (its producer failed), nothing
+    /// is saved.
+    async fn save_applications_streamed(
+        &self,
+        parts: Parts,
         action: &str,
         actor: &Actor,
     ) -> Result<()>;

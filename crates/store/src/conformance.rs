@@ -1741,6 +1741,73 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
         2,
         "each approval of the batch grants its award"
     );
+    // Streamed parts are one transaction too: kept on `Commit`, dropped if the stream ends first.
+    let stream = |parts: Vec<crate::applications::Streamed>| {
+        let (tx, rx) = tokio::sync::mpsc::channel(parts.len().max(1));
+        for p in parts {
+            tx.try_send(p).unwrap();
+        }
+        drop(tx);
+        rx
+    };
+    let part = |n: u32, rsu: &str| crate::applications::Streamed::Part {
+        batch: vec![batch(n, rsu)],
+        notices: vec![message(
+            &format!("receipt:ASD-2026-00001{n:02}-0"),
+            rsu,
+            "2026-11-05 09:00:00",
+        )],
+    };
+    let granted_before = awards(Scope::National).await.len();
+    let unfinished = stream(vec![part(4, "500000000001"), part(5, "500000000002")]);
+    assert!(
+        store
+            .save_applications_streamed(unfinished, "submit", &actor("bulk"))
+            .await
+            .is_err()
+    );
+    for receipt in ["ASD-2026-0000104-0", "ASD-2026-0000105-0"] {
+        assert!(
+            store.application(receipt).await.unwrap().is_none(),
+            "{receipt}"
+        );
+    }
+    assert_eq!(
+        store
+            .messages(&Scope::National, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let parts = vec![
+        part(4, "500000000001"),
+        part(5, "500000000002"),
+        crate::applications::Streamed::Commit,
+    ];
+    store
+        .save_applications_streamed(stream(parts), "submit", &actor("bulk"))
+        .await
+        .unwrap();
+    for receipt in ["ASD-2026-0000104-0", "ASD-2026-0000105-0"] {
+        assert!(
+            store.application(receipt).await.unwrap().is_some(),
+            "{receipt}"
+        );
+    }
+    assert_eq!(
+        store
+            .messages(&Scope::National, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        awards(Scope::National).await.len(),
+        granted_before + 2,
+        "each streamed approval grants its award"
+    );
 
     let rows = vec![
         (3, "1000000017".to_owned(), "{\"a\":1}".to_owned()),

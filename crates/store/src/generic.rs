@@ -1385,8 +1385,48 @@ where
         action: &str,
         actor: &Actor,
     ) -> Result<()> {
-        use crate::applications::sql as q;
         let mut tx = self.write.begin().await.map_err(db)?;
+        self.write_applications(&mut tx, batch, notices, action, actor)
+            .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    /// Write the parts of a batch as they arrive, in one transaction committed on
+    /// `Streamed::Commit`; a channel closed without it rolls everything back.
+    pub async fn save_applications_streamed(
+        &self,
+        mut parts: crate::applications::Parts,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        use crate::applications::Streamed;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        loop {
+            match parts.recv().await {
+                Some(Streamed::Part { batch, notices }) => {
+                    self.write_applications(&mut tx, &batch, &notices, action, actor)
+                        .await?;
+                }
+                Some(Streamed::Commit) => return tx.commit().await.map_err(db),
+                None => {
+                    return Err(StoreError::Refused(
+                        "the batch ended before it was complete: nothing was saved".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Applications with their awards, audit records and notices, in the caller's transaction.
+    async fn write_applications(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        batch: &[(crate::applications::ApplicationRow, Option<crate::Award>)],
+        notices: &[MessageRow],
+        action: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        use crate::applications::sql as q;
         let mut before = HashMap::new();
         for chunk in batch.chunks(PARAMS_PER_STATEMENT) {
             let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -1397,7 +1437,7 @@ where
             for (a, _) in chunk {
                 query = query.bind(a.receipt.clone());
             }
-            for r in query.fetch_all(&mut *tx).await.map_err(db)? {
+            for r in query.fetch_all(&mut **tx).await.map_err(db)? {
                 before.insert(
                     r.text("receipt").map_err(db)?,
                     r.text("status").map_err(db)?,
@@ -1417,7 +1457,7 @@ where
                 for (a, _) in chunk.iter().filter(|(_, w)| w.is_some()) {
                     query = query.bind(a.receipt.clone());
                 }
-                query.execute(&mut *tx).await.map_err(db)?;
+                query.execute(&mut **tx).await.map_err(db)?;
             }
         }
         let at = now();
@@ -1435,7 +1475,7 @@ where
                 ]
             })
             .collect();
-        insert_many(&mut tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
+        insert_many(tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
         let awards = batch
             .iter()
             .filter_map(|(a, w)| w.as_ref().map(|w| (a, w)))
@@ -1451,7 +1491,7 @@ where
                 })
             });
         insert_many(
-            &mut tx,
+            tx,
             "awards",
             &["receipt", "component", "rsu_id", "start_month", "end_month"],
             awards.collect(),
@@ -1462,9 +1502,8 @@ where
             .iter()
             .map(|(a, w)| application_change(a, w.as_ref(), before.get(&a.receipt), action))
             .collect();
-        self.append_many(&mut tx, actor, &changes).await?;
-        enqueue_in(&mut tx, notices).await?;
-        tx.commit().await.map_err(db)
+        self.append_many(tx, actor, &changes).await?;
+        enqueue_in(tx, notices).await.map(drop)
     }
 
     /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.

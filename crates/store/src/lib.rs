@@ -650,6 +650,16 @@ macro_rules! delegate_to_generic {
                     .save_applications(batch, notices, action, actor)
                     .await
             }
+            async fn save_applications_streamed(
+                &self,
+                parts: $crate::applications::Parts,
+                action: &str,
+                actor: &$crate::Actor,
+            ) -> $crate::Result<()> {
+                self.sql()
+                    .save_applications_streamed(parts, action, actor)
+                    .await
+            }
             async fn events_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::EventRow>> {
                 self.sql().events_of(rsu_id).await
             }

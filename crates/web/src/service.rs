@@ -2,6 +2,7 @@
 //! checks the permission, and lets the store apply the scope.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sanad_domain::{Household, Month, Permission, Role, RsuId};
 use sanad_rules::{Decision, Member, RuleSet};
@@ -678,6 +679,10 @@ pub async fn submit_application_on(
     Ok(files.pop().expect("one file per form"))
 }
 
+/// How many applications a batch reads, decides or writes at a time: a part is read while the
+/// one before it is decided and the one before that written.
+pub const PART: usize = 10_000;
+
 /// Take many applications received on `submitted_on` as [`submit_application`] takes one — a
 /// launch wave, the demo's history — with the cross-check lists read once and every
 /// application saved in one transaction: all are taken, or none (the first refusal names its
@@ -690,7 +695,19 @@ pub async fn submit_applications(
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
 ) -> Result<Vec<ApplicationFile>, WebError> {
-    use sanad_applications as apps;
+    submit_applications_in_parts(s, p, req, forms, default_channel, submitted_on, PART).await
+}
+
+/// [`submit_applications`] with `part` applications per part (at least 1).
+pub async fn submit_applications_in_parts(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    forms: &[ApplicationForm],
+    default_channel: sanad_applications::Channel,
+    submitted_on: chrono::NaiveDate,
+    part: usize,
+) -> Result<Vec<ApplicationFile>, WebError> {
     p.require(Permission::ApplicationsIntake)?;
     let today = s.today();
     if submitted_on > today {
@@ -699,49 +716,202 @@ pub async fn submit_applications(
         )));
     }
     let book = s.rule_book().await?;
-    let rules = book.for_month(Month::of(today)).ok_or_else(|| {
+    book.for_month(Month::of(today)).ok_or_else(|| {
         WebError::Refused(format!("no rule set in force in {}", Month::of(today)))
     })?;
-    let t = std::time::Instant::now();
-    let households = households_of(s, p, forms).await?;
-    let read = t.elapsed();
-    let lists = stored_lists(s, &households).await?;
-    let listed = t.elapsed();
-    let index = registry_index(s, &households).await?;
-    let indexed = t.elapsed();
-    let year = chrono::Datelike::year(&submitted_on);
-    let first = match forms.len() {
-        0 => return Ok(Vec::new()),
-        n => {
-            s.store
-                .reserve_sequence(
-                    &format!("receipt-{year}"),
-                    u32::try_from(n).map_err(corrupt)?,
-                )
-                .await?
-        }
-    };
-    // Applications already taken, and those earlier in this batch, by household.
-    let keys: Vec<String> = households.iter().map(|h| h.rsu_id.to_string()).collect();
-    let mut open: HashMap<String, Vec<apps::Application>> =
-        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-    for r in s.store.applications_of_households(&keys).await? {
-        let stored = serde_json::from_str::<ApplicationFile>(&r.body).map_err(corrupt)?;
-        open.entry(r.rsu_id).or_default().push(stored.application);
+    if forms.is_empty() {
+        return Ok(Vec::new());
     }
-    let (mut files, mut batch, mut notices) = (
-        Vec::with_capacity(forms.len()),
-        Vec::with_capacity(forms.len()),
-        Vec::new(),
-    );
-    let (policy, at) = (apps::DeadlinePolicy::default(), crate::notify::now());
-    for (i, (f, h)) in forms.iter().zip(&households).enumerate() {
+    let year = chrono::Datelike::year(&submitted_on);
+    let first = s
+        .store
+        .reserve_sequence(
+            &format!("receipt-{year}"),
+            u32::try_from(forms.len()).map_err(corrupt)?,
+        )
+        .await?;
+    let intake = Arc::new(Intake {
+        book,
+        notify: s.notify.clone(),
+        first,
+        year,
+        today,
+        submitted_on,
+        default_channel,
+        single: forms.len() == 1,
+        at: crate::notify::now(),
+    });
+    let (parts, received) = tokio::sync::mpsc::channel(2);
+    let writer = tokio::spawn({
+        let (store, actor) = (s.store.clone(), actor(p, req));
+        async move {
+            store
+                .save_applications_streamed(received, "submit", &actor)
+                .await
+        }
+    });
+    let taken = take_parts(s, p, forms, part.max(1), &intake, &parts).await;
+    if let Ok(Some(_)) = taken {
+        // Without this the writer rolls the batch back: a refusal saves nothing.
+        let _ = parts
+            .send(sanad_store::applications::Streamed::Commit)
+            .await;
+    }
+    drop(parts);
+    let t = std::time::Instant::now();
+    let saved = writer.await.map_err(corrupt)?;
+    tracing::debug!(applications = forms.len(), committed = ?t.elapsed(), "applications taken");
+    match taken? {
+        Some(files) => saved.map(|()| files).map_err(WebError::from),
+        // The writer hung up: its error says why.
+        None => Err(saved
+            .err()
+            .map_or_else(|| corrupt("the application writer stopped"), WebError::from)),
+    }
+}
+
+/// What every application of a batch is decided with.
+struct Intake {
+    book: Arc<sanad_rules::RuleBook>,
+    notify: Arc<crate::notify::NotifyConfig>,
+    /// The receipt number of the batch's first application.
+    first: i64,
+    year: i32,
+    today: chrono::NaiveDate,
+    submitted_on: chrono::NaiveDate,
+    default_channel: sanad_applications::Channel,
+    /// A batch of one: its refusal does not name a form.
+    single: bool,
+    at: chrono::NaiveDateTime,
+}
+
+/// What a part of a batch reads before it is decided.
+struct PartRead {
+    households: Vec<Household>,
+    lists: sanad_applications::Lists,
+    index: sanad_applications::verification::MemoryIndex,
+    /// Applications already stored for the part's households.
+    stored: Vec<(String, sanad_applications::Application)>,
+}
+
+/// A part decided: its files, and the rows and notices to save.
+struct Decided {
+    files: Vec<ApplicationFile>,
+    batch: Vec<(sanad_store::ApplicationRow, Option<sanad_store::Award>)>,
+    notices: Vec<sanad_store::MessageRow>,
+    /// Each household's applications so far, handed on to the next part.
+    open: HashMap<String, Vec<sanad_applications::Application>>,
+}
+
+/// Read, decide and send to the writer each part of `forms`, three parts in flight; `None`
+/// if the writer hung up.
+async fn take_parts(
+    s: &AppState,
+    p: &Principal,
+    forms: &[ApplicationForm],
+    part: usize,
+    intake: &Arc<Intake>,
+    parts: &tokio::sync::mpsc::Sender<sanad_store::applications::Streamed>,
+) -> Result<Option<Vec<ApplicationFile>>, WebError> {
+    let mut files = Vec::with_capacity(forms.len());
+    let mut open = HashMap::new();
+    let mut deciding: Option<tokio::task::JoinHandle<Result<Decided, WebError>>> = None;
+    let mut chunks = forms.chunks(part).enumerate();
+    loop {
+        let t = std::time::Instant::now();
+        let next = match chunks.next() {
+            Some((k, chunk)) => Some((k * part, chunk, read_part(s, p, chunk).await?)),
+            None => None,
+        };
+        let read = t.elapsed();
+        if let Some(d) = deciding.take() {
+            let d = d.await.map_err(corrupt)??;
+            tracing::debug!(?read, decided = ?t.elapsed(), "applications part (cumulative times)");
+            files.extend(d.files);
+            open = d.open;
+            let part = sanad_store::applications::Streamed::Part {
+                batch: d.batch,
+                notices: d.notices,
+            };
+            if parts.send(part).await.is_err() {
+                return Ok(None);
+            }
+        }
+        let Some((offset, chunk, mut read)) = next else {
+            return Ok(Some(files));
+        };
+        // A household met in an earlier part already holds its stored applications, and the
+        // batch's.
+        let mut stored: HashMap<String, Vec<sanad_applications::Application>> = HashMap::new();
+        for (key, app) in std::mem::take(&mut read.stored) {
+            stored.entry(key).or_default().push(app);
+        }
+        for (key, apps) in stored {
+            open.entry(key).or_insert(apps);
+        }
+        let (intake, chunk, open) = (intake.clone(), chunk.to_vec(), std::mem::take(&mut open));
+        deciding = Some(tokio::task::spawn_blocking(move || {
+            decide_part(&intake, offset, &chunk, read, open)
+        }));
+    }
+}
+
+/// A part's households, with the lists, the duplicate index and the applications they need,
+/// read concurrently on the store's reader connections.
+async fn read_part(
+    s: &AppState,
+    p: &Principal,
+    forms: &[ApplicationForm],
+) -> Result<PartRead, WebError> {
+    let households = households_of(s, p, forms).await?;
+    let keys: Vec<String> = households.iter().map(|h| h.rsu_id.to_string()).collect();
+    let (lists, index, rows) = tokio::try_join!(
+        stored_lists(s, &households),
+        registry_index(s, &households),
+        async { Ok::<_, WebError>(s.store.applications_of_households(&keys).await?) },
+    )?;
+    let stored = rows
+        .into_iter()
+        .map(|r| {
+            let file = serde_json::from_str::<ApplicationFile>(&r.body).map_err(corrupt)?;
+            Ok((r.rsu_id, file.application))
+        })
+        .collect::<Result<_, WebError>>()?;
+    Ok(PartRead {
+        households,
+        lists,
+        index,
+        stored,
+    })
+}
+
+/// Check, decide and render the notices of a part's applications, numbered from `offset`
+/// within the batch.
+fn decide_part(
+    intake: &Intake,
+    offset: usize,
+    forms: &[ApplicationForm],
+    read: PartRead,
+    mut open: HashMap<String, Vec<sanad_applications::Application>>,
+) -> Result<Decided, WebError> {
+    use sanad_applications as apps;
+    let book = &intake.book;
+    let rules = book
+        .for_month(Month::of(intake.today))
+        .ok_or_else(|| corrupt("the rule set in force was checked"))?;
+    let policy = apps::DeadlinePolicy::default();
+    let mut d = Decided {
+        files: Vec::with_capacity(forms.len()),
+        batch: Vec::with_capacity(forms.len()),
+        notices: Vec::new(),
+        open: HashMap::new(),
+    };
+    for (i, (f, h)) in forms.iter().zip(&read.households).enumerate() {
+        let i = offset + i;
         let key = h.rsu_id.to_string();
-        let existing = open
-            .get_mut(&key)
-            .expect("every household of the batch has an entry");
+        let existing = open.entry(key.clone()).or_default();
         let refused = |e: String| {
-            WebError::Refused(if forms.len() == 1 {
+            WebError::Refused(if intake.single {
                 e
             } else {
                 format!("application {}: {e}", i + 1)
@@ -749,54 +919,53 @@ pub async fn submit_applications(
         };
         apps::check_no_open_application(existing, &h.rsu_id, &f.components)
             .map_err(|e| refused(e.to_string()))?;
-        let receipt =
-            apps::ReceiptNumber::new(year, u32::try_from(first + i as i64).map_err(corrupt)?)
-                .map_err(corrupt)?;
+        let number = u32::try_from(intake.first + i as i64).map_err(corrupt)?;
+        let receipt = apps::ReceiptNumber::new(intake.year, number).map_err(corrupt)?;
         let app = apps::Application::submit(
             receipt,
             h.rsu_id.clone(),
             h.registrant.clone(),
-            f.channel.unwrap_or(default_channel),
+            f.channel.unwrap_or(intake.default_channel),
             &f.components,
-            submitted_on,
+            intake.submitted_on,
         )
         .map_err(refused)?;
-        let mut file = verify_and_decide(app, h, &lists, &index, rules, today)?;
+        let mut file = verify_and_decide(app, h, &read.lists, &read.index, rules, intake.today)?;
         file.language = f.language;
-        let award = award_of(&book, &mut file)?;
+        let award = award_of(book, &mut file)?;
         existing.push(file.application.clone());
         let row = sanad_store::ApplicationRow {
             receipt: file.receipt.clone(),
             rsu_id: key,
             status: wire_name(&file.status),
-            submitted_on: submitted_on.to_string(),
+            submitted_on: intake.submitted_on.to_string(),
             body: serde_json::to_string(&file).map_err(corrupt)?,
             language: file.language().code().into(),
         };
         let receipt_notice = apps::notify::Notice::receipt(&file.application, &policy);
-        let decided = decision_notice(h, &file, &book);
+        let decided = decision_notice(h, &file, book);
         for (id, notice) in std::iter::once((format!("receipt:{}", file.receipt), receipt_notice))
             .chain(decided.map(|n| (format!("decision:{}", file.receipt), n)))
         {
-            match crate::notify::message_row(&s.notify, h, id.clone(), &notice, file.language(), at)
-            {
-                Ok(row) => notices.extend(row),
+            match crate::notify::message_row(
+                &intake.notify,
+                h,
+                id.clone(),
+                &notice,
+                file.language(),
+                intake.at,
+            ) {
+                Ok(row) => d.notices.extend(row),
                 // A template that does not render costs the notice, not the application.
                 Err(e) => tracing::warn!(message = %id, error = %e, "notice not queued"),
             }
         }
-        batch.push((row, award));
-        files.push(file);
+        d.batch.push((row, award));
+        d.files.push(file);
     }
-    let decided = t.elapsed();
-    // The notices are saved with the applications they announce: both or neither.
-    s.store
-        .save_applications(&batch, &notices, "submit", &actor(p, req))
-        .await?;
-    tracing::debug!(applications = forms.len(), ?read, ?listed, ?indexed, ?decided, saved = ?t.elapsed(), "applications taken (cumulative times)");
-    Ok(files)
+    d.open = open;
+    Ok(d)
 }
-
 /// The households the forms name, in their order, read in one batch within the caller's scope.
 async fn households_of(
     s: &AppState,

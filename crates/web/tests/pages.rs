@@ -4052,3 +4052,85 @@ async fn a_design_is_reported_on_its_own_assignment_and_outcomes() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A batch taken part by part is one transaction: a refusal in its last part, a household met
+/// again after its first part, saves nothing; the same batch without it is taken whole, with
+/// the decisions and receipts it gets in a single part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_taken_in_parts_is_all_or_nothing() {
+    let on: chrono::NaiveDate = TODAY.parse().unwrap();
+    let households: Vec<_> = (20..25).map(|n| sample(n, "04")).collect();
+    let agent = sanad_web::auth::Principal {
+        username: "antenna_agent".into(),
+        display_name: "Agent".into(),
+        role: Role::AntennaAgent,
+        scope: Scope::Regions(vec![sanad_domain::RegionCode::parse("04").unwrap()]),
+        locale: sanad_web::i18n::Locale::Fr,
+        via: sanad_web::auth::Via::Token {
+            id: "test".into(),
+            scopes: vec!["households:read".into(), "applications:write".into()],
+        },
+    };
+    let form = |h: &sanad_domain::Household| service::ApplicationForm {
+        household_id: h.rsu_id.to_string(),
+        components: vec![sanad_applications::Requested::FlatRate],
+        channel: None,
+        language: None,
+    };
+    let req = sanad_web::RequestId("batch".into());
+    let mut taken = Vec::new();
+    for part in [2, 1000] {
+        let app = app().await;
+        app.store
+            .upsert_households(&households, Write::Apply)
+            .await
+            .unwrap();
+        let state = AppState::new(app.store.clone(), SecurityConfig::default()).with_today(on);
+        let take = |forms: Vec<service::ApplicationForm>| {
+            let (state, agent, req) = (&state, &agent, &req);
+            async move {
+                service::submit_applications_in_parts(
+                    state,
+                    agent,
+                    req,
+                    &forms,
+                    sanad_applications::Channel::Bulk,
+                    on,
+                    part,
+                )
+                .await
+            }
+        };
+        let mut again: Vec<_> = households.iter().map(form).collect();
+        again.push(form(&households[0]));
+        let err = take(again).await.unwrap_err().to_string();
+        assert!(err.starts_with("application 6: "), "part {part}: {err}");
+        for h in &households {
+            let id = h.rsu_id.to_string();
+            assert!(app.store.applications_of(&id).await.unwrap().is_empty());
+            let queued = app.store.messages_of(&Scope::National, &id).await.unwrap();
+            assert!(queued.is_empty(), "part {part}: {queued:?}");
+        }
+        let files = take(households.iter().map(form).collect()).await.unwrap();
+        for (f, h) in files.iter().zip(&households) {
+            let id = h.rsu_id.to_string();
+            let stored = app.store.applications_of(&id).await.unwrap();
+            assert_eq!(stored[0].receipt, f.receipt, "part {part}");
+            let queued = app.store.messages_of(&Scope::National, &id).await.unwrap();
+            assert!(
+                queued
+                    .iter()
+                    .any(|m| m.id == format!("receipt:{}", f.receipt)),
+                "part {part}: {queued:?}"
+            );
+        }
+        taken.push(
+            files
+                .iter()
+                .map(|f| (f.receipt.clone(), service::wire_name(&f.status)))
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(taken[0], taken[1]);
+    assert_eq!(taken[0].len(), 5);
+}
