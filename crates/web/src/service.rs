@@ -667,16 +667,25 @@ pub async fn submit_application_on(
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
 ) -> Result<ApplicationFile, WebError> {
-    let mut files = submit_applications(
-        s,
-        p,
-        req,
-        std::slice::from_ref(f),
-        default_channel,
-        submitted_on,
-    )
-    .await?;
+    let forms = std::slice::from_ref(f);
+    let mut files = take_batch(s, p, req, forms, default_channel, submitted_on, 1, |f| f).await?;
     Ok(files.pop().expect("one file per form"))
+}
+
+/// What a batch reports of each application it took; its file is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub receipt: String,
+    pub status: sanad_applications::Status,
+}
+
+impl Taken {
+    fn of(file: ApplicationFile) -> Taken {
+        Taken {
+            receipt: file.receipt,
+            status: file.status,
+        }
+    }
 }
 
 /// How many applications a batch reads, decides or writes at a time: a part is read while the
@@ -694,7 +703,7 @@ pub async fn submit_applications(
     forms: &[ApplicationForm],
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
-) -> Result<Vec<ApplicationFile>, WebError> {
+) -> Result<Vec<Taken>, WebError> {
     submit_applications_in_parts(s, p, req, forms, default_channel, submitted_on, PART).await
 }
 
@@ -707,7 +716,24 @@ pub async fn submit_applications_in_parts(
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
     part: usize,
-) -> Result<Vec<ApplicationFile>, WebError> {
+) -> Result<Vec<Taken>, WebError> {
+    let keep = Taken::of;
+    take_batch(s, p, req, forms, default_channel, submitted_on, part, keep).await
+}
+
+/// The batch path, keeping of each decided file what `keep` returns: a launch wave does not
+/// hold 500,000 files in memory.
+#[allow(clippy::too_many_arguments)]
+async fn take_batch<T>(
+    s: &AppState,
+    p: &Principal,
+    req: &RequestId,
+    forms: &[ApplicationForm],
+    default_channel: sanad_applications::Channel,
+    submitted_on: chrono::NaiveDate,
+    part: usize,
+    keep: fn(ApplicationFile) -> T,
+) -> Result<Vec<T>, WebError> {
     p.require(Permission::ApplicationsIntake)?;
     let today = s.today();
     if submitted_on > today {
@@ -750,7 +776,7 @@ pub async fn submit_applications_in_parts(
                 .await
         }
     });
-    let taken = take_parts(s, p, forms, part.max(1), &intake, &parts).await;
+    let taken = take_parts(s, p, forms, part.max(1), &intake, &parts, keep).await;
     if let Ok(Some(_)) = taken {
         // Without this the writer rolls the batch back: a refusal saves nothing.
         let _ = parts
@@ -803,31 +829,59 @@ struct Decided {
     open: HashMap<String, Vec<sanad_applications::Application>>,
 }
 
-/// Read, decide and send to the writer each part of `forms`, three parts in flight; `None`
-/// if the writer hung up.
-async fn take_parts(
+/// How many parts are read at once, ahead of the one being decided.
+const READ_AHEAD: usize = 2;
+
+/// Parts being read, each on its own task; dropped, they stop.
+struct Reading(std::collections::VecDeque<tokio::task::JoinHandle<PartReadAt>>);
+
+type PartReadAt = (usize, Vec<ApplicationForm>, Result<PartRead, WebError>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// Read, decide and send to the writer each part of `forms`: [`READ_AHEAD`] parts are read
+/// while one is decided and another written. `None` if the writer hung up.
+async fn take_parts<T>(
     s: &AppState,
     p: &Principal,
     forms: &[ApplicationForm],
     part: usize,
     intake: &Arc<Intake>,
     parts: &tokio::sync::mpsc::Sender<sanad_store::applications::Streamed>,
-) -> Result<Option<Vec<ApplicationFile>>, WebError> {
+    keep: fn(ApplicationFile) -> T,
+) -> Result<Option<Vec<T>>, WebError> {
     let mut files = Vec::with_capacity(forms.len());
     let mut open = HashMap::new();
     let mut deciding: Option<tokio::task::JoinHandle<Result<Decided, WebError>>> = None;
     let mut chunks = forms.chunks(part).enumerate();
+    let mut read_next = || {
+        let (k, chunk) = chunks.next()?;
+        let (s, p, chunk) = (s.clone(), p.clone(), chunk.to_vec());
+        Some(tokio::spawn(async move {
+            let read = read_part(&s, &p, &chunk).await;
+            (k * part, chunk, read)
+        }))
+    };
+    let mut reading = Reading((0..READ_AHEAD).map_while(|_| read_next()).collect());
     loop {
         let t = std::time::Instant::now();
-        let next = match chunks.next() {
-            Some((k, chunk)) => Some((k * part, chunk, read_part(s, p, chunk).await?)),
+        let next = match reading.0.pop_front() {
+            Some(h) => {
+                let (offset, chunk, read) = h.await.map_err(corrupt)?;
+                reading.0.extend(read_next());
+                Some((offset, chunk, read?))
+            }
             None => None,
         };
         let read = t.elapsed();
         if let Some(d) = deciding.take() {
             let d = d.await.map_err(corrupt)??;
-            tracing::debug!(?read, decided = ?t.elapsed(), "applications part (cumulative times)");
-            files.extend(d.files);
+            let decided = t.elapsed();
+            files.extend(d.files.into_iter().map(keep));
             open = d.open;
             let part = sanad_store::applications::Streamed::Part {
                 batch: d.batch,
@@ -836,6 +890,13 @@ async fn take_parts(
             if parts.send(part).await.is_err() {
                 return Ok(None);
             }
+            let sent = t.elapsed();
+            tracing::debug!(
+                ?read,
+                ?decided,
+                ?sent,
+                "applications part (cumulative times)"
+            );
         }
         let Some((offset, chunk, mut read)) = next else {
             return Ok(Some(files));
@@ -849,7 +910,7 @@ async fn take_parts(
         for (key, apps) in stored {
             open.entry(key).or_insert(apps);
         }
-        let (intake, chunk, open) = (intake.clone(), chunk.to_vec(), std::mem::take(&mut open));
+        let (intake, open) = (intake.clone(), std::mem::take(&mut open));
         deciding = Some(tokio::task::spawn_blocking(move || {
             decide_part(&intake, offset, &chunk, read, open)
         }));
@@ -863,13 +924,22 @@ async fn read_part(
     p: &Principal,
     forms: &[ApplicationForm],
 ) -> Result<PartRead, WebError> {
+    let t = std::time::Instant::now();
     let households = households_of(s, p, forms).await?;
+    let read = t.elapsed();
     let keys: Vec<String> = households.iter().map(|h| h.rsu_id.to_string()).collect();
-    let (lists, index, rows) = tokio::try_join!(
-        stored_lists(s, &households),
-        registry_index(s, &households),
-        async { Ok::<_, WebError>(s.store.applications_of_households(&keys).await?) },
+    let ((lists, listed), (index, indexed), (rows, stored)) = tokio::try_join!(
+        timed(stored_lists(s, &households)),
+        timed(registry_index(s, &households)),
+        timed(async { Ok::<_, WebError>(s.store.applications_of_households(&keys).await?) }),
     )?;
+    tracing::debug!(
+        ?read,
+        ?listed,
+        ?indexed,
+        ?stored,
+        "part read (households, then the rest at once)"
+    );
     let stored = rows
         .into_iter()
         .map(|r| {
@@ -883,6 +953,14 @@ async fn read_part(
         index,
         stored,
     })
+}
+
+/// `f`'s outcome, with how long it took.
+async fn timed<T>(
+    f: impl std::future::Future<Output = Result<T, WebError>>,
+) -> Result<(T, std::time::Duration), WebError> {
+    let t = std::time::Instant::now();
+    f.await.map(|v| (v, t.elapsed()))
 }
 
 /// Check, decide and render the notices of a part's applications, numbered from `offset`
