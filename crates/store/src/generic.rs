@@ -38,7 +38,7 @@ pub struct Sql<'a, DB: Database> {
 
 impl<DB> Sql<'_, DB>
 where
-    DB: Database,
+    DB: Database + sqlx::database::HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Row: SanadRow,
     for<'a> &'a str: ColumnIndex<DB::Row>,
@@ -1430,10 +1430,13 @@ where
         let mut before = HashMap::new();
         for chunk in batch.chunks(PARAMS_PER_STATEMENT) {
             let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Planned at each call: a plan cached while the table was small would scan it
+            // whole once a batch's own rows have grown it (PostgreSQL, 1 s per statement).
             let mut query = sqlx::query::<DB>(AssertSqlSafe(format!(
                 "SELECT receipt, status FROM applications WHERE receipt IN ({})",
                 ps.join(", ")
-            )));
+            )))
+            .persistent(false);
             for (a, _) in chunk {
                 query = query.bind(a.receipt.clone());
             }
@@ -1453,7 +1456,8 @@ where
                 let mut query = sqlx::query::<DB>(AssertSqlSafe(format!(
                     "DELETE FROM awards WHERE receipt IN ({})",
                     ps.join(", ")
-                )));
+                )))
+                .persistent(false);
                 for (a, _) in chunk.iter().filter(|(_, w)| w.is_some()) {
                     query = query.bind(a.receipt.clone());
                 }
