@@ -1758,6 +1758,15 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
             "2026-11-05 09:00:00",
         )],
     };
+    // Which of the two streamed applications are stored, and how many notices are queued.
+    let kept = || async {
+        let mut found = Vec::new();
+        for receipt in ["ASD-2026-0000104-0", "ASD-2026-0000105-0"] {
+            found.push(store.application(receipt).await.unwrap().is_some());
+        }
+        let queued = store.messages(&Scope::National, None, 10).await.unwrap();
+        (found, queued.len())
+    };
     let granted_before = awards(Scope::National).await.len();
     let unfinished = stream(vec![part(4, "500000000001"), part(5, "500000000002")]);
     assert!(
@@ -1766,20 +1775,7 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
             .await
             .is_err()
     );
-    for receipt in ["ASD-2026-0000104-0", "ASD-2026-0000105-0"] {
-        assert!(
-            store.application(receipt).await.unwrap().is_none(),
-            "{receipt}"
-        );
-    }
-    assert_eq!(
-        store
-            .messages(&Scope::National, None, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(kept().await, (vec![false, false], 1));
     let parts = vec![
         part(4, "500000000001"),
         part(5, "500000000002"),
@@ -1789,20 +1785,7 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
         .save_applications_streamed(stream(parts), "submit", &actor("bulk"))
         .await
         .unwrap();
-    for receipt in ["ASD-2026-0000104-0", "ASD-2026-0000105-0"] {
-        assert!(
-            store.application(receipt).await.unwrap().is_some(),
-            "{receipt}"
-        );
-    }
-    assert_eq!(
-        store
-            .messages(&Scope::National, None, 10)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(kept().await, (vec![true, true], 3));
     assert_eq!(
         awards(Scope::National).await.len(),
         granted_before + 2,

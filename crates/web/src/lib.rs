@@ -38,6 +38,8 @@ pub struct AppState {
     rules: Arc<RwLock<Option<(Instant, Arc<RuleBook>)>>>,
     /// A fixed date instead of the clock (the demo's history, tests).
     today: Option<chrono::NaiveDate>,
+    /// How many applications a batch intake reads, decides or writes at a time.
+    intake_part: usize,
 }
 
 /// How long a process trusts its copy of the rule book: approvals made by this process
@@ -62,7 +64,19 @@ impl AppState {
             notify: Arc::default(),
             rules: Arc::default(),
             today: None,
+            intake_part: service::PART,
         }
+    }
+
+    /// Take batches of applications `n` (at least 1) at a time instead of [`service::PART`].
+    pub fn with_intake_part(mut self, n: usize) -> AppState {
+        self.intake_part = n.max(1);
+        self
+    }
+
+    /// How many applications a batch intake takes at a time.
+    pub fn intake_part(&self) -> usize {
+        self.intake_part
     }
 
     /// Payment files go where `cfg` says.

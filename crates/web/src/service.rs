@@ -668,7 +668,7 @@ pub async fn submit_application_on(
     submitted_on: chrono::NaiveDate,
 ) -> Result<ApplicationFile, WebError> {
     let forms = std::slice::from_ref(f);
-    let mut files = take_batch(s, p, req, forms, default_channel, submitted_on, 1, |f| f).await?;
+    let mut files = take_batch(s, p, req, forms, default_channel, submitted_on, |f| f).await?;
     Ok(files.pop().expect("one file per form"))
 }
 
@@ -688,14 +688,15 @@ impl Taken {
     }
 }
 
-/// How many applications a batch reads, decides or writes at a time: a part is read while the
-/// one before it is decided and the one before that written.
+/// How many applications a batch reads, decides or writes at a time, unless the state says
+/// otherwise (`AppState::with_intake_part`): a part is read while the one before it is
+/// decided and the one before that written.
 pub const PART: usize = 10_000;
 
 /// Take many applications received on `submitted_on` as [`submit_application`] takes one — a
-/// launch wave, the demo's history — with the cross-check lists read once and every
-/// application saved in one transaction: all are taken, or none (the first refusal names its
-/// form, counted from 1). Checked and decided today; notices queued once saved.
+/// launch wave, the demo's history — part by part, every application saved in one
+/// transaction: all are taken, or none (the first refusal names its form, counted from 1).
+/// Checked and decided today; notices queued once saved.
 pub async fn submit_applications(
     s: &AppState,
     p: &Principal,
@@ -704,26 +705,11 @@ pub async fn submit_applications(
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
 ) -> Result<Vec<Taken>, WebError> {
-    submit_applications_in_parts(s, p, req, forms, default_channel, submitted_on, PART).await
-}
-
-/// [`submit_applications`] with `part` applications per part (at least 1).
-pub async fn submit_applications_in_parts(
-    s: &AppState,
-    p: &Principal,
-    req: &RequestId,
-    forms: &[ApplicationForm],
-    default_channel: sanad_applications::Channel,
-    submitted_on: chrono::NaiveDate,
-    part: usize,
-) -> Result<Vec<Taken>, WebError> {
-    let keep = Taken::of;
-    take_batch(s, p, req, forms, default_channel, submitted_on, part, keep).await
+    take_batch(s, p, req, forms, default_channel, submitted_on, Taken::of).await
 }
 
 /// The batch path, keeping of each decided file what `keep` returns: a launch wave does not
 /// hold 500,000 files in memory.
-#[allow(clippy::too_many_arguments)]
 async fn take_batch<T>(
     s: &AppState,
     p: &Principal,
@@ -731,7 +717,6 @@ async fn take_batch<T>(
     forms: &[ApplicationForm],
     default_channel: sanad_applications::Channel,
     submitted_on: chrono::NaiveDate,
-    part: usize,
     keep: fn(ApplicationFile) -> T,
 ) -> Result<Vec<T>, WebError> {
     p.require(Permission::ApplicationsIntake)?;
@@ -776,7 +761,7 @@ async fn take_batch<T>(
                 .await
         }
     });
-    let taken = take_parts(s, p, forms, part.max(1), &intake, &parts, keep).await;
+    let taken = take_parts(s, p, forms, &intake, &parts, keep).await;
     if let Ok(Some(_)) = taken {
         // Without this the writer rolls the batch back: a refusal saves nothing.
         let _ = parts
@@ -849,7 +834,6 @@ async fn take_parts<T>(
     s: &AppState,
     p: &Principal,
     forms: &[ApplicationForm],
-    part: usize,
     intake: &Arc<Intake>,
     parts: &tokio::sync::mpsc::Sender<sanad_store::applications::Streamed>,
     keep: fn(ApplicationFile) -> T,
@@ -857,6 +841,7 @@ async fn take_parts<T>(
     let mut files = Vec::with_capacity(forms.len());
     let mut open = HashMap::new();
     let mut deciding: Option<tokio::task::JoinHandle<Result<Decided, WebError>>> = None;
+    let part = s.intake_part();
     let mut chunks = forms.chunks(part).enumerate();
     let mut read_next = || {
         let (k, chunk) = chunks.next()?;

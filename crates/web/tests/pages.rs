@@ -4085,20 +4085,14 @@ async fn a_batch_taken_in_parts_is_all_or_nothing() {
             .upsert_households(&households, Write::Apply)
             .await
             .unwrap();
-        let state = AppState::new(app.store.clone(), SecurityConfig::default()).with_today(on);
+        let state = AppState::new(app.store.clone(), SecurityConfig::default())
+            .with_today(on)
+            .with_intake_part(part);
         let take = |forms: Vec<service::ApplicationForm>| {
             let (state, agent, req) = (&state, &agent, &req);
             async move {
-                service::submit_applications_in_parts(
-                    state,
-                    agent,
-                    req,
-                    &forms,
-                    sanad_applications::Channel::Bulk,
-                    on,
-                    part,
-                )
-                .await
+                let bulk = sanad_applications::Channel::Bulk;
+                service::submit_applications(state, agent, req, &forms, bulk, on).await
             }
         };
         let mut again: Vec<_> = households.iter().map(form).collect();
