@@ -154,6 +154,13 @@ pub trait ApplicationStore: Send + Sync {
     async fn list_meta(&self, kind: &str) -> Result<Option<String>>;
     /// A list's rows about these persons: (line, JSON).
     async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>>;
+    /// The rows of several lists about these persons, read once per person: (kind, line,
+    /// JSON), by kind then line.
+    async fn lists_rows(
+        &self,
+        kinds: &[&str],
+        idcs: &[String],
+    ) -> Result<Vec<(String, i64, String)>>;
     /// Applications waiting for a person's review, oldest first, for households in `scope`.
     async fn review_queue(&self, scope: &crate::Scope, limit: u32) -> Result<Vec<ApplicationRow>>;
 
@@ -171,11 +178,6 @@ pub mod sql {
     pub const LIST_UPSERT: &str = "INSERT INTO cross_check_lists (kind, meta, row_count, imported_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (kind) DO UPDATE SET meta = excluded.meta, row_count = excluded.row_count, imported_at = excluded.imported_at";
     pub const LIST_META: &str = "SELECT meta FROM cross_check_lists WHERE kind = $1";
-    /// Completed with `IN ($2, …)` by the store. `kind || ''` keeps SQLite's planner, which has
-    /// no statistics, off the primary key's `kind` prefix (a scan of the whole list per query)
-    /// and on the `(idcs, kind)` index.
-    pub const LIST_ROWS_PREFIX: &str =
-        "SELECT line, body FROM cross_check_rows WHERE kind || '' = $1 AND idcs";
     /// The review queue; the scope's condition is on the households alias `h`.
     pub fn review_queue(scope: &crate::Scope) -> String {
         format!(

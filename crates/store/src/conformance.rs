@@ -1836,6 +1836,39 @@ pub async fn applications_and_receipt_counters(store: &dyn Store) {
     );
     assert_eq!(store.list_meta("deaths").await.unwrap(), None);
     assert!(store.list_rows("pensions", &[]).await.unwrap().is_empty());
+    // Several lists read at once: only the kinds asked, by kind then line.
+    let deaths = [
+        (7, "1000000025".to_owned(), "{\"d\":7}".to_owned()),
+        (2, "1000000017".to_owned(), "{\"d\":2}".to_owned()),
+        (9, "1000000033".to_owned(), "{\"d\":9}".to_owned()),
+    ];
+    store
+        .replace_list(
+            "deaths",
+            "{\"as_of\":\"2026-11-30\"}",
+            &deaths,
+            &actor("rnp"),
+        )
+        .await
+        .unwrap();
+    let persons = ["1000000025".to_owned(), "1000000017".to_owned()];
+    let row = |kind: &str, line: i64, body: &str| (kind.to_owned(), line, body.to_owned());
+    assert_eq!(
+        store
+            .lists_rows(&["pensions", "deaths"], &persons)
+            .await
+            .unwrap(),
+        [
+            row("deaths", 2, "{\"d\":2}"),
+            row("deaths", 7, "{\"d\":7}"),
+            row("pensions", 4, "{\"a\":2}"),
+        ]
+    );
+    assert_eq!(
+        store.lists_rows(&["deaths"], &persons[..1]).await.unwrap(),
+        [row("deaths", 7, "{\"d\":7}")]
+    );
+    assert!(store.lists_rows(&[], &persons).await.unwrap().is_empty());
     let log = store
         .audit_records(
             &AuditFilter {

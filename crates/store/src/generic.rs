@@ -183,12 +183,31 @@ where
         Ok(out)
     }
 
+    /// The registry's answers about a batch's members and contacts, its four reads at once.
     pub async fn duplicate_evidence(
         &self,
         households: &[Household],
     ) -> Result<crate::DuplicateEvidence> {
-        let members = || households.iter().flat_map(|h| &h.members);
-        let cnies = members().filter_map(|m| m.cnie.as_ref().map(ToString::to_string));
+        let (cnie_holders, phones, accounts, namesakes) = tokio::try_join!(
+            self.cnie_holders(households),
+            self.phone_counts(households),
+            self.account_counts(households),
+            self.namesakes(households),
+        )?;
+        Ok(crate::DuplicateEvidence {
+            cnie_holders,
+            phones,
+            accounts,
+            namesakes,
+        })
+    }
+
+    /// (CNIE, household) of every registered holder of a member's CNIE.
+    async fn cnie_holders(&self, households: &[Household]) -> Result<Vec<(String, String)>> {
+        let cnies = households
+            .iter()
+            .flat_map(|h| &h.members)
+            .filter_map(|m| m.cnie.as_ref().map(ToString::to_string));
         let rows = self
             .fetch_in_chunks(
                 "SELECT cnie, household_id FROM persons WHERE household_id IS NOT NULL AND cnie",
@@ -196,11 +215,14 @@ where
                 "",
             )
             .await?;
-        let cnie_holders = rows
-            .iter()
+        rows.iter()
             .map(|r| Ok((r.text("cnie")?, r.text("household_id")?)))
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db)?;
+            .map_err(db)
+    }
+
+    /// How many households give each of the batch's phones.
+    async fn phone_counts(&self, households: &[Household]) -> Result<Vec<(String, i64)>> {
         let phones = households
             .iter()
             .filter_map(|h| h.phone.as_ref().map(|p| p.as_str().to_owned()));
@@ -211,11 +233,17 @@ where
                 " GROUP BY phone",
             )
             .await?;
-        let phones = rows
-            .iter()
+        rows.iter()
             .map(|r| Ok((r.text("phone")?, r.int("n")?)))
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(db)?;
+            .map_err(db)
+    }
+
+    /// How many households give each of the batch's payment accounts.
+    async fn account_counts(
+        &self,
+        households: &[Household],
+    ) -> Result<Vec<(sanad_domain::PaymentInstrument, i64)>> {
         let refs = households
             .iter()
             .filter_map(|h| h.instrument.as_ref().map(rows::to_instrument_ref));
@@ -233,12 +261,7 @@ where
                 accounts.push((a, r.int("n").map_err(db)?));
             }
         }
-        Ok(crate::DuplicateEvidence {
-            cnie_holders,
-            phones,
-            accounts,
-            namesakes: self.namesakes(households).await?,
-        })
+        Ok(accounts)
     }
 
     /// Persons sharing a living member's last name and birth date, anywhere in the registry;
@@ -1824,20 +1847,34 @@ where
     }
 
     pub async fn list_rows(&self, kind: &str, idcs: &[String]) -> Result<Vec<(i64, String)>> {
+        let rows = self.lists_rows(&[kind], idcs).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(_, line, body)| (line, body))
+            .collect())
+    }
+
+    pub async fn lists_rows(
+        &self,
+        kinds: &[&str],
+        idcs: &[String],
+    ) -> Result<Vec<(String, i64, String)>> {
+        let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // `kind || ''` keeps SQLite on the `(idcs, kind)` index: one probe per person for
+        // every kind, not one scan of each kind's rows.
+        let prefix = format!(
+            "SELECT kind, line, body FROM cross_check_rows WHERE kind || '' {} AND idcs",
+            in_keys::<DB>(1)
+        );
         let rows = self
-            .fetch_in_chunks_after(
-                crate::applications::sql::LIST_ROWS_PREFIX,
-                Some(kind),
-                idcs.iter().cloned(),
-                "",
-            )
+            .fetch_in_chunks_after(&prefix, Some(&kinds), idcs.iter().cloned(), "")
             .await?;
         let mut out = rows
             .iter()
-            .map(|r| Ok((r.int("line")?, r.text("body")?)))
+            .map(|r| Ok((r.text("kind")?, r.int("line")?, r.text("body")?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(db)?;
-        out.sort_unstable_by_key(|(line, _)| *line);
+        out.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         Ok(out)
     }
 

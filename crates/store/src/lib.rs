@@ -725,6 +725,13 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Vec<(i64, String)>> {
                 self.sql().list_rows(kind, idcs).await
             }
+            async fn lists_rows(
+                &self,
+                kinds: &[&str],
+                idcs: &[String],
+            ) -> $crate::Result<Vec<(String, i64, String)>> {
+                self.sql().lists_rows(kinds, idcs).await
+            }
             async fn review_queue(
                 &self,
                 scope: &$crate::Scope,

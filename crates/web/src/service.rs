@@ -1205,10 +1205,20 @@ async fn stored_lists(
     let mut found = HashMap::new();
     for kind in sanad_applications::ListKind::ALL {
         if let Some(meta) = s.store.list_meta(kind.code()).await? {
-            let rows = s.store.list_rows(kind.code(), &idcs).await?;
-            found.insert(kind, (meta, rows));
+            found.insert(kind.code(), (kind, meta, Vec::new()));
         }
     }
+    // One read for every list imported: each person is looked up once, not once per list.
+    let kinds: Vec<&str> = found.keys().copied().collect();
+    for (kind, line, body) in s.store.lists_rows(&kinds, &idcs).await? {
+        if let Some((_, _, rows)) = found.get_mut(kind.as_str()) {
+            rows.push((line, body));
+        }
+    }
+    let mut found: HashMap<_, _> = found
+        .into_values()
+        .map(|(kind, meta, rows)| (kind, (meta, rows)))
+        .collect();
     sanad_applications::Lists::from_stored(|k| found.remove(&k)).map_err(|e| {
         WebError::Store(sanad_store::StoreError::Corrupt(format!(
             "cross-check list: {e}"
