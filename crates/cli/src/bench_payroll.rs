@@ -117,10 +117,19 @@ pub async fn payroll(o: Options) -> anyhow::Result<ExitCode> {
             "payments",
             "payment_files",
         ] {
-            raw.exec(format!("DELETE FROM {t}")).await?;
+            // PostgreSQL: a table emptied by DELETE keeps its dead rows until vacuumed, and
+            // the next run would walk them (`max(seq)` over 7.4 M dead ledger keys).
+            raw.exec(match raw {
+                Raw::Pg(_) => format!("TRUNCATE {t}"),
+                Raw::Sqlite(_) => format!("DELETE FROM {t}"),
+            })
+            .await?;
         }
         raw.exec("DELETE FROM outbox WHERE template = 'payment_issued'".into())
             .await?;
+        if let Raw::Pg(_) = raw {
+            raw.exec("VACUUM ANALYZE outbox".into()).await?;
+        }
         println!("payroll tables and awards emptied");
     }
     if store.payroll_keys("", 1).await?.is_empty() {

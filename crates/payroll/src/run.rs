@@ -371,7 +371,7 @@ impl Accumulated {
 /// A planned page, encoded for the store.
 struct PlannedPage {
     lines: Vec<LineRow>,
-    entries: Vec<(i64, String)>,
+    entries: Vec<(i64, EntryRow)>,
 }
 
 /// Plan a page, add it to the digest and totals, and encode its rows.
@@ -386,7 +386,7 @@ fn plan_and_encode(
     for e in &entries {
         acc.digest.entry(e);
         acc.totals.entry(e);
-        rows.push((acc.seq, serde_json::to_string(e).map_err(corrupt)?));
+        rows.push((acc.seq, entry_row(e)?));
         acc.seq += 1;
     }
     let mut line_rows = Vec::with_capacity(lines.len());
@@ -1144,110 +1144,192 @@ async fn plan_release(
     Ok((d.finish_with_entries_of(entries), plans))
 }
 
-/// Second pass: write every provider's files into `tmp` as the paid lines come, a page at a
-/// time, and (unless `post` is false: a released cycle asked again) post each page's payments.
-async fn write_release(
-    store: &dyn Store,
+/// The second pass's files: every provider's pain.001 files written into `tmp` as the paid
+/// lines come, in RSU id order. It owns what it needs, so a page is written on a blocking
+/// thread while the next page is read and the one before posted.
+struct FilesWriter {
     month: Month,
-    tmp: &Path,
-    plans: &BTreeMap<String, ProviderRelease>,
-    post: bool,
-) -> Result<(Vec<FileRow>, u64)> {
-    let m = month.to_string();
-    let mut outs: BTreeMap<&str, ProviderOut> = BTreeMap::new();
-    let (mut after, mut number, mut payments) = (String::new(), 0u64, 0u64);
-    loop {
-        let page = lines_page(store, &m, &after).await?;
-        let Some(last) = page.last() else { break };
-        let upto = last.household.to_string();
-        // Heads of household's names (Latin script), for the payment files.
-        let names: HashMap<String, String> = store
-            .payees_between(&after, &upto)
-            .await?
-            .into_iter()
-            .map(|p| (p.rsu_id, p.head_name))
-            .collect();
+    tmp: PathBuf,
+    plans: BTreeMap<String, ProviderRelease>,
+    outs: BTreeMap<String, ProviderOut>,
+    /// Paid lines met so far: a payment's number.
+    number: u64,
+}
+
+/// The stored payroll no longer matches the first pass's plan for `provider`.
+fn changed(month: Month, provider: &str) -> RunError {
+    RunError::Corrupt(format!(
+        "release {month} {provider}: the payroll changed while it was written"
+    ))
+}
+
+impl FilesWriter {
+    /// Write a page's payments into their files; returns their payment rows.
+    fn page(
+        &mut self,
+        page: &[PayrollLine],
+        names: &HashMap<String, String>,
+    ) -> Result<Vec<PaymentRow>> {
         let mut rows = Vec::new();
         for l in page.iter().filter(|l| l.status == LineStatus::Pay) {
-            number += 1;
+            self.number += 1;
             let name = || {
                 names
                     .get(&l.household.to_string())
                     .cloned()
                     .unwrap_or_else(|| format!("BENEFICIAIRE {}", l.household))
             };
-            let Some((provider, payment, row)) = payment_of(month, number, l, name) else {
+            let Some((provider, payment, row)) = payment_of(self.month, self.number, l, name)
+            else {
                 continue;
             };
-            let changed = || {
-                RunError::Corrupt(format!(
-                    "release {month} {provider}: the payroll changed while it was written"
-                ))
+            let file_name = self.push(&provider, &payment)?;
+            rows.push(PaymentRow { file_name, ..row });
+        }
+        Ok(rows)
+    }
+
+    /// Add a payment to its provider's current file (opened if need be, closed when full);
+    /// returns the file's name.
+    fn push(&mut self, provider: &str, payment: &sanad_payments::Payment) -> Result<String> {
+        let month = self.month;
+        let plan = self
+            .plans
+            .get(provider)
+            .ok_or_else(|| changed(month, provider))?;
+        let out = self.outs.entry(provider.to_owned()).or_default();
+        let file = plan
+            .files
+            .get(out.file)
+            .ok_or_else(|| changed(month, provider))?;
+        if out.writer.is_none() {
+            let path = self.tmp.join(&file.file_name);
+            let f = std::fs::File::create(&path).map_err(io(&path))?;
+            let w = sanad_payments::HashingWriter::new(std::io::BufWriter::new(f));
+            out.writer = Some(sanad_payments::Pain001Writer::begin(&plan.spec, file, w)?);
+        }
+        out.writer.as_mut().expect("opened above").push(payment)?;
+        out.in_file += 1;
+        if out.in_file == file.summary.nb_of_txs {
+            let (hashing, written) = out.writer.take().expect("open above").finish()?;
+            let (mut inner, sha256) = hashing.finish();
+            // A buffered writer reports a failed final write only here, not when dropped.
+            std::io::Write::flush(&mut inner).map_err(io(&self.tmp))?;
+            out.listed.push(sanad_payments::ManifestFile {
+                name: file.file_name.clone(),
+                msg_id: file.msg_id.clone(),
+                nb_of_txs: written.nb_of_txs,
+                ctrl_sum: sanad_payments::amount::format_amount(written.ctrl_sum),
+                sha256,
+            });
+            (out.file, out.in_file) = (out.file + 1, 0);
+        }
+        Ok(file.file_name.clone())
+    }
+
+    /// Every file closed: each provider's manifest written; the files' rows.
+    fn finish(mut self) -> Result<Vec<FileRow>> {
+        let mut files = Vec::new();
+        for (provider, plan) in &self.plans {
+            let out = self.outs.remove(provider).unwrap_or_default();
+            if out.writer.is_some() || out.listed.len() != plan.files.len() {
+                return Err(changed(self.month, provider));
+            }
+            let release = ReleasePlan {
+                release_id: plan.spec.release_id(),
+                files: plan.files.clone(),
+                total: plan.total,
             };
-            let plan = plans.get(&provider).ok_or_else(changed)?;
-            let out = outs.entry(plan.spec.provider.as_str()).or_default();
-            let file = plan.files.get(out.file).ok_or_else(changed)?;
-            if out.writer.is_none() {
-                let path = tmp.join(&file.file_name);
-                let f = std::fs::File::create(&path).map_err(io(&path))?;
-                let w = sanad_payments::HashingWriter::new(std::io::BufWriter::new(f));
-                out.writer = Some(sanad_payments::Pain001Writer::begin(&plan.spec, file, w)?);
-            }
-            out.writer.as_mut().expect("opened above").push(&payment)?;
-            out.in_file += 1;
-            rows.push(PaymentRow {
-                file_name: file.file_name.clone(),
-                ..row
-            });
-            if out.in_file == file.summary.nb_of_txs {
-                let (hashing, written) = out.writer.take().expect("open above").finish()?;
-                let (mut inner, sha256) = hashing.finish();
-                // A buffered writer reports a failed final write only here, not when dropped.
-                std::io::Write::flush(&mut inner).map_err(io(tmp))?;
-                out.listed.push(sanad_payments::ManifestFile {
-                    name: file.file_name.clone(),
-                    msg_id: file.msg_id.clone(),
-                    nb_of_txs: written.nb_of_txs,
-                    ctrl_sum: sanad_payments::amount::format_amount(written.ctrl_sum),
-                    sha256,
+            let manifest = sanad_payments::Manifest::new(&plan.spec, &release, out.listed);
+            let mpath = self.tmp.join(manifest.file_name());
+            std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
+            for (f, listed) in plan.files.iter().zip(&manifest.files) {
+                files.push(FileRow {
+                    file_name: listed.name.clone(),
+                    month: self.month.to_string(),
+                    provider: provider.clone(),
+                    msg_id: listed.msg_id.clone(),
+                    txs: listed.nb_of_txs as i64,
+                    ctrl_sum: f.summary.ctrl_sum.centimes(),
+                    sha256: listed.sha256.clone(),
                 });
-                (out.file, out.in_file) = (out.file + 1, 0);
             }
         }
-        payments += rows.len() as u64;
+        Ok(files)
+    }
+}
+
+/// A page of the stored lines after `after`, its heads of household's names (Latin script,
+/// for the payment files) and its last RSU id; `None` past the last.
+async fn pay_page(
+    store: &dyn Store,
+    month: &str,
+    after: String,
+) -> Result<Option<(Vec<PayrollLine>, HashMap<String, String>, String)>> {
+    let page = lines_page(store, month, &after).await?;
+    let Some(last) = page.last() else {
+        return Ok(None);
+    };
+    let upto = last.household.to_string();
+    let names = store
+        .payees_between(&after, &upto)
+        .await?
+        .into_iter()
+        .map(|p| (p.rsu_id, p.head_name))
+        .collect();
+    Ok(Some((page, names, upto)))
+}
+
+/// Second pass: write every provider's files into `tmp` as the paid lines come, a page at a
+/// time, and (unless `post` is false: a released cycle asked again) post each page's payments.
+/// Three pages in flight: page n+1 is read and page n−1 posted while page n is written.
+async fn write_release(
+    store: &dyn Store,
+    month: Month,
+    tmp: &Path,
+    plans: BTreeMap<String, ProviderRelease>,
+    post: bool,
+) -> Result<(Vec<FileRow>, u64)> {
+    let m = month.to_string();
+    let mut w = FilesWriter {
+        month,
+        tmp: tmp.to_owned(),
+        plans,
+        outs: BTreeMap::new(),
+        number: 0,
+    };
+    let (mut payments, mut written) = (0u64, Vec::new());
+    let posting = |rows: Vec<PaymentRow>| async move {
         if post && !rows.is_empty() {
-            store.post_release(&[], &rows).await?;
+            store.post_payments(&rows).await?;
         }
-        after = upto;
-    }
-    let mut files = Vec::new();
-    for (provider, plan) in plans {
-        let out = outs.remove(provider.as_str()).unwrap_or_default();
-        if out.writer.is_some() || out.listed.len() != plan.files.len() {
-            return Err(RunError::Corrupt(format!(
-                "release {month} {provider}: the payroll changed while it was written"
-            )));
-        }
-        let release = ReleasePlan {
-            release_id: plan.spec.release_id(),
-            files: plan.files.clone(),
-            total: plan.total,
+        Ok::<_, RunError>(())
+    };
+    let mut current = pay_page(store, &m, String::new()).await?;
+    while let Some((page, names, upto)) = current {
+        let write = async move {
+            tokio::task::spawn_blocking(move || {
+                let rows = w.page(&page, &names);
+                (rows, w)
+            })
+            .await
+            .map_err(|e| RunError::Refused(format!("writing a payment file failed: {e}")))
         };
-        let manifest = sanad_payments::Manifest::new(&plan.spec, &release, out.listed);
-        let mpath = tmp.join(manifest.file_name());
-        std::fs::write(&mpath, manifest.to_json()).map_err(io(&mpath))?;
-        for (f, listed) in plan.files.iter().zip(&manifest.files) {
-            files.push(FileRow {
-                file_name: listed.name.clone(),
-                month: m.clone(),
-                provider: provider.clone(),
-                msg_id: listed.msg_id.clone(),
-                txs: listed.nb_of_txs as i64,
-                ctrl_sum: f.summary.ctrl_sum.centimes(),
-                sha256: listed.sha256.clone(),
-            });
-        }
+        let ((rows, back), (), next) = futures_util::future::try_join3(
+            write,
+            posting(std::mem::take(&mut written)),
+            pay_page(store, &m, upto),
+        )
+        .await?;
+        w = back;
+        written = rows?;
+        payments += written.len() as u64;
+        current = next;
     }
+    posting(written).await?;
+    let files = tokio::task::spawn_blocking(move || w.finish())
+        .await
+        .map_err(|e| RunError::Refused(format!("writing a manifest failed: {e}")))??;
     Ok((files, payments))
 }
 
@@ -1276,7 +1358,7 @@ pub async fn release(
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let (files, payments) = write_release(store, month, &tmp, &plans, next.is_some()).await?;
+    let (files, payments) = write_release(store, month, &tmp, plans, next.is_some()).await?;
     let Some(next) = next else {
         let mut again = finish_again(store, month, &tmp, &dir, files).await?;
         again.notices =
@@ -1286,23 +1368,8 @@ pub async fn release(
     };
     let m = month.to_string();
     let mut after = -1;
-    loop {
-        let page = store.pending_entries_page(&m, after, PAGE).await?;
-        let Some((last, _)) = page.last() else { break };
-        after = *last;
-        let rows = page
-            .into_iter()
-            .map(|(_, body)| {
-                let e = serde_json::from_str::<Entry>(&body).map_err(corrupt)?;
-                Ok(EntryRow {
-                    household: e.household().to_string(),
-                    kind: e.kind().code().into(),
-                    reference: e.reference().into(),
-                    body,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        store.post_release(&rows, &[]).await?;
+    while let Some(last) = store.post_pending(&m, after, POST_CHUNK).await? {
+        after = last;
     }
     store
         .finish_release(
@@ -1325,6 +1392,9 @@ pub async fn release(
     })
 }
 
+/// Pending entries a release posts per transaction, inside the database.
+const POST_CHUNK: u32 = 100_000;
+
 /// Messages per outbox transaction when a release queues its notices.
 const NOTICE_BATCH: u32 = 20_000;
 
@@ -1339,15 +1409,19 @@ pub async fn queue_payment_notices(
 ) -> Result<u64> {
     use sanad_applications::notify::Notice;
     let stamp = sanad_store::outbox::stamp(at);
-    let (m, mut added, mut after) = (month.to_string(), 0, String::new());
-    loop {
-        let page = store
-            .payment_notice_targets(&m, &after, NOTICE_BATCH)
-            .await?;
-        let Some(last) = page.last() else {
-            return Ok(added);
-        };
-        after = last.end_to_end_id.clone();
+    let m = month.to_string();
+    let targets = |after: String| {
+        let m = &m;
+        async move {
+            Ok(store
+                .payment_notice_targets(m, &after, NOTICE_BATCH)
+                .await?)
+        }
+    };
+    // The next targets are read while a batch's notices are queued.
+    let (mut added, mut page) = (0, targets(String::new()).await?);
+    while let Some(last) = page.last() {
+        let after = last.end_to_end_id.clone();
         let mut rows = Vec::with_capacity(page.len());
         for t in &page {
             let notice = Notice::PaymentIssued {
@@ -1359,8 +1433,12 @@ pub async fn queue_payment_notices(
             let to = (t.rsu_id.as_str(), t.phone.as_str());
             rows.push(sms(templates, id, to, &t.language, &notice, &stamp)?);
         }
-        added += store.enqueue_many(&rows).await?;
+        let queue = async { Ok::<_, RunError>(store.enqueue_many(&rows).await?) };
+        let (n, next) = futures_util::future::try_join(queue, targets(after)).await?;
+        added += n;
+        page = next;
     }
+    Ok(added)
 }
 
 /// A notice worded in the household's language (French unless it asked for Arabic), queued as

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
 use sanad_store::generic::Sql;
 use sanad_store::migrations::{self, Migration};
-use sanad_store::payroll::LineRow;
+use sanad_store::payroll::{EntryRow, LineRow, PAYMENT_COLUMNS, PENDING_COLUMNS, PaymentRow};
 use sanad_store::rows::{
     HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
 };
@@ -60,6 +60,12 @@ const MIGRATIONS: &[Migration] = &[
         version: 26,
         name: "keys_in_code_point_order",
         sql: include_str!("../migrations/0026_keys_in_code_point_order.sql"),
+    },
+    // Issue 6: a release posts its pending entries inside the database (JSON read per dialect).
+    Migration {
+        version: 27,
+        name: "pending_entry_keys",
+        sql: include_str!("../migrations/0027_pending_entry_keys.sql"),
     },
 ];
 
@@ -313,7 +319,7 @@ impl PgStore {
         &self,
         month: &str,
         lines: &[LineRow],
-        entries: &[(i64, String)],
+        entries: &[(i64, EntryRow)],
     ) -> Result<()> {
         let month = month.to_owned();
         let mut text = String::with_capacity(lines.len() * 512);
@@ -326,16 +332,42 @@ impl PgStore {
         let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
         copy(&mut tx, "payroll_lines", &columns, text).await?;
         let mut text = String::with_capacity(entries.len() * 384);
-        for (seq, body) in entries {
-            line(&mut text, &[&month, seq, body]);
+        for (seq, e) in entries {
+            line(
+                &mut text,
+                &[&month, seq, &e.household, &e.kind, &e.reference, &e.body],
+            );
         }
-        copy(
-            &mut tx,
-            "payroll_pending_entries",
-            &["month", "seq", "body"],
-            text,
-        )
-        .await?;
+        copy(&mut tx, "payroll_pending_entries", &PENDING_COLUMNS, text).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    /// A chunk of a release's payments, with COPY into a staging table, then inserted from it
+    /// skipping those already there (a release run again).
+    async fn write_payments(&self, payments: &[PaymentRow]) -> Result<()> {
+        let at = sanad_store::generic::now();
+        let mut text = String::with_capacity(payments.len() * 192);
+        for p in payments {
+            line(
+                &mut text,
+                &[
+                    &p.end_to_end_id,
+                    &p.month,
+                    &p.rsu_id,
+                    &p.reference,
+                    &p.provider,
+                    &p.amount,
+                    &p.status,
+                    &p.reason,
+                    &p.file_name,
+                    &at,
+                    &p.account,
+                ],
+            );
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let tail = " ON CONFLICT DO NOTHING";
+        copy_upsert(&mut tx, "payments", &PAYMENT_COLUMNS, tail, text).await?;
         tx.commit().await.map_err(db)
     }
 

@@ -160,6 +160,25 @@ async fn ids_migrated_in_place_keep_their_statistics() {
     assert_eq!(stats(&store).await, 4);
 }
 
+/// Migration 27 on a database holding a prepared cycle: the pending entries' keys come from
+/// their bodies.
+#[tokio::test]
+async fn pending_entries_prepared_before_27_get_their_keys() {
+    let (url, schema) = fresh_schema();
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    sanad_store::conformance::pending_without_keys(&store).await;
+    let before = "ALTER TABLE payroll_pending_entries DROP COLUMN household, \
+                  DROP COLUMN kind, DROP COLUMN reference; \
+                  DELETE FROM sanad_migrations WHERE version = 27";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(before))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    drop(store);
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    sanad_store::conformance::pending_keys_read_from_bodies(&store).await;
+}
+
 /// Texts go into multi-row inserts as SQL literals: a backslash stays a backslash even where
 /// the URL (or the server) turns standard-conforming strings off.
 #[tokio::test]

@@ -13,7 +13,7 @@ use bound::Bind;
 use sanad_domain::{Household, RsuId};
 use sanad_store::generic::Sql;
 use sanad_store::migrations::{self, Migration};
-use sanad_store::payroll::LineRow;
+use sanad_store::payroll::{EntryRow, LineRow, PaymentRow};
 use sanad_store::rows::{
     HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
 };
@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         version: 19,
         name: "pilot_frozen",
         sql: include_str!("../migrations/0019_pilot_frozen.sql"),
+    },
+    // Issue 6: a release posts its pending entries inside the database (JSON read per dialect).
+    Migration {
+        version: 27,
+        name: "pending_entry_keys",
+        sql: include_str!("../migrations/0027_pending_entry_keys.sql"),
     },
 ];
 
@@ -284,9 +290,14 @@ impl SqliteStore {
         &self,
         month: &str,
         lines: &[LineRow],
-        entries: &[(i64, String)],
+        entries: &[(i64, EntryRow)],
     ) -> Result<()> {
         self.sql().add_prepared(month, lines, entries).await
+    }
+
+    /// A chunk of a release's payments: the shared multi-row INSERT, as SQL literals.
+    async fn write_payments(&self, payments: &[PaymentRow]) -> Result<()> {
+        self.sql().post_payments(payments).await
     }
 
     async fn migrate(&self) -> Result<()> {

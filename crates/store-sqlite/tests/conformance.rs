@@ -76,3 +76,24 @@ async fn pilot_frozen_rows_refuse_raw_changes() {
     };
     sanad_store::conformance::pilot_frozen_rows_refuse_raw_changes(&store, sql).await;
 }
+
+/// Migration 27 on a database holding a prepared cycle: the pending entries' keys come from
+/// their bodies.
+#[tokio::test]
+async fn pending_entries_prepared_before_27_get_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    sanad_store::conformance::pending_without_keys(&store).await;
+    for sql in [
+        "ALTER TABLE payroll_pending_entries DROP COLUMN household",
+        "ALTER TABLE payroll_pending_entries DROP COLUMN kind",
+        "ALTER TABLE payroll_pending_entries DROP COLUMN reference",
+        "DELETE FROM sanad_migrations WHERE version = 27",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+    drop(store);
+    let store = SqliteStore::open(&url).await.unwrap();
+    sanad_store::conformance::pending_keys_read_from_bodies(&store).await;
+}

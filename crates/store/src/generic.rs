@@ -858,7 +858,7 @@ where
         month: &str,
         cycle: &str,
         lines: &[LineRow],
-        entries: &[String],
+        entries: &[EntryRow],
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
@@ -869,7 +869,7 @@ where
                 .await
                 .map_err(db)?;
         }
-        let numbered: Vec<(i64, String)> = (0..).zip(entries.iter().cloned()).collect();
+        let numbered: Vec<(i64, EntryRow)> = (0..).zip(entries.iter().cloned()).collect();
         insert_prepared(&mut tx, month, lines, &numbered).await?;
         self.put_cycle(&mut tx, month, "prepared", cycle).await?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
@@ -1164,7 +1164,7 @@ where
         &self,
         month: &str,
         lines: &[LineRow],
-        entries: &[(i64, String)],
+        entries: &[(i64, EntryRow)],
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         insert_prepared(&mut tx, month, lines, entries).await?;
@@ -1229,7 +1229,18 @@ where
             .map_err(db)
     }
 
-    pub async fn post_release(&self, entries: &[EntryRow], payments: &[PaymentRow]) -> Result<()> {
+    pub async fn post_payments(&self, payments: &[PaymentRow]) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        insert_payments(&mut tx, payments, " ON CONFLICT DO NOTHING").await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn post_pending(
+        &self,
+        month: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Option<i64>> {
         let mut tx = self.write.begin().await.map_err(db)?;
         if let Some(lock) = self.audit_lock {
             // The ledger's sequence is taken under the same lock as the audit chain.
@@ -1238,9 +1249,32 @@ where
                 .await
                 .map_err(db)?;
         }
-        self.post_entries(&mut tx, entries).await?;
-        insert_payments(&mut tx, payments, " ON CONFLICT DO NOTHING").await?;
-        tx.commit().await.map_err(db)
+        let upto = sqlx::query::<DB>(pay::sql::PENDING_UPTO)
+            .bind(month.to_owned())
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.int("seq"))
+            .map_err(db)?;
+        if upto <= after_seq {
+            return Ok(None);
+        }
+        let last = sqlx::query::<DB>(pay::sql::LEDGER_NEXT_SEQ)
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.int("seq"))
+            .map_err(db)?;
+        sqlx::query::<DB>(pay::sql::PENDING_POST)
+            .bind(last - after_seq)
+            .bind(month.to_owned())
+            .bind(after_seq)
+            .bind(upto)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(upto))
     }
 
     pub async fn finish_release(
@@ -3249,20 +3283,7 @@ where
             ]
         })
         .collect();
-    let columns = [
-        "end_to_end_id",
-        "month",
-        "rsu_id",
-        "reference",
-        "provider",
-        "amount",
-        "status",
-        "reason",
-        "file_name",
-        "updated_at",
-        "account",
-    ];
-    insert_many(tx, "payments", &columns, rows, tail)
+    insert_many(tx, "payments", &pay::PAYMENT_COLUMNS, rows, tail)
         .await
         .map(|_| ())
 }
@@ -3315,7 +3336,7 @@ async fn insert_prepared<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     month: &str,
     lines: &[LineRow],
-    entries: &[(i64, String)],
+    entries: &[(i64, EntryRow)],
 ) -> Result<()>
 where
     DB: Database,
@@ -3341,9 +3362,18 @@ where
     insert_many(tx, "payroll_lines", &columns, line_rows, "").await?;
     let entry_rows = entries
         .iter()
-        .map(|(seq, e)| vec![m(), Cell::Int(*seq), Cell::Text(e.clone())])
+        .map(|(seq, e)| {
+            vec![
+                m(),
+                Cell::Int(*seq),
+                Cell::Text(e.household.clone()),
+                Cell::Text(e.kind.clone()),
+                Cell::Text(e.reference.clone()),
+                Cell::Text(e.body.clone()),
+            ]
+        })
         .collect();
-    let columns = ["month", "seq", "body"];
+    let columns = pay::PENDING_COLUMNS;
     insert_many(tx, "payroll_pending_entries", &columns, entry_rows, "")
         .await
         .map(|_| ())

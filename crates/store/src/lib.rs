@@ -375,7 +375,7 @@ macro_rules! delegate_to_generic {
                 month: &str,
                 cycle: &str,
                 lines: &[$crate::payroll::LineRow],
-                entries: &[String],
+                entries: &[$crate::payroll::EntryRow],
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
                 self.sql()
@@ -554,7 +554,7 @@ macro_rules! delegate_to_generic {
                 &self,
                 month: &str,
                 lines: &[$crate::payroll::LineRow],
-                entries: &[(i64, String)],
+                entries: &[(i64, $crate::payroll::EntryRow)],
             ) -> $crate::Result<()> {
                 // Each adapter's own bulk format (SQL literals, COPY).
                 self.write_prepared(month, lines, entries).await
@@ -589,12 +589,20 @@ macro_rules! delegate_to_generic {
                     .pending_entries_page(month, after_seq, limit)
                     .await
             }
-            async fn post_release(
+            async fn post_payments(
                 &self,
-                entries: &[$crate::payroll::EntryRow],
                 payments: &[$crate::payroll::PaymentRow],
             ) -> $crate::Result<()> {
-                self.sql().post_release(entries, payments).await
+                // Each adapter's own bulk format (SQL literals, COPY).
+                self.write_payments(payments).await
+            }
+            async fn post_pending(
+                &self,
+                month: &str,
+                after_seq: i64,
+                limit: u32,
+            ) -> $crate::Result<Option<i64>> {
+                self.sql().post_pending(month, after_seq, limit).await
             }
             async fn finish_release(
                 &self,

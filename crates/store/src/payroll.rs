@@ -56,6 +56,25 @@ pub struct EntryRow {
     pub body: String,
 }
 
+/// The columns of a pending entry: its cycle, its posting order, then its ledger row.
+pub const PENDING_COLUMNS: [&str; 6] = ["month", "seq", "household", "kind", "reference", "body"];
+
+/// The columns of a payment as a release writes it, its time of writing (`updated_at`) last
+/// but one.
+pub const PAYMENT_COLUMNS: [&str; 11] = [
+    "end_to_end_id",
+    "month",
+    "rsu_id",
+    "reference",
+    "provider",
+    "amount",
+    "status",
+    "reason",
+    "file_name",
+    "updated_at",
+    "account",
+];
+
 /// A household as the payroll pays it: where to, and the name on the transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payee {
@@ -83,7 +102,7 @@ pub trait PayrollStore: Send + Sync {
         month: &str,
         cycle: &str,
         lines: &[LineRow],
-        entries: &[String],
+        entries: &[EntryRow],
         actor: &Actor,
     ) -> Result<()>;
     /// Save a new state of the cycle (approval, lock), audited as `action`.
@@ -179,13 +198,13 @@ pub trait PayrollStore: Send + Sync {
     async fn payees_between(&self, after: &str, upto: &str) -> Result<Vec<Payee>>;
     /// Remove a month's prepared lines and pending entries: a prepare starts over.
     async fn clear_prepared(&self, month: &str) -> Result<()>;
-    /// Add a page of prepared lines and pending entries (sequence number, JSON), in one
+    /// Add a page of prepared lines and pending entries (sequence number, ledger row), in one
     /// transaction. The cycle is saved prepared only by [`finish_prepared`](Self::finish_prepared).
     async fn add_prepared(
         &self,
         month: &str,
         lines: &[LineRow],
-        entries: &[(i64, String)],
+        entries: &[(i64, EntryRow)],
     ) -> Result<()>;
     /// Save the cycle as prepared once every page is stored; audited with its summary.
     async fn finish_prepared(
@@ -210,9 +229,14 @@ pub trait PayrollStore: Send + Sync {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<(i64, String)>>;
-    /// Post a chunk of a release: ledger entries and payments, each skipped if already there
-    /// (a release killed midway and run again posts nothing twice).
-    async fn post_release(&self, entries: &[EntryRow], payments: &[PaymentRow]) -> Result<()>;
+    /// Record a chunk of a release's payments, each skipped if already there (a release killed
+    /// midway and run again records nothing twice).
+    async fn post_payments(&self, payments: &[PaymentRow]) -> Result<()>;
+    /// Post the month's pending entries after `after_seq` to the ledger, at most `limit`, in
+    /// one transaction and inside the database (nothing read out and written back); an entry
+    /// already posted (same household, kind, reference) is skipped. Returns the last sequence
+    /// number covered, `None` when none is left after `after_seq`.
+    async fn post_pending(&self, month: &str, after_seq: i64, limit: u32) -> Result<Option<i64>>;
     /// Record the release's files and save the cycle released, in one transaction, audited.
     async fn finish_release(
         &self,
@@ -286,6 +310,15 @@ pub mod sql {
          FROM households h WHERE h.rsu_id > $1 AND h.rsu_id <= $2 ORDER BY h.rsu_id";
     pub const LINES_PAGE: &str = "SELECT rsu_id, region, status, amount, body FROM payroll_lines WHERE month = $1 AND rsu_id > $2 ORDER BY rsu_id LIMIT $3";
     pub const PENDING_PAGE: &str = "SELECT seq, body FROM payroll_pending_entries WHERE month = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+    /// The last of the next `$3` pending entries after `$2`, or -1.
+    pub const PENDING_UPTO: &str = "SELECT coalesce(max(seq), -1) AS seq FROM (SELECT seq FROM payroll_pending_entries \
+         WHERE month = $1 AND seq > $2 ORDER BY seq LIMIT $3) t";
+    /// Post pending entries `($3, $4]` in their order, numbered from the ledger's last + 1
+    /// (`$1` is that last minus `$3`). The `WHERE` keeps SQLite from reading `ON` as a join's.
+    pub const PENDING_POST: &str = "INSERT INTO ledger_entries (seq, household, kind, reference, body) \
+         SELECT $1 + seq, household, kind, reference, body FROM payroll_pending_entries \
+         WHERE month = $2 AND seq > $3 AND seq <= $4 ORDER BY seq \
+         ON CONFLICT (household, kind, reference) DO NOTHING";
     pub const LINE_COUNTS: &str = "SELECT status AS a, region AS b, count(*) AS n, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount \
          FROM payroll_lines WHERE month = $1 GROUP BY status, region ORDER BY status, region";
     pub const PAYMENT_COUNTS: &str = "SELECT provider AS a, status AS b, count(*) AS n, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount \
