@@ -9,7 +9,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
-use sanad_store::generic::Sql;
+use sanad_store::generic::{Cell, Sql, payment_cells};
 use sanad_store::migrations::{self, Migration};
 use sanad_store::payroll::{EntryRow, LineRow, PAYMENT_COLUMNS, PENDING_COLUMNS, PaymentRow};
 use sanad_store::rows::{
@@ -346,29 +346,29 @@ impl PgStore {
     /// skipping those already there (a release run again).
     async fn write_payments(&self, payments: &[PaymentRow]) -> Result<()> {
         let at = sanad_store::generic::now();
-        let mut text = String::with_capacity(payments.len() * 192);
-        for p in payments {
-            line(
-                &mut text,
-                &[
-                    &p.end_to_end_id,
-                    &p.month,
-                    &p.rsu_id,
-                    &p.reference,
-                    &p.provider,
-                    &p.amount,
-                    &p.status,
-                    &p.reason,
-                    &p.file_name,
-                    &at,
-                    &p.account,
-                ],
-            );
-        }
+        let rows = payments.iter().map(|p| payment_cells(p, &at));
         let mut tx = self.pool.begin().await.map_err(db)?;
         let tail = " ON CONFLICT DO NOTHING";
-        copy_upsert(&mut tx, "payments", &PAYMENT_COLUMNS, tail, text).await?;
+        copy_upsert(
+            &mut tx,
+            "payments",
+            &PAYMENT_COLUMNS,
+            tail,
+            cell_lines(rows),
+        )
+        .await?;
         tx.commit().await.map_err(db)
+    }
+
+    /// Messages queued the same way (a release's payment notices); returns how many were new.
+    async fn write_messages(&self, messages: &[sanad_store::MessageRow]) -> Result<u64> {
+        use sanad_store::outbox::sql::{INSERT_COLUMNS, insert_cells};
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let lines = cell_lines(messages.iter().map(insert_cells));
+        let tail = " ON CONFLICT (id) DO NOTHING";
+        let added = copy_upsert(&mut tx, "outbox", &INSERT_COLUMNS, tail, lines).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(added)
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -476,6 +476,17 @@ impl CopyField for NaiveDate {
         }
     }
 }
+impl CopyField for Cell {
+    fn put(&self, out: &mut String) {
+        match self {
+            Cell::Text(t) => t.put(out),
+            Cell::Int(n) => n.put(out),
+            Cell::OptText(t) => t.put(out),
+            Cell::OptInt(n) => n.put(out),
+            Cell::Date(d) => d.put(out),
+        }
+    }
+}
 impl<T: CopyField> CopyField for Option<T> {
     fn put(&self, out: &mut String) {
         match self {
@@ -535,9 +546,9 @@ async fn copy_upsert(
     columns: &[&str],
     tail: &str,
     lines: String,
-) -> Result<()> {
+) -> Result<u64> {
     if lines.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let stage = format!("stage_{table}");
     sqlx::query(AssertSqlSafe(format!(
@@ -548,13 +559,23 @@ async fn copy_upsert(
     .map_err(db)?;
     copy(conn, &stage, columns, lines).await?;
     let cols = columns.join(", ");
-    sqlx::query(AssertSqlSafe(format!(
+    let done = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{tail}"
     )))
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(())
+    Ok(done.rows_affected())
+}
+
+/// COPY lines of rows of the store's generic cells.
+fn cell_lines(rows: impl Iterator<Item = Vec<Cell>>) -> String {
+    let mut text = String::new();
+    for row in rows {
+        let fields: Vec<&dyn CopyField> = row.iter().map(|c| c as &dyn CopyField).collect();
+        line(&mut text, &fields);
+    }
+    text
 }
 
 async fn pairs<T>(

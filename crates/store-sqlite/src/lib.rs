@@ -300,6 +300,11 @@ impl SqliteStore {
         self.sql().post_payments(payments).await
     }
 
+    /// Messages queued with the shared multi-row INSERT; returns how many were new.
+    async fn write_messages(&self, messages: &[sanad_store::MessageRow]) -> Result<u64> {
+        self.sql().enqueue_many(messages).await
+    }
+
     async fn migrate(&self) -> Result<()> {
         sqlx::query(migrations::CREATE_TABLE)
             .execute(&self.writer)

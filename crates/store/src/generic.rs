@@ -3248,6 +3248,23 @@ where
     .await
 }
 
+/// A payment's cells in [`pay::PAYMENT_COLUMNS`]' order, written `at`.
+pub fn payment_cells(p: &PaymentRow, at: &str) -> Vec<Cell> {
+    vec![
+        Cell::Text(p.end_to_end_id.clone()),
+        Cell::Text(p.month.clone()),
+        Cell::Text(p.rsu_id.clone()),
+        Cell::Text(p.reference.clone()),
+        Cell::Text(p.provider.clone()),
+        Cell::Int(p.amount),
+        Cell::Text(p.status.clone()),
+        Cell::OptText(p.reason.clone()),
+        Cell::Text(p.file_name.clone()),
+        Cell::Text(at.to_owned()),
+        Cell::OptText(p.account.clone()),
+    ]
+}
+
 /// Insert payments in `tx` (`tail` e.g. ` ON CONFLICT DO NOTHING`).
 async fn insert_payments<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
@@ -3265,24 +3282,7 @@ where
     for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
 {
     let at = now();
-    let rows = payments
-        .iter()
-        .map(|p| {
-            vec![
-                Cell::Text(p.end_to_end_id.clone()),
-                Cell::Text(p.month.clone()),
-                Cell::Text(p.rsu_id.clone()),
-                Cell::Text(p.reference.clone()),
-                Cell::Text(p.provider.clone()),
-                Cell::Int(p.amount),
-                Cell::Text(p.status.clone()),
-                Cell::OptText(p.reason.clone()),
-                Cell::Text(p.file_name.clone()),
-                Cell::Text(at.clone()),
-                Cell::OptText(p.account.clone()),
-            ]
-        })
-        .collect();
+    let rows = payments.iter().map(|p| payment_cells(p, &at)).collect();
     insert_many(tx, "payments", &pay::PAYMENT_COLUMNS, rows, tail)
         .await
         .map(|_| ())

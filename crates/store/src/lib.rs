@@ -823,7 +823,8 @@ macro_rules! delegate_to_generic {
             }
             // Payment notices and delivery reports.
             async fn enqueue_many(&self, messages: &[$crate::MessageRow]) -> $crate::Result<u64> {
-                self.sql().enqueue_many(messages).await
+                // Each adapter's own bulk format (SQL literals, COPY).
+                self.write_messages(messages).await
             }
             async fn payment_notice_targets(
                 &self,
