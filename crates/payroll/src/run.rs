@@ -1346,7 +1346,9 @@ pub async fn release(
     let cycle = load_cycle(store, month).await?;
     let dir = cfg.out_dir.join(month.to_string());
     let already = matches!(cycle.status(), Status::Released | Status::Locked);
+    let mut phases = Phases::start(month);
     let (digest, plans) = plan_release(store, month, cfg).await?;
+    phases.done("first pass");
     // Checked before anything is written: only an approved cycle may be released.
     let next = if already {
         None
@@ -1359,6 +1361,7 @@ pub async fn release(
     }
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let (files, payments) = write_release(store, month, &tmp, plans, next.is_some()).await?;
+    phases.done("files and payments");
     let Some(next) = next else {
         let mut again = finish_again(store, month, &tmp, &dir, files).await?;
         again.notices =
@@ -1371,6 +1374,7 @@ pub async fn release(
     while let Some(last) = store.post_pending(&m, after, POST_CHUNK).await? {
         after = last;
     }
+    phases.done("ledger entries");
     store
         .finish_release(
             &m,
@@ -1381,8 +1385,10 @@ pub async fn release(
         )
         .await?;
     replace_dir(&tmp, &dir)?;
+    phases.done("saved");
     let notices =
         queue_payment_notices(store, month, &cfg.templates, chrono::Utc::now().naive_utc()).await?;
+    phases.done("notices");
     Ok(Released {
         dir,
         payments: payments as usize,
@@ -1390,6 +1396,27 @@ pub async fn release(
         changed: true,
         notices,
     })
+}
+
+/// A release's phases timed, each logged at debug level as it ends (no personal data).
+struct Phases {
+    month: Month,
+    at: std::time::Instant,
+}
+
+impl Phases {
+    fn start(month: Month) -> Self {
+        Phases {
+            month,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    fn done(&mut self, phase: &str) {
+        let seconds = self.at.elapsed().as_secs_f64();
+        tracing::debug!("release {}: {phase} in {seconds:.1} s", self.month);
+        self.at = std::time::Instant::now();
+    }
 }
 
 /// Pending entries a release posts per transaction, inside the database.
@@ -1407,7 +1434,6 @@ pub async fn queue_payment_notices(
     templates: &sanad_applications::notify::Templates,
     at: chrono::NaiveDateTime,
 ) -> Result<u64> {
-    use sanad_applications::notify::Notice;
     let stamp = sanad_store::outbox::stamp(at);
     let m = month.to_string();
     let targets = |after: String| {
@@ -1418,12 +1444,44 @@ pub async fn queue_payment_notices(
                 .await?)
         }
     };
-    // The next targets are read while a batch's notices are queued.
-    let (mut added, mut page) = (0, targets(String::new()).await?);
+    let queue = |rows: Vec<sanad_store::MessageRow>| async move {
+        Ok::<_, RunError>(store.enqueue_many(&rows).await?)
+    };
+    let templates = std::sync::Arc::new(templates.clone());
+    // Three batches in flight: batch n is worded on a blocking thread while batch n+1 is
+    // read and batch n−1 queued.
+    let (mut added, mut worded) = (0, Vec::new());
+    let mut page = targets(String::new()).await?;
     while let Some(last) = page.last() {
         let after = last.end_to_end_id.clone();
-        let mut rows = Vec::with_capacity(page.len());
-        for t in &page {
+        let (templates, stamp) = (templates.clone(), stamp.clone());
+        let word = async move {
+            tokio::task::spawn_blocking(move || payment_notices(&templates, month, &page, &stamp))
+                .await
+                .map_err(|e| RunError::Refused(format!("wording notices failed: {e}")))?
+        };
+        let (rows, n, next) = futures_util::future::try_join3(
+            word,
+            queue(std::mem::take(&mut worded)),
+            targets(after),
+        )
+        .await?;
+        added += n;
+        (worded, page) = (rows, next);
+    }
+    Ok(added + queue(worded).await?)
+}
+
+/// The "payment issued" SMS of a batch of payments, each as `payment:<EndToEndId>`.
+fn payment_notices(
+    templates: &sanad_applications::notify::Templates,
+    month: Month,
+    page: &[sanad_store::outbox::PaymentNoticeRow],
+    stamp: &str,
+) -> Result<Vec<sanad_store::MessageRow>> {
+    use sanad_applications::notify::Notice;
+    page.iter()
+        .map(|t| {
             let notice = Notice::PaymentIssued {
                 month,
                 amount: sanad_domain::Money::from_centimes(t.amount),
@@ -1431,14 +1489,9 @@ pub async fn queue_payment_notices(
             };
             let id = format!("payment:{}", t.end_to_end_id);
             let to = (t.rsu_id.as_str(), t.phone.as_str());
-            rows.push(sms(templates, id, to, &t.language, &notice, &stamp)?);
-        }
-        let queue = async { Ok::<_, RunError>(store.enqueue_many(&rows).await?) };
-        let (n, next) = futures_util::future::try_join(queue, targets(after)).await?;
-        added += n;
-        page = next;
-    }
-    Ok(added)
+            sms(templates, id, to, &t.language, &notice, stamp)
+        })
+        .collect()
 }
 
 /// A notice worded in the household's language (French unless it asked for Arabic), queued as
