@@ -499,6 +499,7 @@ pub async fn prepare_paged(
     };
     let mut acc = Accumulated::new(month, cx.params.run_date);
     let (mut current, mut planned) = (read(String::new()).await?, None);
+    let mut busy = [std::time::Duration::ZERO; 3];
     while let Some((keys, inputs, last)) = current {
         let cx = cx.clone();
         let plan = async move {
@@ -509,12 +510,24 @@ pub async fn prepare_paged(
             .await
             .map_err(|e| RunError::Refused(format!("planning a page failed: {e}")))
         };
-        let ((page, back), (), next) =
-            futures_util::future::try_join3(plan, save(planned.take()), read(last)).await?;
+        let (((page, back), planning), ((), writing), (next, reading)) =
+            futures_util::future::try_join3(
+                timed(plan),
+                timed(save(planned.take())),
+                timed(read(last)),
+            )
+            .await?;
+        busy = [busy[0] + reading, busy[1] + planning, busy[2] + writing];
         acc = back;
         (planned, current) = (Some(page?), next);
     }
-    save(planned).await?;
+    let ((), writing) = timed(save(planned)).await?;
+    busy[2] += writing;
+    let [reading, planning, writing] = busy.map(|d| d.as_secs_f64());
+    // Each stage's busy time; they overlap, so the slowest one bounds the prepare.
+    tracing::debug!(
+        "prepare {month}: reading {reading:.1} s, planning {planning:.1} s, writing {writing:.1} s"
+    );
     let Accumulated {
         digest,
         totals,
@@ -1396,6 +1409,14 @@ pub async fn release(
         changed: true,
         notices,
     })
+}
+
+/// A pipeline stage's result and how long it took.
+async fn timed<T, E>(
+    f: impl std::future::Future<Output = std::result::Result<T, E>>,
+) -> std::result::Result<(T, std::time::Duration), E> {
+    let t = std::time::Instant::now();
+    f.await.map(|v| (v, t.elapsed()))
 }
 
 /// A release's phases timed, each logged at debug level as it ends (no personal data).
