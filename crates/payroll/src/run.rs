@@ -502,14 +502,10 @@ pub async fn prepare_paged(
     let mut busy = [std::time::Duration::ZERO; 3];
     while let Some((keys, inputs, last)) = current {
         let cx = cx.clone();
-        let plan = async move {
-            tokio::task::spawn_blocking(move || {
-                let page = plan_and_encode(&cx, &keys, &inputs, &mut acc);
-                (page, acc)
-            })
-            .await
-            .map_err(|e| RunError::Refused(format!("planning a page failed: {e}")))
-        };
+        let plan = on_blocking_thread("planning a page", move || {
+            let page = plan_and_encode(&cx, &keys, &inputs, &mut acc);
+            (page, acc)
+        });
         let (((page, back), planning), ((), writing), (next, reading)) =
             futures_util::future::try_join3(
                 timed(plan),
@@ -685,12 +681,9 @@ where
     let mut rows = fetch(first).await?;
     while let Some(last) = rows.last() {
         let after = key(last);
-        let parsing = tokio::task::spawn_blocking(move || rows.iter().map(parse).collect());
-        let parsed = async {
-            parsing
-                .await
-                .map_err(|e| RunError::Refused(format!("reading a page failed: {e}")))?
-        };
+        let parsing =
+            on_blocking_thread("reading a page", move || rows.iter().map(parse).collect());
+        let parsed = async { parsing.await? };
         let (page, next) = futures_util::future::try_join(parsed, fetch(after)).await?;
         f(page)?;
         rows = next;
@@ -1320,14 +1313,10 @@ async fn write_release(
     };
     let mut current = pay_page(store, &m, String::new()).await?;
     while let Some((page, names, upto)) = current {
-        let write = async move {
-            tokio::task::spawn_blocking(move || {
-                let rows = w.page(&page, &names);
-                (rows, w)
-            })
-            .await
-            .map_err(|e| RunError::Refused(format!("writing a payment file failed: {e}")))
-        };
+        let write = on_blocking_thread("writing a payment file", move || {
+            let rows = w.page(&page, &names);
+            (rows, w)
+        });
         let ((rows, back), (), next) = futures_util::future::try_join3(
             write,
             posting(std::mem::take(&mut written)),
@@ -1340,9 +1329,7 @@ async fn write_release(
         current = next;
     }
     posting(written).await?;
-    let files = tokio::task::spawn_blocking(move || w.finish())
-        .await
-        .map_err(|e| RunError::Refused(format!("writing a manifest failed: {e}")))??;
+    let files = on_blocking_thread("writing a manifest", move || w.finish()).await??;
     Ok((files, payments))
 }
 
@@ -1411,6 +1398,17 @@ pub async fn release(
     })
 }
 
+/// Run CPU work on a blocking thread, beside the reads and writes in flight; `what` names the
+/// work if its thread fails.
+async fn on_blocking_thread<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RunError::Refused(format!("{what} failed: {e}")))
+}
+
 /// A pipeline stage's result and how long it took.
 async fn timed<T, E>(
     f: impl std::future::Future<Output = std::result::Result<T, E>>,
@@ -1477,9 +1475,10 @@ pub async fn queue_payment_notices(
         let after = last.end_to_end_id.clone();
         let (templates, stamp) = (templates.clone(), stamp.clone());
         let word = async move {
-            tokio::task::spawn_blocking(move || payment_notices(&templates, month, &page, &stamp))
-                .await
-                .map_err(|e| RunError::Refused(format!("wording notices failed: {e}")))?
+            on_blocking_thread("wording notices", move || {
+                payment_notices(&templates, month, &page, &stamp)
+            })
+            .await?
         };
         let (rows, n, next) = futures_util::future::try_join3(
             word,
