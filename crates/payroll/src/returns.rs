@@ -6,7 +6,7 @@
 //! malformed file is refused with nothing applied, and a file already imported (by its
 //! SHA-256) changes nothing. The second pass applies the events in batches (`RETURNS_BATCH`
 //! by default), each in one transaction with how far the file got, reading only the
-//! batch's payments and their households' ledger books. Interrupted, the same import resumes
+//! batch's payments and their own ledger entries. Interrupted, the same import resumes
 //! after the last batch applied; the file is recorded as imported with its last batch.
 
 use std::collections::{HashMap, HashSet};
@@ -19,7 +19,7 @@ use sanad_payments::{HashingReader, ReturnEvent, ReturnKind, ReturnsReader, Retu
 use sanad_store::payroll::{EntryRow, PaymentRow, StatusUpdate};
 use sanad_store::{Actor, Store};
 
-use crate::ledger::{Entry, Kind, Ledger, Origin, settle_entry};
+use crate::ledger::{Entry, Kind, Origin, PaymentTrail, settle_payment};
 use crate::run::{Result, RunError, corrupt, entry_row, io};
 
 /// Events applied per transaction by default: what one batch reads and holds.
@@ -96,7 +96,7 @@ pub async fn import_returns(
         }
     });
     // Batch n + 1 is read and decided while batch n is written; it waits for that write
-    // only where the two share a payment or a household.
+    // only where the two share a payment.
     let mut writing: Option<Written> = None;
     while let Some(events) = rx.recv().await {
         let line = events.last().map_or(done, |e| e.source_line);
@@ -109,7 +109,7 @@ pub async fn import_returns(
             let _ = written.send(());
             Ok::<_, RunError>(())
         };
-        let (_, (updates, entries, households, next)) = futures_util::future::try_join(
+        let (_, (updates, entries, next)) = futures_util::future::try_join(
             write,
             plan(store, events, report.clone(), previous.as_ref(), wait),
         )
@@ -119,7 +119,6 @@ pub async fn import_returns(
             line,
             report: serde_json::to_string(&report).map_err(corrupt)?,
             payments: updates.iter().map(|u| u.end_to_end_id.clone()).collect(),
-            households,
             updates,
             entries,
         });
@@ -190,7 +189,6 @@ struct Written {
     /// The report after it (JSON).
     report: String,
     payments: HashSet<String>,
-    households: HashSet<String>,
     updates: Vec<StatusUpdate>,
     entries: Vec<EntryRow>,
 }
@@ -201,68 +199,44 @@ async fn save(store: &dyn Store, sha: &str, name: &str, w: &Written) -> Result<(
     Ok(())
 }
 
-/// What a batch does: its status updates and ledger entries, the households they touch, and
-/// the report counting them. Reads the batch's payments and their households' books, after
-/// the batch being written (`busy`) is, where they share a payment or a household (`wait`
-/// ends when it is). The decisions are made on a blocking thread, so that the write goes on.
+/// What a batch does: its status updates and ledger entries, and the report counting them.
+/// Reads the batch's payments and their own ledger entries (not their households' books),
+/// after the batch being written (`busy`) is where the two share a payment (`wait` ends when
+/// it is). The decisions are made on a blocking thread, so that the write goes on.
 async fn plan(
     store: &dyn Store,
     events: Vec<ReturnEvent>,
     report: ReturnsReport,
     busy: Option<&Written>,
     wait: tokio::sync::oneshot::Receiver<()>,
-) -> Result<(
-    Vec<StatusUpdate>,
-    Vec<EntryRow>,
-    HashSet<String>,
-    ReturnsReport,
-)> {
-    let mut wait = Some(wait);
-    let mut after_write = async |shared: bool| {
-        if let (true, Some(w)) = (shared, wait.take()) {
-            let _ = w.await; // a failed write fails the import: its error is returned
-        }
-    };
+) -> Result<(Vec<StatusUpdate>, Vec<EntryRow>, ReturnsReport)> {
     let ids: Vec<String> = events.iter().map(|e| e.end_to_end_id.clone()).collect();
-    after_write(busy.is_some_and(|b| ids.iter().any(|i| b.payments.contains(i)))).await;
-    let known: HashMap<String, PaymentRow> = (store.payments_by_ids(&ids).await?)
-        .into_iter()
+    if busy.is_some_and(|b| ids.iter().any(|i| b.payments.contains(i))) {
+        let _ = wait.await; // a failed write fails the import: its error is returned
+    }
+    let (payments, trails) =
+        futures_util::future::try_join(store.payments_by_ids(&ids), store.payment_entries(&ids))
+            .await?;
+    let known: HashMap<String, PaymentRow> = (payments.into_iter())
         .map(|p| (p.end_to_end_id.clone(), p))
         .collect();
-    let households: HashSet<String> = (events.iter())
-        .filter(|e| posts(&e.kind))
-        .filter_map(|e| known.get(&e.end_to_end_id))
-        .map(|p| p.rsu_id.clone())
-        .collect();
-    after_write(busy.is_some_and(|b| !b.households.is_disjoint(&households))).await;
-    let keys: Vec<String> = households.iter().cloned().collect();
-    let books = store.ledgers_of(&keys).await?;
-    let decided = tokio::task::spawn_blocking(move || decide(&events, known, &books, report));
-    let (updates, entries, report) = decided.await.map_err(corrupt)??;
-    Ok((updates, entries, households, report))
-}
-
-/// Whether a bank's answer posts a ledger entry.
-fn posts(kind: &ReturnKind) -> bool {
-    !matches!(
-        kind,
-        ReturnKind::Accepted | ReturnKind::Pending | ReturnKind::Other
-    )
+    let decided = tokio::task::spawn_blocking(move || decide(&events, known, &trails, report));
+    decided.await.map_err(corrupt)?
 }
 
 /// The status updates and ledger entries of a batch, counted into `report`, from its
-/// payments (`known`) and their households' ledger entries. A payment named twice moves on
+/// payments (`known`) and their own ledger entries (`trails`). A payment named twice moves on
 /// from its new status.
 fn decide(
     events: &[ReturnEvent],
     mut known: HashMap<String, PaymentRow>,
-    books: &[(String, String)],
+    trails: &[(String, String)],
     mut report: ReturnsReport,
 ) -> Result<(Vec<StatusUpdate>, Vec<EntryRow>, ReturnsReport)> {
-    let entries = (books.iter())
-        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
-        .collect::<Result<Vec<_>>>()?;
-    let mut ledger = Ledger::replay(entries)?;
+    let mut trail = PaymentTrail::default();
+    for (_, body) in trails {
+        trail.follow(&serde_json::from_str::<Entry>(body).map_err(corrupt)?)?;
+    }
     let (mut updates, mut entries) = (Vec::new(), Vec::new());
     for ev in events {
         let Some(payment) = known.get_mut(&ev.end_to_end_id) else {
@@ -294,13 +268,13 @@ fn decide(
             let date: Date = ev
                 .booking_date
                 .unwrap_or_else(|| chrono::Local::now().date_naive());
-            let book = ledger.book(&household).ok_or_else(|| {
-                RunError::Corrupt(format!("payment {} has no ledger", payment.reference))
+            let sent = trail.payment(&payment.reference).ok_or_else(|| {
+                RunError::Corrupt(format!("payment {} has no ledger entry", payment.reference))
             })?;
             let origin = Origin::new(&household, date, payment.reference.clone());
-            let entry = settle_entry(book, &origin, kind)?;
+            let entry = settle_payment(sent, &origin, kind)?;
             entries.push(entry_row(&entry)?);
-            ledger.post(entry)?;
+            trail.follow(&entry)?;
         }
         match status {
             "accepted" => report.accepted += 1,

@@ -9,8 +9,8 @@ use common::*;
 use sanad_domain::{Money, Month, RsuId};
 use sanad_payroll::cycle::{LineStatus, recovery_cap};
 use sanad_payroll::ledger::{
-    Entry, EntryLine, Header, Kind, Origin, PaymentStatus, Side, fold, issue_entry, recovery_entry,
-    reissue_entry,
+    Entry, EntryLine, Header, Kind, Origin, Payment, PaymentStatus, PaymentTrail, Side, fold,
+    issue_entry, recovery_entry, reissue_entry, settle_entry, settle_payment,
 };
 use sanad_payroll::{Account, Beneficiary, Ledger, PayrollError, run_cycle};
 use sanad_rules::Component;
@@ -120,6 +120,49 @@ fn check_invariants(l: &Ledger) {
     }
 }
 
+/// Each payment folded from its own entries alone (what a bank's answer reads) is its book's
+/// payment, and settles into the same entry; a payment sent again in another one still shows
+/// as returned there, since the other's entry marks it, and neither settles.
+fn check_trails(l: &Ledger) {
+    let own = [
+        Kind::Issued,
+        Kind::Reissued,
+        Kind::Confirmed,
+        Kind::Rejected,
+        Kind::Returned,
+    ];
+    for (h, b) in l.books() {
+        for p in b.payments() {
+            let mut trail = PaymentTrail::default();
+            (l.entries().iter())
+                .filter(|e| e.household() == h && e.reference() == p.reference)
+                .filter(|e| own.contains(&e.kind()))
+                .for_each(|e| trail.follow(e).expect("stored entries fold"));
+            let t = trail
+                .payment(&p.reference)
+                .expect("its own entries sent it");
+            let expected = match p.status {
+                PaymentStatus::Reissued => Payment {
+                    status: PaymentStatus::Returned,
+                    reissued_by: None,
+                    ..p.clone()
+                },
+                _ => p.clone(),
+            };
+            assert_eq!(t, &expected, "{h} {}", p.reference);
+            let o = Origin::new(h, day(2026, 1, 5), p.reference.clone());
+            for kind in [Kind::Confirmed, Kind::Rejected, Kind::Returned] {
+                assert_eq!(
+                    settle_entry(b, &o, kind).ok(),
+                    settle_payment(t, &o, kind).ok(),
+                    "{h} {} {kind:?}",
+                    p.reference
+                );
+            }
+        }
+    }
+}
+
 fn months() -> Vec<Month> {
     (1..=6).map(|i| Month::new(2025, i).unwrap()).collect()
 }
@@ -219,6 +262,7 @@ fn random_ledger_operations_keep_every_invariant() {
             random_op(&mut r, &mut l, &mut seq);
             check_invariants(&l);
             if step % 100 == 99 {
+                check_trails(&l);
                 let replayed = Ledger::replay(l.entries().to_vec()).expect("stored entries replay");
                 assert_eq!(replayed.trial_balance(), l.trial_balance());
             }
@@ -347,6 +391,7 @@ fn random_cycles_keep_every_invariant() {
             );
             bank_and_inspection(&mut r, &mut l, month);
             check_invariants(&l);
+            check_trails(&l);
             month = month.next();
         }
     }

@@ -1223,7 +1223,7 @@ pub async fn payroll_steps_are_atomic_and_idempotent(store: &dyn Store) {
         end_to_end_id: "ASD-202611-000000001-1".into(),
         month: "2026-11".into(),
         rsu_id: "a".into(),
-        reference: "ASD-202611-a-1".into(),
+        reference: "p1".into(),
         provider: "BANK1".into(),
         amount: 800,
         status: "sent".into(),
@@ -1407,18 +1407,19 @@ async fn returns_apply_in_batches_and_resume(
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].end_to_end_id, e2e);
     assert!(store.payments_by_ids(&[]).await.unwrap().is_empty());
-    let books = store.ledgers_of(&["zz".into(), "a".into()]).await.unwrap();
+    // The payment's own entries, in posting order: not its household's due.
+    let trail = store
+        .payment_entries(&["NOT-OURS".into(), e2e.clone()])
+        .await
+        .unwrap();
     assert_eq!(
-        books
+        trail
             .iter()
-            .map(|(h, b)| (h.as_str(), b.as_str()))
+            .map(|(r, b)| (r.as_str(), b.as_str()))
             .collect::<Vec<_>>(),
-        [
-            ("a", "a/due/d1"),
-            ("a", "a/issued/p1"),
-            ("a", "a/rejected/p1")
-        ]
+        [("p1", "a/issued/p1"), ("p1", "a/rejected/p1")]
     );
+    assert!(store.payment_entries(&[]).await.unwrap().is_empty());
     assert_eq!(store.returns_progress("beef").await.unwrap(), None);
     let settle = StatusUpdate {
         end_to_end_id: e2e.clone(),
@@ -1454,7 +1455,11 @@ async fn returns_apply_in_batches_and_resume(
         store.payment(&e2e).await.unwrap().unwrap().status,
         "settled"
     );
-    assert_eq!(store.ledgers_of(&["a".into()]).await.unwrap().len(), 4);
+    assert_eq!(
+        store.payment_entries(&[e2e.clone()]).await.unwrap().len(),
+        3,
+        "the settlement joins the payment's trail"
+    );
     store
         .save_returns("beef", "camt054.xml", "{}", &[], &[], &actor("bank"))
         .await

@@ -2000,31 +2000,34 @@ where
             .map_err(db)
     }
 
-    pub async fn ledgers_of(&self, households: &[String]) -> Result<Vec<(String, String)>> {
-        // As text lines `household␟seq␟body` (a national return file reads millions of
+    pub async fn payment_entries(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        // As text lines `reference␟seq␟body` (a national return file reads millions of
         // entries): JSON escapes every control character, so a body holds neither separator.
+        // The kinds are listed so that each payment is a few probes of the ledger's key.
         let text = self
             .lines_in(
-                "SELECT concat_ws('\u{1f}', household, seq, body) AS line \
-                 FROM ledger_entries WHERE household",
-                households.to_vec(),
+                "SELECT concat_ws('\u{1f}', e.reference, e.seq, e.body) AS line \
+                 FROM payments p JOIN ledger_entries e ON e.household = p.rsu_id \
+                 AND e.kind IN ('issued', 'reissued', 'confirmed', 'rejected', 'returned') \
+                 AND e.reference = p.reference WHERE p.end_to_end_id",
+                ids.to_vec(),
             )
             .await?;
         let mut out = Vec::new();
         for line in lines(&text) {
             let mut f = line.splitn(3, '\u{1f}');
-            let (Some(household), Some(seq), Some(body)) = (f.next(), f.next(), f.next()) else {
+            let (Some(reference), Some(seq), Some(body)) = (f.next(), f.next(), f.next()) else {
                 return Err(StoreError::Corrupt(format!("ledger line '{line}'")));
             };
             let seq: i64 = seq
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("ledger seq '{seq}'")))?;
-            out.push((household, seq, body));
+            out.push((reference, seq, body));
         }
-        out.sort_unstable_by_key(|(h, seq, _)| (*h, *seq));
+        out.sort_unstable_by_key(|(r, seq, _)| (*r, *seq));
         Ok(out
             .into_iter()
-            .map(|(h, _, body)| (h.to_owned(), body.to_owned()))
+            .map(|(r, _, body)| (r.to_owned(), body.to_owned()))
             .collect())
     }
 

@@ -476,11 +476,11 @@ macro_rules! delegate_to_generic {
             ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
                 self.sql().payments_by_ids(end_to_end_ids).await
             }
-            async fn ledgers_of(
+            async fn payment_entries(
                 &self,
-                households: &[String],
+                end_to_end_ids: &[String],
             ) -> $crate::Result<Vec<(String, String)>> {
-                self.sql().ledgers_of(households).await
+                self.sql().payment_entries(end_to_end_ids).await
             }
             async fn returns_progress(
                 &self,

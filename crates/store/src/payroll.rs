@@ -152,9 +152,10 @@ pub trait PayrollStore: Send + Sync {
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
     /// The payments with these EndToEndIds, those that exist, in no particular order.
     async fn payments_by_ids(&self, end_to_end_ids: &[String]) -> Result<Vec<PaymentRow>>;
-    /// The ledger entries (household, JSON) of these households, by household then posting
-    /// order.
-    async fn ledgers_of(&self, households: &[String]) -> Result<Vec<(String, String)>>;
+    /// The ledger entries (payment reference, JSON) that issued, re-issued or settled the
+    /// payments with these EndToEndIds, by reference then posting order: a payment's own
+    /// trail, not its household's whole book.
+    async fn payment_entries(&self, end_to_end_ids: &[String]) -> Result<Vec<(String, String)>>;
     /// How far an interrupted import of a return file got: the last line applied and the
     /// report (JSON) so far.
     async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>>;

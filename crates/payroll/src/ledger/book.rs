@@ -35,8 +35,52 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// A payment just sent by entry `e`, its legs not yet added.
+    fn sent(e: &Entry) -> Payment {
+        Payment {
+            reference: e.reference().to_owned(),
+            issued_on: e.date(),
+            status: PaymentStatus::InTransit,
+            legs: BTreeMap::new(),
+            returned_on: None,
+            reissued_by: None,
+        }
+    }
+
     pub fn amount(&self) -> Money {
         self.legs.values().copied().sum()
+    }
+
+    /// Where a settlement of `kind` moves this payment's amounts (from, to) and the status it
+    /// leaves, or why it cannot: confirmed or returned out of InTransit, or returned after
+    /// crediting out of Paid.
+    pub fn settlement(
+        &self,
+        kind: Kind,
+    ) -> Result<(Account, Account, PaymentStatus), PayrollError> {
+        use PaymentStatus::{Confirmed, InTransit, Returned};
+        match (kind, self.status) {
+            (Kind::Confirmed, InTransit) => Ok((Account::InTransit, Account::Paid, Confirmed)),
+            (Kind::Rejected | Kind::Returned, InTransit) => {
+                Ok((Account::InTransit, Account::Returned, Returned))
+            }
+            (Kind::Returned, Confirmed) => Ok((Account::Paid, Account::Returned, Returned)),
+            (kind, status) => Err(PayrollError::PaymentState {
+                reference: self.reference.clone(),
+                status,
+                kind,
+            }),
+        }
+    }
+
+    /// Settle the payment (`kind`, on `date`); the account its amounts left.
+    fn settle(&mut self, kind: Kind, date: Date) -> Result<Account, PayrollError> {
+        let (from, _, to) = self.settlement(kind)?;
+        self.status = to;
+        if to == PaymentStatus::Returned {
+            self.returned_on = Some(date);
+        }
+        Ok(from)
     }
 
     fn add_legs(&mut self, legs: &BTreeMap<(Month, Component), Money>) {
@@ -190,12 +234,8 @@ impl HouseholdBook {
             });
         }
         Ok(Payment {
-            reference: e.reference().to_owned(),
-            issued_on: e.date(),
-            status: PaymentStatus::InTransit,
             legs: legs.clone(),
-            returned_on: None,
-            reissued_by: None,
+            ..Payment::sent(e)
         })
     }
 
@@ -231,22 +271,7 @@ impl HouseholdBook {
     /// return after crediting, out of Paid).
     fn check_settlement(&self, e: &Entry) -> Result<Payment, PayrollError> {
         let mut p = self.known(e, e.reference())?.clone();
-        let (from, to) = match (e.kind(), p.status) {
-            (Kind::Confirmed, PaymentStatus::InTransit) => {
-                (Account::InTransit, PaymentStatus::Confirmed)
-            }
-            (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => {
-                (Account::InTransit, PaymentStatus::Returned)
-            }
-            (Kind::Returned, PaymentStatus::Confirmed) => (Account::Paid, PaymentStatus::Returned),
-            (kind, status) => {
-                return Err(PayrollError::PaymentState {
-                    reference: p.reference,
-                    status,
-                    kind,
-                });
-            }
-        };
+        let from = p.settle(e.kind(), e.date())?;
         let only_from = e
             .lines()
             .iter()
@@ -257,10 +282,6 @@ impl HouseholdBook {
                 reference: p.reference,
                 kind: e.kind(),
             });
-        }
-        p.status = to;
-        if to == PaymentStatus::Returned {
-            p.returned_on = Some(e.date());
         }
         Ok(p)
     }
@@ -324,5 +345,42 @@ impl HouseholdBook {
         for p in payments {
             self.payments.insert(p.reference.clone(), p);
         }
+    }
+}
+
+/// Payments folded from their own entries alone (issued or re-issued under their reference,
+/// then settled), without their households' books: what a bank's answer needs, read for a
+/// batch of payments rather than every book they belong to. The entries were checked against
+/// the whole books when posted. A payment sent again in another one is marked so by an entry
+/// under the other's reference, so here it still shows as returned: a settlement refuses both.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentTrail {
+    payments: BTreeMap<String, Payment>,
+}
+
+impl PaymentTrail {
+    /// Fold the next entry of its payment (entries of one payment in posting order).
+    pub fn follow(&mut self, e: &Entry) -> Result<(), PayrollError> {
+        match e.kind() {
+            Kind::Issued | Kind::Reissued => (self.payments)
+                .entry(e.reference().to_owned())
+                .or_insert_with(|| Payment::sent(e))
+                .add_legs(&e.legs(Account::InTransit, Side::Credit)),
+            Kind::Confirmed | Kind::Rejected | Kind::Returned => {
+                let p = (self.payments.get_mut(e.reference())).ok_or_else(|| {
+                    PayrollError::UnknownPayment {
+                        household: e.household().clone(),
+                        reference: e.reference().to_owned(),
+                    }
+                })?;
+                p.settle(e.kind(), e.date())?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn payment(&self, reference: &str) -> Option<&Payment> {
+        self.payments.get(reference)
     }
 }

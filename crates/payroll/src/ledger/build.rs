@@ -6,7 +6,7 @@ use std::fmt;
 use sanad_domain::{Date, Money, Month, RsuId};
 use sanad_rules::Component;
 
-use super::{Account, Entry, EntryLine, Header, HouseholdBook, Kind, PaymentStatus};
+use super::{Account, Entry, EntryLine, Header, HouseholdBook, Kind, Payment, PaymentStatus};
 use crate::PayrollError;
 
 /// Who, when and under which reference: the part of a header shared by an operation's entries.
@@ -177,26 +177,12 @@ pub fn undue_entry(
 /// Confirm, reject or return the whole payment `o.reference`, as its status allows: a
 /// return of a payment still in transit is an uncashed payment coming back.
 pub fn settle_entry(book: &HouseholdBook, o: &Origin, kind: Kind) -> Result<Entry, PayrollError> {
-    let p = book
-        .payment(&o.reference)
-        .ok_or_else(|| PayrollError::UnknownPayment {
-            household: o.household.clone(),
-            reference: o.reference.clone(),
-        })?;
-    let (from, to) = match (kind, p.status) {
-        (Kind::Confirmed, PaymentStatus::InTransit) => (Account::InTransit, Account::Paid),
-        (Kind::Rejected | Kind::Returned, PaymentStatus::InTransit) => {
-            (Account::InTransit, Account::Returned)
-        }
-        (Kind::Returned, PaymentStatus::Confirmed) => (Account::Paid, Account::Returned),
-        (kind, status) => {
-            return Err(PayrollError::PaymentState {
-                reference: p.reference.clone(),
-                status,
-                kind,
-            });
-        }
-    };
+    settle_payment(payment_in(book, o, &o.reference)?, o, kind)
+}
+
+/// [`settle_entry`] of a payment known without its book (a [`super::PaymentTrail`]'s).
+pub fn settle_payment(p: &Payment, o: &Origin, kind: Kind) -> Result<Entry, PayrollError> {
+    let (from, to, _) = p.settlement(kind)?;
     let lines = p
         .legs
         .iter()
@@ -238,12 +224,7 @@ pub fn reissue_entry(
     o: &Origin,
     returned: &str,
 ) -> Result<Entry, PayrollError> {
-    let p = book
-        .payment(returned)
-        .ok_or_else(|| PayrollError::UnknownPayment {
-            household: o.household.clone(),
-            reference: returned.to_owned(),
-        })?;
+    let p = payment_in(book, o, returned)?;
     if p.status != PaymentStatus::Returned {
         return Err(PayrollError::PaymentState {
             reference: p.reference.clone(),
@@ -319,4 +300,17 @@ fn take(
         amount = amount - part;
     }
     out
+}
+
+/// Payment `reference` of `o.household`'s book.
+fn payment_in<'a>(
+    book: &'a HouseholdBook,
+    o: &Origin,
+    reference: &str,
+) -> Result<&'a Payment, PayrollError> {
+    book.payment(reference)
+        .ok_or_else(|| PayrollError::UnknownPayment {
+            household: o.household.clone(),
+            reference: reference.to_owned(),
+        })
 }

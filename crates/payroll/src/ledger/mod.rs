@@ -10,10 +10,10 @@ mod book;
 mod build;
 mod journal;
 
-pub use book::{HouseholdBook, Payment, PaymentStatus};
+pub use book::{HouseholdBook, Payment, PaymentStatus, PaymentTrail};
 pub use build::{
     Origin, PaymentRef, adjust_entries, due_entry, issue_entry, recovery_entry, reissue_entry,
-    settle_entry, undue_entry,
+    settle_entry, settle_payment, undue_entry,
 };
 pub use journal::{Ledger, TrialBalance, fold, paid_between};
 
