@@ -13,14 +13,15 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sanad_domain::{Date, RsuId};
 use sanad_payments::{HashingReader, ReturnEvent, ReturnKind, ReturnsReader, ReturnsSummary};
-use sanad_store::payroll::{EntryRow, PaymentRow, StatusUpdate};
+use sanad_store::payroll::{EntryRow, SentPayment, StatusUpdate};
 use sanad_store::{Actor, Store};
 
 use crate::ledger::{Entry, Kind, Origin, PaymentTrail, settle_payment};
-use crate::run::{Result, RunError, corrupt, entry_row, io};
+use crate::run::{Phases, Result, RunError, corrupt, entry_row, io, on_blocking_thread, timed};
 
 /// Events applied per transaction by default: what one batch reads and holds.
 pub const RETURNS_BATCH: usize = 50_000;
@@ -61,7 +62,9 @@ pub async fn import_returns(
     batch: usize,
     progress: Progress,
 ) -> Result<ReturnsReport> {
+    let mut phases = Phases::start("returns");
     let (sha, summary) = check(path, progress.clone()).await?;
+    phases.done("first pass");
     let name = (path.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -98,6 +101,7 @@ pub async fn import_returns(
     // Batch n + 1 is read and decided while batch n is written; it waits for that write
     // only where the two share a payment.
     let mut writing: Option<Written> = None;
+    let mut busy = [Duration::ZERO; 3];
     while let Some(events) = rx.recv().await {
         let line = events.last().map_or(done, |e| e.source_line);
         let previous = writing.take();
@@ -109,11 +113,13 @@ pub async fn import_returns(
             let _ = written.send(());
             Ok::<_, RunError>(())
         };
-        let (_, (updates, entries, next)) = futures_util::future::try_join(
-            write,
-            plan(store, events, report.clone(), previous.as_ref(), wait),
-        )
-        .await?;
+        let ((_, saving), (updates, entries, next, [reading, deciding])) =
+            futures_util::future::try_join(
+                timed(write),
+                plan(store, events, report.clone(), previous.as_ref(), wait),
+            )
+            .await?;
+        busy = [busy[0] + reading, busy[1] + deciding, busy[2] + saving];
         report = next;
         writing = Some(Written {
             line,
@@ -124,9 +130,14 @@ pub async fn import_returns(
         });
     }
     if let Some(w) = &writing {
-        save(store, &sha, &name, w).await?;
+        busy[2] += timed(save(store, &sha, &name, w)).await?.1;
     }
     reader.await.map_err(corrupt)??;
+    // Each stage's busy time; they overlap, so the slowest one bounds the import.
+    let [reading, deciding, writing] = busy.map(|d| d.as_secs_f64());
+    phases.done(&format!(
+        "applied (reading {reading:.1} s, deciding {deciding:.1} s, writing {writing:.1} s)"
+    ));
     let json = serde_json::to_string(&report).map_err(corrupt)?;
     store
         .save_returns(&sha, &name, &json, &[], &[], actor)
@@ -135,24 +146,33 @@ pub async fn import_returns(
 }
 
 /// The first pass: the file's SHA-256 and its summary, or the error that makes it unreadable.
+/// The hash and the check each take a core; both read the file, the second from the OS's cache.
 async fn check(path: &Path, progress: Progress) -> Result<(String, ReturnsSummary)> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path).map_err(io(&path))?;
-        let hashed = HashingReader::new(Counted::new(file, progress));
-        let mut reader = ReturnsReader::new(BufReader::new(hashed))?;
-        for item in reader.by_ref() {
-            match item {
-                Err(e) if e.is_fatal() => return Err(e.into()),
-                _ => {}
-            }
+    let hash = on_blocking_thread("hashing the file", {
+        let path = path.to_owned();
+        move || {
+            let file = std::fs::File::open(&path).map_err(io(&path))?;
+            HashingReader::new(BufReader::with_capacity(1 << 20, file))
+                .finish()
+                .map_err(io(&path))
         }
-        let (summary, rest) = reader.into_parts();
-        let sha = rest.into_inner().finish().map_err(io(&path))?;
-        Ok((sha, summary))
-    })
-    .await
-    .map_err(corrupt)?
+    });
+    let read = on_blocking_thread("checking the file", {
+        let path = path.to_owned();
+        move || -> Result<ReturnsSummary> {
+            let file = std::fs::File::open(&path).map_err(io(&path))?;
+            let mut reader = ReturnsReader::new(BufReader::new(Counted::new(file, progress)))?;
+            for item in reader.by_ref() {
+                match item {
+                    Err(e) if e.is_fatal() => return Err(e.into()),
+                    _ => {}
+                }
+            }
+            Ok(reader.into_parts().0)
+        }
+    });
+    let (sha, summary) = futures_util::future::try_join(hash, read).await?;
+    Ok((sha?, summary?))
 }
 
 /// The second pass: the events after line `done`, in batches, until the receiver hangs up.
@@ -209,34 +229,39 @@ async fn plan(
     report: ReturnsReport,
     busy: Option<&Written>,
     wait: tokio::sync::oneshot::Receiver<()>,
-) -> Result<(Vec<StatusUpdate>, Vec<EntryRow>, ReturnsReport)> {
+) -> Result<(
+    Vec<StatusUpdate>,
+    Vec<EntryRow>,
+    ReturnsReport,
+    [Duration; 2],
+)> {
     let ids: Vec<String> = events.iter().map(|e| e.end_to_end_id.clone()).collect();
     if busy.is_some_and(|b| ids.iter().any(|i| b.payments.contains(i))) {
         let _ = wait.await; // a failed write fails the import: its error is returned
     }
-    let (payments, trails) =
-        futures_util::future::try_join(store.payments_by_ids(&ids), store.payment_entries(&ids))
-            .await?;
-    let known: HashMap<String, PaymentRow> = (payments.into_iter())
-        .map(|p| (p.end_to_end_id.clone(), p))
-        .collect();
-    let decided = tokio::task::spawn_blocking(move || decide(&events, known, &trails, report));
-    decided.await.map_err(corrupt)?
+    let (payments, reading) = timed(store.sent_payments(&ids)).await?;
+    let decided = on_blocking_thread("deciding returns", move || {
+        decide(&events, payments, report)
+    });
+    let (decided, deciding) = timed(decided).await?;
+    let (updates, entries, report) = decided?;
+    Ok((updates, entries, report, [reading, deciding]))
 }
 
 /// The status updates and ledger entries of a batch, counted into `report`, from its
-/// payments (`known`) and their own ledger entries (`trails`). A payment named twice moves on
-/// from its new status.
+/// payments and their own ledger entries. A payment named twice moves on from its new status.
 fn decide(
     events: &[ReturnEvent],
-    mut known: HashMap<String, PaymentRow>,
-    trails: &[(String, String)],
+    payments: Vec<SentPayment>,
     mut report: ReturnsReport,
 ) -> Result<(Vec<StatusUpdate>, Vec<EntryRow>, ReturnsReport)> {
     let mut trail = PaymentTrail::default();
-    for (_, body) in trails {
+    for body in payments.iter().flat_map(|p| &p.entries) {
         trail.follow(&serde_json::from_str::<Entry>(body).map_err(corrupt)?)?;
     }
+    let mut known: HashMap<String, SentPayment> = (payments.into_iter())
+        .map(|p| (p.end_to_end_id.clone(), p))
+        .collect();
     let (mut updates, mut entries) = (Vec::new(), Vec::new());
     for ev in events {
         let Some(payment) = known.get_mut(&ev.end_to_end_id) else {

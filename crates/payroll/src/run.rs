@@ -1346,7 +1346,7 @@ pub async fn release(
     let cycle = load_cycle(store, month).await?;
     let dir = cfg.out_dir.join(month.to_string());
     let already = matches!(cycle.status(), Status::Released | Status::Locked);
-    let mut phases = Phases::start(month);
+    let mut phases = Phases::start(format!("release {month}"));
     let (digest, plans) = plan_release(store, month, cfg).await?;
     phases.done("first pass");
     // Checked before anything is written: only an approved cycle may be released.
@@ -1400,7 +1400,7 @@ pub async fn release(
 
 /// Run CPU work on a blocking thread, beside the reads and writes in flight; `what` names the
 /// work if its thread fails.
-async fn on_blocking_thread<T: Send + 'static>(
+pub(crate) async fn on_blocking_thread<T: Send + 'static>(
     what: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
@@ -1410,30 +1410,30 @@ async fn on_blocking_thread<T: Send + 'static>(
 }
 
 /// A pipeline stage's result and how long it took.
-async fn timed<T, E>(
+pub(crate) async fn timed<T, E>(
     f: impl std::future::Future<Output = std::result::Result<T, E>>,
 ) -> std::result::Result<(T, std::time::Duration), E> {
     let t = std::time::Instant::now();
     f.await.map(|v| (v, t.elapsed()))
 }
 
-/// A release's phases timed, each logged at debug level as it ends (no personal data).
-struct Phases {
-    month: Month,
+/// A long operation's phases timed, each logged at debug level as it ends (no personal data).
+pub(crate) struct Phases {
+    what: String,
     at: std::time::Instant,
 }
 
 impl Phases {
-    fn start(month: Month) -> Self {
+    pub(crate) fn start(what: impl Into<String>) -> Self {
         Phases {
-            month,
+            what: what.into(),
             at: std::time::Instant::now(),
         }
     }
 
-    fn done(&mut self, phase: &str) {
+    pub(crate) fn done(&mut self, phase: &str) {
         let seconds = self.at.elapsed().as_secs_f64();
-        tracing::debug!("release {}: {phase} in {seconds:.1} s", self.month);
+        tracing::debug!("{}: {phase} in {seconds:.1} s", self.what);
         self.at = std::time::Instant::now();
     }
 }

@@ -1401,25 +1401,21 @@ async fn returns_apply_in_batches_and_resume(
     use crate::payroll::StatusUpdate;
     let e2e = payment.end_to_end_id.clone();
     let found = store
-        .payments_by_ids(&[e2e.clone(), "NOT-OURS".into(), e2e.clone()])
+        .sent_payments(&[e2e.clone(), "NOT-OURS".into(), e2e.clone()])
         .await
         .unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].end_to_end_id, e2e);
-    assert!(store.payments_by_ids(&[]).await.unwrap().is_empty());
     // The payment's own entries, in posting order: not its household's due.
-    let trail = store
-        .payment_entries(&["NOT-OURS".into(), e2e.clone()])
-        .await
-        .unwrap();
     assert_eq!(
-        trail
-            .iter()
-            .map(|(r, b)| (r.as_str(), b.as_str()))
-            .collect::<Vec<_>>(),
-        [("p1", "a/issued/p1"), ("p1", "a/rejected/p1")]
+        found,
+        [crate::payroll::SentPayment {
+            end_to_end_id: e2e.clone(),
+            rsu_id: "a".into(),
+            reference: "p1".into(),
+            status: "rejected".into(),
+            entries: vec!["a/issued/p1".into(), "a/rejected/p1".into()],
+        }]
     );
-    assert!(store.payment_entries(&[]).await.unwrap().is_empty());
+    assert!(store.sent_payments(&[]).await.unwrap().is_empty());
     assert_eq!(store.returns_progress("beef").await.unwrap(), None);
     let settle = StatusUpdate {
         end_to_end_id: e2e.clone(),
@@ -1451,13 +1447,10 @@ async fn returns_apply_in_batches_and_resume(
         Some((9, "{\"settled\":2}".to_owned()))
     );
     assert!(!store.returns_imported("beef").await.unwrap());
+    let found = store.sent_payments(&[e2e.clone()]).await.unwrap();
     assert_eq!(
-        store.payment(&e2e).await.unwrap().unwrap().status,
-        "settled"
-    );
-    assert_eq!(
-        store.payment_entries(&[e2e.clone()]).await.unwrap().len(),
-        3,
+        (found[0].status.as_str(), found[0].entries.len()),
+        ("settled", 3),
         "the settlement joins the payment's trail"
     );
     store

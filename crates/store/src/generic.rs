@@ -11,7 +11,9 @@ use sqlx::{AssertSqlSafe, ColumnIndex, Database, Encode, Executor, IntoArguments
 use crate::access::{self, ApiToken, LoginAttempt, Session, User};
 use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::outbox::{self, MessageRow, stamp};
-use crate::payroll::{self as pay, EntryRow, FileRow, LineRow, PaymentRow, StatusUpdate};
+use crate::payroll::{
+    self as pay, EntryRow, FileRow, LineRow, PaymentRow, SentPayment, StatusUpdate,
+};
 use crate::pilot;
 use crate::rows::{self, decode, decode::SanadRow};
 use crate::rulesets::{self, StoredRuleSet};
@@ -1986,49 +1988,52 @@ where
         Ok(row.is_some())
     }
 
-    pub async fn payments_by_ids(&self, ids: &[String]) -> Result<Vec<PaymentRow>> {
-        let rows = self
-            .fetch_in_chunks(
-                "SELECT * FROM payments WHERE end_to_end_id",
-                ids.iter().cloned(),
-                "",
-            )
-            .await?;
-        rows.iter()
-            .map(Self::payment_row)
-            .collect::<Result<_, _>>()
-            .map_err(db)
-    }
-
-    pub async fn payment_entries(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
-        // As text lines `reference␟seq␟body` (a national return file reads millions of
-        // entries): JSON escapes every control character, so a body holds neither separator.
-        // The kinds are listed so that each payment is a few probes of the ledger's key.
+    pub async fn sent_payments(&self, ids: &[String]) -> Result<Vec<SentPayment>> {
+        // As text lines `e2e␟household␟reference␟status␟seq␟body`, one per entry (a national
+        // return file reads millions): JSON escapes every control character, so a body holds
+        // neither separator. The kinds are listed so that each payment is a few probes of the
+        // ledger's key.
         let text = self
             .lines_in(
-                "SELECT concat_ws('\u{1f}', e.reference, e.seq, e.body) AS line \
-                 FROM payments p JOIN ledger_entries e ON e.household = p.rsu_id \
+                "SELECT concat_ws('\u{1f}', p.end_to_end_id, p.rsu_id, p.reference, p.status, \
+                 coalesce(e.seq, 0), coalesce(e.body, '')) AS line \
+                 FROM payments p LEFT JOIN ledger_entries e ON e.household = p.rsu_id \
                  AND e.kind IN ('issued', 'reissued', 'confirmed', 'rejected', 'returned') \
                  AND e.reference = p.reference WHERE p.end_to_end_id",
                 ids.to_vec(),
             )
             .await?;
-        let mut out = Vec::new();
+        let mut rows = Vec::new();
         for line in lines(&text) {
-            let mut f = line.splitn(3, '\u{1f}');
-            let (Some(reference), Some(seq), Some(body)) = (f.next(), f.next(), f.next()) else {
-                return Err(StoreError::Corrupt(format!("ledger line '{line}'")));
+            let f: Vec<&str> = line.splitn(6, '\u{1f}').collect();
+            let [e2e, household, reference, status, seq, body] = f[..] else {
+                return Err(StoreError::Corrupt(format!("payment line '{line}'")));
             };
             let seq: i64 = seq
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("ledger seq '{seq}'")))?;
-            out.push((reference, seq, body));
+            rows.push((e2e, seq, household, reference, status, body));
         }
-        out.sort_unstable_by_key(|(r, seq, _)| (*r, *seq));
-        Ok(out
-            .into_iter()
-            .map(|(r, _, body)| (r.to_owned(), body.to_owned()))
-            .collect())
+        rows.sort_unstable_by_key(|r| (r.0, r.1));
+        let mut out: Vec<SentPayment> = Vec::new();
+        for (e2e, _, household, reference, status, body) in rows {
+            if out.last().is_none_or(|p| p.end_to_end_id != e2e) {
+                out.push(SentPayment {
+                    end_to_end_id: e2e.to_owned(),
+                    rsu_id: household.to_owned(),
+                    reference: reference.to_owned(),
+                    status: status.to_owned(),
+                    entries: Vec::new(),
+                });
+            }
+            if !body.is_empty() {
+                out.last_mut()
+                    .expect("pushed")
+                    .entries
+                    .push(body.to_owned());
+            }
+        }
+        Ok(out)
     }
 
     pub async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>> {

@@ -470,17 +470,11 @@ macro_rules! delegate_to_generic {
             async fn returns_imported(&self, sha256: &str) -> $crate::Result<bool> {
                 self.sql().returns_imported(sha256).await
             }
-            async fn payments_by_ids(
+            async fn sent_payments(
                 &self,
                 end_to_end_ids: &[String],
-            ) -> $crate::Result<Vec<$crate::payroll::PaymentRow>> {
-                self.sql().payments_by_ids(end_to_end_ids).await
-            }
-            async fn payment_entries(
-                &self,
-                end_to_end_ids: &[String],
-            ) -> $crate::Result<Vec<(String, String)>> {
-                self.sql().payment_entries(end_to_end_ids).await
+            ) -> $crate::Result<Vec<$crate::payroll::SentPayment>> {
+                self.sql().sent_payments(end_to_end_ids).await
             }
             async fn returns_progress(
                 &self,

@@ -92,6 +92,18 @@ pub struct StatusUpdate {
     pub reason: Option<String>,
 }
 
+/// A payment as a bank's answer needs it: its keys, its status, and its own ledger entries
+/// (those that issued, re-issued or settled it, in posting order), not its household's book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentPayment {
+    pub end_to_end_id: String,
+    pub rsu_id: String,
+    pub reference: String,
+    pub status: String,
+    /// The entries' JSON bodies.
+    pub entries: Vec<String>,
+}
+
 #[async_trait]
 pub trait PayrollStore: Send + Sync {
     /// The cycle's state document (`Cycle` as JSON), if the cycle exists.
@@ -150,12 +162,9 @@ pub trait PayrollStore: Send + Sync {
     ) -> Result<()>;
     /// Whether a return file (by its SHA-256) was already applied.
     async fn returns_imported(&self, sha256: &str) -> Result<bool>;
-    /// The payments with these EndToEndIds, those that exist, in no particular order.
-    async fn payments_by_ids(&self, end_to_end_ids: &[String]) -> Result<Vec<PaymentRow>>;
-    /// The ledger entries (payment reference, JSON) that issued, re-issued or settled the
-    /// payments with these EndToEndIds, by reference then posting order: a payment's own
-    /// trail, not its household's whole book.
-    async fn payment_entries(&self, end_to_end_ids: &[String]) -> Result<Vec<(String, String)>>;
+    /// The payments with these EndToEndIds, those that exist, in no particular order, each
+    /// with its own ledger entries.
+    async fn sent_payments(&self, end_to_end_ids: &[String]) -> Result<Vec<SentPayment>>;
     /// How far an interrupted import of a return file got: the last line applied and the
     /// report (JSON) so far.
     async fn returns_progress(&self, sha256: &str) -> Result<Option<(i64, String)>>;
