@@ -114,6 +114,7 @@ pub async fn payroll(o: Options) -> anyhow::Result<ExitCode> {
             "payroll_lines",
             "payroll_pending_entries",
             "ledger_entries",
+            "ledger_books",
             "payments",
             "payment_files",
         ] {

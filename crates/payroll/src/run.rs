@@ -13,7 +13,7 @@ use sanad_domain::{Date, Month, PaymentInstrument, RsuId};
 use sanad_payments::{BatchSummary, Debtor, EndToEndRef, FilePlan, ReleasePlan, ReleaseSpec};
 use sanad_rules::ruleset::RuleSet;
 use sanad_rules::{RuleBook, Snapshot};
-use sanad_store::payroll::{EntryRow, FileRow, LineRow, PaymentRow};
+use sanad_store::payroll::{BookRow, EntryRow, FileRow, LedgerRow, LineRow, PaymentRow};
 use sanad_store::population::{PopHousehold, Population};
 use sanad_store::{Actor, RuleSetStatus, Store, StoreError};
 
@@ -25,7 +25,7 @@ use crate::cycle::{
 };
 use crate::held;
 use crate::ledger::PaymentStatus;
-use crate::ledger::{Entry, Ledger};
+use crate::ledger::{Entry, HouseholdBook, Ledger};
 use crate::replay::{self, ReplayReport};
 use crate::state::{Cycle, Digest, Status};
 
@@ -140,6 +140,8 @@ struct PageInputs {
     population: Population,
     grants: HashMap<RsuId, Vec<awards::Grant>>,
     ledger: Ledger,
+    /// Books to store again (`page_ledger`).
+    books: Vec<BookRow>,
     instruments: HashMap<RsuId, PaymentInstrument>,
     bounced: HashMap<String, held::Bounce>,
 }
@@ -161,13 +163,7 @@ async fn grants_between(
 async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageInputs> {
     let population = store.population_between(after, upto).await?;
     let grants = grants_between(store, after, upto).await?;
-    let entries = store
-        .ledger_between(after, upto)
-        .await?
-        .iter()
-        .map(|(_, body)| serde_json::from_str::<Entry>(body).map_err(corrupt))
-        .collect::<Result<Vec<_>>>()?;
-    let ledger = Ledger::replay(entries)?;
+    let (ledger, books) = page_ledger(store.ledger_between(after, upto).await?)?;
     let mut instruments = HashMap::new();
     for p in store.payees_between(after, upto).await? {
         if let Some(i) = p.instrument {
@@ -192,9 +188,47 @@ async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageI
         population,
         grants,
         ledger,
+        books,
         instruments,
         bounced,
     })
+}
+
+/// Entries a household's book may gather after its stored book before a prepare stores it
+/// again: what a cycle reads of a book stays bounded, while a book grows by two or three
+/// entries a month and is rewritten only every few months.
+pub const BOOK_AFTER: usize = 8;
+
+/// A page's ledger, from its stored books and the entries posted since, and the books to store
+/// again: those with `BOOK_AFTER` entries or more since. Only posted entries are in them.
+fn page_ledger(rows: Vec<LedgerRow>) -> Result<(Ledger, Vec<BookRow>)> {
+    let (mut books, mut entries) = (Vec::new(), Vec::new());
+    let mut since: HashMap<String, (usize, i64)> = HashMap::new();
+    for r in rows {
+        if r.book {
+            let book: HouseholdBook = serde_json::from_str(&r.body).map_err(corrupt)?;
+            books.push((RsuId::parse(&r.household).map_err(corrupt)?, book));
+        } else {
+            entries.push(serde_json::from_str::<Entry>(&r.body).map_err(corrupt)?);
+            let (n, last) = since.entry(r.household).or_default();
+            (*n, *last) = (*n + 1, r.seq);
+        }
+    }
+    let ledger = Ledger::resume(books, entries)?;
+    let mut store = Vec::new();
+    for (household, (n, upto_seq)) in since {
+        if n < BOOK_AFTER {
+            continue;
+        }
+        let book = (ledger.book(&RsuId::parse(&household).map_err(corrupt)?))
+            .ok_or_else(|| corrupt(format!("no book for {household}")))?;
+        store.push(BookRow {
+            body: serde_json::to_string(book).map_err(corrupt)?,
+            household,
+            upto_seq,
+        });
+    }
+    Ok((ledger, store))
 }
 
 /// What stays the same over every page of a cycle (owned: pages are planned on a blocking
@@ -372,6 +406,7 @@ impl Accumulated {
 struct PlannedPage {
     lines: Vec<LineRow>,
     entries: Vec<(i64, EntryRow)>,
+    books: Vec<BookRow>,
 }
 
 /// Plan a page, add it to the digest and totals, and encode its rows.
@@ -398,6 +433,7 @@ fn plan_and_encode(
     Ok(PlannedPage {
         lines: line_rows,
         entries: rows,
+        books: inputs.books.clone(),
     })
 }
 
@@ -491,7 +527,12 @@ pub async fn prepare_paged(
         let m = &m;
         async move {
             match planned {
-                Some(p) if write => store.add_prepared(m, &p.lines, &p.entries).await?,
+                Some(p) if write => {
+                    store.add_prepared(m, &p.lines, &p.entries).await?;
+                    if !p.books.is_empty() {
+                        store.save_books(&p.books).await?;
+                    }
+                }
                 _ => {}
             }
             Ok::<_, RunError>(())

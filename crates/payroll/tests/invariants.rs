@@ -9,8 +9,8 @@ use common::*;
 use sanad_domain::{Money, Month, RsuId};
 use sanad_payroll::cycle::{LineStatus, recovery_cap};
 use sanad_payroll::ledger::{
-    Entry, EntryLine, Header, Kind, Origin, Payment, PaymentStatus, PaymentTrail, Side, fold,
-    issue_entry, recovery_entry, reissue_entry, settle_entry, settle_payment,
+    Entry, EntryLine, Header, HouseholdBook, Kind, Origin, Payment, PaymentStatus, PaymentTrail,
+    Side, fold, issue_entry, recovery_entry, reissue_entry, settle_entry, settle_payment,
 };
 use sanad_payroll::{Account, Beneficiary, Ledger, PayrollError, run_cycle};
 use sanad_rules::Component;
@@ -163,6 +163,35 @@ fn check_trails(l: &Ledger) {
     }
 }
 
+/// The books as stored between cycles (JSON), and how many entries were posted then.
+fn store_books(l: &Ledger) -> (Vec<(RsuId, String)>, usize) {
+    let books = (l.books())
+        .map(|(h, b)| {
+            (
+                h.clone(),
+                serde_json::to_string(b).expect("a book serialises"),
+            )
+        })
+        .collect();
+    (books, l.entries().len())
+}
+
+/// A ledger resumed from stored books and the entries posted since has the same books as the
+/// one that posted every entry.
+fn check_resumed(l: &Ledger, (books, posted): &(Vec<(RsuId, String)>, usize)) {
+    let stored = books.iter().map(|(h, json)| {
+        let b: HouseholdBook = serde_json::from_str(json).expect("a stored book reads back");
+        (h.clone(), b)
+    });
+    let resumed = Ledger::resume(stored, l.entries()[*posted..].to_vec()).expect("resumes");
+    assert_eq!(
+        resumed.books().collect::<Vec<_>>(),
+        l.books().collect::<Vec<_>>(),
+        "stored books and the entries since fold to the same books"
+    );
+    assert_eq!(resumed.trial_balance(), l.trial_balance());
+}
+
 fn months() -> Vec<Month> {
     (1..=6).map(|i| Month::new(2025, i).unwrap()).collect()
 }
@@ -258,9 +287,13 @@ fn random_ledger_operations_keep_every_invariant() {
         let mut r = Rng(seed);
         let mut l = Ledger::new();
         let mut seq = 0;
+        let mut stored = None;
         for step in 0..300 {
             random_op(&mut r, &mut l, &mut seq);
             check_invariants(&l);
+            if step == 150 {
+                stored = Some(store_books(&l));
+            }
             if step % 100 == 99 {
                 check_trails(&l);
                 let replayed = Ledger::replay(l.entries().to_vec()).expect("stored entries replay");
@@ -271,6 +304,7 @@ fn random_ledger_operations_keep_every_invariant() {
             l.entries().len() > 60,
             "seed {seed}: the story did something"
         );
+        check_resumed(&l, &stored.expect("stored at step 150"));
         kinds_seen.extend(l.entries().iter().map(Entry::kind));
     }
     assert_eq!(
@@ -341,7 +375,11 @@ fn random_cycles_keep_every_invariant() {
         let mut l = Ledger::new();
         let mut month = m("2025-01");
         let mut decisions: BTreeMap<u64, sanad_rules::Decision> = BTreeMap::new();
-        for _ in 0..14 {
+        let mut stored = None;
+        for cycle in 0..14 {
+            if cycle == 7 {
+                stored = Some(store_books(&l));
+            }
             let mut bs: Vec<Beneficiary> = Vec::new();
             for n in 1..=30u64 {
                 if r.chance(8) {
@@ -394,6 +432,7 @@ fn random_cycles_keep_every_invariant() {
             check_trails(&l);
             month = month.next();
         }
+        check_resumed(&l, &stored.expect("stored at cycle 7"));
     }
 }
 

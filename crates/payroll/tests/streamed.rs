@@ -252,6 +252,51 @@ async fn a_released_month_replays_identical_until_a_household_changes() {
     }
 }
 
+/// Books stored between cycles are a cache: after a few months a prepare stores the books of
+/// the households with `BOOK_AFTER` entries since, and the payroll prepared with them is the
+/// payroll prepared from the entries alone, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_books_prepare_the_payroll_the_entries_alone_prepare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite, pg) = (store(dir.path(), "s.db").await, postgres().await);
+    for (name, s) in [("sqlite", &sqlite as &dyn Store), ("postgres", &pg)] {
+        seed(s).await;
+        let (maker, checker) = (Actor::new("maker", "t"), Actor::new("checker", "t"));
+        let cfg = run::ReleaseConfig::anss(
+            dir.path().join(name),
+            10,
+            sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
+            run::DEFAULT_DEBTOR_BIC,
+        );
+        let stored = async || {
+            let ledger = s.ledger_between("", "999999999999").await.unwrap();
+            ledger.iter().filter(|r| r.book).count()
+        };
+        for month in ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07"] {
+            assert_eq!(stored().await, 0, "{name}: no book before July's prepare");
+            run::prepare_paged(s, m(month), &maker, &templates(), 3)
+                .await
+                .unwrap();
+            run::approve(s, m(month), &checker).await.unwrap();
+            run::release(s, m(month), &maker, &cfg).await.unwrap();
+        }
+        // Four months of dues and payments (eight entries or more): July's prepare stored them.
+        assert!(stored().await >= 5, "{name}: {} books", stored().await);
+        let august = m("2026-08");
+        let with_books = run::prepare_paged(s, august, &maker, &templates(), 3)
+            .await
+            .unwrap();
+        s.clear_books().await.unwrap();
+        let from_entries = run::prepare_paged(s, august, &maker, &templates(), 3)
+            .await
+            .unwrap();
+        assert!(with_books.totals.all.paying >= 5, "{name}");
+        assert!(!from_entries.changed, "{name}: the same payroll");
+        assert_eq!(with_books.digest, from_entries.digest, "{name}");
+        assert_eq!(with_books.totals, from_entries.totals, "{name}");
+    }
+}
+
 fn templates() -> sanad_applications::notify::Templates {
     sanad_applications::notify::Templates::defaults()
 }

@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "pending_entry_keys",
         sql: include_str!("../migrations/0027_pending_entry_keys.sql"),
     },
+    // Issue 6: books stored between cycles, so that a prepare reads only the entries since.
+    Migration {
+        version: 28,
+        name: "ledger_books",
+        sql: include_str!("../migrations/0028_ledger_books.sql"),
+    },
 ];
 
 /// The machine's cores, for SQLite's sorter threads.

@@ -3678,9 +3678,43 @@ pub async fn the_streamed_payroll_reads_and_writes_by_range(store: &dyn Store) {
             .collect::<Vec<_>>(),
         [("A3", ids(3))]
     );
+    let row = |n: u64, seq: i64, book: bool, body: &str| crate::payroll::LedgerRow {
+        household: ids(n),
+        seq,
+        book,
+        body: body.into(),
+    };
+    let entries_of_2 = [row(2, 1, false, "2/d1"), row(2, 3, false, "2/d2")];
     assert_eq!(
         store.ledger_between("", &ids(2)).await.unwrap(),
-        [(ids(2), "2/d1".to_owned()), (ids(2), "2/d2".to_owned())]
+        entries_of_2
+    );
+    // A stored book stands for its household's entries up to its seq: only those since are
+    // read with it. An older book does not replace a newer one; without books, the entries.
+    let book = |n: u64, upto_seq: i64| crate::payroll::BookRow {
+        household: ids(n),
+        upto_seq,
+        body: format!("book {n} at {upto_seq}"),
+    };
+    store.save_books(&[book(2, 1), book(3, 2)]).await.unwrap();
+    assert_eq!(
+        store.ledger_between("", &ids(3)).await.unwrap(),
+        [
+            row(2, 1, true, "book 2 at 1"),
+            row(2, 3, false, "2/d2"),
+            row(3, 2, true, "book 3 at 2")
+        ]
+    );
+    store.save_books(&[book(2, 3)]).await.unwrap();
+    store.save_books(&[book(2, 1)]).await.unwrap();
+    assert_eq!(
+        store.ledger_between("", &ids(2)).await.unwrap(),
+        [row(2, 3, true, "book 2 at 3")]
+    );
+    store.clear_books().await.unwrap();
+    assert_eq!(
+        store.ledger_between("", &ids(2)).await.unwrap(),
+        entries_of_2
     );
     let bounced = store.bounced_between("", &ids(9)).await.unwrap();
     assert_eq!(

@@ -12,7 +12,8 @@ use crate::access::{self, ApiToken, LoginAttempt, Session, User};
 use crate::audit::{self, Actor, AuditFilter, AuditRecord, Change};
 use crate::outbox::{self, MessageRow, stamp};
 use crate::payroll::{
-    self as pay, EntryRow, FileRow, LineRow, PaymentRow, SentPayment, StatusUpdate,
+    self as pay, BookRow, EntryRow, FileRow, LedgerRow, LineRow, PaymentRow, SentPayment,
+    StatusUpdate,
 };
 use crate::pilot;
 use crate::rows::{self, decode, decode::SanadRow};
@@ -1113,12 +1114,49 @@ where
         Self::award_rows(&rows)
     }
 
-    pub async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<(String, String)>> {
+    pub async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<LedgerRow>> {
         let rows = self.between(pay::sql::LEDGER_BETWEEN, after, upto).await?;
         rows.iter()
-            .map(|r| Ok((r.text("household")?, r.text("body")?)))
+            .map(|r| {
+                Ok(LedgerRow {
+                    household: r.text("household")?,
+                    seq: r.int("seq")?,
+                    book: r.int("book")? == 1,
+                    body: r.text("body")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db)
+    }
+
+    pub async fn save_books(&self, books: &[BookRow]) -> Result<()> {
+        let rows = (books.iter())
+            .map(|b| {
+                vec![
+                    Cell::Text(b.household.clone()),
+                    Cell::Int(b.upto_seq),
+                    Cell::Text(b.body.clone()),
+                ]
+            })
+            .collect();
+        let mut tx = self.write.begin().await.map_err(db)?;
+        insert_many(
+            &mut tx,
+            "ledger_books",
+            &["household", "upto_seq", "body"],
+            rows,
+            pay::sql::BOOKS_UPSERT_TAIL,
+        )
+        .await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub async fn clear_books(&self) -> Result<()> {
+        sqlx::query::<DB>(pay::sql::BOOKS_CLEAR)
+            .execute(self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     pub async fn bounced_between(&self, after: &str, upto: &str) -> Result<Vec<PaymentRow>> {

@@ -524,8 +524,14 @@ macro_rules! delegate_to_generic {
                 &self,
                 after: &str,
                 upto: &str,
-            ) -> $crate::Result<Vec<(String, String)>> {
+            ) -> $crate::Result<Vec<$crate::payroll::LedgerRow>> {
                 self.sql().ledger_between(after, upto).await
+            }
+            async fn save_books(&self, books: &[$crate::payroll::BookRow]) -> $crate::Result<()> {
+                self.sql().save_books(books).await
+            }
+            async fn clear_books(&self) -> $crate::Result<()> {
+                self.sql().clear_books().await
             }
             async fn bounced_between(
                 &self,

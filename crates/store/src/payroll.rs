@@ -56,6 +56,25 @@ pub struct EntryRow {
     pub body: String,
 }
 
+/// A household's ledger book as folded up to its entry `upto_seq` (JSON), stored so that a
+/// cycle reads only the entries posted since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRow {
+    pub household: String,
+    pub upto_seq: i64,
+    pub body: String,
+}
+
+/// A household's ledger as a cycle reads it: its stored book, if any, then the entries
+/// posted since (`book` false), each with its sequence (the book's: its last entry's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub household: String,
+    pub seq: i64,
+    pub book: bool,
+    pub body: String,
+}
+
 /// The columns of a pending entry: its cycle, its posting order, then its ledger row.
 pub const PENDING_COLUMNS: [&str; 6] = ["month", "seq", "household", "kind", "reference", "body"];
 
@@ -199,9 +218,15 @@ pub trait PayrollStore: Send + Sync {
     async fn payroll_keys(&self, after: &str, limit: u32) -> Result<Vec<String>>;
     /// The awards of the households with `after < rsu_id <= upto`, in `awards`' order.
     async fn awards_between(&self, after: &str, upto: &str) -> Result<Vec<crate::AwardRow>>;
-    /// The ledger entries (household, JSON) of the households in `(after, upto]`, by household
-    /// then posting order.
-    async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<(String, String)>>;
+    /// The ledgers of the households in `(after, upto]`, by household: each one's stored book,
+    /// if any, then its entries posted since, in posting order. One statement, so the books
+    /// and the entries are of the same moment.
+    async fn ledger_between(&self, after: &str, upto: &str) -> Result<Vec<LedgerRow>>;
+    /// Store households' books, each replacing an older one (by `upto_seq`) and kept where the
+    /// stored one is as new or newer.
+    async fn save_books(&self, books: &[BookRow]) -> Result<()>;
+    /// Forget every stored book: the next cycles fold the books from the entries again.
+    async fn clear_books(&self) -> Result<()>;
     /// The rejected or returned payments of the households in `(after, upto]`, oldest month first.
     async fn bounced_between(&self, after: &str, upto: &str) -> Result<Vec<PaymentRow>>;
     /// The registry's households in `(after, upto]`: payment instrument and head's name.
@@ -312,7 +337,16 @@ pub mod sql {
     pub const KEYS_LEDGER: &str = "SELECT DISTINCT household FROM ledger_entries WHERE household > $1 ORDER BY household LIMIT $2";
     pub const AWARDS_BETWEEN: &str = "SELECT receipt, rsu_id, component, start_month, end_month FROM awards \
          WHERE rsu_id > $1 AND rsu_id <= $2 ORDER BY rsu_id, start_month, receipt, component";
-    pub const LEDGER_BETWEEN: &str = "SELECT household, body FROM ledger_entries WHERE household > $1 AND household <= $2 ORDER BY household, seq";
+    pub const LEDGER_BETWEEN: &str = "SELECT household, upto_seq AS seq, CAST(1 AS BIGINT) AS book, body \
+        FROM ledger_books WHERE household > $1 AND household <= $2 \
+        UNION ALL SELECT e.household, e.seq, 0, e.body FROM ledger_entries e \
+        LEFT JOIN ledger_books b ON b.household = e.household \
+        WHERE e.household > $1 AND e.household <= $2 AND e.seq > coalesce(b.upto_seq, 0) \
+        ORDER BY 1, 2";
+    pub const BOOKS_UPSERT_TAIL: &str = " ON CONFLICT (household) DO UPDATE SET \
+        upto_seq = excluded.upto_seq, body = excluded.body \
+        WHERE excluded.upto_seq > ledger_books.upto_seq";
+    pub const BOOKS_CLEAR: &str = "DELETE FROM ledger_books";
     pub const BOUNCED_BETWEEN: &str = "SELECT * FROM payments WHERE rsu_id > $1 AND rsu_id <= $2 \
          AND status IN ('rejected', 'returned') ORDER BY month, end_to_end_id";
     pub const PAYEES_BETWEEN: &str = "SELECT h.rsu_id, h.instrument_kind, h.instrument_provider, h.instrument_ref, \

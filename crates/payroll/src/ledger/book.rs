@@ -5,11 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use sanad_domain::{Date, Money, Month};
 use sanad_rules::Component;
 
+use serde::{Deserialize, Serialize};
+
 use super::{Account, Entry, Kind, Side};
 use crate::PayrollError;
+use crate::codes::component_code;
 
 /// Where a payment stands. A payment is moved whole: confirmed, rejected or returned at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// Sent, not yet confirmed received (or cashed, for cash-out and wallets).
     InTransit,
@@ -93,8 +97,10 @@ impl Payment {
 /// Signed balance per (account, month, component): debits positive.
 type Balances = BTreeMap<(Account, Month, Component), Money>;
 
-/// A household's balances, dues and payments, folded from its entries.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A household's balances, dues and payments, folded from its entries. Stored as JSON between
+/// cycles (`BookState`), so that a cycle folds only the entries posted since.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "BookState", from = "BookState")]
 pub struct HouseholdBook {
     balances: Balances,
     /// (month, component) for which a due was recognised: a second one must be an adjustment.
@@ -382,5 +388,96 @@ impl PaymentTrail {
 
     pub fn payment(&self, reference: &str) -> Option<&Payment> {
         self.payments.get(reference)
+    }
+}
+
+/// A book as stored: lists, since JSON maps take only string keys.
+#[derive(Serialize, Deserialize)]
+struct BookState {
+    balances: Vec<(Account, Keyed)>,
+    dues: Vec<Keyed>,
+    recovered: Vec<(Month, Money)>,
+    payments: Vec<PaymentState>,
+}
+
+/// An amount of a (month, component); zero for a due's key.
+#[derive(Serialize, Deserialize)]
+struct Keyed {
+    month: Month,
+    #[serde(with = "component_code")]
+    component: Component,
+    amount: Money,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PaymentState {
+    reference: String,
+    issued_on: Date,
+    status: PaymentStatus,
+    legs: Vec<Keyed>,
+    returned_on: Option<Date>,
+    reissued_by: Option<String>,
+}
+
+fn keyed(((month, component), amount): ((Month, Component), Money)) -> Keyed {
+    Keyed {
+        month,
+        component,
+        amount,
+    }
+}
+
+fn key(k: Keyed) -> ((Month, Component), Money) {
+    ((k.month, k.component), k.amount)
+}
+
+impl From<HouseholdBook> for BookState {
+    fn from(b: HouseholdBook) -> Self {
+        BookState {
+            balances: (b.balances.into_iter())
+                .map(|((a, m, c), v)| (a, keyed(((m, c), v))))
+                .collect(),
+            dues: b
+                .dues
+                .into_iter()
+                .map(|k| keyed((k, Money::ZERO)))
+                .collect(),
+            recovered: b.recovered.into_iter().collect(),
+            payments: (b.payments.into_values())
+                .map(|p| PaymentState {
+                    reference: p.reference,
+                    issued_on: p.issued_on,
+                    status: p.status,
+                    legs: p.legs.into_iter().map(keyed).collect(),
+                    returned_on: p.returned_on,
+                    reissued_by: p.reissued_by,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<BookState> for HouseholdBook {
+    fn from(s: BookState) -> Self {
+        HouseholdBook {
+            balances: (s.balances.into_iter())
+                .map(|(a, k)| ((a, k.month, k.component), k.amount))
+                .collect(),
+            dues: s.dues.into_iter().map(|k| key(k).0).collect(),
+            recovered: s.recovered.into_iter().collect(),
+            payments: (s.payments.into_iter())
+                .map(|p| {
+                    let payment = Payment {
+                        reference: p.reference,
+                        issued_on: p.issued_on,
+                        status: p.status,
+                        legs: p.legs.into_iter().map(key).collect(),
+                        returned_on: p.returned_on,
+                        reissued_by: p.reissued_by,
+                    };
+                    (payment.reference.clone(), payment)
+                })
+                .collect(),
+        }
     }
 }

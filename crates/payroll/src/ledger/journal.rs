@@ -32,6 +32,22 @@ impl Ledger {
         Ok(l)
     }
 
+    /// Resume a ledger from books stored up to some entry, then the entries posted since,
+    /// checked as when they were posted. `entries()` then holds only those.
+    pub fn resume(
+        books: impl IntoIterator<Item = (RsuId, HouseholdBook)>,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> Result<Ledger, PayrollError> {
+        let mut l = Ledger {
+            entries: Vec::new(),
+            books: books.into_iter().collect(),
+        };
+        for e in entries {
+            l.post(e)?;
+        }
+        Ok(l)
+    }
+
     /// Post one entry, or refuse it and change nothing.
     pub fn post(&mut self, e: Entry) -> Result<(), PayrollError> {
         self.books
