@@ -93,12 +93,7 @@ async fn cycle(s: &dyn Store, out: &std::path::Path, page: u32) -> run::Prepared
         .unwrap();
     assert!(p.changed);
     run::approve(s, march, &checker).await.unwrap();
-    let cfg = run::ReleaseConfig::anss(
-        out.to_owned(),
-        2,
-        sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
-        run::DEFAULT_DEBTOR_BIC,
-    );
+    let cfg = release_config(out.to_owned(), 2);
     let r = run::release(s, march, &maker, &cfg).await.unwrap();
     assert_eq!(r.payments as u64, p.totals.all.paying);
     run::prepare_paged(s, m("2026-04"), &maker, &templates(), page)
@@ -188,12 +183,7 @@ async fn a_prepare_run_again_changes_nothing_and_a_release_run_again_posts_nothi
         .unwrap();
     // A chunk posted again (what a release killed midway and run again does) adds nothing;
     // a release run again on a released cycle writes the same files and posts nothing.
-    let cfg = run::ReleaseConfig::anss(
-        dir.path().join("out"),
-        3,
-        sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
-        run::DEFAULT_DEBTOR_BIC,
-    );
+    let cfg = release_config(dir.path().join("out"), 3);
     let r = run::release(&s, march, &maker, &cfg).await.unwrap();
     let payments = s.payments("2026-03").await.unwrap();
     let ledger = s.ledger_entries(0, 1000).await.unwrap();
@@ -221,12 +211,7 @@ async fn a_released_month_replays_identical_until_a_household_changes() {
             .await
             .unwrap();
         run::approve(s, march, &checker).await.unwrap();
-        let cfg = run::ReleaseConfig::anss(
-            dir.path().join(name),
-            10,
-            sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
-            run::DEFAULT_DEBTOR_BIC,
-        );
+        let cfg = release_config(dir.path().join(name), 10);
         run::release(s, march, &maker, &cfg).await.unwrap();
 
         let mut seen = 0;
@@ -262,12 +247,7 @@ async fn stored_books_prepare_the_payroll_the_entries_alone_prepare() {
     for (name, s) in [("sqlite", &sqlite as &dyn Store), ("postgres", &pg)] {
         seed(s).await;
         let (maker, checker) = (Actor::new("maker", "t"), Actor::new("checker", "t"));
-        let cfg = run::ReleaseConfig::anss(
-            dir.path().join(name),
-            10,
-            sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
-            run::DEFAULT_DEBTOR_BIC,
-        );
+        let cfg = release_config(dir.path().join(name), 10);
         let stored = async || {
             let ledger = s.ledger_between("", "999999999999").await.unwrap();
             ledger.iter().filter(|r| r.book).count()
@@ -295,6 +275,16 @@ async fn stored_books_prepare_the_payroll_the_entries_alone_prepare() {
         assert_eq!(with_books.digest, from_entries.digest, "{name}");
         assert_eq!(with_books.totals, from_entries.totals, "{name}");
     }
+}
+
+/// The demo debtor's release, `per_file` payments a file, written under `out`.
+fn release_config(out: std::path::PathBuf, per_file: u32) -> run::ReleaseConfig {
+    run::ReleaseConfig::anss(
+        out,
+        per_file,
+        sanad_domain::Rib::parse(run::DEMO_DEBTOR_RIB).unwrap(),
+        run::DEFAULT_DEBTOR_BIC,
+    )
 }
 
 fn templates() -> sanad_applications::notify::Templates {
