@@ -195,12 +195,19 @@ async fn page_inputs(store: &dyn Store, after: &str, upto: &str) -> Result<PageI
 }
 
 /// Entries a household's book may gather after its stored book before a prepare stores it
-/// again: what a cycle reads of a book stays bounded, while a book grows by two or three
-/// entries a month and is rewritten only every few months.
+/// again (at least): what a cycle reads of a book stays bounded, while a book grows by two or
+/// three entries a month and is rewritten only every few months.
 pub const BOOK_AFTER: usize = 8;
 
+/// The entries a household's book gathers before it is stored again: `BOOK_AFTER` and up to
+/// three more, by the id's last digit. A launch wave's households all start together, and
+/// would otherwise all have their books rewritten in the same month.
+pub fn book_after(household: &str) -> usize {
+    BOOK_AFTER + household.bytes().last().map_or(0, |d| usize::from(d) % 4)
+}
+
 /// A page's ledger, from its stored books and the entries posted since, and the books to store
-/// again: those with `BOOK_AFTER` entries or more since. Only posted entries are in them.
+/// again: those with `book_after` entries or more since. Only posted entries are in them.
 fn page_ledger(rows: Vec<LedgerRow>) -> Result<(Ledger, Vec<BookRow>)> {
     let (mut books, mut entries) = (Vec::new(), Vec::new());
     let mut since: HashMap<String, (usize, i64)> = HashMap::new();
@@ -217,7 +224,7 @@ fn page_ledger(rows: Vec<LedgerRow>) -> Result<(Ledger, Vec<BookRow>)> {
     let ledger = Ledger::resume(books, entries)?;
     let mut store = Vec::new();
     for (household, (n, upto_seq)) in since {
-        if n < BOOK_AFTER {
+        if n < book_after(&household) {
             continue;
         }
         let book = (ledger.book(&RsuId::parse(&household).map_err(corrupt)?))
