@@ -521,6 +521,18 @@ where
         Ok(recs.pop().expect("one record per change"))
     }
 
+    /// Take the audit chain's lock in `tx` (PostgreSQL; SQLite has one writer). Audit records
+    /// and the ledger's sequence are both numbered under it.
+    async fn lock_audit(&self, tx: &mut sqlx::Transaction<'_, DB>) -> Result<()> {
+        if let Some(lock) = self.audit_lock {
+            sqlx::query::<DB>(lock)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
     /// Append `changes` in order, reading the chain's head once: a batch's records cost a
     /// few multi-row inserts, and chain exactly as if appended one by one.
     pub async fn append_many(
@@ -532,12 +544,7 @@ where
         if changes.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-        }
+        self.lock_audit(tx).await?;
         let last = sqlx::query::<DB>(audit::sql::LAST)
             .fetch_optional(&mut **tx)
             .await
@@ -975,13 +982,7 @@ where
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(lock) = self.audit_lock {
-            // The ledger's sequence is taken under the same lock as the audit chain.
-            sqlx::query::<DB>(lock)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        self.lock_audit(&mut tx).await?;
         self.post_entries(&mut tx, entries).await?;
         insert_payments(&mut tx, payments, "").await?;
         insert_files(&mut tx, files).await?;
@@ -1282,13 +1283,7 @@ where
         limit: u32,
     ) -> Result<Option<i64>> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(lock) = self.audit_lock {
-            // The ledger's sequence is taken under the same lock as the audit chain.
-            sqlx::query::<DB>(lock)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        self.lock_audit(&mut tx).await?;
         let upto = sqlx::query::<DB>(pay::sql::PENDING_UPTO)
             .bind(month.to_owned())
             .bind(after_seq)
@@ -2095,6 +2090,8 @@ where
         entries: &[EntryRow],
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
+        // The batch's ledger entries are numbered under the lock a release's are.
+        self.lock_audit(&mut tx).await?;
         self.apply_returns(&mut tx, updates, entries).await?;
         sqlx::query::<DB>(pay::sql::RETURNS_PROGRESS_SET)
             .bind(sha256.to_owned())
@@ -2152,12 +2149,7 @@ where
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        self.lock_audit(&mut tx).await?;
         let res = sqlx::query::<DB>(pay::sql::RETURNS_INSERT)
             .bind(sha256.to_owned())
             .bind(file_name.to_owned())
@@ -2523,12 +2515,7 @@ where
     /// single writer on SQLite), so two agents can never take the last place together.
     pub async fn enrol(&self, e: &pilot::EnrolmentRow, capacity: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(lock) = self.audit_lock {
-            sqlx::query::<DB>(lock)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        self.lock_audit(&mut tx).await?;
         let active = sqlx::query::<DB>(pilot::sql::ACTIVE_OF)
             .bind(e.rsu_id.clone())
             .bind(e.measure_id.clone())
