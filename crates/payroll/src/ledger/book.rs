@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sanad_domain::{Date, Money, Month};
+use sanad_domain::{Date, Money, Month, RsuId};
 use sanad_rules::Component;
 
 use serde::{Deserialize, Serialize};
@@ -249,7 +249,7 @@ impl HouseholdBook {
     /// day's new payment (one transfer, one withdrawal fee for the household).
     fn check_reissue(&self, e: &Entry) -> Result<Vec<Payment>, PayrollError> {
         let related = e.related().unwrap_or_default();
-        let mut old = self.known(e, related)?.clone();
+        let mut old = self.known(e.household(), related)?.clone();
         if old.status != PaymentStatus::Returned {
             return Err(PayrollError::PaymentState {
                 reference: old.reference,
@@ -276,7 +276,7 @@ impl HouseholdBook {
     /// Confirmed, Rejected and Returned move a whole payment out of InTransit (or, for a
     /// return after crediting, out of Paid).
     fn check_settlement(&self, e: &Entry) -> Result<Payment, PayrollError> {
-        let mut p = self.known(e, e.reference())?.clone();
+        let mut p = self.known(e.household(), e.reference())?.clone();
         let from = p.settle(e.kind(), e.date())?;
         let only_from = e
             .lines()
@@ -292,11 +292,12 @@ impl HouseholdBook {
         Ok(p)
     }
 
-    fn known(&self, e: &Entry, reference: &str) -> Result<&Payment, PayrollError> {
+    /// Payment `reference` of this book, which is `household`'s.
+    pub fn known(&self, household: &RsuId, reference: &str) -> Result<&Payment, PayrollError> {
         self.payments
             .get(reference)
             .ok_or_else(|| PayrollError::UnknownPayment {
-                household: e.household().clone(),
+                household: household.clone(),
                 reference: reference.to_owned(),
             })
     }

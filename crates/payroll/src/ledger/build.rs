@@ -177,7 +177,7 @@ pub fn undue_entry(
 /// Confirm, reject or return the whole payment `o.reference`, as its status allows: a
 /// return of a payment still in transit is an uncashed payment coming back.
 pub fn settle_entry(book: &HouseholdBook, o: &Origin, kind: Kind) -> Result<Entry, PayrollError> {
-    settle_payment(payment_in(book, o, &o.reference)?, o, kind)
+    settle_payment(book.known(&o.household, &o.reference)?, o, kind)
 }
 
 /// [`settle_entry`] of a payment known without its book (a [`super::PaymentTrail`]'s).
@@ -224,7 +224,7 @@ pub fn reissue_entry(
     o: &Origin,
     returned: &str,
 ) -> Result<Entry, PayrollError> {
-    let p = payment_in(book, o, returned)?;
+    let p = book.known(&o.household, returned)?;
     if p.status != PaymentStatus::Returned {
         return Err(PayrollError::PaymentState {
             reference: p.reference.clone(),
@@ -300,17 +300,4 @@ fn take(
         amount = amount - part;
     }
     out
-}
-
-/// Payment `reference` of `o.household`'s book.
-fn payment_in<'a>(
-    book: &'a HouseholdBook,
-    o: &Origin,
-    reference: &str,
-) -> Result<&'a Payment, PayrollError> {
-    book.payment(reference)
-        .ok_or_else(|| PayrollError::UnknownPayment {
-            household: o.household.clone(),
-            reference: reference.to_owned(),
-        })
 }
