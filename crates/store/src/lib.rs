@@ -263,8 +263,9 @@ impl<
 }
 
 /// Implements the traits whose every method is the shared [`generic::Sql`] code, for an
-/// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>` and its own bulk write of a
-/// payroll page, `write_prepared` (SQL literals on SQLite, COPY on PostgreSQL).
+/// adapter type with a `fn sql(&self) -> generic::Sql<'_, DB>`, its own bulk write of a
+/// payroll page, `write_prepared` (SQL literals on SQLite, COPY on PostgreSQL), and its own
+/// way to run one large transaction, `large_transaction` (SQLite checkpoints it afterwards).
 #[macro_export]
 macro_rules! delegate_to_generic {
     ($t:ty) => {
@@ -664,8 +665,7 @@ macro_rules! delegate_to_generic {
                 action: &str,
                 actor: &$crate::Actor,
             ) -> $crate::Result<()> {
-                self.sql()
-                    .save_applications_streamed(parts, action, actor)
+                self.large_transaction(self.sql().save_applications_streamed(parts, action, actor))
                     .await
             }
             async fn events_of(&self, rsu_id: &str) -> $crate::Result<Vec<$crate::EventRow>> {
