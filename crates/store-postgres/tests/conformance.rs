@@ -124,6 +124,32 @@ async fn ids_and_names_compare_byte_for_byte() {
     assert!(other.is_empty(), "not collated \"C\": {other:?}");
 }
 
+/// An application's body, over the 2 KB at which PostgreSQL compresses a value, is compressed
+/// with lz4 (migration 29), several times cheaper to write than the default pglz.
+#[tokio::test]
+async fn application_bodies_are_compressed_with_lz4() {
+    let (url, schema) = fresh_schema();
+    let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
+    let body = format!("{{\"checks\":[{}]}}", vec!["{\"outcome\":\"pass\"}"; 200].join(","));
+    assert!(body.len() > 3000);
+    sqlx::query(
+        "INSERT INTO applications (receipt, rsu_id, status, submitted_on, body, updated_at) \
+         VALUES ('ASD-2026-0000001-0', '100000000000', 'approved', '2026-11-20', $1, 'now')",
+    )
+    .bind(&body)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let (method, stored): (Option<String>, String) = sqlx::query_as(
+        "SELECT pg_column_compression(body), body FROM applications",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(method.as_deref(), Some("lz4"));
+    assert_eq!(stored, body);
+}
+
 /// A registry migrated in place to the "C" ids (migration 26) keeps the statistics its
 /// planner needs: changing a column's collation drops them, and autovacuum would not analyse
 /// an unchanged table again.

@@ -697,6 +697,39 @@ mod tests {
         assert!(!reopened.bulk_load_begin().await.unwrap());
     }
 
+    /// A streamed batch runs without the writer's checkpoint at its commit, and gives the
+    /// writer its threshold back whether it committed or rolled back.
+    #[tokio::test]
+    async fn a_large_transaction_gives_the_writer_back_its_checkpoints() {
+        use sanad_store::ApplicationStore;
+        use sanad_store::applications::Streamed;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+        let threshold = async || -> i64 {
+            sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&store.writer)
+                .await
+                .unwrap()
+        };
+        let stream = |commit: bool| {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            if commit {
+                tx.try_send(Streamed::Commit).unwrap();
+            }
+            rx
+        };
+        let actor = sanad_store::Actor::new("bulk", "req-1");
+        for commit in [false, true] {
+            let saved = store
+                .save_applications_streamed(stream(commit), "submit", &actor)
+                .await;
+            assert_eq!(saved.is_ok(), commit);
+            assert_eq!(threshold().await, 16384);
+        }
+    }
+
     /// A load into an empty registry writes without foreign-key look-ups, and its end gives
     /// the writer back its checks, its in-memory temporary store, its own checkpoints and its
     /// page cache (the index builds sort with a small one).
