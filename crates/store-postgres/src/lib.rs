@@ -9,9 +9,9 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sanad_domain::{Household, RsuId};
-use sanad_store::generic::{Cell, Sql, payment_cells};
+use sanad_store::generic::{Cell, Sql, WriteRows};
 use sanad_store::migrations::{self, Migration};
-use sanad_store::payroll::{EntryRow, LineRow, PAYMENT_COLUMNS, PENDING_COLUMNS, PaymentRow};
+use sanad_store::payroll::{EntryRow, LineRow, PENDING_COLUMNS};
 use sanad_store::rows::{
     HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
 };
@@ -259,6 +259,7 @@ impl PgStore {
             write: &self.pool,
             index_prelude: Some(INDEX_PRELUDE),
             audit_lock: Some("LOCK TABLE audit_log IN EXCLUSIVE MODE"),
+            write_rows: Some(&CopyRows),
         }
     }
 
@@ -357,35 +358,6 @@ impl PgStore {
         }
         copy(&mut tx, "payroll_pending_entries", &PENDING_COLUMNS, text).await?;
         tx.commit().await.map_err(db)
-    }
-
-    /// A chunk of a release's payments, with COPY into a staging table, then inserted from it
-    /// skipping those already there (a release run again).
-    async fn write_payments(&self, payments: &[PaymentRow]) -> Result<()> {
-        let at = sanad_store::generic::now();
-        let rows = payments.iter().map(|p| payment_cells(p, &at));
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let tail = " ON CONFLICT DO NOTHING";
-        copy_upsert(
-            &mut tx,
-            "payments",
-            &PAYMENT_COLUMNS,
-            tail,
-            cell_lines(rows),
-        )
-        .await?;
-        tx.commit().await.map_err(db)
-    }
-
-    /// Messages queued the same way (a release's payment notices); returns how many were new.
-    async fn write_messages(&self, messages: &[sanad_store::MessageRow]) -> Result<u64> {
-        use sanad_store::outbox::sql::{INSERT_COLUMNS, insert_cells};
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let lines = cell_lines(messages.iter().map(insert_cells));
-        let tail = " ON CONFLICT (id) DO NOTHING";
-        let added = copy_upsert(&mut tx, "outbox", &INSERT_COLUMNS, tail, lines).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(added)
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -556,7 +528,31 @@ async fn copy(conn: &mut PgConnection, table: &str, columns: &[&str], lines: Str
     Ok(())
 }
 
-/// COPY into a staging copy of `table`, then upsert from it with `tail`.
+/// The shared code's bulk writes, with COPY: the server parses no SQL literals. New rows go
+/// straight into their table; with a `tail`, through a staging table.
+struct CopyRows;
+
+#[async_trait]
+impl WriteRows<sqlx::Postgres> for CopyRows {
+    async fn write_rows(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Cell>>,
+        tail: &str,
+    ) -> Result<u64> {
+        let n = rows.len() as u64;
+        let lines = cell_lines(rows.into_iter());
+        if tail.is_empty() {
+            copy(conn, table, columns, lines).await.map(|()| n)
+        } else {
+            copy_upsert(conn, table, columns, tail, lines).await
+        }
+    }
+}
+
+/// COPY into a staging copy of `table`, then upsert from it with `tail`; the rows added.
 async fn copy_upsert(
     conn: &mut PgConnection,
     table: &str,
@@ -582,6 +578,11 @@ async fn copy_upsert(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    // Emptied at once, not at the commit: a streamed batch stages a table once per part.
+    sqlx::query(AssertSqlSafe(format!("TRUNCATE {stage}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(done.rows_affected())
 }
 

@@ -130,7 +130,10 @@ async fn ids_and_names_compare_byte_for_byte() {
 async fn application_bodies_are_compressed_with_lz4() {
     let (url, schema) = fresh_schema();
     let store = PgStore::open_in_schema(&url, Some(&schema)).await.unwrap();
-    let body = format!("{{\"checks\":[{}]}}", vec!["{\"outcome\":\"pass\"}"; 200].join(","));
+    let body = format!(
+        "{{\"checks\":[{}]}}",
+        vec!["{\"outcome\":\"pass\"}"; 200].join(",")
+    );
     assert!(body.len() > 3000);
     sqlx::query(
         "INSERT INTO applications (receipt, rsu_id, status, submitted_on, body, updated_at) \
@@ -140,12 +143,11 @@ async fn application_bodies_are_compressed_with_lz4() {
     .execute(store.pool())
     .await
     .unwrap();
-    let (method, stored): (Option<String>, String) = sqlx::query_as(
-        "SELECT pg_column_compression(body), body FROM applications",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let (method, stored): (Option<String>, String) =
+        sqlx::query_as("SELECT pg_column_compression(body), body FROM applications")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(method.as_deref(), Some("lz4"));
     assert_eq!(stored, body);
 }

@@ -13,7 +13,7 @@ use bound::Bind;
 use sanad_domain::{Household, RsuId};
 use sanad_store::generic::Sql;
 use sanad_store::migrations::{self, Migration};
-use sanad_store::payroll::{EntryRow, LineRow, PaymentRow};
+use sanad_store::payroll::{EntryRow, LineRow};
 use sanad_store::rows::{
     HOUSEHOLD_COLUMNS, HouseholdRow, PERSON_COLUMNS, PersonRow, SCORE_COLUMNS, ScoreRow,
 };
@@ -208,6 +208,7 @@ impl SqliteStore {
             write: &self.writer,
             index_prelude: None,
             audit_lock: None,
+            write_rows: None,
         }
     }
 
@@ -320,16 +321,6 @@ impl SqliteStore {
         entries: &[(i64, EntryRow)],
     ) -> Result<()> {
         self.sql().add_prepared(month, lines, entries).await
-    }
-
-    /// A chunk of a release's payments: the shared multi-row INSERT, as SQL literals.
-    async fn write_payments(&self, payments: &[PaymentRow]) -> Result<()> {
-        self.sql().post_payments(payments).await
-    }
-
-    /// Messages queued with the shared multi-row INSERT; returns how many were new.
-    async fn write_messages(&self, messages: &[sanad_store::MessageRow]) -> Result<u64> {
-        self.sql().enqueue_many(messages).await
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -37,6 +37,25 @@ pub struct Sql<'a, DB: Database> {
     pub index_prelude: Option<&'static str>,
     /// Run before appending to the audit chain, so concurrent writers queue (PostgreSQL).
     pub audit_lock: Option<&'static str>,
+    /// The adapter's own bulk write of rows (PostgreSQL: COPY), instead of a multi-row
+    /// `INSERT` of SQL literals, which the server must parse: a launch wave's part of 10,000
+    /// applications is 34 MB of them.
+    pub write_rows: Option<&'static dyn WriteRows<DB>>,
+}
+
+/// Rows written into `table` in the caller's transaction. `tail` says what becomes of a row
+/// already there (` ON CONFLICT …`); with none, every row must be new. Returns the rows
+/// added if `tail` ends in `RETURNING …`.
+#[async_trait::async_trait]
+pub trait WriteRows<DB: Database>: Send + Sync {
+    async fn write_rows(
+        &self,
+        conn: &mut DB::Connection,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Cell>>,
+        tail: &str,
+    ) -> Result<u64>;
 }
 
 impl<DB> Sql<'_, DB>
@@ -535,6 +554,48 @@ where
 
     /// Append `changes` in order, reading the chain's head once: a batch's records cost a
     /// few multi-row inserts, and chain exactly as if appended one by one.
+    /// Rows into `table` ([`WriteRows`]): the adapter's own way if it has one, else a
+    /// multi-row `INSERT` of SQL literals.
+    async fn write_rows(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Cell>>,
+        tail: &str,
+    ) -> Result<u64> {
+        match self.write_rows {
+            Some(w) => w.write_rows(&mut **tx, table, columns, rows, tail).await,
+            None => insert_many(tx, table, columns, rows, tail).await,
+        }
+    }
+
+    /// Queue messages in `tx`, keeping any id already queued; how many were added.
+    async fn enqueue_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        messages: &[MessageRow],
+    ) -> Result<u64> {
+        let rows = messages.iter().map(outbox::sql::insert_cells).collect();
+        let tail = " ON CONFLICT (id) DO NOTHING RETURNING id";
+        self.write_rows(tx, "outbox", &outbox::sql::INSERT_COLUMNS, rows, tail)
+            .await
+    }
+
+    /// Insert payments in `tx` (`tail` e.g. ` ON CONFLICT DO NOTHING`).
+    async fn insert_payments(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        payments: &[PaymentRow],
+        tail: &str,
+    ) -> Result<()> {
+        let at = now();
+        let rows = payments.iter().map(|p| payment_cells(p, &at)).collect();
+        self.write_rows(tx, "payments", &pay::PAYMENT_COLUMNS, rows, tail)
+            .await
+            .map(drop)
+    }
+
     pub async fn append_many(
         &self,
         tx: &mut sqlx::Transaction<'_, DB>,
@@ -585,7 +646,8 @@ where
                 ]
             })
             .collect();
-        insert_many(tx, "audit_log", &audit::sql::COLUMNS, cells, "").await?;
+        self.write_rows(tx, "audit_log", &audit::sql::COLUMNS, cells, "")
+            .await?;
         Ok(recs)
     }
 
@@ -984,7 +1046,7 @@ where
         let mut tx = self.write.begin().await.map_err(db)?;
         self.lock_audit(&mut tx).await?;
         self.post_entries(&mut tx, entries).await?;
-        insert_payments(&mut tx, payments, "").await?;
+        self.insert_payments(&mut tx, payments, "").await?;
         insert_files(&mut tx, files).await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
@@ -1272,7 +1334,8 @@ where
 
     pub async fn post_payments(&self, payments: &[PaymentRow]) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        insert_payments(&mut tx, payments, " ON CONFLICT DO NOTHING").await?;
+        self.insert_payments(&mut tx, payments, " ON CONFLICT DO NOTHING")
+            .await?;
         tx.commit().await.map_err(db)
     }
 
@@ -1519,6 +1582,7 @@ where
         actor: &Actor,
     ) -> Result<()> {
         use crate::applications::sql as q;
+        let t = std::time::Instant::now();
         let mut before = HashMap::new();
         for chunk in batch.chunks(PARAMS_PER_STATEMENT) {
             let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -1556,6 +1620,7 @@ where
                 query.execute(&mut **tx).await.map_err(db)?;
             }
         }
+        let looked_up = t.elapsed();
         let at = now();
         let rows = batch
             .iter()
@@ -1571,7 +1636,14 @@ where
                 ]
             })
             .collect();
-        insert_many(tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
+        if before.is_empty() {
+            // A launch wave's applications are all new.
+            self.write_rows(tx, "applications", &q::COLUMNS, rows, "")
+                .await?;
+        } else {
+            insert_many(tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
+        }
+        let inserted = t.elapsed();
         let awards = batch
             .iter()
             .filter_map(|(a, w)| w.as_ref().map(|w| (a, w)))
@@ -1586,7 +1658,8 @@ where
                     ]
                 })
             });
-        insert_many(
+        // Any award of these receipts was deleted above.
+        self.write_rows(
             tx,
             "awards",
             &["receipt", "component", "rsu_id", "start_month", "end_month"],
@@ -1598,8 +1671,20 @@ where
             .iter()
             .map(|(a, w)| application_change(a, w.as_ref(), before.get(&a.receipt), action))
             .collect();
+        let awarded = t.elapsed();
         self.append_many(tx, actor, &changes).await?;
-        enqueue_in(tx, notices).await.map(drop)
+        let audited = t.elapsed();
+        self.enqueue_in(tx, notices).await?;
+        tracing::debug!(
+            applications = batch.len(),
+            ?looked_up,
+            ?inserted,
+            ?awarded,
+            ?audited,
+            queued = ?t.elapsed(),
+            "applications written (cumulative times)"
+        );
+        Ok(())
     }
 
     /// Insert a life event in `tx` (the adapter wrote the household in it), with its audit record.
@@ -1778,7 +1863,7 @@ where
                 .map(|(id, e)| event_change("refresh", *id, e)),
         );
         self.append_many(&mut tx, actor, &changes).await?;
-        enqueue_in(&mut tx, notices).await?;
+        self.enqueue_in(&mut tx, notices).await?;
         self.end_awards_in(&mut tx, ends, "terminate", actor)
             .await?;
         tx.commit().await.map_err(db)?;
@@ -2008,7 +2093,7 @@ where
             ended += n;
             notices.extend(end.notice.clone());
         }
-        enqueue_in(tx, &notices).await?;
+        self.enqueue_in(tx, &notices).await?;
         Ok(ended)
     }
 
@@ -2342,7 +2427,7 @@ where
     // Payment notices and delivery reports.
     pub async fn enqueue_many(&self, messages: &[MessageRow]) -> Result<u64> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let added = enqueue_in(&mut tx, messages).await?;
+        let added = self.enqueue_in(&mut tx, messages).await?;
         tx.commit().await.map_err(db)?;
         Ok(added)
     }
@@ -3258,31 +3343,8 @@ fn in_keys<DB: Database>(n: usize) -> String {
 /// scanning the statement's parameter names, so binding costs grow with the square of it.
 const PARAMS_PER_STATEMENT: usize = 240;
 
-/// Queue messages in `tx`, keeping any id already queued; how many were added.
-async fn enqueue_in<DB>(tx: &mut sqlx::Transaction<'_, DB>, messages: &[MessageRow]) -> Result<u64>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-{
-    let rows = messages.iter().map(outbox::sql::insert_cells).collect();
-    insert_many(
-        tx,
-        "outbox",
-        &outbox::sql::INSERT_COLUMNS,
-        rows,
-        " ON CONFLICT (id) DO NOTHING RETURNING id",
-    )
-    .await
-}
-
 /// A payment's cells in [`pay::PAYMENT_COLUMNS`]' order, written `at`.
-pub fn payment_cells(p: &PaymentRow, at: &str) -> Vec<Cell> {
+fn payment_cells(p: &PaymentRow, at: &str) -> Vec<Cell> {
     vec![
         Cell::Text(p.end_to_end_id.clone()),
         Cell::Text(p.month.clone()),
@@ -3296,29 +3358,6 @@ pub fn payment_cells(p: &PaymentRow, at: &str) -> Vec<Cell> {
         Cell::Text(at.to_owned()),
         Cell::OptText(p.account.clone()),
     ]
-}
-
-/// Insert payments in `tx` (`tail` e.g. ` ON CONFLICT DO NOTHING`).
-async fn insert_payments<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    payments: &[PaymentRow],
-    tail: &str,
-) -> Result<()>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-{
-    let at = now();
-    let rows = payments.iter().map(|p| payment_cells(p, &at)).collect();
-    insert_many(tx, "payments", &pay::PAYMENT_COLUMNS, rows, tail)
-        .await
-        .map(|_| ())
 }
 
 /// Insert a release's file records in `tx`.

@@ -594,8 +594,7 @@ macro_rules! delegate_to_generic {
                 &self,
                 payments: &[$crate::payroll::PaymentRow],
             ) -> $crate::Result<()> {
-                // Each adapter's own bulk format (SQL literals, COPY).
-                self.write_payments(payments).await
+                self.sql().post_payments(payments).await
             }
             async fn post_pending(
                 &self,
@@ -823,8 +822,7 @@ macro_rules! delegate_to_generic {
             }
             // Payment notices and delivery reports.
             async fn enqueue_many(&self, messages: &[$crate::MessageRow]) -> $crate::Result<u64> {
-                // Each adapter's own bulk format (SQL literals, COPY).
-                self.write_messages(messages).await
+                self.sql().enqueue_many(messages).await
             }
             async fn payment_notice_targets(
                 &self,
