@@ -552,8 +552,6 @@ where
         Ok(())
     }
 
-    /// Append `changes` in order, reading the chain's head once: a batch's records cost a
-    /// few multi-row inserts, and chain exactly as if appended one by one.
     /// Rows into `table` ([`WriteRows`]): the adapter's own way if it has one, else a
     /// multi-row `INSERT` of SQL literals.
     async fn write_rows(
@@ -596,6 +594,8 @@ where
             .map(drop)
     }
 
+    /// Append `changes` in order, reading the chain's head once: a batch's records cost a
+    /// few bulk writes, and chain exactly as if appended one by one.
     pub async fn append_many(
         &self,
         tx: &mut sqlx::Transaction<'_, DB>,
@@ -1636,13 +1636,15 @@ where
                 ]
             })
             .collect();
-        if before.is_empty() {
-            // A launch wave's applications are all new.
-            self.write_rows(tx, "applications", &q::COLUMNS, rows, "")
-                .await?;
+        // A launch wave's applications are all new: no upsert, so PostgreSQL copies them
+        // straight into the table.
+        let tail = if before.is_empty() {
+            ""
         } else {
-            insert_many(tx, "applications", &q::COLUMNS, rows, q::UPSERT_TAIL).await?;
-        }
+            q::UPSERT_TAIL
+        };
+        self.write_rows(tx, "applications", &q::COLUMNS, rows, tail)
+            .await?;
         let inserted = t.elapsed();
         let awards = batch
             .iter()
