@@ -1023,7 +1023,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             tx,
             "ledger_entries",
             &["seq", "household", "kind", "reference", "body"],
@@ -1203,7 +1203,7 @@ where
             })
             .collect();
         let mut tx = self.write.begin().await.map_err(db)?;
-        insert_many(
+        self.write_rows(
             &mut tx,
             "ledger_books",
             &["household", "upto_seq", "body"],
@@ -1841,7 +1841,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "score_history",
             &[
@@ -1906,7 +1906,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             tx,
             "life_events",
             &[
@@ -1967,7 +1967,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "cross_check_rows",
             &["kind", "line", "idcs", "body"],
@@ -2801,7 +2801,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "pilot_visits",
             &[
@@ -2833,7 +2833,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "pilot_referrals",
             &[
@@ -3065,7 +3065,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "pilot_assignments",
             &["design_id", "unit", "arm", "stratum", "wave"],
@@ -3137,7 +3137,7 @@ where
                 ]
             })
             .collect();
-        insert_many(
+        self.write_rows(
             &mut tx,
             "pilot_outcomes",
             &["round", "rsu_id", "variable", "value", "missing_code"],
