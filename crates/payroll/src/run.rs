@@ -416,14 +416,15 @@ struct PlannedPage {
     books: Vec<BookRow>,
 }
 
-/// Plan a page, add it to the digest and totals, and encode its rows.
+/// Plan a page, add it to the digest and totals, and encode its rows; the page's books to
+/// store again go with them.
 fn plan_and_encode(
     cx: &CycleContext,
     keys: &[String],
-    inputs: &PageInputs,
+    inputs: PageInputs,
     acc: &mut Accumulated,
 ) -> Result<PlannedPage> {
-    let (lines, entries) = plan_page(cx, keys, inputs, &mut acc.ends)?;
+    let (lines, entries) = plan_page(cx, keys, &inputs, &mut acc.ends)?;
     let mut rows = Vec::with_capacity(entries.len());
     for e in &entries {
         acc.digest.entry(e);
@@ -440,7 +441,7 @@ fn plan_and_encode(
     Ok(PlannedPage {
         lines: line_rows,
         entries: rows,
-        books: inputs.books.clone(),
+        books: inputs.books,
     })
 }
 
@@ -551,7 +552,7 @@ pub async fn prepare_paged(
     while let Some((keys, inputs, last)) = current {
         let cx = cx.clone();
         let plan = on_blocking_thread("planning a page", move || {
-            let page = plan_and_encode(&cx, &keys, &inputs, &mut acc);
+            let page = plan_and_encode(&cx, &keys, inputs, &mut acc);
             (page, acc)
         });
         let (((page, back), planning), ((), writing), (next, reading)) =

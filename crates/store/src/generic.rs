@@ -594,6 +594,84 @@ where
             .map(drop)
     }
 
+    /// Insert a release's file records in `tx`.
+    async fn insert_files(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        files: &[FileRow],
+    ) -> Result<()> {
+        let rows = files
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::Text(f.file_name.clone()),
+                    Cell::Text(f.month.clone()),
+                    Cell::Text(f.provider.clone()),
+                    Cell::Text(f.msg_id.clone()),
+                    Cell::Int(f.txs),
+                    Cell::Int(f.ctrl_sum),
+                    Cell::Text(f.sha256.clone()),
+                ]
+            })
+            .collect();
+        let columns = [
+            "file_name",
+            "month",
+            "provider",
+            "msg_id",
+            "txs",
+            "ctrl_sum",
+            "sha256",
+        ];
+        self.write_rows(tx, "payment_files", &columns, rows, "")
+            .await
+            .map(drop)
+    }
+
+    /// A prepared payroll's lines and its numbered pending entries for `month`, in `tx`.
+    async fn insert_prepared(
+        &self,
+        tx: &mut sqlx::Transaction<'_, DB>,
+        month: &str,
+        lines: &[LineRow],
+        entries: &[(i64, EntryRow)],
+    ) -> Result<()> {
+        let m = || Cell::Text(month.to_owned());
+        let line_rows = lines
+            .iter()
+            .map(|l| {
+                vec![
+                    m(),
+                    Cell::Text(l.rsu_id.clone()),
+                    Cell::Text(l.region.clone()),
+                    Cell::Text(l.status.clone()),
+                    Cell::Int(l.amount),
+                    Cell::Text(l.body.clone()),
+                ]
+            })
+            .collect();
+        let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
+        self.write_rows(tx, "payroll_lines", &columns, line_rows, "")
+            .await?;
+        let entry_rows = entries
+            .iter()
+            .map(|(seq, e)| {
+                vec![
+                    m(),
+                    Cell::Int(*seq),
+                    Cell::Text(e.household.clone()),
+                    Cell::Text(e.kind.clone()),
+                    Cell::Text(e.reference.clone()),
+                    Cell::Text(e.body.clone()),
+                ]
+            })
+            .collect();
+        let columns = pay::PENDING_COLUMNS;
+        self.write_rows(tx, "payroll_pending_entries", &columns, entry_rows, "")
+            .await
+            .map(drop)
+    }
+
     /// Append `changes` in order, reading the chain's head once: a batch's records cost a
     /// few bulk writes, and chain exactly as if appended one by one.
     pub async fn append_many(
@@ -942,7 +1020,8 @@ where
                 .map_err(db)?;
         }
         let numbered: Vec<(i64, EntryRow)> = (0..).zip(entries.iter().cloned()).collect();
-        insert_prepared(&mut tx, month, lines, &numbered).await?;
+        self.insert_prepared(&mut tx, month, lines, &numbered)
+            .await?;
         self.put_cycle(&mut tx, month, "prepared", cycle).await?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         let summary = serde_json::json!({"month": month, "status": "prepared", "households": lines.len(), "total_centimes": total});
@@ -1047,7 +1126,7 @@ where
         self.lock_audit(&mut tx).await?;
         self.post_entries(&mut tx, entries).await?;
         self.insert_payments(&mut tx, payments, "").await?;
-        insert_files(&mut tx, files).await?;
+        self.insert_files(&mut tx, files).await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments.len(), "files": files});
         self.append(
@@ -1270,7 +1349,7 @@ where
         entries: &[(i64, EntryRow)],
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        insert_prepared(&mut tx, month, lines, entries).await?;
+        self.insert_prepared(&mut tx, month, lines, entries).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -1384,7 +1463,7 @@ where
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        insert_files(&mut tx, files).await?;
+        self.insert_files(&mut tx, files).await?;
         self.put_cycle(&mut tx, month, "released", cycle).await?;
         let summary = serde_json::json!({"month": month, "status": "released", "payments": payments, "files": files});
         self.append(
@@ -3362,97 +3441,9 @@ fn payment_cells(p: &PaymentRow, at: &str) -> Vec<Cell> {
     ]
 }
 
-/// Insert a release's file records in `tx`.
-async fn insert_files<DB>(tx: &mut sqlx::Transaction<'_, DB>, files: &[FileRow]) -> Result<()>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB>,
-    for<'q> Option<i64>: Encode<'q, DB>,
-    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
-{
-    let rows = files
-        .iter()
-        .map(|f| {
-            vec![
-                Cell::Text(f.file_name.clone()),
-                Cell::Text(f.month.clone()),
-                Cell::Text(f.provider.clone()),
-                Cell::Text(f.msg_id.clone()),
-                Cell::Int(f.txs),
-                Cell::Int(f.ctrl_sum),
-                Cell::Text(f.sha256.clone()),
-            ]
-        })
-        .collect();
-    let columns = [
-        "file_name",
-        "month",
-        "provider",
-        "msg_id",
-        "txs",
-        "ctrl_sum",
-        "sha256",
-    ];
-    insert_many(tx, "payment_files", &columns, rows, "")
-        .await
-        .map(|_| ())
-}
-
-/// `INSERT INTO table (columns) SELECT … tail` from the rows bound as one JSON array, a chunk
-/// of rows per statement; returns the rows a `RETURNING` tail gave back (0 without one).
-/// One parameter per statement: nothing in the statement's text or binding grows with the rows.
-/// A prepared payroll's lines and its numbered pending entries for `month`, in `tx`.
-async fn insert_prepared<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    month: &str,
-    lines: &[LineRow],
-    entries: &[(i64, EntryRow)],
-) -> Result<()>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-{
-    let m = || Cell::Text(month.to_owned());
-    let line_rows = lines
-        .iter()
-        .map(|l| {
-            vec![
-                m(),
-                Cell::Text(l.rsu_id.clone()),
-                Cell::Text(l.region.clone()),
-                Cell::Text(l.status.clone()),
-                Cell::Int(l.amount),
-                Cell::Text(l.body.clone()),
-            ]
-        })
-        .collect();
-    let columns = ["month", "rsu_id", "region", "status", "amount", "body"];
-    insert_many(tx, "payroll_lines", &columns, line_rows, "").await?;
-    let entry_rows = entries
-        .iter()
-        .map(|(seq, e)| {
-            vec![
-                m(),
-                Cell::Int(*seq),
-                Cell::Text(e.household.clone()),
-                Cell::Text(e.kind.clone()),
-                Cell::Text(e.reference.clone()),
-                Cell::Text(e.body.clone()),
-            ]
-        })
-        .collect();
-    let columns = pay::PENDING_COLUMNS;
-    insert_many(tx, "payroll_pending_entries", &columns, entry_rows, "")
-        .await
-        .map(|_| ())
-}
-
+/// `INSERT INTO table (columns) VALUES … tail`, a chunk of rows per statement as SQL literals
+/// (a chunk holding a NUL goes as one JSON array); returns the rows a `RETURNING` tail gave
+/// back (0 without one).
 async fn insert_many<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     table: &str,
