@@ -695,6 +695,14 @@ mod tests {
         assert!(!reopened.bulk_load_begin().await.unwrap());
     }
 
+    /// The writer connection's value of pragma `name`.
+    async fn writer_setting(store: &SqliteStore, name: &str) -> i64 {
+        sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {name}")))
+            .fetch_one(&store.writer)
+            .await
+            .unwrap()
+    }
+
     /// A streamed batch runs without the writer's checkpoint at its commit, and gives the
     /// writer its threshold back whether it committed or rolled back.
     #[tokio::test]
@@ -705,12 +713,6 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("t.db").display().to_string())
             .await
             .unwrap();
-        let threshold = async || -> i64 {
-            sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-                .fetch_one(&store.writer)
-                .await
-                .unwrap()
-        };
         let stream = |commit: bool| {
             let (tx, rx) = tokio::sync::mpsc::channel(1);
             if commit {
@@ -724,7 +726,7 @@ mod tests {
                 .save_applications_streamed(stream(commit), "submit", &actor)
                 .await;
             assert_eq!(saved.is_ok(), commit);
-            assert_eq!(threshold().await, 16384);
+            assert_eq!(writer_setting(&store, "wal_autocheckpoint").await, 16384);
         }
     }
 
@@ -737,12 +739,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("t.db").display().to_string())
             .await
             .unwrap();
-        let setting = async |name: &str| -> i64 {
-            sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {name}")))
-                .fetch_one(&store.writer)
-                .await
-                .unwrap()
-        };
+        let setting = async |name: &str| writer_setting(&store, name).await;
         assert_eq!(
             (setting("foreign_keys").await, setting("temp_store").await),
             (1, 2)
